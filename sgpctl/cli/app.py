@@ -1,0 +1,141 @@
+"""The root of the command line: global options, command groups, and the exception-to-exit mapping.
+
+Only Typer glue lives under ``sgpctl/cli``: each command parses options, calls a workflow and renders
+its result. Heavy libraries (kubernetes, tencentcloud, yaml) are imported inside command bodies so that
+``sgpctl --help`` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from sgpctl.errors import ExitCode
+
+HELP = """Administer TKE SecurityGroupPolicy: per-Pod security groups over Trunking ENI sub-interfaces.
+
+Wraps every step of the TKE procedure in an idempotent command, verifies the result end to end
+(policy -> Pod annotation -> VpcENI -> the cloud ENI's security groups) and predicts what a change
+will do before it is made.
+
+Examples:
+
+  sgpctl demo                                   # the whole procedure on an embedded sandbox
+
+  sgpctl policy validate -f policy.yaml
+
+  sgpctl verify pods -A -o json
+"""
+
+
+class SgpctlGroup(TyperGroup):
+    """Maps every exception raised below the root to one message and exit code (see cli/errors.py)."""
+
+    def invoke(self, ctx):
+        from sgpctl.cli import errors as cli_errors
+
+        try:
+            return super().invoke(ctx)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            from sgpctl.render.console import note
+
+            note("interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED))
+        except Exception as exc:  # noqa: BLE001 - this is the one place that maps them
+            if _is_click_exception(exc):
+                raise
+            debug = bool(ctx.obj and getattr(ctx.obj, "debug", False))
+            mapped = cli_errors.translate(exc)
+            if mapped is None:
+                raise typer.Exit(cli_errors.report_unexpected(exc, debug))
+            raise typer.Exit(cli_errors.report(mapped, debug, exc))
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    # Typer vendors its own Click; recognise its exceptions without importing click.
+    return any(c.__name__ in ("ClickException", "Abort", "Exit") for c in type(exc).__mro__)
+
+
+app = typer.Typer(
+    cls=SgpctlGroup,
+    help=HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[Optional[str], typer.Option(help="tccli profile (~/.tccli/<profile>.*).", envvar="TCCLI_PROFILE", show_envvar=True)] = None,
+    region: Annotated[Optional[str], typer.Option(help="Tencent Cloud region, e.g. ap-guangzhou.", envvar="TENCENTCLOUD_REGION", show_envvar=True)] = None,
+    cluster_id: Annotated[Optional[str], typer.Option("--cluster-id", help="TKE cluster id (cls-xxxxxxxx).", envvar="SGPCTL_CLUSTER_ID", show_envvar=True)] = None,
+    kubeconfig: Annotated[Optional[str], typer.Option(help="Path to the kubeconfig file.", envvar="KUBECONFIG", show_envvar=True)] = None,
+    context: Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use.")] = None,
+    endpoint: Annotated[Optional[str], typer.Option(help="URL that replaces every Tencent Cloud API endpoint, e.g. http://127.0.0.1:8443.", envvar="SGPCTL_ENDPOINT", show_envvar=True)] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Log API calls (never secrets) and show tracebacks.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (NO_COLOR is honoured too).")] = False,
+) -> None:
+    from sgpctl.cli.context import App
+    from sgpctl.render.console import configure
+    from sgpctl.settings import RootFlags
+
+    # Typer resolves envvars itself; resolve_settings re-reads the environment to record each
+    # value's true source, so pass only what came from the command line.
+    source = ctx.get_parameter_source
+    def given(name, value):
+        return value if source(name) is not None and source(name).name == "COMMANDLINE" else None
+
+    flags = RootFlags(
+        profile=given("profile", profile),
+        region=given("region", region),
+        cluster_id=given("cluster_id", cluster_id),
+        kubeconfig=given("kubeconfig", kubeconfig),
+        context=context,
+        endpoint=given("endpoint", endpoint),
+        debug=debug,
+        no_color=no_color,
+    )
+    configure(no_color)
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
+        # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
+    ctx.obj = App(flags)
+
+
+def _register() -> None:
+    from sgpctl.cli import commands
+
+    commands.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    import sys
+
+    try:
+        app(prog_name=_prog_name())
+    except KeyboardInterrupt:
+        sys.exit(int(ExitCode.INTERRUPTED))
+
+
+def _prog_name() -> str:
+    import os
+    import sys
+
+    base = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "sgpctl"
+    # As a kubectl plugin (kubectl-sgp) the user typed `kubectl sgp`.
+    if base == "kubectl-sgp":
+        return "kubectl sgp"
+    return "sgpctl"

@@ -1,0 +1,13 @@
+"""Which command modules make up the CLI. Each module defines a Typer app or commands; importing one
+must stay cheap (no SDK imports at module level)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from sgpctl.cli import config_cmd, version_cmd
+
+    app.add_typer(config_cmd.app, name="config")
+    app.command("version", help=version_cmd.HELP)(version_cmd.version)

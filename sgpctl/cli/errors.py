@@ -1,0 +1,55 @@
+"""The one place that turns exceptions into a one-line message, a hint and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from sgpctl.errors import ExitCode, KubeError, SgpctlError, UndeterminedError
+
+
+def translate(exc: BaseException) -> SgpctlError | None:
+    """Map exceptions of libraries we use (without importing them) to sgpctl errors."""
+    if isinstance(exc, SgpctlError):
+        return exc
+    mod = type(exc).__module__ or ""
+    name = type(exc).__name__
+    if mod.startswith("tencentcloud") and name == "TencentCloudSDKException":
+        from sgpctl.errors import CloudError
+
+        return CloudError(getattr(exc, "code", None) or "Unknown", str(getattr(exc, "message", exc)), getattr(exc, "requestId", None))
+    if mod.startswith("kubernetes") and name == "ApiException":
+        return KubeError(getattr(exc, "status", None), getattr(exc, "reason", "") or "", str(getattr(exc, "body", "") or exc)[:300])
+    if mod.startswith(("urllib3", "requests")) or isinstance(exc, (ConnectionError, TimeoutError)):
+        return UndeterminedError(f"cannot reach the server: {exc}", hint="check the endpoint, kubeconfig and network/proxy settings")
+    if isinstance(exc, BrokenPipeError):
+        return SgpctlError("output pipe closed", exit_code=ExitCode.OK)
+    return None
+
+
+def report(exc: SgpctlError, debug: bool = False, original: BaseException | None = None) -> int:
+    from sgpctl.render.console import err
+    from rich.text import Text
+
+    console = err()
+    if debug and original is not None:
+        console.print(Text("".join(traceback.format_exception(original))))
+    if exc.exit_code == ExitCode.OK:
+        return 0
+    console.print(Text(f"error: {exc.message}"))
+    if exc.hint:
+        console.print(Text(f"hint: {exc.hint}"))
+    return int(exc.exit_code)
+
+
+def report_unexpected(exc: BaseException, debug: bool) -> int:
+    from sgpctl.render.console import err
+    from rich.text import Text
+
+    console = err()
+    if debug:
+        console.print(Text("".join(traceback.format_exception(exc))))
+    console.print(Text(f"error: unexpected {type(exc).__name__}: {exc}"))
+    console.print(Text("hint: rerun with --debug for the traceback, and report it if it persists"))
+    sys.stderr.flush()
+    return int(ExitCode.FAILED)

@@ -1,0 +1,260 @@
+"""Resolve the settings sgpctl runs with, the way tccli and kubectl do, and remember each one's source.
+
+Order for Tencent Cloud settings (as tccli): command-line flags, then environment variables, then the
+tccli profile files ``~/.tccli/<profile>.credential`` / ``.configure``, then the SDK's default chain
+(``~/.tencentcloud/credentials``, TKE OIDC). tccli lets the environment override the profile files only
+when ``--profile`` was *not* given explicitly; sgpctl does the same so a user who names a profile gets it.
+
+Secrets are never accepted as flags. The CVM metadata service (part of the SDK's chain) is only used
+when a tccli profile says ``"type": "cvm-role"``: reaching for it implicitly would make every run on a
+laptop wait for a network timeout.
+
+Nothing here imports an SDK: resolving settings is part of start-up.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from sgpctl.errors import InputError, UndeterminedError
+
+CLUSTER_ID_RE = re.compile(r"\bcls-[a-z0-9]{8}\b")
+
+
+@dataclass(frozen=True)
+class RootFlags:
+    """What the user typed at the root of the command line (None = not given)."""
+
+    profile: str | None = None
+    region: str | None = None
+    cluster_id: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    endpoint: str | None = None
+    debug: bool = False
+    no_color: bool = False
+
+
+@dataclass(frozen=True)
+class Credentials:
+    secret_id: str
+    secret_key: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    source: str = ""
+    #: "cvm-role" or "oidc" when the SDK must fetch temporary keys itself
+    kind: str = "static"
+    role_name: str | None = None
+
+    def masked(self) -> dict:
+        return {
+            "secretId": mask(self.secret_id, keep=4),
+            "secretKey": mask(self.secret_key, keep=0),
+            "token": "set" if self.token else "not set",
+        }
+
+
+def mask(value: str | None, keep: int = 4) -> str:
+    """Mask a secret the way tccli shows it: a few leading characters, the rest starred."""
+    if not value:
+        return ""
+    if keep <= 0 or len(value) <= keep * 2:
+        return "*" * 8
+    return value[:keep] + "*" * (len(value) - keep)
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: str | None
+    source: str
+
+
+@dataclass
+class Settings:
+    """Resolved settings. Credentials resolve lazily: most offline commands never need them."""
+
+    profile: Setting
+    region: Setting
+    cluster_id: Setting
+    endpoint: Setting
+    kubeconfig: Setting
+    context: Setting
+    debug: bool = False
+    no_color: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    home: Path = field(default_factory=Path.home, repr=False)
+    _credentials: Credentials | None = field(default=None, repr=False)
+    _profile_explicit: bool = False
+
+    # -- credentials -----------------------------------------------------------------------------
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            creds = resolve_credentials(self.profile.value or "default", self._profile_explicit, self.environ, self.home)
+            if creds is None:
+                raise UndeterminedError(
+                    "no Tencent Cloud credentials found",
+                    hint="set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` "
+                    f"(profile {self.profile.value or 'default'})",
+                )
+            self._credentials = creds
+        return self._credentials
+
+    def try_credentials(self) -> Credentials | None:
+        try:
+            return self.credentials()
+        except UndeterminedError:
+            return None
+
+    def require_cluster_id(self) -> str:
+        if not self.cluster_id.value:
+            raise InputError(
+                "no cluster id", hint="pass --cluster-id cls-xxxxxxxx or set SGPCTL_CLUSTER_ID"
+            )
+        return self.cluster_id.value
+
+    def require_region(self) -> str:
+        if not self.region.value:
+            raise InputError("no region", hint="pass --region (e.g. ap-guangzhou) or set TENCENTCLOUD_REGION")
+        return self.region.value
+
+    def describe(self) -> list[dict]:
+        """Each setting with its source, secrets masked (for `sgpctl config view`)."""
+        rows = [
+            {"name": "profile", "value": self.profile.value, "source": self.profile.source},
+            {"name": "region", "value": self.region.value, "source": self.region.source},
+            {"name": "clusterId", "value": self.cluster_id.value, "source": self.cluster_id.source},
+            {"name": "endpoint", "value": self.endpoint.value, "source": self.endpoint.source},
+            {"name": "kubeconfig", "value": self.kubeconfig.value, "source": self.kubeconfig.source},
+            {"name": "context", "value": self.context.value, "source": self.context.source},
+        ]
+        creds = self.try_credentials()
+        if creds is None:
+            rows.append({"name": "credentials", "value": None, "source": "not found"})
+        else:
+            masked = creds.masked()
+            if creds.kind != "static":
+                masked = {"secretId": "(temporary)", "secretKey": "(temporary)", "token": "(temporary)"}
+            for key in ("secretId", "secretKey", "token"):
+                rows.append({"name": key, "value": masked[key], "source": creds.source})
+        return rows
+
+
+def _first(*candidates: tuple[str | None, str]) -> Setting:
+    for value, source in candidates:
+        if value:
+            return Setting(value, source)
+    return Setting(None, "not set")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read {path}: {e}", hint="fix or remove the file (it is a tccli profile)") from e
+    return data if isinstance(data, dict) else None
+
+
+def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    home = home or Path(env.get("HOME") or Path.home())
+    profile_explicit = bool(flags.profile)
+    profile = _first((flags.profile, "flag --profile"), (env.get("TCCLI_PROFILE"), "env TCCLI_PROFILE"), ("default", "default"))
+    configure = _read_json(home / ".tccli" / f"{profile.value}.configure") or {}
+    sys_param = configure.get("_sys_param") if isinstance(configure.get("_sys_param"), dict) else {}
+    conf_src = f"profile {profile.value} (~/.tccli/{profile.value}.configure)"
+    region_from_profile = (sys_param.get("region"), conf_src)
+    region_from_env = (env.get("TENCENTCLOUD_REGION"), "env TENCENTCLOUD_REGION")
+    if profile_explicit:
+        region = _first((flags.region, "flag --region"), region_from_profile, region_from_env)
+    else:
+        region = _first((flags.region, "flag --region"), region_from_env, region_from_profile)
+    endpoint = _first((flags.endpoint, "flag --endpoint"), (env.get("SGPCTL_ENDPOINT"), "env SGPCTL_ENDPOINT"))
+    kubeconfig = _first(
+        (flags.kubeconfig, "flag --kubeconfig"),
+        (env.get("KUBECONFIG"), "env KUBECONFIG"),
+        (str(home / ".kube" / "config"), "default"),
+    )
+    context = _first((flags.context, "flag --context"))
+    cluster_id = _first((flags.cluster_id, "flag --cluster-id"), (env.get("SGPCTL_CLUSTER_ID"), "env SGPCTL_CLUSTER_ID"))
+    return Settings(
+        profile=profile,
+        region=region,
+        cluster_id=cluster_id,
+        endpoint=endpoint,
+        kubeconfig=kubeconfig,
+        context=context,
+        debug=flags.debug,
+        no_color=flags.no_color or "NO_COLOR" in env,
+        environ=env,
+        home=home,
+        _profile_explicit=profile_explicit,
+    )
+
+
+def resolve_credentials(profile: str, profile_explicit: bool, env: Mapping[str, str], home: Path) -> Credentials | None:
+    from_env = _env_credentials(env)
+    from_profile = _profile_credentials(profile, home)
+    for creds in ((from_profile, from_env) if profile_explicit else (from_env, from_profile)):
+        if creds is not None:
+            return creds
+    return _sdk_chain_credentials(env, home)
+
+
+def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
+    sid, key = env.get("TENCENTCLOUD_SECRET_ID"), env.get("TENCENTCLOUD_SECRET_KEY")
+    if not (sid and key):
+        return None
+    # The SDK's EnvironmentVariableCredential ignores the token; tccli reads TENCENTCLOUD_TOKEN.
+    token = env.get("TENCENTCLOUD_SESSION_TOKEN") or env.get("TENCENTCLOUD_TOKEN")
+    return Credentials(sid, key, token or None, source="env TENCENTCLOUD_SECRET_ID/_KEY")
+
+
+def _profile_credentials(profile: str, home: Path) -> Credentials | None:
+    path = home / ".tccli" / f"{profile}.credential"
+    data = _read_json(path)
+    if not data:
+        return None
+    src = f"profile {profile} (~/.tccli/{profile}.credential)"
+    if data.get("type") == "cvm-role":
+        return Credentials("", "", None, source=src, kind="cvm-role", role_name=data.get("role_name") or None)
+    sid, key = data.get("secretId"), data.get("secretKey")
+    if sid and key:
+        return Credentials(sid, key, data.get("token") or None, source=src)
+    return None
+
+
+def _sdk_chain_credentials(env: Mapping[str, str], home: Path) -> Credentials | None:
+    # ~/.tencentcloud/credentials (INI, section [default]), as the SDK's ProfileCredential reads it.
+    path = Path(env.get("TENCENTCLOUD_CREDENTIALS_FILE") or home / ".tencentcloud" / "credentials")
+    if path.is_file():
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as e:
+            raise InputError(f"cannot parse {path}: {e}", hint="fix the INI file or remove it") from e
+        if parser.has_section("default"):
+            sid = parser.get("default", "secret_id", fallback=None)
+            key = parser.get("default", "secret_key", fallback=None)
+            if sid and key:
+                return Credentials(sid, key, None, source=f"SDK default chain ({path})")
+    if env.get("TKE_WEB_IDENTITY_TOKEN_FILE") and env.get("TKE_ROLE_ARN"):
+        return Credentials("", "", None, source="SDK default chain (TKE OIDC)", kind="oidc")
+    return None
+
+
+def infer_cluster_id(*names: str | None) -> str | None:
+    """TKE kubeconfigs name contexts and clusters after the cluster id (cls-xxxxxxxx)."""
+    for name in names:
+        if name:
+            m = CLUSTER_ID_RE.search(name)
+            if m:
+                return m.group(0)
+    return None

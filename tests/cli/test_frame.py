@@ -1,0 +1,65 @@
+"""The CLI frame: help, exit codes, config view, the start-up import budget."""
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from sgpctl.cli.app import app
+from tests.support import clean_env
+
+runner = CliRunner()
+
+
+def test_help_lists_commands_and_options():
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0
+    for word in ("--profile", "--region", "--cluster-id", "--kubeconfig", "--context", "--endpoint", "--debug", "--no-color", "config", "version"):
+        assert word in r.output
+
+
+def test_unknown_flag_is_a_usage_error():
+    r = runner.invoke(app, ["--bogus"])
+    assert r.exit_code == 2
+
+
+def test_version_json():
+    r = runner.invoke(app, ["version", "-o", "json"])
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["version"]
+
+
+def test_config_view_reports_sources_and_masks_secrets(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: cls-ab12cd34-context-default\n"
+        "contexts:\n- name: cls-ab12cd34-context-default\n  context: {cluster: cls-ab12cd34, user: admin}\n"
+        "clusters:\n- name: cls-ab12cd34\n  cluster: {server: 'https://1.2.3.4'}\nusers:\n- name: admin\n  user: {token: t}\n"
+    )
+    env = clean_env(
+        HOME=str(tmp_path),
+        TENCENTCLOUD_SECRET_ID="AKIDsecretidvalue",
+        TENCENTCLOUD_SECRET_KEY="the-secret-key-value",
+        TENCENTCLOUD_REGION="ap-guangzhou",
+        KUBECONFIG=str(kubeconfig),
+    )
+    r = subprocess.run([sys.executable, "-m", "sgpctl", "config", "view", "-o", "json"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    settings = json.loads(r.stdout)["settings"]
+    assert settings["region"] == {"value": "ap-guangzhou", "source": "env TENCENTCLOUD_REGION"}
+    assert settings["context"]["value"] == "cls-ab12cd34-context-default"
+    assert settings["clusterId"]["value"] == "cls-ab12cd34"
+    assert settings["kubeServer"]["value"] == "https://1.2.3.4"
+    assert "the-secret-key-value" not in r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "sgpctl", "--region", "ap-beijing", "config", "view", "-o", "json"], env=env, capture_output=True, text=True)
+    assert json.loads(r.stdout)["settings"]["region"] == {"value": "ap-beijing", "source": "flag --region"}
+
+
+def test_help_imports_no_sdk():
+    """`sgpctl --help` (and so shell completion) must not import kubernetes, tencentcloud or yaml."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "sgpctl", "--help"], env=clean_env(), capture_output=True, text=True)
+    assert r.returncode == 0
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in r.stderr.splitlines() if "|" in line}
+    assert "typer" in imported  # the measurement itself works
+    assert not imported & {"kubernetes", "tencentcloud", "yaml", "requests", "urllib3"}, imported & {"kubernetes", "tencentcloud", "yaml", "requests", "urllib3"}
