@@ -1,0 +1,391 @@
+"""Sub-ENI quotas per node, current usage, and where Pods that need a sub-ENI would land.
+
+One model shared by the capacity planner (predict), the sandbox's simulated scheduler and
+eniipamd (decide), and verify (what a Pod should have):
+
+- A node's quota comes, in order of trust, from its reported allocatable
+  ``tke.cloud.tencent.com/sub-eni``; from the cloud's per-instance figure (TKE
+  ``DescribeVpcCniPodLimits`` or VPC ``DescribeNetworkInterfaceLimit``, the caller says which);
+  from the document's table (``quotas``).
+- Used = sub-ENIs held by Pods bound to the node that have not finished. Pods being deleted still
+  count: the sub-ENI is released only once the Pod is gone.
+- Placement treats each planned Pod as a new, unbound Pod (a rebuild replaces the old one, whose
+  sub-ENI is therefore not counted) and picks, among the nodes it may schedule to, the one with
+  the most free sub-ENIs, ties by node name - LeastAllocated scoring for this one resource.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping
+
+from sgpctl.core.annotations import (
+    RESOURCE_SUB_ENI,
+    node_instance_type,
+    pod_sub_eni_count,
+    uses_sub_eni,
+)
+from sgpctl.core.matching import FINISHED_PHASES
+from sgpctl.core.quotas import instance_family, is_supported_family, table_quota
+
+SOURCE_ALLOCATABLE = "allocatable"
+SOURCE_TKE_LIMITS = "DescribeVpcCniPodLimits"
+SOURCE_VPC_LIMITS = "DescribeNetworkInterfaceLimit"
+SOURCE_TABLE = "table"
+SOURCE_UNKNOWN = "unknown"
+
+REASON_INSUFFICIENT = "Insufficient " + RESOURCE_SUB_ENI
+
+_EMPTY: Mapping[str, Any] = {}
+#: taint effects that keep a Pod off a node unless tolerated; PreferNoSchedule only scores
+_HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
+
+
+@dataclass(slots=True)
+class SubEniQuota:
+    node: str
+    instance_type: str | None
+    family: str | None
+    #: the family supports Trunking ENI by default, or the node reports a positive quota anyway
+    supported: bool
+    quota: int
+    #: ``allocatable`` | ``DescribeVpcCniPodLimits`` | ``DescribeNetworkInterfaceLimit`` | ``table`` | ``unknown``
+    source: str
+
+
+@dataclass(slots=True)
+class NodeUsage:
+    quota: SubEniQuota
+    used: int
+    free: int
+    #: ``namespace/name`` of the Pods holding the used sub-ENIs
+    pods: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Placement:
+    pod: str  # namespace/name
+    node: str | None
+    fits: bool
+    reason: str | None
+
+
+@dataclass
+class Plan:
+    placements: list[Placement]
+    usage_after: dict[str, NodeUsage]
+
+    def pending(self) -> list[Placement]:
+        return [p for p in self.placements if not p.fits]
+
+
+# --- quota -------------------------------------------------------------------------------------
+
+def _int_quantity(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        pass
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def _node_cpu(node: Mapping[str, Any]) -> int | None:
+    """Whole cores from status.capacity.cpu ("64" or "64000m")."""
+    raw = ((node.get("status") or _EMPTY).get("capacity") or _EMPTY).get("cpu")
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if text.endswith("m"):
+        millis = _int_quantity(text[:-1])
+        return None if millis is None else millis // 1000
+    return _int_quantity(text)
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or _EMPTY).get("name") or ""
+
+
+def node_quota(
+    node: Mapping[str, Any],
+    cloud_limits: Mapping[str, tuple[int, str]] | None = None,
+    cpu_by_type: Mapping[str, int] | None = None,
+) -> SubEniQuota:
+    """The node's sub-ENI quota and where it came from.
+
+    ``cloud_limits`` maps instance type -> (quota, source), source being
+    ``DescribeVpcCniPodLimits`` or ``DescribeNetworkInterfaceLimit``; a bare int is taken as
+    coming from DescribeVpcCniPodLimits. ``cpu_by_type`` (from CVM) decides the table's 64-core
+    tier; without it the node's capacity, then the instance type's size name, are used.
+    """
+    name = _name(node)
+    itype = node_instance_type(node)
+    family = instance_family(itype) if itype else None
+    default_supported = bool(itype) and is_supported_family(itype)
+
+    def made(quota: int, source: str) -> SubEniQuota:
+        return SubEniQuota(name, itype, family, default_supported or quota > 0, quota, source)
+
+    allocatable = ((node.get("status") or _EMPTY).get("allocatable") or _EMPTY).get(RESOURCE_SUB_ENI)
+    reported = _int_quantity(allocatable)
+    if reported is not None:
+        return made(max(reported, 0), SOURCE_ALLOCATABLE)
+    if itype is None:
+        return SubEniQuota(name, None, None, False, 0, SOURCE_UNKNOWN)
+    if cloud_limits and itype in cloud_limits:
+        entry = cloud_limits[itype]
+        quota, source = (entry, SOURCE_TKE_LIMITS) if isinstance(entry, int) else entry
+        return made(int(quota), source)
+    cpu = (cpu_by_type or _EMPTY).get(itype)
+    if cpu is None:
+        cpu = _node_cpu(node)
+    return made(table_quota(itype, cpu), SOURCE_TABLE)
+
+
+# --- usage -------------------------------------------------------------------------------------
+
+def pod_key(pod: Mapping[str, Any]) -> str:
+    meta = pod.get("metadata") or _EMPTY
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name') or ''}"
+
+
+def held_sub_enis(pod: Mapping[str, Any]) -> int:
+    """Sub-ENIs a Pod holds (or will hold once admitted): its request, or 1 when TKE annotated it
+    as a sub-ENI Pod without a visible request. Finished Pods hold none."""
+    if ((pod.get("status") or _EMPTY).get("phase")) in FINISHED_PHASES:
+        return 0
+    count = pod_sub_eni_count(pod)
+    if count:
+        return count
+    return 1 if uses_sub_eni(pod) else 0
+
+
+def node_usage(
+    nodes: Iterable[Mapping[str, Any]],
+    pods: Iterable[Mapping[str, Any]],
+    *,
+    cloud_limits: Mapping[str, tuple[int, str]] | None = None,
+    cpu_by_type: Mapping[str, int] | None = None,
+    exclude: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, NodeUsage]:
+    """Quota and sub-ENIs in use per node. Pods bound to nodes not listed are ignored;
+    ``exclude`` names (``ns/name``) Pods not to count, e.g. those about to be rebuilt."""
+    usage: dict[str, NodeUsage] = {}
+    for node in nodes:
+        q = node_quota(node, cloud_limits, cpu_by_type)
+        usage[q.node] = NodeUsage(q, 0, q.quota, [])
+    for pod in pods:
+        node_name = (pod.get("spec") or _EMPTY).get("nodeName")
+        if not node_name:
+            continue
+        u = usage.get(node_name)
+        if u is None:
+            continue
+        held = held_sub_enis(pod)
+        if not held:
+            continue
+        key = pod_key(pod)
+        if key in exclude:
+            continue
+        u.used += held
+        u.free = max(u.quota.quota - u.used, 0)
+        u.pods.append(key)
+    return usage
+
+
+# --- scheduling filters ------------------------------------------------------------------------
+
+def _node_ready(node: Mapping[str, Any]) -> bool:
+    # A node without a Ready condition (trimmed snapshot, synthetic input) is given the benefit
+    # of the doubt; only an explicit False/Unknown rules it out.
+    for cond in (node.get("status") or _EMPTY).get("conditions") or ():
+        if cond.get("type") == "Ready":
+            return cond.get("status") == "True"
+    return True
+
+
+def _tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
+    for t in tolerations:
+        effect = t.get("effect")
+        if effect and effect != taint.get("effect"):
+            continue
+        key = t.get("key")
+        if t.get("operator") == "Exists":
+            if not key or key == taint.get("key"):
+                return True
+            continue
+        if key == taint.get("key") and (t.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def _constraints(pod: Mapping[str, Any]) -> tuple:
+    """A hashable key for everything in the Pod that filters nodes, so Pods of one workload
+    share one candidate set."""
+    spec = pod.get("spec") or _EMPTY
+    selector = spec.get("nodeSelector") or _EMPTY
+    tolerations = spec.get("tolerations") or ()
+    return (
+        tuple(sorted(selector.items())),
+        tuple(sorted(tuple(sorted((k, str(v)) for k, v in t.items())) for t in tolerations)),
+    )
+
+
+def node_admits(node: Mapping[str, Any], pod: Mapping[str, Any]) -> bool:
+    """The scheduler filters relevant here: cordon, readiness, nodeSelector, hard taints."""
+    spec = node.get("spec") or _EMPTY
+    if spec.get("unschedulable") or not _node_ready(node):
+        return False
+    pod_spec = pod.get("spec") or _EMPTY
+    labels = (node.get("metadata") or _EMPTY).get("labels") or _EMPTY
+    for k, v in (pod_spec.get("nodeSelector") or _EMPTY).items():
+        if labels.get(k) != v:
+            return False
+    tolerations = pod_spec.get("tolerations") or ()
+    for taint in spec.get("taints") or ():
+        if taint.get("effect") in _HARD_EFFECTS and not _tolerates(tolerations, taint):
+            return False
+    return True
+
+
+# --- choosing a node ---------------------------------------------------------------------------
+
+class _Candidates:
+    """Nodes one constraint set may use: a max-heap on free sub-ENIs with lazy updates."""
+
+    __slots__ = ("names", "heap", "eligible", "with_quota", "zero_quota_families")
+
+    def __init__(self, names: list[str], usage: Mapping[str, NodeUsage]):
+        self.names = frozenset(names)
+        self.eligible = len(names)
+        self.heap = [(-usage[n].free, n) for n in names if usage[n].free > 0]
+        heapq.heapify(self.heap)
+        # Quotas do not change while placing, so the failure explanation can be prepared once.
+        self.with_quota = sum(1 for n in names if usage[n].quota.quota > 0)
+        self.zero_quota_families = sorted(
+            {usage[n].quota.family or "unknown type" for n in names if usage[n].quota.quota <= 0}
+        )
+
+    def best(self, usage: Mapping[str, NodeUsage], need: int) -> str | None:
+        heap = self.heap
+        while heap:
+            neg_free, name = heap[0]
+            actual = usage[name].free
+            if -neg_free == actual:
+                return name if actual >= need else None
+            heapq.heappop(heap)
+            # Free only shrinks between release() calls, and release() pushes a fresh entry, so
+            # an entry above the truth is re-queued at the truth and one below it is a leftover.
+            if -neg_free > actual > 0:
+                heapq.heappush(heap, (-actual, name))
+        return None
+
+
+class UsageIndex(Mapping[str, NodeUsage]):
+    """Node usage plus per-constraint heaps, so choosing a node for each of many Pods costs
+    O(log n) amortised instead of a scan. Record every change through ``take``/``release``."""
+
+    def __init__(self, usage: Mapping[str, NodeUsage], nodes: Mapping[str, Mapping[str, Any]]):
+        self.usage = dict(usage)
+        self.nodes = nodes
+        self._by_constraints: dict[tuple, _Candidates] = {}
+
+    def __getitem__(self, name: str) -> NodeUsage:
+        return self.usage[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.usage)
+
+    def __len__(self) -> int:
+        return len(self.usage)
+
+    def candidates(self, pod: Mapping[str, Any]) -> _Candidates:
+        key = _constraints(pod)
+        c = self._by_constraints.get(key)
+        if c is None:
+            names = [n for n in sorted(self.usage) if n in self.nodes and node_admits(self.nodes[n], pod)]
+            c = self._by_constraints[key] = _Candidates(names, self.usage)
+        return c
+
+    def take(self, node: str, pod: str, count: int = 1) -> None:
+        u = self.usage[node]
+        u.used += count
+        u.free = max(u.quota.quota - u.used, 0)
+        u.pods.append(pod)
+
+    def release(self, node: str, pod: str, count: int = 1) -> None:
+        u = self.usage[node]
+        if pod in u.pods:
+            u.pods.remove(pod)
+        u.used = max(u.used - count, 0)
+        u.free = max(u.quota.quota - u.used, 0)
+        if u.free > 0:
+            for c in self._by_constraints.values():
+                if node in c.names:
+                    heapq.heappush(c.heap, (-u.free, node))
+
+
+def _no_room_reason(c: _Candidates, need: int) -> str:
+    if c.eligible == 0:
+        return "no schedulable node admits the Pod (cordoned, NotReady, nodeSelector or taints)"
+    supported = c.with_quota
+    zero = ", ".join(c.zero_quota_families)
+    if supported == 0:
+        return f"no node of a supported instance family ({zero} quota 0)"
+    if need > 1:
+        return f"{REASON_INSUFFICIENT}: no node has {need} free sub-ENIs"
+    text = f"sub-ENI quota full on all {supported} supported node{'s' if supported != 1 else ''}"
+    others = c.eligible - supported
+    if others:
+        text += f" ({others} other node{'s' if others != 1 else ''} have quota 0: {zero})"
+    return text
+
+
+def choose_node(
+    pod: Mapping[str, Any], candidates: Mapping[str, NodeUsage], nodes: Mapping[str, Mapping[str, Any]]
+) -> tuple[str | None, str | None]:
+    """(node, None) for the node the Pod would be bound to, or (None, why not). Does not commit:
+    call ``take`` on a ``UsageIndex`` once the Pod is bound. Pass a ``UsageIndex`` when placing
+    many Pods; a plain mapping is indexed afresh on every call."""
+    index = candidates if isinstance(candidates, UsageIndex) else UsageIndex(candidates, nodes)
+    need = max(1, pod_sub_eni_count(pod))
+    c = index.candidates(pod)
+    best = c.best(index.usage, need)
+    if best is not None:
+        return best, None
+    return None, _no_room_reason(c, need)
+
+
+def plan(
+    pods_needing: Iterable[Mapping[str, Any]],
+    nodes: Iterable[Mapping[str, Any]],
+    existing_pods: Iterable[Mapping[str, Any]],
+    *,
+    cloud_limits: Mapping[str, tuple[int, str]] | None = None,
+    cpu_by_type: Mapping[str, int] | None = None,
+) -> Plan:
+    """Place ``pods_needing`` one by one, in (namespace, name) order so the plan does not depend
+    on input order. A planned Pod that also appears in ``existing_pods`` is its own replacement:
+    the old incarnation's sub-ENI is not counted."""
+    node_list = list(nodes)
+    node_map = {_name(n): n for n in node_list}
+    needing = sorted(pods_needing, key=pod_key)
+    replaced = {pod_key(p) for p in needing}
+    usage = node_usage(node_list, existing_pods, cloud_limits=cloud_limits, cpu_by_type=cpu_by_type,
+                       exclude=replaced)
+    index = UsageIndex(usage, node_map)
+    placements: list[Placement] = []
+    for pod in needing:
+        key = pod_key(pod)
+        node, reason = choose_node(pod, index, node_map)
+        if node is None:
+            placements.append(Placement(key, None, False, reason))
+        else:
+            index.take(node, key, max(1, pod_sub_eni_count(pod)))
+            placements.append(Placement(key, node, True, None))
+    return Plan(placements, index.usage)
