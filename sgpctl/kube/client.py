@@ -1,0 +1,229 @@
+"""A thin Kubernetes adapter that returns plain dicts.
+
+The official client does kubeconfig loading, authentication and TLS; requests go through
+``ApiClient.call_api`` and JSON is decoded by hand, because kubernetes 37's typed models cost ~5 ms of
+deserialisation per object (see the facts file) and `verify pods -A` lists tens of thousands of them.
+Never touches the client's global configuration."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+from sgpctl.errors import InputError, KubeError, UndeterminedError
+from sgpctl.kube.resources import BUILTIN, Resource
+
+log = logging.getLogger("sgpctl.kube")
+
+PATCH_TYPES = {
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+}
+
+
+class Kube:
+    def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500):
+        self.api = api_client
+        self.server = server or getattr(api_client.configuration, "host", None)
+        self.context = context
+        self.page_size = page_size
+        self._discovered: dict[tuple[str, str], Resource] = {}
+        self.calls = 0  # requests made: tests and benchmarks count them
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: str | None, context: str | None = None) -> "Kube":
+        from kubernetes import config as kconfig
+        from kubernetes.client import Configuration
+        from kubernetes.config.config_exception import ConfigException
+
+        configuration = type.__call__(Configuration)
+        try:
+            kconfig.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)
+        except ConfigException as e:
+            raise InputError(f"cannot use kubeconfig {kubeconfig}: {e}", hint="pass --kubeconfig/--context or set KUBECONFIG") from e
+        except FileNotFoundError as e:
+            raise InputError(f"kubeconfig not found: {kubeconfig}", hint="pass --kubeconfig or set KUBECONFIG") from e
+        # One quick retry is enough to ride out a blip; urllib3's default of 3 makes an unreachable
+        # server take many seconds to report.
+        configuration.retries = 1
+        from kubernetes.client import ApiClient
+
+        return cls(ApiClient(configuration=configuration), server=configuration.host, context=context)
+
+    # -- raw requests ---------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
+                content_type: str = "application/json", timeout: float | None = 60) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        url = self.server.rstrip("/") + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        # update_params_for_auth adds the bearer token / exec-plugin credentials.
+        self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
+        started = time.monotonic()
+        self.calls += 1
+        try:
+            resp = self.api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout)
+            resp.read()
+        except ApiException as e:
+            raise self._error(e, method, path) from None
+        except Exception as e:  # urllib3 MaxRetryError, connection refused, TLS ...
+            if _is_transport_error(e):
+                raise UndeterminedError(
+                    f"cannot reach the Kubernetes API server at {self.server}: {_root_cause(e)}",
+                    hint="check --kubeconfig/--context and that the cluster endpoint is reachable",
+                ) from None
+            raise
+        finally:
+            log.debug("%s %s (%.0f ms)", method, path, (time.monotonic() - started) * 1000)
+        if resp.status >= 400:
+            raise self._error_from(resp.status, resp.reason, resp.data, method, path)
+        data = resp.data
+        return json.loads(data) if data else None
+
+    def _error(self, e, method: str, path: str) -> KubeError:
+        return self._error_from(e.status, e.reason, e.body, method, path)
+
+    def _error_from(self, status, reason, body, method, path) -> KubeError:
+        message, api_reason = str(reason or ""), str(reason or "")
+        try:
+            st = json.loads(body) if body else {}
+            if isinstance(st, dict):
+                message = st.get("message") or message
+                api_reason = st.get("reason") or api_reason
+        except (ValueError, TypeError):
+            pass
+        hint = None
+        if status == 401:
+            hint = "the kubeconfig's credentials were rejected: refresh them (e.g. download a new kubeconfig for the cluster)"
+        elif status == 403:
+            hint = "the kubeconfig's user lacks RBAC permission for this request: ask a cluster admin"
+        elif status == 404:
+            hint = None
+        return KubeError(status, api_reason, message, hint=hint)
+
+    # -- resources ------------------------------------------------------------------------------
+    def resource(self, group: str, kind: str) -> Resource:
+        """The resource for a kind, through discovery for anything that is not built in.
+        Raises KubeError(404) when the cluster does not serve it (e.g. the add-on's CRD is missing)."""
+        if (group, kind) in BUILTIN:
+            return BUILTIN[(group, kind)]
+        key = (group, kind)
+        if key not in self._discovered:
+            found = self._discover(group, kind)
+            if found is None:
+                raise KubeError(404, "NotFound", f"the server does not serve kind {kind} in group {group}")
+            self._discovered[key] = found
+        return self._discovered[key]
+
+    def serves(self, group: str, kind: str) -> bool:
+        try:
+            self.resource(group, kind)
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
+    def _discover(self, group: str, kind: str) -> Resource | None:
+        try:
+            g = self.request("GET", f"/apis/{group}")
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+        versions = [v.get("version") for v in (g or {}).get("versions", [])]
+        preferred = ((g or {}).get("preferredVersion") or {}).get("version")
+        for version in ([preferred] if preferred else []) + [v for v in versions if v != preferred]:
+            try:
+                lst = self.request("GET", f"/apis/{group}/{version}")
+            except KubeError as e:
+                if e.status == 404:
+                    continue
+                raise
+            for r in (lst or {}).get("resources", []):
+                if r.get("kind") == kind and "/" not in r.get("name", ""):
+                    return Resource(group, version, r["name"], kind, bool(r.get("namespaced")))
+        return None
+
+    # -- verbs ----------------------------------------------------------------------------------
+    def iter_list(self, resource: Resource, namespace: str | None = None, *, label_selector: str | None = None,
+                  field_selector: str | None = None) -> Iterator[dict]:
+        cont = None
+        while True:
+            page = self.request(
+                "GET",
+                resource.collection_path(namespace),
+                query={"labelSelector": label_selector or None, "fieldSelector": field_selector or None,
+                       "limit": self.page_size, "continue": cont},
+            )
+            for item in page.get("items") or []:
+                # Lists omit kind/apiVersion on items; restore them so callers can tell objects apart.
+                item.setdefault("kind", resource.kind)
+                item.setdefault("apiVersion", resource.api_version)
+                yield item
+            cont = (page.get("metadata") or {}).get("continue")
+            if not cont:
+                return
+
+    def list(self, resource: Resource, namespace: str | None = None, **kw) -> list[dict]:
+        return list(self.iter_list(resource, namespace, **kw))
+
+    def get(self, resource: Resource, name: str, namespace: str | None = None) -> dict | None:
+        try:
+            return self.request("GET", resource.object_path(name, namespace))
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def create(self, resource: Resource, obj: dict, namespace: str | None = None) -> dict:
+        ns = namespace or (obj.get("metadata") or {}).get("namespace")
+        return self.request("POST", resource.collection_path(ns), body=obj)
+
+    def replace(self, resource: Resource, obj: dict) -> dict:
+        meta = obj.get("metadata") or {}
+        return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj)
+
+    def patch(self, resource: Resource, name: str, patch: Any, namespace: str | None = None, *, patch_type: str = "merge") -> dict:
+        return self.request("PATCH", resource.object_path(name, namespace), body=patch, content_type=PATCH_TYPES[patch_type])
+
+    def delete(self, resource: Resource, name: str, namespace: str | None = None, *, propagation: str = "Background") -> bool:
+        """Delete; False when it was already gone."""
+        try:
+            self.request("DELETE", resource.object_path(name, namespace),
+                         body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation})
+            return True
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+
+    def version(self) -> dict:
+        return self.request("GET", "/version")
+
+
+def _is_transport_error(e: BaseException) -> bool:
+    mod = type(e).__module__ or ""
+    return mod.startswith("urllib3") or isinstance(e, (ConnectionError, TimeoutError, OSError))
+
+
+def _root_cause(e: BaseException) -> str:
+    reason = getattr(e, "reason", None)
+    while reason is not None and getattr(reason, "reason", None) is not None and reason is not reason.reason:
+        reason = reason.reason
+    text = str(reason or e)
+    # urllib3 messages repeat the pool and object reprs; keep the part a user can act on.
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text.splitlines()[0][:200]
