@@ -14,8 +14,6 @@ Nothing here imports an SDK: resolving settings is part of start-up.
 
 from __future__ import annotations
 
-import configparser
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -152,6 +150,8 @@ def _first(*candidates: tuple[str | None, str]) -> Setting:
 
 
 def _read_json(path: Path) -> dict | None:
+    import json
+
     try:
         with path.open(encoding="utf-8") as f:
             data = json.load(f)
@@ -235,6 +235,8 @@ def _sdk_chain_credentials(env: Mapping[str, str], home: Path) -> Credentials | 
     # ~/.tencentcloud/credentials (INI, section [default]), as the SDK's ProfileCredential reads it.
     path = Path(env.get("TENCENTCLOUD_CREDENTIALS_FILE") or home / ".tencentcloud" / "credentials")
     if path.is_file():
+        import configparser
+
         parser = configparser.ConfigParser()
         try:
             parser.read(path, encoding="utf-8")

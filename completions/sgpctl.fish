@@ -1,0 +1,1 @@
+complete --command sgpctl --no-files --arguments "(env _SGPCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) sgpctl)" --condition "env _SGPCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) sgpctl"
