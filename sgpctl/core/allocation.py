@@ -339,10 +339,11 @@ def _no_room_reason(c: _Candidates, need: int) -> str:
         return f"no node of a supported instance family ({zero} quota 0)"
     if need > 1:
         return f"{REASON_INSUFFICIENT}: no node has {need} free sub-ENIs"
-    text = f"sub-ENI quota full on all {supported} supported node{'s' if supported != 1 else ''}"
+    text = (f"sub-ENI quota full on all {supported} supported nodes" if supported != 1
+            else "sub-ENI quota full on the only supported node")
     others = c.eligible - supported
     if others:
-        text += f" ({others} other node{'s' if others != 1 else ''} have quota 0: {zero})"
+        text += f" ({others} other node{'s have' if others != 1 else ' has'} quota 0: {zero})"
     return text
 
 
