@@ -32,12 +32,14 @@ __all__ = [
     "from_label_selector",
     "from_match_labels",
     "parse",
+    "type_name",
     "unknown_field_message",
     "validate_dns1123_label",
     "validate_dns1123_subdomain",
     "validate_label_key",
     "validate_label_selector",
     "validate_label_value",
+    "validate_labels",
 ]
 
 
@@ -594,7 +596,8 @@ def _child(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """How a YAML/JSON value is called in messages."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -606,7 +609,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     if isinstance(value, Mapping):
-        return "object"
+        return "mapping"
     if isinstance(value, (list, tuple)):
         return "list"
     return type(value).__name__
@@ -615,7 +618,7 @@ def _type_name(value: Any) -> str:
 def _not_a_string(value: Any) -> str:
     text = json.dumps(value) if isinstance(value, (bool, int, float)) else None
     hint = f" (quote it in YAML: '{text}')" if text is not None else ""
-    return f"must be a string, got {_type_name(value)} {_go_quote(value) if text is None else text}{hint}"
+    return f"must be a string, got {type_name(value)} {_go_quote(value) if text is None else text}{hint}"
 
 
 def validate_label_selector(obj: Any, path: str) -> list[FieldError]:
@@ -623,21 +626,22 @@ def validate_label_selector(obj: Any, path: str) -> list[FieldError]:
     if obj is None:
         return []
     if not isinstance(obj, Mapping):
-        return [FieldError(path, f"must be a label selector object (matchLabels and/or matchExpressions), got {_type_name(obj)}")]
+        return [FieldError(path, f"must be a label selector mapping (matchLabels and/or matchExpressions), got {type_name(obj)}")]
     errs: list[FieldError] = []
     for name in obj:
         if name not in _SELECTOR_FIELDS:
             errs.append(FieldError(_child(path, str(name)), unknown_field_message(name, _SELECTOR_FIELDS)))
-    errs.extend(_validate_match_labels(obj.get("matchLabels"), _child(path, "matchLabels")))
+    errs.extend(validate_labels(obj.get("matchLabels"), _child(path, "matchLabels")))
     errs.extend(_validate_match_expressions(obj.get("matchExpressions"), _child(path, "matchExpressions")))
     return errs
 
 
-def _validate_match_labels(labels: Any, path: str) -> list[FieldError]:
+def validate_labels(labels: Any, path: str) -> list[FieldError]:
+    """ValidateLabels: a map of label keys to values (matchLabels, metadata.labels). None is valid."""
     if labels is None:
         return []
     if not isinstance(labels, Mapping):
-        return [FieldError(path, f"must be a map of label keys to values, got {_type_name(labels)}")]
+        return [FieldError(path, f"must be a map of label keys to values, got {type_name(labels)}")]
     errs = []
     for key, value in labels.items():
         if not isinstance(key, str):
@@ -660,7 +664,7 @@ def _validate_match_expressions(exprs: Any, path: str) -> list[FieldError]:
     if exprs is None:
         return []
     if not isinstance(exprs, (list, tuple)):
-        return [FieldError(path, f"must be a list of {{key, operator, values}} expressions, got {_type_name(exprs)}")]
+        return [FieldError(path, f"must be a list of {{key, operator, values}} expressions, got {type_name(exprs)}")]
     errs = []
     for i, expr in enumerate(exprs):
         errs.extend(_validate_expression(expr, f"{path}[{i}]"))
@@ -669,7 +673,7 @@ def _validate_match_expressions(exprs: Any, path: str) -> list[FieldError]:
 
 def _validate_expression(expr: Any, path: str) -> list[FieldError]:
     if not isinstance(expr, Mapping):
-        return [FieldError(path, f"must be an object with key, operator and values, got {_type_name(expr)}")]
+        return [FieldError(path, f"must be a mapping with key, operator and values, got {type_name(expr)}")]
     errs = []
     for name in expr:
         if name not in _EXPRESSION_FIELDS:
@@ -697,7 +701,7 @@ def _validate_expression(expr: Any, path: str) -> list[FieldError]:
     values = expr.get("values")
     values_path = _child(path, "values")
     if values is not None and not isinstance(values, (list, tuple)):
-        errs.append(FieldError(values_path, f"must be a list of strings, got {_type_name(values)}"))
+        errs.append(FieldError(values_path, f"must be a list of strings, got {type_name(values)}"))
         return errs
     values = list(values or ())
     if operator in ("In", "NotIn") and not values:
