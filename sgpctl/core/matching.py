@@ -111,6 +111,12 @@ def _pod_namespace(meta: Mapping[str, Any]) -> str:
     return meta.get("namespace") or "default"
 
 
+def _policy_namespace(policy: SecurityGroupPolicy) -> str:
+    # A policy document may leave its namespace out (callers should apply the kubectl context's
+    # with ``with_namespace``); without one it lands in "default", as kubectl would put it.
+    return policy.namespace or "default"
+
+
 def _service_account_name(spec: Mapping[str, Any]) -> str:
     # serviceAccount is the deprecated alias the API still fills in.
     return spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
@@ -123,7 +129,7 @@ def policy_matches_pod(
     ServiceAccount, or None when that ServiceAccount is unknown."""
     meta = pod.get("metadata") or _EMPTY
     spec = pod.get("spec") or _EMPTY
-    if _pod_namespace(meta) != policy.namespace or spec.get("hostNetwork"):
+    if _pod_namespace(meta) != _policy_namespace(policy) or spec.get("hostNetwork"):
         return False
     if not _is_usable(policy):
         return False
@@ -162,7 +168,7 @@ def expected_groups(
     ns = _pod_namespace(meta)
     sa_labels = _sa_labels_index(serviceaccounts).get((ns, _service_account_name(pod.get("spec") or _EMPTY)))
     selected = sorted(
-        _dedupe(p for p in policies if policy_matches_pod(p, pod, sa_labels)), key=lambda p: p.name
+        (p for p in _dedupe(policies) if policy_matches_pod(p, pod, sa_labels)), key=lambda p: p.name
     )
     return _union(selected), tuple(p.name for p in selected)
 
@@ -172,7 +178,7 @@ def _dedupe(policies: Iterable[SecurityGroupPolicy]) -> list[SecurityGroupPolicy
     snapshot files must not count twice."""
     seen: dict[tuple[str, str], SecurityGroupPolicy] = {}
     for p in policies:
-        seen.setdefault((p.namespace, p.name), p)
+        seen.setdefault((_policy_namespace(p), p.name), p)
     return list(seen.values())
 
 
@@ -322,18 +328,20 @@ def match(
     replicasets: Iterable[dict] = (),
 ) -> MatchResult:
     """Match every Pod against every policy of its namespace; see the module doc for the rules."""
-    all_policies = sorted(_dedupe(policies), key=lambda p: (p.namespace, p.name))
+    all_policies = sorted(_dedupe(policies), key=lambda p: (_policy_namespace(p), p.name))
     sa_labels = _sa_labels_index(serviceaccounts)
     rs_index = {}
     for rs in replicasets:
         meta = rs.get("metadata") or _EMPTY
         rs_index[(_pod_namespace(meta), meta.get("name") or "")] = rs
 
-    by_policy: dict[tuple[str, str], list[PodMatch]] = {(p.namespace, p.name): [] for p in all_policies}
+    by_policy: dict[tuple[str, str], list[PodMatch]] = {
+        (_policy_namespace(p), p.name): [] for p in all_policies
+    }
     grouped: dict[str, list[SecurityGroupPolicy]] = {}
     for p in all_policies:
         if _is_usable(p):
-            grouped.setdefault(p.namespace, []).append(p)
+            grouped.setdefault(_policy_namespace(p), []).append(p)
     matchers = {
         ns: _NamespaceMatcher(ns, pols, [by_policy[(ns, p.name)] for p in pols], sa_labels)
         for ns, pols in grouped.items()
@@ -388,20 +396,21 @@ def _warnings(
 ) -> list[PolicyWarning]:
     out: list[PolicyWarning] = []
     for p in policies:
-        where = f"policy {p.namespace}/{p.name}"
+        ns = _policy_namespace(p)
+        where = f"policy {ns}/{p.name}"
         if p.pod_selector is None and p.service_account_selector is None:
             out.append(PolicyWarning(
                 "no-selector",
                 f"{where} has neither podSelector nor serviceAccountSelector: it selects no Pod",
-                p.name, p.namespace))
+                p.name, ns))
         if not p.group_ids:
             out.append(PolicyWarning(
                 "no-groups", f"{where} has no securityGroups.groupIds: it selects no Pod",
-                p.name, p.namespace))
-        if _is_usable(p) and not by_policy[(p.namespace, p.name)]:
+                p.name, ns))
+        if _is_usable(p) and not by_policy[(ns, p.name)]:
             out.append(PolicyWarning(
-                "selects-nothing", f"{where} selects no Pod in namespace {p.namespace}",
-                p.name, p.namespace))
+                "selects-nothing", f"{where} selects no Pod in namespace {ns}",
+                p.name, ns))
     for ns in sorted(matchers):
         m = matchers[ns]
         for combo in sorted(m.combos.values(), key=lambda c: c.names):

@@ -335,3 +335,11 @@ def test_by_policy_lists_every_policy_and_its_pods():
     result = match(pods, policies, [])
     assert {k: [m.name for m in v] for k, v in result.by_policy.items()} == {
         ("ns", "a"): ["p1"], ("ns", "b"): ["p1", "p2"], ("other", "c"): []}
+
+
+def test_policy_without_namespace_lands_in_default():
+    policy = SecurityGroupPolicy.from_object({
+        "kind": "SecurityGroupPolicy", "metadata": {"name": "a"},
+        "spec": {"podSelector": {}, "securityGroups": {"groupIds": ["sg-1"]}}})
+    result = match([pod("p", ns="default"), pod("q", ns="ns")], [policy], [])
+    assert [m.name for m in result.by_policy[("default", "a")]] == ["p"]
