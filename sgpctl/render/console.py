@@ -21,7 +21,10 @@ def configure(no_color: bool) -> None:
 def _console(file) -> "Console":
     from rich.console import Console
 
-    return Console(file=file, no_color=_no_color, highlight=False, soft_wrap=False)
+    # Piped output (CI logs, grep) must not be cut at Rich's default 80 columns: let tables take
+    # their natural width there; on a terminal, fit the terminal.
+    width = None if is_tty(file) else int(os.environ.get("COLUMNS") or 0) or 512
+    return Console(file=file, no_color=_no_color, highlight=False, soft_wrap=False, width=width)
 
 
 def out() -> "Console":

@@ -1,0 +1,142 @@
+"""`policy explain`: what policies do to a cluster — selected Pods and their owners, resulting groups,
+stale Pods, warnings, and where the Pods that need a sub-ENI would fit. Pure over a ClusterView."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sgpctl.core import allocation, matching
+from sgpctl.core.policy import SecurityGroupPolicy
+from sgpctl.workflows.sources import ClusterView
+
+
+@dataclass
+class ExplainResult:
+    source: str
+    namespaces: list[str] | None  # None: all
+    policies: list[dict]
+    stale: list[dict]
+    placement: dict
+    warnings: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "namespaces": self.namespaces,
+            "summary": {
+                "policies": len(self.policies),
+                "selectedPods": sum(p["selectedPods"] for p in self.policies),
+                "stalePods": len(self.stale),
+                "needSubEni": self.placement["needed"],
+                "wouldStayPending": len(self.placement["pending"]),
+                "warnings": len(self.warnings),
+            },
+            "policies": self.policies,
+            "stale": self.stale,
+            "placement": self.placement,
+            "warnings": self.warnings,
+            "notes": self.notes,
+        }
+
+
+def owner_text(owner: tuple[str, str] | None) -> str | None:
+    return f"{owner[0]}/{owner[1]}" if owner else None
+
+
+def rollout_command(namespace: str, policy: str | None = None) -> str:
+    return f"sgpctl policy rollout {policy + ' ' if policy else ''}-n {namespace}"
+
+
+def pod_dict(m: matching.PodMatch) -> dict:
+    return {
+        "namespace": m.namespace,
+        "name": m.name,
+        "owner": owner_text(m.owner),
+        "node": m.node,
+        "phase": m.phase,
+        "policies": list(m.policies),
+        "expectedSecurityGroups": list(m.expected_groups),
+        "annotatedSecurityGroups": list(m.annotated_groups) if m.annotated_groups is not None else None,
+        "stale": m.stale,
+        "staleReason": m.stale_reason,
+    }
+
+
+def explain(
+    view: ClusterView,
+    *,
+    subject: list[SecurityGroupPolicy] | None = None,
+    namespaces: set[str] | None = None,
+    sg_limit: int = matching.DEFAULT_SG_LIMIT,
+    cloud_limits: dict | None = None,
+) -> ExplainResult:
+    """Explain ``subject`` policies (default: every policy in the view) within ``namespaces``
+    (None: all). Matching uses the policies the cluster would have with ``subject`` applied."""
+    from sgpctl.workflows.sources import merge_policies
+
+    if subject is not None:
+        # A policy from a file is explained as if applied now: every existing Pod predates it.
+        import dataclasses
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        subject = [p if p.creation_timestamp else dataclasses.replace(p, creation_timestamp=now) for p in subject]
+    policies = merge_policies(view.policies, subject) if subject is not None else list(view.policies)
+
+    def in_scope(ns: str) -> bool:
+        return namespaces is None or ns in namespaces
+
+    pods = [p for p in view.pods if in_scope((p.get("metadata") or {}).get("namespace") or "default")]
+    scoped = [p for p in policies if in_scope(p.namespace)]
+    result = matching.match(pods, scoped, view.serviceaccounts, sg_limit=sg_limit, replicasets=view.replicasets)
+    shown = subject if subject is not None else scoped
+    shown_keys = {(p.namespace, p.name) for p in shown if in_scope(p.namespace)}
+
+    policy_rows = []
+    for p in sorted(shown, key=lambda p: (p.namespace, p.name)):
+        if (p.namespace, p.name) not in shown_keys:
+            continue
+        selected = result.by_policy.get((p.namespace, p.name), [])
+        policy_rows.append({
+            "namespace": p.namespace,
+            "name": p.name,
+            "groupIds": list(p.group_ids),
+            "podSelector": p.raw.get("spec", {}).get("podSelector") if isinstance(p.raw, dict) else None,
+            "serviceAccountSelector": p.raw.get("spec", {}).get("serviceAccountSelector") if isinstance(p.raw, dict) else None,
+            "selectedPods": len(selected),
+            "stalePods": sum(1 for m in selected if m.stale),
+            "pods": [pod_dict(m) for m in selected],
+        })
+
+    stale = []
+    for m in result.stale():
+        d = pod_dict(m)
+        d["rebuild"] = rollout_command(m.namespace)
+        stale.append(d)
+
+    # Pods that would need a sub-ENI once rebuilt: selected now but not holding one yet.
+    index = {(p.get("metadata", {}).get("namespace") or "default", p.get("metadata", {}).get("name")): p for p in pods}
+    needing = [index[(m.namespace, m.name)] for m in result.pods
+               if m.policies and m.stale and (m.namespace, m.name) in index]
+    plan = allocation.plan(needing, view.nodes, view.pods, cloud_limits=cloud_limits)
+    placement = {
+        "needed": len(needing),
+        "fits": sum(1 for p in plan.placements if p.fits),
+        "placements": [{"pod": p.pod, "node": p.node, "fits": p.fits, "reason": p.reason} for p in plan.placements],
+        "pending": [{"pod": p.pod, "reason": p.reason} for p in plan.pending()],
+    }
+    warnings = [
+        {"code": w.code, "message": w.message, "policy": w.policy, "namespace": w.namespace, "pods": list(w.pods)}
+        for w in result.warnings
+        if (w.namespace is None or in_scope(w.namespace))
+    ]
+    return ExplainResult(
+        source=view.source,
+        namespaces=sorted(namespaces) if namespaces is not None else None,
+        policies=policy_rows,
+        stale=stale,
+        placement=placement,
+        warnings=warnings,
+        notes=list(view.notes),
+    )
