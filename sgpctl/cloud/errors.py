@@ -1,0 +1,128 @@
+"""Every SDK failure becomes a ``sgpctl.errors.CloudError`` here, with a hint for the codes users meet.
+
+``to_cloud_error(exc, service=, action=, endpoint=, region=)`` maps a ``TencentCloudSDKException`` (or
+anything with ``.code``/``.message``/``.requestId``) without importing the SDK. ``CloudError`` itself
+decides the exit code from the code (3 for AuthFailure/UnauthorizedOperation/network/throttling/
+InternalError, 1 otherwise); this module raises it to 3 where sgpctl "could not determine" for codes
+``CloudError`` does not list: a response that is not a Tencent Cloud API answer (``InvalidResponse``,
+``JSONDecodeError``, ``KeyError``) and VPC's throttle code ``LimitExceeded.ActionLimited``.
+
+``OutcomeUnknownError`` (a ``CloudError``) is raised for a *mutating* call that failed in a way that
+does not tell whether it took effect (a timeout after the request was sent, HTTP 5xx, InternalError).
+The retry policy never repeats such a call blindly: the caller re-reads the state (e.g. looks the
+policy or security group up by name) and only then decides to call again.
+"""
+
+from __future__ import annotations
+
+from sgpctl.errors import CloudError, ExitCode
+
+def is_throttle(code: str | None) -> bool:
+    """Throttled, hence not executed: safe to retry for every action."""
+    code = code or ""
+    return code == "RequestLimitExceeded" or code.startswith("RequestLimitExceeded.") or code == "LimitExceeded.ActionLimited"
+
+
+def is_not_found(code: str | None) -> bool:
+    """``ResourceNotFound``, ``ResourceNotFound.*``, ``*.NotFound``, ``*NotExist``-style codes."""
+    code = code or ""
+    last = code.rsplit(".", 1)[-1]
+    return (
+        code == "ResourceNotFound"
+        or code.startswith("ResourceNotFound.")
+        or last.endswith(("NotFound", "NotExist", "NotExists"))
+    )
+
+
+def is_cluster_not_found(code: str | None) -> bool:
+    return (code or "").endswith("ClusterNotFound")
+
+
+#: answers that are not Tencent Cloud API responses: a wrong --endpoint, a proxy, a broken fake
+RESPONSE_PROBLEM_CODES = ("InvalidResponse", "JSONDecodeError", "KeyError", "TypeError", "ValueError")
+
+_EXTRA_UNDETERMINED = RESPONSE_PROBLEM_CODES + ("LimitExceeded.ActionLimited",)
+
+_CREDENTIAL_HINT = "check TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY or the tccli profile (--profile)"
+
+
+class OutcomeUnknownError(CloudError):
+    """A mutating call failed after it may have reached the server: it may or may not have been applied."""
+
+
+def decode_message(message: object) -> str:
+    """``ServerNetworkError`` carries the raw HTTP body (bytes); keep messages one short line."""
+    if isinstance(message, (bytes, bytearray)):
+        message = bytes(message).decode("utf-8", errors="replace")
+    text = " ".join(str(message if message is not None else "").split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def hint_for(code: str, *, service: str, action: str | None, endpoint: str | None, region: str | None) -> str | None:
+    where = endpoint or f"the {service} API"
+    if code in ("AuthFailure.SecretIdNotFound", "AuthFailure.SignatureFailure", "AuthFailure.InvalidSecretId",
+                "AuthFailure.InvalidAuthorization", "AuthFailure.MFAFailure", "InvalidCredential"):
+        return _CREDENTIAL_HINT
+    if code == "AuthFailure.SignatureExpire":
+        return "the request timestamp was rejected: the machine clock is off; sync it (e.g. with NTP) and retry"
+    if code == "AuthFailure.TokenFailure":
+        return "the session token is invalid or expired: refresh TENCENTCLOUD_SESSION_TOKEN or the tccli profile's token"
+    if code == "AuthFailure.UnauthorizedOperation" or code == "UnauthorizedOperation" or code.startswith("UnauthorizedOperation."):
+        return f"the credentials lack permission for {service}:{action or '<action>'}; grant it in CAM"
+    if code == "ClientNetworkError":
+        return f"cannot reach {where}; check --endpoint/SGPCTL_ENDPOINT and the network/proxy settings"
+    if code == "ServerNetworkError":
+        return f"{where} answered with an HTTP error; retry later, or check --endpoint/SGPCTL_ENDPOINT"
+    if code in RESPONSE_PROBLEM_CODES:
+        return (f"{where} did not answer like a Tencent Cloud API (a proxy, or a fake sending a Content-Type "
+                "other than exactly application/json?); check --endpoint/SGPCTL_ENDPOINT")
+    if is_throttle(code):
+        return "the API is throttling requests; wait a little and run the command again"
+    if is_cluster_not_found(code):
+        return f"no such cluster in region {region or '(none)'}; check --cluster-id/SGPCTL_CLUSTER_ID and --region"
+    if "Region" in code:
+        return "check --region/TENCENTCLOUD_REGION (e.g. ap-guangzhou)"
+    if code == "InvalidParameter.ActionNotExist":
+        return "CAM does not know an action named in the policy document; check the action names"
+    if code == "InvalidParameter.RoleNotExist":
+        return "the CAM role does not exist in this account; create it (authorize TKE's service role in the console)"
+    if is_not_found(code):
+        return f"the resource does not exist (in region {region})" if region else "the resource does not exist"
+    return None
+
+
+def to_cloud_error(
+    exc: BaseException,
+    *,
+    service: str,
+    action: str | None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    cls: type[CloudError] = CloudError,
+) -> CloudError:
+    if isinstance(exc, CloudError):
+        return exc
+    code = str(getattr(exc, "code", None) or type(exc).__name__)
+    message = decode_message(getattr(exc, "message", None) if hasattr(exc, "message") else str(exc))
+    request_id = getattr(exc, "requestId", None) or getattr(exc, "request_id", None)
+    err = cls(code, message or "(no message)", request_id, action=action,
+              hint=hint_for(code, service=service, action=action, endpoint=endpoint, region=region))
+    if code in _EXTRA_UNDETERMINED:
+        err.exit_code = ExitCode.UNDETERMINED
+    return err
+
+
+def as_outcome_unknown(err: CloudError) -> OutcomeUnknownError:
+    out = OutcomeUnknownError(err.code, err.api_message, err.request_id, action=err.action,
+                              hint="it may or may not have been applied: run the command again, it checks the current state first")
+    out.exit_code = err.exit_code
+    return out
+
+
+def gave_up(err: CloudError, attempts: int, elapsed: float) -> CloudError:
+    """The error to raise when retries ran out: the last error's code and request id, exit 3."""
+    cls = OutcomeUnknownError if isinstance(err, OutcomeUnknownError) else CloudError
+    out = cls(err.code, f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} and {elapsed:.1f} s: {err.api_message}",
+              err.request_id, action=err.action, hint=err.hint)
+    out.exit_code = ExitCode.UNDETERMINED
+    return out

@@ -1,0 +1,101 @@
+"""Pagination and batching helpers shared by the adapters. Pure: no SDK, no I/O of their own.
+
+- ``paginate_offset(fetch, limit=100)``: ``fetch(offset, limit) -> (items, total)`` until ``total``
+  items were seen (or a short/empty page when the API gives no total).
+- ``paginate_page(fetch, rp=200)``: the same for CAM's ``Page`` (from 1) / ``Rp`` paging.
+- ``batched(ids, size=100)``: consecutive chunks, for APIs that take at most 100 ids per call.
+- ``unique(ids)``: de-duplicates, keeping the first occurrence's order.
+- ``fetch_tolerating_missing(ids, fetch, is_missing, named_ids)``: queries a batch of ids that may
+  include ids the cloud no longer knows. Some APIs fail the whole call with a "not found" error in that
+  case (VPC ``InvalidSecurityGroupID.NotFound``, ``ResourceNotFound``). We then drop the ids the error
+  message names, if any, and otherwise bisect, so the cost is one call when nothing is missing and about
+  ``2·k·log2(n)`` calls for ``k`` missing ids out of ``n``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
+
+#: a runaway loop guard: no listing sgpctl does comes near this many pages
+MAX_PAGES = 10_000
+
+
+def paginate_offset(fetch: Callable[[int, int], tuple[list[T], int | None]], limit: int = 100) -> list[T]:
+    out: list[T] = []
+    offset = 0
+    for _ in range(MAX_PAGES):
+        items, total = fetch(offset, limit)
+        out.extend(items)
+        offset += len(items)
+        if not items or (total is not None and offset >= total) or (total is None and len(items) < limit):
+            return out
+    raise RuntimeError(f"pagination did not finish after {MAX_PAGES} pages")
+
+
+def paginate_page(fetch: Callable[[int, int], tuple[list[T], int | None]], rp: int = 200) -> list[T]:
+    out: list[T] = []
+    page = 1
+    for _ in range(MAX_PAGES):
+        items, total = fetch(page, rp)
+        out.extend(items)
+        if not items or (total is not None and len(out) >= total) or (total is None and len(items) < rp):
+            return out
+        page += 1
+    raise RuntimeError(f"pagination did not finish after {MAX_PAGES} pages")
+
+
+def batched(ids: Iterable[T], size: int = 100) -> Iterator[list[T]]:
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    batch: list[T] = []
+    for item in ids:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def unique(ids: Iterable[T]) -> list[T]:
+    return list(dict.fromkeys(ids))
+
+
+def ids_in_message(message: str | None, pattern: str) -> set[str]:
+    """Ids (matching ``pattern``, e.g. ``sg-[0-9a-z]+``) quoted in an API error message."""
+    return set(re.findall(pattern, message or ""))
+
+
+def fetch_tolerating_missing(
+    ids: Sequence[str],
+    fetch: Callable[[list[str]], list[T]],
+    is_missing: Callable[[Exception], bool],
+    named_ids: Callable[[Exception], set[str]] = lambda e: set(),
+) -> tuple[list[T], list[str]]:
+    """``fetch(batch)`` returns what exists; returns ``(found items, ids the API said are missing)``.
+
+    Ids the API silently omits are not in the second list: callers compare the found items' ids with
+    what they asked for (that covers both behaviours). Errors other than "missing" propagate.
+    """
+    batch = list(ids)
+    if not batch:
+        return [], []
+    try:
+        return fetch(batch), []
+    except Exception as e:  # noqa: BLE001 - classified right below
+        if not is_missing(e):
+            raise
+        if len(batch) == 1:
+            return [], batch
+        named = [i for i in batch if i in named_ids(e)]
+        if named:
+            rest = [i for i in batch if i not in named]
+            found, missing = fetch_tolerating_missing(rest, fetch, is_missing, named_ids)
+            return found, named + missing
+        mid = len(batch) // 2
+        found1, missing1 = fetch_tolerating_missing(batch[:mid], fetch, is_missing, named_ids)
+        found2, missing2 = fetch_tolerating_missing(batch[mid:], fetch, is_missing, named_ids)
+        return found1 + found2, missing1 + missing2

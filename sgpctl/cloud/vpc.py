@@ -1,0 +1,200 @@
+"""VPC adapter (``vpc`` 2017-03-12, regional). Reach it as ``session.vpc``.
+
+API::
+
+    create_security_group(name, description="", tags=None, project_id=None) -> SecurityGroup
+    describe_security_groups(ids=None, *, name=None, filters=None) -> list[SecurityGroup]
+    find_security_groups_by_name(name) -> list[SecurityGroup]           # exact name match
+    find_missing_security_groups(ids) -> list[str]                      # ids that do not exist, input order
+    create_security_group_policies(group_id, ingress=(), egress=())     # SecurityGroupRule items
+    describe_network_interfaces(ids=None, filters=None) -> list[NetworkInterface]
+    describe_network_interface_limit(instance_id) -> EniLimit
+    describe_security_group_limit() -> int                              # groups per instance, 5 if unsaid
+
+``filters`` is a mapping of API filter names to one value or a list of values (OR-ed), e.g.
+``{"vpc-id": "vpc-1", "eni-type": "2"}``. Ids and filters cannot be combined (the API refuses).
+
+Request bodies (what a fake must accept):
+``CreateSecurityGroup {"GroupName", "GroupDescription", "ProjectId"? (str), "Tags"? [{"Key","Value"}]}``;
+``DescribeSecurityGroups {"SecurityGroupIds"? | "Filters"?, "Offset": "0", "Limit": "100"}`` (Offset and
+Limit are *strings* in this API's model); ``CreateSecurityGroupPolicies {"SecurityGroupId",
+"SecurityGroupPolicySet": {"Ingress": [...]}}`` and a second call for ``"Egress"`` (the API takes one
+direction per request); ``DescribeNetworkInterfaces {"NetworkInterfaceIds"? | "Filters"?, "Offset": 0,
+"Limit": 100}`` (integers here); ``DescribeNetworkInterfaceLimit {"InstanceId"}``;
+``DescribeSecurityGroupLimits {}``.
+
+Ids are de-duplicated and sent 100 per call with ``Limit`` 100 (the default Limit is 20: without it a
+100-id query would come back a fifth full), so ``n`` ids cost ``ceil(n/100)`` calls.
+
+Ids that do not exist: DescribeSecurityGroups fails the whole call with
+``InvalidSecurityGroupID.NotFound``; for DescribeNetworkInterfaces the API reference lists
+``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
+``NetworkInterfaceSet`` after deleting an ENI. Both adapters handle both behaviours: on a "not found"
+error for a batch they drop the ids the message names, else bisect the batch (one call when nothing is
+missing, about ``2·k·log2(100)`` for ``k`` missing ids), and return what exists. Callers compare the
+result's ids with what they asked for: an ENI id missing from the result is "not found in VPC".
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
+from sgpctl.cloud.params import FilterSpec, filters_param, tags_param
+from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule
+from sgpctl.errors import CloudError
+
+DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT = 5
+
+SG_MISSING_CODES = ("InvalidSecurityGroupID.NotFound", "InvalidSecurityGroupId.NotFound")
+ENI_MISSING_CODES = ("InvalidNetworkInterfaceId.NotFound", "InvalidParameterValue.NetworkInterfaceNotFound")
+
+
+def _missing(codes: tuple[str, ...]):
+    def is_missing(e: Exception) -> bool:
+        code = getattr(e, "code", "") or ""
+        return isinstance(e, CloudError) and (code in codes or code == "ResourceNotFound" or code.startswith("ResourceNotFound."))
+
+    return is_missing
+
+
+def _named(pattern: str):
+    return lambda e: ids_in_message(getattr(e, "api_message", ""), pattern)
+
+
+class VpcAdapter:
+    service = "vpc"
+
+    def __init__(self, session):
+        self.session = session
+
+    def _call(self, action: str, params: dict, **kw) -> dict:
+        return self.session.call(self.service, action, params, **kw)
+
+    # -- security groups ------------------------------------------------------------------------
+    def create_security_group(self, name: str, description: str = "", tags: Mapping[str, str] | None = None,
+                              project_id: str | int | None = None) -> SecurityGroup:
+        params: dict = {"GroupName": name, "GroupDescription": description or ""}
+        if project_id is not None:
+            params["ProjectId"] = str(project_id)
+        if tags:
+            params["Tags"] = tags_param(tags)
+        d = self._call("CreateSecurityGroup", params)
+        group = d.get("SecurityGroup") or {}
+        if not group.get("SecurityGroupId"):
+            raise CloudError("InvalidResponse", "CreateSecurityGroup answered without a SecurityGroupId",
+                             d.get("RequestId"), action="CreateSecurityGroup")
+        return _security_group(group)
+
+    def describe_security_groups(self, ids: Iterable[str] | None = None, *, name: str | None = None,
+                                 filters: FilterSpec | None = None) -> list[SecurityGroup]:
+        if ids is not None and (name or filters):
+            raise ValueError("DescribeSecurityGroups takes ids or filters, not both")
+        if ids is not None:
+            out: list[SecurityGroup] = []
+            for batch in batched(unique(ids), 100):
+                found, _ = fetch_tolerating_missing(batch, lambda b: self._security_groups({"SecurityGroupIds": b}),
+                                                    _missing(SG_MISSING_CODES), _named(r"sg-[0-9a-z]+"))
+                out.extend(found)
+            return out
+        spec = dict(filters or {})
+        if name:
+            spec["security-group-name"] = name
+        return self._security_groups({"Filters": filters_param(spec)} if spec else {})
+
+    def _security_groups(self, selector: dict) -> list[SecurityGroup]:
+        def fetch(offset: int, limit: int):
+            d = self._call("DescribeSecurityGroups", {**selector, "Offset": str(offset), "Limit": str(limit)})
+            return [_security_group(g) for g in d.get("SecurityGroupSet") or []], d.get("TotalCount")
+
+        return paginate_offset(fetch, limit=100)
+
+    def find_security_groups_by_name(self, name: str) -> list[SecurityGroup]:
+        return [g for g in self.describe_security_groups(name=name) if g.name == name]
+
+    def find_missing_security_groups(self, ids: Iterable[str]) -> list[str]:
+        wanted = unique(ids)
+        present = {g.security_group_id for g in self.describe_security_groups(wanted)}
+        return [i for i in wanted if i not in present]
+
+    def create_security_group_policies(self, group_id: str, ingress: Iterable[SecurityGroupRule] = (),
+                                       egress: Iterable[SecurityGroupRule] = ()) -> None:
+        for direction, rules in (("Ingress", list(ingress)), ("Egress", list(egress))):
+            if rules:
+                self._call("CreateSecurityGroupPolicies", {
+                    "SecurityGroupId": group_id,
+                    "SecurityGroupPolicySet": {direction: [r.to_api() for r in rules]},
+                })
+
+    def describe_security_group_limit(self) -> int:
+        d = self._call("DescribeSecurityGroupLimits", {})
+        limit = (d.get("SecurityGroupLimitSet") or {}).get("InstanceSecurityGroupLimit")
+        return int(limit) if limit else DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT
+
+    # -- network interfaces ---------------------------------------------------------------------
+    def describe_network_interfaces(self, ids: Iterable[str] | None = None,
+                                    filters: FilterSpec | None = None) -> list[NetworkInterface]:
+        if ids is not None and filters:
+            raise ValueError("DescribeNetworkInterfaces takes ids or filters, not both")
+        if ids is not None:
+            out: list[NetworkInterface] = []
+            for batch in batched(unique(ids), 100):
+                found, _ = fetch_tolerating_missing(batch, lambda b: self._enis({"NetworkInterfaceIds": b}),
+                                                    _missing(ENI_MISSING_CODES), _named(r"eni-[0-9a-z]+"))
+                out.extend(found)
+            return out
+        return self._enis({"Filters": filters_param(filters)} if filters else {})
+
+    def _enis(self, selector: dict) -> list[NetworkInterface]:
+        def fetch(offset: int, limit: int):
+            d = self._call("DescribeNetworkInterfaces", {**selector, "Offset": offset, "Limit": limit})
+            return [_eni(e) for e in d.get("NetworkInterfaceSet") or []], d.get("TotalCount")
+
+        return paginate_offset(fetch, limit=100)
+
+    def describe_network_interface_limit(self, instance_id: str) -> EniLimit:
+        d = self._call("DescribeNetworkInterfaceLimit", {"InstanceId": instance_id})
+        return EniLimit(
+            eni_quantity=d.get("EniQuantity"),
+            eni_private_ip_quantity=d.get("EniPrivateIpAddressQuantity"),
+            extend_eni_quantity=d.get("ExtendEniQuantity"),
+            extend_eni_private_ip_quantity=d.get("ExtendEniPrivateIpAddressQuantity"),
+            sub_eni_quantity=d.get("SubEniQuantity"),
+            sub_eni_private_ip_quantity=d.get("SubEniPrivateIpAddressQuantity"),
+        )
+
+
+def _security_group(g: dict) -> SecurityGroup:
+    return SecurityGroup(
+        security_group_id=g.get("SecurityGroupId") or "",
+        name=g.get("SecurityGroupName") or "",
+        description=g.get("SecurityGroupDesc"),
+        project_id=None if g.get("ProjectId") is None else str(g.get("ProjectId")),
+        is_default=g.get("IsDefault"),
+        created_time=g.get("CreatedTime"),
+        tags=tuple((t.get("Key") or "", t.get("Value") or "") for t in g.get("TagSet") or []),
+    )
+
+
+def _eni(e: dict) -> NetworkInterface:
+    attachment = e.get("Attachment") or {}
+    return NetworkInterface(
+        eni_id=e.get("NetworkInterfaceId") or "",
+        name=e.get("NetworkInterfaceName"),
+        vpc_id=e.get("VpcId"),
+        subnet_id=e.get("SubnetId"),
+        security_group_ids=tuple(e.get("GroupSet") or ()),
+        private_ips=tuple(ip.get("PrivateIpAddress") for ip in e.get("PrivateIpAddressSet") or []
+                          if ip.get("PrivateIpAddress")),
+        primary=e.get("Primary"),
+        state=e.get("State"),
+        eni_type=e.get("EniType"),
+        business=e.get("Business"),
+        zone=e.get("Zone"),
+        instance_id=attachment.get("InstanceId") or None,
+        device_index=attachment.get("DeviceIndex"),
+        mac=e.get("MacAddress"),
+    )
+
+
+ADAPTER = VpcAdapter
