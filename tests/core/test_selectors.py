@@ -95,6 +95,9 @@ def test_parse_and_print(text, canonical):
         ("a in (b c)", "unable to parse requirement: found 'c', expected: ',' or ')'"),
         ("a in (=)", "unable to parse requirement: found '=', expected: ',', ')' or identifier"),
         ("a=(b)", "unable to parse requirement: found '(', expected: identifier"),
+        # quirks of the real parser, kept: two empty slots before ')' are an error
+        ("a in (,,)", "unable to parse requirement: found ')', expected: ',', or identifier"),
+        ("a in (b,,)", "unable to parse requirement: found ')', expected: ',', or identifier"),
         ("x>abc", "unable to parse requirement: values[0]: Invalid value: \"abc\": "
                   "for 'Gt', 'Lt' operators, the value must be an integer"),
         ("x>", "unable to parse requirement: values[0]: Invalid value: \"\": "
