@@ -1,0 +1,274 @@
+"""VPC 2017-03-12 actions: security groups and their rules, ENIs, ENI and group limits.
+
+Error codes follow the VPC error lists of the official SDKs and the project's API facts:
+``InvalidParameter.Coexist`` (ids with Filters), ``InvalidParameter.FilterInvalidKey``,
+``InvalidParameterValue.LimitExceeded`` (more than 100 ids), ``InvalidParameterValue.Range``
+(Offset/Limit), ``InvalidParameterValue.Malformed`` (a bad ENI id or number),
+``InvalidSecurityGroupID.Malformed`` / ``InvalidSecurityGroupID.NotFound``,
+``InvalidInstanceId.NotFound``, ``ResourceNotFound``.
+"""
+
+from __future__ import annotations
+
+from .common import ENI_ID, INSTANCE_ID, SG_ID, Ctx, at_most, check_ids, filters_of, int_param, require
+from .errors import ApiError, missing
+
+MAX_IDS = 100
+
+SG_FILTERS = ("security-group-id", "security-group-name", "project-id", "tag-key")
+ENI_FILTERS = (
+    "vpc-id", "subnet-id", "network-interface-id", "attachment.instance-id", "groups.security-group-id",
+    "network-interface-name", "network-interface-description", "eni-type", "is-primary", "address-ip", "tag-key",
+)
+
+
+def _coexist(params: dict, ids_key: str) -> list[str]:
+    ids = params.get(ids_key) or []
+    if ids and params.get("Filters"):
+        raise ApiError("InvalidParameter.Coexist", f"`{ids_key}` and `Filters` cannot be given together.")
+    at_most(ids_key, ids, MAX_IDS)
+    return ids
+
+
+def _public(d: dict) -> dict:
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def _tags_match(tagset: list[dict], name: str, values: list[str]) -> bool:
+    if name == "tag-key":
+        return any(t["Key"] in values for t in tagset)
+    key = name[len("tag:"):]
+    return any(t["Key"] == key and t["Value"] in values for t in tagset)
+
+
+# --- security groups ----------------------------------------------------------------------------
+
+
+def create_security_group(ctx: Ctx, params: dict) -> dict:
+    name = require(params, "GroupName")
+    description = require(params, "GroupDescription")
+    if len(name) > 60:
+        raise ApiError("InvalidParameterValue.TooLong", "GroupName must be at most 60 characters.")
+    if len(description) > 100:
+        raise ApiError("InvalidParameterValue.TooLong", "GroupDescription must be at most 100 characters.")
+    in_region = sum(1 for g in ctx.state.security_groups.values() if g["_region"] == ctx.region)
+    if in_region >= int(ctx.state.options["security_group_limit"]):
+        raise ApiError("LimitExceeded", f"The region already has {in_region} security groups.")
+    tags = {}
+    for i, t in enumerate(params.get("Tags") or []):
+        if not t.get("Key"):
+            raise missing(f"Tags.{i}.Key")
+        tags[t["Key"]] = t.get("Value") or ""
+    gid = ctx.state.add_security_group(name, description, region=ctx.region, tags=tags,
+                                       project_id=params.get("ProjectId") or "0")
+    return {"SecurityGroup": _public(ctx.state.security_groups[gid])}
+
+
+def describe_security_groups(ctx: Ctx, params: dict) -> dict:
+    ids = _coexist(params, "SecurityGroupIds")
+    check_ids(ids, SG_ID, "InvalidSecurityGroupID.Malformed", "security group id")
+    offset = int_param(params, "Offset", 0)
+    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    groups = [g for g in ctx.state.security_groups.values() if g["_region"] == ctx.region]
+    if ids:
+        by_id = {g["SecurityGroupId"]: g for g in groups}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {missing[0]} does not exist.")
+        groups = [by_id[i] for i in dict.fromkeys(ids)]
+    for name, values in filters_of(params, SG_FILTERS, prefixes=("tag:",)):
+        if name == "security-group-id":
+            groups = [g for g in groups if g["SecurityGroupId"] in values]
+        elif name == "security-group-name":
+            groups = [g for g in groups if g["SecurityGroupName"] in values]
+        elif name == "project-id":
+            groups = [g for g in groups if g["ProjectId"] in values]
+        else:
+            groups = [g for g in groups if _tags_match(g["TagSet"], name, values)]
+    return {"SecurityGroupSet": [_public(g) for g in groups[offset : offset + limit]], "TotalCount": len(groups)}
+
+
+def _group(ctx: Ctx, gid: str) -> dict:
+    if not isinstance(gid, str) or not SG_ID.match(gid):
+        raise ApiError("InvalidSecurityGroupID.Malformed", f"The security group id {gid!r} is malformed.")
+    g = ctx.state.security_groups.get(gid)
+    if g is None or g["_region"] != ctx.region:
+        raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {gid} does not exist.")
+    return g
+
+
+def create_security_group_policies(ctx: Ctx, params: dict) -> dict:
+    g = _group(ctx, require(params, "SecurityGroupId"))
+    policy_set = require(params, "SecurityGroupPolicySet")
+    rules = g["_policies"]
+    version = policy_set.get("Version")
+    if version not in (None, "") and version != rules["Version"]:
+        raise ApiError("UnsupportedOperation.VersionMismatch",
+                       f"The rules changed (version {rules['Version']}, not {version}); read them again.")
+    added = False
+    for direction in ("Ingress", "Egress"):
+        for rule in policy_set.get(direction) or []:
+            action = str(rule.get("Action") or "").upper()
+            if action not in ("ACCEPT", "DROP"):
+                raise ApiError("InvalidParameterValue", f"`{direction}.Action` must be ACCEPT or DROP.")
+            entry = {
+                "Protocol": (rule.get("Protocol") or "ALL").upper(),
+                "Port": rule.get("Port") or "ALL",
+                "CidrBlock": rule.get("CidrBlock"),
+                "Ipv6CidrBlock": rule.get("Ipv6CidrBlock"),
+                "SecurityGroupId": rule.get("SecurityGroupId"),
+                "Action": action,
+                "PolicyDescription": rule.get("PolicyDescription") or "",
+                "ModifyTime": ctx.state._time(),
+            }
+            rules[direction].append(entry)
+            added = True
+    if not added:
+        raise ApiError("MissingParameter", "SecurityGroupPolicySet needs Ingress or Egress rules.")
+    rules["Version"] = str(int(rules["Version"]) + 1)
+    g["UpdateTime"] = ctx.state._time()
+    return {}
+
+
+def describe_security_group_policies(ctx: Ctx, params: dict) -> dict:
+    g = _group(ctx, require(params, "SecurityGroupId"))
+    rules = g["_policies"]
+
+    def indexed(items: list[dict]) -> list[dict]:
+        return [{**r, "PolicyIndex": i} for i, r in enumerate(items)]
+
+    def v4(items):
+        return sum(1 for r in items if r.get("CidrBlock") or not r.get("Ipv6CidrBlock"))
+
+    def v6(items):
+        return sum(1 for r in items if r.get("Ipv6CidrBlock"))
+
+    return {
+        "SecurityGroupPolicySet": {
+            "Version": rules["Version"],
+            "Ingress": indexed(rules["Ingress"]),
+            "Egress": indexed(rules["Egress"]),
+            "PolicyStatistics": {
+                "IngressIPv4TotalCount": v4(rules["Ingress"]),
+                "IngressIPv6TotalCount": v6(rules["Ingress"]),
+                "EgressIPv4TotalCount": v4(rules["Egress"]),
+                "EgressIPv6TotalCount": v6(rules["Egress"]),
+            },
+        }
+    }
+
+
+def describe_security_group_limits(ctx: Ctx, params: dict) -> dict:
+    return {
+        "SecurityGroupLimitSet": {
+            "SecurityGroupLimit": int(ctx.state.options["security_group_limit"]),
+            "SecurityGroupPolicyLimit": 100,
+            "ReferedSecurityGroupLimit": 10,
+            "SecurityGroupInstanceLimit": 2000,
+            "InstanceSecurityGroupLimit": int(ctx.state.options["instance_security_group_limit"]),
+            "SecurityGroupExtendedPolicyLimit": 0,
+            "SecurityGroupReferedCvmAndEniLimit": 2000,
+            "SecurityGroupReferedSvcLimit": 2000,
+        }
+    }
+
+
+# --- ENIs ---------------------------------------------------------------------------------------
+
+
+def _eni_matches(eni: dict, name: str, values: list[str]) -> bool:
+    if name == "vpc-id":
+        return eni["VpcId"] in values
+    if name == "subnet-id":
+        return eni["SubnetId"] in values
+    if name == "network-interface-id":
+        return eni["NetworkInterfaceId"] in values
+    if name == "attachment.instance-id":
+        return eni["Attachment"]["InstanceId"] in values
+    if name == "groups.security-group-id":
+        return any(g in values for g in eni["GroupSet"])
+    if name == "network-interface-name":
+        return eni["NetworkInterfaceName"] in values
+    if name == "network-interface-description":
+        return eni["NetworkInterfaceDescription"] in values
+    if name == "eni-type":
+        return str(eni["EniType"]) in values
+    if name == "is-primary":
+        return str(eni["Primary"]).lower() == values[0].lower() if values else True
+    if name == "address-ip":
+        ips = [a["PrivateIpAddress"] for a in eni["PrivateIpAddressSet"]]
+        if len(values) == 1:
+            return any(ip.endswith(values[0]) for ip in ips)
+        return any(ip in values for ip in ips)
+    return _tags_match(eni["TagSet"], name, values)
+
+
+def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
+    ids = _coexist(params, "NetworkInterfaceIds")
+    check_ids(ids, ENI_ID, "InvalidParameterValue.Malformed", "network interface id")
+    offset = int_param(params, "Offset", 0)
+    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    visible_sub = ctx.state.options["sub_enis_visible"]
+    enis = [e for e in ctx.state.enis.values()
+            if e["_region"] == ctx.region and (visible_sub or e["_kind"] != "sub")]
+    if ids:
+        by_id = {e["NetworkInterfaceId"]: e for e in enis}
+        missing = [i for i in ids if i not in by_id]
+        if missing and ctx.state.options["missing_eni_ids"] == "error":
+            raise ApiError("ResourceNotFound", f"The network interface {missing[0]} does not exist.")
+        enis = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+    for name, values in filters_of(params, ENI_FILTERS, prefixes=("tag:",)):
+        enis = [e for e in enis if _eni_matches(e, name, values)]
+    return {"NetworkInterfaceSet": [_public(e) for e in enis[offset : offset + limit]], "TotalCount": len(enis)}
+
+
+def describe_network_interface_limit(ctx: Ctx, params: dict) -> dict:
+    ref = require(params, "InstanceId")
+    if ENI_ID.match(ref):
+        eni = ctx.state.enis.get(ref)
+        if eni is None or eni["_region"] != ctx.region:
+            raise ApiError("ResourceNotFound", f"The network interface {ref} does not exist.")
+        ref = eni["Attachment"]["InstanceId"]
+    elif not INSTANCE_ID.match(ref):
+        raise ApiError("InvalidParameterValue.Malformed", f"`InstanceId` {ref!r} is neither an instance nor an ENI id.")
+    inst = ctx.state.instances.get(ref)
+    if inst is None or inst["_region"] != ctx.region:
+        raise ApiError("InvalidInstanceId.NotFound", f"The instance {ref} does not exist.")
+    cpu = inst["CPU"]
+    return {
+        "EniQuantity": max(2, min(8, cpu // 2 + 1)),
+        "EniPrivateIpAddressQuantity": max(6, min(30, cpu * 2)),
+        "ExtendEniQuantity": 0,
+        "ExtendEniPrivateIpAddressQuantity": 0,
+        "SubEniQuantity": ctx.state.sub_eni_quota(ref),
+        "SubEniPrivateIpAddressQuantity": 1,
+    }
+
+
+def modify_network_interface_attribute(ctx: Ctx, params: dict) -> dict:
+    eni_id = require(params, "NetworkInterfaceId")
+    check_ids([eni_id], ENI_ID, "InvalidParameterValue.Malformed", "network interface id")
+    eni = ctx.state.enis.get(eni_id)
+    if eni is None or eni["_region"] != ctx.region:
+        raise ApiError("ResourceNotFound", f"The network interface {eni_id} does not exist.")
+    if params.get("SecurityGroupIds") is not None:
+        ctx.state.set_eni_groups(eni_id, params["SecurityGroupIds"])
+    if params.get("NetworkInterfaceName") is not None:
+        if len(params["NetworkInterfaceName"]) > 60:
+            raise ApiError("InvalidParameterValue.TooLong", "NetworkInterfaceName must be at most 60 characters.")
+        eni["NetworkInterfaceName"] = params["NetworkInterfaceName"]
+    if params.get("NetworkInterfaceDescription") is not None:
+        eni["NetworkInterfaceDescription"] = params["NetworkInterfaceDescription"]
+    return {}
+
+
+ACTIONS = {
+    "CreateSecurityGroup": create_security_group,
+    "DescribeSecurityGroups": describe_security_groups,
+    "CreateSecurityGroupPolicies": create_security_group_policies,
+    "DescribeSecurityGroupPolicies": describe_security_group_policies,
+    "DescribeSecurityGroupLimits": describe_security_group_limits,
+    "DescribeNetworkInterfaces": describe_network_interfaces,
+    "DescribeNetworkInterfaceLimit": describe_network_interface_limit,
+    "ModifyNetworkInterfaceAttribute": modify_network_interface_attribute,
+}
