@@ -7,10 +7,28 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from sgpctl.cli import capacity_cmd, config_cmd, policy_cmd, sandbox_cmd, version_cmd
+    from sgpctl.cli import (
+        addon_cmd,
+        cam_cmd,
+        capacity_cmd,
+        config_cmd,
+        policy_cmd,
+        sandbox_cmd,
+        setup_cmd,
+        sg_cmd,
+        trunking_cmd,
+        version_cmd,
+    )
 
-    app.add_typer(config_cmd.app, name="config")
+    # In the order of the TKE procedure, then the tools around it.
+    app.command("setup", help=setup_cmd.HELP)(setup_cmd.setup)
+    app.add_typer(cam_cmd.app, name="cam")
+    app.command("enable-trunking", help=trunking_cmd.ENABLE_HELP)(trunking_cmd.enable_trunking)
+    app.add_typer(trunking_cmd.app, name="trunking")
+    app.add_typer(addon_cmd.app, name="addon")
+    app.add_typer(sg_cmd.app, name="sg")
     app.add_typer(policy_cmd.app, name="policy")
     app.command("capacity", help=capacity_cmd.HELP)(capacity_cmd.capacity)
     app.add_typer(sandbox_cmd.app, name="sandbox")
+    app.add_typer(config_cmd.app, name="config")
     app.command("version", help=version_cmd.HELP)(version_cmd.version)

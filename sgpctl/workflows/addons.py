@@ -1,0 +1,138 @@
+"""TKE add-ons: eniipamd (Trunking ENI switch, routing mode) and the SecurityGroupPolicy add-on.
+
+The SecurityGroupPolicy add-on's API name is not documented (the console shows "SecurityGroupPolicy";
+chart names are lowercase). It is discovered: first among the cluster's installed add-ons, then in
+the chart list (GetTkeAppChartList), matching "securitygroup" case-insensitively; ``--name``
+overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sgpctl.errors import RefusedError
+from sgpctl.workflows.waiting import Waiter
+
+ENIIPAMD = "eniipamd"
+SGP_ADDON_FALLBACK = "securitygrouppolicy"
+SUCCEEDED = "Succeeded"
+FAILED_PHASES = ("InstallFailed", "UpgradFailed", "UpgradeFailed", "Failed")
+
+
+@dataclass
+class AddonState:
+    name: str
+    installed: bool
+    version: str | None = None
+    phase: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "installed": self.installed, "version": self.version, "phase": self.phase, "reason": self.reason}
+
+
+def addon_state(tke, cluster_id: str, name: str) -> AddonState:
+    a = tke.get_addon(cluster_id, name)
+    if a is None:
+        return AddonState(name, False)
+    return AddonState(name, True, a.version, a.phase, a.reason)
+
+
+def discover_sgp_addon_name(tke, cluster_id: str) -> str:
+    def is_sgp(name: str | None, label: str | None = None) -> bool:
+        text = f"{name or ''} {label or ''}".lower().replace("-", "").replace("_", "")
+        return "securitygroup" in text
+
+    for a in tke.describe_addons(cluster_id):
+        if is_sgp(a.name):
+            return a.name
+    for kind in ("network", None):
+        for chart in tke.get_app_chart_list(kind=kind):
+            if is_sgp(chart.name, chart.label):
+                return chart.name
+    return SGP_ADDON_FALLBACK
+
+
+def wait_for_addon(tke, cluster_id: str, name: str, waiter: Waiter, *, what: str | None = None) -> AddonState:
+    """Wait until the add-on is Succeeded. A failed phase stops the wait with its reason (exit 1)."""
+
+    def probe():
+        state = addon_state(tke, cluster_id, name)
+        if state.phase in FAILED_PHASES:
+            raise RefusedError(f"add-on {name} is {state.phase}: {state.reason or 'no reason given'}",
+                               hint=f"see the add-on's events in the TKE console; `sgpctl addon status` shows its phase")
+        return state.installed and state.phase == SUCCEEDED, state
+
+    done, state = waiter.until(probe, what or f"add-on {name} to be {SUCCEEDED}")
+    if not done:
+        raise RefusedError(f"timed out waiting for add-on {name} (phase {state.phase or 'absent'})",
+                           hint="rerun with a longer --timeout, or check the add-on in the TKE console")
+    return state
+
+
+def sgp_crd_served(kube) -> bool:
+    from sgpctl.kube import resources as r
+
+    return kube.serves(r.SGP_GROUP, r.SGP_KIND)
+
+
+def addon_install(tke, kube, cluster_id: str, *, name: str | None = None, version: str | None = None,
+                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool = False, force: bool = False):
+    """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off."""
+    from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, Outcome, Step
+    from sgpctl.workflows.trunking import trunking_status
+
+    waiter = waiter or Waiter()
+    out = Outcome("addon install", dry_run=dry_run)
+    name = name or discover_sgp_addon_name(tke, cluster_id)
+    out.extra["addonName"] = name
+    trunk = out.add(Step("trunking-enabled", "Trunking ENI is enabled (eniipamd enableSubEni)"))
+    status = trunking_status(tke, cluster_id, with_preconditions=False)
+    if not status.enabled:
+        if not force:
+            trunk.status, trunk.message = REFUSED, "Trunking ENI is not enabled: Pods could not get sub-ENIs"
+            trunk.hint = "run `sgpctl enable-trunking` first, or pass --force"
+            return out
+        trunk.message = "Trunking ENI is not enabled (--force: installing anyway)"
+    else:
+        trunk.message = "Trunking ENI is enabled"
+
+    step = out.add(Step("addon-installed", f"add-on {name} is installed and {SUCCEEDED}"))
+    state = addon_state(tke, cluster_id, name)
+    if state.installed and state.phase in FAILED_PHASES:
+        step.status, step.message = REFUSED, f"add-on {name} is {state.phase}: {state.reason or 'no reason given'}"
+        step.hint = "fix the cause, then delete and reinstall the add-on in the TKE console"
+        return out
+    if state.installed:
+        step.message = f"add-on {name} {state.version or ''} is installed ({state.phase})".replace("  ", " ")
+        if state.phase != SUCCEEDED and wait and not dry_run:
+            state = wait_for_addon(tke, cluster_id, name, waiter)
+            step.message = f"add-on {name} {state.version or ''} is {SUCCEEDED}".replace("  ", " ")
+    elif dry_run:
+        step.status, step.message = PLANNED, f"would install add-on {name}" + (f" {version}" if version else "")
+    else:
+        tke.install_addon(cluster_id, name, version=version)
+        step.status, step.message = CHANGED, f"installed add-on {name}" + (f" {version}" if version else "")
+        if wait:
+            state = wait_for_addon(tke, cluster_id, name, waiter)
+            step.message += f" ({SUCCEEDED})"
+
+    crd = out.add(Step("sgp-crd-served", "the cluster serves SecurityGroupPolicy"))
+    if dry_run or not wait:
+        crd.message = "not checked" + (" (dry run)" if dry_run else " (--no-wait)")
+        return out
+    done, _ = waiter.until(lambda: (sgp_crd_served(kube), None), "the SecurityGroupPolicy CRD to be served")
+    if not done:
+        crd.status, crd.message = REFUSED, "the add-on is Succeeded but the cluster does not serve SecurityGroupPolicy"
+        crd.hint = "check `kubectl get crd | grep securitygrouppolic` and the add-on's Pods in kube-system"
+    else:
+        crd.message = "SecurityGroupPolicy is served"
+    return out
+
+
+def addons_status(tke, kube, cluster_id: str, *, name: str | None = None) -> dict:
+    sgp_name = name or discover_sgp_addon_name(tke, cluster_id)
+    eni = addon_state(tke, cluster_id, ENIIPAMD)
+    sgp = addon_state(tke, cluster_id, sgp_name)
+    served = sgp_crd_served(kube) if kube is not None else None
+    ok = eni.installed and eni.phase == SUCCEEDED and sgp.installed and sgp.phase == SUCCEEDED and served is not False
+    return {"ok": ok, "addons": [eni.to_dict(), sgp.to_dict()], "securityGroupPolicyServed": served}

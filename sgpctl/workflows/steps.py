@@ -1,0 +1,72 @@
+"""The result of a mutating workflow: what it did (or, with --dry-run, would do), step by step.
+
+Every mutating command reports through this, so `--dry-run`, idempotent re-runs ("unchanged") and
+partial failures read the same everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNCHANGED = "unchanged"   # already as wanted: nothing to do
+PLANNED = "planned"       # --dry-run: would change
+CHANGED = "changed"       # changed now
+FAILED = "failed"         # tried and failed
+REFUSED = "refused"       # a precondition failed: not tried
+SKIPPED = "skipped"       # not reached (an earlier step failed or refused)
+
+
+@dataclass
+class Step:
+    id: str
+    description: str
+    status: str = UNCHANGED
+    message: str = ""
+    hint: str | None = None
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "description": self.description, "status": self.status, "message": self.message, "hint": self.hint}
+        if self.details:
+            d["details"] = self.details
+        return d
+
+
+@dataclass
+class Outcome:
+    command: str
+    steps: list[Step] = field(default_factory=list)
+    dry_run: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def add(self, step: Step) -> Step:
+        self.steps.append(step)
+        return step
+
+    @property
+    def changed(self) -> bool:
+        return any(s.status == CHANGED for s in self.steps)
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.status in (FAILED, REFUSED) for s in self.steps)
+
+    def to_dict(self) -> dict:
+        return {
+            "command": self.command,
+            "ok": self.ok,
+            "dryRun": self.dry_run,
+            "changed": self.changed,
+            "steps": [s.to_dict() for s in self.steps],
+            **self.extra,
+        }
+
+    def summary(self) -> str:
+        if not self.ok:
+            bad = next(s for s in self.steps if s.status in (FAILED, REFUSED))
+            return f"{self.command}: {bad.status}: {bad.message}"
+        if self.dry_run:
+            n = sum(1 for s in self.steps if s.status == PLANNED)
+            return f"{self.command}: dry run, {n} change(s) planned, nothing changed" if n else f"{self.command}: dry run, nothing to change"
+        if self.changed:
+            return f"{self.command}: done, {sum(1 for s in self.steps if s.status == CHANGED)} change(s)"
+        return f"{self.command}: nothing to change (already set up)"
