@@ -271,6 +271,9 @@ def _yaml_error_text(e: Exception) -> str:
         text += f", {context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
     elif context:
         text += f", {context}"
+    if problem.startswith("mapping values are not allowed"):
+        # Almost always a line indented deeper than its siblings, or an unquoted "key: value" inside a value.
+        text += " (check this line's indentation against the line above, or quote a value that contains ': ')"
     if "'\\t'" in text:
         text += " (YAML does not allow tabs for indentation: use spaces)"
     return text
@@ -397,11 +400,14 @@ def _doc_name(obj: Any) -> str | None:
 def _show(value: Any) -> str:
     """A value quoted for a message: strings in single quotes (as users write ids), others as YAML would."""
     if isinstance(value, str):
-        return "'" + value + "'"
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
+        text = "'" + value + "'"
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = repr(value)
+    # A whole mis-shaped document can land here: keep the message one readable line.
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _unknown_fields(obj: Mapping, known: tuple[str, ...], path: str) -> list[FieldError]:

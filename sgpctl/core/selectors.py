@@ -769,5 +769,8 @@ def as_label_selector(selector: Selector) -> dict | None:
     if match_labels:
         obj["matchLabels"] = match_labels
     if expressions:
+        # A fixed order makes the object a fixed point of object -> Selector -> object, so re-applying
+        # an unchanged policy never shows a diff.
+        expressions.sort(key=lambda e: (e["key"], e["operator"], e.get("values", [])))
         obj["matchExpressions"] = expressions
     return obj
