@@ -215,6 +215,9 @@ class Requirement:
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
             raise SelectorError(f"{self.operator!r} is not a selector operator (one of {', '.join(OPERATORS)})")
+        if isinstance(self.values, str):
+            # Requirement("app", "=", "web") would otherwise become the set {"w", "e", "b"}.
+            raise SelectorError(f"values must be a tuple of strings, got the string {self.values!r}")
         # Canonical values make equal selectors compare equal (sets in Kubernetes have no order).
         object.__setattr__(self, "values", tuple(sorted(set(self.values))))
 

@@ -223,9 +223,11 @@ def test_selector_equality_ignores_requirement_order():
     assert hash(parse("a=b")) == hash(parse("a=b"))
 
 
-def test_requirement_rejects_an_unknown_operator():
+def test_requirement_rejects_an_unknown_operator_and_a_bare_string_of_values():
     with pytest.raises(SelectorError):
         Requirement("a", "~", ("b",))
+    with pytest.raises(SelectorError, match="values must be a tuple of strings"):
+        Requirement("a", "=", "web")  # type: ignore[arg-type]
 
 
 def test_a_hand_built_gt_requirement_with_a_non_integer_bound_matches_nothing():
