@@ -26,7 +26,7 @@ from sgpctl.core.annotations import (
     pod_sub_eni_count,
     uses_sub_eni,
 )
-from sgpctl.core.matching import FINISHED_PHASES
+from sgpctl.core.matching import FINISHED_PHASES, gc_paused
 from sgpctl.core.quotas import instance_family, is_supported_family, table_quota
 
 SOURCE_ALLOCATABLE = "allocatable"
@@ -224,12 +224,19 @@ def _tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any
     return False
 
 
+_NO_CONSTRAINTS: tuple = ((), ())
+
+
 def _constraints(pod: Mapping[str, Any]) -> tuple:
     """A hashable key for everything in the Pod that filters nodes, so Pods of one workload
     share one candidate set."""
     spec = pod.get("spec") or _EMPTY
-    selector = spec.get("nodeSelector") or _EMPTY
-    tolerations = spec.get("tolerations") or ()
+    selector = spec.get("nodeSelector")
+    tolerations = spec.get("tolerations")
+    if not selector and not tolerations:
+        return _NO_CONSTRAINTS
+    selector = selector or _EMPTY
+    tolerations = tolerations or ()
     return (
         tuple(sorted(selector.items())),
         tuple(sorted(tuple(sorted((k, str(v)) for k, v in t.items())) for t in tolerations)),
@@ -285,6 +292,16 @@ class _Candidates:
                 heapq.heappush(heap, (-actual, name))
         return None
 
+    def taken(self, name: str, free: int) -> None:
+        """``name`` was just chosen from this heap's top: fix the entry in place rather than
+        leaving a stale one to pop later."""
+        heap = self.heap
+        if heap and heap[0][1] == name:
+            if free > 0:
+                heapq.heapreplace(heap, (-free, name))
+            else:
+                heapq.heappop(heap)
+
 
 class UsageIndex(Mapping[str, NodeUsage]):
     """Node usage plus per-constraint heaps, so choosing a node for each of many Pods costs
@@ -311,6 +328,27 @@ class UsageIndex(Mapping[str, NodeUsage]):
             names = [n for n in sorted(self.usage) if n in self.nodes and node_admits(self.nodes[n], pod)]
             c = self._by_constraints[key] = _Candidates(names, self.usage)
         return c
+
+    def choose(self, pod: Mapping[str, Any], need: int | None = None) -> tuple[str | None, str | None]:
+        """See ``choose_node``."""
+        if need is None:
+            need = max(1, pod_sub_eni_count(pod))
+        c = self.candidates(pod)
+        best = c.best(self.usage, need)
+        if best is not None:
+            return best, None
+        return None, _no_room_reason(c, need)
+
+    def place(self, pod: Mapping[str, Any], key: str | None = None) -> tuple[str | None, str | None]:
+        """Choose a node for ``pod`` and, if one fits, take its sub-ENIs there."""
+        need = max(1, pod_sub_eni_count(pod))
+        c = self.candidates(pod)
+        node = c.best(self.usage, need)
+        if node is None:
+            return None, _no_room_reason(c, need)
+        self.take(node, key if key is not None else pod_key(pod), need)
+        c.taken(node, self.usage[node].free)
+        return node, None
 
     def take(self, node: str, pod: str, count: int = 1) -> None:
         u = self.usage[node]
@@ -354,12 +392,7 @@ def choose_node(
     call ``take`` on a ``UsageIndex`` once the Pod is bound. Pass a ``UsageIndex`` when placing
     many Pods; a plain mapping is indexed afresh on every call."""
     index = candidates if isinstance(candidates, UsageIndex) else UsageIndex(candidates, nodes)
-    need = max(1, pod_sub_eni_count(pod))
-    c = index.candidates(pod)
-    best = c.best(index.usage, need)
-    if best is not None:
-        return best, None
-    return None, _no_room_reason(c, need)
+    return index.choose(pod)
 
 
 def plan(
@@ -373,20 +406,25 @@ def plan(
     """Place ``pods_needing`` one by one, in (namespace, name) order so the plan does not depend
     on input order. A planned Pod that also appears in ``existing_pods`` is its own replacement:
     the old incarnation's sub-ENI is not counted."""
+    with gc_paused():
+        return _plan(pods_needing, nodes, existing_pods, cloud_limits, cpu_by_type)
+
+
+def _plan(
+    pods_needing: Iterable[Mapping[str, Any]],
+    nodes: Iterable[Mapping[str, Any]],
+    existing_pods: Iterable[Mapping[str, Any]],
+    cloud_limits: Mapping[str, tuple[int, str]] | None,
+    cpu_by_type: Mapping[str, int] | None,
+) -> Plan:
     node_list = list(nodes)
     node_map = {_name(n): n for n in node_list}
-    needing = sorted(pods_needing, key=pod_key)
-    replaced = {pod_key(p) for p in needing}
+    keyed = sorted(((pod_key(p), p) for p in pods_needing), key=lambda kp: kp[0])
     usage = node_usage(node_list, existing_pods, cloud_limits=cloud_limits, cpu_by_type=cpu_by_type,
-                       exclude=replaced)
+                       exclude={k for k, _ in keyed})
     index = UsageIndex(usage, node_map)
     placements: list[Placement] = []
-    for pod in needing:
-        key = pod_key(pod)
-        node, reason = choose_node(pod, index, node_map)
-        if node is None:
-            placements.append(Placement(key, None, False, reason))
-        else:
-            index.take(node, key, max(1, pod_sub_eni_count(pod)))
-            placements.append(Placement(key, node, True, None))
+    for key, pod in keyed:
+        node, reason = index.place(pod, key)
+        placements.append(Placement(key, node, node is not None, reason))
     return Plan(placements, index.usage)

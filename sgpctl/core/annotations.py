@@ -46,6 +46,8 @@ def is_sub_eni_network(value: Any) -> bool:
     """Whether a networks-annotation value names the sub-ENI network."""
     if not value:
         return False
+    if value == SUB_ENI_NETWORK:
+        return True
     # The annotation is a network list in the multus style; tolerate "a,b" and spaces.
     return SUB_ENI_NETWORK in (part.strip() for part in str(value).split(","))
 
@@ -59,6 +61,8 @@ def _quantity(value: Any) -> int:
     """An extended-resource quantity as an int. Extended resources must be whole numbers."""
     if value is None:
         return 0
+    if value == "1":  # what the webhook writes, nearly always
+        return 1
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float)):
@@ -75,22 +79,32 @@ def _quantity(value: Any) -> int:
 
 
 def _container_count(container: Mapping[str, Any]) -> int:
-    resources = container.get("resources") or _EMPTY
-    requests = resources.get("requests") or _EMPTY
-    if RESOURCE_SUB_ENI in requests:
+    resources = container.get("resources")
+    if not resources:
+        return 0
+    requests = resources.get("requests")
+    if requests and RESOURCE_SUB_ENI in requests:
         return _quantity(requests[RESOURCE_SUB_ENI])
     # For extended resources Kubernetes defaults the request to the limit.
-    limits = resources.get("limits") or _EMPTY
-    return _quantity(limits.get(RESOURCE_SUB_ENI))
+    limits = resources.get("limits")
+    return _quantity(limits.get(RESOURCE_SUB_ENI)) if limits else 0
 
 
 def pod_sub_eni_count(pod: Mapping[str, Any]) -> int:
     """Sub-ENIs the Pod requests, computed like the scheduler's effective request:
     the sum over app containers, or the largest init container if that is larger."""
-    spec = pod.get("spec") or _EMPTY
-    total = sum(_container_count(c) for c in spec.get("containers") or ())
-    init = max((_container_count(c) for c in spec.get("initContainers") or ()), default=0)
-    return max(total, init)
+    spec = pod.get("spec")
+    if not spec:
+        return 0
+    # Plain loops: this runs for every Pod of the cluster when usage is counted.
+    total = 0
+    for c in spec.get("containers") or ():
+        total += _container_count(c)
+    for c in spec.get("initContainers") or ():
+        n = _container_count(c)
+        if n > total:
+            total = n
+    return total
 
 
 def requests_sub_eni(pod: Mapping[str, Any]) -> bool:

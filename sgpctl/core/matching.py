@@ -26,11 +26,13 @@ once per distinct (namespace, labels, ServiceAccount) and the answer is shared.
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from sgpctl.core.annotations import (
     ANNOTATION_NETWORKS,
@@ -98,6 +100,24 @@ class MatchResult:
 
     def stale(self) -> list[PodMatch]:
         return [p for p in self.pods if p.stale]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while building many small objects.
+
+    Matching and planning allocate a few objects per Pod and create no reference cycles, yet with
+    a whole cluster's Pods alive every automatic full collection walks all of them: measured, that
+    is a quarter to a third of ``plan``'s time at 100,000 Pods. Reference counting still frees
+    everything; the collector is restored (if it was on) as soon as the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- single-Pod evaluation (the definition; match() is the fast equivalent) -------------------
@@ -256,7 +276,7 @@ class _Combo:
 
 
 class _NamespaceMatcher:
-    __slots__ = ("ns", "policies", "lists", "needs_sa", "sa_labels", "cache", "combos", "missing_sa")
+    __slots__ = ("ns", "policies", "lists", "needs_sa", "sa_labels", "known_sa", "cache", "combos", "missing_sa")
 
     def __init__(self, ns: str, policies: list[SecurityGroupPolicy], lists: list[list[PodMatch]],
                  sa_labels: Mapping[tuple[str, str], Mapping]):
@@ -265,6 +285,7 @@ class _NamespaceMatcher:
         self.lists = lists
         self.needs_sa = any(p.service_account_selector is not None for p in policies)
         self.sa_labels = sa_labels
+        self.known_sa = {name for (sa_ns, name) in sa_labels if sa_ns == ns} if self.needs_sa else set()
         self.cache: dict[tuple, _Combo | None] = {}
         self.combos: dict[tuple[int, ...], _Combo] = {}
         self.missing_sa: dict[str, list[str]] = {}
@@ -277,7 +298,7 @@ class _NamespaceMatcher:
             combo = self.cache[key]
         except KeyError:
             combo = self.cache[key] = self._evaluate(labels or {}, sa_key)
-        if sa_key is not None and (self.ns, sa_key) not in self.sa_labels:
+        if sa_key is not None and sa_key not in self.known_sa:
             self.missing_sa.setdefault(sa_key, []).append(pod_name)
         return combo
 
@@ -328,6 +349,17 @@ def match(
     replicasets: Iterable[dict] = (),
 ) -> MatchResult:
     """Match every Pod against every policy of its namespace; see the module doc for the rules."""
+    with gc_paused():
+        return _match(pods, policies, serviceaccounts, sg_limit, replicasets)
+
+
+def _match(
+    pods: Iterable[dict],
+    policies: Iterable[SecurityGroupPolicy],
+    serviceaccounts: Iterable[dict],
+    sg_limit: int,
+    replicasets: Iterable[dict],
+) -> MatchResult:
     all_policies = sorted(_dedupe(policies), key=lambda p: (_policy_namespace(p), p.name))
     sa_labels = _sa_labels_index(serviceaccounts)
     rs_index = {}
@@ -348,6 +380,8 @@ def match(
     }
 
     owner_cache: dict[tuple[str, str, str], tuple[str, str]] = {}
+    # Pods of one workload carry the same annotation text: parse each distinct one once.
+    groups_cache: dict[str | None, tuple[str, ...] | None] = {None: None}
     result: list[PodMatch] = []
     for pod in pods:
         meta = pod.get("metadata") or _EMPTY
@@ -370,7 +404,11 @@ def match(
         status = pod.get("status") or _EMPTY
         phase = status.get("phase")
         created = meta.get("creationTimestamp")
-        annotated = parse_group_ids(annotations.get(ANNOTATION_SECURITY_GROUPS))
+        raw_groups = annotations.get(ANNOTATION_SECURITY_GROUPS)
+        try:
+            annotated = groups_cache[raw_groups]
+        except KeyError:
+            annotated = groups_cache[raw_groups] = parse_group_ids(raw_groups)
         reason = None
         if not host and phase not in FINISHED_PHASES:
             reason = _stale_reason(combo, sub_eni, annotated, created)
