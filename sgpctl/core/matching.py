@@ -183,10 +183,17 @@ def expected_groups(
     policies: Iterable[SecurityGroupPolicy],
     serviceaccounts: Mapping[tuple[str, str], dict] | Iterable[dict],
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(security groups the Pod should get, names of the policies that select it)."""
+    """(security groups the Pod should get, names of the policies that select it).
+
+    For one Pod. Pass ServiceAccounts as a mapping to avoid re-indexing them on every call; for
+    many Pods use ``match``, which evaluates each distinct label set once."""
     meta = pod.get("metadata") or _EMPTY
-    ns = _pod_namespace(meta)
-    sa_labels = _sa_labels_index(serviceaccounts).get((ns, _service_account_name(pod.get("spec") or _EMPTY)))
+    key = (_pod_namespace(meta), _service_account_name(pod.get("spec") or _EMPTY))
+    if isinstance(serviceaccounts, Mapping):
+        sa = serviceaccounts.get(key)
+        sa_labels = None if sa is None else ((sa.get("metadata") or _EMPTY).get("labels") or {})
+    else:
+        sa_labels = _sa_labels_index(serviceaccounts).get(key)
     selected = sorted(
         (p for p in _dedupe(policies) if policy_matches_pod(p, pod, sa_labels)), key=lambda p: p.name
     )

@@ -258,3 +258,14 @@ def test_heap_placement_equals_a_full_scan(seed):
                for i in range(rnd.randint(0, 20))]
     result = plan(needing, nodes, existing)
     assert [p.node for p in result.placements] == _naive_plan(needing, nodes, existing)
+
+
+def test_place_commits_what_choose_only_proposes():
+    nodes = {"n1": node("n1", quota=2), "n2": node("n2", quota=1)}
+    index = UsageIndex(node_usage(nodes.values(), []), nodes)
+    assert index.place(pod("a")) == ("n1", None)
+    # n1 now has 1 free like n2; the tie goes to n1 by name.
+    assert index.place(pod("b")) == ("n1", None)
+    assert index.place(pod("c")) == ("n2", None)
+    assert index.place(pod("d")) == (None, "sub-ENI quota full on all 2 supported nodes")
+    assert (index["n1"].pods, index["n2"].pods) == (["ns/a", "ns/b"], ["ns/c"])

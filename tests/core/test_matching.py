@@ -343,3 +343,24 @@ def test_policy_without_namespace_lands_in_default():
         "spec": {"podSelector": {}, "securityGroups": {"groupIds": ["sg-1"]}}})
     result = match([pod("p", ns="default"), pod("q", ns="ns")], [policy], [])
     assert [m.name for m in result.by_policy[("default", "a")]] == ["p"]
+
+
+def test_expected_groups_with_a_mapping_missing_the_serviceaccount():
+    policy = sgp("a", sa_selector={}, groups=("sg-9",))
+    assert expected_groups(pod("p", sa="ghost"), [policy], {("ns", "r"): sa("r")}) == ((), ())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_match_leaves_the_garbage_collector_as_it_found_it(enabled):
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        match([pod("p")], [sgp("a", pod_selector={})], [])
+        assert gc.isenabled() is enabled
+        with pytest.raises(AttributeError):
+            match([pod("p")], [object()], [])  # not a policy: fails inside the paused block
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
