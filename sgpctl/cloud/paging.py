@@ -5,11 +5,12 @@
 - ``paginate_page(fetch, rp=200)``: the same for CAM's ``Page`` (from 1) / ``Rp`` paging.
 - ``batched(ids, size=100)``: consecutive chunks, for APIs that take at most 100 ids per call.
 - ``unique(ids)``: de-duplicates, keeping the first occurrence's order.
-- ``fetch_tolerating_missing(ids, fetch, is_missing, named_ids)``: queries a batch of ids that may
-  include ids the cloud no longer knows. Some APIs fail the whole call with a "not found" error in that
-  case (VPC ``InvalidSecurityGroupID.NotFound``, ``ResourceNotFound``). We then drop the ids the error
-  message names, if any, and otherwise bisect, so the cost is one call when nothing is missing and about
-  ``2·k·log2(n)`` calls for ``k`` missing ids out of ``n``.
+- ``fetch_tolerating_missing(ids, fetch, is_missing, named_ids, fallback, fallback_refused)``: queries a
+  batch of ids that may include ids the cloud no longer knows. Some APIs fail the whole call with a
+  "not found" error in that case (VPC ``InvalidSecurityGroupID.NotFound``, ``ResourceNotFound``). We
+  then drop the ids the error message names, if any; else run one ``fallback`` query that cannot fail on
+  unknown ids (a filter on the id: 2 calls per batch); else bisect (about ``2·k·log2(n)`` calls for
+  ``k`` missing ids out of ``n``). Nothing missing: one call.
 """
 
 from __future__ import annotations
@@ -74,11 +75,17 @@ def fetch_tolerating_missing(
     fetch: Callable[[list[str]], list[T]],
     is_missing: Callable[[Exception], bool],
     named_ids: Callable[[Exception], set[str]] = lambda e: set(),
+    fallback: Callable[[list[str]], list[T]] | None = None,
+    fallback_refused: Callable[[Exception], bool] = lambda e: False,
 ) -> tuple[list[T], list[str]]:
     """``fetch(batch)`` returns what exists; returns ``(found items, ids the API said are missing)``.
 
-    Ids the API silently omits are not in the second list: callers compare the found items' ids with
-    what they asked for (that covers both behaviours). Errors other than "missing" propagate.
+    When ``fetch`` fails with a "missing" error (``is_missing``) for a batch: ids the message names
+    (``named_ids``) are set aside and the rest re-queried; otherwise ``fallback(batch)`` (a query that
+    does not fail on unknown ids, such as a filter on the id) is tried once; when there is none, or the
+    API refuses it (``fallback_refused``), the batch is bisected. Ids the API silently omits are not in
+    the second list: callers compare the found items' ids with what they asked for (that covers every
+    behaviour). Other errors propagate.
     """
     batch = list(ids)
     if not batch:
@@ -93,8 +100,14 @@ def fetch_tolerating_missing(
         named = [i for i in batch if i in named_ids(e)]
         if named:
             rest = [i for i in batch if i not in named]
-            found, missing = fetch_tolerating_missing(rest, fetch, is_missing, named_ids)
+            found, missing = fetch_tolerating_missing(rest, fetch, is_missing, named_ids, fallback, fallback_refused)
             return found, named + missing
+        if fallback is not None:
+            try:
+                return fallback(batch), []
+            except Exception as refused:  # noqa: BLE001
+                if not fallback_refused(refused):
+                    raise
         mid = len(batch) // 2
         found1, missing1 = fetch_tolerating_missing(batch[:mid], fetch, is_missing, named_ids)
         found2, missing2 = fetch_tolerating_missing(batch[mid:], fetch, is_missing, named_ids)

@@ -107,9 +107,10 @@ def parse_endpoint(url: str) -> Endpoint:
 
 def _quiet_sdk_logger() -> None:
     # With --debug the root logger is at DEBUG; the SDK would then log every request's headers
-    # (Authorization, X-TC-Token). Only an explicit level set by someone else is respected.
+    # (Authorization, X-TC-Token = the session token) at DEBUG. Secrets are never logged, so no less
+    # than WARNING, whoever set the level.
     sdk_logger = logging.getLogger(SDK_LOGGER)
-    if sdk_logger.level == logging.NOTSET or sdk_logger.level < logging.WARNING:
+    if sdk_logger.getEffectiveLevel() < logging.WARNING or sdk_logger.level < logging.WARNING:
         sdk_logger.setLevel(logging.WARNING)
 
 

@@ -29,10 +29,14 @@ Ids are de-duplicated and sent 100 per call with ``Limit`` 100 (the default Limi
 Ids that do not exist: DescribeSecurityGroups fails the whole call with
 ``InvalidSecurityGroupID.NotFound``; for DescribeNetworkInterfaces the API reference lists
 ``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
-``NetworkInterfaceSet`` after deleting an ENI. Both adapters handle both behaviours: on a "not found"
-error for a batch they drop the ids the message names, else bisect the batch (one call when nothing is
-missing, about ``2·k·log2(100)`` for ``k`` missing ids), and return what exists. Callers compare the
-result's ids with what they asked for: an ENI id missing from the result is "not found in VPC".
+``NetworkInterfaceSet`` after deleting an ENI. Both adapters handle both behaviours and return what
+exists; callers compare the result's ids with what they asked for (an ENI id absent from the result is
+"not found in VPC"). Cheapest correct way on a "not found" error for a batch: if the message names ids,
+set them aside and re-query the rest; otherwise ask once more with the id *filter*
+(``security-group-id`` / ``network-interface-id``, which matches what exists and cannot fail on unknown
+ids), so a batch costs 1 call when nothing is missing and 2 when something is; only if the API refuses
+that filter (``InvalidParameter*``...) is the batch bisected (about ``2·k·log2(100)`` calls for ``k``
+missing ids).
 """
 
 from __future__ import annotations
@@ -60,6 +64,13 @@ def _missing(codes: tuple[str, ...]):
 
 def _named(pattern: str):
     return lambda e: ids_in_message(getattr(e, "api_message", ""), pattern)
+
+
+def _filter_refused(e: Exception) -> bool:
+    """The id-filter fallback was rejected as a request (too many values...): bisect instead."""
+    code = getattr(e, "code", "") or ""
+    return isinstance(e, CloudError) and code.startswith(("InvalidParameter", "InvalidFilter", "UnknownParameter",
+                                                          "UnsupportedOperation", "MissingParameter"))
 
 
 class VpcAdapter:
@@ -93,8 +104,14 @@ class VpcAdapter:
         if ids is not None:
             out: list[SecurityGroup] = []
             for batch in batched(unique(ids), 100):
-                found, _ = fetch_tolerating_missing(batch, lambda b: self._security_groups({"SecurityGroupIds": b}),
-                                                    _missing(SG_MISSING_CODES), _named(r"sg-[0-9a-z]+"))
+                found, _ = fetch_tolerating_missing(
+                    batch,
+                    lambda b: self._security_groups({"SecurityGroupIds": b}),
+                    _missing(SG_MISSING_CODES),
+                    _named(r"sg-[0-9a-z]+"),
+                    fallback=lambda b: self._security_groups({"Filters": filters_param({"security-group-id": b})}),
+                    fallback_refused=_filter_refused,
+                )
                 out.extend(found)
             return out
         spec = dict(filters or {})
@@ -139,8 +156,14 @@ class VpcAdapter:
         if ids is not None:
             out: list[NetworkInterface] = []
             for batch in batched(unique(ids), 100):
-                found, _ = fetch_tolerating_missing(batch, lambda b: self._enis({"NetworkInterfaceIds": b}),
-                                                    _missing(ENI_MISSING_CODES), _named(r"eni-[0-9a-z]+"))
+                found, _ = fetch_tolerating_missing(
+                    batch,
+                    lambda b: self._enis({"NetworkInterfaceIds": b}),
+                    _missing(ENI_MISSING_CODES),
+                    _named(r"eni-[0-9a-z]+"),
+                    fallback=lambda b: self._enis({"Filters": filters_param({"network-interface-id": b})}),
+                    fallback_refused=_filter_refused,
+                )
                 out.extend(found)
             return out
         return self._enis({"Filters": filters_param(filters)} if filters else {})
