@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         setup_cmd,
         sg_cmd,
         trunking_cmd,
+        verify_cmd,
         version_cmd,
     )
 
@@ -28,6 +29,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(addon_cmd.app, name="addon")
     app.add_typer(sg_cmd.app, name="sg")
     app.add_typer(policy_cmd.app, name="policy")
+    app.add_typer(verify_cmd.app, name="verify")
     app.command("capacity", help=capacity_cmd.HELP)(capacity_cmd.capacity)
     app.add_typer(sandbox_cmd.app, name="sandbox")
     app.add_typer(config_cmd.app, name="config")

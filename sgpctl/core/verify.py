@@ -1,0 +1,217 @@
+"""Verify one Pod end to end, as the TKE document does by hand: the policy says which groups it should
+have; the Pod's annotations say which it got; the VpcENI (found by the Pod's name and namespace labels)
+names its sub-ENI; the cloud says which groups that ENI really has. Pure: the workflow gathers the
+inputs with a constant number of list calls and one DescribeNetworkInterfaces per 100 ENIs.
+
+Check ids are stable (the JSON contract): pod-exists, host-network, network-annotation,
+sub-eni-resource, security-groups, expected-groups (only with --expect-sg), vpceni, eni-groups,
+node-family. A stale Pod (created before the policy that now selects it, or with other groups) fails,
+with the rollout command as its hint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from sgpctl.core.annotations import (
+    ANNOTATION_NETWORKS,
+    SUB_ENI_NETWORK,
+    annotated_groups,
+    pod_sub_eni_count,
+    uses_sub_eni,
+)
+
+PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
+_EMPTY: Mapping[str, Any] = {}
+
+#: what the workflow found for a Pod's ENI in the cloud
+ENI_NOT_LOOKED_UP = object()
+
+
+@dataclass(frozen=True)
+class EniFacts:
+    """The cloud's view of one ENI (from DescribeNetworkInterfaces)."""
+
+    eni_id: str
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass
+class PodVerification:
+    namespace: str
+    name: str
+    node: str | None = None
+    stale: bool = False
+    expected: tuple[str, ...] = ()
+    annotated: tuple[str, ...] | None = None
+    eni_id: str | None = None
+    eni_groups: tuple[str, ...] | None = None
+    checks: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(c["status"] == FAIL for c in self.checks)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for c in self.checks if c["status"] == WARN)
+
+    def check(self, id_: str, status: str, message: str, hint: str | None = None) -> None:
+        self.checks.append({"id": id_, "status": status, "message": message, "hint": hint})
+
+    def to_dict(self) -> dict:
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "node": self.node,
+            "ok": self.ok,
+            "stale": self.stale,
+            "expectedSecurityGroups": list(self.expected),
+            "annotatedSecurityGroups": list(self.annotated) if self.annotated is not None else None,
+            "eniId": self.eni_id,
+            "eniSecurityGroups": list(self.eni_groups) if self.eni_groups is not None else None,
+            "checks": self.checks,
+        }
+
+
+def _groups(ids: Sequence[str] | None) -> str:
+    return ",".join(ids) if ids else "(none)"
+
+
+def rollout_hint(namespace: str, policy: str | None = None) -> str:
+    return f"rebuild it: sgpctl policy rollout {policy + ' ' if policy else ''}-n {namespace} --yes"
+
+
+def vpceni_eni_id(vpceni: Mapping[str, Any]) -> str | None:
+    return (((vpceni.get("status") or _EMPTY).get("eni") or _EMPTY).get("eniID")) or None
+
+
+def verify_pod(
+    *,
+    namespace: str,
+    name: str,
+    pod: Mapping[str, Any] | None,
+    policies: Sequence[str] = (),
+    expected: Sequence[str] = (),
+    stale: bool = False,
+    stale_reason: str | None = None,
+    vpcenis: Sequence[Mapping[str, Any]] = (),
+    eni: EniFacts | None | object = ENI_NOT_LOOKED_UP,
+    node_family: str | None = None,
+    node_supported: bool | None = None,
+    expect_sg: Sequence[str] | None = None,
+    pending_reason: str | None = None,
+) -> PodVerification:
+    """``eni``: the cloud's facts, None when the VPC does not know the ENI, or ENI_NOT_LOOKED_UP.
+    ``pending_reason``: why the Pod is not running yet (an event message), for hints."""
+    v = PodVerification(namespace, name, expected=tuple(expected), stale=stale)
+    if pod is None:
+        v.check("pod-exists", FAIL, f"Pod {namespace}/{name} not found", "check the name and -n NAMESPACE")
+        return v
+    spec = pod.get("spec") or _EMPTY
+    v.node = spec.get("nodeName")
+    v.annotated = annotated_groups(pod)
+    phase = (pod.get("status") or _EMPTY).get("phase")
+    v.check("pod-exists", PASS, f"Pod {namespace}/{name} exists ({phase or 'unknown phase'})")
+    if spec.get("hostNetwork"):
+        v.check("host-network", FAIL, "the Pod uses hostNetwork: it never gets a sub-ENI or its own security groups",
+                "remove hostNetwork: true from the Pod template, or exclude the Pod from the policy")
+        return v
+    v.check("host-network", PASS, "not hostNetwork")
+
+    rebuild = rollout_hint(namespace, policies[0] if len(policies) == 1 else None)
+    if not policies and not uses_sub_eni(pod):
+        v.check("network-annotation", FAIL, "no SecurityGroupPolicy selects this Pod",
+                f"check the policy's selectors: sgpctl policy explain -n {namespace}")
+        return v
+
+    # 1. The Pod's network annotation.
+    network = ((pod.get("metadata") or _EMPTY).get("annotations") or _EMPTY).get(ANNOTATION_NETWORKS)
+    if uses_sub_eni(pod):
+        v.check("network-annotation", PASS, f"{ANNOTATION_NETWORKS}: {network}")
+    else:
+        msg = f"{ANNOTATION_NETWORKS} is {network!r}, not {SUB_ENI_NETWORK!r}" if network else f"no {ANNOTATION_NETWORKS} annotation"
+        if stale:
+            msg += f" (stale: {stale_reason})"
+        v.check("network-annotation", FAIL, msg, rebuild if stale else "check that the SecurityGroupPolicy add-on is installed and Trunking ENI is enabled: sgpctl addon status")
+
+    # 2. The extended resource.
+    count = pod_sub_eni_count(pod)
+    if count >= 1:
+        v.check("sub-eni-resource", PASS, f"requests tke.cloud.tencent.com/sub-eni: {count}")
+    else:
+        v.check("sub-eni-resource", FAIL, "no container requests tke.cloud.tencent.com/sub-eni",
+                rebuild if stale else "the Pod was not admitted through the SecurityGroupPolicy webhook: rebuild it")
+
+    # 3. Annotated groups against what the policies now say.
+    if not policies:
+        v.check("security-groups", FAIL, f"the Pod carries groups {_groups(v.annotated)} but no policy selects it any more",
+                rebuild)
+    elif v.annotated is None:
+        v.check("security-groups", FAIL, f"no security-group annotation; the policies give {_groups(expected)}", rebuild)
+    elif set(v.annotated) != set(expected):
+        v.check("security-groups", FAIL, f"annotated {_groups(v.annotated)}, the policies ({', '.join(policies)}) give {_groups(expected)}",
+                rebuild)
+    else:
+        v.check("security-groups", PASS, f"{_groups(v.annotated)} as the policies ({', '.join(policies)}) say")
+
+    if expect_sg is not None:
+        have = v.annotated if v.annotated is not None else tuple(expected)
+        if set(have) == set(expect_sg):
+            v.check("expected-groups", PASS, f"groups are {_groups(expect_sg)} as expected")
+        else:
+            v.check("expected-groups", FAIL, f"groups are {_groups(have)}, expected {_groups(expect_sg)}",
+                    "fix the policy's groupIds (sgpctl policy get), or --expect-sg")
+
+    # 4. The VpcENI and 5. the ENI in the cloud.
+    if not uses_sub_eni(pod):
+        v.check("vpceni", SKIP, "the Pod has no sub-ENI to trace")
+        v.check("eni-groups", SKIP, "the Pod has no sub-ENI to trace")
+    else:
+        with_id = [o for o in vpcenis if vpceni_eni_id(o)]
+        if not vpcenis:
+            why = f" (the Pod is {phase}: {pending_reason})" if pending_reason else f" (the Pod is {phase})" if phase != "Running" else ""
+            v.check("vpceni", FAIL, f"no VpcENI labelled for {namespace}/{name}{why}",
+                    pending_reason and "fix the cause in the event; eniipamd retries" or "check eniipamd: kubectl -n kube-system logs deploy/tke-eni-ipamd")
+        elif not with_id:
+            v.check("vpceni", FAIL, f"VpcENI {vpcenis[0]['metadata']['name']} names no ENI (status.eni.eniID is empty)",
+                    "eniipamd has not finished creating the sub-ENI; wait, then check its logs")
+        else:
+            chosen = with_id[-1]
+            v.eni_id = vpceni_eni_id(chosen)
+            names = ", ".join(o["metadata"]["name"] for o in vpcenis)
+            if len(vpcenis) > 1:
+                v.check("vpceni", WARN, f"{len(vpcenis)} VpcENIs are labelled for this Pod ({names}); using {chosen['metadata']['name']}",
+                        "the extra VpcENIs may be leaked sub-ENIs: check them with kubectl get vpceni -l ...")
+            else:
+                v.check("vpceni", PASS, f"VpcENI {names} names ENI {v.eni_id}")
+        if v.eni_id is None:
+            v.check("eni-groups", SKIP, "no ENI to look up")
+        elif eni is ENI_NOT_LOOKED_UP:
+            v.check("eni-groups", SKIP, "the ENI was not looked up in VPC")
+        elif eni is None:
+            v.check("eni-groups", FAIL, f"ENI {v.eni_id} not found in VPC (DescribeNetworkInterfaces)",
+                    "the sub-ENI may have been deleted behind eniipamd's back: rebuild the Pod")
+        else:
+            v.eni_groups = tuple(eni.security_group_ids)
+            claimed = v.annotated if v.annotated is not None else tuple(expected)
+            if set(v.eni_groups) != set(claimed):
+                v.check("eni-groups", FAIL, f"ENI {v.eni_id} has {_groups(v.eni_groups)}, the Pod's annotation says {_groups(claimed)}",
+                        "the ENI's groups were changed outside TKE: rebuild the Pod to restore them, or fix them in the ENI console")
+            elif tuple(v.eni_groups) != tuple(claimed):
+                v.check("eni-groups", WARN, f"ENI {v.eni_id} has the same groups in another order ({_groups(v.eni_groups)})",
+                        "security group order is rule priority; rebuild the Pod if the order matters")
+            else:
+                v.check("eni-groups", PASS, f"ENI {v.eni_id} has {_groups(v.eni_groups)}")
+
+    # 6. The node's instance family.
+    if not v.node:
+        v.check("node-family", SKIP, "the Pod is not scheduled yet" + (f": {pending_reason}" if pending_reason else ""))
+    elif node_supported is None:
+        v.check("node-family", SKIP, f"node {v.node}: instance family unknown")
+    elif node_supported:
+        v.check("node-family", PASS, f"node {v.node} ({node_family}) supports Trunking ENI")
+    else:
+        v.check("node-family", FAIL, f"node {v.node} ({node_family or 'unknown family'}) has no Trunking ENI quota",
+                "Trunking ENI families: ITA5, M8, MA4, MA5, S8, S9, SA4, SA5; keep these Pods off other nodes (nodeSelector/affinity)")
+    return v
