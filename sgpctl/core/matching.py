@@ -286,13 +286,13 @@ class _NamespaceMatcher:
     __slots__ = ("ns", "policies", "lists", "needs_sa", "sa_labels", "known_sa", "cache", "combos", "missing_sa")
 
     def __init__(self, ns: str, policies: list[SecurityGroupPolicy], lists: list[list[PodMatch]],
-                 sa_labels: Mapping[tuple[str, str], Mapping]):
+                 sa_labels: Mapping[tuple[str, str], Mapping], known_sa: set[str]):
         self.ns = ns
         self.policies = policies  # usable ones, in name order
         self.lists = lists
         self.needs_sa = any(p.service_account_selector is not None for p in policies)
         self.sa_labels = sa_labels
-        self.known_sa = {name for (sa_ns, name) in sa_labels if sa_ns == ns} if self.needs_sa else set()
+        self.known_sa = known_sa  # ServiceAccount names that exist in this namespace
         self.cache: dict[tuple, _Combo | None] = {}
         self.combos: dict[tuple[int, ...], _Combo] = {}
         self.missing_sa: dict[str, list[str]] = {}
@@ -381,8 +381,11 @@ def _match(
     for p in all_policies:
         if _is_usable(p):
             grouped.setdefault(_policy_namespace(p), []).append(p)
+    sa_names: dict[str, set[str]] = {}
+    for sa_ns, sa_name in sa_labels:
+        sa_names.setdefault(sa_ns, set()).add(sa_name)
     matchers = {
-        ns: _NamespaceMatcher(ns, pols, [by_policy[(ns, p.name)] for p in pols], sa_labels)
+        ns: _NamespaceMatcher(ns, pols, [by_policy[(ns, p.name)] for p in pols], sa_labels, sa_names.get(ns, set()))
         for ns, pols in grouped.items()
     }
 
