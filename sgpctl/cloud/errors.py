@@ -121,8 +121,7 @@ def as_outcome_unknown(err: CloudError) -> OutcomeUnknownError:
 
 def gave_up(err: CloudError, attempts: int, elapsed: float) -> CloudError:
     """The error to raise when retries ran out: the last error's code and request id, exit 3."""
-    cls = OutcomeUnknownError if isinstance(err, OutcomeUnknownError) else CloudError
-    out = cls(err.code, f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} and {elapsed:.1f} s: {err.api_message}",
+    out = CloudError(err.code, f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} and {elapsed:.1f} s: {err.api_message}",
               err.request_id, action=err.action, hint=err.hint)
     out.exit_code = ExitCode.UNDETERMINED
     return out

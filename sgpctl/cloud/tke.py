@@ -119,7 +119,7 @@ class TkeAdapter:
             vpc_cni_type=prop.get("VpcCniType"),
             non_static_ip=_bool(prop.get("IsNonStaticIpMode")),
             cluster_type=c.get("ClusterType"),
-            property=prop,
+            properties=prop,
         )
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:

@@ -32,7 +32,7 @@ class PolicyDetail:
 
     policy_id: int
     name: str
-    document: dict = field(compare=False, hash=False)
+    document: dict = field(hash=False)
     raw_document: str = ""
     description: str | None = None
     type: int | None = None
@@ -65,7 +65,7 @@ class AttachedPolicy:
 
 @dataclass(frozen=True)
 class Cluster:
-    """DescribeClusters, with ``Property`` (a JSON string in the API) parsed.
+    """DescribeClusters, with ``Property`` (a JSON string in the API) parsed into ``properties``.
 
     ``network_type``: ``GR``, ``VPC-CNI``, ``CiliumOverlay``...; ``vpc_cni_type``: ``tke-route-eni``
     (shared ENI) or ``tke-direct-eni`` (exclusive); ``non_static_ip``: ``IsNonStaticIpMode``
@@ -83,7 +83,7 @@ class Cluster:
     vpc_cni_type: str | None
     non_static_ip: bool | None
     cluster_type: str | None = None
-    property: dict = field(default_factory=dict, compare=False, hash=False)
+    properties: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Addon:
     version: str | None
     phase: str | None
     reason: str | None
-    raw_values: dict | None = field(default=None, compare=False, hash=False)
+    raw_values: dict | None = field(default=None, hash=False)
     create_time: str | None = None
 
 

@@ -148,3 +148,22 @@ def test_session_from_settings_rejects_bad_retry_numbers(tmp_path):
            "SGPCTL_RETRY_BASE_DELAY": "fast"}
     with pytest.raises(InputError, match="SGPCTL_RETRY_BASE_DELAY"):
         session_from_settings(resolve_settings(RootFlags(), environ=env, home=tmp_path))
+
+
+def test_cvm_role_credentials_use_the_sdk_provider_without_fetching_at_construction(make_session):
+    from dataclasses import dataclass
+
+    from tencentcloud.common.credential import CVMRoleCredential
+
+    @dataclass(frozen=True)
+    class RoleCreds:
+        secret_id: str = ""
+        secret_key: str = ""
+        token: str | None = None
+        kind: str = "cvm-role"
+        role_name: str | None = "TKE_QCSRole"
+
+    session = make_session(creds=RoleCreds())
+    session.client("cam")
+    assert isinstance(session._sdk_credential, CVMRoleCredential)
+    assert session._sdk_credential.role == "TKE_QCSRole"
