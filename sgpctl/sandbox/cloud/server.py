@@ -352,7 +352,8 @@ def start_cloud_server(state: CloudState, *, faults: Faults | None = None, reque
     signature window is checked against (tests move it to make a signature stale)."""
     httpd = make_cloud_server(state, faults=faults, request_log=request_log, host=host, port=port,
                               wall_clock=wall_clock)
-    thread = threading.Thread(target=httpd.serve_forever, name=f"sandbox-cloud-{httpd.server_address[1]}", daemon=True)
+    # A short poll interval makes shutdown() return quickly (it waits for the next poll).
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"sandbox-cloud-{httpd.server_address[1]}", daemon=True)
     thread.start()
     server = CloudServer(httpd, thread)
     return server, server.port

@@ -604,7 +604,8 @@ class CloudState:
         for name in list(records):
             rec = records[name]
             op = rec.get("_op")
-            if op is None or now - rec["_since"] < self.addon_delay:
+            # The epsilon keeps "delay seconds later" from being a float rounding error short.
+            if op is None or now - rec["_since"] + 1e-6 < self.addon_delay:
                 continue
             rec["_op"] = None
             if op == "delete":
