@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
         cam_cmd,
         capacity_cmd,
         config_cmd,
+        demo_cmd,
         policy_cmd,
         sandbox_cmd,
         setup_cmd,
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
         version_cmd,
     )
 
+    app.command("demo", help=demo_cmd.HELP)(demo_cmd.demo)
     # In the order of the TKE procedure, then the tools around it.
     app.command("setup", help=setup_cmd.HELP)(setup_cmd.setup)
     app.add_typer(cam_cmd.app, name="cam")
