@@ -265,7 +265,7 @@ def node_admits(node: Mapping[str, Any], pod: Mapping[str, Any]) -> bool:
 class _Candidates:
     """Nodes one constraint set may use: a max-heap on free sub-ENIs with lazy updates."""
 
-    __slots__ = ("names", "heap", "eligible", "with_quota", "zero_quota_families")
+    __slots__ = ("names", "heap", "eligible", "with_quota", "zero_quota_families", "unsupported", "disabled")
 
     def __init__(self, names: list[str], usage: Mapping[str, NodeUsage]):
         self.names = frozenset(names)
@@ -274,9 +274,12 @@ class _Candidates:
         heapq.heapify(self.heap)
         # Quotas do not change while placing, so the failure explanation can be prepared once.
         self.with_quota = sum(1 for n in names if usage[n].quota.quota > 0)
-        self.zero_quota_families = sorted(
-            {usage[n].quota.family or "unknown type" for n in names if usage[n].quota.quota <= 0}
-        )
+        zero = [usage[n].quota for n in names if usage[n].quota.quota <= 0]
+        self.zero_quota_families = sorted({q.family or "unknown type" for q in zero})
+        # Quota 0 means two different things: a family without Trunking ENI support, or a
+        # supported one whose node reports 0 (the feature is not enabled there yet).
+        self.unsupported = sorted({q.family or "unknown type" for q in zero if not q.supported})
+        self.disabled = sorted({q.family or "unknown type" for q in zero if q.supported})
 
     def best(self, usage: Mapping[str, NodeUsage], need: int) -> str | None:
         heap = self.heap
@@ -329,21 +332,19 @@ class UsageIndex(Mapping[str, NodeUsage]):
             c = self._by_constraints[key] = _Candidates(names, self.usage)
         return c
 
-    def choose(self, pod: Mapping[str, Any], need: int | None = None) -> tuple[str | None, str | None]:
-        """See ``choose_node``."""
-        if need is None:
-            need = max(1, pod_sub_eni_count(pod))
+    def _pick(self, pod: Mapping[str, Any]) -> tuple[_Candidates, int, str | None]:
+        need = max(1, pod_sub_eni_count(pod))
         c = self.candidates(pod)
-        best = c.best(self.usage, need)
-        if best is not None:
-            return best, None
-        return None, _no_room_reason(c, need)
+        return c, need, c.best(self.usage, need)
+
+    def choose(self, pod: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """See ``choose_node``."""
+        c, need, node = self._pick(pod)
+        return (node, None) if node is not None else (None, _no_room_reason(c, need))
 
     def place(self, pod: Mapping[str, Any], key: str | None = None) -> tuple[str | None, str | None]:
         """Choose a node for ``pod`` and, if one fits, take its sub-ENIs there."""
-        need = max(1, pod_sub_eni_count(pod))
-        c = self.candidates(pod)
-        node = c.best(self.usage, need)
+        c, need, node = self._pick(pod)
         if node is None:
             return None, _no_room_reason(c, need)
         self.take(node, key if key is not None else pod_key(pod), need)
@@ -374,7 +375,13 @@ def _no_room_reason(c: _Candidates, need: int) -> str:
     supported = c.with_quota
     zero = ", ".join(c.zero_quota_families)
     if supported == 0:
-        return f"no node of a supported instance family ({zero} quota 0)"
+        unsupported, disabled = ", ".join(c.unsupported), ", ".join(c.disabled)
+        if not disabled:
+            return f"no node of a supported instance family ({unsupported} quota 0)"
+        if not unsupported:
+            return f"no node has sub-ENI quota: {disabled} nodes report 0 (is the Trunking ENI enabled on them?)"
+        return (f"no node has sub-ENI quota ({unsupported} not supported; {disabled} nodes report 0: "
+                f"is the Trunking ENI enabled on them?)")
     if need > 1:
         return f"{REASON_INSUFFICIENT}: no node has {need} free sub-ENIs"
     text = (f"sub-ENI quota full on all {supported} supported nodes" if supported != 1

@@ -269,3 +269,12 @@ def test_place_commits_what_choose_only_proposes():
     assert index.place(pod("c")) == ("n2", None)
     assert index.place(pod("d")) == (None, "sub-ENI quota full on all 2 supported nodes")
     assert (index["n1"].pods, index["n2"].pods) == (["ns/a", "ns/b"], ["ns/c"])
+
+
+@pytest.mark.parametrize("nodes,reason", [
+    ([node("n1", quota=0)], "no node has sub-ENI quota: SA5 nodes report 0 (is the Trunking ENI enabled on them?)"),
+    ([node("n1", quota=0), node("n2", itype="S5.LARGE8")],
+     "no node has sub-ENI quota (S5 not supported; SA5 nodes report 0: is the Trunking ENI enabled on them?)"),
+])
+def test_supported_family_reporting_zero_is_not_called_unsupported(nodes, reason):
+    assert plan([pod("a")], nodes, []).placements[0].reason == reason
