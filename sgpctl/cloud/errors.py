@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sgpctl.errors import CloudError, ExitCode
 
+
 def is_throttle(code: str | None) -> bool:
     """Throttled, hence not executed: safe to retry for every action."""
     code = code or ""

@@ -89,7 +89,7 @@ def parse_endpoint(url: str) -> Endpoint:
     text = (url or "").strip()
     try:
         parts = urlsplit(text)
-        parts.port  # noqa: B018 - validates the port
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError as e:
         raise bad(str(e)) from None
     if parts.scheme not in ("http", "https") or "://" not in text:
@@ -110,7 +110,7 @@ def _quiet_sdk_logger() -> None:
     # (Authorization, X-TC-Token = the session token) at DEBUG. Secrets are never logged, so no less
     # than WARNING, whoever set the level.
     sdk_logger = logging.getLogger(SDK_LOGGER)
-    if sdk_logger.getEffectiveLevel() < logging.WARNING or sdk_logger.level < logging.WARNING:
+    if sdk_logger.level < logging.WARNING:  # NOTSET (0) inherits the root's DEBUG
         sdk_logger.setLevel(logging.WARNING)
 
 
