@@ -65,6 +65,7 @@ class CloudError(SgpctlError):
         "ClientNetworkError",
         "ServerNetworkError",
         "RequestLimitExceeded",
+        "LimitExceeded.ActionLimited",
         "InternalError",
         "RetryDeadlineExceeded",
     )

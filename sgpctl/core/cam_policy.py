@@ -41,8 +41,12 @@ def _statements(document: Any) -> list[dict]:
 
 
 def _covers(patterns: list, action: str) -> bool:
-    # CAM action patterns are case-insensitive and allow * wildcards ("vpc:*", "*").
-    return any(isinstance(p, str) and fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+    # CAM action patterns are case-insensitive and allow * wildcards ("vpc:*", "*"). GetPolicy may
+    # return them with a "name/" prefix ("name/vpc:CreateSubNetworkInterface", per tccli's examples).
+    return any(
+        isinstance(p, str) and fnmatch.fnmatchcase(action.lower(), p.lower().removeprefix("name/"))
+        for p in patterns
+    )
 
 
 def granted_actions(document: Any, required: tuple[str, ...] = REQUIRED_ACTIONS) -> list[str]:

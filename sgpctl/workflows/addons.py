@@ -110,7 +110,9 @@ def addon_install(tke, kube, cluster_id: str, *, name: str | None = None, versio
     elif dry_run:
         step.status, step.message = PLANNED, f"would install add-on {name}" + (f" {version}" if version else "")
     else:
-        tke.install_addon(cluster_id, name, version=version)
+        from sgpctl.workflows.safely import ensure
+
+        ensure(lambda: tke.install_addon(cluster_id, name, version=version), lambda: addon_state(tke, cluster_id, name).installed)
         step.status, step.message = CHANGED, f"installed add-on {name}" + (f" {version}" if version else "")
         if wait:
             state = wait_for_addon(tke, cluster_id, name, waiter)

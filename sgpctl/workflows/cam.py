@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sgpctl.core import cam_policy
 from sgpctl.errors import CloudError
+from sgpctl.workflows.safely import create_once, ensure
 from sgpctl.workflows.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
 
 ROLE_HINT = ("authorize TKE's service role: open the TKE console once (it asks to grant TKE_QCSRole) or create "
@@ -118,7 +119,7 @@ def cam_setup(
         if dry_run:
             st.status, st.message = PLANNED, f"would attach {policy_name} to {role}"
             continue
-        cam.attach_role_policy(policy_id, role)
+        ensure(lambda: cam.attach_role_policy(policy_id, role), lambda: _attached(cam, role, policy_id))
         # AttachRolePolicy's idempotency is not documented: confirm by reading back.
         if not _attached(cam, role, policy_id):
             st.status, st.message = FAILED, f"attached {policy_name} to {role}, but it is not listed afterwards"
@@ -129,8 +130,12 @@ def cam_setup(
 
 
 def _create_policy(cam, name: str) -> tuple[int, bool]:
+    def find():
+        found = cam.find_policy_by_name(name)
+        return found.policy_id if found else None
+
     try:
-        return cam.create_policy(name, cam_policy.seed_document(), cam_policy.DESCRIPTION), True
+        return create_once(lambda: cam.create_policy(name, cam_policy.seed_document(), cam_policy.DESCRIPTION), find)
     except CloudError as e:
         # Another run (or a retried request that did land) created it first: use that one.
         if e.code != "FailedOperation.PolicyNameInUse":

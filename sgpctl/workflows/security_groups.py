@@ -4,6 +4,7 @@ security group denies everything until rules are added)."""
 
 from __future__ import annotations
 
+from sgpctl.workflows.safely import create_once
 from sgpctl.workflows.steps import CHANGED, PLANNED, Outcome, Step
 
 
@@ -49,8 +50,14 @@ def sg_create(vpc, name: str, *, description: str = "", tags: dict | None = None
             out.add(Step("security-group-rules", "probe/DNS rules", PLANNED, f"would add {len(ingress)} ingress and {len(egress)} egress rule(s)"))
         out.extra["securityGroup"] = None
         return out
-    group = vpc.create_security_group(name, description, tags or None)
+    def find():
+        found = vpc.find_security_groups_by_name(name)
+        return found[0] if found else None
+
+    group, created = create_once(lambda: vpc.create_security_group(name, description, tags or None), find)
     step.status, step.message = CHANGED, f"created security group {name}: {group.security_group_id}"
+    if not created:
+        step.message += " (the first request timed out but had created it)"
     out.extra["securityGroup"] = group_dict(group)
     if ingress or egress:
         vpc.create_security_group_policies(group.security_group_id, ingress=ingress, egress=egress)

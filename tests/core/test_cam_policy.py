@@ -20,6 +20,7 @@ def test_seed_document_grants_everything():
     ({"version": "2.0", "statement": [{"effect": "allow", "action": list(REQUIRED_ACTIONS), "resource": ["*"], "condition": {"ip_equal": {"qcs:ip": "10.0.0.1"}}}]}, list(REQUIRED_ACTIONS)),
     ({"version": "2.0", "statement": [{"effect": "allow", "action": ["*"], "resource": ["*"]}, {"effect": "deny", "action": ["vpc:DeleteSubNetworkInterface"], "resource": ["*"]}]}, [DELETE]),
     ({"version": "2.0", "statement": [{"effect": "allow", "action": ["VPC:createsubnetworkinterface", DELETE, CHECK], "resource": ["*"]}]}, []),
+    ({"version": "2.0", "statement": [{"effect": "allow", "action": ["name/vpc:CreateSubNetworkInterface", "name/vpc:DeleteSubNetworkInterface", "name/cvm:*"], "resource": ["*"]}]}, []),
     ("not a document", list(REQUIRED_ACTIONS)),
     ({}, list(REQUIRED_ACTIONS)),
 ])
