@@ -65,6 +65,7 @@ class _Rule:
     kind: str
     share: float = 0.0
     latency: tuple[float, float] = (0.0, 0.0)
+    scope: str = ""  # as written, for display
 
     @property
     def specificity(self) -> int:
@@ -76,9 +77,7 @@ class _Rule:
         )
 
     def text(self) -> str:
-        scope = ""
-        if self.service:
-            scope = self.service + (f".{self.action}" if self.action else "") + ":"
+        scope = f"{self.scope}:" if self.scope else ""
         if self.kind == "latency":
             lo, hi = self.latency
             return f"{scope}latency={_num(lo)}ms" if lo == hi else f"{scope}latency={_num(lo)}-{_num(hi)}ms"
@@ -125,6 +124,7 @@ def _parse(spec: str) -> tuple[int, list[_Rule]]:
                 raise ValueError(f"fault {item!r}: seed must be an integer") from None
             continue
         service = action = None
+        scope = ""
         body = item
         head, sep, tail = item.partition(":")
         # A scope never contains '='; "latency=1-2ms" has no ':' so this only splits real scopes.
@@ -147,9 +147,9 @@ def _parse(spec: str) -> tuple[int, list[_Rule]]:
             if kind not in KINDS:
                 raise ValueError(f"fault {item!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
             if kind == "latency":
-                rules.append(_Rule(service, action, kind, latency=_parse_latency(value, item)))
+                rules.append(_Rule(service, action, kind, latency=_parse_latency(value, item), scope=scope))
             else:
-                rules.append(_Rule(service, action, kind, share=_parse_share(kind, value, item)))
+                rules.append(_Rule(service, action, kind, share=_parse_share(kind, value, item), scope=scope))
     return seed, rules
 
 

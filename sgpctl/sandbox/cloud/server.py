@@ -185,9 +185,10 @@ class CloudHandler(BaseHTTPRequestHandler):
             log.exception("handler failed for %s.%s", service, action)
             code = "InternalError"
             payload = self._error(code, f"sandbox bug: {type(e).__name__}: {e}", request_id)
-        self._send(status, payload)
+        # Record before answering: a client that reads the log right after its call sees it.
         srv.request_log.record("cloud", service, action, params, is_mutating(action), code, status,
                                request_id=request_id)
+        self._send(status, payload)
 
     @staticmethod
     def _error(code: str, message: str, request_id: str) -> bytes:
@@ -205,13 +206,13 @@ class CloudHandler(BaseHTTPRequestHandler):
             return True
         if fault.kind == "5xx":
             self.close_connection = True
-            self._send(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
             log_.record("cloud", service, action, {}, mutating, "HTTP500", 500)
+            self._send(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
             return True
         if fault.kind == "throttle":
             rid = str(uuid.uuid4())
-            self._send(200, self._error("RequestLimitExceeded", "Your request frequency exceeds the limit; try again later.", rid))
             log_.record("cloud", service, action, {}, mutating, "RequestLimitExceeded", 200, request_id=rid)
+            self._send(200, self._error("RequestLimitExceeded", "Your request frequency exceeds the limit; try again later.", rid))
             return True
         return False
 

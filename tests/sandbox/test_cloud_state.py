@@ -1,0 +1,161 @@
+"""CloudState on its own: persistence, the controller-facing methods, builders' refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+
+from sgpctl.sandbox.cloud.errors import ApiError
+from sgpctl.sandbox.cloud.state import CloudState, deep_merge
+from sgpctl.sandbox.cloud.testkit import CLUSTER_ID, SECRET_ID, demo_state, serve
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1_800_000_000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_deep_merge_semantics():
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    assert deep_merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert deep_merge(base, {"a": None}) == {"d": 1}  # null deletes, as in Helm
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}  # inputs untouched
+
+
+def test_persistence_round_trip_through_json(monkeypatch):
+    for var in list(os.environ):
+        if var.lower().endswith("_proxy"):
+            monkeypatch.delenv(var, raising=False)
+    clock = Clock()
+    state = demo_state(clock=clock, addon_delay=10)
+    pid = state.add_policy("SubENIForIPAMD", {"version": "2.0", "statement": [
+        {"effect": "allow", "action": ["vpc:CreateSubNetworkInterface"], "resource": ["*"]}]})
+    state.attach_role_policy("TKE_QCSRole", "SubENIForIPAMD")
+    eni = state.create_sub_eni("tok-1", "ins-sa5node1", None, None, ["sg-app00001"], "pod-1")
+    state.install_addon(CLUSTER_ID, "securitygrouppolicy")  # still Installing when saved
+    state.options["sub_enis_visible"] = False
+
+    restored = CloudState.from_dict(json.loads(json.dumps(state.to_dict())), clock=clock)
+
+    assert restored.to_dict() == state.to_dict()
+    assert restored.admin_token == state.admin_token
+    assert restored.credentials.get(SECRET_ID) == state.credentials.get(SECRET_ID)
+    assert restored.policy_by_name("SubENIForIPAMD")["PolicyId"] == pid
+    assert restored.role_allows("TKE_QCSRole", "vpc:CreateSubNetworkInterface")
+    assert restored.addon(CLUSTER_ID, "securitygrouppolicy")["Phase"] == "Installing"
+    clock.t += 10
+    assert restored.addon(CLUSTER_ID, "securitygrouppolicy")["Phase"] == "Succeeded"
+    assert restored.create_sub_eni("tok-1", "ins-sa5node1", None, None, [], "x")["NetworkInterfaceId"] == eni["NetworkInterfaceId"]
+    other = restored.create_sub_eni("tok-2", "ins-sa5node1", None, None, [], "y")
+    assert other["PrivateIpAddressSet"][0]["PrivateIpAddress"] != eni["PrivateIpAddressSet"][0]["PrivateIpAddress"]
+    assert restored.options["sub_enis_visible"] is False
+    with serve(restored) as rc:  # the restored state serves the API as before
+        assert rc.call("cam", "GetPolicy", PolicyId=pid).PolicyName == "SubENIForIPAMD"
+        assert rc.call("cvm", "DescribeInstances").TotalCount == 3
+
+
+def test_from_dict_refuses_an_unknown_format():
+    with pytest.raises(ValueError, match="format"):
+        CloudState.from_dict({"format": 99})
+
+
+def test_role_allows_wildcards_and_deny():
+    s = CloudState()
+    s.add_role("R")
+    assert not s.role_allows("R", "vpc:CreateSubNetworkInterface")
+    s.add_policy("vpc-all", {"version": "2.0", "statement": [{"effect": "allow", "action": "vpc:*", "resource": "*"}]})
+    s.attach_role_policy("R", "vpc-all")
+    assert s.role_allows("R", "vpc:CreateSubNetworkInterface") and s.role_allows("R", "VPC:createsubnetworkinterface")
+    assert not s.role_allows("R", "cvm:CheckNetworkInterfaceSecurityGroupReady")
+    s.add_policy("deny-sub", {"version": "2.0", "statement": [
+        {"effect": "deny", "action": ["vpc:CreateSubNetworkInterface"], "resource": ["*"]}]})
+    s.attach_role_policy("R", "deny-sub")
+    assert not s.role_allows("R", "vpc:CreateSubNetworkInterface")
+    assert s.role_allows("R", "vpc:DeleteSubNetworkInterface")
+    assert not s.role_allows("NoSuchRole", "vpc:DescribeVpcs")
+    s.attach_role_policy("R", "AdministratorAccess")
+    assert s.role_allows("R", "cvm:CheckNetworkInterfaceSecurityGroupReady")
+
+
+def test_builders_refuse_inconsistent_input():
+    s = CloudState()
+    with pytest.raises(ValueError, match="zone"):
+        s.add_instance("ins-aaaaaaaa", "S5.LARGE8", 4, 8, "mars-1", "10.0.0.1", "vpc-1", "subnet-1")
+    with pytest.raises(ValueError, match="security group"):
+        s.add_instance("ins-aaaaaaaa", "S5.LARGE8", 4, 8, "ap-guangzhou-3", "10.0.0.1", "vpc-1", "subnet-1", ["sg-missing1"])
+    with pytest.raises(ApiError):
+        s.add_instance("ins-aaaaaaaa", "S5.LARGE8", 4, 8, "ap-guangzhou-3", "10.0.0.1", "vpc-1", "subnet-1",
+                       cluster_id="cls-missing0")
+    assert s.instance("ins-aaaaaaaa") is None  # nothing half-made
+    with pytest.raises(ValueError, match="sg-"):
+        s.add_security_group("x", group_id="group-1")
+    with pytest.raises(ApiError):
+        s.add_policy("AdministratorAccess", {"version": "2.0", "statement": []})
+    s.add_role("R")
+    with pytest.raises(ApiError):
+        s.add_role("R")
+
+
+def test_sub_eni_ips_come_from_the_subnet_and_are_reused_after_delete():
+    s = demo_state()
+    s.add_subnet("subnet-tiny0001", "vpc-demo0001", "10.9.0.0/29", "ap-guangzhou-4")  # .3-.6 usable
+    ips = [s.create_sub_eni(f"t{i}", "ins-sa5node1", None, "subnet-tiny0001", [], f"p{i}") for i in range(4)]
+    assert [e["PrivateIpAddressSet"][0]["PrivateIpAddress"] for e in ips] == ["10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"]
+    with pytest.raises(ApiError) as exc:
+        s.create_sub_eni("t5", "ins-sa5node1", None, "subnet-tiny0001", [], "p5")
+    assert exc.value.code == "ResourceInsufficient"
+    s.delete_eni(ips[1]["NetworkInterfaceId"])
+    again = s.create_sub_eni("t6", "ins-sa5node1", None, "subnet-tiny0001", [], "p6")
+    assert again["PrivateIpAddressSet"][0]["PrivateIpAddress"] == "10.9.0.4"
+
+
+def test_returned_records_are_copies():
+    s = demo_state()
+    eni = s.create_sub_eni("t", "ins-sa5node1", None, None, ["sg-app00001"], "p")
+    eni["GroupSet"].append("sg-node0001")
+    assert s.eni(eni["NetworkInterfaceId"])["GroupSet"] == ["sg-app00001"]
+    s.instance("ins-sa5node1")["Placement"]["Zone"] = "elsewhere"
+    assert s.instance("ins-sa5node1")["Placement"]["Zone"] == "ap-guangzhou-4"
+
+
+def test_callbacks_run_after_the_lock_is_released():
+    s = demo_state(addon_delay=0)
+    seen = []
+
+    def callback(cluster, name, phase):
+        # Another thread must be able to take the lock while the callback runs.
+        t = threading.Thread(target=lambda: seen.append((phase, s.addon(cluster, name) is not None)))
+        t.start()
+        t.join(timeout=2)
+        assert not t.is_alive()
+
+    s.on_addon_change(callback)
+    with s.transaction():
+        s.install_addon(CLUSTER_ID, "cbs")
+        s.addon(CLUSTER_ID, "cbs")  # settles at once: delay 0
+        assert seen == []  # nothing fired while the transaction holds the lock
+    assert seen == [("Installing", True), ("Succeeded", True)]
+
+
+def test_broken_callback_does_not_break_the_operation():
+    s = demo_state(addon_delay=0)
+    s.on_addon_change(lambda *a: 1 / 0)
+    s.install_addon(CLUSTER_ID, "cbs")
+    assert s.addon(CLUSTER_ID, "cbs")["Phase"] == "Succeeded"
+
+
+def test_sub_eni_quota_sources():
+    s = demo_state()
+    assert s.sub_eni_quota("ins-s8big001") == 256  # 64 cores
+    assert s.sub_eni_quota("ins-sa5node1") == 100
+    assert s.sub_eni_quota("ins-s5node01") == 0  # unsupported family
+    s.add_instance_type("S5.LARGE8", 4, 8, sub_eni_quota=20)  # VPC enabled the family by ticket
+    assert s.sub_eni_quota("ins-s5node01") == 20
+    with pytest.raises(ApiError):
+        s.sub_eni_quota("ins-nothere1")
