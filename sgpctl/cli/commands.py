@@ -13,10 +13,13 @@ def register(app: typer.Typer) -> None:
         capacity_cmd,
         config_cmd,
         demo_cmd,
+        doctor_cmd,
         policy_cmd,
+        routing_cmd,
         sandbox_cmd,
         setup_cmd,
         sg_cmd,
+        snat_cmd,
         trunking_cmd,
         verify_cmd,
         version_cmd,
@@ -32,6 +35,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sg_cmd.app, name="sg")
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(verify_cmd.app, name="verify")
+    app.add_typer(routing_cmd.app, name="routing")
+    app.add_typer(snat_cmd.app, name="snat")
+    app.command("doctor", help=doctor_cmd.HELP)(doctor_cmd.doctor)
     app.command("capacity", help=capacity_cmd.HELP)(capacity_cmd.capacity)
     app.add_typer(sandbox_cmd.app, name="sandbox")
     app.add_typer(config_cmd.app, name="config")
