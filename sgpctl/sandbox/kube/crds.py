@@ -1,0 +1,48 @@
+"""Ready-made CustomResourceDefinitions for the TKE types the sandbox needs.
+
+Creating one in the store (``store.create("customresourcedefinitions", securitygrouppolicy_crd())``)
+serves its resource at once. Schemas preserve unknown fields, so any body is accepted, as
+validation is the business of sgpctl's own checks, not of the emulated server.
+"""
+
+from __future__ import annotations
+
+_OPEN_SCHEMA = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+
+
+def _crd(group: str, version: str, plural: str, singular: str, kind: str, short: list[str], scope: str,
+         *, status: bool, columns: list[dict]) -> dict:
+    ver = {"name": version, "served": True, "storage": True, "schema": _OPEN_SCHEMA,
+           "additionalPrinterColumns": columns}
+    if status:
+        ver["subresources"] = {"status": {}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "names": {"plural": plural, "singular": singular, "kind": kind, "listKind": kind + "List",
+                      "shortNames": short},
+            "scope": scope,
+            "versions": [ver],
+        },
+    }
+
+
+def securitygrouppolicy_crd() -> dict:
+    """``vpcresources.tke.cloud.tencent.com/v1beta1`` SecurityGroupPolicy: namespaced, short name sgp."""
+    return _crd("vpcresources.tke.cloud.tencent.com", "v1beta1", "securitygrouppolicies", "securitygrouppolicy",
+                "SecurityGroupPolicy", ["sgp"], "Namespaced", status=False, columns=[
+                    {"name": "Security-Group-Ids", "type": "string", "jsonPath": ".spec.securityGroups.groupIds"},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ])
+
+
+def vpceni_crd() -> dict:
+    """``networking.tke.cloud.tencent.com/v1`` VpcENI: cluster-scoped, short name vpceni, status subresource."""
+    return _crd("networking.tke.cloud.tencent.com", "v1", "vpcenis", "vpceni", "VpcENI", ["vpceni"], "Cluster",
+                status=True, columns=[
+                    {"name": "ENI-ID", "type": "string", "jsonPath": ".status.eni.eniID"},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ])
