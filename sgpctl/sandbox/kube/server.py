@@ -282,6 +282,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         self._code, self._reason = 0, ""
         started = time.monotonic()
         url = urlsplit(self.path)
+        self._path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         kind, detail = parse_route(url.path)
         verb, params = _describe(method, kind, detail, query)
@@ -321,26 +322,24 @@ class KubeHandler(BaseHTTPRequestHandler):
         fault = faults.decide("kube", verb)
         if fault is None:
             return
-        kind, value = getattr(fault, "kind", None), getattr(fault, "value", None)
-        if kind == "latency":
-            seconds = float(value or 0)
-            time.sleep(seconds / 1000.0 if seconds > 30 else seconds)
-        elif kind == "throttle":
+        delay_ms = getattr(fault, "latency_ms", 0) or (fault.value if fault.kind == "latency" else 0)
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        if fault.kind == "throttle":
             raise errors.too_many_requests()
-        elif kind == "5xx":
-            code = int(value) if isinstance(value, (int, str)) and str(value).isdigit() else 500
-            raise errors.internal(code=code if 500 <= code <= 599 else 500)
-        elif kind == "drop":
+        if fault.kind == "5xx":
+            raise errors.internal()
+        if fault.kind == "drop":
             raise _Dropped()
 
     def _record(self, verb: str, params: dict, started: float) -> None:
         sink = self.server.log
         if sink is None:
             return
-        params = dict(params, durationMs=round((time.monotonic() - started) * 1000, 2))
+        code = self._reason or ("OK" if 200 <= self._code < 300 else f"HTTP{self._code}")
         try:
-            sink.record("kube", "kube", verb, params, verb in _MUTATING, self._code,
-                        self._reason or ("OK" if 200 <= self._code < 300 else ""))
+            sink.record("kube", "kube", verb, params, verb in _MUTATING, code, self._code, path=self._path,
+                        method=self.command, durationMs=round((time.monotonic() - started) * 1000, 2))
         except Exception:
             log.exception("kube sandbox: request log failed")
 
