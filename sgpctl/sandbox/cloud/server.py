@@ -2,7 +2,11 @@
 
 Start it with ``server, port = start_cloud_server(state)`` (port 0 picks a free one) and point
 clients at ``HttpProfile(endpoint=f"127.0.0.1:{port}", protocol="http")``; stop it with
-``server.shutdown()``.
+``server.shutdown()``. With ``tls=(cert_file, key_file)`` the same port also answers https
+(the first byte of a connection tells a TLS handshake from HTTP): tccli only speaks https, and
+the SDK it bundles verifies against certifi's bundle only (``HttpProfile(certification=...)``
+for SDK clients; ``REQUESTS_CA_BUNDLE`` is ignored), so tccli needs the certificate appended to
+its certifi bundle.
 
 A request is answered the way the real API does:
 
@@ -40,6 +44,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
+import ssl
 import threading
 import time
 import uuid
@@ -80,12 +86,39 @@ class CloudHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, state: CloudState, faults: Faults, request_log: RequestLog,
-                 wall_clock: Callable[[], float] = time.time):
+                 wall_clock: Callable[[], float] = time.time, tls: tuple[str, str] | None = None):
         super().__init__(address, CloudHandler)
         self.state = state
         self.faults = faults
         self.request_log = request_log
         self.wall_clock = wall_clock
+        self.ssl_context: ssl.SSLContext | None = None
+        if tls is not None:
+            self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ssl_context.load_cert_chain(*tls)
+
+    def finish_request(self, request, client_address):
+        """Speak TLS to a client whose first byte is a TLS handshake, plain HTTP otherwise: tccli
+        only speaks https, SDK clients configured with ``protocol="http"`` only http."""
+        if self.ssl_context is None:
+            return super().finish_request(request, client_address)
+        try:
+            request.settimeout(10)
+            first = request.recv(1, socket.MSG_PEEK)
+            request.settimeout(None)
+        except OSError:
+            return None
+        if first != b"\x16":
+            return super().finish_request(request, client_address)
+        try:
+            tls_sock = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return None
+        try:
+            return super().finish_request(tls_sock, client_address)
+        finally:
+            # The plain socket was detached into tls_sock; shutdown_request cannot close it.
+            tls_sock.close()
 
 
 class CloudHandler(BaseHTTPRequestHandler):
@@ -339,20 +372,23 @@ class CloudServer:
 
 
 def make_cloud_server(state: CloudState, *, faults: Faults | None = None, request_log: RequestLog | None = None,
-                      host: str = "127.0.0.1", port: int = 0,
-                      wall_clock: Callable[[], float] = time.time) -> CloudHTTPServer:
+                      host: str = "127.0.0.1", port: int = 0, wall_clock: Callable[[], float] = time.time,
+                      tls: tuple[str, str] | None = None) -> CloudHTTPServer:
     """The bound, not yet serving HTTP server (call ``serve_forever()`` yourself)."""
     return CloudHTTPServer((host, port), state, faults if faults is not None else Faults(),
-                           request_log if request_log is not None else RequestLog(), wall_clock)
+                           request_log if request_log is not None else RequestLog(), wall_clock, tls)
 
 
 def start_cloud_server(state: CloudState, *, faults: Faults | None = None, request_log: RequestLog | None = None,
-                       host: str = "127.0.0.1", port: int = 0,
-                       wall_clock: Callable[[], float] = time.time) -> tuple[CloudServer, int]:
-    """Serve in a daemon thread; returns ``(server, port)``. ``wall_clock`` is the time the
-    signature window is checked against (tests move it to make a signature stale)."""
+                       host: str = "127.0.0.1", port: int = 0, wall_clock: Callable[[], float] = time.time,
+                       tls: tuple[str, str] | None = None) -> tuple[CloudServer, int]:
+    """Serve in a daemon thread; returns ``(server, port)``.
+
+    ``wall_clock`` is the time the signature window is checked against (tests move it to make a
+    signature stale). ``tls=(cert_file, key_file)`` makes the port answer https as well as http
+    (for tccli, which only speaks https; point ``REQUESTS_CA_BUNDLE`` at the certificate)."""
     httpd = make_cloud_server(state, faults=faults, request_log=request_log, host=host, port=port,
-                              wall_clock=wall_clock)
+                              wall_clock=wall_clock, tls=tls)
     # A short poll interval makes shutdown() return quickly (it waits for the next poll).
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"sandbox-cloud-{httpd.server_address[1]}", daemon=True)
     thread.start()
