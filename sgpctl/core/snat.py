@@ -21,8 +21,9 @@ cloud.tencent.com/document/product/457/121346):
   ("only overwrites fields provided"). ``nonMasqueradeCIDRs`` defaults to the RFC 1918 ranges only;
   the further reserved ranges (100.64.0.0/10, 192.0.0.0/24, ... 240.0.0.0/4) are added only when the
   agent runs with ``--nomasq-all-reserved-ranges`` (README, "Agent Flags"), which
-  ``nomasq_all_reserved_ranges(daemonset)`` reads from the DaemonSet. ``cidrLimit`` 64,
-  ``masqLinkLocal``/``masqLinkLocalIPv6`` false, ``resyncInterval`` 60s.
+  ``agent_flags(daemonset)`` reads from the DaemonSet. ``cidrLimit`` 64,
+  ``masqLinkLocal``/``masqLinkLocalIPv6`` false, ``resyncInterval`` 60s. IPv6 is masqueraded only
+  when the agent runs with ``--enable-ipv6`` (and IPv6 nonMasqueradeCIDRs are rejected without it).
 - Keys: upstream decodes with Go's encoding/json, whose field matching is case-insensitive, so
   ``NonMasqueradeCIDRs`` (TKE's spelling) and ``nonMasqueradeCIDRs`` (upstream's) both work; so
   does any other casing, and we match the same way. Unknown keys are ignored by the agent: a warning.
@@ -55,6 +56,7 @@ __all__ = [
     "NAMESPACE",
     "RFC1918_RANGES",
     "SnatVerdict",
+    "agent_flags",
     "agent_installed",
     "configmap_manifest",
     "evaluate",
@@ -137,6 +139,8 @@ class MasqConfig:
     problems: tuple[ConfigProblem, ...] = ()
     #: the agent runs with --nomasq-all-reserved-ranges (changes the nonMasqueradeCIDRs default)
     all_reserved_ranges: bool = False
+    #: the agent runs with --enable-ipv6; without it, it writes no IPv6 rules and IPv6 egress is not SNATed
+    enable_ipv6: bool = False
     #: (canonical key, the file's spelling in effect) for each known key the file set
     spellings: tuple[tuple[str, str], ...] = ()
 
@@ -229,21 +233,23 @@ def _yaml_error(exc: Exception) -> str:
     return where + " ".join(str(problem).split())
 
 
-def parse_config(text: str | None, *, all_reserved_ranges: bool = False) -> MasqConfig:
+def parse_config(text: str | None, *, all_reserved_ranges: bool = False, enable_ipv6: bool = False) -> MasqConfig:
     """Parse the ConfigMap's ``config`` text (None: the ConfigMap or the key is absent). Never raises
-    on bad content: every problem is in ``.problems``."""
+    on bad content: every problem is in ``.problems``. The keyword arguments are the agent's command
+    line flags (``agent_flags(daemonset)``), which change defaults and validation."""
     dst_default = ALL_RESERVED_RANGES if all_reserved_ranges else RFC1918_RANGES
+    base: dict[str, Any] = {"non_masquerade_cidrs": dst_default, "all_reserved_ranges": all_reserved_ranges,
+                            "enable_ipv6": enable_ipv6}
     if text is None:
-        return MasqConfig(non_masquerade_cidrs=dst_default, all_reserved_ranges=all_reserved_ranges)
+        return MasqConfig(**base)
     doc, error, is_json = _load(text)
     if error:
-        return MasqConfig(non_masquerade_cidrs=dst_default, present=True, all_reserved_ranges=all_reserved_ranges,
-                          problems=(ConfigProblem("error", error),))
+        return MasqConfig(**base, present=True, problems=(ConfigProblem("error", error),))
     if doc is None:  # empty text: Go unmarshals null into the struct as a no-op, defaults stay
-        return MasqConfig(non_masquerade_cidrs=dst_default, present=True, all_reserved_ranges=all_reserved_ranges)
+        return MasqConfig(**base, present=True)
     if not isinstance(doc, Mapping):
-        return MasqConfig(non_masquerade_cidrs=dst_default, present=True, all_reserved_ranges=all_reserved_ranges,
-                          problems=(ConfigProblem("error", f"the configuration must be a mapping, got {type_name(doc)}"),))
+        return MasqConfig(**base, present=True, problems=(
+            ConfigProblem("error", f"the configuration must be a mapping, got {type_name(doc)}"),))
 
     problems: list[ConfigProblem] = []
     settings: dict[str, tuple[str, Any]] = {}
@@ -262,10 +268,16 @@ def parse_config(text: str | None, *, all_reserved_ranges: bool = False) -> Masq
                            "keep one spelling", name))
         settings[canonical] = (name, value)
 
-    values: dict[str, Any] = {"non_masquerade_cidrs": dst_default}
+    values: dict[str, Any] = dict(base)
     if "nonMasqueradeCIDRs" in settings:
         name, raw = settings["nonMasqueradeCIDRs"]
         values["non_masquerade_cidrs"] = _cidr_list(raw, name, problems)
+        if not enable_ipv6:
+            # upstream validate(): IPv6 destinations need --enable-ipv6
+            for cidr in values["non_masquerade_cidrs"]:
+                if ipaddress.ip_network(cidr).version == 6:
+                    problems.append(ConfigProblem(
+                        "error", f"IPv6 CIDR {cidr} given, but the agent runs without --enable-ipv6", name))
     if "nonMasqueradeSrcCIDRs" in settings:
         name, raw = settings["nonMasqueradeSrcCIDRs"]
         values["non_masquerade_src_cidrs"] = _cidr_list(raw, name, problems)
@@ -304,7 +316,6 @@ def parse_config(text: str | None, *, all_reserved_ranges: bool = False) -> Masq
         explicit=tuple(items),
         spellings=tuple((canonical, name) for canonical, (name, _) in settings.items()),
         problems=tuple(problems),
-        all_reserved_ranges=all_reserved_ranges,
     )
 
 
@@ -333,22 +344,32 @@ def agent_installed(daemonsets: Iterable[Mapping[str, Any]], addon_names: Iterab
     return any(str(n).lower() == AGENT_DAEMONSET for n in addon_names or ())
 
 
-def nomasq_all_reserved_ranges(daemonset: Mapping[str, Any] | None) -> bool:
-    """Whether the agent's container runs with ``--nomasq-all-reserved-ranges`` (true)."""
+def _bool_flag(daemonset: Mapping[str, Any] | None, name: str) -> bool:
+    """A Go bool flag on the DaemonSet's containers: ``--name``/``-name`` alone means true,
+    ``--name=<v>`` is parsed as strconv.ParseBool does (only its true spellings count)."""
     if not daemonset:
         return False
     containers = (((daemonset.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     for c in containers:
-        words = [str(w) for w in (c.get("command") or []) + (c.get("args") or [])]
-        for i, w in enumerate(words):
-            flag, _, value = w.lstrip("-").partition("=")
-            if flag != "nomasq-all-reserved-ranges" or not w.startswith("-"):
+        for word in [str(w) for w in (c.get("command") or []) + (c.get("args") or [])]:
+            flag, eq, value = word.lstrip("-").partition("=")
+            if not word.startswith("-") or flag != name:
                 continue
-            if not value:
-                # Go's bool flags take no separate value: "--flag" alone means true.
-                return True
-            return value.lower() in ("1", "t", "true")
+            return not eq or value in ("1", "t", "T", "true", "TRUE", "True")
     return False
+
+
+def nomasq_all_reserved_ranges(daemonset: Mapping[str, Any] | None) -> bool:
+    """Whether the agent runs with ``--nomasq-all-reserved-ranges`` (the wider nonMasqueradeCIDRs default)."""
+    return _bool_flag(daemonset, "nomasq-all-reserved-ranges")
+
+
+def agent_flags(daemonset: Mapping[str, Any] | None) -> dict[str, bool]:
+    """The agent's flags that matter here, as ``parse_config`` keyword arguments."""
+    return {
+        "all_reserved_ranges": nomasq_all_reserved_ranges(daemonset),
+        "enable_ipv6": _bool_flag(daemonset, "enable-ipv6"),
+    }
 
 
 def pod_ips(pods: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -578,6 +599,10 @@ def evaluate(agent_installed: bool, config: MasqConfig | None, pod_cidrs: Sequen
     exempt: list[Network] = []
     snatted: list[Network] = []
     for net in networks:
+        if net.version == 6 and not config.enable_ipv6:
+            exempt.append(net)
+            evidence.append(f"{net}: not SNATed (the agent writes IPv6 rules only with --enable-ipv6)")
+            continue
         if _every_destination_exempt(config, net.version):
             exempt.append(net)
             evidence.append(f"{net}: not SNATed (every destination is in "

@@ -128,10 +128,13 @@ def _normal(name: Any) -> str:
 
 
 def _names(pods: Sequence[Mapping[str, Any]]) -> str:
+    """"Pod web-1" or "Pods web-1, web-2" (at most MAX_NAMES names, then a count)."""
     names = sorted(str(_meta(p).get("name")) for p in pods)
     shown = ", ".join(names[:MAX_NAMES])
     rest = len(names) - MAX_NAMES
-    return f"{shown} and {rest} more" if rest > 0 else shown
+    if rest > 0:
+        shown = f"{shown} and {rest} more"
+    return f"Pod {shown}" if len(names) == 1 else f"Pods {shown}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -217,7 +220,7 @@ def check_networkpolicy(
             f"kubectl -n {_meta(np).get('namespace') or 'default'} delete networkpolicy {_meta(np).get('name')}"
             for np, _ in selecting
         )
-        evidence = [f"NetworkPolicy {_ref(np)} selects Pods {_names(hit)}" for np, hit in selecting]
+        evidence = [f"NetworkPolicy {_ref(np)} selects {_names(hit)}" for np, hit in selecting]
         return failed(
             f"{_plural(len(selecting), 'NetworkPolicy')} {_verb(len(selecting), 'selects', 'select')} "
             "strict-mode Pods, which are incompatible "
@@ -348,7 +351,7 @@ def check_external_traffic_local(
         ns = _meta(svc).get("namespace") or "default"
         hit = [p for p in by_ns.get(ns, ()) if _service_selects(svc, p)]
         if hit:
-            evidence.append(f"Service {_ref(svc)} ({kind}, externalTrafficPolicy: Local) selects Pods {_names(hit)}")
+            evidence.append(f"Service {_ref(svc)} ({kind}, externalTrafficPolicy: Local) selects {_names(hit)}")
             fixes.append(f"kubectl -n {ns} patch service {_meta(svc).get('name')} "
                          "-p '{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}'")
     if evidence:

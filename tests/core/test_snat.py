@@ -12,6 +12,7 @@ from sgpctl.core.checks import Status
 from sgpctl.core.snat import (
     ALL_RESERVED_RANGES,
     RFC1918_RANGES,
+    agent_flags,
     agent_installed,
     configmap_manifest,
     evaluate,
@@ -255,6 +256,27 @@ def test_nomasq_all_reserved_ranges_flag(args, expected):
     ds = {"spec": {"template": {"spec": {"containers": [{"args": args}]}}}}
     assert nomasq_all_reserved_ranges(ds) is expected
     assert nomasq_all_reserved_ranges(None) is False
+
+
+def test_agent_flags_feed_parse_config():
+    ds = {"spec": {"template": {"spec": {"containers": [{"args": ["--enable-ipv6", "--nomasq-all-reserved-ranges=false"]}]}}}}
+    assert agent_flags(ds) == {"all_reserved_ranges": False, "enable_ipv6": True}
+    assert agent_flags(None) == {"all_reserved_ranges": False, "enable_ipv6": False}
+    assert parse_config(None, **agent_flags(ds)).enable_ipv6 is True
+
+
+def test_ipv6_egress_is_masqueraded_only_with_enable_ipv6():
+    without = evaluate(True, None, ["10.0.1.0/24", "fd00:1::/64"])
+    assert without.snatted_cidrs == ["10.0.1.0/24"] and without.exempt_cidrs == ["fd00:1::/64"]
+    with_flag = evaluate(True, parse_config(None, enable_ipv6=True), ["fd00:1::/64"])
+    assert with_flag.status is Status.FAIL and with_flag.snatted_cidrs == ["fd00:1::/64"]
+    exempted = evaluate(True, parse_config("NonMasqueradeSrcCIDRs: [fd00::/16]", enable_ipv6=True), ["fd00:1::/64"])
+    assert exempted.status is Status.PASS
+
+
+def test_ipv6_destination_cidrs_need_enable_ipv6():
+    assert parse_config("NonMasqueradeCIDRs: [fd00::/8]").rejected
+    assert not parse_config("NonMasqueradeCIDRs: [fd00::/8]", enable_ipv6=True).rejected
 
 
 def test_pod_ips():

@@ -202,7 +202,7 @@ def test_etp_local_service_reaching_strict_pods_fails_naming_service_and_pods():
     assert out.status is Status.FAIL
     assert out.evidence == [
         "Service shop/web-lb (LoadBalancer, externalTrafficPolicy: Local) selects Pods web-1, web-2",
-        "Service shop/db-np (NodePort, externalTrafficPolicy: Local) selects Pods db-0",
+        "Service shop/db-np (NodePort, externalTrafficPolicy: Local) selects Pod db-0",
     ]
     assert """kubectl -n shop patch service web-lb -p '{"spec":{"externalTrafficPolicy":"Cluster"}}'""" in out.hint
     assert "kubectl -n shop patch service db-np" in out.hint
