@@ -1,0 +1,59 @@
+"""Simulated TKE controllers, driven by the same ``sgpctl.core`` code the CLI predicts with.
+
+=================  ==========================================================================
+``deployments``    Deployments -> ReplicaSets (rolling updates, rollout status), ReplicaSets -> Pods
+``statefulsets``   StatefulSets (ordered Pods ``<name>-<i>``) and DaemonSets (one Pod per node)
+``scheduler``      binds Pending Pods; sub-ENI Pods through ``core.allocation.choose_node``
+``kubelet``        starts bound Pods (IPs, statuses, events), frees what deleted Pods held
+``eniipamd``       the Pod webhook (annotations + sub-ENI resource, ``core.matching``) and the
+                   sub-ENI / VpcENI lifecycle, with TKE's CAM and security-group refusals
+``addons``         add-on effects: trunking on nodes' allocatable, the SecurityGroupPolicy CRD
+=================  ==========================================================================
+
+``build(world)`` wires them into a ``ControllerManager``; see ``manager`` for the threading model.
+"""
+
+from __future__ import annotations
+
+from sgpctl.sandbox.controllers.addons import AddonController, NodeController
+from sgpctl.sandbox.controllers.cache import Cache
+from sgpctl.sandbox.controllers.deployments import DeploymentController, ReplicaSetController
+from sgpctl.sandbox.controllers.eniipamd import EniIpamd
+from sgpctl.sandbox.controllers.kubelet import Kubelet
+from sgpctl.sandbox.controllers.manager import ControllerManager
+from sgpctl.sandbox.controllers.scheduler import Scheduler
+from sgpctl.sandbox.controllers.statefulsets import DaemonSetController, StatefulSetController
+from sgpctl.sandbox.controllers.world import (
+    CRDS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    NAMESPACES,
+    NODES,
+    PODS,
+    REPLICASETS,
+    SERVICEACCOUNTS,
+    STATEFULSETS,
+    World,
+)
+
+__all__ = ["ControllerManager", "World", "build", "new_cache"]
+
+
+def new_cache(sgp_resource: str, vpceni_resource: str) -> Cache:
+    return Cache((PODS, NODES, NAMESPACES, SERVICEACCOUNTS, DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS,
+                  CRDS, sgp_resource, vpceni_resource), vpceni_resource=vpceni_resource)
+
+
+def build(world: World, *, vpc_cni: bool = True, tick_interval: float = 0.05) -> ControllerManager:
+    eniipamd = EniIpamd(world, vpc_cni=vpc_cni)
+    controllers = [
+        AddonController(world),
+        NodeController(world),
+        DeploymentController(world),
+        ReplicaSetController(world),
+        StatefulSetController(world),
+        DaemonSetController(world),
+        Scheduler(world),
+        Kubelet(world, eniipamd),
+    ]
+    return ControllerManager(world, controllers, tick_interval=tick_interval, admit=eniipamd.admit)

@@ -1,0 +1,300 @@
+"""StatefulSets and DaemonSets, simple versions.
+
+StatefulSet: Pods ``<name>-0`` .. ``<name>-(n-1)``. With ``OrderedReady`` (the default) Pod i is
+created only when Pods 0..i-1 are Ready, scale-down removes the highest ordinal first, one at
+a time, and a template change (``kubectl rollout restart``) replaces Pods from the highest
+ordinal down, one at a time, each once the others are Ready. ``Parallel`` creates and deletes
+without waiting. Revisions are ``<name>-<template hash>`` in the ``controller-revision-hash``
+label (no ControllerRevision objects are kept).
+
+DaemonSet: one Pod per node it may run on (nodeSelector and taints via
+``core.allocation.node_admits``; cordoned and NotReady nodes still get one, as DaemonSet Pods
+tolerate that), bound directly to its node. A template change replaces Pods one node at a
+time (``maxUnavailable: 1``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sgpctl.core.allocation import node_admits
+from sgpctl.sandbox.controllers.cache import copy_of
+from sgpctl.sandbox.controllers.names import generated_name, template_hash
+from sgpctl.sandbox.controllers.pods import is_active, is_ready, pod_from_template
+from sgpctl.sandbox.controllers.world import DAEMONSETS, NODES, PODS, STATEFULSETS, World
+
+REVISION_LABEL = "controller-revision-hash"
+STS_POD_NAME = "statefulset.kubernetes.io/pod-name"
+POD_INDEX = "apps.kubernetes.io/pod-index"
+TEMPLATE_GENERATION = "pod-template-generation"
+STS_COMPONENT = "statefulset-controller"
+DS_COMPONENT = "daemonset-controller"
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    return (obj["metadata"].get("namespace") or "default", obj["metadata"]["name"])
+
+
+def _owner(obj: dict, kind: str) -> tuple[str, str] | None:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller") and ref.get("kind") == kind:
+            return (obj["metadata"].get("namespace") or "default", ref.get("name"))
+    return None
+
+
+def _revision(pod: dict) -> str | None:
+    return ((pod.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL)
+
+
+def _write_status(world: World, resource: str, obj: dict, status: dict) -> None:
+    if (obj.get("status") or {}) == status:
+        return
+    new = copy_of(obj)
+    new["status"] = status
+    try:
+        world.kube.update(resource, new, subresource="status")
+    except Exception as exc:
+        if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
+            raise
+
+
+def _delete_pod(world: World, pod: dict) -> None:
+    try:
+        world.kube.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+    except Exception as exc:
+        if getattr(exc, "reason", None) != "NotFound":
+            raise
+
+
+class _WorkloadController:
+    resource = ""
+    kind = ""
+
+    def __init__(self, world: World):
+        self.world = world
+
+    def watches(self) -> dict:
+        def own_changed(event_type: str, obj: dict, old: dict | None):
+            if event_type != "DELETED":
+                yield _key(obj)
+
+        def pod_changed(event_type: str, obj: dict, old: dict | None):
+            owner = _owner(obj, self.kind)
+            if owner:
+                yield owner
+        return {self.resource: own_changed, PODS: pod_changed}
+
+    def resync(self):
+        for obj in self.world.cache.list(self.resource):
+            yield _key(obj)
+
+    def tick(self) -> None:
+        pass
+
+
+class StatefulSetController(_WorkloadController):
+    name = "statefulsets"
+    resource = STATEFULSETS
+    kind = "StatefulSet"
+
+    def sync(self, key: Any) -> None:
+        w = self.world
+        sts = w.cache.get(STATEFULSETS, *key)
+        if sts is None or sts["metadata"].get("deletionTimestamp"):
+            return
+        spec = sts.get("spec") or {}
+        replicas = int(spec.get("replicas", 1))
+        name = sts["metadata"]["name"]
+        update_revision = f"{name}-{template_hash(spec.get('template') or {})}"
+        ordered = (spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
+        pods: dict[int, dict] = {}
+        for p in w.cache.owned(sts["metadata"]["uid"], PODS):
+            ordinal = _ordinal(p["metadata"]["name"], name)
+            if ordinal is not None:
+                pods[ordinal] = p
+        self._converge(sts, pods, replicas, update_revision, ordered)
+        pods = {o: p for o, p in ((_ordinal(p["metadata"]["name"], name), p)
+                                  for p in w.cache.owned(sts["metadata"]["uid"], PODS)) if o is not None}
+        self._status(sts, pods, replicas, update_revision)
+
+    def _converge(self, sts: dict, pods: dict[int, dict], replicas: int, update_revision: str, ordered: bool) -> None:
+        w = self.world
+        # Pods that finished are replaced, as the StatefulSet controller does.
+        for ordinal, pod in sorted(pods.items()):
+            if not is_active(pod) and not pod["metadata"].get("deletionTimestamp"):
+                _delete_pod(w, pod)
+                return
+        for ordinal in range(replicas):
+            pod = pods.get(ordinal)
+            if pod is None:
+                self._create(sts, ordinal, update_revision)
+                if ordered:
+                    return
+                continue
+            if ordered and not is_ready(pod):
+                return
+        extra = sorted((o for o in pods if o >= replicas), reverse=True)
+        for ordinal in extra:
+            _delete_pod(w, pods[ordinal])
+            w.event(sts, "SuccessfulDelete", f"delete Pod {pods[ordinal]['metadata']['name']} in StatefulSet "
+                    f"{sts['metadata']['name']} successful", component=STS_COMPONENT)
+            if ordered:
+                return
+        strategy = ((sts.get("spec") or {}).get("updateStrategy") or {})
+        if (strategy.get("type") or "RollingUpdate") != "RollingUpdate":
+            return
+        partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
+        if not all(is_ready(pods[o]) for o in range(replicas) if o in pods):
+            return
+        for ordinal in range(replicas - 1, partition - 1, -1):
+            pod = pods.get(ordinal)
+            if pod is not None and _revision(pod) != update_revision:
+                _delete_pod(w, pod)
+                return
+
+    def _create(self, sts: dict, ordinal: int, revision: str) -> None:
+        w = self.world
+        name = f"{sts['metadata']['name']}-{ordinal}"
+        spec = sts.get("spec") or {}
+        extra = {"hostname": name}
+        if spec.get("serviceName"):
+            extra["subdomain"] = spec["serviceName"]
+        pod = pod_from_template(sts, spec.get("template") or {}, name, spec_extra=extra,
+                                labels={REVISION_LABEL: revision, STS_POD_NAME: name, POD_INDEX: str(ordinal)})
+        try:
+            w.kube.create(PODS, pod)
+        except Exception as exc:
+            if getattr(exc, "reason", None) == "AlreadyExists":
+                return
+            raise
+        w.event(sts, "SuccessfulCreate", f"create Pod {name} in StatefulSet {sts['metadata']['name']} successful",
+                component=STS_COMPONENT)
+
+    def _status(self, sts: dict, pods: dict[int, dict], replicas: int, update_revision: str) -> None:
+        old = sts.get("status") or {}
+        active = [p for p in pods.values() if is_active(p)]
+        updated = sum(1 for p in active if _revision(p) == update_revision)
+        current_revision = old.get("currentRevision") or update_revision
+        if updated == replicas and len(active) == replicas:
+            current_revision = update_revision
+        current = sum(1 for p in active if _revision(p) == current_revision)
+        ready = sum(1 for p in active if is_ready(p))
+        status = {"observedGeneration": sts["metadata"].get("generation", 1), "replicas": len(active),
+                  "readyReplicas": ready, "currentReplicas": current, "updatedReplicas": updated,
+                  "currentRevision": current_revision, "updateRevision": update_revision,
+                  "collisionCount": 0, "availableReplicas": ready}
+        status = {k: v for k, v in status.items() if v or k in ("observedGeneration", "replicas", "collisionCount")}
+        _write_status(self.world, STATEFULSETS, sts, status)
+
+
+def _ordinal(pod_name: str, sts_name: str) -> int | None:
+    prefix = sts_name + "-"
+    if not pod_name.startswith(prefix):
+        return None
+    rest = pod_name[len(prefix):]
+    return int(rest) if rest.isdigit() else None
+
+
+#: what the DaemonSet controller adds to every DaemonSet Pod
+DAEMON_TOLERATIONS = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+
+
+class DaemonSetController(_WorkloadController):
+    name = "daemonsets"
+    resource = DAEMONSETS
+    kind = "DaemonSet"
+
+    def watches(self) -> dict:
+        routes = super().watches()
+
+        def node_changed(event_type: str, obj: dict, old: dict | None):
+            if event_type in ("ADDED", "DELETED") or (old is not None and (
+                    (old.get("metadata") or {}).get("labels") != (obj.get("metadata") or {}).get("labels")
+                    or (old.get("spec") or {}).get("taints") != (obj.get("spec") or {}).get("taints"))):
+                for ds in self.world.cache.list(DAEMONSETS):
+                    yield _key(ds)
+        routes[NODES] = node_changed
+        return routes
+
+    def sync(self, key: Any) -> None:
+        w = self.world
+        ds = w.cache.get(DAEMONSETS, *key)
+        if ds is None or ds["metadata"].get("deletionTimestamp"):
+            return
+        spec = ds.get("spec") or {}
+        template = copy_of(spec.get("template") or {})
+        tspec = template.setdefault("spec", {})
+        tolerations = list(tspec.get("tolerations") or ())
+        for t in DAEMON_TOLERATIONS:
+            if t not in tolerations:
+                tolerations.append(t)
+        tspec["tolerations"] = tolerations
+        revision = template_hash(spec.get("template") or {})
+        probe = {"spec": tspec}
+        nodes = {}
+        for node in w.cache.list(NODES):
+            # DaemonSet Pods run on cordoned and NotReady nodes too: judge labels and taints only.
+            relaxed = {"metadata": node.get("metadata") or {},
+                       "spec": {"taints": (node.get("spec") or {}).get("taints") or []}}
+            if node_admits(relaxed, probe):
+                nodes[node["metadata"]["name"]] = node
+        by_node: dict[str, list[dict]] = {}
+        for p in w.cache.owned(ds["metadata"]["uid"], PODS):
+            by_node.setdefault((p.get("spec") or {}).get("nodeName") or "", []).append(p)
+        for node_name, pods in sorted(by_node.items()):
+            if node_name not in nodes:
+                for p in pods:
+                    _delete_pod(w, p)
+            else:
+                for p in pods:
+                    if not is_active(p):
+                        _delete_pod(w, p)
+                for p in [p for p in pods if is_active(p)][1:]:
+                    _delete_pod(w, p)
+        for node_name in sorted(nodes):
+            if not any(is_active(p) for p in by_node.get(node_name, ())):
+                self._create(ds, template, node_name, revision)
+        # Rolling update: one outdated Pod at a time, while every other Pod is Ready.
+        current = [p for ps in by_node.values() for p in ps if is_active(p)
+                   and (p.get("spec") or {}).get("nodeName") in nodes]
+        outdated = sorted((p for p in current if _revision(p) != revision), key=lambda p: p["metadata"]["name"])
+        if outdated and all(is_ready(p) for p in current) and len(current) >= len(nodes):
+            _delete_pod(w, outdated[0])
+        pods = [p for p in w.cache.owned(ds["metadata"]["uid"], PODS) if is_active(p)]
+        self._status(ds, pods, nodes, revision)
+
+    def _create(self, ds: dict, template: dict, node_name: str, revision: str) -> None:
+        w = self.world
+        for _ in range(5):
+            name = generated_name(ds["metadata"]["name"] + "-", w.rng)
+            pod = pod_from_template(ds, template, name, node_name=node_name, labels={
+                REVISION_LABEL: revision, TEMPLATE_GENERATION: str(ds["metadata"].get("generation", 1))})
+            try:
+                w.kube.create(PODS, pod)
+            except Exception as exc:
+                if getattr(exc, "reason", None) == "AlreadyExists":
+                    continue
+                raise
+            w.event(ds, "SuccessfulCreate", f"Created pod: {name}", component=DS_COMPONENT)
+            return
+
+    def _status(self, ds: dict, pods: list[dict], nodes: dict[str, dict], revision: str) -> None:
+        on_nodes = [p for p in pods if (p.get("spec") or {}).get("nodeName") in nodes]
+        scheduled = len({p["spec"]["nodeName"] for p in on_nodes})
+        ready = sum(1 for p in on_nodes if is_ready(p))
+        status = {"currentNumberScheduled": scheduled, "desiredNumberScheduled": len(nodes),
+                  "numberMisscheduled": len(pods) - len(on_nodes), "numberReady": ready,
+                  "observedGeneration": ds["metadata"].get("generation", 1),
+                  "updatedNumberScheduled": sum(1 for p in on_nodes if _revision(p) == revision),
+                  "numberAvailable": ready, "numberUnavailable": max(len(nodes) - ready, 0)}
+        status = {k: v for k, v in status.items()
+                  if v or k in ("currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled",
+                                "numberReady", "observedGeneration")}
+        _write_status(self.world, DAEMONSETS, ds, status)
