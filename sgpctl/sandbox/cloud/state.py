@@ -248,6 +248,9 @@ class CloudState:
         self.addon_failures: dict[str, str] = {}
         self.counters = {"policy": 100000000, "role": 4611686018427400000}
         self._used_ips: set[str] = set()
+        # Indexes rebuilt from the records (not persisted): ENIs per instance, next IP per subnet.
+        self._enis_by_instance: dict[str, list[str]] = {}
+        self._ip_cursor: dict[str, int] = {}
         self.add_region(region, zones)
         if presets:
             self._add_presets()
@@ -830,11 +833,14 @@ class CloudState:
             out["SecurityGroupIds"] = self.instance_groups(instance_id)
             return out
 
+    def _instance_enis(self, instance_id: str, kind: str | None = None) -> list[dict]:
+        return [e for e in (self.enis[i] for i in self._enis_by_instance.get(instance_id, ()))
+                if kind is None or e["_kind"] == kind]
+
     def instance_groups(self, instance_id: str) -> list[str]:
         """A CVM's security groups are its primary ENI's."""
-        primary = next((e for e in self.enis.values()
-                        if e["_kind"] == "primary" and e["Attachment"]["InstanceId"] == instance_id), None)
-        return list(primary["GroupSet"]) if primary else []
+        primary = self._instance_enis(instance_id, "primary")
+        return list(primary[0]["GroupSet"]) if primary else []
 
     def type_sub_eni_quota(self, instance_type: str, cpu: int | None = None) -> int:
         t = self.instance_types.get(instance_type)
@@ -906,12 +912,18 @@ class CloudState:
     def _allocate_ip(self, subnet_id: str | None) -> str:
         subnet = self.subnets.get(subnet_id or "")
         net = ipaddress.ip_network(subnet["CidrBlock"]) if subnet else ipaddress.ip_network("10.255.0.0/16")
-        for host in net.hosts():
-            ip = str(host)
-            # The first three addresses of a subnet are reserved in Tencent VPCs.
-            if int(host) - int(net.network_address) < 3 or ip in self._used_ips:
-                continue
-            return ip
+        # Offsets 0-2 are reserved in Tencent VPC subnets, the last address is the broadcast.
+        first, last = 3, net.num_addresses - 2
+        span = last - first + 1
+        base = int(net.network_address)
+        key = str(net)
+        start = self._ip_cursor.get(key, first)
+        for i in range(max(span, 0)):
+            offset = first + (start - first + i) % span
+            ip = str(ipaddress.ip_address(base + offset))
+            if ip not in self._used_ips:
+                self._ip_cursor[key] = offset + 1
+                return ip
         raise ApiError("ResourceInsufficient", f"The subnet {subnet_id!r} has no free IP address left.")
 
     def _new_eni(self, *, kind: str, instance_id: str, vpc_id: str, subnet_id: str, zone: str, region: str,
@@ -961,6 +973,7 @@ class CloudState:
             "_trunk": trunk,
         }
         self.enis[eni_id] = eni
+        self._enis_by_instance.setdefault(instance_id, []).append(eni_id)
         return eni
 
     def eni(self, eni_id: str) -> dict | None:
@@ -970,13 +983,12 @@ class CloudState:
 
     def enis_of_instance(self, instance_id: str, kind: str | None = None) -> list[dict]:
         with self.transaction():
-            return [copy.deepcopy(e) for e in self.enis.values()
-                    if e["Attachment"]["InstanceId"] == instance_id and (kind is None or e["_kind"] == kind)]
+            return [copy.deepcopy(e) for e in self._instance_enis(instance_id, kind)]
 
     def _trunk_of(self, instance: dict) -> dict:
-        for e in self.enis.values():
-            if e["_kind"] == "trunk" and e["Attachment"]["InstanceId"] == instance["InstanceId"]:
-                return e
+        trunks = self._instance_enis(instance["InstanceId"], "trunk")
+        if trunks:
+            return trunks[0]
         vpc = instance["VirtualPrivateCloud"]
         return self._new_eni(
             kind="trunk", instance_id=instance["InstanceId"], vpc_id=vpc["VpcId"], subnet_id=vpc["SubnetId"],
@@ -1000,8 +1012,7 @@ class CloudState:
                 raise ApiError("InvalidInstanceId.NotFound", f"The instance {trunk_instance_id!r} does not exist.")
             groups = self._check_groups(list(group_ids), instance["_region"])
             quota = self.sub_eni_quota(trunk_instance_id)
-            used = sum(1 for e in self.enis.values()
-                       if e["_kind"] == "sub" and e["Attachment"]["InstanceId"] == trunk_instance_id)
+            used = len(self._instance_enis(trunk_instance_id, "sub"))
             if used >= quota:
                 raise ApiError("LimitExceeded", f"The instance {trunk_instance_id} has used its {quota} sub-ENIs.")
             trunk = self._trunk_of(instance)
@@ -1025,6 +1036,7 @@ class CloudState:
             if eni["_kind"] == "primary":
                 raise ApiError("UnsupportedOperation", f"The primary ENI {eni_id} cannot be deleted.")
             del self.enis[eni_id]
+            self._enis_by_instance.get(eni["Attachment"]["InstanceId"], []).remove(eni_id)
             for addr in eni["PrivateIpAddressSet"]:
                 self._used_ips.discard(addr["PrivateIpAddress"])
             return True
@@ -1093,4 +1105,6 @@ class CloudState:
         state.client_tokens = d["client_tokens"]
         state._used_ips = {a["PrivateIpAddress"] for e in state.enis.values() for a in e["PrivateIpAddressSet"]}
         state._used_ips.update(ip for i in state.instances.values() for ip in i["PrivateIpAddresses"])
+        for eni_id, e in state.enis.items():
+            state._enis_by_instance.setdefault(e["Attachment"]["InstanceId"], []).append(eni_id)
         return state

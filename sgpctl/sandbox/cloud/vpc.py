@@ -209,14 +209,19 @@ def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
     offset = int_param(params, "Offset", 0)
     limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
     visible_sub = ctx.state.options["sub_enis_visible"]
-    enis = [e for e in ctx.state.enis.values()
-            if e["_region"] == ctx.region and (visible_sub or e["_kind"] != "sub")]
+
+    def visible(e: dict | None) -> bool:
+        return e is not None and e["_region"] == ctx.region and (visible_sub or e["_kind"] != "sub")
+
     if ids:
-        by_id = {e["NetworkInterfaceId"]: e for e in enis}
-        missing = [i for i in ids if i not in by_id]
+        # By id: look each up, so a call for 100 ids costs the same in a region of 10,000 ENIs.
+        found = {i: ctx.state.enis.get(i) for i in dict.fromkeys(ids)}
+        missing = [i for i, e in found.items() if not visible(e)]
         if missing and ctx.state.options["missing_eni_ids"] == "error":
             raise ApiError("ResourceNotFound", f"The network interface {missing[0]} does not exist.")
-        enis = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        enis = [e for e in found.values() if visible(e)]
+    else:
+        enis = [e for e in ctx.state.enis.values() if visible(e)]
     for name, values in filters_of(params, ENI_FILTERS, prefixes=("tag:",)):
         enis = [e for e in enis if _eni_matches(e, name, values)]
     return {"NetworkInterfaceSet": [_public(e) for e in enis[offset : offset + limit]], "TotalCount": len(enis)}
