@@ -158,7 +158,8 @@ class KubeServer(ThreadingHTTPServer):
                          context_name, namespace, ca_pem=self.ca_pem)
 
     def start(self) -> "KubeServer":
-        self._thread = threading.Thread(target=self.serve_forever, name=f"kube-api-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"kube-api-{self.port}", daemon=True)
         self._thread.start()
         return self
 
@@ -576,10 +577,9 @@ class KubeHandler(BaseHTTPRequestHandler):
         try:
             if first_error is not None:
                 emit(event("ERROR", _dumps(first_error.status())))
-                return
             idle_since = time.monotonic()
             first = True
-            while not self.server.closing.is_set() and not watcher.ended:
+            while watcher is not None and not self.server.closing.is_set() and not watcher.ended:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
