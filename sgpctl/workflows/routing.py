@@ -1,0 +1,449 @@
+"""Strict and standard routing of Trunking ENI Pods (the TKE document, "Data Plane Solution" and "How
+to Enable Strict Routing"): `routing check`, `routing set`, `routing status`.
+
+`routing check` reads the cluster once - a constant number of Kubernetes list calls and a handful of
+cloud reads, whatever the cluster's size - and runs the six strict-mode limits of ``core.strict`` over
+the Pods strict routing would apply to: those a policy selects (now, or once rebuilt) and those
+already on a sub-ENI. `routing set` switches eniipamd's values with one merge update that keeps every
+other value, refusing strict mode while a limit would break something.
+
+Decisions:
+- The scope is the whole cluster unless ``-n`` narrows it: the mode is cluster-wide.
+- Early demux is the one limit `routing set strict` fixes itself (it sets both values with the
+  mode), so before the switch an unset demux is a warning, not a failure, and never blocks the switch.
+  Once the cluster runs strict, it fails like the others.
+- "Only new Pods get the new scheme" (seed): after a switch, the Running Pods on a sub-ENI are listed
+  with the command that rebuilds them through their owners (``kubectl rollout restart``: `sgpctl
+  policy rollout` rebuilds only Pods whose groups are stale, and these are not).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sgpctl.core import matching, strict
+from sgpctl.core.addon_values import (
+    DEMUX_KEYS,
+    ENFORCING_MODE,
+    is_true,
+    mode_of,
+    routing_patch,
+    values_get,
+    values_merge,
+)
+from sgpctl.core.annotations import uses_sub_eni
+from sgpctl.core.checks import (
+    CategorySpec,
+    CheckOutcome,
+    CheckResult,
+    CheckSpec,
+    Status,
+    noted,
+    passed,
+    run_checks,
+    undetermined,
+    warned,
+)
+from sgpctl.core.policy import SecurityGroupPolicy
+from sgpctl.errors import InputError, RefusedError
+from sgpctl.workflows import snat as snat_flow
+from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, AddonState, wait_for_addon
+from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
+from sgpctl.workflows.waiting import Waiter
+
+MODES = ("strict", "standard")
+ROUTING_KEYS = (ENFORCING_MODE, *DEMUX_KEYS)
+KUBE_SYSTEM = "kube-system"
+KUBE_PROXY = "kube-proxy"
+
+CATEGORY_ROUTING = "routing"
+CATEGORY_STRICT = "strict routing compatibility"
+ID_MODE = "routing-mode"
+
+ROLLABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+# --------------------------------------------------------------------------------------------------
+# What the cluster holds
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class EniipamdValues:
+    state: AddonState
+    #: the values set over the chart (DescribeAddonValues ``Values``)
+    values: dict = field(default_factory=dict)
+    #: the chart's defaults (``DefaultValues``)
+    defaults: dict = field(default_factory=dict)
+
+    @property
+    def effective(self) -> dict:
+        return values_merge(self.defaults, self.values)
+
+    @property
+    def mode(self) -> str:
+        return mode_of(self.effective)
+
+    def routing_values(self) -> dict[str, Any]:
+        eff = self.effective
+        return {key: values_get(eff, key) for key in ROUTING_KEYS}
+
+
+def read_eniipamd(tke, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
+    """eniipamd's state and values; ``addons`` (DescribeAddon without a name) saves a call."""
+    if addons is None:
+        found = tke.get_addon(cluster_id, ENIIPAMD)
+    else:
+        found = next((a for a in addons if a.name == ENIIPAMD), None)
+    if found is None:
+        return EniipamdValues(AddonState(ENIIPAMD, False))
+    state = AddonState(ENIIPAMD, True, found.version, found.phase, found.reason)
+    v = tke.describe_addon_values(cluster_id, ENIIPAMD)
+    return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
+
+
+def strict_mode_matches(pods: Sequence[dict], policies: Sequence[SecurityGroupPolicy],
+                        serviceaccounts: Sequence[dict]) -> list[matching.PodMatch]:
+    """The Pods strict routing applies to: a policy selects them (now, or once rebuilt) or they are
+    on a sub-ENI; never hostNetwork Pods, never finished ones."""
+    result = matching.match(pods, policies, serviceaccounts)
+    return [m for m in result.pods if not m.host_network and m.phase not in matching.FINISHED_PHASES]
+
+
+def read_strict_mode_pods(kube, namespace: str | None = None) -> tuple[list[dict], list[matching.PodMatch], list[str]]:
+    """(strict-mode Pods, their matches, notes) from three list calls (Pods, policies, ServiceAccounts)."""
+    from sgpctl.kube import resources as r
+
+    notes: list[str] = []
+    pods = kube.list(r.PODS, namespace)
+    policies: list[SecurityGroupPolicy] = []
+    if kube.serves(r.SGP_GROUP, r.SGP_KIND):
+        policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(kube.resource(r.SGP_GROUP, r.SGP_KIND), namespace)]
+    else:
+        notes.append("the cluster does not serve SecurityGroupPolicy (the add-on is not installed): "
+                     "only Pods already on a sub-ENI are checked")
+    matches = strict_mode_matches(pods, policies, kube.list(r.SERVICEACCOUNTS, namespace))
+    by_key = {((p.get("metadata") or {}).get("namespace") or "default", (p.get("metadata") or {}).get("name")): p for p in pods}
+    return [by_key[(m.namespace, m.name)] for m in matches if (m.namespace, m.name) in by_key], matches, notes
+
+
+@dataclass
+class RoutingFacts:
+    cluster_id: str
+    namespace: str | None
+    eniipamd: EniipamdValues
+    #: the strict-mode Pods (API dicts) and their matches, same order
+    pods: list[dict]
+    matches: list[matching.PodMatch]
+    inputs: strict.StrictInputs
+    snat: snat_flow.SnatAudit
+    notes: list[str] = field(default_factory=list)
+    #: requests made (Kubernetes) while gathering
+    kube_calls: int = 0
+
+    @property
+    def mode(self) -> str:
+        return self.eniipamd.mode
+
+
+def gather(kube, cloud, cluster_id: str, namespace: str | None = None) -> RoutingFacts:
+    """Everything `routing check` decides on: eight Kubernetes reads (plus discovery) and five cloud
+    reads, whatever the number of Pods."""
+    from sgpctl.kube import resources as r
+
+    calls_before = getattr(kube, "calls", 0)
+    notes: list[str] = []
+    tke = cloud.tke
+    cluster = tke.describe_cluster(cluster_id)
+    addons = tke.describe_addons(cluster_id)
+    addon_names = [a.name for a in addons]
+    eni = read_eniipamd(tke, cluster_id, addons)
+    if not eni.state.installed:
+        notes.append("the eniipamd add-on is not installed: its values (routing mode, early demux) cannot be read")
+
+    strict_pods, matches, more = read_strict_mode_pods(kube, namespace)
+    notes += more
+    services = kube.list(r.SERVICES, namespace)
+    network_policies = kube.list(r.NETWORKPOLICIES, namespace)
+    daemonsets = kube.list(r.DAEMONSETS, KUBE_SYSTEM)
+    kube_proxy_cm = kube.get(r.CONFIGMAPS, KUBE_PROXY, KUBE_SYSTEM)
+    masq_cm = kube.get(r.CONFIGMAPS, snat_flow.core_snat.CONFIGMAP_NAME, snat_flow.core_snat.NAMESPACE)
+
+    audit = snat_flow.gather(kube, cloud, cluster_id, strict_pods, daemonsets=daemonsets, addon_names=addon_names,
+                             configmap=masq_cm)
+    inputs = strict.StrictInputs(
+        pods=strict_pods,
+        services=services,
+        network_policies=network_policies,
+        daemonsets=daemonsets,
+        kube_proxy_configmap=kube_proxy_cm,
+        kube_proxy_mode=cluster.kube_proxy_mode,
+        ipvs=cluster.ipvs,
+        eniipamd_values=eni.effective if eni.state.installed else None,
+        addon_names=addon_names,
+        snat=audit.verdict,
+    )
+    return RoutingFacts(cluster_id, namespace, eni, strict_pods, matches, inputs, audit, notes,
+                        getattr(kube, "calls", 0) - calls_before)
+
+
+# --------------------------------------------------------------------------------------------------
+# As checks
+# --------------------------------------------------------------------------------------------------
+
+def _describe_value(value: Any) -> str:
+    return "not set" if value is None else repr(value) if isinstance(value, str) else str(value).lower()
+
+
+def check_mode(facts: RoutingFacts) -> CheckOutcome:
+    eni = facts.eniipamd
+    if not eni.state.installed:
+        return undetermined("the eniipamd add-on is not installed: the routing mode cannot be read",
+                            "enable VPC-CNI on the cluster (it installs eniipamd)")
+    evidence = [f"{k}: {_describe_value(v)}" for k, v in eni.routing_values().items()]
+    evidence.append(f"eniipamd {eni.state.version or '-'} {eni.state.phase or '-'}")
+    scope = f"in namespace {facts.namespace}" if facts.namespace else "in the cluster"
+    n = len(facts.pods)
+    return passed(f"{eni.mode} routing; {n} strict-mode Pod{'' if n == 1 else 's'} {scope} "
+                  "(selected by a policy or on a sub-ENI)", evidence)
+
+
+def _wrap(spec: CheckSpec, transform: Callable[[Any, CheckOutcome], CheckOutcome]) -> CheckSpec:
+    run = spec.run
+    return dataclasses.replace(spec, run=lambda ctx: transform(ctx, run(ctx)))
+
+
+def _demux_before_switch(get_facts: Callable[[Any], RoutingFacts]):
+    def transform(ctx, outcome: CheckOutcome) -> CheckOutcome:
+        if outcome.status is Status.FAIL and get_facts(ctx).mode != "strict":
+            return warned(outcome.message + " - `sgpctl routing set strict` sets both together with the mode",
+                          "a manual switch must set them too (the TKE document, steps 3.2 and 3.3)", outcome.evidence)
+        return outcome
+    return transform
+
+
+def _informational_in_standard(get_facts: Callable[[Any], RoutingFacts]):
+    """For `doctor`: in standard mode the limits are not problems yet, only what a switch would meet."""
+    def transform(ctx, outcome: CheckOutcome) -> CheckOutcome:
+        if get_facts(ctx).mode == "strict" or outcome.status in (Status.PASS, Status.INFO):
+            return outcome
+        return noted(f"standard routing, so not a problem now; strict routing would meet this: {outcome.message}",
+                     outcome.hint, outcome.evidence)
+    return transform
+
+
+def routing_categories(get_facts: Callable[[Any], RoutingFacts] = lambda ctx: ctx, *,
+                       requires: Sequence[str] = (), for_doctor: bool = False) -> list[CategorySpec]:
+    """``routing-mode`` and the six ``strict-*`` checks. For `routing check` the limits are judged as
+    if switching to strict now; for `doctor` (``for_doctor``) they only fail once the cluster is strict."""
+    req = tuple(requires)
+    mode = CheckSpec(ID_MODE, "eniipamd's routing mode", lambda ctx: check_mode(get_facts(ctx)), requires=req)
+    specs = []
+    for spec in strict.strict_specs(lambda ctx: get_facts(ctx).inputs, requires=req):
+        if spec.id == strict.ID_EARLY_DEMUX:
+            spec = _wrap(spec, _demux_before_switch(get_facts))
+        if for_doctor:
+            spec = _wrap(spec, _informational_in_standard(get_facts))
+        specs.append(spec)
+    if for_doctor:
+        return [CategorySpec(CATEGORY_ROUTING, (mode, *specs))]
+    return [CategorySpec(CATEGORY_ROUTING, (mode,)), CategorySpec(CATEGORY_STRICT, tuple(specs))]
+
+
+def check_results(facts: RoutingFacts) -> list[CheckResult]:
+    return list(run_checks(routing_categories(), facts))
+
+
+def blocking(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """The limits that would break strict routing (early demux excluded: the switch sets it)."""
+    return [r for r in results if r.status is Status.FAIL and r.id != strict.ID_EARLY_DEMUX]
+
+
+def extra_json(facts: RoutingFacts) -> dict:
+    eni = facts.eniipamd
+    return {
+        "clusterId": facts.cluster_id,
+        "namespace": facts.namespace,
+        "mode": eni.mode if eni.state.installed else None,
+        "values": eni.routing_values() if eni.state.installed else None,
+        "strictPods": [f"{m.namespace}/{m.name}" for m in facts.matches],
+        "snat": facts.snat.to_dict(),
+        "notes": facts.notes + facts.snat.notes,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Status
+# --------------------------------------------------------------------------------------------------
+
+def routing_status(tke, cluster_id: str) -> dict:
+    eni = read_eniipamd(tke, cluster_id)
+    return {
+        "ok": eni.state.installed and eni.state.phase not in FAILED_PHASES,
+        "clusterId": cluster_id,
+        "mode": eni.mode if eni.state.installed else None,
+        "values": eni.routing_values() if eni.state.installed else None,
+        "eniipamd": eni.state.to_dict(),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Set
+# --------------------------------------------------------------------------------------------------
+
+def rebuild_list(pods: Sequence[dict], matches: Sequence[matching.PodMatch]) -> list[dict]:
+    """Per namespace, the Running Pods on a sub-ENI (they keep the routing they started with) and
+    the command that rebuilds them through their owners."""
+    running = {((p.get("metadata") or {}).get("namespace") or "default", (p.get("metadata") or {}).get("name"))
+               for p in pods if uses_sub_eni(p) and (p.get("status") or {}).get("phase") == "Running"}
+    by_ns: dict[str, dict] = {}
+    for m in matches:
+        if (m.namespace, m.name) not in running:
+            continue
+        entry = by_ns.setdefault(m.namespace, {"namespace": m.namespace, "pods": [], "owners": [], "barePods": []})
+        entry["pods"].append(m.name)
+        if m.owner and m.owner[0] in ROLLABLE_KINDS:
+            ref = f"{m.owner[0].lower()}/{m.owner[1]}"
+            if ref not in entry["owners"]:
+                entry["owners"].append(ref)
+        else:
+            entry["barePods"].append(m.name)
+    out = []
+    for ns in sorted(by_ns):
+        e = by_ns[ns]
+        e["pods"].sort()
+        e["owners"].sort()
+        commands = []
+        if e["owners"]:
+            commands.append(f"kubectl -n {ns} rollout restart {' '.join(e['owners'])}")
+        if e["barePods"]:
+            commands.append(f"kubectl -n {ns} delete pod {' '.join(sorted(e['barePods']))}  # no owner: recreate them yourself")
+        e["commands"] = commands
+        out.append(e)
+    return out
+
+
+@dataclass
+class RoutingPlan:
+    cluster_id: str
+    target: str
+    facts: RoutingFacts
+    #: the strict-mode checks (target strict only)
+    results: list[CheckResult] = field(default_factory=list)
+    patch: dict = field(default_factory=dict)
+    #: (key, current, wanted) for each value that changes
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[CheckResult]:
+        return blocking(self.results)
+
+    @property
+    def nothing_to_change(self) -> bool:
+        return not self.changes
+
+    def rebuild(self) -> list[dict]:
+        return rebuild_list(self.facts.pods, self.facts.matches)
+
+
+def plan_routing(kube, cloud, cluster_id: str, target: str) -> RoutingPlan:
+    if target not in MODES:
+        raise InputError(f"unknown routing mode {target!r}", hint="use `sgpctl routing set strict` or `standard`")
+    facts = gather(kube, cloud, cluster_id)
+    eni = facts.eniipamd
+    if not eni.state.installed:
+        raise RefusedError("the eniipamd add-on is not installed: there is no routing mode to set",
+                           hint="enable VPC-CNI on the cluster (it installs eniipamd)")
+    plan = RoutingPlan(cluster_id, target, facts)
+    if target == "strict":
+        plan.results = check_results(facts)
+    effective = eni.effective
+    patch = routing_patch(effective, target)
+    for key in ROUTING_KEYS:
+        wanted = values_get(patch, key)
+        if wanted is None:
+            continue
+        current = values_get(effective, key)
+        same = current == wanted or (key in DEMUX_KEYS and is_true(current) and is_true(wanted))
+        if not same:
+            plan.changes.append((key, current, wanted))
+    plan.patch = patch if plan.changes else {}
+    return plan
+
+
+def _changes_text(changes: Sequence[tuple[str, Any, Any]]) -> str:
+    return ", ".join(f"{k}: {_describe_value(old)} -> {_describe_value(new)}" for k, old, new in changes)
+
+
+def _compatibility_step(plan: RoutingPlan, force: bool) -> Step | None:
+    if plan.target != "strict":
+        return None
+    step = Step("routing-compatibility", "strict routing breaks nothing (`sgpctl routing check`)")
+    bad = plan.blocking
+    unknown = [r.id for r in plan.results if r.undetermined]
+    if bad:
+        listed = "; ".join(f"{r.id}: {r.message}" for r in bad)
+        if force:
+            step.message = f"--force: switching although strict routing would break: {listed}"
+        else:
+            step.status = REFUSED
+            step.message = f"strict routing would break: {listed}"
+            step.hint = "fix each one (`sgpctl routing check` shows how), or pass --force to switch anyway"
+        step.details = {"failedChecks": [r.id for r in bad]}
+    else:
+        step.message = "`routing check` passes" + (f" (could not determine: {', '.join(unknown)})" if unknown else "")
+    return step
+
+
+def routing_outcome(plan: RoutingPlan, *, dry_run: bool, force: bool = False) -> Outcome:
+    """The outcome before anything changes: refused, nothing to change, or (dry run) the plan."""
+    out = Outcome(f"routing set {plan.target}", dry_run=dry_run)
+    compat = _compatibility_step(plan, force)
+    if compat is not None:
+        out.add(compat)
+    step = out.add(Step("eniipamd-routing-values", f"eniipamd routing values are {plan.target}"))
+    step.details = {"patch": plan.patch}
+    if compat is not None and compat.status == REFUSED:
+        step.status, step.message = "skipped", "not changed: strict routing would break something"
+    elif plan.nothing_to_change:
+        step.message = f"routing is already {plan.target}: nothing to change"
+    else:
+        step.status = PLANNED
+        step.message = f"would set {_changes_text(plan.changes)} (one merge update; every other value kept)"
+    out.extra["rebuild"] = plan.rebuild() if not plan.nothing_to_change else []
+    return out
+
+
+def apply_routing(tke, plan: RoutingPlan, *, force: bool = False, wait: bool = True,
+                  waiter: Waiter | None = None) -> Outcome:
+    """Send the one merge update, wait for eniipamd, read the values back."""
+    out = routing_outcome(plan, dry_run=False, force=force)
+    if not out.ok or plan.nothing_to_change:
+        return out
+    step = next(s for s in out.steps if s.id == "eniipamd-routing-values")
+    state = plan.facts.eniipamd.state
+    if state.phase in FAILED_PHASES:
+        step.status, step.message = REFUSED, f"eniipamd is {state.phase}: {state.reason or 'no reason given'}"
+        step.hint = "fix the add-on first (TKE console > Add-on management > eniipamd)"
+        return out
+    waiter = waiter or Waiter()
+    tke.update_addon(plan.cluster_id, ENIIPAMD, values=plan.patch, strategy="merge")
+    step.status, step.message = CHANGED, f"set {_changes_text(plan.changes)}"
+    if wait:
+        wait_for_addon(tke, plan.cluster_id, ENIIPAMD, waiter, what="eniipamd to roll out the routing values")
+        after = read_eniipamd(tke, plan.cluster_id)
+        wrong = [(k, values_get(after.effective, k)) for k, _, new in plan.changes
+                 if not (values_get(after.effective, k) == new or (k in DEMUX_KEYS and is_true(values_get(after.effective, k))))]
+        if wrong:
+            raise RefusedError("eniipamd reports " + ", ".join(f"{k}={v!r}" for k, v in wrong) + " after the update",
+                               hint="check eniipamd's global configuration in the TKE console")
+        step.message += f" (eniipamd {SUCCEEDED}; the values read back)"
+    rebuild = out.extra["rebuild"]
+    pods = sum(len(e["pods"]) for e in rebuild)
+    out.add(Step("rebuild-pods", "Pods created before the switch keep their routing", UNCHANGED,
+                 f"only new Pods get {plan.target} routing; {pods} running Pod(s) on a sub-ENI keep the old scheme until rebuilt"
+                 if pods else f"only new Pods get {plan.target} routing; no running Pod on a sub-ENI needs a rebuild",
+                 "; ".join(c for e in rebuild for c in e["commands"]) or None))
+    return out

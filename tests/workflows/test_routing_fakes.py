@@ -1,0 +1,327 @@
+"""In-memory stand-ins for the Kubernetes and cloud adapters, shaped like ``sgpctl.kube.client.Kube``
+and ``sgpctl.cloud.session.CloudSession`` (plain dicts in, the adapters' dataclasses out), for fast
+workflow tests and deterministic golden files. The sandbox tests run the real adapters.
+
+Named like a test module so that it sits among the files of this work; it holds no tests."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from sgpctl.cloud.types import Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, Ipamd, NetworkInterface, \
+    Policy, PodLimits, PolicyDetail, Role, SecurityGroup
+from sgpctl.core.addon_values import values_merge
+from sgpctl.core.selectors import parse as parse_selector
+from sgpctl.errors import CloudError
+from sgpctl.kube import resources as r
+
+SGP = r.Resource(r.SGP_GROUP, "v1beta1", "securitygrouppolicies", r.SGP_KIND, True)
+VPCENI = r.Resource(r.VPCENI_GROUP, "v1", "vpcenis", r.VPCENI_KIND, False)
+CLUSTER_ID = "cls-fake0001"
+
+
+class FakeKube:
+    def __init__(self, *, sgp: bool = True, vpceni: bool = True, server: str = "https://cls-fake0001.example:443",
+                 context: str | None = None):
+        self.objects: dict[tuple[str, str | None, str], dict] = {}
+        self.served = {r.SGP_KIND: sgp, r.VPCENI_KIND: vpceni}
+        self.calls = 0
+        self.server = server
+        self.context = context
+        self.lists: list[tuple[str, str | None]] = []
+
+    # -- building ----------------------------------------------------------------------------
+    def add(self, res: r.Resource, obj: dict) -> dict:
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if res.namespaced:
+            meta.setdefault("namespace", "default")
+        meta.setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
+        obj.setdefault("kind", res.kind)
+        obj.setdefault("apiVersion", res.api_version)
+        self.objects[(res.plural, meta.get("namespace") if res.namespaced else None, meta["name"])] = obj
+        return obj
+
+    # -- the Kube API --------------------------------------------------------------------------
+    def resource(self, group: str, kind: str) -> r.Resource:
+        from sgpctl.errors import KubeError
+
+        if (group, kind) in r.BUILTIN:
+            return r.BUILTIN[(group, kind)]
+        if kind == r.SGP_KIND and self.served[kind]:
+            return SGP
+        if kind == r.VPCENI_KIND and self.served[kind]:
+            return VPCENI
+        raise KubeError(404, "NotFound", f"the server does not serve kind {kind} in group {group}")
+
+    def serves(self, group: str, kind: str) -> bool:
+        return (group, kind) in r.BUILTIN or bool(self.served.get(kind))
+
+    def list(self, res: r.Resource, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        self.calls += 1
+        self.lists.append((res.plural, namespace))
+        selector = parse_selector(label_selector) if label_selector else None
+        out = []
+        for (plural, ns, _), obj in sorted(self.objects.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
+            if plural != res.plural or (namespace and res.namespaced and ns != namespace):
+                continue
+            if selector is not None and not selector.matches((obj.get("metadata") or {}).get("labels") or {}):
+                continue
+            out.append(copy.deepcopy(obj))
+        return out
+
+    def get(self, res: r.Resource, name: str, namespace: str | None = None) -> dict | None:
+        self.calls += 1
+        obj = self.objects.get((res.plural, namespace if res.namespaced else None, name))
+        return copy.deepcopy(obj) if obj else None
+
+    def delete(self, res: r.Resource, name: str, namespace: str | None = None, **_) -> bool:
+        self.calls += 1
+        return self.objects.pop((res.plural, namespace if res.namespaced else None, name), None) is not None
+
+    def version(self) -> dict:
+        self.calls += 1
+        return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-tke.1"}
+
+
+# -- cloud --------------------------------------------------------------------------------------
+
+@dataclass
+class FakeAddon:
+    name: str
+    version: str
+    values: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)
+    phase: str = "Succeeded"
+    reason: str = ""
+
+
+class FakeTke:
+    def __init__(self, cloud: "FakeCloud"):
+        self.cloud = cloud
+        self.cluster = Cluster(CLUSTER_ID, "fake", "1.30.0", "Running", "vpc-fake0001", "iptables", False,
+                               "VPC-CNI", "tke-route-eni", False)
+        self.ipamd = Ipamd(True, False, "running", "", ("subnet-fake0001",))
+        self.addons: dict[str, FakeAddon] = {}
+        self.pod_limits: list[PodLimits] = []
+        self.updates: list[dict] = []
+        #: phases reported by the next DescribeAddon calls after an update
+        self.after_update = ["Upgrading", "Succeeded"]
+
+    def describe_cluster(self, cluster_id: str) -> Cluster:
+        self.cloud.record("tke", "DescribeClusters")
+        if cluster_id != self.cluster.cluster_id:
+            raise CloudError("ResourceNotFound.ClusterNotFound", f"cluster {cluster_id} not found")
+        return self.cluster
+
+    def describe_ipamd(self, cluster_id: str) -> Ipamd:
+        self.cloud.record("tke", "DescribeIPAMD")
+        return self.ipamd
+
+    def _addon(self, a: FakeAddon) -> Addon:
+        return Addon(a.name, a.version, a.phase, a.reason)
+
+    def describe_addons(self, cluster_id: str, name: str | None = None) -> list[Addon]:
+        self.cloud.record("tke", "DescribeAddon")
+        found = [a for n, a in sorted(self.addons.items()) if name in (None, n)]
+        out = [self._addon(a) for a in found]
+        for a in found:
+            if a.phase == "Upgrading" and self.after_update:
+                a.phase = self.after_update.pop(0) if len(self.after_update) else "Succeeded"
+        return out
+
+    def get_addon(self, cluster_id: str, name: str) -> Addon | None:
+        found = self.describe_addons(cluster_id, name)
+        return found[0] if found else None
+
+    def describe_addon_values(self, cluster_id: str, name: str) -> AddonValues:
+        self.cloud.record("tke", "DescribeAddonValues")
+        a = self.addons.get(name)
+        return AddonValues(copy.deepcopy(a.values) if a else {}, copy.deepcopy(a.defaults) if a else {})
+
+    def update_addon(self, cluster_id: str, name: str, version=None, values=None, strategy="merge", dry_run=False) -> None:
+        self.cloud.record("tke", "UpdateAddon", mutating=True)
+        self.updates.append({"name": name, "values": copy.deepcopy(values), "strategy": strategy})
+        a = self.addons[name]
+        a.values = values_merge(a.values, values) if strategy == "merge" else copy.deepcopy(values)
+        a.phase = "Upgrading"
+        self.after_update = ["Succeeded"]
+
+    def get_app_chart_list(self, kind=None, cluster_type="tke", arch=None):
+        self.cloud.record("tke", "GetTkeAppChartList")
+        return []
+
+    def describe_vpc_cni_pod_limits(self, zone=None, family=None, instance_type=None) -> list[PodLimits]:
+        self.cloud.record("tke", "DescribeVpcCniPodLimits")
+        return list(self.pod_limits)
+
+
+class FakeVpc:
+    def __init__(self, cloud: "FakeCloud"):
+        self.cloud = cloud
+        self.groups: dict[str, str] = {}
+        self.enis: dict[str, tuple[str, ...]] = {}
+        self.sub_eni_limits: dict[str, int] = {}
+        self.sg_limit = 5
+
+    def describe_security_group_limit(self) -> int:
+        self.cloud.record("vpc", "DescribeSecurityGroupLimits")
+        return self.sg_limit
+
+    def describe_security_groups(self, ids=None, **_) -> list[SecurityGroup]:
+        self.cloud.record("vpc", "DescribeSecurityGroups")
+        return [SecurityGroup(i, self.groups[i]) for i in (ids or self.groups) if i in self.groups]
+
+    def find_missing_security_groups(self, ids) -> list[str]:
+        self.cloud.record("vpc", "DescribeSecurityGroups")
+        return [i for i in ids if i not in self.groups]
+
+    def describe_network_interfaces(self, ids=None, filters=None) -> list[NetworkInterface]:
+        self.cloud.record("vpc", "DescribeNetworkInterfaces")
+        return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
+                if ids is None or i in ids]
+
+    def describe_network_interface_limit(self, instance_id: str) -> EniLimit:
+        self.cloud.record("vpc", "DescribeNetworkInterfaceLimit")
+        if instance_id not in self.sub_eni_limits:
+            raise CloudError("InvalidInstanceId.NotFound", f"instance {instance_id} not found")
+        return EniLimit(4, 10, None, None, self.sub_eni_limits[instance_id], 1)
+
+
+class FakeCam:
+    def __init__(self, cloud: "FakeCloud"):
+        self.cloud = cloud
+        self.policies: dict[str, tuple[int, dict]] = {}
+        self.roles: dict[str, list[int]] = {"IPAMDofTKE_QCSRole": [], "TKE_QCSRole": []}
+
+    def find_policy_by_name(self, name: str) -> Policy | None:
+        self.cloud.record("cam", "ListPolicies")
+        if name not in self.policies:
+            return None
+        return Policy(self.policies[name][0], name, 1)
+
+    def get_policy(self, policy_id: int) -> PolicyDetail:
+        self.cloud.record("cam", "GetPolicy")
+        for name, (pid, doc) in self.policies.items():
+            if pid == policy_id:
+                return PolicyDetail(pid, name, doc)
+        raise CloudError("ResourceNotFound.PolicyIdNotFound", "no such policy")
+
+    def get_role(self, name: str) -> Role | None:
+        self.cloud.record("cam", "GetRole")
+        return Role(f"role-{name}", name) if name in self.roles else None
+
+    def list_attached_role_policies(self, role_name: str) -> list[AttachedPolicy]:
+        self.cloud.record("cam", "ListAttachedRolePolicies")
+        names = {pid: n for n, (pid, _) in self.policies.items()}
+        return [AttachedPolicy(pid, names.get(pid, "?"), "User") for pid in self.roles.get(role_name, [])]
+
+
+class FakeCloud:
+    """``.tke/.vpc/.cam`` adapters and ``.call`` for the actions without an adapter method."""
+
+    def __init__(self, region: str = "ap-guangzhou"):
+        self.region = region
+        self.log: list[tuple[str, str, bool]] = []
+        self.tke = FakeTke(self)
+        self.vpc = FakeVpc(self)
+        self.cam = FakeCam(self)
+        self.subnets: dict[str, str] = {"subnet-fake0001": "10.0.1.0/24"}
+        self.failing: dict[str, CloudError] = {}
+
+    def record(self, service: str, action: str, mutating: bool = False) -> None:
+        self.log.append((service, action, mutating))
+        if action in self.failing:
+            raise self.failing[action]
+
+    def call(self, service: str, action: str, params: dict, **_) -> dict:
+        self.record(service, action)
+        if action == "DescribeSubnets":
+            return {"SubnetSet": [{"SubnetId": i, "CidrBlock": self.subnets[i]} for i in params.get("SubnetIds") or []
+                                  if i in self.subnets], "RequestId": "r"}
+        if action == "ListPolicies":
+            return {"TotalNum": len(self.cam.policies), "List": [], "RequestId": "r"}
+        if action == "DescribeInstances":
+            return {"TotalCount": 1, "InstanceSet": [], "RequestId": "r"}
+        raise CloudError("InvalidAction", f"{action} is not faked")
+
+    def actions(self, mutating: bool | None = None) -> list[str]:
+        return [a for _, a, m in self.log if mutating is None or m == mutating]
+
+
+# -- objects ------------------------------------------------------------------------------------
+
+def pod(name: str, ns: str = "shop", labels: dict | None = None, *, ip: str | None = "10.0.1.10", node: str | None = "node-1",
+        phase: str = "Running", sub_eni: bool = False, groups: str = "sg-web00001", owner: tuple[str, str] | None = None,
+        created: str = "2026-02-01T00:00:00Z", host_network: bool = False) -> dict:
+    meta: dict = {"name": name, "namespace": ns, "labels": dict(labels or {"app": "web"}), "creationTimestamp": created}
+    if sub_eni:
+        meta["annotations"] = {"tke.cloud.tencent.com/networks": "tke-sub-eni",
+                               "tke.cloud.tencent.com/security-group-id": groups}
+    if owner:
+        meta["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "controller": True, "apiVersion": "apps/v1", "uid": "u"}]
+    spec: dict = {"containers": [{"name": "c", "image": "nginx:1.7.9"}], "serviceAccountName": "default"}
+    if node:
+        spec["nodeName"] = node
+    if host_network:
+        spec["hostNetwork"] = True
+    if sub_eni:
+        spec["containers"][0]["resources"] = {"requests": {"tke.cloud.tencent.com/sub-eni": "1"},
+                                              "limits": {"tke.cloud.tencent.com/sub-eni": "1"}}
+    status: dict = {"phase": phase}
+    if ip:
+        status["podIP"] = ip
+        status["podIPs"] = [{"ip": ip}]
+    return {"metadata": meta, "spec": spec, "status": status}
+
+
+def policy(name: str = "web", ns: str = "shop", labels: dict | None = None, groups=("sg-web00001",),
+           created: str = "2026-01-15T00:00:00Z") -> dict:
+    return {"apiVersion": "vpcresources.tke.cloud.tencent.com/v1beta1", "kind": "SecurityGroupPolicy",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": created},
+            "spec": {"podSelector": {"matchLabels": dict(labels or {"app": "web"})},
+                     "securityGroups": {"groupIds": list(groups)}}}
+
+
+def daemonset(name: str, ns: str = "kube-system", args: list[str] | None = None) -> dict:
+    return {"metadata": {"name": name, "namespace": ns},
+            "spec": {"template": {"spec": {"containers": [{"name": name, "image": f"{name}:1", "args": list(args or [])}]}}}}
+
+
+def configmap(name: str, data: dict, ns: str = "kube-system") -> dict:
+    return {"metadata": {"name": name, "namespace": ns}, "data": dict(data)}
+
+
+def service(name: str, ns: str = "shop", selector: dict | None = None, *, kind: str = "LoadBalancer",
+            etp: str = "Local") -> dict:
+    return {"metadata": {"name": name, "namespace": ns},
+            "spec": {"type": kind, "selector": dict(selector or {"app": "web"}), "externalTrafficPolicy": etp}}
+
+
+def network_policy(name: str, ns: str = "shop", selector: dict | None = None) -> dict:
+    return {"metadata": {"name": name, "namespace": ns},
+            "spec": {"podSelector": {"matchLabels": dict(selector or {"app": "web"})}, "policyTypes": ["Ingress"]}}
+
+
+def node(name: str, instance_type: str, *, allocatable: int | None = None, provider_id: str | None = None,
+         zone: str = "ap-guangzhou-3", cpu: str = "8") -> dict:
+    status: dict = {"capacity": {"cpu": cpu}, "allocatable": {}, "conditions": [{"type": "Ready", "status": "True"}]}
+    if allocatable is not None:
+        status["allocatable"]["tke.cloud.tencent.com/sub-eni"] = str(allocatable)
+    spec = {"providerID": provider_id} if provider_id else {}
+    return {"metadata": {"name": name, "labels": {"node.kubernetes.io/instance-type": instance_type,
+                                                  "topology.kubernetes.io/zone": zone,
+                                                  "kubernetes.io/hostname": name}},
+            "spec": spec, "status": status}
+
+
+def eniipamd(cloud: FakeCloud, values: dict | None = None, defaults: dict | None = None, version: str = "3.6.0") -> FakeAddon:
+    a = FakeAddon("eniipamd", version, copy.deepcopy(values if values is not None else
+                                                    {"vpcCni": {"trunkingEni": {"enableSubEni": True}}}),
+                  copy.deepcopy(defaults if defaults is not None else
+                                {"vpcCni": {"securityGroups": {"securityGroups": []}, "trunkingEni": {"enableSubEni": False}},
+                                 "agent": {"config": {"logLevel": 2}}}))
+    cloud.tke.addons["eniipamd"] = a
+    return a
