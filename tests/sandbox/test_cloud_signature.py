@@ -182,3 +182,11 @@ def test_signature_matches_the_sdk_for_an_independent_check(cloud):
                         payload=req.data.encode())
     assert sig == scope.signature
     assert scope.secret_id == SECRET_ID
+
+
+def test_unsigned_payload_is_accepted_as_the_sdk_signs_it(cloud):
+    client = cloud.client("vpc")
+    client.profile.unsignedPayload = True
+    req = signed(client, "DescribeSecurityGroups", {"SecurityGroupIds": ["sg-app00001"]})
+    assert req.header["X-TC-Content-SHA256"] == "UNSIGNED-PAYLOAD"
+    assert send(cloud.endpoint, req).json()["Response"]["TotalCount"] == 1

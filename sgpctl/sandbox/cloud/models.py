@@ -187,7 +187,7 @@ def _unflatten(pairs: list[tuple[str, str]]) -> dict:
                     node[part] = value
                 else:
                     node = node.setdefault(part, {})
-            else:  # pragma: no cover - _listify makes every node a dict while building
+            else:  # "A=1" and "A.B=2" in one query
                 raise ApiError("InvalidParameter", f"The parameter `{key}` is malformed.")
     return _listify(root, "")
 
