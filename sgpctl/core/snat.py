@@ -51,6 +51,7 @@ __all__ = [
     "ALL_RESERVED_RANGES",
     "CONFIGMAP_KEY",
     "CONFIGMAP_NAME",
+    "CONFIGMAP_REF",
     "ConfigProblem",
     "MasqConfig",
     "NAMESPACE",

@@ -52,6 +52,12 @@ from sgpctl.core.snat import SnatVerdict
 
 __all__ = [
     "CHECK_IDS",
+    "ID_EARLY_DEMUX",
+    "ID_EXTERNAL_TRAFFIC_LOCAL",
+    "ID_IPVS",
+    "ID_NETWORKPOLICY",
+    "ID_NODELOCALDNS",
+    "ID_SNAT",
     "MAX_NAMES",
     "StrictInputs",
     "check_early_demux",
