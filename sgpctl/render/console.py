@@ -52,8 +52,8 @@ def note(message: str) -> None:
     err().print(Text(message))
 
 
-def glyphs() -> dict[str, str]:
-    """Status glyphs; plain ASCII when stdout is not a terminal (logs, CI)."""
-    if is_tty(sys.stdout) and not _no_color:
+def glyphs(stream=None) -> dict[str, str]:
+    """Status glyphs; plain ASCII when the stream (default stdout) is not a terminal (logs, CI)."""
+    if is_tty(stream or sys.stdout) and not _no_color:
         return {"pass": "√", "fail": "×", "warn": "‼", "skip": "-", "info": "i"}
     return {"pass": "[ok]", "fail": "[FAIL]", "warn": "[warn]", "skip": "[skip]", "info": "[info]"}
