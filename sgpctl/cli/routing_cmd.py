@@ -122,7 +122,7 @@ def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
 
     Example: sgpctl routing status -o json
     """
-    from sgpctl.workflows.routing import routing_status
+    from sgpctl.workflows.routing import describe_value, routing_status
 
     app_ = get_app(ctx)
     data = routing_status(app_.cloud().tke, app_.settings.require_cluster_id())
@@ -135,7 +135,7 @@ def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
             line("routing: unknown (the eniipamd add-on is not installed)")
             return
         line(f"routing: {data['mode']}; eniipamd {e['version'] or '-'} {e['phase'] or '-'}" + (f" ({e['reason']})" if e["reason"] else ""))
-        print_table(["VALUE", "SETTING"], [(k, "not set" if v is None else str(v)) for k, v in data["values"].items()])
+        print_table(["VALUE", "SETTING"], [(k, describe_value(v)) for k, v in data["values"].items()])
 
     emit(data, output, table)
     if not data["ok"]:

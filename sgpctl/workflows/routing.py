@@ -193,7 +193,7 @@ def gather(kube, cloud, cluster_id: str, namespace: str | None = None) -> Routin
 # As checks
 # --------------------------------------------------------------------------------------------------
 
-def _describe_value(value: Any) -> str:
+def describe_value(value: Any) -> str:
     return "not set" if value is None else repr(value) if isinstance(value, str) else str(value).lower()
 
 
@@ -202,12 +202,12 @@ def check_mode(facts: RoutingFacts) -> CheckOutcome:
     if not eni.state.installed:
         return undetermined("the eniipamd add-on is not installed: the routing mode cannot be read",
                             "enable VPC-CNI on the cluster (it installs eniipamd)")
-    evidence = [f"{k}: {_describe_value(v)}" for k, v in eni.routing_values().items()]
+    evidence = [f"{k}: {describe_value(v)}" for k, v in eni.routing_values().items()]
     evidence.append(f"eniipamd {eni.state.version or '-'} {eni.state.phase or '-'}")
     scope = f"in namespace {facts.namespace}" if facts.namespace else "in the cluster"
     n = len(facts.pods)
-    return passed(f"{eni.mode} routing; {n} strict-mode Pod{'' if n == 1 else 's'} {scope} "
-                  "(selected by a policy or on a sub-ENI)", evidence)
+    return noted(f"{eni.mode} routing; {n} strict-mode Pod{'' if n == 1 else 's'} {scope} "
+                 "(selected by a policy or on a sub-ENI)", None, evidence)
 
 
 def _wrap(spec: CheckSpec, transform: Callable[[Any, CheckOutcome], CheckOutcome]) -> CheckSpec:
@@ -374,7 +374,7 @@ def plan_routing(kube, cloud, cluster_id: str, target: str) -> RoutingPlan:
 
 
 def _changes_text(changes: Sequence[tuple[str, Any, Any]]) -> str:
-    return ", ".join(f"{k}: {_describe_value(old)} -> {_describe_value(new)}" for k, old, new in changes)
+    return ", ".join(f"{k}: {describe_value(old)} -> {describe_value(new)}" for k, old, new in changes)
 
 
 def _compatibility_step(plan: RoutingPlan, force: bool) -> Step | None:

@@ -125,7 +125,7 @@ def subnet_cidrs(cloud, cluster_id: str) -> tuple[list[str], list[str]]:
     try:
         ids = list(cloud.tke.describe_ipamd(cluster_id).subnet_ids)
     except CloudError as e:
-        return [], [f"eniipamd's subnets are unknown (DescribeIPAMD: {e.message}): checking Pod IPs only"]
+        return [], [f"eniipamd's subnets are unknown (DescribeIPAMD: {e.code}): checking Pod IPs only"]
     if not ids:
         return [], ["DescribeIPAMD names no subnets: checking Pod IPs only"]
     describe = getattr(cloud.vpc, "describe_subnets", None)
@@ -138,7 +138,7 @@ def subnet_cidrs(cloud, cluster_id: str) -> tuple[list[str], list[str]]:
             data = cloud.call("vpc", "DescribeSubnets", {"SubnetIds": ids[:100]})
             found = {s.get("SubnetId"): s.get("CidrBlock") for s in data.get("SubnetSet") or []}
     except CloudError as e:
-        return [], [f"the CIDRs of eniipamd's subnets {', '.join(ids)} are unknown (DescribeSubnets: {e.message}): "
+        return [], [f"the CIDRs of eniipamd's subnets {', '.join(ids)} are unknown (DescribeSubnets: {e.code}): "
                     "checking Pod IPs only"]
     cidrs = [found[i] for i in ids if found.get(i)]
     missing = [i for i in ids if not found.get(i)]
@@ -203,7 +203,7 @@ def check_egress(a: SnatAudit) -> CheckOutcome:
 def snat_specs(get_audit: Callable[[Any], SnatAudit] = lambda ctx: ctx, requires: Sequence[str] = ()) -> list[CheckSpec]:
     req = tuple(requires)
     return [
-        CheckSpec(ID_AGENT, "ip-masq-agent is installed or not", lambda ctx: check_agent(get_audit(ctx)), requires=req),
+        CheckSpec(ID_AGENT, "whether ip-masq-agent runs", lambda ctx: check_agent(get_audit(ctx)), requires=req),
         CheckSpec(ID_CONFIG, "ip-masq-agent's configuration is valid", lambda ctx: check_config(get_audit(ctx)), requires=req),
         CheckSpec(ID_EGRESS, "strict-mode Pod egress is not SNATed", lambda ctx: check_egress(get_audit(ctx)), requires=req),
     ]
