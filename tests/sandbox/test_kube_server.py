@@ -6,7 +6,6 @@ import http.client
 import json
 import socket
 import ssl
-import threading
 import time
 
 import pytest
@@ -229,24 +228,22 @@ def test_watch_initial_events_end_with_a_bookmark(kube):
     assert events[-1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
 
 
-def _watch_threads() -> int:
-    return sum(1 for t in threading.enumerate() if "process_request_thread" in t.name)
+def _wait_for(predicate, seconds=10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_watch_ends_when_the_client_goes_away(kube):
-    before = _watch_threads()
+    assert _wait_for(lambda: kube.server.active_watches == 0)
     c, resp = _watch_lines(kube, "/api/v1/namespaces/default/pods?watch=1")
-    assert resp.status == 200
-    deadline = time.monotonic() + 5
-    while _watch_threads() <= before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _watch_threads() == before + 1
+    assert resp.status == 200 and kube.server.active_watches == 1
     c.sock.shutdown(socket.SHUT_RDWR)
     c.close()
-    deadline = time.monotonic() + 10
-    while _watch_threads() > before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _watch_threads() == before
+    assert _wait_for(lambda: kube.server.active_watches == 0)
 
 
 def test_throttle_fault_is_429_with_retry_after(kube, conn):

@@ -11,6 +11,7 @@ namespace, name, query; never the body or the token).
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -110,6 +111,8 @@ class KubeServer(ThreadingHTTPServer):
         self.log = log
         self.closing = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watch_lock = threading.Lock()
+        self._watches = 0
         #: PEM of the serving certificate (its own CA), None when serving plain http
         self.ca_pem: bytes | None = None
         self.ssl_context: ssl.SSLContext | None = None
@@ -143,6 +146,16 @@ class KubeServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    @property
+    def active_watches(self) -> int:
+        """Watch streams being served right now (one ends when its client goes away)."""
+        with self._watch_lock:
+            return self._watches
+
+    def _count_watch(self, delta: int) -> None:
+        with self._watch_lock:
+            self._watches += delta
 
     @property
     def scheme(self) -> str:
@@ -262,6 +275,7 @@ class KubeHandler(BaseHTTPRequestHandler):
     def _send(self, code: int, body: bytes, content_type: str = "application/json",
               headers: dict[str, str] | None = None) -> None:
         self._code = code
+        self._record()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -281,17 +295,18 @@ class KubeHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         self._code, self._reason = 0, ""
-        started = time.monotonic()
+        self._started = time.monotonic()
+        self._recorded = False
         url = urlsplit(self.path)
         self._path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         kind, detail = parse_route(url.path)
         verb, params = _describe(method, kind, detail, query)
+        self._verb, self._params = verb, params
         try:
             body = self._read_body()
             if self.server.token is not None and url.path not in _PUBLIC_PATHS and kind != "health":
                 auth = self.headers.get("Authorization", "")
-                import hmac
                 if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.server.token)):
                     raise errors.unauthorized()
             self._inject_fault(verb)
@@ -299,6 +314,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         except _Dropped:
             self.close_connection = True
             self._code, self._reason = 0, "Dropped"
+            self._record()
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -314,7 +330,7 @@ class KubeHandler(BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            self._record(verb, params, started)
+            self._record()
 
     def _inject_fault(self, verb: str) -> None:
         faults = self.server.faults
@@ -333,14 +349,18 @@ class KubeHandler(BaseHTTPRequestHandler):
         if fault.kind == "drop":
             raise _Dropped()
 
-    def _record(self, verb: str, params: dict, started: float) -> None:
+    def _record(self) -> None:
+        """Log the request once, before its answer goes out, so a client that got an answer can
+        rely on finding it in the log (for a watch: when the stream starts)."""
         sink = self.server.log
-        if sink is None:
+        if sink is None or self._recorded:
             return
+        self._recorded = True
         code = self._reason or ("OK" if 200 <= self._code < 300 else f"HTTP{self._code}")
         try:
-            sink.record("kube", "kube", verb, params, verb in _MUTATING, code, self._code, path=self._path,
-                        method=self.command, durationMs=round((time.monotonic() - started) * 1000, 2))
+            sink.record("kube", "kube", self._verb, self._params, self._verb in _MUTATING, code, self._code,
+                        path=self._path, method=self.command,
+                        durationMs=round((time.monotonic() - self._started) * 1000, 2))
         except Exception:
             log.exception("kube sandbox: request log failed")
 
@@ -555,11 +575,7 @@ class KubeHandler(BaseHTTPRequestHandler):
             watcher, first_error = None, exc
 
         self._code = 200
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
+        self._record()
 
         def emit(data: bytes) -> None:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -574,7 +590,13 @@ class KubeHandler(BaseHTTPRequestHandler):
             return event("BOOKMARK", _dumps({"kind": rt.kind, "apiVersion": rt.api_version(route.version),
                                               "metadata": meta}))
 
+        self.server._count_watch(1)
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-cache, private")
+            self.end_headers()
             if first_error is not None:
                 emit(event("ERROR", _dumps(first_error.status())))
             idle_since = time.monotonic()
@@ -613,6 +635,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
+        finally:
+            self.server._count_watch(-1)
 
     def _client_gone(self) -> bool:
         # A watching client sends nothing until the stream ends, so anything readable (EOF, a TLS
