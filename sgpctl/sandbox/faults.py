@@ -11,7 +11,8 @@ Spec grammar (``--faults`` and ``PUT /_sandbox/faults``)::
     spec    := item (";" item)*            whitespace around items is ignored
     item    := "seed=" INT                 global; default 0
              | [scope ":"] kind "=" value ("," kind "=" value)*
-    scope   := service | service "." action    (case-insensitive; no scope = every request)
+    scope   := service | service "." action    (case-insensitive; no scope = every request;
+                                                the service "cloud" means every service but kube)
     kind    := "throttle"   value is a share: answer a RequestLimitExceeded envelope (HTTP 200)
              | "5xx"        value is a share: answer HTTP 500 with a non-JSON body
              | "drop"       value is a share: close the connection without any answer
@@ -19,7 +20,7 @@ Spec grammar (``--faults`` and ``PUT /_sandbox/faults``)::
     share   := a number in [0, 1] ("0.25") or a percentage ("25%")
 
 Examples: ``seed=7; vpc:throttle=0.3; tke.DescribeAddon:5xx=1; latency=2-10ms``,
-``kube.list:drop=0.1``.
+``kube.list:drop=0.1``, ``cloud:throttle=0.3`` (the Tencent Cloud API only, not Kubernetes).
 
 When several rules of the same kind match a request, the most specific one wins
 (``service.Action`` over ``service`` over unscoped). The error kinds are tried in the order
@@ -72,9 +73,11 @@ class _Rule:
         return (self.service is not None) + (self.action is not None)
 
     def matches(self, service: str, action: str) -> bool:
-        return (self.service is None or self.service == service) and (
-            self.action is None or self.action == action
-        )
+        if self.service == "cloud":
+            service_ok = service != "kube"
+        else:
+            service_ok = self.service is None or self.service == service
+        return service_ok and (self.action is None or self.action == action)
 
     def text(self) -> str:
         scope = f"{self.scope}:" if self.scope else ""

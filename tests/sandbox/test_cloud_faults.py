@@ -64,6 +64,9 @@ def test_most_specific_rule_wins_and_scopes_do_not_leak():
     assert f.decide("vpc", "DescribeNetworkInterfaces").kind == "throttle"
     assert f.decide("vpc", "DescribeSecurityGroups") is None
     assert f.decide("cvm", "DescribeInstances").kind == "throttle"
+    cloud_only = Faults.parse("cloud:throttle=1")
+    assert cloud_only.decide("tke", "DescribeAddon").kind == "throttle"
+    assert cloud_only.decide("kube", "list") is None
     only_kube = Faults.parse("kube.list:drop=1")
     assert only_kube.decide("kube", "list").kind == "drop"
     assert only_kube.decide("kube", "get") is None and only_kube.decide("vpc", "list") is None

@@ -46,7 +46,10 @@ def _tags_match(tagset: list[dict], name: str, values: list[str]) -> bool:
 
 def create_security_group(ctx: Ctx, params: dict) -> dict:
     name = require(params, "GroupName")
-    description = require(params, "GroupDescription")
+    # Required by the docs; whether an empty remark passes is unconfirmed, so only absence fails.
+    description = params.get("GroupDescription")
+    if description is None:
+        raise missing("GroupDescription")
     if len(name) > 60:
         raise ApiError("InvalidParameterValue.TooLong", "GroupName must be at most 60 characters.")
     if len(description) > 100:
