@@ -159,3 +159,16 @@ def test_sub_eni_quota_sources():
     assert s.sub_eni_quota("ins-s5node01") == 20
     with pytest.raises(ApiError):
         s.sub_eni_quota("ins-nothere1")
+
+
+def test_remove_role_and_security_group():
+    s = demo_state()
+    assert s.remove_role("TKE_QCSRole") is True and s.remove_role("TKE_QCSRole") is False
+    assert s.role("TKE_QCSRole") is None and s.attached_policy_names("TKE_QCSRole") == []
+    eni = s.create_sub_eni("t", "ins-sa5node1", None, None, ["sg-app00001"], "p")
+    assert s.remove_security_group("sg-app00001") is True and s.remove_security_group("sg-app00001") is False
+    assert s.security_group("sg-app00001") is None
+    assert s.eni(eni["NetworkInterfaceId"])["GroupSet"] == ["sg-app00001"]  # the ENI still names it
+    with pytest.raises(ApiError) as exc:
+        s.create_sub_eni("t2", "ins-sa5node1", None, None, ["sg-app00001"], "p2")
+    assert exc.value.code == "InvalidSecurityGroupID.NotFound"

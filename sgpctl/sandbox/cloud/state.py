@@ -42,6 +42,7 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
     state.on_addon_change(callback)                      # callback(cluster_id, addon_name, phase)
     state.fail_next_addon_operation(cluster_id, name, reason)
     state.role(name) -> dict | None;  state.attached_policy_names(role_name) -> list[str]
+    state.remove_role(name) -> bool;  state.remove_security_group(group_id) -> bool
     state.role_allows(role_name, action) -> bool         # e.g. "vpc:CreateSubNetworkInterface"
     state.security_group(group_id, region=None) -> dict | None
     state.instance(instance_id) -> dict | None;  state.sub_eni_quota(instance_id) -> int
@@ -396,6 +397,16 @@ class CloudState:
             for policy in policies:
                 self.attach_role_policy(name, policy)
             return rid
+
+    def remove_role(self, name: str) -> bool:
+        """Delete a role and its attachments (a scenario where a TKE role is missing); False if absent."""
+        with self.transaction():
+            role = self.role(name)
+            if role is None:
+                return False
+            del self.roles[role["RoleId"]]
+            self.attachments.pop(role["RoleId"], None)
+            return True
 
     def policy_by_name(self, name: str) -> dict | None:
         with self.transaction():
@@ -883,6 +894,12 @@ class CloudState:
                 "_policies": {"Version": "0", "Egress": [], "Ingress": []},
             }
             return group_id
+
+    def remove_security_group(self, group_id: str) -> bool:
+        """Delete a group even while ENIs still name it (the group vanished behind the tool's
+        back); False if absent. The real DeleteSecurityGroup refuses a group in use."""
+        with self.transaction():
+            return self.security_groups.pop(group_id, None) is not None
 
     def security_group(self, group_id: str, region: str | None = None) -> dict | None:
         with self.transaction():
