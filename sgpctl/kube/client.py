@@ -26,8 +26,14 @@ PATCH_TYPES = {
 
 
 class Kube:
-    def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500):
+    def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500,
+                 max_attempts: int = 6, max_delay: float = 5.0, sleep=time.sleep):
         self.api = api_client
+        # Like client-go: an answer of 429 is retried after its Retry-After (capped), so a busy API
+        # server slows sgpctl down instead of failing it; reads are also retried after a 5xx.
+        self.max_attempts = max_attempts
+        self.max_delay = max_delay
+        self.sleep = sleep
         self.server = server or getattr(api_client.configuration, "host", None)
         self.context = context
         self.page_size = page_size
@@ -36,7 +42,7 @@ class Kube:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_kubeconfig(cls, kubeconfig: str | None, context: str | None = None) -> "Kube":
+    def from_kubeconfig(cls, kubeconfig: str | None, context: str | None = None, **kw) -> "Kube":
         from kubernetes import config as kconfig
         from kubernetes.client import Configuration
         from kubernetes.config.config_exception import ConfigException
@@ -53,7 +59,7 @@ class Kube:
         configuration.retries = 1
         from kubernetes.client import ApiClient
 
-        return cls(ApiClient(configuration=configuration), server=configuration.host, context=context)
+        return cls(ApiClient(configuration=configuration), server=configuration.host, context=context, **kw)
 
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
@@ -68,11 +74,28 @@ class Kube:
             headers["Content-Type"] = content_type
         # update_params_for_auth adds the bearer token / exec-plugin credentials.
         self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
+        for attempt in range(1, self.max_attempts + 1):
+            resp = self._send(method, url, path, headers, body, timeout)
+            retry_after = _retry_after(resp)
+            retryable = resp.status == 429 or (resp.status >= 500 and method == "GET")
+            if not (retryable and retry_after is not None and attempt < self.max_attempts):
+                break
+            log.debug("%s %s: HTTP %s, retrying in %.1f s (attempt %d)", method, path, resp.status, min(retry_after, self.max_delay), attempt)
+            self.sleep(min(retry_after, self.max_delay))
+        if resp.status >= 400:
+            raise self._error_from(resp.status, resp.reason, resp.data, method, path)
+        data = resp.data
+        return json.loads(data) if data else None
+
+    def _send(self, method, url, path, headers, body, timeout):
+        from kubernetes.client.exceptions import ApiException
+
         started = time.monotonic()
         self.calls += 1
         try:
             resp = self.api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout)
             resp.read()
+            return resp
         except ApiException as e:
             raise self._error(e, method, path) from None
         except Exception as e:  # urllib3 MaxRetryError, connection refused, TLS ...
@@ -84,10 +107,6 @@ class Kube:
             raise
         finally:
             log.debug("%s %s (%.0f ms)", method, path, (time.monotonic() - started) * 1000)
-        if resp.status >= 400:
-            raise self._error_from(resp.status, resp.reason, resp.data, method, path)
-        data = resp.data
-        return json.loads(data) if data else None
 
     def _error(self, e, method: str, path: str) -> KubeError:
         return self._error_from(e.status, e.reason, e.body, method, path)
@@ -209,6 +228,21 @@ class Kube:
 
     def version(self) -> dict:
         return self.request("GET", "/version")
+
+
+def _retry_after(resp) -> float | None:
+    if resp.status != 429 and resp.status < 500:
+        return None
+    headers = resp.getheaders() if hasattr(resp, "getheaders") else {}
+    value = headers.get("Retry-After") if headers else None
+    if value is None:
+        # Without Retry-After client-go would give up on a 5xx; a read is safe to repeat, so wait a
+        # little and try again (the caller only retries 5xx for GET).
+        return 1.0 if resp.status == 429 else 0.5
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 1.0
 
 
 def _is_transport_error(e: BaseException) -> bool:

@@ -54,6 +54,8 @@ def sg_create(vpc, name: str, *, description: str = "", tags: dict | None = None
         found = vpc.find_security_groups_by_name(name)
         return found[0] if found else None
 
+    # GroupDescription is required by the API (an empty one is refused).
+    description = description or f"Pod security group {name} (created by sgpctl)"
     group, created = create_once(lambda: vpc.create_security_group(name, description, tags or None), find)
     step.status, step.message = CHANGED, f"created security group {name}: {group.security_group_id}"
     if not created:
