@@ -410,3 +410,30 @@ def test_resolve_accepts_every_naming(store):
     assert store.resolve("deploy").key == "deployments.apps"
     with pytest.raises(ApiError):
         store.resolve(("vpcresources.tke.cloud.tencent.com", "v9", "securitygrouppolicies"))
+
+
+def test_admission_mutates_before_storage_and_can_refuse(store):
+    seen = []
+    store.subscribe(lambda t, rt, o: seen.append((t, (o["metadata"].get("annotations") or {}).get("admitted"))))
+
+    def webhook(operation, rt, obj, old):
+        if rt.plural != "pods":
+            return None
+        if obj["metadata"].get("labels", {}).get("reject") == "yes":
+            raise ApiError(400, "BadRequest", 'admission webhook "sgp.example.com" denied the request: no')
+        obj["metadata"].setdefault("annotations", {})["admitted"] = operation
+        return obj
+
+    remove = store.add_admission(webhook)
+    created = store.create("pods", pod("p"))
+    assert created["metadata"]["annotations"]["admitted"] == "CREATE"  # the create response shows it
+    assert seen == [("ADDED", "CREATE")]  # and so does the first event: no unmutated version exists
+    updated = store.patch("pods", "default", "p", {"metadata": {"labels": {"x": "y"}}})
+    assert updated["metadata"]["annotations"]["admitted"] == "UPDATE"
+    with pytest.raises(ApiError) as refused:
+        store.create("pods", pod("q", labels={"reject": "yes"}))
+    assert refused.value.code == 400 and store.get("pods", "default", "q") is None
+    store.update("pods", dict(updated, status={"phase": "Running"}), subresource="status")  # not admitted
+    assert store.get("pods", "default", "p")["metadata"]["annotations"]["admitted"] == "UPDATE"
+    remove()
+    assert "annotations" not in store.create("pods", pod("r"))["metadata"]

@@ -50,6 +50,10 @@ Invalid / BadRequest, ``.message``, ``.status()`` the metav1.Status dict) with t
   ADDED / MODIFIED / DELETED, called synchronously after each commit, under the store lock, in
   resource-version order (writes made inside a callback are delivered after the current round).
   Keep it cheap: queue work for a controller thread.
+- ``add_admission(hook) -> remove``: ``hook(operation, resource_type, obj, old)`` ("CREATE" / "UPDATE",
+  main resource only) runs after defaulting and before storage, like a mutating webhook: return a
+  changed obj (or None), or raise ApiError to refuse. The create response and the first watch
+  event already carry the mutation.
 - ``watcher(resource, namespace=None, resource_version=None, label_selector=None, field_selector=None)``
   -> ``Watcher`` with ``next(timeout) -> [(type, entry)]``: what the HTTP watch streams.
 - ``add_event(namespace, involved_object, reason, message, type="Normal", component="sandbox") -> dict``:

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (namespace or "", name)
 Callback = Callable[[str, ResourceType, dict], None]
+#: hook(operation "CREATE"|"UPDATE", resource_type, obj, old_obj_or_None) -> replacement obj or None
+Admission = Callable[[str, ResourceType, dict, "dict | None"], "dict | None"]
 
 #: accepted patch type names -> canonical short name
 PATCH_TYPES = {
@@ -175,6 +177,7 @@ class KubeStore:
         self._terminating: set[str] = set()
         self._foreground: set[str] = set()
         self._subscribers: list[Callback] = []
+        self._admission: list[Admission] = []
         self._pending: collections.deque[tuple[str, ResourceType, Entry]] = collections.deque()
         self._dispatching = False
         self._event_index: dict[tuple, Key] = {}
@@ -440,6 +443,40 @@ class KubeStore:
                     self._subscribers.remove(callback)
         return unsubscribe
 
+    # ------------------------------------------------------------------ admission
+
+    def add_admission(self, hook: Admission) -> Callable[[], None]:
+        """Register a mutating/validating admission hook; returns a function that removes it.
+
+        ``hook(operation, resource_type, obj, old)`` runs on every create and main-resource update
+        (not on status/scale/binding), after defaulting and before the object is stored, under
+        the store lock, like a mutating webhook. ``obj`` is the hook's to change: return it (or a
+        replacement) to change what is stored, None to leave it; raise ``ApiError`` to refuse the
+        request (the client gets that error). The create response and the first watch event
+        already show what the hook did. Name and namespace cannot be changed."""
+        with self._lock:
+            self._admission.append(hook)
+
+        def remove() -> None:
+            with self._lock:
+                if hook in self._admission:
+                    self._admission.remove(hook)
+        return remove
+
+    def _admit(self, operation: str, rt: ResourceType, obj: dict, old: Entry | dict | None, key: Key) -> dict:
+        old_obj = old.obj if isinstance(old, Entry) else old
+        for hook in list(self._admission):
+            result = hook(operation, rt, obj, json.loads(_dumps(old_obj)) if old_obj is not None else None)
+            if result is not None:
+                obj = _clone_in(result)
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(meta, dict) or meta.get("name") != key[1] or (rt.namespaced and meta.get("namespace") != key[0]):
+            raise errors.internal("Internal error occurred: admission changed the object's name or namespace")
+        problems = validate_metadata(rt, obj)
+        if problems:
+            raise errors.invalid(rt.group, rt.kind, key[1], problems)
+        return obj
+
     # ------------------------------------------------------------------ create
 
     def _allocate(self, what: str) -> Any:
@@ -492,6 +529,8 @@ class KubeStore:
         if not keep_status and rt.drop_status_on_create:
             obj.pop("status", None)
         apply_create_defaults(rt, obj, self._allocate)
+        if self._admission:
+            obj = self._admit("CREATE", rt, obj, None, key)
         if dry_run:
             return Entry(obj)
         entry = self._commit(rt, "ADDED", key, obj, None)
@@ -616,6 +655,9 @@ class KubeStore:
             else:
                 meta.pop(f, None)
         meta["resourceVersion"] = cur_meta["resourceVersion"]
+        if self._admission:
+            new = self._admit("UPDATE", rt, new, current, (cur_meta.get("namespace") or "", cur_meta["name"]))
+            meta = new["metadata"]
         if rt.has_status:
             if "status" in current:
                 new["status"] = current["status"]
