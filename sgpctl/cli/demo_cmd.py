@@ -7,7 +7,6 @@ The commands are the production ones, invoked in-process with the sandbox's envi
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
 import sys
@@ -66,15 +65,19 @@ class Demo:
 
     def run(self, title: str, args: list[str], *, expect: tuple[int, ...] = (0,)) -> tuple[int, str]:
         """Run `sgpctl ARGS` in-process, echoing the command line and its output."""
+        from typer.main import get_command
+
         from sgpctl.cli.app import app
 
         self.step_no += 1
         self.say(f"\n[{self.step_no}] {title}")
         self.say(f"$ sgpctl {' '.join(shlex.quote(a) for a in args)}")
         buf = _Tee(self.out)
-        with contextlib.redirect_stdout(buf):
+        err = _Tee(self.out)
+        # Both streams into the narrative, in order: a user running the command sees both.
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
             try:
-                code = app.main(args=args, prog_name="sgpctl", standalone_mode=False)
+                code = get_command(app).main(args=args, prog_name="sgpctl", standalone_mode=False)
             except SystemExit as e:  # typer.Exit inside standalone_mode=False surfaces as a code
                 code = e.code
         code = int(code or 0)
@@ -160,8 +163,9 @@ def _procedure(d: Demo, timeout: float) -> None:
     d.run("Run it again: nothing to change", ["cam", "setup"])
     d.run("Trunking ENI: check the preconditions, set vpcCni.trunkingEni.enableSubEni and wait", ["enable-trunking"])
     d.run("Install the SecurityGroupPolicy add-on and wait for its CRD", ["addon", "install"])
-    _, printed = d.run("Create the Pods' security group (idempotent by name)", ["sg", "create", "demo-nginx", "--allow-node-probes", "--allow-dns", "-o", "json"])
-    group_id = json.loads(printed)["securityGroup"]["securityGroupId"]
+    _, printed = d.run("Create the Pods' security group, allowing kubelet probes and DNS (idempotent by name)",
+                       ["sg", "create", "demo-nginx", "--allow-node-probes", "--allow-dns"])
+    group_id = printed.strip().splitlines()[0]
 
     app = App(RootFlags())
     kube = app.kube()
@@ -169,7 +173,7 @@ def _procedure(d: Demo, timeout: float) -> None:
     policy_path.write_text((ex / "policy.yaml").read_text().replace("sg-xxxxyyyy", group_id))
     try:
         if kube.get(r.NAMESPACES, NAMESPACE) is None:
-            d.note("Create the policy's namespace", f"kubectl create namespace {NAMESPACE}")
+            d.note("Create the policy's namespace (through the Kubernetes API, as kubectl would)", f"kubectl create namespace {NAMESPACE}")
             kube.create(r.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
             d.say(f"namespace/{NAMESPACE} created")
         d.run("Apply the document's SecurityGroupPolicy (with the new group's id)", ["policy", "apply", "-f", str(policy_path)])
@@ -177,7 +181,8 @@ def _procedure(d: Demo, timeout: float) -> None:
     finally:
         policy_path.unlink(missing_ok=True)
 
-    d.note("Deploy the document's nginx Deployment", f"kubectl apply -f {ex / 'nginx-deployment.yaml'}")
+    d.note("Deploy the document's nginx Deployment (through the Kubernetes API, as kubectl would)",
+           f"kubectl apply -f {ex / 'nginx-deployment.yaml'}")
     import yaml
 
     deployment = yaml.safe_load((ex / "nginx-deployment.yaml").read_text())
