@@ -183,6 +183,16 @@ class Sandbox:
         builder = scenarios.Builder(cloud=cloud, kube=kube, rng=rng, cluster_id=self.cluster_id,
                                     converge=lambda: self.controllers.converge(timeout=60),
                                     pod_cidrs=self.world.pod_cidrs)
+
+        def replace_kube(store: Any) -> None:
+            self.controllers.stop()
+            cidrs = dict(self.world.pod_cidrs)
+            self._pod_cidrs = cidrs
+            self._stores(cloud, store)
+            self.controllers.attach()
+            builder.kube, builder.pod_cidrs = store, self.world.pod_cidrs
+
+        builder.replace_kube = replace_kube
         scenarios.get(self.scenario).build(builder)
         self._pod_cidrs = dict(builder.pod_cidrs)
         self._vpc_cni = builder.vpc_cni

@@ -33,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import socket
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -109,6 +110,8 @@ class Builder:
     rng: random.Random
     cluster_id: str
     converge: Callable[[], None] = lambda: None
+    #: swap in a store built in bulk (``KubeStore.from_dict``); the controllers follow it
+    replace_kube: Callable[[object], None] = lambda store: None
     vpc_id: str = ""
     node_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)  # zone -> (subnet id, cidr)
     pod_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -367,6 +370,9 @@ def _template(name: str, labels: dict[str, str], image: str, *, host_network: bo
     return {"metadata": meta, "spec": spec}
 
 
+VPCENI_RESOURCE = "vpcenis.networking.tke.cloud.tencent.com"
+
+
 def _sgp_resource() -> str:
     return "securitygrouppolicies.vpcresources.tke.cloud.tencent.com"
 
@@ -453,6 +459,7 @@ def build_large(b: Builder) -> None:
     from sgpctl.sandbox.controllers.eniipamd import vpceni_object
     from sgpctl.sandbox.controllers.names import random_suffix, template_hash
     from sgpctl.sandbox.controllers.pods import running_status
+    from sgpctl.sandbox.kube import KubeStore
 
     b.network(node_prefix=18, pod_prefix=19)
     b.security_groups("default", "web", "db")
@@ -473,7 +480,10 @@ def build_large(b: Builder) -> None:
     index = UsageIndex(node_usage(nodes, ()), node_map)
     now = _now(cloud)
     sgp = _sgp_resource()
-    cursors: dict[str, int] = {}
+    cursors: dict = {}
+    trunks: dict[str, dict] = {}
+    raw: list[dict] = []
+    rv = 10**6  # above anything the skeleton used
     for t in range(LARGE_NAMESPACES):
         ns = f"team-{t:02d}"
         b.namespace(ns)
@@ -503,15 +513,21 @@ def build_large(b: Builder) -> None:
             d = b.kube.update("deployments.apps", d)
             d["status"] = _complete_deployment_status(rs_name, now)
             b.kube.update("deployments.apps", d, subresource="status")
+            pod_labels = dict(rs_template["metadata"]["labels"])
+            groups, _ = expected_groups({"metadata": {"namespace": ns, "labels": pod_labels},
+                                         "spec": rs_template["spec"]}, policies, sas)
+            annotations = {ANNOTATION_NETWORKS: SUB_ENI_NETWORK, ANNOTATION_SECURITY_GROUPS: ",".join(groups)}
+            spec_text = json.dumps(rs_template["spec"])
+            owner = [_owner_ref(rs)]
             for _ in range(LARGE_REPLICAS):
+                rv += 1
                 name = f"{rs_name}-{random_suffix(b.rng)}"
+                uid = _uuid(b.rng)
                 pod = {"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"name": name, "namespace": ns, "labels": dict(rs_template["metadata"]["labels"]),
-                                    "ownerReferences": [_owner_ref(rs)]},
-                       "spec": json.loads(json.dumps(rs_template["spec"]))}
-                groups, _ = expected_groups(pod, policies, sas)
-                pod["metadata"]["annotations"] = {ANNOTATION_NETWORKS: SUB_ENI_NETWORK,
-                                                  ANNOTATION_SECURITY_GROUPS: ",".join(groups)}
+                       "metadata": {"name": name, "namespace": ns, "uid": uid, "resourceVersion": str(rv),
+                                    "creationTimestamp": now, "labels": dict(pod_labels),
+                                    "annotations": dict(annotations), "ownerReferences": owner},
+                       "spec": json.loads(spec_text), "status": {"qosClass": "Burstable"}}
                 res = pod["spec"]["containers"][0].setdefault("resources", {})
                 res.setdefault("requests", {})[RESOURCE_SUB_ENI] = "1"
                 res.setdefault("limits", {})[RESOURCE_SUB_ENI] = "1"
@@ -521,14 +537,19 @@ def build_large(b: Builder) -> None:
                 index.take(node_name, pod_key(pod))
                 pod["spec"]["nodeName"] = node_name
                 instance_id = node_map[node_name]["spec"]["providerID"].rsplit("/", 1)[1]
-                eni = _bulk_sub_eni(cloud, cursors, instance_id, list(groups), f"{ns}/{name}")
-                pod["metadata"]["uid"] = f"{ns}/{name}"  # for container ids only: the store assigns the uid
+                eni = _bulk_sub_eni(cloud, cursors, trunks, uid, instance_id, list(groups), f"{ns}/{name}")
                 pod["status"] = running_status(pod, node_name, eni["PrivateIpAddressSet"][0]["PrivateIpAddress"], now)
-                created = b.kube.create("pods", pod)
-                uid = created["metadata"]["uid"]
-                _retoken(cloud, eni["NetworkInterfaceId"], uid)
-                b.kube.create("vpcenis.networking.tke.cloud.tencent.com",
-                              vpceni_object(created, node_name, instance_id, eni, "vpceni-" + random_suffix(b.rng, 10)))
+                raw.append({"resource": "pods", "object": pod})
+                rv += 1
+                v = vpceni_object(pod, node_name, instance_id, eni, "vpceni-" + random_suffix(b.rng, 10))
+                v["metadata"].update(uid=_uuid(b.rng), resourceVersion=str(rv), creationTimestamp=now, generation=1)
+                raw.append({"resource": VPCENI_RESOURCE, "object": v})
+    # 20,000 objects through the API would cost a create each (validation, defaults, copies, an
+    # event); the controllers would have left them exactly like this, so load them as a saved state.
+    data = b.kube.to_dict()
+    data["objects"].extend(raw)
+    data["resourceVersion"] = rv
+    b.replace_kube(KubeStore.from_dict(data))
 
 
 def _complete_deployment_status(rs_name: str, now: str) -> dict:
@@ -553,33 +574,35 @@ def _now(cloud) -> str:
     return iso(cloud.clock())
 
 
-def _bulk_sub_eni(cloud, cursors: dict[str, int], instance_id: str, groups: list[str], name: str) -> dict:
-    """``CloudState.create_sub_eni`` without its per-call scans (its quota count and first-free-IP
-    search are linear in the ENIs, so quadratic over 10,000 of them). Uses the state's internals
-    until it offers a bulk builder; the quota is respected by the placement in ``build_large``."""
+def _bulk_sub_eni(cloud, cursors: dict, trunks: dict[str, dict], client_token: str, instance_id: str,
+                  groups: list[str], name: str) -> dict:
+    """``CloudState.create_sub_eni`` without its per-call scans (the quota count, the trunk lookup
+    and the first-free-IP search are linear in the ENIs, so quadratic over 10,000 of them). Uses
+    the state's internals until it offers a bulk builder; the quota is respected by the placement
+    in ``build_large``."""
     with cloud.transaction():
         instance = cloud.instances[instance_id]
-        trunk = cloud._trunk_of(instance)  # noqa: SLF001 - see the docstring
+        trunk = trunks.get(instance_id)
+        if trunk is None:
+            trunk = trunks[instance_id] = cloud._trunk_of(instance)  # noqa: SLF001 - see the docstring
         vpc = instance["VirtualPrivateCloud"]
         subnet_id = vpc["SubnetId"]
-        net = ipaddress.ip_network(cloud.subnets[subnet_id]["CidrBlock"])
+        base = cursors.get(("base", subnet_id))
+        if base is None:
+            base = cursors[("base", subnet_id)] = int(ipaddress.ip_network(cloud.subnets[subnet_id]["CidrBlock"]).network_address)
         used = cloud._used_ips  # noqa: SLF001
         n = cursors.get(subnet_id, 3)  # the first three addresses of a VPC subnet are reserved
-        while str(net.network_address + n) in used:
+        while socket.inet_ntoa((base + n).to_bytes(4, "big")) in used:
             n += 1
         cursors[subnet_id] = n + 1
+        ip = socket.inet_ntoa((base + n).to_bytes(4, "big"))
         eni = cloud._new_eni(  # noqa: SLF001
             kind="sub", instance_id=instance_id, vpc_id=vpc["VpcId"], subnet_id=subnet_id,
             zone=instance["Placement"]["Zone"], region=instance["_region"], groups=groups,
-            ip=str(net.network_address + n), name=name,
+            ip=ip, name=name, client_token=client_token,
             description=f"sub-ENI of trunk {trunk['NetworkInterfaceId']}", trunk=trunk["NetworkInterfaceId"])
+        cloud.client_tokens[client_token] = eni["NetworkInterfaceId"]
         return dict(eni)
-
-
-def _retoken(cloud, eni_id: str, client_token: str) -> None:
-    with cloud.transaction():
-        cloud.enis[eni_id]["_client_token"] = client_token
-        cloud.client_tokens[client_token] = eni_id
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
