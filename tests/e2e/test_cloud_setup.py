@@ -80,9 +80,7 @@ def test_missing_role_is_refused_with_how_to_create_it(monkeypatch, tmp_path):
     sb = start_sandbox("default")
     try:
         # A cluster whose account never had VPC-CNI: no IPAMDofTKE_QCSRole.
-        role = sb.cloud.role("IPAMDofTKE_QCSRole")
-        with sb.cloud.transaction():
-            del sb.cloud.roles[role["RoleId"]]
+        sb.cloud.remove_role("IPAMDofTKE_QCSRole")
         r = Cli(sb, monkeypatch, tmp_path)("cam", "setup")
         assert r.exit_code == 1
         assert "IPAMDofTKE_QCSRole does not exist" in r.stdout and "authorize" in r.stdout
