@@ -174,6 +174,10 @@ def test_wrong_methods_and_media_types(kube, conn):
         assert status == 415 and body["reason"] == "UnsupportedMediaType"
         status, _, body = conn("POST", "/api/v1/namespaces/default/configmaps/mt", {})
         assert status == 405 and body["reason"] == "MethodNotAllowed"
+        kube.store.create("pods", {"metadata": {"name": "mt", "namespace": "default"}, "spec": {"containers": []}})
+        status, _, _ = conn("PATCH", "/api/v1/namespaces/default/pods/mt/binding", {}, "application/merge-patch+json")
+        assert status == 405
+        kube.store.delete("pods", "default", "mt")
         status, _, body = conn("PUT", "/api/v1/namespaces/default/configmaps/mt",
                                {"metadata": {"name": "other"}})
         assert status == 400 and "does not match the name on the URL" in body["message"]

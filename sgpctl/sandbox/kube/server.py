@@ -425,6 +425,8 @@ class KubeHandler(BaseHTTPRequestHandler):
         sub = route.subresource
         if sub is not None and sub not in rt.subresources:
             raise errors.no_route()
+        if sub == "binding" and method != "POST":
+            raise errors.method_not_allowed()
         dry_run = query.get("dryRun") == "All"
         ns, name = route.namespace, route.name
         watch = route.watch_path or _truthy(query.get("watch"))
