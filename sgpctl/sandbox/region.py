@@ -126,7 +126,10 @@ class Sandbox:
         self._started_at = time.time()
         self.write_files(self._files_directory())
         if self.state_dir is not None:
-            self._saved_changes = self.controllers.changes if saved is not None else -1
+            if saved is None:
+                self.save()  # a fresh sandbox is resumable from the first moment, even if killed
+            else:
+                self._saved_changes = self.controllers.changes
             self._saver = threading.Thread(target=self._autosave, name="sandbox-autosave", daemon=True)
             self._saver.start()
         return self
