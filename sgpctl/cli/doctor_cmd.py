@@ -1,9 +1,50 @@
-"""`sgpctl doctor`: one preflight over the whole setup (owned by the issue-6 work)."""
+"""`sgpctl doctor`: one preflight over the whole setup, linkerd-style (see ``workflows.doctor``)."""
 
 from __future__ import annotations
 
-HELP = "Check the whole setup, linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on, nodes, policies, Pods, routing."
+from typing import Annotated, Optional
+
+import typer
+
+from sgpctl.cli.options import Output
+from sgpctl.render.output import OutputFormat
+
+HELP = """Check the whole setup, linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
+nodes, policies, Pods, routing, and the one manual item (the VPC client-token allowlist).
+
+Categories run in order and print as they complete; every failure comes with a hint. A failure
+skips only the checks it makes meaningless. Exit 0 when nothing failed (warnings allowed unless
+--fail-on warning), 1 when a check failed, 3 when something could not be determined.
+
+Categories: settings, cloud-access, network-mode, cam, trunking, addon, nodes, policies, pods,
+routing, manual.
+
+Examples:
+
+  sgpctl doctor
+
+  sgpctl doctor --category cam --category trunking -o json
+
+  sgpctl doctor --fail-on warning        # strict CI
+"""
 
 
-def doctor() -> None:
-    raise NotImplementedError
+def doctor(
+    ctx: typer.Context,
+    category: Annotated[Optional[list[str]], typer.Option("--category", "-c", help="Only this category (repeatable).")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="`warning` makes warnings fail too (exit 1).")] = "error",
+    output: Output = OutputFormat.table,
+) -> None:
+    from sgpctl.cli.context import get_app
+    from sgpctl.errors import InputError
+    from sgpctl.render.doctor import emit_checks
+    from sgpctl.workflows.doctor import DoctorContext, categories, run_doctor, select
+
+    if fail_on not in ("error", "warning"):
+        raise InputError(f"--fail-on {fail_on!r}: use warning (or error, the default)")
+    select(categories(), category)  # an unknown category is bad input before any call
+    app_ = get_app(ctx)
+    context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube)
+    code = emit_checks(run_doctor(context, category), output, fail_on_warning=fail_on == "warning")
+    if code:
+        raise typer.Exit(code)

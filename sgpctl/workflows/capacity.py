@@ -1,10 +1,32 @@
 """`capacity`: sub-ENI quota (with its source), usage and free room per node, per instance type and
-for the cluster. Pure over a ClusterView (plus optional cloud-reported limits)."""
+for the cluster; with a policy file, a what-if of where the Pods it would put on sub-ENIs land.
+
+``capacity(view)`` is pure over a ClusterView (a snapshot or the live cluster). On the live cluster
+``cloud_limits`` fills in the quota of nodes that report no ``tke.cloud.tencent.com/sub-eni``
+allocatable (eniipamd reports it only once Trunking ENI is on), in order of trust:
+
+1. TKE ``DescribeVpcCniPodLimits`` ``TKESubENI``: one call for every instance type, filtered here
+   (the API answers with other families and zones too).
+2. VPC ``DescribeNetworkInterfaceLimit`` ``SubEniQuantity``: one call per node still unknown, its
+   CVM instance id read from ``spec.providerID`` (``qcloud:///<zone>/ins-...``).
+3. The TKE document's table (``core.quotas``), inside ``allocation.node_quota``.
+
+A cloud call that fails leaves the next source to answer and adds a note; it never fails the command.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from sgpctl.core import allocation
+from sgpctl.core.annotations import RESOURCE_SUB_ENI, node_instance_type
+from sgpctl.core.policy import SecurityGroupPolicy
+from sgpctl.errors import CloudError
 from sgpctl.workflows.sources import ClusterView
+
+_PROVIDER_ID = re.compile(r"^qcloud:///[^/]*/(ins-[A-Za-z0-9]+)$")
 
 
 def capacity(view: ClusterView, *, cloud_limits: dict | None = None, cpu_by_type: dict | None = None) -> dict:
@@ -47,4 +69,96 @@ def capacity(view: ClusterView, *, cloud_limits: dict | None = None, cpu_by_type
         "instanceTypes": [by_type[k] for k in sorted(by_type)],
         "totals": totals,
         "notes": list(view.notes),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Quotas from the cloud (live)
+# --------------------------------------------------------------------------------------------------
+
+def instance_id_of(node: Mapping[str, Any]) -> str | None:
+    """The CVM instance id in ``spec.providerID`` (``qcloud:///100003/ins-abcdefgh``), or None."""
+    m = _PROVIDER_ID.match(str((node.get("spec") or {}).get("providerID") or ""))
+    return m.group(1) if m else None
+
+
+def _reports_allocatable(node: Mapping[str, Any]) -> bool:
+    return ((node.get("status") or {}).get("allocatable") or {}).get(RESOURCE_SUB_ENI) is not None
+
+
+def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """(instance type -> (quota, source), notes) for the nodes that report no allocatable.
+
+    Keyed by instance type because that is how ``allocation.node_quota`` takes them. When the
+    per-instance answers for one type differ, the smallest is used (a plan must not promise room a
+    node lacks) and a note names the type."""
+    unknown = [n for n in nodes if not _reports_allocatable(n) and node_instance_type(n)]
+    if not unknown:
+        return {}, []
+    types = {node_instance_type(n) for n in unknown}
+    limits: dict[str, tuple[int, str]] = {}
+    notes: list[str] = []
+    try:
+        for p in cloud.tke.describe_vpc_cni_pod_limits():
+            if p.instance_type in types and p.sub_eni is not None and p.instance_type not in limits:
+                limits[p.instance_type] = (int(p.sub_eni), allocation.SOURCE_TKE_LIMITS)
+    except CloudError as e:
+        notes.append(f"DescribeVpcCniPodLimits failed ({e.code}): trying DescribeNetworkInterfaceLimit per node")
+    per_type: dict[str, dict[str, int]] = {}
+    for n in unknown:
+        itype = node_instance_type(n)
+        if itype in limits:
+            continue
+        name = (n.get("metadata") or {}).get("name")
+        instance = instance_id_of(n)
+        if instance is None:
+            notes.append(f"node {name} has no qcloud providerID: its quota comes from the TKE table")
+            continue
+        try:
+            quantity = cloud.vpc.describe_network_interface_limit(instance).sub_eni_quantity
+        except CloudError as e:
+            notes.append(f"DescribeNetworkInterfaceLimit {instance} (node {name}) failed ({e.code}): "
+                         "its quota comes from the TKE table")
+            continue
+        if quantity is not None:
+            per_type.setdefault(itype, {})[name] = int(quantity)
+    for itype, answers in per_type.items():
+        limits[itype] = (min(answers.values()), allocation.SOURCE_VPC_LIMITS)
+        if len(set(answers.values())) > 1:
+            shown = ", ".join(f"{node} {q}" for node, q in sorted(answers.items()))
+            notes.append(f"{itype} nodes report different sub-ENI quotas ({shown}): using the smallest")
+    return limits, notes
+
+
+def live_view(kube, cloud) -> tuple[ClusterView, dict[str, tuple[int, str]]]:
+    """The live cluster (a constant number of list calls) and the cloud's quotas for it."""
+    from sgpctl.workflows.sources import from_cluster
+
+    view = from_cluster(kube)
+    limits, notes = cloud_limits(view.nodes, cloud) if cloud is not None else ({}, [])
+    view.notes.extend(notes)
+    return view, limits
+
+
+# --------------------------------------------------------------------------------------------------
+# What-if
+# --------------------------------------------------------------------------------------------------
+
+def plan_policies(view: ClusterView, policies: list[SecurityGroupPolicy], *, source: str = "",
+                  cloud_limits: dict | None = None) -> dict:
+    """Where the Pods these policies would put on sub-ENIs land if they were applied now and the
+    Pods rebuilt: every Pod they select that does not hold a sub-ENI with those groups yet (the
+    placement of `policy explain`, over the whole cluster with the file's policies merged in)."""
+    from sgpctl.workflows.explain import explain
+
+    result = explain(view, subject=policies, namespaces=None, cloud_limits=cloud_limits)
+    placement = result.placement
+    return {
+        "file": source,
+        "policies": [f"{p['namespace']}/{p['name']}" for p in result.policies],
+        "needSubEni": placement["needed"],
+        "fits": placement["fits"],
+        "wouldStayPending": placement["pending"],
+        "placements": placement["placements"],
+        "warnings": result.warnings,
     }

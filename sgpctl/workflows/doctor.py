@@ -1,0 +1,790 @@
+"""`sgpctl doctor`: one preflight over the whole setup, in the order of the TKE procedure, linkerd-style.
+
+Checks are data (``core.checks``): each has a stable id, reads what it needs from one lazily filled
+``DoctorContext`` and returns an outcome; the runner streams results. Every cloud or cluster read
+happens at most once per run and is shared by the checks that need it; a read that failed fails (or
+leaves undetermined) each check that needs it with the same error, without calling again.
+
+Categories and check ids (scripts key on them)::
+
+    settings        settings-credentials, settings-region, settings-cluster-id, settings-kubeconfig,
+                    settings-context-cluster
+    cloud-access    access-cam, access-tke, access-vpc, access-cvm, access-kubernetes
+    network-mode    network-vpc-cni, network-shared-eni, network-static-ip, eniipamd-version
+    cam             cam-policy, cam-policy-actions, cam-role-ipamdoftke-qcsrole, cam-role-tke-qcsrole
+    trunking        trunking-eniipamd, trunking-enabled
+    addon           addon-installed, addon-crd-served, addon-vpceni-crd
+    nodes           nodes-families, nodes-quota, nodes-zero-quota-pods
+    policies        policies-present, policies-groups-exist, policies-union-limit, policies-select-pods,
+                    policies-overlap
+    pods            pods-stale, pods-verified, pods-pending-sub-eni, pods-container-creating
+    routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
+                    strict-external-traffic-local, strict-early-demux, strict-snat
+    manual          manual-client-token-allowlist
+
+Decisions:
+- What makes later checks meaningless is declared with ``requires`` on fatal checks: no credentials ->
+  no cloud calls; no cloud answer -> no checks on it; the SecurityGroupPolicy CRD not served -> no
+  policy or Pod checks. Everything else still runs after a failure.
+- "No policy yet" is a note (``info``), not a failure: right after `sgpctl setup` that is the state.
+- Unsupported instance families are a warning when some nodes can run policy Pods, a failure when none
+  can. A stale Pod fails (as in `verify`): it does not have the groups its policy says.
+- In standard routing the strict-mode limits are notes about a future switch; in strict routing they
+  are failures (see ``workflows.routing``).
+- The VPC client-token allowlist cannot be read through any API: it is always a warning to confirm by
+  hand, so a fully set-up cluster ends with warnings, never with a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sgpctl.core import matching
+from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get
+from sgpctl.core.allocation import node_usage
+from sgpctl.core.annotations import RESOURCE_SUB_ENI
+from sgpctl.core.cam_policy import POLICY_NAME, REQUIRED_ACTIONS, ROLES
+from sgpctl.core.checks import (
+    CategorySpec,
+    CheckOutcome,
+    CheckResult,
+    CheckSpec,
+    failed,
+    noted,
+    passed,
+    run_checks,
+    undetermined,
+    warned,
+)
+from sgpctl.core.preconditions import trunking_preconditions
+from sgpctl.core.quotas import SUPPORTED_FAMILIES
+from sgpctl.errors import InputError, SgpctlError
+from sgpctl.kube import resources as r
+from sgpctl.settings import Settings, infer_cluster_id
+
+SETUP_HINT = "run `sgpctl setup` (CAM, Trunking ENI and the add-on, each skipped when done)"
+ROLLOUT = "sgpctl policy rollout -n {ns} --yes"
+MAX_LISTED = 10
+_ENI_EVENT = re.compile(r"tke-eni|eniipamd|eni-ipamd|sub-?eni|\beni\b|trunk", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------------
+# The context: every read once
+# --------------------------------------------------------------------------------------------------
+
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+class DoctorContext:
+    """Settings plus the clients, and a memo of every read the checks share."""
+
+    def __init__(self, settings: Settings, *, cloud_factory: Callable[[], Any], kube_factory: Callable[[], Any]):
+        self.settings = settings
+        self._cloud_factory = cloud_factory
+        self._kube_factory = kube_factory
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, fn: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            try:
+                self._memo[key] = fn()
+            except Exception as exc:  # noqa: BLE001 - re-raised to every check that needs it
+                self._memo[key] = _Failed(exc)
+        value = self._memo[key]
+        if isinstance(value, _Failed):
+            raise value.exc
+        return value
+
+    # -- clients ---------------------------------------------------------------------------------
+    @property
+    def cluster_id(self) -> str:
+        return self.settings.require_cluster_id()
+
+    def cloud(self):
+        return self.memo("cloud", self._cloud_factory)
+
+    def kube(self):
+        return self.memo("kube", self._kube_factory)
+
+    # -- cloud reads -----------------------------------------------------------------------------
+    def cluster(self):
+        return self.memo("cluster", lambda: self.cloud().tke.describe_cluster(self.cluster_id))
+
+    def ipamd(self):
+        return self.memo("ipamd", lambda: self.cloud().tke.describe_ipamd(self.cluster_id))
+
+    def addons(self):
+        return self.memo("addons", lambda: self.cloud().tke.describe_addons(self.cluster_id))
+
+    def eniipamd(self):
+        from sgpctl.workflows.routing import read_eniipamd
+
+        return self.memo("eniipamd", lambda: read_eniipamd(self.cloud().tke, self.cluster_id, self.addons()))
+
+    def sgp_addon_name(self) -> str:
+        from sgpctl.workflows.addons import discover_sgp_addon_name
+
+        return self.memo("sgp-addon-name", lambda: discover_sgp_addon_name(self.cloud().tke, self.cluster_id))
+
+    def cam_status(self):
+        from sgpctl.workflows.cam import cam_status
+
+        return self.memo("cam", lambda: cam_status(self.cloud().cam))
+
+    def sg_limit(self) -> int:
+        return self.memo("sg-limit", lambda: self.cloud().vpc.describe_security_group_limit())
+
+    def eniipamd_version(self) -> tuple[str | None, bool]:
+        def read():
+            eni = self.eniipamd()
+            if eni.state.installed and eni.state.version:
+                return eni.state.version, True
+            from sgpctl.workflows.trunking import eniipamd_version
+
+            return eniipamd_version(self.cloud().tke, self._kube_or_none(), self.cluster_id)
+
+        return self.memo("eniipamd-version", read)
+
+    def _kube_or_none(self):
+        try:
+            return self.kube()
+        except Exception:  # noqa: BLE001 - the image tag is only a fallback
+            return None
+
+    # -- cluster reads ---------------------------------------------------------------------------
+    def view(self):
+        from sgpctl.workflows.sources import from_cluster
+
+        return self.memo("view", lambda: from_cluster(self.kube()))
+
+    def events(self) -> list[dict]:
+        return self.memo("events", lambda: self.kube().list(r.EVENTS))
+
+    def match(self) -> matching.MatchResult:
+        def run():
+            v = self.view()
+            return matching.match(v.pods, v.policies, v.serviceaccounts, sg_limit=self._sg_limit_or_default(),
+                                  replicasets=v.replicasets)
+
+        return self.memo("match", run)
+
+    def _sg_limit_or_default(self) -> int:
+        try:
+            return self.sg_limit()
+        except Exception:  # noqa: BLE001 - the documented default stands in; access-vpc reports the failure
+            return matching.DEFAULT_SG_LIMIT
+
+    def usage(self):
+        def run():
+            from sgpctl.workflows.capacity import cloud_limits
+
+            v = self.view()
+            limits, notes = cloud_limits(v.nodes, self.cloud()) if self._cloud_or_none() else ({}, [])
+            return node_usage(v.nodes, v.pods, cloud_limits=limits), notes
+
+        return self.memo("usage", run)
+
+    def _cloud_or_none(self):
+        try:
+            return self.cloud()
+        except Exception:  # noqa: BLE001 - quotas fall back to allocatable and the table
+            return None
+
+    def verify(self):
+        from sgpctl.workflows.verify import verify_pods
+
+        return self.memo("verify", lambda: verify_pods(self.kube(), self.cloud().vpc, sg_limit=self._sg_limit_or_default()))
+
+    def routing(self):
+        from sgpctl.workflows.routing import gather
+
+        return self.memo("routing", lambda: gather(self.kube(), self.cloud(), self.cluster_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------
+
+def _listed(items: Sequence[str], limit: int = MAX_LISTED) -> str:
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _verb(n: int, singular: str, plural: str) -> str:
+    return singular if n == 1 else plural
+
+
+def _by_namespace(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for ns, name in keys:
+        out.setdefault(ns, []).append(name)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# settings
+# --------------------------------------------------------------------------------------------------
+
+def check_credentials(c: DoctorContext) -> CheckOutcome:
+    try:
+        creds = c.settings.credentials()
+    except SgpctlError as e:
+        return failed(e.message, e.hint)
+    kind = "" if creds.kind == "static" else f" ({creds.kind}: temporary keys from the SDK)"
+    return passed(f"credentials from {creds.source}{kind}")
+
+
+def check_region(c: DoctorContext) -> CheckOutcome:
+    s = c.settings.region
+    if not s.value:
+        return failed("no region", "pass --region (e.g. ap-guangzhou), set TENCENTCLOUD_REGION, or run `tccli configure`")
+    return passed(f"region {s.value} ({s.source})")
+
+
+def check_cluster_id(c: DoctorContext) -> CheckOutcome:
+    s = c.settings.cluster_id
+    if not s.value:
+        return failed("no cluster id", "pass --cluster-id cls-xxxxxxxx or set SGPCTL_CLUSTER_ID")
+    return passed(f"cluster {s.value} ({s.source})")
+
+
+def _context_info(c: DoctorContext):
+    from sgpctl.kube.kubeconfig import current_context_info
+
+    return c.memo("context", lambda: current_context_info(c.settings.kubeconfig.value, c.settings.context.value))
+
+
+def check_kubeconfig(c: DoctorContext) -> CheckOutcome:
+    info = _context_info(c)
+    path = c.settings.kubeconfig.value
+    if info.error and not info.context:
+        return failed(f"kubeconfig {path}: {info.error}", "pass --kubeconfig/--context or set KUBECONFIG")
+    if not info.context:
+        return failed(f"kubeconfig {path} has no current context", "download the cluster's kubeconfig (TKE console > "
+                      "Cluster > Basic information > Cluster APIServer information), or pass --context")
+    if info.error:
+        return failed(f"kubeconfig {path}: {info.error}", "pass --context with a context the kubeconfig defines")
+    if not info.server:
+        return failed(f"context {info.context} names cluster {info.cluster!r}, which has no server in {path}",
+                      "fix the kubeconfig or download it again")
+    return passed(f"context {info.context} -> {info.server} ({c.settings.kubeconfig.source})")
+
+
+def check_context_cluster(c: DoctorContext) -> CheckOutcome:
+    info = _context_info(c)
+    want = c.cluster_id
+    seen = infer_cluster_id(info.context, info.cluster, info.server)
+    evidence = [f"context {info.context}", f"cluster {info.cluster}", f"server {info.server}"]
+    if seen is None:
+        return warned(f"cannot tell whether context {info.context} is cluster {want}: neither its names nor its server "
+                      "carry a cluster id",
+                      "TKE kubeconfigs name the context after the cluster (cls-xxxxxxxx); check that --context and "
+                      "--cluster-id point at the same cluster", evidence)
+    if seen != want:
+        return failed(f"the kubeconfig context {info.context} is cluster {seen}, but sgpctl is set to {want}",
+                      "pass the matching --context, or --cluster-id/SGPCTL_CLUSTER_ID for the context's cluster", evidence)
+    return passed(f"context {info.context} is cluster {want}")
+
+
+# --------------------------------------------------------------------------------------------------
+# cloud access: one read per service
+# --------------------------------------------------------------------------------------------------
+
+def check_access_cam(c: DoctorContext) -> CheckOutcome:
+    data = c.cloud().call("cam", "ListPolicies", {"Scope": "Local", "Page": 1, "Rp": 1})
+    return passed(f"CAM answers (ListPolicies: {data.get('TotalNum', 0)} custom policies)")
+
+
+def check_access_tke(c: DoctorContext) -> CheckOutcome:
+    cl = c.cluster()
+    return passed(f"TKE answers (DescribeClusters: {cl.cluster_id} {cl.name or ''} {cl.status or ''})".replace("  ", " "))
+
+
+def check_access_vpc(c: DoctorContext) -> CheckOutcome:
+    return passed(f"VPC answers (DescribeSecurityGroupLimits: {c.sg_limit()} security groups per ENI)")
+
+
+def check_access_cvm(c: DoctorContext) -> CheckOutcome:
+    data = c.cloud().call("cvm", "DescribeInstances", {"Offset": 0, "Limit": 1})
+    return passed(f"CVM answers (DescribeInstances: {data.get('TotalCount', 0)} instances)")
+
+
+def check_access_kubernetes(c: DoctorContext) -> CheckOutcome:
+    version = c.memo("kube-version", lambda: c.kube().version())
+    return passed(f"the Kubernetes API answers ({version.get('gitVersion') or 'version unknown'})")
+
+
+# --------------------------------------------------------------------------------------------------
+# network mode
+# --------------------------------------------------------------------------------------------------
+
+def _preconditions(c: DoctorContext):
+    def run():
+        cl, ipamd = c.cluster(), c.ipamd()
+        version, installed = c.eniipamd_version()
+        return {p.id: p for p in trunking_preconditions(
+            network_type=cl.network_type, ipamd_enabled=ipamd.enabled, vpc_cni_disabled=ipamd.disable_vpc_cni_mode,
+            vpc_cni_type=cl.vpc_cni_type, non_static_ip=cl.non_static_ip, eniipamd_version=version,
+            eniipamd_installed=installed)}
+
+    return c.memo("preconditions", run)
+
+
+def _precondition(condition_id: str) -> Callable[[DoctorContext], CheckOutcome]:
+    def run(c: DoctorContext) -> CheckOutcome:
+        p = _preconditions(c)[condition_id]
+        if p.ok is None:
+            return undetermined(p.message, p.hint)
+        return passed(p.message) if p.ok else failed(p.message, p.hint)
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# CAM
+# --------------------------------------------------------------------------------------------------
+
+def check_cam_policy(c: DoctorContext) -> CheckOutcome:
+    st = c.cam_status()
+    if st.policy_id is None:
+        return failed(f"no custom policy {st.policy_name}: eniipamd may not create sub-ENIs",
+                      f"{SETUP_HINT}, or `sgpctl cam setup` for this step alone")
+    return passed(f"custom policy {st.policy_name} (id {st.policy_id})")
+
+
+def check_cam_actions(c: DoctorContext) -> CheckOutcome:
+    st = c.cam_status()
+    if st.actions_missing:
+        return failed(f"{st.policy_name} does not allow {', '.join(st.actions_missing)}",
+                      "run `sgpctl cam setup --update-policy` to add them", st.actions_present)
+    return passed(f"{st.policy_name} allows {', '.join(REQUIRED_ACTIONS)}")
+
+
+def _role_check(role: str) -> Callable[[DoctorContext], CheckOutcome]:
+    def run(c: DoctorContext) -> CheckOutcome:
+        from sgpctl.workflows.cam import ROLE_HINT
+
+        st = c.cam_status()
+        rs = next((x for x in st.roles if x.role == role), None)
+        if rs is None or not rs.exists:
+            return failed(f"role {role} does not exist", ROLE_HINT)
+        if not rs.attached:
+            why = "" if st.policy_id is not None else f" (there is no policy {st.policy_name} yet)"
+            return failed(f"{st.policy_name} is not attached to {role}{why}", f"{SETUP_HINT}, or `sgpctl cam setup`")
+        return passed(f"{st.policy_name} is attached to {role}")
+    return run
+
+
+def _role_id(role: str) -> str:
+    return "cam-role-" + role.lower().replace("_", "-")
+
+
+# --------------------------------------------------------------------------------------------------
+# trunking, add-on
+# --------------------------------------------------------------------------------------------------
+
+def check_eniipamd(c: DoctorContext) -> CheckOutcome:
+    from sgpctl.workflows.addons import FAILED_PHASES, SUCCEEDED
+
+    st = c.eniipamd().state
+    if not st.installed:
+        return failed("the eniipamd add-on is not installed", "enable VPC-CNI on the cluster (it installs eniipamd)")
+    if st.phase in FAILED_PHASES:
+        return failed(f"eniipamd {st.version} is {st.phase}: {st.reason or 'no reason given'}",
+                      "see the add-on in the TKE console (Add-on management > eniipamd)")
+    if st.phase != SUCCEEDED:
+        return warned(f"eniipamd {st.version} is {st.phase}", "wait for it to finish; run doctor again")
+    return passed(f"eniipamd {st.version} {st.phase}")
+
+
+def check_trunking(c: DoctorContext) -> CheckOutcome:
+    eni = c.eniipamd()
+    value = values_get(eni.effective, ENABLE_SUB_ENI)
+    if is_true(value):
+        return passed(f"{ENABLE_SUB_ENI} is true")
+    blocked = [p for p in _preconditions_or_empty(c).values() if p.ok is False]
+    hint = (f"{SETUP_HINT}, or `sgpctl enable-trunking`" if not blocked else
+            "fix the network-mode failures above first: Trunking ENI cannot be enabled on this cluster yet")
+    return failed(f"Trunking ENI is off ({ENABLE_SUB_ENI} is {value!r}): Pods cannot get sub-ENIs", hint)
+
+
+def _preconditions_or_empty(c: DoctorContext) -> dict:
+    try:
+        return _preconditions(c)
+    except Exception:  # noqa: BLE001 - only shapes a hint
+        return {}
+
+
+def check_addon(c: DoctorContext) -> CheckOutcome:
+    from sgpctl.workflows.addons import FAILED_PHASES, SUCCEEDED
+
+    name = c.sgp_addon_name()
+    a = next((x for x in c.addons() if x.name == name), None)
+    if a is None:
+        return failed(f"the SecurityGroupPolicy add-on ({name}) is not installed",
+                      f"{SETUP_HINT}, or `sgpctl addon install`")
+    if a.phase in FAILED_PHASES:
+        return failed(f"add-on {name} {a.version or ''} is {a.phase}: {a.reason or 'no reason given'}",
+                      "fix the cause, then delete and reinstall the add-on in the TKE console")
+    if a.phase != SUCCEEDED:
+        return warned(f"add-on {name} {a.version or ''} is {a.phase}", "wait for it to finish; run doctor again")
+    return passed(f"add-on {name} {a.version or ''} {a.phase}".replace("  ", " "))
+
+
+def check_sgp_crd(c: DoctorContext) -> CheckOutcome:
+    if c.kube().serves(r.SGP_GROUP, r.SGP_KIND):
+        return passed(f"the cluster serves {r.SGP_KIND} ({r.SGP_GROUP})")
+    return failed(f"the cluster does not serve {r.SGP_KIND}: policies cannot be created",
+                  f"{SETUP_HINT}, or `sgpctl addon install` (the add-on brings the CRD)")
+
+
+def check_vpceni_crd(c: DoctorContext) -> CheckOutcome:
+    if c.kube().serves(r.VPCENI_GROUP, r.VPCENI_KIND):
+        return passed(f"the cluster serves {r.VPCENI_KIND} ({r.VPCENI_GROUP})")
+    return warned(f"the cluster does not serve eniipamd's {r.VPCENI_KIND}: Pods' sub-ENIs cannot be traced",
+                  "check eniipamd in kube-system (kubectl get crd | grep vpceni)")
+
+
+# --------------------------------------------------------------------------------------------------
+# nodes
+# --------------------------------------------------------------------------------------------------
+
+def check_families(c: DoctorContext) -> CheckOutcome:
+    usage, _ = c.usage()
+    if not usage:
+        return failed("the cluster has no nodes", "add nodes of a Trunking ENI family: " + ", ".join(SUPPORTED_FAMILIES))
+    able = sorted(n for n, u in usage.items() if u.quota.supported)
+    unable = sorted(n for n, u in usage.items() if not u.quota.supported)
+    families = Counter(u.quota.family or "unknown" for u in usage.values())
+    evidence = [f"{n} ({usage[n].quota.instance_type or 'no instance type'}): "
+                f"{'supported' if usage[n].quota.supported else 'not supported'}" for n in sorted(usage)]
+    shown = ", ".join(f"{f} x{k}" for f, k in sorted(families.items()))
+    if not able:
+        return failed(f"none of the {_plural(len(usage), 'node')} is of a Trunking ENI family ({shown})",
+                      "add nodes of a supported family (" + ", ".join(SUPPORTED_FAMILIES) + "), or ask VPC by ticket to "
+                      "enable another family", evidence)
+    if unable:
+        unsupported = sorted({usage[n].quota.family or "unknown" for n in unable})
+        return warned(f"{len(able)} of {_plural(len(usage), 'node')} can run Pods with their own security groups; "
+                      f"{len(unable)} ({', '.join(unsupported)}) {_verb(len(unable), 'has', 'have')} quota 0",
+                      "keep policy Pods off those nodes (nodeSelector/affinity on node.kubernetes.io/instance-type), "
+                      "or ask VPC by ticket to enable the family", evidence)
+    return passed(f"all {_plural(len(usage), 'node')} are of Trunking ENI families ({shown})", evidence)
+
+
+def check_quota(c: DoctorContext) -> CheckOutcome:
+    usage, notes = c.usage()
+    quota = sum(u.quota.quota for u in usage.values())
+    used = sum(u.used for u in usage.values())
+    sources = Counter(u.quota.source for u in usage.values())
+    evidence = [f"{n}: quota {u.quota.quota} ({u.quota.source}), used {u.used}, free {u.free}" for n, u in sorted(usage.items())]
+    evidence += [f"note: {n}" for n in notes]
+    where = ", ".join(f"{s} x{k}" for s, k in sorted(sources.items()))
+    if quota and used >= quota:
+        return warned(f"every sub-ENI is in use ({used} of {quota}): new policy Pods stay Pending",
+                      "add nodes of a supported family; `sgpctl capacity` shows the nodes", evidence)
+    return passed(f"sub-ENI quota {quota}, {used} used, {quota - used} free (from {where or 'no node'})", evidence)
+
+
+def check_zero_quota_pods(c: DoctorContext) -> CheckOutcome:
+    usage, _ = c.usage()
+    zero = {n for n, u in usage.items() if u.quota.quota <= 0}
+    stuck = [m for m in c.match().pods if m.node in zero and m.policies and m.phase not in matching.FINISHED_PHASES]
+    if not stuck:
+        return passed("no policy Pod runs on a node without sub-ENI quota")
+    by_ns = _by_namespace([(m.namespace, m.name) for m in stuck])
+    evidence = [f"{m.namespace}/{m.name} on {m.node} ({usage[m.node].quota.family or 'unknown family'})" for m in stuck]
+    return warned(f"{_plural(len(stuck), 'Pod')} that policies select {_verb(len(stuck), 'runs', 'run')} on nodes with "
+                  "sub-ENI quota 0, without their security groups",
+                  "keep them off those nodes (nodeSelector/affinity), then rebuild them: "
+                  + "; ".join(ROLLOUT.format(ns=ns) for ns in sorted(by_ns)), evidence)
+
+
+# --------------------------------------------------------------------------------------------------
+# policies
+# --------------------------------------------------------------------------------------------------
+
+def _no_policies(c: DoctorContext) -> bool:
+    return not c.view().policies
+
+
+def check_policies_present(c: DoctorContext) -> CheckOutcome:
+    policies = c.view().policies
+    if not policies:
+        return noted("no SecurityGroupPolicy yet",
+                     "create one: sgpctl policy create NAME -n NS --pod-selector app=web --sg sg-xxxxxxxx "
+                     "(or sgpctl policy apply -f FILE)")
+    namespaces = sorted({p.namespace or "default" for p in policies})
+    return passed(f"{_plural(len(policies), 'SecurityGroupPolicy')} in {_plural(len(namespaces), 'namespace')}",
+                  [f"{p.namespace}/{p.name}: {', '.join(p.group_ids) or 'no groups'}" for p in policies])
+
+
+def check_groups_exist(c: DoctorContext) -> CheckOutcome:
+    policies = c.view().policies
+    if not policies:
+        return passed("no policy names a security group")
+    ids = sorted({g for p in policies for g in p.group_ids})
+    missing = set(c.cloud().vpc.find_missing_security_groups(ids))
+    if not missing:
+        return passed(f"the {_plural(len(ids), 'security group')} the policies name exist in {c.settings.region.value}")
+    bad = [f"{p.namespace}/{p.name}: {', '.join(g for g in p.group_ids if g in missing)}"
+           for p in policies if missing & set(p.group_ids)]
+    return failed(f"{_plural(len(missing), 'security group')} named by policies {_verb(len(missing), 'does', 'do')} not exist "
+                  f"({', '.join(sorted(missing))}): "
+                  "Pods they select stay stuck at sub-ENI creation",
+                  "create the groups (sgpctl sg create NAME) and fix the policies' groupIds, then sgpctl policy apply -f FILE", bad)
+
+
+def _warnings(c: DoctorContext, *codes: str):
+    return [w for w in c.match().warnings if w.code in codes]
+
+
+def check_union_limit(c: DoctorContext) -> CheckOutcome:
+    over = _warnings(c, "union-over-limit")
+    limit = c._sg_limit_or_default()
+    if not over:
+        return passed(f"every Pod's union of groups fits {limit} per ENI")
+    return failed(f"{_plural(len(over), 'set')} of Pods would get more than {limit} security groups: their sub-ENIs fail",
+                  "narrow the overlapping policies' selectors or merge groups", [w.message for w in over])
+
+
+def check_select_pods(c: DoctorContext) -> CheckOutcome:
+    found = _warnings(c, "selects-nothing", "no-selector", "no-groups", "serviceaccount-not-found")
+    if _no_policies(c):
+        return passed("no policy to check")
+    if not found:
+        return passed("every policy selects Pods")
+    return warned(f"{_plural(len(found), 'policy problem')}: policies that select nothing or cannot match",
+                  "check the selectors against the Pods' labels: sgpctl policy explain -A", [w.message for w in found])
+
+
+def check_overlap(c: DoctorContext) -> CheckOutcome:
+    found = _warnings(c, "multiple-policies")
+    if not found:
+        return passed("no Pod is selected by more than one policy")
+    return warned(f"Pods in {_plural(len({w.namespace for w in found}), 'namespace')} match several policies: "
+                  "their groups are combined", "check that the union is intended: sgpctl policy explain -A",
+                  [w.message for w in found])
+
+
+# --------------------------------------------------------------------------------------------------
+# Pods
+# --------------------------------------------------------------------------------------------------
+
+def check_stale(c: DoctorContext) -> CheckOutcome:
+    stale = [m for m in c.match().stale() if not m.host_network]
+    if not stale:
+        return passed("no Pod is stale (each policy Pod has the groups its policies give)")
+    by_ns = _by_namespace([(m.namespace, m.name) for m in stale])
+    evidence = [f"{m.namespace}/{m.name}: {m.stale_reason}" for m in stale]
+    return failed(f"{_plural(len(stale), 'Pod')} {_verb(len(stale), 'does', 'do')} not have the groups the policies give (created before the policy, "
+                  "or changed since): policies apply only to new Pods",
+                  "rebuild them: " + "; ".join(ROLLOUT.format(ns=ns) for ns in sorted(by_ns)), evidence)
+
+
+def check_verified(c: DoctorContext) -> CheckOutcome:
+    report = c.verify()
+    phase = {(m.namespace, m.name): m.phase for m in c.match().pods}
+    looked = [p for p in report.pods if not p.stale and phase.get((p.namespace, p.name)) != "Pending"]
+    bad = [p for p in looked if not p.ok]
+    if not looked:
+        return passed("no running policy Pod to verify")
+    if not bad:
+        return passed(f"{_plural(len(looked), 'policy Pod')} verified: annotation, VpcENI and the ENI's groups in VPC agree")
+    evidence = []
+    for p in bad:
+        first = next(x for x in p.checks if x["status"] == "fail")
+        evidence.append(f"{p.namespace}/{p.name}: {first['id']}: {first['message']}")
+    return failed(f"{len(bad)} of {_plural(len(looked), 'policy Pod')} fail verification",
+                  "see each one: sgpctl verify pod NAME -n NS", evidence)
+
+
+def _pod_events(c: DoctorContext) -> dict[tuple[str, str], list[dict]]:
+    def run():
+        out: dict[tuple[str, str], list[dict]] = {}
+        for e in c.events():
+            obj = e.get("involvedObject") or {}
+            if obj.get("kind") == "Pod" and e.get("type") == "Warning":
+                key = (obj.get("namespace") or (e.get("metadata") or {}).get("namespace") or "default", obj.get("name"))
+                out.setdefault(key, []).append(e)
+        for lst in out.values():
+            lst.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+        return out
+
+    return c.memo("pod-events", run)
+
+
+def _pods_by_key(c: DoctorContext) -> dict[tuple[str, str], dict]:
+    return c.memo("pods-by-key", lambda: {((p.get("metadata") or {}).get("namespace") or "default",
+                                           (p.get("metadata") or {}).get("name")): p for p in c.view().pods})
+
+
+def check_pending_sub_eni(c: DoctorContext) -> CheckOutcome:
+    events = _pod_events(c)
+    pods = _pods_by_key(c)
+    stuck = []
+    for key, p in sorted(pods.items()):
+        if (p.get("status") or {}).get("phase") != "Pending" or (p.get("spec") or {}).get("nodeName"):
+            continue
+        reasons = [e for e in events.get(key, []) if e.get("reason") == "FailedScheduling"
+                   and RESOURCE_SUB_ENI in str(e.get("message"))]
+        conditions = [x for x in (p.get("status") or {}).get("conditions") or []
+                      if x.get("type") == "PodScheduled" and RESOURCE_SUB_ENI in str(x.get("message"))]
+        if reasons or conditions:
+            stuck.append((key, str((reasons[-1] if reasons else conditions[-1]).get("message"))))
+    if not stuck:
+        return passed("no Pod is Pending for want of a sub-ENI")
+    return failed(f"{_plural(len(stuck), 'Pod')} {_verb(len(stuck), 'stays', 'stay')} Pending: Insufficient {RESOURCE_SUB_ENI}",
+                  "add nodes of a supported family or free sub-ENIs; `sgpctl capacity` shows quota and use per node",
+                  [f"{ns}/{name}: {msg}" for (ns, name), msg in stuck])
+
+
+def check_container_creating(c: DoctorContext) -> CheckOutcome:
+    events = _pod_events(c)
+    stuck = []
+    for key, p in sorted(_pods_by_key(c).items()):
+        status = p.get("status") or {}
+        if status.get("phase") != "Pending" or not (p.get("spec") or {}).get("nodeName"):
+            continue
+        waiting = [cs for cs in status.get("containerStatuses") or []
+                   if ((cs.get("state") or {}).get("waiting") or {}).get("reason") == "ContainerCreating"]
+        if status.get("containerStatuses") and not waiting:
+            continue
+        eni = [e for e in events.get(key, []) if _ENI_EVENT.search(f"{e.get('reason')} {e.get('message')} "
+                                                                   f"{(e.get('source') or {}).get('component', '')}")]
+        if eni:
+            stuck.append((key, f"{eni[-1].get('reason')}: {eni[-1].get('message')}"))
+    if not stuck:
+        return passed("no Pod is stuck in ContainerCreating on a sub-ENI")
+    return failed(f"{_plural(len(stuck), 'Pod')} stuck in ContainerCreating: eniipamd could not set up a sub-ENI",
+                  "fix what the event says (a missing security group, CAM permissions: see the cam and policies "
+                  "checks); eniipamd retries by itself", [f"{ns}/{name}: {msg}" for (ns, name), msg in stuck])
+
+
+# --------------------------------------------------------------------------------------------------
+# manual
+# --------------------------------------------------------------------------------------------------
+
+def check_allowlist(c: DoctorContext) -> CheckOutcome:
+    return warned("the VPC client-token allowlist cannot be read through any API: confirm it by hand",
+                  "submit a ticket to VPC to add this account to the client-token allowlist (the TKE document: "
+                  "without it, Trunking ENIs may leak)")
+
+
+# --------------------------------------------------------------------------------------------------
+# the table of checks
+# --------------------------------------------------------------------------------------------------
+
+CATEGORIES = ("settings", "cloud-access", "network-mode", "cam", "trunking", "addon", "nodes", "policies", "pods",
+              "routing", "manual")
+
+CRED, REGION, CLUSTER, KUBECONFIG = "settings-credentials", "settings-region", "settings-cluster-id", "settings-kubeconfig"
+CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm", "access-kubernetes"
+
+
+def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckOutcome], *requires: str,
+          fatal: bool = False) -> CheckSpec:
+    return CheckSpec(check_id, description, run, fatal=fatal, requires=requires)
+
+
+def categories() -> list[CategorySpec]:
+    from sgpctl.workflows.routing import routing_categories
+
+    network = [
+        _spec("network-vpc-cni", "the cluster runs VPC-CNI", _precondition("network-vpc-cni"), TKE),
+        _spec("network-shared-eni", "VPC-CNI uses shared ENIs (tke-route-eni)", _precondition("network-shared-eni"), TKE),
+        _spec("network-static-ip", "Pods have static IPs", _precondition("network-static-ip"), TKE),
+        _spec("eniipamd-version", "eniipamd is 3.5.6 or later", _precondition("eniipamd-version"), TKE),
+    ]
+    (routing,) = routing_categories(lambda c: c.routing(), requires=(TKE, KUBE), for_doctor=True)
+    return [
+        CategorySpec("settings", (
+            _spec(CRED, "Tencent Cloud credentials resolve", check_credentials, fatal=True),
+            _spec(REGION, "a region is set", check_region, fatal=True),
+            _spec(CLUSTER, "a cluster id is set", check_cluster_id, fatal=True),
+            _spec(KUBECONFIG, "the kubeconfig has a usable context", check_kubeconfig, fatal=True),
+            _spec("settings-context-cluster", "the kubeconfig context is that cluster", check_context_cluster,
+                  CLUSTER, KUBECONFIG),
+        )),
+        CategorySpec("cloud-access", (
+            _spec(CAM, "CAM answers", check_access_cam, CRED, fatal=True),
+            _spec(TKE, "TKE answers and knows the cluster", check_access_tke, CRED, REGION, CLUSTER, fatal=True),
+            _spec(VPC, "VPC answers", check_access_vpc, CRED, REGION, fatal=True),
+            _spec(CVM, "CVM answers", check_access_cvm, CRED, REGION, fatal=True),
+            _spec(KUBE, "the Kubernetes API answers", check_access_kubernetes, KUBECONFIG, fatal=True),
+        )),
+        CategorySpec("network-mode", tuple(network)),
+        CategorySpec("cam", (
+            _spec("cam-policy", f"custom policy {POLICY_NAME} exists", check_cam_policy, CAM, fatal=True),
+            _spec("cam-policy-actions", f"{POLICY_NAME} allows the three sub-ENI actions", check_cam_actions, "cam-policy"),
+            *(_spec(_role_id(role), f"{POLICY_NAME} is attached to {role}", _role_check(role), CAM) for role in ROLES),
+        )),
+        CategorySpec("trunking", (
+            _spec("trunking-eniipamd", "the eniipamd add-on is installed and Succeeded", check_eniipamd, TKE, fatal=True),
+            _spec("trunking-enabled", "Trunking ENI is enabled (vpcCni.trunkingEni.enableSubEni)", check_trunking,
+                  "trunking-eniipamd"),
+        )),
+        CategorySpec("addon", (
+            _spec("addon-installed", "the SecurityGroupPolicy add-on is installed and Succeeded", check_addon, TKE),
+            _spec("addon-crd-served", "the cluster serves SecurityGroupPolicy", check_sgp_crd, KUBE, fatal=True),
+            _spec("addon-vpceni-crd", "the cluster serves VpcENI (eniipamd)", check_vpceni_crd, KUBE),
+        )),
+        CategorySpec("nodes", (
+            _spec("nodes-families", "nodes are of Trunking ENI instance families", check_families, KUBE),
+            _spec("nodes-quota", "nodes have sub-ENI quota left", check_quota, KUBE),
+            _spec("nodes-zero-quota-pods", "no policy Pod runs on a node with quota 0", check_zero_quota_pods, KUBE),
+        )),
+        CategorySpec("policies", (
+            _spec("policies-present", "SecurityGroupPolicies exist", check_policies_present, "addon-crd-served"),
+            _spec("policies-groups-exist", "the policies' security groups exist", check_groups_exist,
+                  "addon-crd-served", VPC),
+            _spec("policies-union-limit", "each Pod's union of groups fits the per-ENI limit", check_union_limit,
+                  "addon-crd-served"),
+            _spec("policies-select-pods", "every policy selects Pods", check_select_pods, "addon-crd-served"),
+            _spec("policies-overlap", "no Pod is selected by several policies", check_overlap, "addon-crd-served"),
+        )),
+        CategorySpec("pods", (
+            _spec("pods-stale", "no policy Pod is stale", check_stale, "addon-crd-served"),
+            _spec("pods-verified", "policy Pods verify end to end", check_verified, "addon-crd-served", VPC),
+            _spec("pods-pending-sub-eni", "no Pod is Pending for a sub-ENI", check_pending_sub_eni, KUBE),
+            _spec("pods-container-creating", "no Pod is stuck creating its sub-ENI", check_container_creating, KUBE),
+        )),
+        routing,
+        CategorySpec("manual", (
+            _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist),
+        )),
+    ]
+
+
+def select(cats: list[CategorySpec], names: Sequence[str] | None) -> list[CategorySpec]:
+    """Only the named categories, in doctor's order. A check whose required check is left out runs
+    anyway: the context reads what it needs, and a failed read still fails the check."""
+    if not names:
+        return cats
+    known = [c.name for c in cats]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(f"unknown --category {', '.join(unknown)}", hint=f"categories: {', '.join(known)}")
+    chosen = [c for c in cats if c.name in names]
+    kept = {s.id for c in chosen for s in c.checks}
+    return [replace(c, checks=tuple(replace(s, requires=tuple(d for d in s.requires if d in kept)) for s in c.checks))
+            for c in chosen]
+
+
+def run_doctor(context: DoctorContext, names: Sequence[str] | None = None):
+    """Results one by one, as each check finishes (render them as they come)."""
+    return run_checks(select(categories(), names), context)
+
+
+def doctor_results(context: DoctorContext, names: Sequence[str] | None = None) -> list[CheckResult]:
+    return list(run_doctor(context, names))
