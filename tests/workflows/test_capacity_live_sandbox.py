@@ -1,0 +1,148 @@
+"""Live `capacity` against the sandbox: quota sources before and after Trunking ENI is on, and
+`capacity --plan` predicting exactly the Pods that stay Pending once the policy is applied and the
+Deployment scaled."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sgpctl.cli.app import app
+
+from tests.sandbox_support import running_sandbox
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NS = "my-namespace"
+DEPLOYMENTS = "deployments.apps"
+
+
+@pytest.fixture()
+def sb(monkeypatch):
+    with running_sandbox("default") as sandbox:
+        for key, value in sandbox.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("SGPCTL_RETRY_BASE_DELAY", "0")
+        monkeypatch.setenv("SGPCTL_RETRY_MAX_ATTEMPTS", "2")
+        sandbox.settle()
+        yield sandbox
+
+
+def cli(*args: str, expect: int = 0):
+    r = CliRunner().invoke(app, list(args))
+    assert r.exit_code == expect, r.output
+    return r
+
+
+def capacity(*args: str) -> dict:
+    return json.loads(cli("capacity", "-o", "json", *args).stdout)
+
+
+def test_quota_sources_before_and_after_trunking(sb):
+    mark = sb.log.mark()
+    data = capacity()
+    # no node reports allocatable before Trunking ENI: one DescribeVpcCniPodLimits answers for all
+    assert {n["quotaSource"] for n in data["nodes"]} == {"DescribeVpcCniPodLimits"}
+    assert len(sb.log.since(mark, action="DescribeVpcCniPodLimits")) == 1
+    assert not sb.log.since(mark, action="DescribeNetworkInterfaceLimit")
+    assert data["totals"]["quota"] == 100 + 100 + 256
+
+    # that API failing: DescribeNetworkInterfaceLimit, once per node, by the providerID's instance
+    sb.faults.set("tke.DescribeVpcCniPodLimits:5xx=1")
+    mark = sb.log.mark()
+    data = capacity()
+    assert {n["quotaSource"] for n in data["nodes"]} == {"DescribeNetworkInterfaceLimit"}
+    calls = sb.log.since(mark, action="DescribeNetworkInterfaceLimit")
+    assert sorted(c["params"]["InstanceId"] for c in calls) == sorted(
+        n["spec"]["providerID"].rsplit("/", 1)[1] for n in sb.kube.list("nodes"))
+    assert data["totals"]["quota"] == 456
+    sb.faults.clear()
+
+    cli("setup", "--yes", "--timeout", "30")
+    sb.settle()
+    mark = sb.log.mark()
+    data = capacity()
+    assert {n["quotaSource"] for n in data["nodes"]} == {"allocatable"}
+    assert not sb.log.since(mark, api="cloud")
+
+
+def pin(sb, node: str, quota: int) -> None:
+    """Give one node a small sub-ENI quota, as VPC would for an instance."""
+    instance = next(n for n in sb.kube.list("nodes") if n["metadata"]["name"] == node)["spec"]["providerID"].rsplit("/", 1)[1]
+    with sb.cloud.transaction():
+        sb.cloud.instances[instance]["_sub_eni_quota"] = quota
+    sb.resync()
+    sb.settle()
+
+
+def deployment(name: str, replicas: int, node: str) -> dict:
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS, "labels": labels},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"nodeSelector": {"kubernetes.io/hostname": node},
+                                           "terminationGracePeriodSeconds": 0,
+                                           "containers": [{"name": "app", "image": "nginx:1.25"}]}}}}
+
+
+def scale(sb, name: str, replicas: int) -> None:
+    d = sb.kube.get(DEPLOYMENTS, NS, name)
+    d["spec"]["replicas"] = replicas
+    sb.kube.update(DEPLOYMENTS, d)
+    sb.settle()
+
+
+def owner(pod_name: str) -> str:
+    # Deployment Pods are <deployment>-<template hash>-<suffix>
+    return pod_name.rsplit("-", 2)[0]
+
+
+def test_plan_predicts_exactly_the_pods_that_stay_pending(sb, tmp_path):
+    cli("setup", "--yes", "--timeout", "30")
+    sb.settle()
+    node = "10.0.0.10"  # SA5.2XLARGE16, quota 100 by default
+    pin(sb, node, 3)
+    sb.kube.create(DEPLOYMENTS, deployment("api", 5, node))
+    sb.kube.create(DEPLOYMENTS, deployment("batch", 2, "10.0.32.10"))  # the 64-core node: room to spare
+    sb.settle()
+    assert sum(1 for p in sb.kube.list("pods", NS) if p["status"]["phase"] == "Running") == 2 + 5 + 2  # with web
+
+    group = json.loads(cli("sg", "create", "api", "-o", "json").stdout)["securityGroup"]["securityGroupId"]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"""apiVersion: vpcresources.tke.cloud.tencent.com/v1beta1
+kind: SecurityGroupPolicy
+metadata: {{name: workers, namespace: {NS}}}
+spec:
+  podSelector:
+    matchExpressions: [{{key: app, operator: In, values: [api, batch]}}]
+  securityGroups: {{groupIds: [{group}]}}
+""")
+    data = capacity("--plan", str(policy))
+    plan = data["plan"]
+    assert plan["policies"] == [f"{NS}/workers"] and plan["needSubEni"] == 7
+    predicted = Counter(owner(p["pod"].split("/", 1)[1]) for p in plan["wouldStayPending"])
+    assert predicted == {"api": 2}
+    assert all("sub-ENI quota full" in p["reason"] for p in plan["wouldStayPending"])
+    fitted = Counter((owner(p["pod"].split("/", 1)[1]), p["node"]) for p in plan["placements"] if p["fits"])
+    assert fitted == {("api", node): 3, ("batch", "10.0.32.10"): 2}
+    # the plan changed nothing
+    assert not sb.kube.list("securitygrouppolicies.vpcresources.tke.cloud.tencent.com", NS)
+
+    cli("policy", "apply", "-f", str(policy))
+    for name, replicas in (("api", 5), ("batch", 2)):
+        scale(sb, name, 0)
+        scale(sb, name, replicas)
+    pods = [p for p in sb.kube.list("pods", NS) if owner(p["metadata"]["name"]) in ("api", "batch")]
+    pending = [p for p in pods if p["status"]["phase"] == "Pending"]
+    assert Counter(owner(p["metadata"]["name"]) for p in pending) == predicted
+    assert all(not p["spec"].get("nodeName") for p in pending)
+    running = Counter((owner(p["metadata"]["name"]), p["spec"]["nodeName"]) for p in pods if p["status"]["phase"] == "Running")
+    assert running == fitted
+    # and doctor names them
+    r = CliRunner().invoke(app, ["doctor", "--category", "pods", "-o", "json"])
+    pods_checks = {c["id"]: c for cat in json.loads(r.stdout)["categories"] for c in cat["checks"]}
+    assert pods_checks["pods-pending-sub-eni"]["status"] == "fail"
+    assert len(pods_checks["pods-pending-sub-eni"]["evidence"]) == 2
