@@ -204,7 +204,15 @@ class DoctorContext:
     def routing(self):
         from sgpctl.workflows.routing import gather
 
-        return self.memo("routing", lambda: gather(self.kube(), self.cloud(), self.cluster_id))
+        return self.memo("routing", lambda: gather(self.kube(), self.cloud(), self.cluster_id, cluster=self.cluster(),
+                                                   addons=self.addons(), ipamd=self._ipamd_or_none(),
+                                                   eniipamd=self.eniipamd()))
+
+    def _ipamd_or_none(self):
+        try:
+            return self.ipamd()
+        except Exception:  # noqa: BLE001 - the SNAT audit reads it itself and notes a failure
+            return None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -148,18 +148,20 @@ class RoutingFacts:
         return self.eniipamd.mode
 
 
-def gather(kube, cloud, cluster_id: str, namespace: str | None = None) -> RoutingFacts:
+def gather(kube, cloud, cluster_id: str, namespace: str | None = None, *, cluster=None, addons=None,
+           ipamd=None, eniipamd: EniipamdValues | None = None) -> RoutingFacts:
     """Everything `routing check` decides on: eight Kubernetes reads (plus discovery) and five cloud
-    reads, whatever the number of Pods."""
+    reads, whatever the number of Pods. A caller that has read DescribeClusters, DescribeAddon,
+    DescribeIPAMD or eniipamd's values already passes the answers."""
     from sgpctl.kube import resources as r
 
     calls_before = getattr(kube, "calls", 0)
     notes: list[str] = []
     tke = cloud.tke
-    cluster = tke.describe_cluster(cluster_id)
-    addons = tke.describe_addons(cluster_id)
+    cluster = cluster if cluster is not None else tke.describe_cluster(cluster_id)
+    addons = addons if addons is not None else tke.describe_addons(cluster_id)
     addon_names = [a.name for a in addons]
-    eni = read_eniipamd(tke, cluster_id, addons)
+    eni = eniipamd if eniipamd is not None else read_eniipamd(tke, cluster_id, addons)
     if not eni.state.installed:
         notes.append("the eniipamd add-on is not installed: its values (routing mode, early demux) cannot be read")
 
@@ -172,7 +174,7 @@ def gather(kube, cloud, cluster_id: str, namespace: str | None = None) -> Routin
     masq_cm = kube.get(r.CONFIGMAPS, snat_flow.core_snat.CONFIGMAP_NAME, snat_flow.core_snat.NAMESPACE)
 
     audit = snat_flow.gather(kube, cloud, cluster_id, strict_pods, daemonsets=daemonsets, addon_names=addon_names,
-                             configmap=masq_cm)
+                             configmap=masq_cm, ipamd=ipamd)
     inputs = strict.StrictInputs(
         pods=strict_pods,
         services=services,

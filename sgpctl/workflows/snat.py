@@ -119,11 +119,12 @@ def audit(
     return SnatAudit(installed, found, configmap is not None, config, networks, len(pods), verdict, list(notes))
 
 
-def subnet_cidrs(cloud, cluster_id: str) -> tuple[list[str], list[str]]:
-    """(CIDRs of eniipamd's subnets, notes). DescribeIPAMD names the subnets; DescribeSubnets gives
-    their CIDRs. Either failing leaves the Pod IPs to check, with a note saying so."""
+def subnet_cidrs(cloud, cluster_id: str, ipamd=None) -> tuple[list[str], list[str]]:
+    """(CIDRs of eniipamd's subnets, notes). DescribeIPAMD (``ipamd``, when already read) names the
+    subnets; DescribeSubnets gives their CIDRs. Either failing leaves the Pod IPs to check, with a
+    note saying so."""
     try:
-        ids = list(cloud.tke.describe_ipamd(cluster_id).subnet_ids)
+        ids = list((ipamd if ipamd is not None else cloud.tke.describe_ipamd(cluster_id)).subnet_ids)
     except CloudError as e:
         return [], [f"eniipamd's subnets are unknown (DescribeIPAMD: {e.code}): checking Pod IPs only"]
     if not ids:
@@ -148,7 +149,7 @@ def subnet_cidrs(cloud, cluster_id: str) -> tuple[list[str], list[str]]:
 
 def gather(kube, cloud, cluster_id: str, pods: Sequence[Mapping[str, Any]], *,
            daemonsets: Sequence[Mapping[str, Any]] | None = None, addon_names: Sequence[str] | None = None,
-           configmap: Mapping[str, Any] | None | bool = False) -> SnatAudit:
+           configmap: Mapping[str, Any] | None | bool = False, ipamd=None) -> SnatAudit:
     """Read what the audit needs that the caller has not read already (``configmap=False``: not read)."""
     from sgpctl.kube import resources as r
 
@@ -158,7 +159,7 @@ def gather(kube, cloud, cluster_id: str, pods: Sequence[Mapping[str, Any]], *,
         addon_names = [a.name for a in cloud.tke.describe_addons(cluster_id)]
     if configmap is False:
         configmap = kube.get(r.CONFIGMAPS, core_snat.CONFIGMAP_NAME, core_snat.NAMESPACE)
-    cidrs, notes = subnet_cidrs(cloud, cluster_id)
+    cidrs, notes = subnet_cidrs(cloud, cluster_id, ipamd)
     return audit(daemonsets=daemonsets, addon_names=addon_names, configmap=configmap, pods=pods,
                  subnet_cidrs=cidrs, notes=notes)
 

@@ -1,0 +1,107 @@
+"""`doctor` semantics over fakes: results stream as they are made, each read happens once, what a
+failure makes meaningless is skipped, and the settings checks tell a wrong context from an unknown one."""
+
+from __future__ import annotations
+
+from sgpctl.core.checks import Status, overall_exit_code
+from sgpctl.errors import CloudError
+from sgpctl.workflows.doctor import DoctorContext, run_doctor
+
+from tests.workflows.test_doctor_golden import context_for, half_set_up_world, kubeconfig
+
+
+def test_results_stream_before_later_categories_are_read(tmp_path):
+    kube, cloud = half_set_up_world()
+    results = run_doctor(context_for(tmp_path, kube, cloud))
+    first = [next(results) for _ in range(5)]
+    assert [r.category for r in first] == ["settings"] * 5
+    # nothing has been asked of the cloud or the cluster yet
+    assert cloud.log == [] and kube.calls == 0
+    rest = list(results)
+    assert rest[-1].id == "manual-client-token-allowlist"
+
+
+def test_every_read_happens_once(tmp_path):
+    kube, cloud = half_set_up_world()
+    list(run_doctor(context_for(tmp_path, kube, cloud)))
+    actions = [a for _, a, _ in cloud.log]
+    for action in ("DescribeClusters", "DescribeIPAMD", "DescribeSecurityGroupLimits", "DescribeAddonValues"):
+        assert actions.count(action) == 1, (action, actions.count(action))
+
+
+def test_a_failed_read_fails_its_check_and_skips_what_stands_on_it(tmp_path):
+    kube, cloud = half_set_up_world()
+    cloud.failing["DescribeClusters"] = CloudError("ResourceNotFound.ClusterNotFound", "no such cluster")
+    results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud))}
+    assert results["access-tke"].status is Status.FAIL and "ClusterNotFound" in results["access-tke"].message
+    for check_id in ("network-vpc-cni", "trunking-eniipamd", "addon-installed", "routing-mode", "strict-ipvs"):
+        assert results[check_id].message == "skipped: access-tke failed", check_id
+    # independent categories still ran
+    assert results["cam-policy"].status is Status.PASS
+    assert results["pods-stale"].status is Status.FAIL
+    assert [a for _, a, _ in cloud.log].count("DescribeClusters") == 1
+
+
+def test_an_auth_failure_is_undetermined_exit_3_unless_something_failed(tmp_path):
+    kube, cloud = half_set_up_world()
+    cloud.failing["ListPolicies"] = CloudError("AuthFailure.SignatureFailure", "bad signature")
+    results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud), ["cloud-access", "cam"])}
+    assert results["access-cam"].undetermined
+    assert results["cam-policy"].message == "skipped: access-cam could not be determined"
+    assert overall_exit_code(results.values()) == 3
+
+
+def settings_results(tmp_path, context_name: str):
+    kube, cloud = half_set_up_world()
+    ctx = context_for(tmp_path, kube, cloud)
+    kubeconfig(tmp_path / "kubeconfig", context=context_name)
+    return {r.id: r for r in run_doctor(ctx, ["settings"])}
+
+
+def test_context_of_another_cluster_fails(tmp_path):
+    r = settings_results(tmp_path, "cls-other001-context-default")
+    # the cluster entry still names cls-fake0001: the context name is read first
+    assert r["settings-context-cluster"].status is Status.FAIL
+    assert "cls-other001" in r["settings-context-cluster"].message
+
+
+def test_context_without_a_cluster_id_warns(tmp_path):
+    kube, cloud = half_set_up_world()
+    ctx = context_for(tmp_path, kube, cloud)
+    (tmp_path / "kubeconfig").write_text("""apiVersion: v1
+kind: Config
+current-context: prod
+clusters: [{name: prod, cluster: {server: "https://10.0.0.1:443"}}]
+contexts: [{name: prod, context: {cluster: prod, user: admin}}]
+users: [{name: admin, user: {token: x}}]
+""")
+    r = {x.id: x for x in run_doctor(ctx, ["settings"])}
+    assert r["settings-context-cluster"].status is Status.WARN
+    assert r["settings-kubeconfig"].status is Status.PASS
+
+
+def test_missing_kubeconfig_skips_every_cluster_check(tmp_path):
+    kube, cloud = half_set_up_world()
+    ctx = context_for(tmp_path, kube, cloud)
+    (tmp_path / "kubeconfig").unlink()
+    r = {x.id: x for x in run_doctor(ctx)}
+    assert r["settings-kubeconfig"].status is Status.FAIL
+    assert r["access-kubernetes"].message == "skipped: settings-kubeconfig failed"
+    assert r["nodes-families"].message == "skipped: access-kubernetes was skipped"
+    assert r["cam-policy"].status is Status.PASS  # the cloud side is still examined
+    assert kube.calls == 0
+
+
+def test_no_policy_is_a_note_not_a_failure(tmp_path):
+    from tests.workflows.test_routing_fakes import FakeCloud, FakeKube, eniipamd, node
+    from sgpctl.kube import resources as r
+    from tests.workflows.test_routing_fakes import FakeAddon
+
+    kube, cloud = FakeKube(), FakeCloud()
+    eniipamd(cloud)
+    cloud.tke.addons["securitygrouppolicy"] = FakeAddon("securitygrouppolicy", "1.1.0")
+    kube.add(r.NODES, node("10.0.0.10", "SA5.2XLARGE16", allocatable=100))
+    results = {x.id: x for x in run_doctor(context_for(tmp_path, kube, cloud), ["policies", "pods"])}
+    assert results["policies-present"].status is Status.INFO
+    assert all(x.status is Status.PASS for k, x in results.items() if k != "policies-present")
+    assert overall_exit_code(results.values()) == 0
