@@ -122,7 +122,7 @@ def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
 
     Example: sgpctl routing status -o json
     """
-    from sgpctl.workflows.routing import describe_value, routing_status
+    from sgpctl.workflows.routing import routing_status
 
     app_ = get_app(ctx)
     data = routing_status(app_.cloud().tke, app_.settings.require_cluster_id())
@@ -135,8 +135,14 @@ def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
             line("routing: unknown (the eniipamd add-on is not installed)")
             return
         line(f"routing: {data['mode']}; eniipamd {e['version'] or '-'} {e['phase'] or '-'}" + (f" ({e['reason']})" if e["reason"] else ""))
-        print_table(["VALUE", "SETTING"], [(k, describe_value(v)) for k, v in data["values"].items()])
+        print_table(["VALUE", "SETTING"], [(k, _plain(v)) for k, v in data["values"].items()])
 
     emit(data, output, table)
     if not data["ok"]:
         raise typer.Exit(1)
+
+
+def _plain(value) -> str:
+    if value is None:
+        return "not set"
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -386,14 +386,17 @@ def _compatibility_step(plan: RoutingPlan, force: bool) -> Step | None:
     bad = plan.blocking
     unknown = [r.id for r in plan.results if r.undetermined]
     if bad:
-        listed = "; ".join(f"{r.id}: {r.message}" for r in bad)
-        if force:
+        listed = ", ".join(r.id for r in bad)
+        step.details = {"failedChecks": [r.id for r in bad], "messages": {r.id: r.message for r in bad}}
+        if plan.nothing_to_change:
+            step.message = f"already strict, though `routing check` fails: {listed}"
+            step.hint = "see `sgpctl routing check`"
+        elif force:
             step.message = f"--force: switching although strict routing would break: {listed}"
         else:
             step.status = REFUSED
             step.message = f"strict routing would break: {listed}"
-            step.hint = "fix each one (`sgpctl routing check` shows how), or pass --force to switch anyway"
-        step.details = {"failedChecks": [r.id for r in bad]}
+            step.hint = "fix each one (`sgpctl routing check` shows what and how), or pass --force to switch anyway"
     else:
         step.message = "`routing check` passes" + (f" (could not determine: {', '.join(unknown)})" if unknown else "")
     return step

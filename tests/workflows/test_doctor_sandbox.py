@@ -66,6 +66,7 @@ def test_before_setup_fails_with_hints_at_sgpctl_setup(sandbox):
 def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
     cli("setup", "--yes", "--timeout", "30")
     sandbox.settle()
+    mark = sandbox.log.mark()
     code, checks = doctor()
     assert code == 0
     assert by_status(checks, "fail") == [] and by_status(checks, "skip") == []
@@ -73,6 +74,15 @@ def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
     assert checks["policies-present"]["status"] == "info"
     assert checks["policies-present"]["message"] == "no SecurityGroupPolicy yet"
     assert "S5" in checks["nodes-families"]["message"] and "ticket" in checks["manual-client-token-allowlist"]["hint"]
+    # the access checks: one small read per cloud service (cam status pages ListPolicies later)
+    first = {}
+    for e in sandbox.log.since(mark, api="cloud"):
+        first.setdefault(e["service"], e)
+    assert first["cam"]["action"] == "ListPolicies" and first["cam"]["params"]["Rp"] == 1
+    assert first["cvm"]["action"] == "DescribeInstances" and first["cvm"]["params"]["Limit"] == 1
+    assert first["tke"]["action"] == "DescribeClusters" and first["vpc"]["action"] == "DescribeSecurityGroupLimits"
+    # everything doctor asks the cloud only reads
+    assert not sandbox.log.since(mark, mutating=True)
     # the warnings fail strict CI
     assert cli("doctor", "--fail-on", "warning", expect=None).exit_code == 1
     # the installed executable, through the sandbox's env file, streams the same table
@@ -121,6 +131,15 @@ def test_a_stale_pod_and_a_missing_group_are_found(sandbox, tmp_path):
     assert by_status(checks, "fail") == ["pods-stale", "policies-groups-exist"]
     assert "sg-00000000" in checks["policies-groups-exist"]["message"]
     assert f"sgpctl policy rollout -n {NS}" in checks["pods-stale"]["hint"]
+    # a new web Pod gets the policy, and eniipamd cannot create its sub-ENI with a missing group
+    web = sandbox.kube.get("deployments.apps", NS, "web")
+    web["spec"]["replicas"] += 1
+    sandbox.kube.update("deployments.apps", web)
+    sandbox.settle()
+    code, checks = doctor("--category", "pods")
+    assert checks["pods-container-creating"]["status"] == "fail"
+    (stuck,) = checks["pods-container-creating"]["evidence"]
+    assert stuck.startswith(f"{NS}/web-") and "FailedCreatePodSandBox" in stuck
 
 
 @pytest.mark.parametrize("sandbox", ["legacy"], indirect=True)

@@ -172,6 +172,13 @@ def test_snat_check_end_to_end(sb, tmp_path):
     assert "ip-masq-agent is installed (DaemonSet kube-system/ip-masq-agent, add-on ip-masq-agent)" in r.stdout
     assert "is SNATed to the node IP" in r.stdout
     assert "Status check results are [FAIL]" in r.stdout  # not a terminal: ASCII glyphs
+    cm = sb.kube.get("configmaps", "kube-system", "ip-masq-agent-config")
+    cm["data"]["config"] = "NonMasqueradeSrcCIDRs: [10.0.0.0/16\n"
+    sb.kube.update("configmaps", cm)
+    r = cli("snat", "check", "-o", "json")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    checks = checks_of(r.stdout)
+    assert checks["snat-config"]["status"] == "fail" and "not valid YAML" in checks["snat-config"]["hint"]
     exempt_pods_from_snat(sb)
     # The installed executable, with the environment of the sandbox's env file.
     proc = sgpctl(sandbox_env(sb, tmp_path, SGPCTL_RETRY_BASE_DELAY="0"), "snat", "check", "-o", "json")

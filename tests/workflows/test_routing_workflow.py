@@ -218,3 +218,12 @@ def test_namespace_scope_narrows_the_pods():
     assert results["strict-networkpolicy"].status is Status.PASS
     # cluster-wide hazards remain
     assert results["strict-nodelocaldns"].status is Status.FAIL
+
+
+def test_already_strict_is_nothing_to_change_even_while_a_check_fails():
+    kube, cloud = hazards()
+    routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
+    again = routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), waiter=FAST)
+    assert again.ok and not again.changed
+    assert again.steps[0].message.startswith("already strict, though `routing check` fails: strict-nodelocaldns")
+    assert len(cloud.tke.updates) == 1
