@@ -4,7 +4,6 @@ installed sgpctl; and the unchanged CLI reaching a sandbox through its env file 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import stat

@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sgpctl.core.annotations import RESOURCE_SUB_ENI, node_instance_type
+from sgpctl.core.quotas import table_quota
+from sgpctl.sandbox.cloud.errors import ApiError as CloudApiError
 from sgpctl.sandbox.controllers.cache import copy_of
+from sgpctl.sandbox.kube.crds import securitygrouppolicy_crd
 from sgpctl.sandbox.controllers.world import (
     CRDS,
     DAEMONSETS,
@@ -35,8 +39,6 @@ HELM_LABELS = {"app.kubernetes.io/managed-by": "Helm"}
 
 
 def sgp_crd() -> dict:
-    from sgpctl.sandbox.kube.crds import securitygrouppolicy_crd
-
     crd = copy_of(securitygrouppolicy_crd())
     meta = crd.setdefault("metadata", {})
     meta.setdefault("labels", {}).update(HELM_LABELS)
@@ -61,7 +63,8 @@ class AddonController:
         return {CRDS: crd_changed}
 
     def _crd_name(self) -> str:
-        return sgp_crd()["metadata"]["name"]
+        # A CRD is named <plural>.<group>: the very key its resource is served under.
+        return self.world.sgp_resource
 
     def _is_sgp_crd(self, obj: dict) -> bool:
         return (obj.get("metadata") or {}).get("name") == self._crd_name()
@@ -175,8 +178,6 @@ class NodeController:
                 self._sync_node(node)
 
     def _sync_node(self, node: dict) -> None:
-        from sgpctl.core.annotations import RESOURCE_SUB_ENI
-
         w = self.world
         status = node.get("status") or {}
         want = str(self.quota(node)) if w.addons.trunking else None
@@ -194,15 +195,11 @@ class NodeController:
         w.kube.update(NODES, new, subresource="status")
 
     def quota(self, node: dict) -> int:
-        from sgpctl.core.annotations import node_instance_type
-        from sgpctl.core.quotas import table_quota
-        from sgpctl.sandbox.cloud.errors import ApiError
-
         instance_id = instance_of(node)
         if instance_id:
             try:
                 return self.world.cloud.sub_eni_quota(instance_id)
-            except ApiError:
+            except CloudApiError:
                 pass
         itype = node_instance_type(node)
         if not itype:

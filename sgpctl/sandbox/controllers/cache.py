@@ -18,9 +18,6 @@ from typing import Any, Iterable
 
 Key = tuple[str, str]  # (namespace or "", name)
 
-POD_UID_LABEL_INDEX = "vpceni-pod-uid"
-
-
 def key_of(obj: dict) -> Key:
     meta = obj.get("metadata") or {}
     return (meta.get("namespace") or "", meta.get("name") or "")
@@ -50,13 +47,11 @@ class Cache:
         self._vpceni_by_pod: dict[str, set[Key]] = {}
         self._uids: dict[str, dict[str, Key]] = {r: {} for r in resources}
 
+    def resources(self) -> list[str]:
+        return list(self._objects)
+
     def watches(self, resource: str) -> bool:
         return resource in self._objects
-
-    def add_resource(self, resource: str) -> None:
-        with self._lock:
-            self._objects.setdefault(resource, {})
-            self._uids.setdefault(resource, {})
 
     # --- feeding ---------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ class ControllerManager:
         """Subscribe to the store and fill the cache with what it holds now."""
         cache: Cache = self.world.cache
         self._unsubscribe = self.world.kube.subscribe(self._on_event)
-        for resource in list(self._cached_resources()):
+        for resource in cache.resources():
             try:
                 entries = self.world.kube.list_entries(resource)[0]
             except Exception:  # the type is not served (yet): its CRD will announce it
@@ -86,10 +86,6 @@ class ControllerManager:
         for c in self.controllers.values():
             for key in c.resync():
                 self.enqueue(c.name, key)
-
-    def _cached_resources(self) -> Iterable[str]:
-        cache = self.world.cache
-        return [r for r in cache._objects]  # noqa: SLF001 - the cache is ours
 
     def _on_event(self, event_type: str, rt: Any, obj: dict) -> None:
         resource = rt.key
