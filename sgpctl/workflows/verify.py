@@ -61,7 +61,8 @@ def _index_vpcenis(vpcenis: list[dict]) -> dict[tuple[str, str], list[dict]]:
 def _eni_facts(vpc, eni_ids: list[str]) -> dict[str, EniFacts]:
     if not eni_ids:
         return {}
-    found = vpc.describe_network_interfaces(sorted(set(eni_ids)))
+    # A few batches in flight at once: each is a round trip to the cloud (see the adapter).
+    found = vpc.describe_network_interfaces(sorted(set(eni_ids)), concurrency=4)
     return {e.eni_id: EniFacts(e.eni_id, tuple(e.security_group_ids)) for e in found}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule
 from sgpctl.errors import CloudError
-from tests.cloud.conftest import assert_headers, error_envelope, envelope
+from tests.cloud.conftest import action_matcher, assert_headers, error_envelope, envelope
 
 
 def sg(gid: str, name: str = "web") -> dict:
@@ -260,3 +260,22 @@ def test_describe_security_group_limit(api, session, payload, expected):
     api.reply("vpc", "DescribeSecurityGroupLimits", payload)
     assert session.vpc.describe_security_group_limit() == expected
     assert api.bodies("DescribeSecurityGroupLimits") == ["{}"]
+
+
+def test_describe_network_interfaces_concurrently_keeps_order_and_one_call_per_100(api, session):
+    ids = [f"eni-{i:08d}" for i in range(350)]
+
+    def answer(request):
+        asked = json.loads(request.body)["NetworkInterfaceIds"]
+        body = envelope({"TotalCount": len(asked), "NetworkInterfaceSet": [eni(int(i[4:])) for i in asked]})
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    import responses
+
+    api.rsps.add_callback(responses.POST, api.url("vpc"), callback=answer,
+                          match=[action_matcher("DescribeNetworkInterfaces")])
+    got = session.vpc.describe_network_interfaces(ids, concurrency=4)
+
+    assert [e.eni_id for e in got] == ids
+    sizes = sorted(len(json.loads(b)["NetworkInterfaceIds"]) for b in api.bodies("DescribeNetworkInterfaces"))
+    assert sizes == [50, 100, 100, 100]
