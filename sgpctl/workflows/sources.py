@@ -9,17 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgpctl.core.policy import SecurityGroupPolicy, ValidationResult, load_policies
+from sgpctl.core.snapshot import Snapshot
 from sgpctl.errors import InputError
 
 
 @dataclass
-class ClusterView:
-    pods: list[dict] = field(default_factory=list)
-    serviceaccounts: list[dict] = field(default_factory=list)
-    nodes: list[dict] = field(default_factory=list)
-    policies: list[SecurityGroupPolicy] = field(default_factory=list)
-    replicasets: list[dict] = field(default_factory=list)
-    vpcenis: list[dict] = field(default_factory=list)
+class ClusterView(Snapshot):
+    """The objects of a Snapshot, from a file or a live cluster, and where they came from."""
+
     #: "snapshot <files>" or "cluster <server>"
     source: str = ""
     #: things the user should know about the input (unknown kinds, CRD not served, ...)
@@ -70,16 +67,8 @@ def from_snapshot(paths: list[str]) -> ClusterView:
             raise InputError(f"{path}: invalid YAML: {str(e).splitlines()[0]}",
                              hint="a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`") from None
     snap = load_snapshot(docs, names=names)
-    return ClusterView(
-        pods=snap.pods,
-        serviceaccounts=snap.serviceaccounts,
-        nodes=snap.nodes,
-        policies=snap.policies,
-        replicasets=snap.replicasets,
-        vpcenis=snap.vpcenis,
-        source="snapshot " + ", ".join(paths),
-        notes=list(snap.problems),
-    )
+    fields = {f: getattr(snap, f) for f in Snapshot.__dataclass_fields__}
+    return ClusterView(**fields, source="snapshot " + ", ".join(paths), notes=list(snap.problems))
 
 
 def from_cluster(kube, namespace: str | None = None, *, want_vpcenis: bool = False) -> ClusterView:
