@@ -162,9 +162,14 @@ def test_daemonset_runs_one_pod_per_node_and_follows_nodes(tmp_path):
         after = items(env, "pods", "app=tke-eni-agent", ns="kube-system")
         assert len(after) == len(nodes)
         assert not {p["metadata"]["name"] for p in pods} & {p["metadata"]["name"] for p in after}
-        kubectl(env, "delete", "node", nodes[0]["metadata"]["name"])
+        gone = nodes[0]["metadata"]["name"]
+        kubectl(env, "delete", "node", gone)
         sb.settle()
         assert len(items(env, "pods", "app=tke-eni-agent", ns="kube-system")) == len(nodes) - 1
+        # Pods of other workloads on the deleted node are collected and come back elsewhere.
+        pods = json.loads(kubectl(env, "get", "pods", "-A", "-o", "json").stdout)["items"]
+        assert pods and all(p["spec"]["nodeName"] != gone for p in pods)
+        assert all(p["status"]["phase"] == "Running" for p in pods)
 
 
 def test_eniipamd_upgrade_rolls_its_image_tag(tmp_path):

@@ -4,7 +4,8 @@
 ``deployments``    Deployments -> ReplicaSets (rolling updates, rollout status), ReplicaSets -> Pods
 ``statefulsets``   StatefulSets (ordered Pods ``<name>-<i>``) and DaemonSets (one Pod per node)
 ``scheduler``      binds Pending Pods; sub-ENI Pods through ``core.allocation.choose_node``
-``kubelet``        starts bound Pods (IPs, statuses, events), frees what deleted Pods held
+``kubelet``        starts bound Pods (IPs, statuses, events), frees what deleted Pods held;
+                   pod GC deletes Pods of deleted nodes
 ``eniipamd``       the Pod webhook (annotations + sub-ENI resource, ``core.matching``) and the
                    sub-ENI / VpcENI lifecycle, with TKE's CAM and security-group refusals
 ``addons``         add-on effects: trunking on nodes' allocatable, the SecurityGroupPolicy CRD
@@ -19,7 +20,7 @@ from sgpctl.sandbox.controllers.addons import AddonController, NodeController
 from sgpctl.sandbox.controllers.cache import Cache
 from sgpctl.sandbox.controllers.deployments import DeploymentController, ReplicaSetController
 from sgpctl.sandbox.controllers.eniipamd import EniIpamd
-from sgpctl.sandbox.controllers.kubelet import Kubelet
+from sgpctl.sandbox.controllers.kubelet import Kubelet, PodGarbageCollector
 from sgpctl.sandbox.controllers.manager import ControllerManager
 from sgpctl.sandbox.controllers.scheduler import Scheduler
 from sgpctl.sandbox.controllers.statefulsets import DaemonSetController, StatefulSetController
@@ -55,5 +56,6 @@ def build(world: World, *, vpc_cni: bool = True, tick_interval: float = 0.05) ->
         DaemonSetController(world),
         Scheduler(world),
         Kubelet(world, eniipamd),
+        PodGarbageCollector(world),
     ]
     return ControllerManager(world, controllers, tick_interval=tick_interval, admit=eniipamd.admit)

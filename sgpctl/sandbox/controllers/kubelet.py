@@ -172,3 +172,40 @@ class Kubelet:
                    f'sandbox "{sandbox_id(pod)}": plugin type="tke-eni-cni" failed (add): {cause}')
         log.info("pod %s/%s: %s", pod["metadata"]["namespace"], pod["metadata"]["name"], cause)
         w.event(pod, "FailedCreatePodSandBox", message, type="Warning", component=COMPONENT)
+
+
+class PodGarbageCollector:
+    """kube-controller-manager's pod GC for orphans: Pods bound to a node that no longer exists
+    are deleted (their owners recreate them elsewhere)."""
+
+    name = "podgc"
+
+    def __init__(self, world: World):
+        self.world = world
+
+    def watches(self) -> dict:
+        def node_gone(event_type: str, obj: dict, old: dict | None):
+            if event_type == "DELETED":
+                yield obj["metadata"]["name"]
+        return {NODES: node_gone}
+
+    def resync(self):
+        w = self.world
+        nodes = {n["metadata"]["name"] for n in w.cache.list(NODES)}
+        orphaned = {(p.get("spec") or {}).get("nodeName") for p in w.cache.list(PODS)} - nodes - {None, ""}
+        return sorted(orphaned)
+
+    def tick(self) -> None:
+        pass
+
+    def sync(self, key: Any) -> None:
+        w = self.world
+        if w.cache.get(NODES, "", key) is not None:
+            return
+        for pod in w.cache.pods_on(key):
+            meta = pod["metadata"]
+            try:
+                w.kube.delete(PODS, meta["namespace"], meta["name"])
+            except Exception as exc:
+                if getattr(exc, "reason", None) != "NotFound":
+                    raise
