@@ -20,7 +20,7 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,6 @@ from sgpctl.core.checks import (
     CheckSpec,
     Status,
     noted,
-    passed,
     run_checks,
     undetermined,
     warned,

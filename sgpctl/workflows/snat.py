@@ -70,9 +70,11 @@ def _address(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def pod_networks(pods: Sequence[Mapping[str, Any]], subnet_cidrs: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """The subnets (every one: future Pods come from them too), then each Pod IP outside them as a
-    host route. Unparseable entries are dropped: they are the cluster's data, not sgpctl's input."""
-    subnets = []
+    """The subnets (every one: future Pods come from them too), then the Pod IPs outside them as
+    host routes, collapsed into the fewest CIDRs that cover exactly those addresses (a large cluster
+    has thousands of Pods: the audit and its evidence stay short). Unparseable entries are dropped:
+    they are the cluster's data, not sgpctl's input."""
+    subnets: list = []
     for text in subnet_cidrs:
         try:
             net = ipaddress.ip_network(str(text).strip(), strict=False)
@@ -80,14 +82,14 @@ def pod_networks(pods: Sequence[Mapping[str, Any]], subnet_cidrs: Sequence[str] 
             continue
         if net not in subnets:
             subnets.append(net)
-    out = [(str(n), SOURCE_SUBNETS) for n in subnets]
+    hosts: dict[int, set] = {4: set(), 6: set()}
     for ip in core_snat.pod_ips(pods):
         addr = _address(ip)
-        if addr is None or any(addr in n for n in subnets):
-            continue
-        host = ipaddress.ip_network(f"{addr}/{addr.max_prefixlen}")
-        if (str(host), SOURCE_POD_IPS) not in out:
-            out.append((str(host), SOURCE_POD_IPS))
+        if addr is not None and not any(addr in n for n in subnets):
+            hosts[addr.version].add(ipaddress.ip_network(f"{addr}/{addr.max_prefixlen}"))
+    out = [(str(n), SOURCE_SUBNETS) for n in subnets]
+    for version in (4, 6):
+        out += [(str(n), SOURCE_POD_IPS) for n in ipaddress.collapse_addresses(sorted(hosts[version]))]
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sgpctl.core.checks import Status, overall_exit_code
 from sgpctl.errors import CloudError
-from sgpctl.workflows.doctor import DoctorContext, run_doctor
+from sgpctl.workflows.doctor import run_doctor
 
 from tests.workflows.test_doctor_golden import context_for, half_set_up_world, kubeconfig
 

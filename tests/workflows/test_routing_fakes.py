@@ -178,7 +178,7 @@ class FakeVpc:
         self.cloud.record("vpc", "DescribeSecurityGroups")
         return [i for i in ids if i not in self.groups]
 
-    def describe_network_interfaces(self, ids=None, filters=None) -> list[NetworkInterface]:
+    def describe_network_interfaces(self, ids=None, filters=None, **_) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
         return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
                 if ids is None or i in ids]

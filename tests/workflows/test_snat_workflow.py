@@ -97,14 +97,25 @@ def test_the_add_on_counts_as_installed_without_the_daemonset():
     assert results["snat-pod-egress"].status is Status.FAIL
 
 
-def test_subnets_unknown_falls_back_to_a_host_route_per_pod_ip():
+def test_subnets_unknown_falls_back_to_the_pod_ips_collapsed():
     kube, cloud = cluster(f"NonMasqueradeSrcCIDRs: [10.0.1.10/32]\n")
     cloud.failing["DescribeSubnets"] = CloudError("UnauthorizedOperation", "no permission")
     audit, results = run(kube, cloud)
-    assert audit.networks == [("10.0.1.10/32", snat.SOURCE_POD_IPS), ("10.0.1.11/32", snat.SOURCE_POD_IPS)]
+    # 10.0.1.10 and 10.0.1.11 are exactly 10.0.1.10/31
+    assert audit.networks == [("10.0.1.10/31", snat.SOURCE_POD_IPS)]
     assert any("DescribeSubnets" in n for n in audit.notes)
     egress = results["snat-pod-egress"]
     assert egress.status is Status.FAIL and "10.0.1.11/32" in egress.message
+
+
+def test_many_pod_ips_collapse_into_few_networks():
+    pods = [pod(f"web-{i}", ip=f"10.8.{i // 256}.{i % 256}") for i in range(1024)] + [pod("odd", ip="10.9.0.7")]
+    kube, cloud = cluster("NonMasqueradeSrcCIDRs: [10.8.0.0/22]\n", pods=pods)
+    audit, results = run(kube, cloud)
+    assert audit.networks == [(SUBNET, snat.SOURCE_SUBNETS), ("10.8.0.0/22", snat.SOURCE_POD_IPS),
+                              ("10.9.0.7/32", snat.SOURCE_POD_IPS)]
+    assert results["snat-pod-egress"].status is Status.FAIL
+    assert audit.verdict.snatted_cidrs == [SUBNET, "10.9.0.7/32"]
 
 
 def test_pod_ips_outside_the_subnets_are_checked_as_well():
