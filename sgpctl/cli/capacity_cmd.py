@@ -29,8 +29,8 @@ Examples:
 
 def capacity(
     ctx: typer.Context,
-    plan: Annotated[Optional[str], typer.Option("--plan", help="Policy file (or -) to plan for, as if applied now.")] = None,
-    snapshot: Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot file; repeatable.")] = None,
+    plan: Annotated[Optional[str], typer.Option("--plan", metavar="POLICY_FILE", help="Policy file (or -) to plan for, as if applied now.")] = None,
+    snapshot: Annotated[Optional[list[str]], typer.Option("--snapshot", metavar="FILE", help="Offline cluster snapshot file; repeatable.")] = None,
     output: Output = OutputFormat.table,
 ) -> None:
     from sgpctl.render.console import note

@@ -31,8 +31,8 @@ Examples:
 
 def doctor(
     ctx: typer.Context,
-    category: Annotated[Optional[list[str]], typer.Option("--category", "-c", help="Only this category (repeatable).")] = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="`warning` makes warnings fail too (exit 1).")] = "error",
+    category: Annotated[Optional[list[str]], typer.Option("--category", "-c", metavar="NAME", help="Only this category (repeatable).")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too (exit 1).")] = "error",
     output: Output = OutputFormat.table,
 ) -> None:
     from sgpctl.cli.context import get_app

@@ -15,10 +15,11 @@ app = typer.Typer(help="Strict or standard routing for Pods with their own secur
 
 @app.command("check")
 def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNamespaces = False,
-          fail_on: Annotated[str, typer.Option("--fail-on", help="`warning` makes warnings fail too.")] = "error",
+          fail_on: Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too.")] = "error",
           output: Output = OutputFormat.table) -> None:
-    """Would strict routing break anything? Checks the six limits of the TKE document for the Pods
-    strict routing applies to (selected by a policy, now or once rebuilt, or already on a sub-ENI):
+    """Would strict routing break anything? The six limits, each with evidence and a fix.
+
+    Checks the six limits of the TKE document for the Pods strict routing applies to (selected by a policy, now or once rebuilt, or already on a sub-ENI):
     Node LocalDNS, NetworkPolicies selecting them, kube-proxy in IPVS mode, NodePort/LoadBalancer
     Services with externalTrafficPolicy: Local reaching them, early demux, and SNAT of their egress.
     Each check names the objects and how to fix them. Exit 1 when strict routing would break something.
@@ -70,7 +71,9 @@ def set_(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)] = 600,
     output: Output = OutputFormat.table,
 ) -> None:
-    """Switch the routing scheme: set eniipamd's vpcCni.trunkingEni.podSecurityGroupEnforcingMode
+    """Switch to strict or standard routing (one merge update of eniipamd's values).
+
+    Sets eniipamd's vpcCni.trunkingEni.podSecurityGroupEnforcingMode
     (and, for strict, agent.config.disableTcpEarlyDemux and disableUdpEarlyDemux to true) with one
     merge update that keeps every other value. Refuses strict while `routing check` fails, unless
     --force. Asks first (the change affects every new Pod in the cluster; --yes in scripts), waits for
@@ -119,6 +122,7 @@ def _rebuild_notes(outcome, note) -> None:
 @app.command("status")
 def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
     """The routing mode, the three eniipamd values behind it, and eniipamd's phase.
+
 
     Example: sgpctl routing status -o json
     """
