@@ -80,7 +80,8 @@ def explain(
         import dataclasses
         from datetime import datetime, timezone
 
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Sub-second precision: a Pod created within the current second still predates "now".
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         subject = [p if p.creation_timestamp else dataclasses.replace(p, creation_timestamp=now) for p in subject]
     policies = merge_policies(view.policies, subject) if subject is not None else list(view.policies)
 

@@ -183,3 +183,22 @@ def test_policy_create_list_get_delete(cli, tmp_path):
     assert cli("policy", "delete", "web", "-n", NS).exit_code == 1  # no terminal, no --yes
     assert cli("policy", "delete", "web", "-n", NS, "--yes").exit_code == 0
     assert cli("policy", "get", "web", "-n", NS).exit_code == 1
+
+
+def test_explain_on_the_live_cluster_predicts_then_confirms(cli, tmp_path):
+    gid, policy = prepare(cli, tmp_path)
+    kube = kube_of(cli)
+    deploy(kube, replicas=2)
+    old = running_pods(cli, kube, count=2)
+    before = cli("policy", "explain", "-f", str(policy), "-o", "json")
+    assert before.exit_code == 0, before.stderr
+    data = before.json()
+    (p,) = data["policies"]
+    assert sorted(x["name"] for x in p["pods"]) == sorted(o["metadata"]["name"] for o in old)
+    assert all(x["owner"] == "Deployment/nginx" and x["expectedSecurityGroups"] == [gid] for x in p["pods"])
+    assert {s["staleReason"] for s in data["stale"]} == {"created before policy my-security-group-policy"}
+    assert data["placement"]["needed"] == 2 and data["placement"]["pending"] == []
+    assert cli("policy", "apply", "-f", str(policy)).exit_code == 0
+    assert cli("policy", "rollout", "-n", NS, "--yes", "--wait").exit_code == 0
+    after = cli("policy", "explain", "my-security-group-policy", "-n", NS, "-o", "json").json()
+    assert after["stale"] == [] and after["policies"][0]["selectedPods"] == 2
