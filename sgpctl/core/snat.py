@@ -375,14 +375,14 @@ def agent_flags(daemonset: Mapping[str, Any] | None) -> dict[str, bool]:
 
 def pod_ips(pods: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every address in ``status.podIPs`` (or ``status.podIP``) of the Pods, in order, once."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # an ordered set: membership tests stay O(1) for 10,000s of Pods
     for pod in pods or ():
         status = pod.get("status") or {}
         ips = [p.get("ip") for p in status.get("podIPs") or [] if isinstance(p, Mapping)] or [status.get("podIP")]
         for ip in ips:
-            if ip and ip not in out:
-                out.append(ip)
-    return out
+            if ip:
+                out.setdefault(ip, None)
+    return list(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -554,11 +554,7 @@ def evaluate(agent_installed: bool, config: MasqConfig | None, pod_cidrs: Sequen
     an exemption for today's Pod IPs does not cover tomorrow's. Raises InputError for a pod_cidrs
     entry that is not an address or CIDR (that is sgpctl's own input, not the user's file).
     """
-    networks: list[Network] = []
-    for text in pod_cidrs:
-        net = _pod_network(text)
-        if net not in networks:
-            networks.append(net)
+    networks: list[Network] = list(dict.fromkeys(_pod_network(text) for text in pod_cidrs))
     if not agent_installed:
         return SnatVerdict(
             Status.PASS,
