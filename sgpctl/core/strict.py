@@ -430,18 +430,20 @@ def strict_specs(
     def controller(i: StrictInputs) -> str | None:
         return i.policy_controller or detect_policy_controller(i.daemonsets, i.addon_names)
 
+    # Topics, not assertions: in standard routing `doctor` shows these as notes, and "[info] Node
+    # LocalDNS is not installed" above "it is installed" would read as a contradiction.
     table: list[tuple[str, str, Callable[[StrictInputs], CheckOutcome]]] = [
-        (ID_NODELOCALDNS, "Node LocalDNS is not installed",
+        (ID_NODELOCALDNS, "Node LocalDNS (strict-mode Pods cannot use it)",
          lambda i: check_nodelocaldns(i.daemonsets, i.addon_names)),
-        (ID_NETWORKPOLICY, "no NetworkPolicy selects strict-mode Pods",
+        (ID_NETWORKPOLICY, "NetworkPolicies selecting strict-mode Pods",
          lambda i: check_networkpolicy(i.pods, i.network_policies, controller(i))),
-        (ID_IPVS, "kube-proxy does not run in IPVS mode",
+        (ID_IPVS, "kube-proxy mode (strict routing is incompatible with IPVS)",
          lambda i: check_ipvs(i.kube_proxy_mode, i.ipvs, i.kube_proxy_configmap, i.daemonsets)),
-        (ID_EXTERNAL_TRAFFIC_LOCAL, "no externalTrafficPolicy: Local Service reaches strict-mode Pods",
+        (ID_EXTERNAL_TRAFFIC_LOCAL, "externalTrafficPolicy: Local Services reaching strict-mode Pods",
          lambda i: check_external_traffic_local(i.pods, i.services)),
-        (ID_EARLY_DEMUX, "eniipamd disables TCP and UDP early demux",
+        (ID_EARLY_DEMUX, "TCP/UDP early demux (strict routing needs it disabled)",
          lambda i: check_early_demux(i.eniipamd_values)),
-        (ID_SNAT, "strict-mode Pod egress is not SNATed",
+        (ID_SNAT, "SNAT of strict-mode Pod egress (ip-masq-agent)",
          lambda i: check_snat(i.snat)),
     ]
     return [
