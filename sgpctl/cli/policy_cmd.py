@@ -333,9 +333,12 @@ def rollout(
     wait: Annotated[bool, typer.Option("--wait", help="Follow the rollout, then verify the new Pods.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait with --wait.", min=1)] = 600,
     delete_bare_pods: Annotated[bool, typer.Option("--delete-bare-pods", help="Also delete stale Pods that have no owner (they are not recreated).")] = False,
+    every_pod: Annotated[bool, typer.Option("--all", help="Rebuild every Pod policies select or that is on a sub-ENI, stale or not "
+                                                          "(after `sgpctl routing set`: only new Pods get the new routing).")] = False,
     output: Output = OutputFormat.table,
 ) -> None:
-    """Rebuild the stale Pods (created before the policy, or with other groups) through their owners:
+    """Rebuild the stale Pods (created before the policy, or with other groups), or with --all every
+    Pod on a sub-ENI, through their owners:
     a restart annotation on the Pod template of Deployments, StatefulSets and DaemonSets, as
     `kubectl rollout restart` does. Shows the plan and asks first; refuses when the capacity plan says
     the rebuilt Pods would not fit.
@@ -351,7 +354,7 @@ def rollout(
     ns = namespace or _context_namespace(ctx)
     app_ = get_app(ctx)
     kube = app_.kube()
-    plan = plan_rollout(kube, ns, name)
+    plan = plan_rollout(kube, ns, name, every_sub_eni_pod=every_pod)
     planned = Outcome("policy rollout", dry_run=True, extra={"plan": plan.to_dict()})
     for o in plan.owners:
         planned.add(Step(f"restart-{o['kind'].lower()}-{o['name']}", f"restart {o['kind'].lower()}/{o['name']}", PLANNED,
@@ -366,19 +369,19 @@ def rollout(
                            hint="add nodes of a supported family (sgpctl capacity) or scale down, then retry")
     if dry_run or not plan.owners and not (plan.bare_pods and delete_bare_pods):
         if not plan.stale:
-            note(f"no stale Pods in {ns}" + (f" for policy {name}" if name else ""))
+            note(f"no {'sub-ENI' if every_pod else 'stale'} Pods in {ns}" + (f" for policy {name}" if name else ""))
         finish(planned, output)
         return
     for s in planned.steps:
         note(f"  ~ {s.message}")
-    confirm(f"rebuild {plan.stale} stale Pod(s) in {ns}?", yes)
+    confirm(f"rebuild {plan.stale} {'' if every_pod else 'stale '}Pod(s) in {ns}?", yes)
     outcome = execute_rollout(kube, plan, delete_bare_pods=delete_bare_pods)
     outcome.extra["plan"] = plan.to_dict()
     if wait:
         from sgpctl.workflows.verify import verify_pods
 
         with progress_waiter(timeout) as waiter:
-            wait_rollout(kube, plan, waiter)
+            wait_rollout(kube, plan, waiter, delete_bare_pods=delete_bare_pods)
         report = verify_pods(kube, app_.cloud().vpc, namespace=ns, policy=name)
         outcome.extra["verify"] = report.to_dict()
         outcome.add(Step("verify", "the rebuilt Pods verify", "changed" if report.ok() else "failed",

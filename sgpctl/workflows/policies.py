@@ -195,21 +195,31 @@ class RolloutPlan:
     unsupported: list[dict] = field(default_factory=list)  # {kind, name, pods}
     pending: list[dict] = field(default_factory=list)      # capacity: {pod, reason}
     stale: int = 0
+    #: every Pod the plan rebuilds (uid -> name): waiting ends when none of them is left
+    uids: dict = field(default_factory=dict)
+    every_sub_eni_pod: bool = False
 
     def to_dict(self) -> dict:
         return {"namespace": self.namespace, "policy": self.policy, "stalePods": self.stale, "owners": self.owners,
                 "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending}
 
 
-def plan_rollout(kube, namespace: str, policy: str | None = None) -> RolloutPlan:
+def plan_rollout(kube, namespace: str, policy: str | None = None, *, every_sub_eni_pod: bool = False) -> RolloutPlan:
+    """The stale Pods (or, with ``every_sub_eni_pod``, every running Pod a policy selects or that is
+    on a sub-ENI: what a routing-mode switch needs, since only new Pods get the new scheme) and the
+    owners that rebuild them."""
     sgp = sgp_resource(kube)
     policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, namespace)]
     if policy and not any(p.name == policy for p in policies):
         raise InputError(f"SecurityGroupPolicy {policy!r} not found in namespace {namespace}", hint="sgpctl policy list -n " + namespace)
     pods = kube.list(r.PODS, namespace)
     result = matching.match(pods, policies, kube.list(r.SERVICEACCOUNTS, namespace), replicasets=kube.list(r.REPLICASETS, namespace))
-    stale = [m for m in result.stale() if policy is None or policy in m.policies or (not m.policies and policy is None)]
-    plan = RolloutPlan(namespace, policy, stale=len(stale))
+    if every_sub_eni_pod:
+        candidates = [m for m in result.pods if m.phase not in matching.FINISHED_PHASES and (m.policies or m.annotated_groups is not None)]
+    else:
+        candidates = result.stale()
+    stale = [m for m in candidates if policy is None or policy in m.policies]
+    plan = RolloutPlan(namespace, policy, stale=len(stale), every_sub_eni_pod=every_sub_eni_pod)
     owners: dict[tuple[str, str], list[str]] = {}
     for m in stale:
         if m.owner is None:
@@ -221,6 +231,7 @@ def plan_rollout(kube, namespace: str, policy: str | None = None) -> RolloutPlan
     plan.owners = [{"kind": k, "name": n, "pods": sorted(ps)} for (k, n), ps in sorted(owners.items())]
     # Only Pods that will ask for a sub-ENI once rebuilt need room.
     index = {p["metadata"]["name"]: p for p in pods}
+    plan.uids = {index[m.name]["metadata"].get("uid"): m.name for m in stale if m.name in index}
     needing = [index[m.name] for m in stale if m.policies and m.name in index]
     cap = allocation.plan(needing, kube.list(r.NODES), kube.list(r.PODS))
     plan.pending = [{"pod": p.pod, "reason": p.reason} for p in cap.pending()]
@@ -248,16 +259,17 @@ def execute_rollout(kube, plan: RolloutPlan, *, delete_bare_pods: bool = False) 
     return out
 
 
-def wait_rollout(kube, plan: RolloutPlan, waiter) -> bool:
-    """Until no Pod of the plan's owners is stale any more and the owners' Pods are Running."""
-    names = {(o["kind"], o["name"]) for o in plan.owners}
+def wait_rollout(kube, plan: RolloutPlan, waiter, *, delete_bare_pods: bool = False) -> bool:
+    """Until every Pod the plan rebuilds is gone (by uid: a StatefulSet's new Pod keeps the old
+    name) and no Pod of the namespace is still Pending."""
+    owned = {n for o in plan.owners for n in o["pods"]} | (set(plan.bare_pods) if delete_bare_pods else set())
+    waiting_for = {uid for uid, name in plan.uids.items() if name in owned}
 
     def probe():
-        fresh = plan_rollout(kube, plan.namespace, plan.policy)
-        still = [o for o in fresh.owners if (o["kind"], o["name"]) in names]
-        if still:
-            return False, still
         pods = kube.list(r.PODS, plan.namespace)
+        left = [p["metadata"]["name"] for p in pods if p["metadata"].get("uid") in waiting_for]
+        if left:
+            return False, left
         not_running = [p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Pending"
                        and not (p.get("metadata") or {}).get("deletionTimestamp")]
         return not not_running, not_running

@@ -13,8 +13,8 @@ Decisions:
   mode), so before the switch an unset demux is a warning, not a failure, and never blocks the switch.
   Once the cluster runs strict, it fails like the others.
 - "Only new Pods get the new scheme" (seed): after a switch, the Running Pods on a sub-ENI are listed
-  with the command that rebuilds them through their owners (``kubectl rollout restart``: `sgpctl
-  policy rollout` rebuilds only Pods whose groups are stale, and these are not).
+  with the command that rebuilds them through their owners (`sgpctl policy rollout --all`: these
+  Pods are not stale, so a plain rollout would leave them).
 """
 
 from __future__ import annotations
@@ -317,10 +317,9 @@ def rebuild_list(pods: Sequence[dict], matches: Sequence[matching.PodMatch]) -> 
         e["pods"].sort()
         e["owners"].sort()
         commands = []
-        if e["owners"]:
-            commands.append(f"kubectl -n {ns} rollout restart {' '.join(e['owners'])}")
-        if e["barePods"]:
-            commands.append(f"kubectl -n {ns} delete pod {' '.join(sorted(e['barePods']))}  # no owner: recreate them yourself")
+        if e["owners"] or e["barePods"]:
+            bare = " --delete-bare-pods" if e["barePods"] else ""
+            commands.append(f"sgpctl policy rollout -n {ns} --all --yes{bare}")
         e["commands"] = commands
         out.append(e)
     return out

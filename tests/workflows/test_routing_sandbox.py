@@ -112,8 +112,15 @@ def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     # only new Pods get the scheme: the two running nginx Pods are listed with the rebuild command
     (rebuild,) = out["rebuild"]
     assert rebuild["namespace"] == NS and len(rebuild["pods"]) == 2
-    assert rebuild["commands"] == [f"kubectl -n {NS} rollout restart deployment/nginx"]
+    assert rebuild["commands"] == [f"sgpctl policy rollout -n {NS} --all --yes"]
     assert "keep the old routing until rebuilt" in r.stderr
+    # ... and the command does rebuild them (they are not stale, so without --all nothing happens)
+    assert "no stale Pods" in cli("policy", "rollout", "-n", NS, "--yes").stderr
+    rolled = cli("policy", "rollout", "-n", NS, "--all", "--yes", "--wait", "-o", "json")
+    assert rolled.exit_code == 0, rolled.output
+    sb.settle()
+    now = {p["metadata"]["name"] for p in sb.kube.list("pods", NS) if p["metadata"]["name"].startswith("nginx-")}
+    assert now and not now & set(rebuild["pods"])
 
     # status shows the result; a second set changes nothing and sends no update
     st = cli("routing", "status", "-o", "json")

@@ -146,7 +146,7 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     rebuild = out.extra["rebuild"]
     assert rebuild == [{"namespace": "shop", "pods": ["web-7d4b9c6f5d-aaaaa", "web-7d4b9c6f5d-bbbbb"],
                         "owners": ["deployment/web"], "barePods": [],
-                        "commands": ["kubectl -n shop rollout restart deployment/web"]}]
+                        "commands": ["sgpctl policy rollout -n shop --all --yes"]}]
     assert "only new Pods get strict routing" in out.steps[-1].message
 
     # Idempotent: a second run changes nothing and makes no call that mutates.
