@@ -31,7 +31,30 @@ Examples:
 
 
 class SgpctlGroup(TyperGroup):
-    """Maps every exception raised below the root to one message and exit code (see cli/errors.py)."""
+    """The root group: commands load on first use (cli/commands.py), and every exception raised
+    below the root maps to one message and exit code (cli/errors.py)."""
+
+    def list_commands(self, ctx):
+        from sgpctl.cli.commands import COMMANDS
+
+        return [e.name for e in COMMANDS]
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands:
+            from sgpctl.cli.commands import load
+
+            command = load(cmd_name)
+            if command is None:
+                return None
+            self.commands[cmd_name] = command
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx, formatter):
+        # The summaries are static: listing commands must not import them all.
+        from sgpctl.cli.commands import COMMANDS
+
+        with formatter.section("Commands"):
+            formatter.write_dl([(e.name, e.summary) for e in COMMANDS])
 
     def invoke(self, ctx):
         from sgpctl.cli import errors as cli_errors
@@ -110,15 +133,6 @@ def root(
         # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     ctx.obj = App(flags)
-
-
-def _register() -> None:
-    from sgpctl.cli import commands
-
-    commands.register(app)
-
-
-_register()
 
 
 def main() -> None:

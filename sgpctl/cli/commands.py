@@ -1,44 +1,66 @@
-"""Which command modules make up the CLI. Each module defines a Typer app or commands; importing one
-must stay cheap (no SDK imports at module level)."""
+"""The commands that make up the CLI, loaded lazily.
+
+Each entry names the module and attribute that implement a top-level command (a Typer app for a
+noun with verbs, or a function for a single command) and its one-line summary for `sgpctl --help`.
+Nothing is imported until a command is run or completed: `sgpctl verify pods` builds only the
+verify group, and `sgpctl --help` builds none (start-up time is also shell-completion latency)."""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from dataclasses import dataclass
 
 
-def register(app: typer.Typer) -> None:
-    from sgpctl.cli import (
-        addon_cmd,
-        cam_cmd,
-        capacity_cmd,
-        config_cmd,
-        demo_cmd,
-        doctor_cmd,
-        policy_cmd,
-        routing_cmd,
-        sandbox_cmd,
-        setup_cmd,
-        sg_cmd,
-        snat_cmd,
-        trunking_cmd,
-        verify_cmd,
-        version_cmd,
-    )
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    module: str
+    attribute: str
+    summary: str
+    #: for function commands: the attribute holding the full help text
+    help_attribute: str | None = "HELP"
 
-    app.command("demo", help=demo_cmd.HELP)(demo_cmd.demo)
-    # In the order of the TKE procedure, then the tools around it.
-    app.command("setup", help=setup_cmd.HELP)(setup_cmd.setup)
-    app.add_typer(cam_cmd.app, name="cam")
-    app.command("enable-trunking", help=trunking_cmd.ENABLE_HELP)(trunking_cmd.enable_trunking)
-    app.add_typer(trunking_cmd.app, name="trunking")
-    app.add_typer(addon_cmd.app, name="addon")
-    app.add_typer(sg_cmd.app, name="sg")
-    app.add_typer(policy_cmd.app, name="policy")
-    app.add_typer(verify_cmd.app, name="verify")
-    app.add_typer(routing_cmd.app, name="routing")
-    app.add_typer(snat_cmd.app, name="snat")
-    app.command("doctor", help=doctor_cmd.HELP)(doctor_cmd.doctor)
-    app.command("capacity", help=capacity_cmd.HELP)(capacity_cmd.capacity)
-    app.add_typer(sandbox_cmd.app, name="sandbox")
-    app.add_typer(config_cmd.app, name="config")
-    app.command("version", help=version_cmd.HELP)(version_cmd.version)
+
+# In the order of the TKE procedure, then the tools around it.
+COMMANDS: tuple[Entry, ...] = (
+    Entry("demo", "sgpctl.cli.demo_cmd", "demo", "The whole TKE procedure on an embedded sandbox."),
+    Entry("setup", "sgpctl.cli.setup_cmd", "setup", "CAM, Trunking ENI and the add-on, in order."),
+    Entry("cam", "sgpctl.cli.cam_cmd", "app", "The SubENIForIPAMD policy and its two roles."),
+    Entry("enable-trunking", "sgpctl.cli.trunking_cmd", "enable_trunking", "Check the preconditions, switch Trunking ENI on.", "ENABLE_HELP"),
+    Entry("trunking", "sgpctl.cli.trunking_cmd", "app", "Whether Trunking ENI is on, and why not."),
+    Entry("addon", "sgpctl.cli.addon_cmd", "app", "Install the SecurityGroupPolicy add-on; status."),
+    Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list."),
+    Entry("policy", "sgpctl.cli.policy_cmd", "app", "Validate, explain, apply, roll out policies."),
+    Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups."),
+    Entry("routing", "sgpctl.cli.routing_cmd", "app", "Strict routing: check the limits, switch."),
+    Entry("snat", "sgpctl.cli.snat_cmd", "app", "Would strict-mode Pods' egress be SNATed?"),
+    Entry("doctor", "sgpctl.cli.doctor_cmd", "doctor", "Check the whole setup, with a hint per problem."),
+    Entry("capacity", "sgpctl.cli.capacity_cmd", "capacity", "Sub-ENI quota and usage; --plan predicts."),
+    Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1."),
+    Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
+    Entry("version", "sgpctl.cli.version_cmd", "version", "Show the sgpctl version."),
+)
+BY_NAME = {e.name: e for e in COMMANDS}
+
+
+def load(name: str):
+    """The Click command for ``name`` (built from its Typer app or function), or None."""
+    import typer
+    from typer.main import get_command, get_group
+
+    entry = BY_NAME.get(name)
+    if entry is None:
+        return None
+    module = importlib.import_module(entry.module)
+    obj = getattr(module, entry.attribute)
+    if isinstance(obj, typer.Typer):
+        # A group even when it has one verb (`config view`); plain help like the root's.
+        obj.rich_markup_mode = None
+        command = get_group(obj)
+    else:
+        sub = typer.Typer(rich_markup_mode=None, add_completion=False)
+        help_text = getattr(module, entry.help_attribute, None) if entry.help_attribute else None
+        sub.command(name, help=help_text)(obj)
+        command = get_command(sub)
+    command.name = name
+    return command
