@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
+from sgpctl.cloud.params import Adapter
 from sgpctl.cloud.paging import paginate_page
 from sgpctl.cloud.types import AttachedPolicy, Policy, PolicyDetail, Role
 from sgpctl.errors import CloudError, ExitCode
@@ -58,14 +59,8 @@ def parse_policy_document(raw: str | None) -> dict:
     raise ValueError("not a JSON object")
 
 
-class CamAdapter:
+class CamAdapter(Adapter):
     service = "cam"
-
-    def __init__(self, session):
-        self.session = session
-
-    def _call(self, action: str, params: dict, **kw) -> dict:
-        return self.session.call(self.service, action, params, **kw)
 
     # -- policies -------------------------------------------------------------------------------
     def list_policies(self, scope: str = "Local", keyword: str | None = None) -> list[Policy]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
-from sgpctl.cloud.params import FilterSpec, filters_param
+from sgpctl.cloud.params import Adapter, FilterSpec, filters_param
+from sgpctl.core.quotas import instance_family
 from sgpctl.cloud.types import Instance, InstanceTypeConfig
 from sgpctl.errors import CloudError
 
@@ -28,17 +29,11 @@ INSTANCE_MISSING_CODES = ("InvalidInstanceId.NotFound", "ResourceNotFound.Invali
 
 
 def family_of(instance_type: str | None) -> str | None:
-    return instance_type.split(".", 1)[0] if instance_type else None
+    return instance_family(instance_type) if instance_type else None
 
 
-class CvmAdapter:
+class CvmAdapter(Adapter):
     service = "cvm"
-
-    def __init__(self, session):
-        self.session = session
-
-    def _call(self, action: str, params: dict, **kw) -> dict:
-        return self.session.call(self.service, action, params, **kw)
 
     def describe_instances(self, ids: Iterable[str] | None = None, filters: FilterSpec | None = None) -> list[Instance]:
         if ids is not None and filters:

@@ -19,3 +19,21 @@ def filters_param(filters: FilterSpec | None) -> list[dict]:
 
 def tags_param(tags: Mapping[str, str] | None) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
+
+
+def optional(**params) -> dict:
+    """Request parameters without the unset ones (None or ""): the API treats an absent optional
+    parameter as "not filtered", but may reject an empty value."""
+    return {k: v for k, v in params.items() if v is not None and v != ""}
+
+
+class Adapter:
+    """The shape every service adapter shares: its service name and the session's one call path."""
+
+    service: str
+
+    def __init__(self, session):
+        self.session = session
+
+    def _call(self, action: str, params: dict, **kw) -> dict:
+        return self.session.call(self.service, action, params, **kw)

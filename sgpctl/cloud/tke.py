@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import json
 
+from sgpctl.cloud.params import Adapter, optional
 from sgpctl.cloud.errors import hint_for, is_cluster_not_found
 from sgpctl.cloud.paging import batched, paginate_offset, unique
 from sgpctl.cloud.types import Addon, AddonValues, Chart, Cluster, ClusterInstance, Ipamd, PodLimits
@@ -85,14 +86,8 @@ def _addon_absent(code: str) -> bool:
     return (code == "ResourceNotFound" or code.startswith("ResourceNotFound.")) and not is_cluster_not_found(code)
 
 
-class TkeAdapter:
+class TkeAdapter(Adapter):
     service = "tke"
-
-    def __init__(self, session):
-        self.session = session
-
-    def _call(self, action: str, params: dict, **kw) -> dict:
-        return self.session.call(self.service, action, params, **kw)
 
     # -- cluster --------------------------------------------------------------------------------
     def describe_cluster(self, cluster_id: str) -> Cluster:
@@ -206,28 +201,14 @@ class TkeAdapter:
         self._call("DeleteAddon", {"ClusterId": cluster_id, "AddonName": name})
 
     def get_app_chart_list(self, kind: str | None = None, cluster_type: str = "tke", arch: str | None = None) -> list[Chart]:
-        params: dict = {}
-        if kind:
-            params["Kind"] = kind
-        if arch:
-            params["Arch"] = arch
-        if cluster_type:
-            params["ClusterType"] = cluster_type
-        d = self._call("GetTkeAppChartList", params)
+        d = self._call("GetTkeAppChartList", optional(Kind=kind, Arch=arch, ClusterType=cluster_type))
         return [Chart(name=c.get("Name") or "", label=c.get("Label"), latest_version=c.get("LatestVersion"))
                 for c in d.get("AppCharts") or []]
 
     # -- instance-type limits -------------------------------------------------------------------
     def describe_vpc_cni_pod_limits(self, zone: str | None = None, family: str | None = None,
                                     instance_type: str | None = None) -> list[PodLimits]:
-        params: dict = {}
-        if zone:
-            params["Zone"] = zone
-        if family:
-            params["InstanceFamily"] = family
-        if instance_type:
-            params["InstanceType"] = instance_type
-        d = self._call("DescribeVpcCniPodLimits", params)
+        d = self._call("DescribeVpcCniPodLimits", optional(Zone=zone, InstanceFamily=family, InstanceType=instance_type))
         out = []
         for item in d.get("PodLimitsInstanceSet") or []:
             limits = item.get("PodLimits") or {}

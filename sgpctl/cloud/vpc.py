@@ -44,7 +44,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
-from sgpctl.cloud.params import FilterSpec, filters_param, tags_param
+from sgpctl.cloud.params import Adapter, FilterSpec, filters_param, tags_param
 from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule
 from sgpctl.errors import CloudError
 
@@ -73,14 +73,8 @@ def _filter_refused(e: Exception) -> bool:
                                                           "UnsupportedOperation", "MissingParameter"))
 
 
-class VpcAdapter:
+class VpcAdapter(Adapter):
     service = "vpc"
-
-    def __init__(self, session):
-        self.session = session
-
-    def _call(self, action: str, params: dict, **kw) -> dict:
-        return self.session.call(self.service, action, params, **kw)
 
     # -- security groups ------------------------------------------------------------------------
     def create_security_group(self, name: str, description: str = "", tags: Mapping[str, str] | None = None,
