@@ -6,6 +6,7 @@
         vpc = cloud_client(sb, "vpc")              # official SDK client, pointed at the sandbox
         api = kube_api_client(sb)                  # official kubernetes ApiClient
         sb.settle()                                # instead of sleeping
+        sgp_ready(sb)                              # the SGP setup done behind the API
 
 No helper reaches beyond 127.0.0.1: every environment built here is stripped of *_PROXY (the SDK
 sends even loopback calls to a proxy), of the developer's credentials and kubeconfig, and has
@@ -124,3 +125,30 @@ def kube_api_client(sb: Any) -> Any:
     from kubernetes import config
 
     return config.new_client_from_config(config_file=str(sb.kubeconfig))
+
+
+SGP_GROUP_VERSION = ("vpcresources.tke.cloud.tencent.com", "v1beta1")
+
+
+def sgp_policy(name: str, groups: list[str], match_labels: dict | None = None) -> dict:
+    """A SecurityGroupPolicy selecting ``match_labels`` (default app=my-app, the seed's)."""
+    return {"apiVersion": "/".join(SGP_GROUP_VERSION), "kind": "SecurityGroupPolicy",
+            "metadata": {"name": name},
+            "spec": {"podSelector": {"matchLabels": {"app": "my-app"} if match_labels is None else match_labels},
+                     "securityGroups": {"groupIds": groups}}}
+
+
+def sgp_ready(sb: Any) -> None:
+    """The document's whole setup done behind the API (CAM policy attached to both roles,
+    trunking on, the SGP add-on installed), for tests about what comes after it."""
+    from sgpctl.sandbox import scenarios
+
+    scenarios.Builder(cloud=sb.cloud, kube=sb.kube, rng=None, cluster_id=sb.cluster_id).sub_eni_policy()
+    sb.cloud.update_addon(sb.cluster_id, "eniipamd", values={"vpcCni": {"trunkingEni": {"enableSubEni": True}}})
+    sb.cloud.install_addon(sb.cluster_id, "securitygrouppolicy")
+    sb.settle()
+
+
+def group_id(sb: Any, name: str) -> str:
+    """The id of the sandbox's security group named ``name``."""
+    return next(g for g, v in sb.cloud.security_groups.items() if v["SecurityGroupName"] == name)

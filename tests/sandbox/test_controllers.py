@@ -18,10 +18,12 @@ from kubernetes.client.rest import ApiException
 
 from sgpctl.core.annotations import RESOURCE_SUB_ENI
 from sgpctl.sandbox import scenarios
-from tests.sandbox_support import cloud_client, kube_api_client, running_sandbox, sdk_request
+from tests.sandbox_support import SGP_GROUP_VERSION, cloud_client, group_id, kube_api_client, running_sandbox
+from tests.sandbox_support import sdk_request, sgp_ready
+from tests.sandbox_support import sgp_policy as policy
 
 NS = "my-namespace"
-SGP = ("vpcresources.tke.cloud.tencent.com", "v1beta1")
+SGP = SGP_GROUP_VERSION
 VPCENI = ("networking.tke.cloud.tencent.com", "v1", "vpcenis")
 SUB_ENI_ACTIONS = ["vpc:CreateSubNetworkInterface", "vpc:DeleteSubNetworkInterface",
                    "cvm:CheckNetworkInterfaceSecurityGroupReady"]
@@ -38,13 +40,6 @@ def nginx_deployment(name: str = "nginx", labels: dict | None = None, replicas: 
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": labels},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels}, "spec": pod_spec}}}
-
-
-def policy(name: str, groups: list[str], match_labels: dict | None = None) -> dict:
-    return {"apiVersion": "vpcresources.tke.cloud.tencent.com/v1beta1", "kind": "SecurityGroupPolicy",
-            "metadata": {"name": name},
-            "spec": {"podSelector": {"matchLabels": match_labels or {"app": "my-app"}},
-                     "securityGroups": {"groupIds": groups}}}
 
 
 def pods_of(core: client.CoreV1Api, selector: str, ns: str = NS) -> list:
@@ -73,19 +68,6 @@ def attach_cam_policy(sb) -> None:
                                        PolicyDocument=json.dumps(doc))).PolicyId
     for role in ("IPAMDofTKE_QCSRole", "TKE_QCSRole"):
         cam.AttachRolePolicy(sdk_request("cam", "AttachRolePolicy", PolicyId=pid, AttachRoleName=role))
-
-
-def sgp_ready(sb) -> None:
-    """The whole setup done behind the API (for tests about what comes after it)."""
-    b = scenarios.Builder(cloud=sb.cloud, kube=sb.kube, rng=None, cluster_id=sb.cluster_id)
-    b.sub_eni_policy()
-    sb.cloud.update_addon(sb.cluster_id, "eniipamd", values={"vpcCni": {"trunkingEni": {"enableSubEni": True}}})
-    sb.cloud.install_addon(sb.cluster_id, "securitygrouppolicy")
-    sb.settle()
-
-
-def group_id(sb, name: str) -> str:
-    return next(g for g, v in sb.cloud.security_groups.items() if v["SecurityGroupName"] == name)
 
 
 @pytest.fixture

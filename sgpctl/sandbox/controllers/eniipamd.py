@@ -1,8 +1,10 @@
 """TKE's eniipamd for Trunking ENI: the Pod admission webhook and the sub-ENI lifecycle.
 
-Admission (``admit``, run when a Pod is created, before it can be scheduled): when the
-SecurityGroupPolicy add-on is installed and trunking is enabled, a Pod that policies select
-(``core.matching.expected_groups``: its namespace, not hostNetwork) gets
+Admission (``admit``, a mutating webhook: the controller manager registers it with the store's
+admission phase for Pod creates, so the stored Pod, the create response and the watch's ADDED
+event already carry what it adds): when the SecurityGroupPolicy add-on is installed and
+trunking is enabled, a Pod that policies select (``core.matching.expected_groups``: its
+namespace, not hostNetwork) gets
 
     annotations  tke.cloud.tencent.com/networks: tke-sub-eni
                  tke.cloud.tencent.com/security-group-id: "sg-a,sg-b"   (policy-name union order)

@@ -45,7 +45,7 @@ class ControllerManager:
     def __init__(self, world: World, controllers: list[Controller], *, tick_interval: float = 0.05,
                  admit: Callable[[dict], "dict | None"] | None = None):
         self.world = world
-        #: a mutating admission hook for new Pods (TKE's webhook); see _on_event
+        #: TKE's mutating webhook for new Pods, registered with the store by attach()
         self.admit = admit
         self.controllers = {c.name: c for c in controllers}
         self.tick_interval = tick_interval
@@ -63,6 +63,7 @@ class ControllerManager:
         self._thread: threading.Thread | None = None
         self._running = False
         self._unsubscribe: Callable[[], None] | None = None
+        self._remove_admission: Callable[[], None] | None = None
         world.enqueue = self.enqueue
         world.requeue_after = self.requeue_after
         #: incremented on every store event: lets the region know when to save
@@ -71,9 +72,12 @@ class ControllerManager:
     # --- feeding -------------------------------------------------------------------------
 
     def attach(self) -> None:
-        """Subscribe to the store and fill the cache with what it holds now."""
+        """Subscribe to the store, register the Pod webhook, and fill the cache with what the
+        store holds now."""
         cache: Cache = self.world.cache
         self._unsubscribe = self.world.kube.subscribe(self._on_event)
+        if self.admit is not None:
+            self._remove_admission = self.world.kube.add_admission(self._admit_pod)
         for resource in cache.resources():
             try:
                 entries = self.world.kube.list_entries(resource)[0]
@@ -91,8 +95,6 @@ class ControllerManager:
         resource = rt.key
         self.changes += 1
         cache = self.world.cache
-        if resource == "pods" and event_type == "ADDED" and self.admit is not None and self._admitted(obj):
-            return
         if resource == "customresourcedefinitions.apiextensions.k8s.io" and event_type == "DELETED":
             served = self._served_by(obj)
             if served and cache.watches(served):
@@ -110,21 +112,18 @@ class ControllerManager:
             for key in keys:
                 self.enqueue(name, key)
 
-    def _admitted(self, pod: dict) -> bool:
-        """Apply the admission hook to a Pod just created. The store has no admission phase, so
-        the Pod is rewritten from inside the commit callback: under the store's lock, before the
-        create call returns and before any controller (or client) can see it. Only the create
-        response and the watch stream (ADDED, then MODIFIED) show the unadmitted version.
-        True when the Pod was rewritten (its MODIFIED event follows and stands for the ADDED)."""
+    def _admit_pod(self, operation: str, rt: Any, obj: dict, old: "dict | None") -> "dict | None":
+        """The store's admission phase, for Pod creates only (TKE's webhook never touches an
+        existing Pod). It runs under the store's lock, where the cache is current, so the create
+        response and the watch's ADDED event already carry the mutation. A failing hook lets the
+        Pod through unchanged (failurePolicy: Ignore), as a broken controller must not break the API."""
+        if operation != "CREATE" or rt.key != "pods":
+            return None
         try:
-            admitted = self.admit(pod)
-            if admitted is None:
-                return False
-            self.world.kube.update("pods", admitted)
-            return True
+            return self.admit(obj)
         except Exception:
-            log.exception("pod admission failed for %s", (pod.get("metadata") or {}).get("name"))
-            return False
+            log.exception("pod admission failed for %s", (obj.get("metadata") or {}).get("name"))
+            return None
 
     @staticmethod
     def _served_by(crd: dict) -> str | None:
@@ -160,6 +159,9 @@ class ControllerManager:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._remove_admission is not None:
+            self._remove_admission()
+            self._remove_admission = None
 
     def converge(self, timeout: float = 30.0) -> None:
         """Run the controllers in the calling thread until nothing is left to do (used to build
