@@ -205,6 +205,18 @@ class SecurityGroupRule:
 
 
 @dataclass(frozen=True)
+class Subnet:
+    """DescribeSubnets entry."""
+
+    subnet_id: str
+    name: str | None
+    vpc_id: str | None
+    cidr_block: str | None
+    zone: str | None
+    available_ips: int | None = None
+
+
+@dataclass(frozen=True)
 class NetworkInterface:
     """DescribeNetworkInterfaces entry. ``eni_type``: 0 secondary, 1 primary, 2 trunk;
     ``instance_id`` / ``device_index`` come from ``Attachment`` (None when not attached)."""

@@ -45,7 +45,7 @@ from typing import Iterable, Mapping
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
 from sgpctl.cloud.params import Adapter, FilterSpec, filters_param, tags_param
-from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule
+from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule, Subnet
 from sgpctl.errors import CloudError
 
 DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT = 5
@@ -141,6 +141,20 @@ class VpcAdapter(Adapter):
         d = self._call("DescribeSecurityGroupLimits", {})
         limit = (d.get("SecurityGroupLimitSet") or {}).get("InstanceSecurityGroupLimit")
         return int(limit) if limit else DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT
+
+    # -- subnets ---------------------------------------------------------------------------------
+    def describe_subnets(self, ids: Iterable[str]) -> list[Subnet]:
+        """Subnets by id (100 per call; like DescribeSecurityGroups, Offset/Limit are strings).
+        Ids the VPC does not know are simply absent from the result."""
+        out: list[Subnet] = []
+        for batch in batched(unique(ids), 100):
+            d = self._call("DescribeSubnets", {"SubnetIds": batch, "Offset": "0", "Limit": "100"})
+            out.extend(
+                Subnet(subnet_id=x.get("SubnetId") or "", name=x.get("SubnetName"), vpc_id=x.get("VpcId"),
+                       cidr_block=x.get("CidrBlock"), zone=x.get("Zone"), available_ips=x.get("AvailableIpAddressCount"))
+                for x in d.get("SubnetSet") or []
+            )
+        return out
 
     # -- network interfaces ---------------------------------------------------------------------
     def describe_network_interfaces(self, ids: Iterable[str] | None = None,

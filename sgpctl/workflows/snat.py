@@ -131,15 +131,8 @@ def subnet_cidrs(cloud, cluster_id: str, ipamd=None) -> tuple[list[str], list[st
         return [], [f"eniipamd's subnets are unknown (DescribeIPAMD: {e.code}): checking Pod IPs only"]
     if not ids:
         return [], ["DescribeIPAMD names no subnets: checking Pod IPs only"]
-    describe = getattr(cloud.vpc, "describe_subnets", None)
     try:
-        if describe is not None:
-            found = {s.subnet_id: s.cidr_block for s in describe(ids)}
-        else:
-            # The VPC adapter has no DescribeSubnets yet; the session's one call path still applies
-            # retries and error mapping.
-            data = cloud.call("vpc", "DescribeSubnets", {"SubnetIds": ids[:100]})
-            found = {s.get("SubnetId"): s.get("CidrBlock") for s in data.get("SubnetSet") or []}
+        found = {sn.subnet_id: sn.cidr_block for sn in cloud.vpc.describe_subnets(ids)}
     except CloudError as e:
         return [], [f"the CIDRs of eniipamd's subnets {', '.join(ids)} are unknown (DescribeSubnets: {e.code}): "
                     "checking Pod IPs only"]

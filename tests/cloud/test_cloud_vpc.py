@@ -279,3 +279,14 @@ def test_describe_network_interfaces_concurrently_keeps_order_and_one_call_per_1
     assert [e.eni_id for e in got] == ids
     sizes = sorted(len(json.loads(b)["NetworkInterfaceIds"]) for b in api.bodies("DescribeNetworkInterfaces"))
     assert sizes == [50, 100, 100, 100]
+
+
+def test_describe_subnets_by_id_with_string_paging(api, session):
+    from sgpctl.cloud.types import Subnet
+
+    api.reply("vpc", "DescribeSubnets", {"TotalCount": 1, "SubnetSet": [
+        {"SubnetId": "subnet-1", "SubnetName": "pods", "VpcId": "vpc-1", "CidrBlock": "10.0.32.0/20",
+         "Zone": "ap-guangzhou-3", "AvailableIpAddressCount": 4000}]})
+    got = session.vpc.describe_subnets(["subnet-1", "subnet-gone", "subnet-1"])
+    assert got == [Subnet("subnet-1", "pods", "vpc-1", "10.0.32.0/20", "ap-guangzhou-3", 4000)]
+    assert api.bodies("DescribeSubnets") == ['{"SubnetIds": ["subnet-1", "subnet-gone"], "Offset": "0", "Limit": "100"}']

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from sgpctl.cloud.types import Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, Ipamd, NetworkInterface, \
+from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, Ipamd, NetworkInterface, \
     Policy, PodLimits, PolicyDetail, Role, SecurityGroup
 from sgpctl.core.addon_values import values_merge
 from sgpctl.core.selectors import parse as parse_selector
@@ -183,6 +183,10 @@ class FakeVpc:
         return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
                 if ids is None or i in ids]
 
+    def describe_subnets(self, ids) -> list[Subnet]:
+        self.cloud.record("vpc", "DescribeSubnets")
+        return [Subnet(i, None, "vpc-fake0001", self.cloud.subnets[i], None) for i in ids if i in self.cloud.subnets]
+
     def describe_network_interface_limit(self, instance_id: str) -> EniLimit:
         self.cloud.record("vpc", "DescribeNetworkInterfaceLimit")
         if instance_id not in self.sub_eni_limits:
@@ -238,9 +242,6 @@ class FakeCloud:
 
     def call(self, service: str, action: str, params: dict, **_) -> dict:
         self.record(service, action)
-        if action == "DescribeSubnets":
-            return {"SubnetSet": [{"SubnetId": i, "CidrBlock": self.subnets[i]} for i in params.get("SubnetIds") or []
-                                  if i in self.subnets], "RequestId": "r"}
         if action == "ListPolicies":
             return {"TotalNum": len(self.cam.policies), "List": [], "RequestId": "r"}
         if action == "DescribeInstances":
