@@ -92,6 +92,27 @@ def hint_for(code: str, *, service: str, action: str | None, endpoint: str | Non
     return None
 
 
+_TRANSPORT_REASONS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("Temporary failure in name resolution", "host name not found"),
+    ("timed out", "timed out"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate verification failed"),
+    ("Connection reset", "connection reset"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+    ("Connection aborted", "the server closed the connection without answering"),
+)
+
+
+def transport_reason(message: str) -> str:
+    """urllib3's messages repeat pool and object reprs; keep the part a user can act on."""
+    for needle, reason in _TRANSPORT_REASONS:
+        if needle in message:
+            return reason
+    return message
+
+
 def to_cloud_error(
     exc: BaseException,
     *,
@@ -110,6 +131,15 @@ def to_cloud_error(
               hint=hint_for(code, service=service, action=action, endpoint=endpoint, region=region))
     if code in _EXTRA_UNDETERMINED:
         err.exit_code = ExitCode.UNDETERMINED
+    return tidy(err)
+
+
+def tidy(err: CloudError) -> CloudError:
+    """Shorten what is shown of a transport error; ``api_message`` keeps the raw text (the retry
+    policy classifies on it)."""
+    if err.code == "ClientNetworkError" and err.api_message:
+        err.message = err.message.replace(err.api_message, transport_reason(err.api_message))
+        err.args = (err.message,)
     return err
 
 
@@ -122,7 +152,8 @@ def as_outcome_unknown(err: CloudError) -> OutcomeUnknownError:
 
 def gave_up(err: CloudError, attempts: int, elapsed: float) -> CloudError:
     """The error to raise when retries ran out: the last error's code and request id, exit 3."""
-    out = CloudError(err.code, f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} and {elapsed:.1f} s: {err.api_message}",
+    reason = transport_reason(err.api_message) if err.code == "ClientNetworkError" else err.api_message
+    out = CloudError(err.code, f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} and {elapsed:.1f} s: {reason}",
               err.request_id, action=err.action, hint=err.hint)
     out.exit_code = ExitCode.UNDETERMINED
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any, Iterator
 from urllib.parse import urlencode
@@ -47,6 +48,12 @@ class Kube:
         from kubernetes.client import Configuration
         from kubernetes.config.config_exception import ConfigException
 
+        from sgpctl.kube.kubeconfig import kubeconfig_paths
+
+        paths = kubeconfig_paths(kubeconfig)
+        if paths and not any(os.path.exists(os.path.expanduser(p)) for p in paths):
+            raise InputError(f"no kubeconfig at {kubeconfig}",
+                             hint="pass --kubeconfig FILE or set KUBECONFIG (for TKE: download the cluster's kubeconfig in the console)")
         configuration = type.__call__(Configuration)
         try:
             kconfig.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)

@@ -63,3 +63,28 @@ def test_help_imports_no_sdk():
     imported = {line.split("|")[-1].strip().split(".")[0] for line in r.stderr.splitlines() if "|" in line}
     assert "typer" in imported  # the measurement itself works
     assert not imported & {"kubernetes", "tencentcloud", "yaml", "requests", "urllib3"}, imported & {"kubernetes", "tencentcloud", "yaml", "requests", "urllib3"}
+
+
+def test_missing_kubeconfig_is_input_error_naming_the_path(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sgpctl", "verify", "pods", "-A"], env=clean_env(HOME=str(tmp_path)),
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert f"no kubeconfig at {tmp_path}/.kube/config" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unreachable_cloud_endpoint_is_exit_3_in_one_line(tmp_path):
+    env = clean_env(HOME=str(tmp_path), TENCENTCLOUD_SECRET_ID="AKIDtest", TENCENTCLOUD_SECRET_KEY="k", SGPCTL_RETRY_BASE_DELAY="0")
+    r = subprocess.run([sys.executable, "-m", "sgpctl", "--endpoint", "http://127.0.0.1:1", "cam", "status"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 3
+    first, hint = r.stderr.strip().splitlines()
+    assert first.endswith("gave up after 3 attempts and 0.0 s: connection refused") or "connection refused" in first
+    assert "HTTPConnectionPool" not in first
+    assert hint.startswith("hint: cannot reach http://127.0.0.1:1")
+
+
+def test_bad_endpoint_url_is_input_error(tmp_path):
+    env = clean_env(HOME=str(tmp_path), TENCENTCLOUD_SECRET_ID="AKIDtest", TENCENTCLOUD_SECRET_KEY="k")
+    r = subprocess.run([sys.executable, "-m", "sgpctl", "--endpoint", "127.0.0.1:8443", "cam", "status"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "SGPCTL_ENDPOINT" in r.stderr
