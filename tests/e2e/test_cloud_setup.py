@@ -160,3 +160,18 @@ def test_setup_converges_under_throttling_and_server_errors(run, monkeypatch, tm
         assert any(e["code"] != "OK" for e in sb.log.entries(api="cloud"))
     finally:
         sb.stop()
+
+
+def test_addon_install_failure_is_reported_with_its_reason(cli, sandbox):
+    assert cli("cam", "setup").exit_code == 0
+    assert cli("enable-trunking").exit_code == 0
+    sandbox.cloud.fail_next_addon_operation(sandbox.cluster_id, "securitygrouppolicy", "chart values rejected: quota exceeded")
+    r = cli("addon", "install")
+    assert r.exit_code == 1
+    assert "InstallFailed" in r.stderr + r.stdout and "quota exceeded" in r.stderr + r.stdout
+    status = cli("addon", "status", "-o", "json")
+    assert status.exit_code == 1
+    sgp = [a for a in status.json()["addons"] if a["name"] == "securitygrouppolicy"][0]
+    assert sgp["phase"] == "InstallFailed" and "quota exceeded" in sgp["reason"]
+    again = cli("addon", "install")
+    assert again.exit_code == 1 and "InstallFailed" in again.stdout
