@@ -54,6 +54,11 @@ def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> App
                 check.problems.append(f"{p.namespace}/{p.name}: security group {g} does not exist in the cluster's region; "
                                       "Pods would be stuck at sub-ENI creation (create it: sgpctl sg create NAME)")
     check.sg_limit = vpc.describe_security_group_limit() or matching.DEFAULT_SG_LIMIT
+    for p in policies:
+        # Even before any Pod matches: every Pod this policy will select would fail at ENI creation.
+        if len(p.group_ids) > check.sg_limit:
+            check.problems.append(f"{p.namespace}/{p.name}: {len(p.group_ids)} security groups, more than the "
+                                  f"{check.sg_limit} an ENI can carry; use at most {check.sg_limit}")
     return check
 
 

@@ -202,3 +202,27 @@ def test_explain_on_the_live_cluster_predicts_then_confirms(cli, tmp_path):
     assert cli("policy", "rollout", "-n", NS, "--yes", "--wait").exit_code == 0
     after = cli("policy", "explain", "my-security-group-policy", "-n", NS, "-o", "json").json()
     assert after["stale"] == [] and after["policies"][0]["selectedPods"] == 2
+
+
+def test_apply_refuses_unions_over_the_per_eni_limit(cli, tmp_path):
+    assert cli("setup", "--yes").exit_code == 0
+    kube = kube_of(cli)
+    ensure_namespace(kube)
+    groups = [cli("sg", "create", f"g{i}").stdout.strip() for i in range(6)]
+    too_many = tmp_path / "six.yaml"
+    too_many.write_text((ROOT / "examples" / "policy.yaml").read_text().replace("      - sg-xxxxyyyy", "\n".join(f"      - {g}" for g in groups)))
+    r_ = cli("policy", "apply", "-f", str(too_many))
+    assert r_.exit_code == 2 and "6 security groups, more than the 5" in r_.stderr
+    # Two policies of 3 groups each are fine alone, but a Pod both select would get 6.
+    deploy(kube)
+    running_pods(cli, kube)
+    both = tmp_path / "both.yaml"
+    both.write_text("---\n".join(
+        (ROOT / "examples" / "policy.yaml").read_text().replace("my-security-group-policy", name)
+        .replace("      - sg-xxxxyyyy", "\n".join(f"      - {g}" for g in chunk))
+        for name, chunk in (("a-policy", groups[:3]), ("b-policy", groups[3:]))))
+    mark = cli.sandbox.log.mark()
+    r_ = cli("policy", "apply", "-f", str(both))
+    assert r_.exit_code == 2, r_.stdout + r_.stderr
+    assert "limit 5 security groups per ENI" in r_.stderr
+    assert [e for e in cli.sandbox.log.since(mark) if e["mutating"]] == []
