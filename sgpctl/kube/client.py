@@ -71,8 +71,6 @@ class Kube:
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
                 content_type: str = "application/json", timeout: float | None = 60) -> Any:
-        from kubernetes.client.exceptions import ApiException
-
         url = self.server.rstrip("/") + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})

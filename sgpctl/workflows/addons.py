@@ -59,7 +59,7 @@ def wait_for_addon(tke, cluster_id: str, name: str, waiter: Waiter, *, what: str
         state = addon_state(tke, cluster_id, name)
         if state.phase in FAILED_PHASES:
             raise RefusedError(f"add-on {name} is {state.phase}: {state.reason or 'no reason given'}",
-                               hint=f"see the add-on's events in the TKE console; `sgpctl addon status` shows its phase")
+                               hint="see the add-on's events in the TKE console; `sgpctl addon status` shows its phase")
         return state.installed and state.phase == SUCCEEDED, state
 
     done, state = waiter.until(probe, what or f"add-on {name} to be {SUCCEEDED}")

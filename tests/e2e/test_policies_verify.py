@@ -1,11 +1,9 @@
 """The second half of the TKE procedure against the sandbox: policies, Pods, end-to-end verification."""
 
-import json
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from sgpctl.kube import resources as r
 from sgpctl.kube.client import Kube
