@@ -312,7 +312,7 @@ class Sandbox:
 
     def resync(self) -> None:
         """Make every controller look at everything again (after changing state behind its back,
-        e.g. an instance's sub-ENI quota in ``sb.cloud``)."""
+        e.g. ``sb.cloud.set_sub_eni_quota(instance_id, n)``)."""
         mgr = self.controllers
         for c in mgr.controllers.values():
             for key in c.resync():
@@ -323,7 +323,7 @@ class Sandbox:
     def counts(self) -> dict[str, int]:
         cache = self.world.cache
         with self.cloud.transaction():
-            sub_enis = sum(1 for e in self.cloud.enis.values() if e.get("_kind") == "sub")
+            sub_enis = self.cloud.sub_eni_count()
             groups = len(self.cloud.security_groups)
         return {"nodes": cache.count("nodes"), "namespaces": cache.count("namespaces"), "pods": cache.count("pods"),
                 "deployments": cache.count("deployments.apps"),

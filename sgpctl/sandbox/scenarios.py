@@ -33,7 +33,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
-import socket
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -480,8 +479,6 @@ def build_large(b: Builder) -> None:
     index = UsageIndex(node_usage(nodes, ()), node_map)
     now = _now(cloud)
     sgp = _sgp_resource()
-    cursors: dict = {}
-    trunks: dict[str, dict] = {}
     raw: list[dict] = []
     rv = 10**6  # above anything the skeleton used
     for t in range(LARGE_NAMESPACES):
@@ -519,12 +516,12 @@ def build_large(b: Builder) -> None:
             annotations = {ANNOTATION_NETWORKS: SUB_ENI_NETWORK, ANNOTATION_SECURITY_GROUPS: ",".join(groups)}
             spec_text = json.dumps(rs_template["spec"])
             owner = [_owner_ref(rs)]
+            placed: list[tuple[dict, str, str]] = []  # (pod, node name, instance id)
             for _ in range(LARGE_REPLICAS):
-                rv += 1
                 name = f"{rs_name}-{random_suffix(b.rng)}"
                 uid = _uuid(b.rng)
                 pod = {"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"name": name, "namespace": ns, "uid": uid, "resourceVersion": str(rv),
+                       "metadata": {"name": name, "namespace": ns, "uid": uid,
                                     "creationTimestamp": now, "labels": dict(pod_labels),
                                     "annotations": dict(annotations), "ownerReferences": owner},
                        "spec": json.loads(spec_text), "status": {"qosClass": "Burstable"}}
@@ -536,8 +533,14 @@ def build_large(b: Builder) -> None:
                     raise RuntimeError(f"large scenario does not fit: {why}")
                 index.take(node_name, pod_key(pod))
                 pod["spec"]["nodeName"] = node_name
-                instance_id = node_map[node_name]["spec"]["providerID"].rsplit("/", 1)[1]
-                eni = _bulk_sub_eni(cloud, cursors, trunks, uid, instance_id, list(groups), f"{ns}/{name}")
+                placed.append((pod, node_name, node_map[node_name]["spec"]["providerID"].rsplit("/", 1)[1]))
+            # What eniipamd would have made for them, with its client token (the Pod's uid).
+            enis = cloud.add_sub_enis([
+                {"client_token": pod["metadata"]["uid"], "trunk_instance_id": instance_id, "group_ids": groups,
+                 "name": f"{ns}/{pod['metadata']['name']}"} for pod, _, instance_id in placed])
+            for (pod, node_name, instance_id), eni in zip(placed, enis):
+                rv += 1
+                pod["metadata"]["resourceVersion"] = str(rv)
                 pod["status"] = running_status(pod, node_name, eni["PrivateIpAddressSet"][0]["PrivateIpAddress"], now)
                 raw.append({"resource": "pods", "object": pod})
                 rv += 1
@@ -572,37 +575,6 @@ def _now(cloud) -> str:
     from sgpctl.sandbox.controllers.world import iso
 
     return iso(cloud.clock())
-
-
-def _bulk_sub_eni(cloud, cursors: dict, trunks: dict[str, dict], client_token: str, instance_id: str,
-                  groups: list[str], name: str) -> dict:
-    """``CloudState.create_sub_eni`` without its per-call scans (the quota count, the trunk lookup
-    and the first-free-IP search are linear in the ENIs, so quadratic over 10,000 of them). Uses
-    the state's internals until it offers a bulk builder; the quota is respected by the placement
-    in ``build_large``."""
-    with cloud.transaction():
-        instance = cloud.instances[instance_id]
-        trunk = trunks.get(instance_id)
-        if trunk is None:
-            trunk = trunks[instance_id] = cloud._trunk_of(instance)  # noqa: SLF001 - see the docstring
-        vpc = instance["VirtualPrivateCloud"]
-        subnet_id = vpc["SubnetId"]
-        base = cursors.get(("base", subnet_id))
-        if base is None:
-            base = cursors[("base", subnet_id)] = int(ipaddress.ip_network(cloud.subnets[subnet_id]["CidrBlock"]).network_address)
-        used = cloud._used_ips  # noqa: SLF001
-        n = cursors.get(subnet_id, 3)  # the first three addresses of a VPC subnet are reserved
-        while socket.inet_ntoa((base + n).to_bytes(4, "big")) in used:
-            n += 1
-        cursors[subnet_id] = n + 1
-        ip = socket.inet_ntoa((base + n).to_bytes(4, "big"))
-        eni = cloud._new_eni(  # noqa: SLF001
-            kind="sub", instance_id=instance_id, vpc_id=vpc["VpcId"], subnet_id=subnet_id,
-            zone=instance["Placement"]["Zone"], region=instance["_region"], groups=groups,
-            ip=ip, name=name, client_token=client_token,
-            description=f"sub-ENI of trunk {trunk['NetworkInterfaceId']}", trunk=trunk["NetworkInterfaceId"])
-        cloud.client_tokens[client_token] = eni["NetworkInterfaceId"]
-        return dict(eni)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (

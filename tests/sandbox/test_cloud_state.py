@@ -159,6 +159,53 @@ def test_sub_eni_quota_sources():
     assert s.sub_eni_quota("ins-s5node01") == 20
     with pytest.raises(ApiError):
         s.sub_eni_quota("ins-nothere1")
+    s.set_sub_eni_quota("ins-s5node01", 3)  # one instance, over its type's
+    assert s.sub_eni_quota("ins-s5node01") == 3
+    s.set_sub_eni_quota("ins-s5node01", None)
+    assert s.sub_eni_quota("ins-s5node01") == 20
+    with pytest.raises(ApiError) as exc:
+        s.set_sub_eni_quota("ins-nothere1", 1)
+    assert exc.value.code == "InvalidInstanceId.NotFound"
+
+
+def test_add_sub_enis_behaves_like_creating_them_one_by_one():
+    s = demo_state()
+    s.set_sub_eni_quota("ins-sa5node1", 3)
+    items = [{"client_token": f"t{i}", "trunk_instance_id": "ins-sa5node1", "group_ids": ["sg-app00001"],
+              "name": f"pod-{i}"} for i in range(3)]
+    made = s.add_sub_enis(items)
+    assert [e["NetworkInterfaceName"] for e in made] == ["pod-0", "pod-1", "pod-2"]
+    assert len({e["PrivateIpAddressSet"][0]["PrivateIpAddress"] for e in made}) == 3
+    (trunk,) = s.enis_of_instance("ins-sa5node1", kind="trunk")
+    assert {e["_trunk"] for e in made} == {trunk["NetworkInterfaceId"]}  # one trunk, made once
+    assert s.sub_eni_count("ins-sa5node1") == 3 and s.sub_eni_count() == 3
+    # Idempotent by client token, and the quota counts what was made in bulk.
+    assert s.add_sub_enis(items[:1])[0]["NetworkInterfaceId"] == made[0]["NetworkInterfaceId"]
+    with pytest.raises(ApiError) as exc:
+        s.create_sub_eni("t9", "ins-sa5node1", group_ids=["sg-app00001"], name="pod-9")
+    assert exc.value.code == "LimitExceeded"
+    # What is handed out is a copy.
+    made[0]["GroupSet"].append("sg-node0001")
+    assert s.eni(made[0]["NetworkInterfaceId"])["GroupSet"] == ["sg-app00001"]
+    # Freeing one makes room again, and its address can be reused.
+    assert s.delete_eni(made[1]["NetworkInterfaceId"]) is True
+    assert s.sub_eni_count("ins-sa5node1") == 2
+    again = s.create_sub_eni("t9", "ins-sa5node1", group_ids=["sg-app00001"], name="pod-9")
+    assert again["_trunk"] == trunk["NetworkInterfaceId"]
+
+
+def test_restored_state_keeps_counting_sub_enis_and_reusing_the_trunk():
+    s = demo_state()
+    s.set_sub_eni_quota("ins-sa5node1", 2)
+    first = s.create_sub_eni("t1", "ins-sa5node1", group_ids=["sg-app00001"], name="a")
+    restored = CloudState.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert restored.sub_eni_count("ins-sa5node1") == 1 and restored.sub_eni_quota("ins-sa5node1") == 2
+    second = restored.create_sub_eni("t2", "ins-sa5node1", group_ids=["sg-app00001"], name="b")
+    assert second["_trunk"] == first["_trunk"]
+    assert second["PrivateIpAddressSet"][0]["PrivateIpAddress"] != first["PrivateIpAddressSet"][0]["PrivateIpAddress"]
+    with pytest.raises(ApiError) as exc:
+        restored.create_sub_eni("t3", "ins-sa5node1", group_ids=["sg-app00001"], name="c")
+    assert exc.value.code == "LimitExceeded"
 
 
 def test_remove_role_and_security_group():

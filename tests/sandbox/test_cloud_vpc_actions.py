@@ -160,7 +160,7 @@ def test_sub_eni_refusals(cloud):
 
 
 def test_sub_eni_quota_is_enforced(cloud):
-    cloud.state.instances["ins-sa5node1"]["_sub_eni_quota"] = 2
+    cloud.state.set_sub_eni_quota("ins-sa5node1", 2)
     sub_eni(cloud, "q1")
     sub_eni(cloud, "q2")
     with pytest.raises(ApiError) as exc:

@@ -151,6 +151,10 @@ def test_large_has_10000_pods_each_with_its_sub_eni():
             eni = sb.cloud.eni(v["status"]["eni"]["eniID"])
             assert eni["GroupSet"] == p["metadata"]["annotations"]["tke.cloud.tencent.com/security-group-id"].split(",")
             assert eni["PrivateIpAddressSet"][0]["PrivateIpAddress"] == p["status"]["podIP"]
+            # Made with eniipamd's client token (the Pod's uid): asking again finds the same sub-ENI.
+            again = sb.cloud.create_sub_eni(p["metadata"]["uid"], v["spec"]["instanceID"], group_ids=eni["GroupSet"])
+            assert again["NetworkInterfaceId"] == eni["NetworkInterfaceId"]
+        assert sb.cloud.sub_eni_count() == 10_000
         for p in pods:
             used[p["spec"]["nodeName"]] = used.get(p["spec"]["nodeName"], 0) + 1
         quota = {n.obj["metadata"]["name"]: int(n.obj["status"]["allocatable"][RESOURCE_SUB_ENI]) for n in nodes}
