@@ -138,6 +138,16 @@ def sgp_policy(name: str, groups: list[str], match_labels: dict | None = None) -
                      "securityGroups": {"groupIds": groups}}}
 
 
+def create_sgp(sb: Any, name: str, groups: list[str], match_labels: dict | None = None,
+               namespace: str = "my-namespace") -> dict:
+    """A SecurityGroupPolicy stored directly in the sandbox's Kubernetes store."""
+    from sgpctl.sandbox.kube.crds import SGP_RESOURCE
+
+    obj = sgp_policy(name, groups, match_labels)
+    obj["metadata"]["namespace"] = namespace
+    return sb.kube.create(SGP_RESOURCE, obj)
+
+
 def sgp_ready(sb: Any) -> None:
     """The document's whole setup done behind the API (CAM policy attached to both roles,
     trunking on, the SGP add-on installed), for tests about what comes after it."""

@@ -31,11 +31,10 @@ from typing import Any
 
 from sgpctl.errors import InputError
 from sgpctl.sandbox import runner
+from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
 
 log = logging.getLogger("sgpctl.sandbox")
 
-SGP_RESOURCE = "securitygrouppolicies.vpcresources.tke.cloud.tencent.com"
-VPCENI_RESOURCE = "vpcenis.networking.tke.cloud.tencent.com"
 AUTOSAVE_SECONDS = 5.0
 _ALNUM = string.ascii_lowercase + string.digits
 

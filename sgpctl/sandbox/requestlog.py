@@ -84,9 +84,7 @@ class RequestLog:
         mutating: bool | None = None,
         action: str | None = None,
     ) -> list[dict]:
-        with self._lock:
-            items = list(self._entries)
-        return _filter(items, api, service, mutating, action)
+        return self.since(0, api, service, mutating, action)
 
     def clear(self) -> int:
         """Forget every entry; returns how many there were."""

@@ -48,6 +48,7 @@ from sgpctl.core.annotations import (
 )
 from sgpctl.core.matching import expected_groups
 from sgpctl.core.policy import SecurityGroupPolicy
+from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
 from sgpctl.errors import InputError
 
 REGION = "ap-guangzhou"
@@ -286,7 +287,7 @@ class Builder:
                                         "spec": spec})
 
     def policy(self, namespace: str, name: str, match_labels: dict[str, str], group_names: list[str]) -> dict:
-        return self.create(_sgp_resource(), {
+        return self.create(SGP_RESOURCE, {
             "apiVersion": "vpcresources.tke.cloud.tencent.com/v1beta1", "kind": "SecurityGroupPolicy",
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"podSelector": {"matchLabels": dict(match_labels)},
@@ -367,13 +368,6 @@ def _template(name: str, labels: dict[str, str], image: str, *, host_network: bo
     if annotations:
         meta["annotations"] = dict(annotations)
     return {"metadata": meta, "spec": spec}
-
-
-VPCENI_RESOURCE = "vpcenis.networking.tke.cloud.tencent.com"
-
-
-def _sgp_resource() -> str:
-    return "securitygrouppolicies.vpcresources.tke.cloud.tencent.com"
 
 
 DEFAULT_NODES = [
@@ -478,7 +472,6 @@ def build_large(b: Builder) -> None:
     node_map = {n["metadata"]["name"]: n for n in nodes}
     index = UsageIndex(node_usage(nodes, ()), node_map)
     now = _now(cloud)
-    sgp = _sgp_resource()
     raw: list[dict] = []
     rv = 10**6  # above anything the skeleton used
     for t in range(LARGE_NAMESPACES):
@@ -486,7 +479,7 @@ def build_large(b: Builder) -> None:
         b.namespace(ns)
         b.policy(ns, "frontend", {"tier": "frontend"}, ["web"])
         b.policy(ns, "backend", {"tier": "backend"}, ["web", "db"])
-        policies = [SecurityGroupPolicy.from_object(p) for p in b.kube.list(sgp, ns)]
+        policies = [SecurityGroupPolicy.from_object(p) for p in b.kube.list(SGP_RESOURCE, ns)]
         sas = b.kube.list("serviceaccounts", ns)
         for a in range(LARGE_APPS):
             app = f"app-{a}"

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from sgpctl.sandbox.cloud.testkit import demo_state, serve
 
 DOC = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": [
     "vpc:CreateSubNetworkInterface", "vpc:DeleteSubNetworkInterface", "cvm:CheckNetworkInterfaceSecurityGroupReady"],
     "resource": ["*"]}]})
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
-
-
-def code_of(cloud, action, **params) -> str:
-    with pytest.raises(TencentCloudSDKException) as exc:
-        cloud.call("cam", action, **params)
-    return exc.value.code
 
 
 def test_create_get_and_name_in_use(cloud):
@@ -35,7 +17,7 @@ def test_create_get_and_name_in_use(cloud):
     got = cloud.call("cam", "GetPolicy", PolicyId=pid)
     assert got.PolicyName == "SubENIForIPAMD" and json.loads(got.PolicyDocument) == json.loads(DOC)
     assert got.Type == 1 and got.Description == "sub-ENI"
-    assert code_of(cloud, "CreatePolicy", PolicyName="SubENIForIPAMD", PolicyDocument=DOC) == "FailedOperation.PolicyNameInUse"
+    assert cloud.error_code("cam", "CreatePolicy", PolicyName="SubENIForIPAMD", PolicyDocument=DOC) == "FailedOperation.PolicyNameInUse"
 
 
 @pytest.mark.parametrize(
@@ -52,17 +34,17 @@ def test_create_get_and_name_in_use(cloud):
     ],
 )
 def test_create_policy_validation(cloud, name, document, expected):
-    assert code_of(cloud, "CreatePolicy", PolicyName=name, PolicyDocument=document) == expected
+    assert cloud.error_code("cam", "CreatePolicy", PolicyName=name, PolicyDocument=document) == expected
 
 
 def test_missing_required_parameters(cloud):
-    assert code_of(cloud, "CreatePolicy", PolicyName="x") == "MissingParameter"
-    assert code_of(cloud, "GetPolicy") == "MissingParameter"
-    assert code_of(cloud, "AttachRolePolicy", PolicyName="QcloudVPCFullAccess") == "MissingParameter"
+    assert cloud.error_code("cam", "CreatePolicy", PolicyName="x") == "MissingParameter"
+    assert cloud.error_code("cam", "GetPolicy") == "MissingParameter"
+    assert cloud.error_code("cam", "AttachRolePolicy", PolicyName="QcloudVPCFullAccess") == "MissingParameter"
 
 
 def test_get_unknown_policy(cloud):
-    assert code_of(cloud, "GetPolicy", PolicyId=1) == "ResourceNotFound.PolicyIdNotFound"
+    assert cloud.error_code("cam", "GetPolicy", PolicyId=1) == "ResourceNotFound.PolicyIdNotFound"
 
 
 def test_list_policies_scope_keyword_and_paging(cloud):
@@ -81,8 +63,8 @@ def test_list_policies_scope_keyword_and_paging(cloud):
             break
         page += 1
     assert len(names) == resp.TotalNum == len(set(names)) == qcs.TotalNum + 2
-    assert code_of(cloud, "ListPolicies", Scope="Mine") == "InvalidParameter.ScopeError"
-    assert code_of(cloud, "ListPolicies", Rp=201) == "InvalidParameter.ParamError"
+    assert cloud.error_code("cam", "ListPolicies", Scope="Mine") == "InvalidParameter.ScopeError"
+    assert cloud.error_code("cam", "ListPolicies", Rp=201) == "InvalidParameter.ParamError"
 
 
 def test_update_policy_by_id_and_by_name(cloud):
@@ -92,21 +74,21 @@ def test_update_policy_by_id_and_by_name(cloud):
     assert json.loads(cloud.call("cam", "GetPolicy", PolicyId=pid).PolicyDocument)["statement"][0]["action"] == ["vpc:*"]
     cloud.call("cam", "UpdatePolicy", PolicyName="p1", Description="changed")
     assert cloud.call("cam", "GetPolicy", PolicyId=pid).Description == "changed"
-    assert code_of(cloud, "UpdatePolicy", PolicyId=42, PolicyDocument=new_doc) == "InvalidParameter.PolicyIdNotExist"
-    assert code_of(cloud, "UpdatePolicy", PolicyName="p1", PolicyDocument="{") == "InvalidParameter.PolicyDocumentError"
+    assert cloud.error_code("cam", "UpdatePolicy", PolicyId=42, PolicyDocument=new_doc) == "InvalidParameter.PolicyIdNotExist"
+    assert cloud.error_code("cam", "UpdatePolicy", PolicyName="p1", PolicyDocument="{") == "InvalidParameter.PolicyDocumentError"
 
 
 def test_preset_policies_cannot_be_changed(cloud):
     preset = cloud.state.policy_by_name("QcloudVPCFullAccess")["PolicyId"]
-    assert code_of(cloud, "UpdatePolicy", PolicyId=preset, Description="x") == "FailedOperation"
-    assert code_of(cloud, "DeletePolicy", PolicyId=[preset]) == "FailedOperation"
+    assert cloud.error_code("cam", "UpdatePolicy", PolicyId=preset, Description="x") == "FailedOperation"
+    assert cloud.error_code("cam", "DeletePolicy", PolicyId=[preset]) == "FailedOperation"
 
 
 def test_delete_policy_detaches_it(cloud):
     pid = cloud.call("cam", "CreatePolicy", PolicyName="gone", PolicyDocument=DOC).PolicyId
     cloud.call("cam", "AttachRolePolicy", PolicyId=pid, AttachRoleName="TKE_QCSRole")
     cloud.call("cam", "DeletePolicy", PolicyId=[pid])
-    assert code_of(cloud, "GetPolicy", PolicyId=pid) == "ResourceNotFound.PolicyIdNotFound"
+    assert cloud.error_code("cam", "GetPolicy", PolicyId=pid) == "ResourceNotFound.PolicyIdNotFound"
     assert "gone" not in cloud.state.attached_policy_names("TKE_QCSRole")
 
 
@@ -114,7 +96,7 @@ def test_get_role_by_name_and_id(cloud):
     info = cloud.call("cam", "GetRole", RoleName="IPAMDofTKE_QCSRole").RoleInfo
     assert info.RoleName == "IPAMDofTKE_QCSRole" and info.RoleType == "system"
     assert cloud.call("cam", "GetRole", RoleId=info.RoleId).RoleInfo.RoleName == "IPAMDofTKE_QCSRole"
-    assert code_of(cloud, "GetRole", RoleName="Nope") == "InvalidParameter.RoleNotExist"
+    assert cloud.error_code("cam", "GetRole", RoleName="Nope") == "InvalidParameter.RoleNotExist"
 
 
 def test_create_role(cloud):
@@ -122,7 +104,7 @@ def test_create_role(cloud):
                                                           "principal": {"service": "cvm.qcloud.com"}}]})
     rid = cloud.call("cam", "CreateRole", RoleName="MyRole", PolicyDocument=trust).RoleId
     assert cloud.call("cam", "GetRole", RoleId=rid).RoleInfo.PolicyDocument == trust
-    assert code_of(cloud, "CreateRole", RoleName="MyRole", PolicyDocument=trust) == "InvalidParameter.RoleNameInUse"
+    assert cloud.error_code("cam", "CreateRole", RoleName="MyRole", PolicyDocument=trust) == "InvalidParameter.RoleNameInUse"
 
 
 def test_attach_list_detach(cloud):
@@ -147,6 +129,6 @@ def test_attach_list_detach(cloud):
 
 
 def test_attach_errors(cloud):
-    assert code_of(cloud, "AttachRolePolicy", PolicyName="QcloudVPCFullAccess", AttachRoleName="Nope") == "InvalidParameter.RoleNotExist"
-    assert code_of(cloud, "AttachRolePolicy", PolicyId=7, AttachRoleName="TKE_QCSRole") == "InvalidParameter.PolicyIdNotExist"
-    assert code_of(cloud, "ListAttachedRolePolicies", RoleName="Nope") == "InvalidParameter.RoleNotExist"
+    assert cloud.error_code("cam", "AttachRolePolicy", PolicyName="QcloudVPCFullAccess", AttachRoleName="Nope") == "InvalidParameter.RoleNotExist"
+    assert cloud.error_code("cam", "AttachRolePolicy", PolicyId=7, AttachRoleName="TKE_QCSRole") == "InvalidParameter.PolicyIdNotExist"
+    assert cloud.error_code("cam", "ListAttachedRolePolicies", RoleName="Nope") == "InvalidParameter.RoleNotExist"

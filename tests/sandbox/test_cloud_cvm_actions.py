@@ -2,28 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-
-from sgpctl.sandbox.cloud.testkit import demo_state, serve
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
-
-
-def code_of(cloud, action, **params) -> str:
-    with pytest.raises(TencentCloudSDKException) as exc:
-        cloud.call("cvm", action, **params)
-    return exc.value.code
-
 
 def test_describe_instances_fields(cloud):
     inst = cloud.call("cvm", "DescribeInstances", InstanceIds=["ins-s8big001"]).InstanceSet[0]
@@ -41,12 +19,12 @@ def test_unknown_ids_are_absent_not_errors(cloud):
 
 
 def test_describe_instances_errors(cloud):
-    assert code_of(cloud, "DescribeInstances", InstanceIds=["i-123"]) == "InvalidInstanceId.Malformed"
-    assert code_of(cloud, "DescribeInstances", InstanceIds=[f"ins-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
-    assert code_of(cloud, "DescribeInstances", InstanceIds=["ins-s5node01"],
+    assert cloud.error_code("cvm", "DescribeInstances", InstanceIds=["i-123"]) == "InvalidInstanceId.Malformed"
+    assert cloud.error_code("cvm", "DescribeInstances", InstanceIds=[f"ins-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
+    assert cloud.error_code("cvm", "DescribeInstances", InstanceIds=["ins-s5node01"],
                    Filters=[{"Name": "zone", "Values": ["ap-guangzhou-3"]}]) == "InvalidParameterCoexistInstanceIdsFilters"
-    assert code_of(cloud, "DescribeInstances", Filters=[{"Name": "colour", "Values": ["x"]}]) == "InvalidFilter"
-    assert code_of(cloud, "DescribeInstances", Limit=101) == "InvalidParameterValue.LimitExceeded"
+    assert cloud.error_code("cvm", "DescribeInstances", Filters=[{"Name": "colour", "Values": ["x"]}]) == "InvalidFilter"
+    assert cloud.error_code("cvm", "DescribeInstances", Limit=101) == "InvalidParameterValue.LimitExceeded"
 
 
 def test_describe_instances_filters_and_paging(cloud):
@@ -75,5 +53,5 @@ def test_instance_type_configs(cloud):
         {"Name": "instance-type", "Values": ["S5.LARGE8"]}, {"Name": "zone", "Values": ["ap-guangzhou-4"]}])
     assert [(c.InstanceType, c.Zone, c.CPU, c.Memory) for c in one.InstanceTypeConfigSet] == [
         ("S5.LARGE8", "ap-guangzhou-4", 4, 8)]
-    assert code_of(cloud, "DescribeInstanceTypeConfigs", Filters=[{"Name": "zone", "Values": ["a", "b"]}]) == "InvalidFilterValue.LimitExceeded"
-    assert code_of(cloud, "DescribeInstanceTypeConfigs", Filters=[{"Name": "gpu", "Values": ["1"]}]) == "InvalidFilter"
+    assert cloud.error_code("cvm", "DescribeInstanceTypeConfigs", Filters=[{"Name": "zone", "Values": ["a", "b"]}]) == "InvalidFilterValue.LimitExceeded"
+    assert cloud.error_code("cvm", "DescribeInstanceTypeConfigs", Filters=[{"Name": "gpu", "Values": ["1"]}]) == "InvalidFilter"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 import requests
@@ -10,15 +9,6 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from sgpctl.sandbox.faults import Fault, Faults
 from sgpctl.sandbox.cloud.testkit import demo_state, serve
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
 
 
 def sequence(faults: Faults, n: int, service="vpc", action="DescribeNetworkInterfaces") -> list[str | None]:
@@ -144,10 +134,7 @@ def test_drop_closes_the_connection_without_an_answer(cloud):
     assert cloud.call("cam", "GetRole", RoleName="TKE_QCSRole").RoleInfo.RoleName == "TKE_QCSRole"
 
 
-def test_seeded_share_gives_the_same_outcomes_over_http(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
+def test_seeded_share_gives_the_same_outcomes_over_http():
 
     def run() -> list[str]:
         with serve(demo_state(), faults=Faults.parse("seed=11; cvm:throttle=0.5")) as rc:

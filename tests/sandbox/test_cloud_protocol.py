@@ -4,7 +4,6 @@ parameters and wrong types are refused with Tencent's common error codes."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import requests
@@ -13,16 +12,7 @@ from tencentcloud.common.http.request import RequestInternal
 
 from sgpctl.sandbox.cloud import models
 from sgpctl.sandbox.cloud.errors import ApiError
-from sgpctl.sandbox.cloud.testkit import demo_state, request, sdk_client, serve
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
+from sgpctl.sandbox.cloud.testkit import request, sdk_client
 
 
 def raw(cloud, service: str, action: str, params, *, region="ap-guangzhou", version=None) -> dict:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import pytest
 import requests
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from sgpctl.sandbox.cloud.testkit import SECRET_ID, SECRET_KEY, demo_state, sdk_client, serve
+from sgpctl.sandbox.cloud.testkit import SECRET_ID, SECRET_KEY, sdk_client
 from sgpctl.sandbox.requestlog import RequestLog, is_mutating, redact
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
 
 
 def test_mutating_by_action_name():

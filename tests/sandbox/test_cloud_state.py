@@ -3,36 +3,32 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import pytest
 
 from sgpctl.sandbox.cloud.errors import ApiError
-from sgpctl.sandbox.cloud.state import CloudState, deep_merge
+from sgpctl.sandbox.cloud.state import CloudState
 from sgpctl.sandbox.cloud.testkit import CLUSTER_ID, SECRET_ID, demo_state, serve
 
 
-class Clock:
-    def __init__(self):
-        self.t = 1_800_000_000.0
+def test_update_addon_merges_the_helm_way():
+    s = demo_state(addon_delay=0)
+    s.update_addon(CLUSTER_ID, "eniipamd", values={
+        "vpcCni": {"securityGroups": {"securityGroups": ["sg-a", "sg-b"]}, "trunkingEni": {"enableSubEni": "True"}},
+        "extra": {"x": 1}})
+    s.update_addon(CLUSTER_ID, "eniipamd", values={
+        "vpcCni": {"securityGroups": {"securityGroups": ["sg-c"]}}, "extra": None})
+    values = s.addon(CLUSTER_ID, "eniipamd")["Values"]
+    assert values["vpcCni"]["securityGroups"]["securityGroups"] == ["sg-c"]  # lists replace
+    assert values["vpcCni"]["trunkingEni"] == {"enableSubEni": "True"}      # siblings kept
+    assert "extra" not in values                                             # null deletes
+    assert s.trunking_enabled(CLUSTER_ID)  # a chart may store the boolean as a string
+    rendered = s.addon_values(CLUSTER_ID, "eniipamd")
+    assert rendered["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] == "standard"  # the default
 
-    def __call__(self):
-        return self.t
 
-
-def test_deep_merge_semantics():
-    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
-    assert deep_merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
-    assert deep_merge(base, {"a": None}) == {"d": 1}  # null deletes, as in Helm
-    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}  # inputs untouched
-
-
-def test_persistence_round_trip_through_json(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    clock = Clock()
+def test_persistence_round_trip_through_json(clock):
     state = demo_state(clock=clock, addon_delay=10)
     pid = state.add_policy("SubENIForIPAMD", {"version": "2.0", "statement": [
         {"effect": "allow", "action": ["vpc:CreateSubNetworkInterface"], "resource": ["*"]}]})
@@ -49,7 +45,7 @@ def test_persistence_round_trip_through_json(monkeypatch):
     assert restored.policy_by_name("SubENIForIPAMD")["PolicyId"] == pid
     assert restored.role_allows("TKE_QCSRole", "vpc:CreateSubNetworkInterface")
     assert restored.addon(CLUSTER_ID, "securitygrouppolicy")["Phase"] == "Installing"
-    clock.t += 10
+    clock.advance(10)
     assert restored.addon(CLUSTER_ID, "securitygrouppolicy")["Phase"] == "Succeeded"
     assert restored.create_sub_eni("tok-1", "ins-sa5node1", None, None, [], "x")["NetworkInterfaceId"] == eni["NetworkInterfaceId"]
     other = restored.create_sub_eni("tok-2", "ins-sa5node1", None, None, [], "y")

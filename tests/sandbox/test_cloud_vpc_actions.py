@@ -3,28 +3,10 @@ simulated eniipamd uses."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from sgpctl.sandbox.cloud.errors import ApiError
-from sgpctl.sandbox.cloud.testkit import demo_state, serve
-
-
-@pytest.fixture
-def cloud(monkeypatch):
-    for var in list(os.environ):
-        if var.lower().endswith("_proxy"):
-            monkeypatch.delenv(var, raising=False)
-    with serve(demo_state(addon_delay=0)) as rc:
-        yield rc
-
-
-def code_of(cloud, action, **params) -> str:
-    with pytest.raises(TencentCloudSDKException) as exc:
-        cloud.call("vpc", action, **params)
-    return exc.value.code
 
 
 def sub_eni(cloud, token, node="ins-sa5node1", groups=("sg-app00001",), name="pod-a"):
@@ -42,25 +24,25 @@ def test_create_security_group(cloud):
     assert (sg.SecurityGroupName, sg.SecurityGroupDesc, sg.IsDefault) == ("pods-db", "db pods", False)
     assert [(t.Key, t.Value) for t in sg.TagSet] == [("team", "db")]
     assert cloud.state.security_group(sg.SecurityGroupId)["SecurityGroupName"] == "pods-db"
-    assert code_of(cloud, "CreateSecurityGroup", GroupName="x" * 61, GroupDescription="d") == "InvalidParameterValue.TooLong"
-    assert code_of(cloud, "CreateSecurityGroup", GroupName="no-description") == "MissingParameter"
+    assert cloud.error_code("vpc", "CreateSecurityGroup", GroupName="x" * 61, GroupDescription="d") == "InvalidParameterValue.TooLong"
+    assert cloud.error_code("vpc", "CreateSecurityGroup", GroupName="no-description") == "MissingParameter"
 
 
 def test_security_group_quota(cloud):
     cloud.state.options["security_group_limit"] = 3
     cloud.call("vpc", "CreateSecurityGroup", GroupName="third", GroupDescription="d")
-    assert code_of(cloud, "CreateSecurityGroup", GroupName="fourth", GroupDescription="d") == "LimitExceeded"
+    assert cloud.error_code("vpc", "CreateSecurityGroup", GroupName="fourth", GroupDescription="d") == "LimitExceeded"
 
 
 def test_describe_security_groups_by_id_and_errors(cloud):
     resp = cloud.call("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-node0001"])
     assert [g.SecurityGroupId for g in resp.SecurityGroupSet] == ["sg-app00001", "sg-node0001"]
     assert resp.TotalCount == 2
-    assert code_of(cloud, "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
-    assert code_of(cloud, "DescribeSecurityGroups", SecurityGroupIds=["sg-APP"]) == "InvalidSecurityGroupID.Malformed"
-    assert code_of(cloud, "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001"],
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-APP"]) == "InvalidSecurityGroupID.Malformed"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001"],
                    Filters=[{"Name": "security-group-name", "Values": ["app"]}]) == "InvalidParameter.Coexist"
-    assert code_of(cloud, "DescribeSecurityGroups", SecurityGroupIds=[f"sg-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=[f"sg-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
 
 
 def test_describe_security_groups_filters(cloud):
@@ -74,7 +56,7 @@ def test_describe_security_groups_filters(cloud):
     assert ids(("tag:team", ["web"])) == ["sg-app00001"]
     assert ids(("tag:team", ["db"])) == []
     assert ids(("security-group-name", ["app", "tke-node"]), ("tag-key", ["team"])) == ["sg-app00001"]
-    assert code_of(cloud, "DescribeSecurityGroups", Filters=[{"Name": "colour", "Values": ["red"]}]) == "InvalidParameter.FilterInvalidKey"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", Filters=[{"Name": "colour", "Values": ["red"]}]) == "InvalidParameter.FilterInvalidKey"
 
 
 def test_describe_security_groups_paging_with_string_offsets(cloud):
@@ -85,8 +67,8 @@ def test_describe_security_groups_paging_with_string_offsets(cloud):
     assert first.TotalCount == second.TotalCount == 7
     assert len(first.SecurityGroupSet) == 4 and len(second.SecurityGroupSet) == 3
     assert not {g.SecurityGroupId for g in first.SecurityGroupSet} & {g.SecurityGroupId for g in second.SecurityGroupSet}
-    assert code_of(cloud, "DescribeSecurityGroups", Limit="101") == "InvalidParameterValue.Range"
-    assert code_of(cloud, "DescribeSecurityGroups", Limit="ten") == "InvalidParameterValue.Malformed"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", Limit="101") == "InvalidParameterValue.Range"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", Limit="ten") == "InvalidParameterValue.Malformed"
 
 
 def test_security_group_policies(cloud):
@@ -102,11 +84,11 @@ def test_security_group_policies(cloud):
     assert [(r.Protocol, r.Port, r.Action) for r in rules.Egress] == [("ALL", "ALL", "ACCEPT")]
     assert rules.PolicyStatistics.IngressIPv4TotalCount == 1 and rules.PolicyStatistics.EgressIPv4TotalCount == 1
     stale = {"Version": "1", "Ingress": [{"Protocol": "TCP", "Port": "22", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}]}
-    assert code_of(cloud, "CreateSecurityGroupPolicies", SecurityGroupId="sg-app00001",
+    assert cloud.error_code("vpc", "CreateSecurityGroupPolicies", SecurityGroupId="sg-app00001",
                    SecurityGroupPolicySet=stale) == "UnsupportedOperation.VersionMismatch"
-    assert code_of(cloud, "CreateSecurityGroupPolicies", SecurityGroupId="sg-app00001", SecurityGroupPolicySet={
+    assert cloud.error_code("vpc", "CreateSecurityGroupPolicies", SecurityGroupId="sg-app00001", SecurityGroupPolicySet={
         "Ingress": [{"Protocol": "TCP", "Action": "MAYBE"}]}) == "InvalidParameterValue"
-    assert code_of(cloud, "DescribeSecurityGroupPolicies", SecurityGroupId="sg-zzzzzzzz") == "InvalidSecurityGroupID.NotFound"
+    assert cloud.error_code("vpc", "DescribeSecurityGroupPolicies", SecurityGroupId="sg-zzzzzzzz") == "InvalidSecurityGroupID.NotFound"
 
 
 def test_security_group_limits(cloud):
@@ -174,8 +156,8 @@ def test_network_interface_limit(cloud):
     assert big.SubEniQuantity == 256 and big.EniQuantity >= 2
     assert cloud.call("vpc", "DescribeNetworkInterfaceLimit", InstanceId="ins-sa5node1").SubEniQuantity == 100
     assert cloud.call("vpc", "DescribeNetworkInterfaceLimit", InstanceId="ins-s5node01").SubEniQuantity == 0
-    assert code_of(cloud, "DescribeNetworkInterfaceLimit", InstanceId="ins-nothere1") == "InvalidInstanceId.NotFound"
-    assert code_of(cloud, "DescribeNetworkInterfaceLimit", InstanceId="bogus") == "InvalidParameterValue.Malformed"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaceLimit", InstanceId="ins-nothere1") == "InvalidInstanceId.NotFound"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaceLimit", InstanceId="bogus") == "InvalidParameterValue.Malformed"
 
 
 def test_describe_network_interfaces_filters(cloud):
@@ -192,7 +174,7 @@ def test_describe_network_interfaces_filters(cloud):
     assert ids(("subnet-id", ["subnet-aaaa1111"]), ("eni-type", ["1"])) == {
         e["NetworkInterfaceId"] for e in cloud.state.enis.values() if e["SubnetId"] == "subnet-aaaa1111" and e["_kind"] == "primary"}
     assert ids(("network-interface-id", [a["NetworkInterfaceId"]])) == {a["NetworkInterfaceId"]}
-    assert code_of(cloud, "DescribeNetworkInterfaces", Filters=[{"Name": "colour", "Values": ["x"]}]) == "InvalidParameter.FilterInvalidKey"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", Filters=[{"Name": "colour", "Values": ["x"]}]) == "InvalidParameter.FilterInvalidKey"
 
 
 def test_describe_network_interfaces_ids_paging_and_limits(cloud):
@@ -208,11 +190,11 @@ def test_describe_network_interfaces_ids_paging_and_limits(cloud):
         if offset >= page.TotalCount:
             break
     assert seen == made
-    assert code_of(cloud, "DescribeNetworkInterfaces", NetworkInterfaceIds=made[:1],
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=made[:1],
                    Filters=[{"Name": "vpc-id", "Values": ["v"]}]) == "InvalidParameter.Coexist"
-    assert code_of(cloud, "DescribeNetworkInterfaces", NetworkInterfaceIds=[f"eni-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
-    assert code_of(cloud, "DescribeNetworkInterfaces", NetworkInterfaceIds=["eni-BAD"]) == "InvalidParameterValue.Malformed"
-    assert code_of(cloud, "DescribeNetworkInterfaces", Limit=101) == "InvalidParameterValue.Range"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[f"eni-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=["eni-BAD"]) == "InvalidParameterValue.Malformed"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", Limit=101) == "InvalidParameterValue.Range"
 
 
 def test_missing_and_hidden_sub_enis_follow_the_options(cloud):
@@ -220,7 +202,7 @@ def test_missing_and_hidden_sub_enis_follow_the_options(cloud):
     assert cloud.state.delete_eni(a) is True and cloud.state.delete_eni(a) is False
     assert cloud.call("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[a]).NetworkInterfaceSet == []
     cloud.state.options["missing_eni_ids"] = "error"
-    assert code_of(cloud, "DescribeNetworkInterfaces", NetworkInterfaceIds=[a]) == "ResourceNotFound"
+    assert cloud.error_code("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[a]) == "ResourceNotFound"
     cloud.state.options["missing_eni_ids"] = "omit"
     b = sub_eni(cloud, "h2")["NetworkInterfaceId"]
     cloud.state.options["sub_enis_visible"] = False
@@ -235,9 +217,9 @@ def test_modify_network_interface_attribute_changes_groups_behind_the_tools_back
     assert eni.GroupSet == ["sg-node0001"] and eni.NetworkInterfaceName == "renamed"
     cloud.state.set_eni_groups(a, ["sg-app00001", "sg-node0001"])
     assert cloud.state.eni(a)["GroupSet"] == ["sg-app00001", "sg-node0001"]
-    assert code_of(cloud, "ModifyNetworkInterfaceAttribute", NetworkInterfaceId=a, SecurityGroupIds=["sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
-    assert code_of(cloud, "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="eni-zzzzzzzz") == "ResourceNotFound"
-    assert code_of(cloud, "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="x") == "InvalidParameterValue.Malformed"
+    assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId=a, SecurityGroupIds=["sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
+    assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="eni-zzzzzzzz") == "ResourceNotFound"
+    assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="x") == "InvalidParameterValue.Malformed"
 
 
 def test_primary_eni_groups_are_the_instances_groups(cloud):

@@ -18,8 +18,9 @@ from kubernetes.client.rest import ApiException
 
 from sgpctl.core.annotations import RESOURCE_SUB_ENI
 from sgpctl.sandbox import scenarios
+from sgpctl.sandbox.kube.crds import SGP_RESOURCE
 from tests.sandbox_support import SGP_GROUP_VERSION, cloud_client, group_id, kube_api_client, running_sandbox
-from tests.sandbox_support import sdk_request, sgp_ready
+from tests.sandbox_support import create_sgp, sdk_request, sgp_ready
 from tests.sandbox_support import sgp_policy as policy
 
 NS = "my-namespace"
@@ -184,8 +185,7 @@ def test_pod_over_the_node_quota_stays_pending_with_failed_scheduling(sb, api):
     node = next(n for n in core.list_node().items
                 if n.metadata.labels["node.kubernetes.io/instance-type"] == "SA5.2XLARGE16")
     assert node.status.allocatable[RESOURCE_SUB_ENI] == "2"
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")])
     apps.create_namespaced_deployment(NS, nginx_deployment(
         replicas=3, nodeSelector={"kubernetes.io/hostname": node.metadata.name}))
     sb.settle()
@@ -212,8 +212,7 @@ def test_pod_over_the_node_quota_stays_pending_with_failed_scheduling(sb, api):
 def test_pods_on_unsupported_families_cannot_get_sub_enis(sb, api):
     core = client.CoreV1Api(api)
     sgp_ready(sb)
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")])
     s5 = next(n.metadata.name for n in core.list_node().items
               if n.metadata.labels["node.kubernetes.io/instance-type"] == "S5.LARGE8")
     core.create_namespaced_pod(NS, {"metadata": {"name": "pinned", "labels": {"app": "my-app"}},
@@ -231,8 +230,7 @@ def test_missing_security_group_keeps_pod_creating_until_the_group_exists(sb, ap
     core = client.CoreV1Api(api)
     sgp_ready(sb)
     ghost = "sg-0ghost00"
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web"), ghost]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web"), ghost])
     core.create_namespaced_pod(NS, {"metadata": {"name": "app", "labels": {"app": "my-app"}},
                                     "spec": {"containers": [{"name": "c", "image": "nginx:1.7.9"}]}})
     sb.settle()
@@ -261,8 +259,7 @@ def test_without_the_sgp_addon_or_trunking_pods_get_no_sub_eni(sb, api):
     b.sub_eni_policy()
     sb.cloud.install_addon(sb.cluster_id, "securitygrouppolicy")  # add-on, but trunking still off
     sb.settle()
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")])
     core.create_namespaced_pod(NS, {"metadata": {"name": "a", "labels": {"app": "my-app"}},
                                     "spec": {"containers": [{"name": "c", "image": "nginx:1.7.9"}]}})
     sb.settle()
@@ -274,8 +271,7 @@ def test_without_the_sgp_addon_or_trunking_pods_get_no_sub_eni(sb, api):
 def test_host_network_pods_never_get_sub_enis(sb, api):
     core = client.CoreV1Api(api)
     sgp_ready(sb)
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")], {}),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")], {})
     core.create_namespaced_pod(NS, {"metadata": {"name": "host", "labels": {"app": "my-app"}},
                                     "spec": {"hostNetwork": True,
                                              "containers": [{"name": "c", "image": "nginx:1.7.9"}]}})
@@ -288,8 +284,7 @@ def test_host_network_pods_never_get_sub_enis(sb, api):
 def test_finished_pods_free_their_sub_eni(sb, api):
     core = client.CoreV1Api(api)
     sgp_ready(sb)
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")])
     core.create_namespaced_pod(NS, {"metadata": {"name": "job", "labels": {"app": "my-app"}},
                                     "spec": {"restartPolicy": "Never",
                                              "containers": [{"name": "c", "image": "busybox:1.36"}]}})
@@ -305,8 +300,7 @@ def test_finished_pods_free_their_sub_eni(sb, api):
 def test_sub_eni_leaks_while_cam_denies_deletion_and_is_freed_once_allowed(sb, api):
     core = client.CoreV1Api(api)
     sgp_ready(sb)
-    sb.kube.create(scenarios._sgp_resource(), dict(policy("p", [group_id(sb, "web")]),
-                                                   metadata={"name": "p", "namespace": NS}))
+    create_sgp(sb, "p", [group_id(sb, "web")])
     core.create_namespaced_pod(NS, {"metadata": {"name": "a", "labels": {"app": "my-app"}},
                                     "spec": {"containers": [{"name": "c", "image": "nginx:1.7.9"}]}})
     sb.settle()
@@ -331,8 +325,7 @@ def test_deleting_the_sgp_addon_removes_the_crd_and_its_policies(sb, api):
     tke = cloud_client(sb, "tke")
     tke.DeleteAddon(sdk_request("tke", "DeleteAddon", ClusterId=sb.cluster_id, AddonName="securitygrouppolicy"))
     sb.settle()
-    assert sb.kube.get("customresourcedefinitions", None,
-                       "securitygrouppolicies.vpcresources.tke.cloud.tencent.com") is None
+    assert sb.kube.get("customresourcedefinitions", None, SGP_RESOURCE) is None
     with pytest.raises(ApiException) as info:
         custom.list_namespaced_custom_object(*SGP, NS, "securitygrouppolicies")
     assert info.value.status == 404

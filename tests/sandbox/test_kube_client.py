@@ -32,15 +32,6 @@ def api(kube):
     return kube.api_client()
 
 
-@pytest.fixture
-def ns(kube, request):
-    """A fresh namespace per test, so tests do not see each other's objects."""
-    name = request.node.name.replace("_", "-").lower()[:50].strip("-")
-    kube.store.create("namespaces", {"metadata": {"name": name}})
-    yield name
-    kube.store.delete("namespaces", None, name)
-
-
 def pod(name, labels=None, node=None):
     spec = {"containers": [{"name": "c", "image": "nginx:1.25"}]}
     if node:

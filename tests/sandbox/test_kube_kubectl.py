@@ -69,14 +69,6 @@ def kube(tmp_path_factory):
         yield sandbox
 
 
-@pytest.fixture
-def ns(kube, request):
-    name = request.node.name.replace("_", "-").lower()[:50].strip("-")
-    kube.store.create("namespaces", {"metadata": {"name": name}})
-    yield name
-    kube.store.delete("namespaces", None, name)
-
-
 def make_pod(kube, ns, name, labels=None, node=None, phase=None):
     spec = {"containers": [{"name": "c", "image": "nginx:1.25"}]}
     if node:

@@ -9,6 +9,8 @@ from the answer, as on the real API.
 
 from __future__ import annotations
 
+from sgpctl.core import quotas
+
 from .common import INSTANCE_ID, Ctx, at_most, check_ids, filters_of, int_param
 from .errors import ApiError
 
@@ -32,7 +34,7 @@ def _matches(ctx: Ctx, inst: dict, name: str, values: list[str]) -> bool:
     if name == "instance-type":
         return inst["InstanceType"] in values
     if name == "instance-family":
-        return inst["InstanceType"].split(".")[0] in values
+        return quotas.instance_family(inst["InstanceType"]) in values
     if name == "instance-name":
         return inst["InstanceName"] in values
     if name == "instance-state":

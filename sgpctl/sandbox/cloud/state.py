@@ -84,7 +84,6 @@ restores it (callbacks are not persisted).
 from __future__ import annotations
 
 import base64
-import copy
 import fnmatch
 import ipaddress
 import json
@@ -102,6 +101,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from sgpctl.core import quotas
+from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get, values_merge
 
 from .common import SG_ID
 from .errors import ApiError
@@ -183,34 +183,6 @@ def _copy(value: Any) -> Any:
     """A deep copy of plain data (what the state holds and hands out): a pickle round trip is
     several times faster than ``copy.deepcopy``, which matters for 10,000 sub-ENIs."""
     return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-
-
-def deep_merge(base: Any, patch: Any) -> Any:
-    """Helm-style merge: objects merge key by key, anything else replaces; ``None`` deletes."""
-    if not isinstance(base, dict) or not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _dig(values: dict, dotted: str) -> Any:
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _statements(document: str | dict) -> list[dict]:
@@ -679,11 +651,11 @@ class CloudState:
             if rec is None:
                 return None
             defaults = self.charts.get(name, {}).get("_defaults", {})
-            return deep_merge(defaults, rec["Values"])
+            return values_merge(defaults, rec["Values"])
 
     def trunking_enabled(self, cluster_id: str) -> bool:
         values = self.addon_values(cluster_id, "eniipamd")
-        return bool(values) and _truthy(_dig(values, "vpcCni.trunkingEni.enableSubEni"))
+        return bool(values) and is_true(values_get(values, ENABLE_SUB_ENI))
 
     @staticmethod
     def decode_raw_values(raw: str | None, name: str = "RawValues") -> dict:
@@ -748,7 +720,9 @@ class CloudState:
 
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", *, region: str | None = None, dry_run: bool = False) -> None:
-        """``strategy`` ``merge`` deep-merges ``values`` into the set values, ``replace`` replaces them."""
+        """``strategy`` ``merge`` deep-merges ``values`` into the set values the way Helm coalesces
+        (``core.addon_values.values_merge``: objects merge, lists replace, null deletes),
+        ``replace`` replaces them."""
         if strategy not in ("merge", "replace"):
             raise ApiError("InvalidParameterValue", f"UpdateStrategy must be merge or replace, not {strategy!r}.")
         with self.transaction():
@@ -756,7 +730,7 @@ class CloudState:
             if dry_run:
                 return
             if values is not None:
-                rec["Values"] = deep_merge(rec["Values"], values) if strategy == "merge" else _copy(values)
+                rec["Values"] = values_merge(rec["Values"], values) if strategy == "merge" else _copy(values)
             if version:
                 rec["AddonVersion"] = version
             self._start(cluster_id, rec, "upgrade")

@@ -2,7 +2,8 @@
 
 ``serve(state)`` runs an endpoint for the duration of a ``with`` block and hands back a
 :class:`RunningCloud` whose ``client("vpc")`` is a real ``VpcClient`` pointed at it;
-``demo_state()`` is a small region (one VPC-CNI cluster, three nodes of different families, two
+``cloud.error_code("vpc", action, ...)`` is the code of an expected error; ``demo_state()`` is a
+small region (one VPC-CNI cluster, three nodes of different families, two
 security groups, the two TKE CAM roles, eniipamd installed) for tests that need a bit of
 everything. Imports the SDK lazily: nothing here runs unless a test calls it.
 """
@@ -85,6 +86,22 @@ class RunningCloud:
     def call(self, service: str, action: str, **params: Any):
         """Call ``action`` through the SDK's typed method; returns the response model."""
         return getattr(self.client(service), action)(request(service, action, **params))
+
+    def error_code(self, service: str, action: str, **params: Any) -> str:
+        """The error code ``action`` answers with (AssertionError if it succeeds)."""
+        return error_code(self.call, service, action, **params)
+
+
+def error_code(fn: Any, *args: Any, **kwargs: Any) -> str:
+    """The ``TencentCloudSDKException`` code that ``fn(*args, **kwargs)`` raises (AssertionError
+    if it returns)."""
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+    try:
+        fn(*args, **kwargs)
+    except TencentCloudSDKException as exc:
+        return exc.code
+    raise AssertionError(f"{getattr(fn, '__name__', fn)}{args} succeeded; an error was expected")
 
 
 @contextmanager

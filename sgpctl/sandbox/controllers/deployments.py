@@ -26,7 +26,8 @@ from typing import Any
 from sgpctl.sandbox.controllers.cache import controller_uid, copy_of
 from sgpctl.sandbox.controllers.names import generated_name, template_hash
 from sgpctl.sandbox.controllers.pods import deletion_order, is_active, is_ready, owner_reference, pod_from_template
-from sgpctl.sandbox.controllers.world import DEPLOYMENTS, PODS, REPLICASETS, World
+from sgpctl.sandbox.controllers.workload import WorkloadController, object_key, owner_key
+from sgpctl.sandbox.controllers.world import DEPLOYMENTS, PODS, REPLICASETS
 
 REVISION = "deployment.kubernetes.io/revision"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
@@ -35,17 +36,6 @@ HASH_LABEL = "pod-template-hash"
 DEPLOYMENT_COMPONENT = "deployment-controller"
 REPLICASET_COMPONENT = "replicaset-controller"
 _PERCENT = re.compile(r"^(\d+)%$")
-
-
-def _key(obj: dict) -> tuple[str, str]:
-    return (obj["metadata"].get("namespace") or "default", obj["metadata"]["name"])
-
-
-def _owner_key(obj: dict, kind: str) -> tuple[str, str] | None:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if ref.get("controller") and ref.get("kind") == kind:
-            return (obj["metadata"].get("namespace") or "default", ref.get("name"))
-    return None
 
 
 def resolve_fraction(value: Any, total: int, round_up: bool) -> int:
@@ -92,34 +82,15 @@ def _ready_pods_since(pods: list[dict], min_ready: int, now: float) -> int:
     return count
 
 
-class ReplicaSetController:
+class ReplicaSetController(WorkloadController):
     name = "replicasets"
-
-    def __init__(self, world: World):
-        self.world = world
-
-    def watches(self) -> dict:
-        def rs_changed(event_type: str, obj: dict, old: dict | None):
-            if event_type != "DELETED":
-                yield _key(obj)
-
-        def pod_changed(event_type: str, obj: dict, old: dict | None):
-            owner = _owner_key(obj, "ReplicaSet")
-            if owner:
-                yield owner
-        return {REPLICASETS: rs_changed, PODS: pod_changed}
-
-    def resync(self):
-        for rs in self.world.cache.list(REPLICASETS):
-            yield _key(rs)
-
-    def tick(self) -> None:
-        pass
+    resource = REPLICASETS
+    kind = "ReplicaSet"
 
     def sync(self, key: Any) -> None:
         w = self.world
-        rs = w.cache.get(REPLICASETS, *key)
-        if rs is None or rs["metadata"].get("deletionTimestamp"):
+        rs = self.current(key)
+        if rs is None:
             return
         pods = [p for p in w.cache.owned(rs["metadata"]["uid"], PODS) if is_active(p)]
         want = int((rs.get("spec") or {}).get("replicas", 1))
@@ -128,11 +99,7 @@ class ReplicaSetController:
                 self._create_pod(rs)
         elif len(pods) > want:
             for pod in deletion_order(pods)[: len(pods) - want]:
-                try:
-                    w.kube.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-                except Exception as exc:
-                    if getattr(exc, "reason", None) != "NotFound":
-                        raise
+                if not w.delete(PODS, pod):
                     continue
                 w.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                         component=REPLICASET_COMPONENT)
@@ -169,57 +136,41 @@ class ReplicaSetController:
         del selector_labels
         # Kubernetes omits zero counts (omitempty) except replicas.
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
-        if (rs.get("status") or {}) != status:
-            new = copy_of(rs)
-            new["status"] = status
-            try:
-                w.kube.update(REPLICASETS, new, subresource="status")
-            except Exception as exc:
-                if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
-                    raise
-                w.enqueue(self.name, _key(rs))
+        if not w.write_status(REPLICASETS, rs, status):
+            w.enqueue(self.name, object_key(rs))
 
 
-class DeploymentController:
+class DeploymentController(WorkloadController):
     name = "deployments"
-
-    def __init__(self, world: World):
-        self.world = world
+    resource = DEPLOYMENTS
+    kind = "Deployment"
 
     def watches(self) -> dict:
-        def deployment_changed(event_type: str, obj: dict, old: dict | None):
-            if event_type != "DELETED":
-                yield _key(obj)
+        routes = super().watches()  # the Deployment itself, and the ReplicaSets it controls
 
         def rs_changed(event_type: str, obj: dict, old: dict | None):
-            owner = _owner_key(obj, "Deployment")
+            owner = owner_key(obj, "Deployment")
             if owner:
                 yield owner
 
         def pod_changed(event_type: str, obj: dict, old: dict | None):
             # Recreate waits for old Pods to be gone, and a ReplicaSet's status lags its Pods.
             if event_type == "DELETED":
-                rs_key = _owner_key(obj, "ReplicaSet")
+                rs_key = owner_key(obj, "ReplicaSet")
                 if rs_key:
                     rs = self.world.cache.get(REPLICASETS, *rs_key)
-                    owner = _owner_key(rs, "Deployment") if rs else None
+                    owner = owner_key(rs, "Deployment") if rs else None
                     if owner:
                         yield owner
-        return {DEPLOYMENTS: deployment_changed, REPLICASETS: rs_changed, PODS: pod_changed}
-
-    def resync(self):
-        for d in self.world.cache.list(DEPLOYMENTS):
-            yield _key(d)
-
-    def tick(self) -> None:
-        pass
+        routes.update({REPLICASETS: rs_changed, PODS: pod_changed})
+        return routes
 
     # --- sync --------------------------------------------------------------------------
 
     def sync(self, key: Any) -> None:
         w = self.world
-        d = w.cache.get(DEPLOYMENTS, *key)
-        if d is None or d["metadata"].get("deletionTimestamp"):
+        d = self.current(key)
+        if d is None:
             return
         spec = d.get("spec") or {}
         desired = int(spec.get("replicas", 1))
@@ -369,11 +320,7 @@ class DeploymentController:
         limit = int((d.get("spec") or {}).get("revisionHistoryLimit", 10))
         idle = [rs for rs in old_rs if not _spec_replicas(rs) and not _status(rs, "replicas")]
         for rs in idle[: max(len(idle) - limit, 0)]:
-            try:
-                self.world.kube.delete(REPLICASETS, rs["metadata"]["namespace"], rs["metadata"]["name"])
-            except Exception as exc:
-                if getattr(exc, "reason", None) != "NotFound":
-                    raise
+            self.world.delete(REPLICASETS, rs)
 
     def _update_status(self, d: dict, new_rs: dict | None, old_rs: list[dict], desired: int, collisions: int,
                        created: bool) -> None:
@@ -429,21 +376,14 @@ class DeploymentController:
                                                    f'ReplicaSet "{rs_name}" has timed out progressing.', now)
         status["conditions"] = [conditions[t] for t in ("Available", "Progressing") if t in conditions]
         if not complete and not (d.get("spec") or {}).get("paused"):
-            w.requeue_after(self.name, _key(d), float(deadline) + 0.5)
+            w.requeue_after(self.name, object_key(d), float(deadline) + 0.5)
         revision = str(_revision(new_rs)) if new_rs is not None else None
         if revision and (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
             new = copy_of(d)
             new["metadata"].setdefault("annotations", {})[REVISION] = revision
             d = w.kube.update(DEPLOYMENTS, new)
-        if old != status:
-            new = copy_of(d)
-            new["status"] = status
-            try:
-                w.kube.update(DEPLOYMENTS, new, subresource="status")
-            except Exception as exc:
-                if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
-                    raise
-                w.enqueue(self.name, _key(d))
+        if not w.write_status(DEPLOYMENTS, d, status):
+            w.enqueue(self.name, object_key(d))
 
 
 def _spec_replicas(rs: dict | None) -> int:

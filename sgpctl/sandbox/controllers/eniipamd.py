@@ -165,11 +165,7 @@ class EniIpamd:
                     w.cloud.delete_eni(eni_id)
                 except CloudApiError:
                     log.exception("deleting sub-ENI %s", eni_id)
-            try:
-                w.kube.delete(w.vpceni_resource, None, v["metadata"]["name"])
-            except Exception as exc:
-                if getattr(exc, "reason", None) != "NotFound":
-                    raise
+            w.delete(w.vpceni_resource, v)
         return True
 
     def orphans(self) -> list[str]:

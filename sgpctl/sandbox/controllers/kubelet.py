@@ -146,20 +146,9 @@ class Kubelet:
             return
         self._run(pod, host_ip, pod_ip)
 
-    def _write_status(self, pod: dict, status: dict) -> bool:
-        new = dict(pod)
-        new["status"] = status
-        try:
-            self.world.kube.update(PODS, new, subresource="status")
-        except Exception as exc:
-            if getattr(exc, "reason", None) in ("Conflict", "NotFound"):
-                return False
-            raise
-        return True
-
     def _run(self, pod: dict, host_ip: str, pod_ip: str) -> None:
         w = self.world
-        if not self._write_status(pod, running_status(pod, host_ip, pod_ip, w.now())):
+        if not w.write_status(PODS, pod, running_status(pod, host_ip, pod_ip, w.now())):
             return
         for c in (pod.get("spec") or {}).get("containers") or ():
             w.event(pod, "Created", f"Created container {c.get('name')}", component=COMPONENT)
@@ -167,7 +156,7 @@ class Kubelet:
 
     def _container_creating(self, pod: dict, host_ip: str, cause: str) -> None:
         w = self.world
-        self._write_status(pod, container_creating_status(pod, host_ip, w.now()))
+        w.write_status(PODS, pod, container_creating_status(pod, host_ip, w.now()))
         message = (f"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for "
                    f'sandbox "{sandbox_id(pod)}": plugin type="tke-eni-cni" failed (add): {cause}')
         log.info("pod %s/%s: %s", pod["metadata"]["namespace"], pod["metadata"]["name"], cause)
@@ -203,9 +192,4 @@ class PodGarbageCollector:
         if w.cache.get(NODES, "", key) is not None:
             return
         for pod in w.cache.pods_on(key):
-            meta = pod["metadata"]
-            try:
-                w.kube.delete(PODS, meta["namespace"], meta["name"])
-            except Exception as exc:
-                if getattr(exc, "reason", None) != "NotFound":
-                    raise
+            w.delete(PODS, pod)

@@ -188,17 +188,12 @@ class Scheduler:
         conditions = (pod.get("status") or {}).get("conditions") or []
         current = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
         if not (current and current.get("status") == "False" and current.get("message") == message):
-            new = copy_of(pod)
-            status = new.setdefault("status", {})
+            status = copy_of(pod.get("status") or {})
             status["phase"] = "Pending"
             status["conditions"] = [c for c in conditions if c.get("type") != "PodScheduled"] + [{
                 "type": "PodScheduled", "status": "False", "lastProbeTime": None,
                 "lastTransitionTime": w.now(), "reason": "Unschedulable", "message": message}]
-            try:
-                w.kube.update(PODS, new, subresource="status")
-            except Exception as exc:  # conflict or gone: the next event brings it back
-                if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
-                    raise
+            w.write_status(PODS, pod, status)  # conflict or gone: the next event brings it back
         w.event(pod, "FailedScheduling", message, type="Warning", component=COMPONENT)
 
     def _bind(self, pod: dict, node: str) -> None:

@@ -21,7 +21,8 @@ from sgpctl.core.allocation import node_admits
 from sgpctl.sandbox.controllers.cache import copy_of
 from sgpctl.sandbox.controllers.names import generated_name, template_hash
 from sgpctl.sandbox.controllers.pods import is_active, is_ready, pod_from_template
-from sgpctl.sandbox.controllers.world import DAEMONSETS, NODES, PODS, STATEFULSETS, World
+from sgpctl.sandbox.controllers.workload import WorkloadController, object_key
+from sgpctl.sandbox.controllers.world import DAEMONSETS, NODES, PODS, STATEFULSETS
 
 REVISION_LABEL = "controller-revision-hash"
 STS_POD_NAME = "statefulset.kubernetes.io/pod-name"
@@ -31,76 +32,19 @@ STS_COMPONENT = "statefulset-controller"
 DS_COMPONENT = "daemonset-controller"
 
 
-def _key(obj: dict) -> tuple[str, str]:
-    return (obj["metadata"].get("namespace") or "default", obj["metadata"]["name"])
-
-
-def _owner(obj: dict, kind: str) -> tuple[str, str] | None:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if ref.get("controller") and ref.get("kind") == kind:
-            return (obj["metadata"].get("namespace") or "default", ref.get("name"))
-    return None
-
-
 def _revision(pod: dict) -> str | None:
     return ((pod.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL)
 
 
-def _write_status(world: World, resource: str, obj: dict, status: dict) -> None:
-    if (obj.get("status") or {}) == status:
-        return
-    new = copy_of(obj)
-    new["status"] = status
-    try:
-        world.kube.update(resource, new, subresource="status")
-    except Exception as exc:
-        if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
-            raise
-
-
-def _delete_pod(world: World, pod: dict) -> None:
-    try:
-        world.kube.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-    except Exception as exc:
-        if getattr(exc, "reason", None) != "NotFound":
-            raise
-
-
-class _WorkloadController:
-    resource = ""
-    kind = ""
-
-    def __init__(self, world: World):
-        self.world = world
-
-    def watches(self) -> dict:
-        def own_changed(event_type: str, obj: dict, old: dict | None):
-            if event_type != "DELETED":
-                yield _key(obj)
-
-        def pod_changed(event_type: str, obj: dict, old: dict | None):
-            owner = _owner(obj, self.kind)
-            if owner:
-                yield owner
-        return {self.resource: own_changed, PODS: pod_changed}
-
-    def resync(self):
-        for obj in self.world.cache.list(self.resource):
-            yield _key(obj)
-
-    def tick(self) -> None:
-        pass
-
-
-class StatefulSetController(_WorkloadController):
+class StatefulSetController(WorkloadController):
     name = "statefulsets"
     resource = STATEFULSETS
     kind = "StatefulSet"
 
     def sync(self, key: Any) -> None:
         w = self.world
-        sts = w.cache.get(STATEFULSETS, *key)
-        if sts is None or sts["metadata"].get("deletionTimestamp"):
+        sts = self.current(key)
+        if sts is None:
             return
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
@@ -122,7 +66,7 @@ class StatefulSetController(_WorkloadController):
         # Pods that finished are replaced, as the StatefulSet controller does.
         for ordinal, pod in sorted(pods.items()):
             if not is_active(pod) and not pod["metadata"].get("deletionTimestamp"):
-                _delete_pod(w, pod)
+                w.delete(PODS, pod)
                 return
         for ordinal in range(replicas):
             pod = pods.get(ordinal)
@@ -135,7 +79,7 @@ class StatefulSetController(_WorkloadController):
                 return
         extra = sorted((o for o in pods if o >= replicas), reverse=True)
         for ordinal in extra:
-            _delete_pod(w, pods[ordinal])
+            w.delete(PODS, pods[ordinal])
             w.event(sts, "SuccessfulDelete", f"delete Pod {pods[ordinal]['metadata']['name']} in StatefulSet "
                     f"{sts['metadata']['name']} successful", component=STS_COMPONENT)
             if ordered:
@@ -149,7 +93,7 @@ class StatefulSetController(_WorkloadController):
         for ordinal in range(replicas - 1, partition - 1, -1):
             pod = pods.get(ordinal)
             if pod is not None and _revision(pod) != update_revision:
-                _delete_pod(w, pod)
+                w.delete(PODS, pod)
                 return
 
     def _create(self, sts: dict, ordinal: int, revision: str) -> None:
@@ -184,7 +128,7 @@ class StatefulSetController(_WorkloadController):
                   "currentRevision": current_revision, "updateRevision": update_revision,
                   "collisionCount": 0, "availableReplicas": ready}
         status = {k: v for k, v in status.items() if v or k in ("observedGeneration", "replicas", "collisionCount")}
-        _write_status(self.world, STATEFULSETS, sts, status)
+        self.world.write_status(STATEFULSETS, sts, status)
 
 
 def _ordinal(pod_name: str, sts_name: str) -> int | None:
@@ -206,7 +150,7 @@ DAEMON_TOLERATIONS = (
 )
 
 
-class DaemonSetController(_WorkloadController):
+class DaemonSetController(WorkloadController):
     name = "daemonsets"
     resource = DAEMONSETS
     kind = "DaemonSet"
@@ -219,14 +163,14 @@ class DaemonSetController(_WorkloadController):
                     (old.get("metadata") or {}).get("labels") != (obj.get("metadata") or {}).get("labels")
                     or (old.get("spec") or {}).get("taints") != (obj.get("spec") or {}).get("taints"))):
                 for ds in self.world.cache.list(DAEMONSETS):
-                    yield _key(ds)
+                    yield object_key(ds)
         routes[NODES] = node_changed
         return routes
 
     def sync(self, key: Any) -> None:
         w = self.world
-        ds = w.cache.get(DAEMONSETS, *key)
-        if ds is None or ds["metadata"].get("deletionTimestamp"):
+        ds = self.current(key)
+        if ds is None:
             return
         spec = ds.get("spec") or {}
         template = copy_of(spec.get("template") or {})
@@ -251,13 +195,13 @@ class DaemonSetController(_WorkloadController):
         for node_name, pods in sorted(by_node.items()):
             if node_name not in nodes:
                 for p in pods:
-                    _delete_pod(w, p)
+                    w.delete(PODS, p)
             else:
                 for p in pods:
                     if not is_active(p):
-                        _delete_pod(w, p)
+                        w.delete(PODS, p)
                 for p in [p for p in pods if is_active(p)][1:]:
-                    _delete_pod(w, p)
+                    w.delete(PODS, p)
         for node_name in sorted(nodes):
             if not any(is_active(p) for p in by_node.get(node_name, ())):
                 self._create(ds, template, node_name, revision)
@@ -266,7 +210,7 @@ class DaemonSetController(_WorkloadController):
                    and (p.get("spec") or {}).get("nodeName") in nodes]
         outdated = sorted((p for p in current if _revision(p) != revision), key=lambda p: p["metadata"]["name"])
         if outdated and all(is_ready(p) for p in current) and len(current) >= len(nodes):
-            _delete_pod(w, outdated[0])
+            w.delete(PODS, outdated[0])
         pods = [p for p in w.cache.owned(ds["metadata"]["uid"], PODS) if is_active(p)]
         self._status(ds, pods, nodes, revision)
 
@@ -297,4 +241,4 @@ class DaemonSetController(_WorkloadController):
         status = {k: v for k, v in status.items()
                   if v or k in ("currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled",
                                 "numberReady", "observedGeneration")}
-        _write_status(self.world, DAEMONSETS, ds, status)
+        self.world.write_status(DAEMONSETS, ds, status)

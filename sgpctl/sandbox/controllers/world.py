@@ -81,6 +81,32 @@ class World:
         except Exception:  # an event is a courtesy: never let it break a controller
             log.exception("could not record event %s for %s", reason, (obj.get("metadata") or {}).get("name"))
 
+    def delete(self, resource: str, obj: dict) -> bool:
+        """Delete ``obj`` as a controller does: an object already gone is no error (False)."""
+        meta = obj["metadata"]
+        try:
+            self.kube.delete(resource, meta.get("namespace"), meta["name"])
+        except Exception as exc:
+            if getattr(exc, "reason", None) != "NotFound":
+                raise
+            return False
+        return True
+
+    def write_status(self, resource: str, obj: dict, status: dict) -> bool:
+        """Write ``obj``'s status unless it is unchanged. False when the object changed or went
+        meanwhile (Conflict, NotFound): the event that says so brings the controller back."""
+        if (obj.get("status") or {}) == status:
+            return True
+        new = dict(obj)  # the store copies what it is given
+        new["status"] = status
+        try:
+            self.kube.update(resource, new, subresource="status")
+        except Exception as exc:
+            if getattr(exc, "reason", None) not in ("Conflict", "NotFound"):
+                raise
+            return False
+        return True
+
     def cam_missing(self, actions: tuple[str, ...] = SUB_ENI_ACTIONS) -> tuple[str, str] | None:
         """The first (role, action) the document requires that CAM does not allow, or None."""
         for role in IPAMD_ROLES:

@@ -7,6 +7,12 @@ validation is the business of sgpctl's own checks, not of the emulated server.
 
 from __future__ import annotations
 
+SGP_GROUP, SGP_PLURAL = "vpcresources.tke.cloud.tencent.com", "securitygrouppolicies"
+VPCENI_GROUP, VPCENI_PLURAL = "networking.tke.cloud.tencent.com", "vpcenis"
+#: the store's names for the two types (also their CRDs' names)
+SGP_RESOURCE = f"{SGP_PLURAL}.{SGP_GROUP}"
+VPCENI_RESOURCE = f"{VPCENI_PLURAL}.{VPCENI_GROUP}"
+
 _OPEN_SCHEMA = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
 
 
@@ -32,7 +38,7 @@ def _crd(group: str, version: str, plural: str, singular: str, kind: str, short:
 
 def securitygrouppolicy_crd() -> dict:
     """``vpcresources.tke.cloud.tencent.com/v1beta1`` SecurityGroupPolicy: namespaced, short name sgp."""
-    return _crd("vpcresources.tke.cloud.tencent.com", "v1beta1", "securitygrouppolicies", "securitygrouppolicy",
+    return _crd(SGP_GROUP, "v1beta1", SGP_PLURAL, "securitygrouppolicy",
                 "SecurityGroupPolicy", ["sgp"], "Namespaced", status=False, columns=[
                     {"name": "Security-Group-Ids", "type": "string", "jsonPath": ".spec.securityGroups.groupIds"},
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
@@ -41,7 +47,7 @@ def securitygrouppolicy_crd() -> dict:
 
 def vpceni_crd() -> dict:
     """``networking.tke.cloud.tencent.com/v1`` VpcENI: cluster-scoped, short name vpceni, status subresource."""
-    return _crd("networking.tke.cloud.tencent.com", "v1", "vpcenis", "vpceni", "VpcENI", ["vpceni"], "Cluster",
+    return _crd(VPCENI_GROUP, "v1", VPCENI_PLURAL, "vpceni", "VpcENI", ["vpceni"], "Cluster",
                 status=True, columns=[
                     {"name": "ENI-ID", "type": "string", "jsonPath": ".status.eni.eniID"},
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},

@@ -434,14 +434,17 @@ class KubeStore:
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call ``callback(event_type, resource_type, obj_copy)`` after every commit; returns an
         unsubscribe function. Runs under the store lock: queue work, do not block."""
-        with self._lock:
-            self._subscribers.append(callback)
+        return self._add_hook(self._subscribers, callback)
 
-        def unsubscribe() -> None:
+    def _add_hook(self, hooks: list, hook: Any) -> Callable[[], None]:
+        with self._lock:
+            hooks.append(hook)
+
+        def remove() -> None:
             with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-        return unsubscribe
+                if hook in hooks:
+                    hooks.remove(hook)
+        return remove
 
     # ------------------------------------------------------------------ admission
 
@@ -454,14 +457,7 @@ class KubeStore:
         replacement) to change what is stored, None to leave it; raise ``ApiError`` to refuse the
         request (the client gets that error). The create response and the first watch event
         already show what the hook did. Name and namespace cannot be changed."""
-        with self._lock:
-            self._admission.append(hook)
-
-        def remove() -> None:
-            with self._lock:
-                if hook in self._admission:
-                    self._admission.remove(hook)
-        return remove
+        return self._add_hook(self._admission, hook)
 
     def _admit(self, operation: str, rt: ResourceType, obj: dict, old: Entry | dict | None, key: Key) -> dict:
         old_obj = old.obj if isinstance(old, Entry) else old

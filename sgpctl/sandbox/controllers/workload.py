@@ -1,0 +1,62 @@
+"""What the workload controllers (Deployments, ReplicaSets, StatefulSets, DaemonSets) share: keys
+by namespace and name, the owner a Pod's controller reference names, and the watch wiring of a
+controller that manages Pods it owns."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from sgpctl.sandbox.controllers.world import PODS, World
+
+Key = tuple[str, str]
+
+
+def object_key(obj: dict) -> Key:
+    return (obj["metadata"].get("namespace") or "default", obj["metadata"]["name"])
+
+
+def owner_key(obj: dict, kind: str) -> Key | None:
+    """The key of the ``kind`` object that controls ``obj`` (its controller owner reference)."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller") and ref.get("kind") == kind:
+            return (obj["metadata"].get("namespace") or "default", ref.get("name"))
+    return None
+
+
+class WorkloadController:
+    """Syncs an object of ``resource`` when it changes and when a Pod it controls changes.
+    Subclasses set ``name``, ``resource`` and ``kind`` and implement ``sync(key)``."""
+
+    name = ""
+    resource = ""
+    kind = ""
+
+    def __init__(self, world: World):
+        self.world = world
+
+    def watches(self) -> dict:
+        def own_changed(event_type: str, obj: dict, old: dict | None) -> Iterator[Key]:
+            if event_type != "DELETED":
+                yield object_key(obj)
+
+        def pod_changed(event_type: str, obj: dict, old: dict | None) -> Iterator[Key]:
+            owner = owner_key(obj, self.kind)
+            if owner:
+                yield owner
+        return {self.resource: own_changed, PODS: pod_changed}
+
+    def current(self, key: Key) -> dict | None:
+        """The cached object to sync, or None when it is gone or being deleted (the garbage
+        collector, not its controller, deals with it then)."""
+        obj = self.world.cache.get(self.resource, *key)
+        return None if obj is None or obj["metadata"].get("deletionTimestamp") else obj
+
+    def resync(self) -> Iterator[Key]:
+        for obj in self.world.cache.list(self.resource):
+            yield object_key(obj)
+
+    def tick(self) -> None:
+        pass
+
+    def sync(self, key: Any) -> None:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError

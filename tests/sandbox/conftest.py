@@ -1,0 +1,43 @@
+"""Fixtures shared by the sandbox tests (proxies are already stripped by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sgpctl.sandbox.cloud.testkit import demo_state, serve
+
+
+class Clock:
+    """A clock that moves only when told: add-on phases change without sleeping."""
+
+    def __init__(self, t: float = 1_700_000_000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ns(kube, request):
+    """A fresh namespace per test in the module's ``kube`` (a KubeSandbox), so tests do not see
+    each other's objects."""
+    name = request.node.name.replace("_", "-").lower()[:50].strip("-")
+    kube.store.create("namespaces", {"metadata": {"name": name}})
+    yield name
+    kube.store.delete("namespaces", None, name)
+
+
+@pytest.fixture
+def cloud():
+    """The demo region's cloud endpoint on 127.0.0.1, add-on operations finishing at once.
+    ``cloud.call(service, action, ...)`` answers through the official SDK client."""
+    with serve(demo_state(addon_delay=0)) as rc:
+        yield rc
