@@ -224,3 +224,23 @@ def test_apply_refuses_unions_over_the_per_eni_limit(cli, tmp_path):
     assert r_.exit_code == 2, r_.stdout + r_.stderr
     assert "limit 5 security groups per ENI" in r_.stderr
     assert [e for e in cli.sandbox.log.since(mark) if e["mutating"]] == []
+
+
+def test_rollout_refuses_when_the_rebuilt_pods_would_not_fit(cli, tmp_path):
+    gid, policy = prepare(cli, tmp_path)
+    kube = kube_of(cli)
+    deploy(kube, replicas=3)
+    running_pods(cli, kube, count=3)
+    assert cli("policy", "apply", "-f", str(policy)).exit_code == 0
+    # Room for only two sub-ENIs in the whole cluster, as if VPC had lowered every node's quota.
+    instances = sorted(cli.sandbox.cloud.instances)
+    for i, instance in enumerate(instances):
+        cli.sandbox.cloud.set_sub_eni_quota(instance, 2 if i == 0 else 0)
+    cli.sandbox.resync()
+    cli.sandbox.settle()
+    mark = cli.sandbox.log.mark()
+    r_ = cli("policy", "rollout", "-n", NS, "--yes")
+    assert r_.exit_code == 1, r_.stdout + r_.stderr
+    assert "1 rebuilt Pod(s) would not fit" in r_.stderr  # 3 stale Pods, room for 2
+    assert r_.stderr.count("would stay Pending:") == 1
+    assert [e for e in cli.sandbox.log.since(mark) if e["mutating"]] == []
