@@ -9,6 +9,25 @@ The production code runs against it unchanged: point it at the sandbox with the 
     with Sandbox("default") as sb:
         ...
 
+Requirements: the ``openssl`` command. The Kubernetes endpoint is HTTPS with a self-signed CA
+that ``openssl`` makes (the standard library cannot); the kubeconfig trusts it. Without openssl
+the endpoint falls back to plain http, where kubectl sends no bearer token, so kubectl cannot
+authenticate (401 on every call; sgpctl and the Python client still work). The sandbox logs a
+warning when that happens.
+
+tccli: it only speaks https and verifies against certifi's CA bundle (the SDK's default; tccli has
+no CA option). Start the sandbox with the cloud port on https as well (``Sandbox(cloud_tls=True)``;
+http keeps working), append its certificate (``Sandbox.ca_file``, ``DIR/kube-apiserver.crt``,
+also ``caFile`` in ``sandbox status -o json``) to the bundle of tccli's Python, preferably a venv
+of its own since this trusts the CA for everything using that bundle::
+
+    cat DIR/kube-apiserver.crt >> "$(python -c 'import certifi; print(certifi.where())')"
+    eval "$(sgpctl sandbox env)"
+    tccli vpc DescribeSecurityGroups --region ap-guangzhou --endpoint 127.0.0.1:PORT
+
+(tccli is not installed where the sandbox is tested, so this path is documented, not exercised;
+the official SDK over https with ``HttpProfile(certification=ca_file)`` is tested.)
+
 Modules: ``region`` (the Sandbox object), ``scenarios``, ``controllers``, ``runner`` (state dir,
 background process), ``cloud`` and ``kube`` (the two API servers), ``faults``, ``requestlog``.
 """

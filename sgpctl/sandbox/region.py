@@ -10,6 +10,12 @@ Ports: the Tencent Cloud API on ``cloud_port`` and Kubernetes (HTTPS, self-signe
 written kubeconfig) on ``kube_port``; 0 picks a free one. A sandbox resumed from a state dir
 reuses its previous ports when they are free, so an old env file keeps working.
 
+TLS needs the ``openssl`` command: the standard library cannot make the self-signed CA, and
+without it the Kubernetes API falls back to plain http, where kubectl (client-go) sends no bearer
+token, so every kubectl call is refused with 401 (the Python client and sgpctl still work). With
+``cloud_tls=True`` the cloud port answers https too, with the same certificate (``ca_file``), for
+clients that only speak https, such as tccli; http keeps working for the SDKs and sgpctl.
+
 With ``state_dir`` the sandbox resumes from ``state_dir/state.json`` when it exists (same
 credentials, cluster id, objects and ports) and saves there when it stops; its kubeconfig and
 env file are written there. Without one they go to a private temporary directory.
@@ -61,7 +67,7 @@ def new_credentials() -> tuple[str, str]:
 class Sandbox:
     def __init__(self, scenario: str = "default", *, state_dir: Path | str | None = None, cloud_port: int = 0,
                  kube_port: int = 0, faults: str | None = None, addon_delay: float = 0.3, seed: int = 0,
-                 retry_interval: float = 1.0):
+                 retry_interval: float = 1.0, cloud_tls: bool = False):
         from sgpctl.sandbox import scenarios
         from sgpctl.sandbox.faults import Faults
         from sgpctl.sandbox.requestlog import RequestLog
@@ -73,6 +79,8 @@ class Sandbox:
         self.addon_delay = float(addon_delay)
         self.seed = int(seed)
         self.retry_interval = retry_interval
+        self.cloud_tls = bool(cloud_tls)
+        self._ca_file: Path | None = None
         try:
             self.faults = Faults.parse(faults or "")
         except ValueError as exc:
@@ -229,6 +237,7 @@ class Sandbox:
     def _serve(self) -> None:
         from sgpctl.sandbox.cloud.server import start_cloud_server
         from sgpctl.sandbox.kube import start_kube_server
+        from sgpctl.sandbox.kube.tls import ensure_certificate
 
         for port in (self.cloud_port, self.kube_port):
             if port:
@@ -238,9 +247,15 @@ class Sandbox:
         tls_dir = str(self.state_dir.path) if self.state_dir is not None else _tls_dir_for_tests()
         if self.state_dir is not None:
             self.state_dir.ensure()
+        pair = ensure_certificate(tls_dir)  # the kube server finds the same files
+        self._ca_file = pair[0] if pair is not None else None
+        if self.cloud_tls and pair is None:
+            raise InputError("cannot serve the cloud API over https: the openssl command is missing or failed",
+                             hint="install openssl (it makes the sandbox's self-signed certificate), or drop --cloud-tls")
+        cloud_tls = (str(pair[0]), str(pair[1])) if self.cloud_tls and pair is not None else None
         try:
             self._cloud_server, self.cloud_port = start_cloud_server(
-                self.cloud, faults=self.faults, request_log=self.log, port=self.cloud_port)
+                self.cloud, faults=self.faults, request_log=self.log, port=self.cloud_port, tls=cloud_tls)
             self._kube_server = start_kube_server(self.kube, self.kube_token, faults=self.faults, log=self.log,
                                                   port=self.kube_port, tls_dir=tls_dir)
         except OSError as exc:
@@ -260,6 +275,11 @@ class Sandbox:
     @property
     def kube_url(self) -> str:
         return self._kube_server.url if self._kube_server is not None else f"https://127.0.0.1:{self.kube_port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The self-signed certificate both APIs serve https with (its own CA); None without openssl."""
+        return self._ca_file
 
     @property
     def cloud_endpoint(self) -> str:
@@ -360,6 +380,7 @@ class Sandbox:
         """What ``sandbox status`` shows about a running sandbox (no secrets)."""
         return {"pid": None, "scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                 "cloudUrl": self.cloud_url, "kubeUrl": self.kube_url, "cloudPort": self.cloud_port,
-                "kubePort": self.kube_port, "faults": self.faults.spec,
+                "kubePort": self.kube_port, "faults": self.faults.spec, "cloudTls": self.cloud_tls,
+                "caFile": str(self.ca_file) if self.ca_file is not None else None,
                 "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._started_at or time.time())),
                 "counts": self.counts()}

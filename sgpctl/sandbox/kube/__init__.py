@@ -60,9 +60,12 @@ Invalid / BadRequest, ``.message``, ``.status()`` the metav1.Status dict) with t
   a core/v1 Event; repeats bump ``count``.
 - ``resource_version`` (int, global counter); ``to_dict()`` / ``KubeStore.from_dict(data)`` for persistence.
 
-Server: ``start_kube_server(store, token, faults=None, log=None, host="127.0.0.1", port=0) -> KubeServer``
-(``.port``, ``.url``, ``.shutdown()``); ``write_kubeconfig(path, url, token, cluster_name, context_name,
-namespace="default")``. CRD manifests: ``crds.securitygrouppolicy_crd()``, ``crds.vpceni_crd()``.
+Server: ``start_kube_server(store, token, faults=None, log=None, host="127.0.0.1", port=0, *, tls=True,
+tls_dir=None) -> KubeServer`` (``.port``, ``.url``, ``.ca_pem``, ``.shutdown()``); ``write_kubeconfig(path,
+url, token, cluster_name, context_name, namespace="default", *, ca_pem=None)``. The server is HTTPS with a
+self-signed certificate made by the ``openssl`` command (``tls.ensure_certificate``, kept in ``tls_dir``).
+Without openssl it serves plain http, where kubectl sends no bearer token and so cannot authenticate
+(401): install openssl. CRD manifests: ``crds.securitygrouppolicy_crd()``, ``crds.vpceni_crd()``.
 
 kubectl: discovery, get (server-side Table columns), ``-l``/``--field-selector``, ``-o jsonpath``, ``-w``,
 apply/create/replace (a minimal OpenAPI v3 satisfies its field-validation probe, so no

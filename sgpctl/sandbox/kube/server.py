@@ -123,8 +123,9 @@ class KubeServer(ThreadingHTTPServer):
         with tempfile.TemporaryDirectory(prefix="sgpctl-kube-tls-") as tmp:
             pair = ensure_certificate(tls_dir if tls_dir is not None else tmp)
             if pair is None:
-                log.warning("openssl not found: the sandbox Kubernetes API serves plain http, and kubectl "
-                            "sends no bearer token over http")
+                log.warning("the openssl command is missing or failed: the sandbox's Kubernetes API serves "
+                            "plain http, where kubectl sends no bearer token (every kubectl call gets 401); "
+                            "install openssl and start the sandbox again")
                 return
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(pair[0]), str(pair[1]))
