@@ -232,4 +232,27 @@ def test_unchanged_cli_reaches_the_sandbox_through_the_env_file_alone(tmp_path):
         calls = sb.log.since(mark)
         assert {c["api"] for c in calls} == {"cloud", "kube"}
         assert all(c["code"] != "AuthFailure.SignatureFailure" for c in calls)
+
+        # Both APIs in one command: the sandbox's nodes (Kubernetes) with their quotas (cloud, as
+        # trunking is still off).
+        mark = sb.log.mark()
+        r = sgpctl(env, "capacity", "-o", "json")
+        assert r.returncode == 0, r.stderr
+        capacity = json.loads(r.stdout)
+        assert {c["api"] for c in sb.log.since(mark)} == {"cloud", "kube"}
+        assert sorted(n["node"] for n in capacity["nodes"]) == sorted(n["metadata"]["name"] for n in sb.kube.list("nodes"))
+        assert capacity["totals"]["quota"] == 100 + 100 + 256  # SA5, S8 and the 64-core SA5; S5 and SA2 none
+
+        # Answers only this sandbox can give. The cloud API: the cluster named in the env file,
+        # its eniipamd as the scenario installed it, and a change made inside the sandbox.
+        trunking = json.loads(sgpctl(env, "trunking", "status", "-o", "json").stdout)
+        assert trunking["clusterId"] == sb.cluster_id
+        assert (trunking["eniipamd"]["version"], trunking["eniipamd"]["phase"]) == ("3.6.0", "Succeeded")
+        assert trunking["enabled"] is False
+        assert all(p["ok"] for p in trunking["preconditions"])
+        sb.cloud.update_addon(sb.cluster_id, "eniipamd", values={"vpcCni": {"trunkingEni": {"enableSubEni": True}}})
+        sb.settle()
+        r = sgpctl(env, "trunking", "status", "-o", "json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["enabled"] is True and json.loads(r.stdout)["describeIpamdEnableTrunkingEni"] is True
         assert not (Path(env["HOME"]) / ".kube").exists() and not (Path(env["HOME"]) / ".tccli").exists()
