@@ -63,7 +63,8 @@ def _usage(sd, info: dict) -> str:
         f"  Tencent Cloud API  {info['cloudUrl']}\n"
         f"  Kubernetes API     {info['kubeUrl']}\n"
         f"  files              {sd.env}, {sd.kubeconfig}\n"
-        f"Use it from a shell:\n"
+        + (f"  cloud API CA       {info['caFile']} (https on the cloud port too)\n" if info.get("cloudTls") else "")
+        + f"Use it from a shell:\n"
         f"  eval \"$(sgpctl sandbox env{where})\"\n"
     )
 
@@ -89,11 +90,17 @@ def up(
     addon_delay: Annotated[float, typer.Option(
         "--addon-delay", help="Seconds an add-on install/update stays Installing/Upgrading.", min=0.0)] = 0.3,
     reset: Annotated[bool, typer.Option("--reset", help="Discard the saved state and start the scenario afresh.")] = False,
+    cloud_tls: Annotated[bool, typer.Option("--cloud-tls", help="Also answer https on the cloud API port (tccli speaks only "
+                                                                "https: append the printed CA file to tccli's certifi bundle).")] = False,
 ) -> None:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
     In the foreground it runs until Ctrl-C (or `sgpctl sandbox down`), then saves its state in the
     state dir, so the next `up` resumes with the same credentials, cluster and objects.
+
+    kubectl authentication needs the `openssl` command: the Kubernetes endpoint is HTTPS with a
+    self-signed CA that openssl makes (without it the server falls back to http, and kubectl does
+    not send credentials over http).
 
     Example: sgpctl sandbox up --detach --scenario strict-hazards --state-dir /tmp/sb
     """
@@ -128,13 +135,15 @@ def up(
             argv += ["--port", str(port)]
         if faults:
             argv += ["--faults", faults]
+        if cloud_tls:
+            argv += ["--cloud-tls"]
         info = runner.spawn_detached(sd, argv)
         _err(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
         return
-    _serve(sd, scenario, port, faults, addon_delay)
+    _serve(sd, scenario, port, faults, addon_delay, cloud_tls)
 
 
-def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float) -> None:
+def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -142,7 +151,7 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
         raise KeyboardInterrupt
 
     sb = Sandbox(scenario, state_dir=sd.path, cloud_port=port or 0, kube_port=(port + 1) if port else 0,
-                 faults=faults, addon_delay=addon_delay)
+                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         sb.start()
