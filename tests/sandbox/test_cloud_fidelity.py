@@ -46,6 +46,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("vpc", "DescribeSecurityGroupLimits", {}),
     ("vpc", "DescribeNetworkInterfaces", {"Limit": 100}),
     ("vpc", "DescribeNetworkInterfaceLimit", {"InstanceId": "ins-s8big001"}),
+    ("vpc", "DescribeSubnets", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
     ("cvm", "DescribeInstances", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),

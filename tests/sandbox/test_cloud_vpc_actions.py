@@ -228,3 +228,25 @@ def test_primary_eni_groups_are_the_instances_groups(cloud):
     assert cloud.call("cvm", "DescribeInstances", InstanceIds=["ins-s5node01"]).InstanceSet[0].SecurityGroupIds == ["sg-app00001"]
     with pytest.raises(ApiError):
         cloud.state.delete_eni(primary)
+
+
+def test_describe_subnets_by_id_and_filter_through_the_adapter():
+    """The production adapter against the sandbox: ids it knows come back with their CIDRs, others are absent."""
+    import os
+
+    from sgpctl.cli.context import App
+    from sgpctl.settings import RootFlags
+    from tests.sandbox_support import running_sandbox
+
+    with running_sandbox("default") as sb:
+        saved = dict(os.environ)
+        try:
+            os.environ.update(sb.env())
+            vpc = App(RootFlags()).cloud().vpc
+            known = sorted(sb.cloud.subnets)[:2]
+            got = vpc.describe_subnets(known + ["subnet-zzzzzzzz"])
+            assert sorted(s.subnet_id for s in got) == known
+            assert all(s.cidr_block == sb.cloud.subnets[s.subnet_id]["CidrBlock"] for s in got)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

@@ -10,6 +10,9 @@ Error codes follow the VPC error lists of the official SDKs and the project's AP
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from .common import ENI_ID, INSTANCE_ID, SG_ID, Ctx, at_most, check_ids, filters_of, int_param, require
 from .errors import ApiError, missing
 
@@ -270,7 +273,38 @@ def modify_network_interface_attribute(ctx: Ctx, params: dict) -> dict:
     return {}
 
 
+SUBNET_ID = re.compile(r"^subnet-[0-9a-z]{8}$")
+
+
+def describe_subnets(ctx: Ctx, params: dict) -> dict:
+    ids = _coexist(params, "SubnetIds")
+    check_ids(ids, SUBNET_ID, "InvalidParameterValue.Malformed", "subnet id")
+    offset = int_param(params, "Offset", 0)
+    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    subnets = [x for x in ctx.state.subnets.values() if ctx.state.region_of_zone(x["Zone"]) == ctx.region]
+    if ids:
+        # Like DescribeNetworkInterfaces by id: unknown ids are absent from the answer.
+        wanted = set(ids)
+        subnets = [x for x in subnets if x["SubnetId"] in wanted]
+    for name, values in filters_of(params, SUBNET_FILTERS):
+        key = {"subnet-id": "SubnetId", "vpc-id": "VpcId", "cidr-block": "CidrBlock", "zone": "Zone"}[name]
+        subnets = [x for x in subnets if x[key] in values]
+    out = []
+    for x in subnets[offset : offset + limit]:
+        net = ipaddress.ip_network(x["CidrBlock"])
+        out.append({"SubnetId": x["SubnetId"], "VpcId": x["VpcId"], "SubnetName": x.get("SubnetName") or x["SubnetId"],
+                    "CidrBlock": x["CidrBlock"], "Zone": x["Zone"], "IsDefault": False,
+                    # VPC keeps the network, gateway, broadcast and two more addresses of every subnet.
+                    "AvailableIpAddressCount": max(net.num_addresses - 5, 0),
+                    "TotalIpAddressCount": net.num_addresses, "CreatedTime": x.get("CreatedTime") or "2026-01-01 00:00:00"})
+    return {"SubnetSet": out, "TotalCount": len(subnets)}
+
+
+SUBNET_FILTERS = ("subnet-id", "vpc-id", "cidr-block", "zone")
+
+
 ACTIONS = {
+    "DescribeSubnets": describe_subnets,
     "CreateSecurityGroup": create_security_group,
     "DescribeSecurityGroups": describe_security_groups,
     "CreateSecurityGroupPolicies": create_security_group_policies,
