@@ -98,7 +98,7 @@ def test_the_add_on_counts_as_installed_without_the_daemonset():
 
 
 def test_subnets_unknown_falls_back_to_the_pod_ips_collapsed():
-    kube, cloud = cluster(f"NonMasqueradeSrcCIDRs: [10.0.1.10/32]\n")
+    kube, cloud = cluster("NonMasqueradeSrcCIDRs: [10.0.1.10/32]\n")
     cloud.failing["DescribeSubnets"] = CloudError("UnauthorizedOperation", "no permission")
     audit, results = run(kube, cloud)
     # 10.0.1.10 and 10.0.1.11 are exactly 10.0.1.10/31

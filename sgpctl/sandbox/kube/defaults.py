@@ -37,7 +37,7 @@ def validate_metadata(rt: ResourceType, obj: dict) -> Problems:
         if errs:
             problems.append(("metadata.labels", f'Invalid value: "{key}": {errs[0]}'))
         elif not isinstance(value, str):
-            problems.append((f"metadata.labels", f'Invalid value: {value!r}: label values must be strings'))
+            problems.append(("metadata.labels", f'Invalid value: {value!r}: label values must be strings'))
         elif validate_label_value(value):
             problems.append(("metadata.labels", f'Invalid value: "{value}": {validate_label_value(value)[0]}'))
     annotations = meta.get("annotations")

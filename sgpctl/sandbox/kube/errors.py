@@ -105,7 +105,7 @@ def method_not_allowed() -> ApiError:
 
 def unsupported_media_type(content_type: str, accepted: tuple[str, ...]) -> ApiError:
     return ApiError(415, "UnsupportedMediaType",
-                    f"the body of the request was in an unknown format - accepted media types include: "
+                    "the body of the request was in an unknown format - accepted media types include: "
                     + ", ".join(accepted))
 
 
