@@ -88,3 +88,22 @@ def test_bad_endpoint_url_is_input_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sgpctl", "--endpoint", "127.0.0.1:8443", "cam", "status"], env=env,
                        capture_output=True, text=True)
     assert r.returncode == 2 and "SGPCTL_ENDPOINT" in r.stderr
+
+
+def test_works_as_a_kubectl_plugin(tmp_path):
+    """kubectl runs `kubectl-sgp` from PATH for `kubectl sgp ...`; its help says so."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+    bin_dir = str(Path(sys.executable).parent)
+    env = clean_env(HOME=str(tmp_path), PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    r = subprocess.run(["kubectl", "sgp", "version", "-o", "json"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["version"]
+    r = subprocess.run(["kubectl", "sgp", "--help"], env=env, capture_output=True, text=True)
+    assert r.stdout.startswith("Usage: kubectl sgp ")
