@@ -199,7 +199,8 @@ def _procedure(d: Demo, timeout: float) -> None:
           ["verify", "pod", name, "-n", NAMESPACE, "--expect-sg", group_id])
     d.run("Verify every Pod the policies select", ["verify", "pods", "-A"])
 
-    # The document's own commands, for the record.
+    # The document's own commands, for the record (answered here through the same APIs).
+    d.say("\nThe TKE document's manual checks, answered through the same APIs:")
     pod = kube.get(r.PODS, name, NAMESPACE)
     ann = pod["metadata"].get("annotations") or {}
     d.note("The Pod's annotations and resources (kubectl get pod -oyaml)", f"kubectl get pod {name} -n {NAMESPACE} -oyaml")
@@ -216,7 +217,7 @@ def _procedure(d: Demo, timeout: float) -> None:
     eni_id = ((vpcenis[-1].get("status") or {}).get("eni") or {}).get("eniID") if vpcenis else None
     d.note("Its ENI id", f"kubectl get vpceni {vpcenis[-1]['metadata']['name'] if vpcenis else '<name>'} -ojsonpath='{{.status.eni.eniID}}'")
     d.say(f"  {eni_id}")
-    d.note("The ENI's security groups in VPC (the ENI console's view)", f"tccli vpc DescribeNetworkInterfaces --NetworkInterfaceIds '[\"{eni_id}\"]'")
+    d.note("The ENI's security groups in VPC (what the ENI console shows)", f"tccli vpc DescribeNetworkInterfaces --NetworkInterfaceIds '[\"{eni_id}\"]'")
     enis = app.cloud().vpc.describe_network_interfaces([eni_id]) if eni_id else []
     for e in enis:
         d.say(f"  {e.eni_id}: GroupSet {list(e.security_group_ids)}")
