@@ -244,3 +244,21 @@ def test_rollout_refuses_when_the_rebuilt_pods_would_not_fit(cli, tmp_path):
     assert "1 rebuilt Pod(s) would not fit" in r_.stderr  # 3 stale Pods, room for 2
     assert r_.stderr.count("would stay Pending:") == 1
     assert [e for e in cli.sandbox.log.since(mark) if e["mutating"]] == []
+
+
+def test_warnings_pass_unless_fail_on_warning(cli, tmp_path):
+    assert cli("setup", "--yes").exit_code == 0
+    kube = kube_of(cli)
+    ensure_namespace(kube)
+    a, b = (cli("sg", "create", n).stdout.strip() for n in ("first", "second"))
+    policy = tmp_path / "two.yaml"
+    policy.write_text((ROOT / "examples" / "policy.yaml").read_text().replace("      - sg-xxxxyyyy", f"      - {a}\n      - {b}"))
+    assert cli("policy", "apply", "-f", str(policy)).exit_code == 0
+    deploy(kube)
+    (pod,) = running_pods(cli, kube)
+    eni = cli("verify", "pod", pod["metadata"]["name"], "-n", NS, "-o", "json").json()["eniId"]
+    cli.sandbox.cloud.set_eni_groups(eni, [b, a])  # same groups, other priority order
+    r_ = cli("verify", "pods", "-n", NS, "-o", "json")
+    assert r_.exit_code == 0 and r_.json()["summary"]["warnings"] == 1
+    assert cli("verify", "pods", "-n", NS, "--fail-on", "warning").exit_code == 1
+    assert cli("verify", "pods", "-n", NS, "--fail-on", "everything").exit_code == 2
