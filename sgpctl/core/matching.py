@@ -266,6 +266,13 @@ def _replicaset_owner(
     return ("ReplicaSet", name)
 
 
+def pod_owner(pod: Mapping[str, Any], replicasets: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> tuple[str, str] | None:
+    """(kind, name) of the workload that controls a Pod, a ReplicaSet resolved to its Deployment
+    (through ``replicasets``, keyed by (namespace, name), else the naming convention)."""
+    meta = pod.get("metadata") or _EMPTY
+    return _resolve_owner(_pod_namespace(meta), meta, replicasets or {}, {})
+
+
 # --- the fast, whole-cluster evaluation ---------------------------------------------------------
 
 class _Combo:

@@ -266,18 +266,19 @@ def execute_rollout(kube, plan: RolloutPlan, *, delete_bare_pods: bool = False) 
 
 def wait_rollout(kube, plan: RolloutPlan, waiter, *, delete_bare_pods: bool = False) -> bool:
     """Until every Pod the plan rebuilds is gone (by uid: a StatefulSet's new Pod keeps the old
-    name) and no Pod of the namespace is still Pending."""
+    name) and the restarted workloads' new Pods are no longer Pending."""
     owned = {n for o in plan.owners for n in o["pods"]} | (set(plan.bare_pods) if delete_bare_pods else set())
     waiting_for = {uid for uid, name in plan.uids.items() if name in owned}
+    owners = {(o["kind"], o["name"]) for o in plan.owners}
 
     def probe():
         pods = kube.list(r.PODS, plan.namespace)
         left = [p["metadata"]["name"] for p in pods if p["metadata"].get("uid") in waiting_for]
         if left:
             return False, left
-        not_running = [p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Pending"
-                       and not (p.get("metadata") or {}).get("deletionTimestamp")]
-        return not not_running, not_running
+        pending = [p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Pending"
+                   and not (p.get("metadata") or {}).get("deletionTimestamp") and matching.pod_owner(p) in owners]
+        return not pending, pending
 
     done, _ = waiter.until(probe, "the rebuilt Pods")
     if not done:

@@ -364,3 +364,15 @@ def test_match_leaves_the_garbage_collector_as_it_found_it(enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_pod_owner_resolves_replicasets_to_deployments():
+    from sgpctl.core.matching import pod_owner
+
+    pod = {"metadata": {"namespace": "shop", "labels": {"pod-template-hash": "7d9c8b6f5"},
+                        "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7d9c8b6f5", "controller": True}]}}
+    assert pod_owner(pod) == ("Deployment", "web")
+    rs = {"metadata": {"ownerReferences": [{"kind": "Deployment", "name": "frontend", "controller": True}]}}
+    assert pod_owner(pod, {("shop", "web-7d9c8b6f5"): rs}) == ("Deployment", "frontend")
+    assert pod_owner({"metadata": {"ownerReferences": [{"kind": "StatefulSet", "name": "db", "controller": True}]}}) == ("StatefulSet", "db")
+    assert pod_owner({"metadata": {}}) is None
