@@ -139,6 +139,11 @@ def verify_pods(kube, vpc, *, namespace: str | None = None, label_selector: str 
             pending_reason=reasons.get((m.namespace, m.name)),
         ))
     report.calls = {"kubernetes": kube.calls - calls_before, "describeNetworkInterfaces": -(-len(set(eni_ids)) // 100)}
+    if eni_ids and not facts:
+        # Whether DescribeNetworkInterfaces lists per-Pod sub-ENIs is not documented: when it finds
+        # none of them, say so once rather than leave N identical failures unexplained.
+        report.notes.append(f"DescribeNetworkInterfaces found none of the {len(set(eni_ids))} sub-ENIs the VpcENIs name: "
+                            "if the cluster works, this account's VPC API may not list sub-ENIs; check one in the ENI console")
     if not selected:
         report.notes.append("no Pod is selected by a SecurityGroupPolicy" + (f" in namespace {namespace}" if namespace else ""))
     return report

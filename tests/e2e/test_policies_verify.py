@@ -262,3 +262,17 @@ def test_warnings_pass_unless_fail_on_warning(cli, tmp_path):
     assert r_.exit_code == 0 and r_.json()["summary"]["warnings"] == 1
     assert cli("verify", "pods", "-n", NS, "--fail-on", "warning").exit_code == 1
     assert cli("verify", "pods", "-n", NS, "--fail-on", "everything").exit_code == 2
+
+
+def test_sub_enis_the_vpc_api_does_not_list_are_explained_once(cli, tmp_path):
+    gid, policy = prepare(cli, tmp_path)
+    assert cli("policy", "apply", "-f", str(policy)).exit_code == 0
+    kube = kube_of(cli)
+    deploy(kube, replicas=2)
+    running_pods(cli, kube, count=2)
+    cli.sandbox.cloud.options["sub_enis_visible"] = False  # the unconfirmed behaviour, the other way
+    r_ = cli("verify", "pods", "-n", NS, "-o", "json")
+    assert r_.exit_code == 1
+    data = r_.json()
+    assert all(any(c["id"] == "eni-groups" and "not found in VPC" in c["message"] for c in p["checks"]) for p in data["pods"])
+    assert any("may not list sub-ENIs" in n for n in data["notes"])
