@@ -29,9 +29,10 @@ POLICY_NAME = "my-security-group-policy"
 
 
 def _examples_dir() -> Path:
-    # The repository's examples/ when run from a checkout; the packaged copy otherwise.
+    # The repository's examples/ when run from a checkout; the packaged copy (sgpctl/demo_data, kept
+    # identical by a test) when sgpctl was installed from a wheel.
     here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "examples", here.parents[1] / "examples"):
+    for candidate in (here.parents[2] / "examples", here.parents[1] / "demo_data"):
         if (candidate / "nginx-deployment.yaml").is_file():
             return candidate
     raise FileNotFoundError("examples/nginx-deployment.yaml")

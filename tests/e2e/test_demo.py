@@ -21,3 +21,9 @@ def test_demo_runs_the_whole_procedure_and_verifies_the_pod(tmp_path):
     assert "demo finished" in r.stderr
     # Nothing written into the user's home (the sandbox keeps its files in a temporary directory).
     assert not (tmp_path / ".kube").exists() and not (tmp_path / ".tccli").exists()
+
+
+def test_packaged_demo_files_are_the_examples():
+    root = Path(__file__).resolve().parents[2]
+    for name in ("policy.yaml", "nginx-deployment.yaml"):
+        assert (root / "sgpctl" / "demo_data" / name).read_text() == (root / "examples" / name).read_text(), name
