@@ -7,8 +7,10 @@ overrides."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
+from sgpctl.core.addon_values import mode_of, values_get, values_merge
 from sgpctl.errors import RefusedError
 from sgpctl.workflows.waiting import Waiter
 
@@ -35,6 +37,45 @@ def addon_state(tke, cluster_id: str, name: str) -> AddonState:
     if a is None:
         return AddonState(name, False)
     return AddonState(name, True, a.version, a.phase, a.reason)
+
+
+@dataclass
+class EniipamdValues:
+    """eniipamd's state and values: what is set over the chart, the chart's defaults, and the
+    effective values (a key left unset takes the chart's default)."""
+
+    state: AddonState
+    #: the values set over the chart (DescribeAddonValues ``Values``)
+    values: dict = field(default_factory=dict)
+    #: the chart's defaults (``DefaultValues``)
+    defaults: dict = field(default_factory=dict)
+
+    @property
+    def effective(self) -> dict:
+        return values_merge(self.defaults, self.values)
+
+    @property
+    def mode(self) -> str:
+        return mode_of(self.effective)
+
+    def routing_values(self) -> dict[str, Any]:
+        from sgpctl.core.addon_values import DEMUX_KEYS, ENFORCING_MODE
+
+        eff = self.effective
+        return {key: values_get(eff, key) for key in (ENFORCING_MODE, *DEMUX_KEYS)}
+
+
+def read_eniipamd(tke, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
+    """eniipamd's state and values; ``addons`` (DescribeAddon without a name) saves a call."""
+    if addons is None:
+        found = tke.get_addon(cluster_id, ENIIPAMD)
+    else:
+        found = next((a for a in addons if a.name == ENIIPAMD), None)
+    if found is None:
+        return EniipamdValues(AddonState(ENIIPAMD, False))
+    state = AddonState(ENIIPAMD, True, found.version, found.phase, found.reason)
+    v = tke.describe_addon_values(cluster_id, ENIIPAMD)
+    return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
 
 
 def discover_sgp_addon_name(tke, cluster_id: str) -> str:

@@ -123,7 +123,7 @@ class DoctorContext:
         return self.memo("addons", lambda: self.cloud().tke.describe_addons(self.cluster_id))
 
     def eniipamd(self):
-        from sgpctl.workflows.routing import read_eniipamd
+        from sgpctl.workflows.addons import read_eniipamd
 
         return self.memo("eniipamd", lambda: read_eniipamd(self.cloud().tke, self.cluster_id, self.addons()))
 

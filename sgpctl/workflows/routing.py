@@ -29,10 +29,8 @@ from sgpctl.core.addon_values import (
     DEMUX_KEYS,
     ENFORCING_MODE,
     is_true,
-    mode_of,
     routing_patch,
     values_get,
-    values_merge,
 )
 from sgpctl.core.annotations import uses_sub_eni
 from sgpctl.core.checks import (
@@ -49,7 +47,7 @@ from sgpctl.core.checks import (
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.errors import InputError, RefusedError
 from sgpctl.workflows import snat as snat_flow
-from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, AddonState, wait_for_addon
+from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, EniipamdValues, read_eniipamd, wait_for_addon
 from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
 from sgpctl.workflows.waiting import Waiter
 
@@ -68,40 +66,6 @@ ROLLABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # --------------------------------------------------------------------------------------------------
 # What the cluster holds
 # --------------------------------------------------------------------------------------------------
-
-@dataclass
-class EniipamdValues:
-    state: AddonState
-    #: the values set over the chart (DescribeAddonValues ``Values``)
-    values: dict = field(default_factory=dict)
-    #: the chart's defaults (``DefaultValues``)
-    defaults: dict = field(default_factory=dict)
-
-    @property
-    def effective(self) -> dict:
-        return values_merge(self.defaults, self.values)
-
-    @property
-    def mode(self) -> str:
-        return mode_of(self.effective)
-
-    def routing_values(self) -> dict[str, Any]:
-        eff = self.effective
-        return {key: values_get(eff, key) for key in ROUTING_KEYS}
-
-
-def read_eniipamd(tke, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
-    """eniipamd's state and values; ``addons`` (DescribeAddon without a name) saves a call."""
-    if addons is None:
-        found = tke.get_addon(cluster_id, ENIIPAMD)
-    else:
-        found = next((a for a in addons if a.name == ENIIPAMD), None)
-    if found is None:
-        return EniipamdValues(AddonState(ENIIPAMD, False))
-    state = AddonState(ENIIPAMD, True, found.version, found.phase, found.reason)
-    v = tke.describe_addon_values(cluster_id, ENIIPAMD)
-    return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
-
 
 def strict_mode_matches(pods: Sequence[dict], policies: Sequence[SecurityGroupPolicy],
                         serviceaccounts: Sequence[dict]) -> list[matching.PodMatch]:

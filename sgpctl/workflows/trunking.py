@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sgpctl.core.addon_values import coerce_like, patch_for, values_get
 from sgpctl.core.preconditions import Condition, trunking_preconditions
 from sgpctl.core.versions import image_tag
-from sgpctl.workflows.addons import ENIIPAMD, SUCCEEDED, addon_state, wait_for_addon
+from sgpctl.workflows.addons import ENIIPAMD, SUCCEEDED, addon_state, read_eniipamd, wait_for_addon
 from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
 from sgpctl.workflows.waiting import Waiter
 
@@ -82,9 +82,10 @@ def preconditions(tke, kube, cluster_id: str) -> list[Condition]:
 
 
 def trunking_status(tke, cluster_id: str, kube=None, *, with_preconditions: bool = True) -> TrunkingStatus:
-    state = addon_state(tke, cluster_id, ENIIPAMD)
-    values = tke.describe_addon_values(cluster_id, ENIIPAMD).values if state.installed else {}
-    value = values_get(values, ENABLE_KEY)
+    eni = read_eniipamd(tke, cluster_id)
+    state = eni.state
+    # Effective values: a key the user never set takes the chart's default.
+    value = values_get(eni.effective, ENABLE_KEY)
     ipamd = tke.describe_ipamd(cluster_id)
     conds = preconditions(tke, kube, cluster_id) if with_preconditions else []
     return TrunkingStatus(cluster_id, truthy(value), value, state.to_dict(), ipamd.trunking_enabled, conds)
@@ -108,9 +109,9 @@ def enable_trunking(tke, cluster_id: str, *, kube=None, dry_run: bool = False, w
     if undetermined:
         step.message = "; ".join(f"could not check {c.description}: {c.message}" for c in undetermined)
 
-    values = tke.describe_addon_values(cluster_id, ENIIPAMD).values
-    current = values_get(values, ENABLE_KEY)
-    state = addon_state(tke, cluster_id, ENIIPAMD)
+    eni = read_eniipamd(tke, cluster_id)
+    current = values_get(eni.effective, ENABLE_KEY)
+    state = eni.state
     if truthy(current):
         if state.phase != SUCCEEDED and wait and not dry_run:
             wait_for_addon(tke, cluster_id, ENIIPAMD, waiter)
@@ -125,7 +126,7 @@ def enable_trunking(tke, cluster_id: str, *, kube=None, dry_run: bool = False, w
     step.status, step.message = CHANGED, f"set {ENABLE_KEY}: true"
     if wait:
         wait_for_addon(tke, cluster_id, ENIIPAMD, waiter, what="eniipamd to roll out the new values")
-        read_back = values_get(tke.describe_addon_values(cluster_id, ENIIPAMD).values, ENABLE_KEY)
+        read_back = values_get(read_eniipamd(tke, cluster_id).effective, ENABLE_KEY)
         if not truthy(read_back):
             from sgpctl.errors import RefusedError
 
