@@ -35,6 +35,8 @@ def now_rfc3339() -> str:
 class ApplyCheck:
     problems: list[str] = field(default_factory=list)
     sg_limit: int = matching.DEFAULT_SG_LIMIT
+    #: namespaces of the file's policies that exist in the cluster
+    namespaces: set[str] = field(default_factory=set)
 
 
 def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> ApplyCheck:
@@ -43,7 +45,9 @@ def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> App
     each affected Pod would get fits the per-ENI limit."""
     check = ApplyCheck()
     for ns in sorted({p.namespace for p in policies}):
-        if kube.get(r.NAMESPACES, ns) is None:
+        if kube.get(r.NAMESPACES, ns) is not None:
+            check.namespaces.add(ns)
+        else:
             names = ", ".join(p.name for p in policies if p.namespace == ns)
             check.problems.append(f"namespace {ns!r} does not exist (policies: {names}); create it first: kubectl create namespace {ns}")
     all_ids = sorted({g for p in policies for g in p.group_ids})
@@ -62,22 +66,23 @@ def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> App
     return check
 
 
-def _union_problems(kube, sgp, policies: list[SecurityGroupPolicy], limit: int) -> list[str]:
+def _match_after(kube, sgp, policies: list[SecurityGroupPolicy], namespaces: set[str],
+                 limit: int) -> dict[str, matching.MatchResult]:
+    """Per namespace, the Pods matched against the policies as they will be once the file is
+    applied: read once, it answers both the per-ENI limit check and the stale-Pod report."""
     from sgpctl.workflows.sources import merge_policies
 
-    problems = []
-    for ns in sorted({p.namespace for p in policies}):
-        if kube.get(r.NAMESPACES, ns) is None:
-            continue
+    results = {}
+    for ns in sorted(namespaces):
         existing = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, ns)]
         after = merge_policies(existing, [p for p in policies if p.namespace == ns])
-        pods = kube.list(r.PODS, ns)
-        sas = kube.list(r.SERVICEACCOUNTS, ns)
-        result = matching.match(pods, after, sas, sg_limit=limit)
-        for w in result.warnings:
-            if w.code == "union-over-limit":
-                problems.append(f"{w.message} (limit {limit} security groups per ENI); split the policies or use fewer groups")
-    return problems
+        results[ns] = matching.match(kube.list(r.PODS, ns), after, kube.list(r.SERVICEACCOUNTS, ns), sg_limit=limit)
+    return results
+
+
+def _union_problems(results: dict[str, matching.MatchResult], limit: int) -> list[str]:
+    return [f"{w.message} (limit {limit} security groups per ENI); split the policies or use fewer groups"
+            for result in results.values() for w in result.warnings if w.code == "union-over-limit"]
 
 
 def _desired_object(p: SecurityGroupPolicy) -> dict:
@@ -111,7 +116,8 @@ def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: b
         seen.add((p.namespace, p.name))
     sgp = sgp_resource(kube)
     check = check_against_cluster(kube, vpc, policies)
-    check.problems += _union_problems(kube, sgp, policies, check.sg_limit)
+    after = _match_after(kube, sgp, policies, check.namespaces, check.sg_limit)
+    check.problems += _union_problems(after, check.sg_limit)
     if check.problems:
         err = InputError(check.problems[0] + (f" (and {len(check.problems) - 1} more problems)" if len(check.problems) > 1 else ""),
                          hint="nothing was applied; fix the file or the cluster and retry")
@@ -142,7 +148,7 @@ def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: b
             continue
         _update_with_retry(kube, sgp, existing, desired)
         step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
-    out.extra["stale"] = stale_after(kube, sgp, policies)
+    out.extra["stale"] = stale_after(after, policies)
     return out
 
 
@@ -164,16 +170,11 @@ def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int =
     raise AssertionError("unreachable")
 
 
-def stale_after(kube, sgp, policies: list[SecurityGroupPolicy]) -> dict:
-    """How many existing Pods the applied policies now select but that keep their old groups."""
+def stale_after(results: dict[str, matching.MatchResult], policies: list[SecurityGroupPolicy]) -> dict:
+    """The existing Pods the applied policies now select but that keep their old groups."""
     by_ns = {}
-    for ns in sorted({p.namespace for p in policies}):
+    for ns, result in results.items():
         names = {p.name for p in policies if p.namespace == ns}
-        current = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, ns)]
-        from sgpctl.workflows.sources import merge_policies
-
-        after = merge_policies(current, [p for p in policies if p.namespace == ns])
-        result = matching.match(kube.list(r.PODS, ns), after, kube.list(r.SERVICEACCOUNTS, ns))
         stale = [m.name for m in result.stale() if set(m.policies) & names]
         if stale:
             by_ns[ns] = {"pods": stale, "rebuild": f"sgpctl policy rollout -n {ns}"}
