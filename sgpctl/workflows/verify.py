@@ -12,7 +12,7 @@ from sgpctl.core import matching
 from sgpctl.core.allocation import node_quota
 from sgpctl.core.annotations import VPCENI_LABEL_POD_NAME, VPCENI_LABEL_POD_NAMESPACE, uses_sub_eni
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.core.verify import ENI_NOT_LOOKED_UP, EniFacts, PodVerification, verify_pod
+from sgpctl.core.verify import ENI_NOT_LOOKED_UP, EniFacts, PodVerification, verify_pod, vpceni_eni_id
 from sgpctl.errors import InputError
 from sgpctl.kube import resources as r
 
@@ -56,6 +56,12 @@ def _index_vpcenis(vpcenis: list[dict]) -> dict[tuple[str, str], list[dict]]:
     for lst in index.values():
         lst.sort(key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"].get("name")))
     return index
+
+
+def _newest_eni_id(vpcenis: list[dict]) -> str | None:
+    """The ENI of the newest VpcENI that names one (the list is sorted oldest first); core.verify
+    picks the same one."""
+    return next((e for e in map(vpceni_eni_id, reversed(vpcenis)) if e), None)
 
 
 def _eni_facts(vpc, eni_ids: list[str]) -> dict[str, EniFacts]:
@@ -116,20 +122,14 @@ def verify_pods(kube, vpc, *, namespace: str | None = None, label_selector: str 
     # Finished Pods hold no sub-ENI: nothing to verify.
     selected = [m for m in selected if m.phase not in matching.FINISHED_PHASES]
     vindex = _index_vpcenis(vpcenis)
-    eni_ids = []
-    for m in selected:
-        for o in vindex.get((m.namespace, m.name), []):
-            eni = ((o.get("status") or {}).get("eni") or {}).get("eniID")
-            if eni:
-                eni_ids.append(eni)
+    eni_ids = [e for m in selected for e in map(vpceni_eni_id, vindex.get((m.namespace, m.name), [])) if e]
     facts = _eni_facts(vpc, eni_ids)
     nodes_facts = _node_facts(nodes)
     reasons = _pending_reasons(events)
     for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
         pod = pods_by_key.get((m.namespace, m.name))
         vpcenis_of = vindex.get((m.namespace, m.name), [])
-        eni_id = next((((o.get("status") or {}).get("eni") or {}).get("eniID") for o in reversed(vpcenis_of)
-                       if ((o.get("status") or {}).get("eni") or {}).get("eniID")), None)
+        eni_id = _newest_eni_id(vpcenis_of)
         family, supported = nodes_facts.get(m.node, (None, None)) if m.node else (None, None)
         report.pods.append(verify_pod(
             namespace=m.namespace, name=m.name, pod=pod, policies=m.policies, expected=m.expected_groups,
@@ -165,8 +165,7 @@ def verify_one(kube, vpc, name: str, namespace: str, *, expect_sg: list[str] | N
         selector = f"{VPCENI_LABEL_POD_NAME}={name},{VPCENI_LABEL_POD_NAMESPACE}={namespace}"
         vpcenis = kube.list(kube.resource(r.VPCENI_GROUP, r.VPCENI_KIND), label_selector=selector)
         vpcenis.sort(key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"].get("name")))
-    eni_id = next((((o.get("status") or {}).get("eni") or {}).get("eniID") for o in reversed(vpcenis)
-                   if ((o.get("status") or {}).get("eni") or {}).get("eniID")), None)
+    eni_id = _newest_eni_id(vpcenis)
     facts = _eni_facts(vpc, [eni_id] if eni_id else [])
     node_name = (pod.get("spec") or {}).get("nodeName")
     family = supported = None
@@ -174,7 +173,7 @@ def verify_one(kube, vpc, name: str, namespace: str, *, expect_sg: list[str] | N
         node = kube.get(r.NODES, node_name)
         if node:
             family, supported = _node_facts([node]).get(node_name, (None, None))
-    reasons = _pending_reasons(kube.list(r.EVENTS, namespace, field_selector=None)) if (pod.get("status") or {}).get("phase") != "Running" else {}
+    reasons = _pending_reasons(kube.list(r.EVENTS, namespace)) if (pod.get("status") or {}).get("phase") != "Running" else {}
     return verify_pod(
         namespace=namespace, name=name, pod=pod,
         policies=m.policies if m else (), expected=m.expected_groups if m else (),
