@@ -51,9 +51,7 @@ def capacity(
         app_ = get_app(ctx)
         view, limits = flow.live_view(app_.kube(), _cloud_or_none(app_, note))
         if policies:
-            from sgpctl.kube.kubeconfig import current_context_info
-
-            ns = current_context_info(app_.settings.kubeconfig.value, app_.settings.context.value).namespace or "default"
+            ns = app_.context_namespace()
             policies = [p.with_namespace(ns) for p in policies]
     data = flow.capacity(view, cloud_limits=limits)
     if policies is not None:

@@ -26,6 +26,12 @@ class App:
     def debug(self) -> bool:
         return self.flags.debug
 
+    def context_namespace(self) -> str:
+        """The namespace commands use without -n/-A, as kubectl: the context's, else default."""
+        from sgpctl.kube.kubeconfig import current_context_info
+
+        return current_context_info(self.settings.kubeconfig.value, self.settings.context.value).namespace or "default"
+
     def cloud(self):
         """A CloudSession for the resolved credentials, region and endpoint."""
         if self._cloud is None:

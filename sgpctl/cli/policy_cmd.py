@@ -69,11 +69,8 @@ def cluster_view(ctx: typer.Context, snapshot: list[str] | None, namespace: str 
     if snapshot:
         return sources.from_snapshot(snapshot)
     app_ = get_app(ctx)
-    from sgpctl.kube.kubeconfig import current_context_info
-
     view = sources.from_cluster(app_.kube(), namespace)
-    info = current_context_info(app_.settings.kubeconfig.value, app_.settings.context.value)
-    view.default_namespace = info.namespace or "default"
+    view.default_namespace = app_.context_namespace()
     return view
 
 
@@ -125,10 +122,7 @@ def explain(
 
 
 def _context_namespace(ctx) -> str:
-    from sgpctl.kube.kubeconfig import current_context_info
-
-    app_ = get_app(ctx)
-    return current_context_info(app_.settings.kubeconfig.value, app_.settings.context.value).namespace or "default"
+    return get_app(ctx).context_namespace()
 
 
 def _report_input_problems(e: InputError) -> None:

@@ -32,12 +32,6 @@ def _fail_on(value: str | None) -> bool:
     return True
 
 
-def _context_namespace(app_) -> str:
-    from sgpctl.kube.kubeconfig import current_context_info
-
-    return current_context_info(app_.settings.kubeconfig.value, app_.settings.context.value).namespace or "default"
-
-
 @app.command("pod")
 def pod(
     ctx: typer.Context,
@@ -62,7 +56,7 @@ def pod(
     expect = _check_expect(expect_sg)
     strict = _fail_on(fail_on)
     app_ = get_app(ctx)
-    ns = namespace or _context_namespace(app_)
+    ns = namespace or app_.context_namespace()
     result = verify_one(app_.kube(), app_.cloud().vpc, name, ns, expect_sg=expect)
     data = result.to_dict()
     emit(data, output, lambda: render_pod(data))
@@ -104,7 +98,7 @@ def pods(
     expect = _check_expect(expect_sg)
     strict = _fail_on(fail_on)
     app_ = get_app(ctx)
-    ns = None if all_namespaces else (namespace or _context_namespace(app_))
+    ns = None if all_namespaces else (namespace or app_.context_namespace())
     report = verify_pods(app_.kube(), app_.cloud().vpc, namespace=ns, label_selector=selector, policy=policy, expect_sg=expect)
     data = report.to_dict(strict)
     emit(data, output, lambda: render_pods(data))
