@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sgpctl.cli.options import Output
+from sgpctl.cli.options import FailOn, Output, fail_on_warning
 from sgpctl.render.output import OutputFormat
 
 HELP = """Check the whole setup, linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
@@ -32,19 +32,17 @@ Examples:
 def doctor(
     ctx: typer.Context,
     category: Annotated[Optional[list[str]], typer.Option("--category", "-c", metavar="NAME", help="Only this category (repeatable).")] = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too (exit 1).")] = "error",
+    fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
 ) -> None:
     from sgpctl.cli.context import get_app
-    from sgpctl.errors import InputError
     from sgpctl.render.doctor import emit_checks
     from sgpctl.workflows.doctor import DoctorContext, categories, run_doctor, select
 
-    if fail_on not in ("error", "warning"):
-        raise InputError(f"--fail-on {fail_on!r}: use warning (or error, the default)")
+    strict = fail_on_warning(fail_on)
     select(categories(), category)  # an unknown category is bad input before any call
     app_ = get_app(ctx)
     context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube)
-    code = emit_checks(run_doctor(context, category), output, fail_on_warning=fail_on == "warning")
+    code = emit_checks(run_doctor(context, category), output, fail_on_warning=strict)
     if code:
         raise typer.Exit(code)

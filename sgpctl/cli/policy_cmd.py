@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output
+from sgpctl.cli.options import AllNamespaces, Namespace, Output, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat, emit
 
@@ -53,6 +53,7 @@ def validate(policy_file: PolicyFile, output: Output = OutputFormat.table) -> No
 
 
 def scope(namespace: str | None, all_namespaces: bool, default: str | None) -> set[str] | None:
+    """-n/-A for explain, whose default namespace depends on the source (a snapshot has no context)."""
     if namespace and all_namespaces:
         raise InputError("-n/--namespace and -A/--all-namespaces are mutually exclusive", hint="pass one of them")
     if all_namespaces:
@@ -240,9 +241,7 @@ def list_(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
     """
     from sgpctl.workflows.policies import sgp_resource
 
-    ns = None if all_namespaces else (namespace or _context_namespace(ctx))
-    if namespace and all_namespaces:
-        raise InputError("-n/--namespace and -A/--all-namespaces are mutually exclusive")
+    ns = namespace_scope(get_app(ctx), namespace, all_namespaces)
     kube = get_app(ctx).kube()
     items = sorted(kube.list(sgp_resource(kube), ns), key=lambda o: (o["metadata"].get("namespace"), o["metadata"]["name"]))
     rows = [_policy_row(o) for o in items]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, DryRun, Namespace, Output, Yes
+from sgpctl.cli.options import AllNamespaces, DryRun, FailOn, Namespace, Output, Yes, fail_on_warning, namespace_scope
 from sgpctl.render.output import OutputFormat, emit
 
 app = typer.Typer(help="Strict or standard routing for Pods with their own security groups.", no_args_is_help=True)
@@ -15,7 +15,7 @@ app = typer.Typer(help="Strict or standard routing for Pods with their own secur
 
 @app.command("check")
 def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNamespaces = False,
-          fail_on: Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too.")] = "error",
+          fail_on: FailOn = "error",
           output: Output = OutputFormat.table) -> None:
     """Would strict routing break anything? The six limits, each with evidence and a fix.
 
@@ -29,28 +29,18 @@ def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
 
     Example: sgpctl routing check -o json
     """
-    from sgpctl.errors import InputError
     from sgpctl.render.doctor import emit_checks
     from sgpctl.workflows.routing import extra_json, gather, routing_categories
     from sgpctl.core.checks import run_checks
 
-    if namespace and all_namespaces:
-        raise InputError("-n/--namespace and -A/--all-namespaces are mutually exclusive", hint="pass one of them")
     app_ = get_app(ctx)
+    namespace_scope(app_, namespace, all_namespaces)  # the -n/-A combination; the default scope is the cluster
     facts = gather(app_.kube(), app_.cloud(), app_.settings.require_cluster_id(), namespace)
     code = emit_checks(run_checks(routing_categories(), facts), output, extra=extra_json(facts),
-                       fail_on_warning=_fail_on_warning(fail_on))
+                       fail_on_warning=fail_on_warning(fail_on))
     _notes(facts.notes + facts.snat.notes)
     if code:
         raise typer.Exit(code)
-
-
-def _fail_on_warning(value: str) -> bool:
-    from sgpctl.errors import InputError
-
-    if value not in ("error", "warning"):
-        raise InputError(f"--fail-on {value!r}: use warning (or error, the default)")
-    return value == "warning"
 
 
 def _notes(notes) -> None:

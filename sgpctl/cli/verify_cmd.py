@@ -5,14 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, Selector
+from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, Selector, fail_on_warning, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat, emit
 
 app = typer.Typer(help="Verify Pods end to end: policy -> annotation -> VpcENI -> the cloud ENI's groups.", no_args_is_help=True)
 
 ExpectSg = Annotated[Optional[list[str]], typer.Option("--expect-sg", help="Security group the Pod must have (repeatable).")]
-FailOn = Annotated[Optional[str], typer.Option("--fail-on", help="'warning' makes warnings fail (exit 1).")]
 
 
 def _check_expect(expect_sg):
@@ -24,21 +23,13 @@ def _check_expect(expect_sg):
     return list(expect_sg) if expect_sg else None
 
 
-def _fail_on(value: str | None) -> bool:
-    if value is None:
-        return False
-    if value not in ("warning", "warnings"):
-        raise InputError(f"--fail-on {value!r} is not supported", hint="use --fail-on warning")
-    return True
-
-
 @app.command("pod")
 def pod(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Pod name.")],
     namespace: Namespace = None,
     expect_sg: ExpectSg = None,
-    fail_on: FailOn = None,
+    fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
 ) -> None:
     """Verify one Pod: not hostNetwork; annotated tke-sub-eni; requests tke.cloud.tencent.com/sub-eni;
@@ -54,7 +45,7 @@ def pod(
     from sgpctl.workflows.verify import verify_one
 
     expect = _check_expect(expect_sg)
-    strict = _fail_on(fail_on)
+    strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     result = verify_one(app_.kube(), app_.cloud().vpc, name, ns, expect_sg=expect)
@@ -72,7 +63,7 @@ def pods(
     selector: Selector = None,
     policy: Annotated[Optional[str], typer.Option("--policy", help="Only the Pods this policy selects.")] = None,
     expect_sg: ExpectSg = None,
-    fail_on: FailOn = None,
+    fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
 ) -> None:
     """Verify every Pod a SecurityGroupPolicy selects (the same checks as `verify pod`), with a
@@ -88,17 +79,15 @@ def pods(
     from sgpctl.render.verify import render_pods
     from sgpctl.workflows.verify import verify_pods
 
-    if namespace and all_namespaces:
-        raise InputError("-n/--namespace and -A/--all-namespaces are mutually exclusive")
     if selector:
         try:
             parse(selector)
         except SelectorError as e:
             raise InputError(f"-l {selector!r}: {e}", hint="use kubectl's selector syntax, e.g. -l app=web,tier!=db") from None
     expect = _check_expect(expect_sg)
-    strict = _fail_on(fail_on)
+    strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
-    ns = None if all_namespaces else (namespace or app_.context_namespace())
+    ns = namespace_scope(app_, namespace, all_namespaces)
     report = verify_pods(app_.kube(), app_.cloud().vpc, namespace=ns, label_selector=selector, policy=policy, expect_sg=expect)
     data = report.to_dict(strict)
     emit(data, output, lambda: render_pods(data))
