@@ -1,8 +1,15 @@
-"""The root of the command line: global options, command groups, and the exception-to-exit mapping.
+"""The root of the command line: global options, command groups, and the one place that decides
+the exit code.
 
-Only Typer glue lives under ``sgpctl/cli``: each command parses options, calls a workflow and renders
-its result. Heavy libraries (kubernetes, tencentcloud, yaml) are imported inside command bodies so that
-``sgpctl --help`` and shell completion stay fast.
+Only Typer glue lives under ``sgpctl/cli``: each command parses options, calls one workflow, emits
+its result through ``app.out`` and *returns* an exit code (``errors.ExitCode``; None is 0). The root
+group turns that return value - or any exception, through ``cli/errors.py`` - into the process's exit
+status (httpie's ``program() -> ExitStatus``): no command raises ``typer.Exit`` itself. Heavy
+libraries (kubernetes, tencentcloud, yaml) are imported inside command bodies so that ``sgpctl --help``
+and shell completion stay fast.
+
+``run(argv, env)`` runs a command line in a given ``Environment`` and returns its exit code: what
+``sgpctl demo`` and the tests use instead of patching the process.
 """
 
 from __future__ import annotations
@@ -58,24 +65,26 @@ class SgpctlGroup(TyperGroup):
 
     def invoke(self, ctx):
         from sgpctl.cli import errors as cli_errors
+        from sgpctl.cli.context import get_app
 
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            from sgpctl.render.console import note
-
-            note("interrupted")
+            get_app(ctx).out.note("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED))
         except Exception as exc:  # noqa: BLE001 - this is the one place that maps them
             if _is_click_exception(exc):
                 raise
-            debug = bool(ctx.obj and getattr(ctx.obj, "debug", False))
+            app_ = get_app(ctx)
             mapped = cli_errors.translate(exc)
             if mapped is None:
-                raise typer.Exit(cli_errors.report_unexpected(exc, debug))
-            raise typer.Exit(cli_errors.report(mapped, debug, exc))
+                raise typer.Exit(cli_errors.report_unexpected(exc, app_.debug, app_.out))
+            raise typer.Exit(cli_errors.report(mapped, app_.debug, exc, app_.out))
+        if code:
+            raise typer.Exit(int(code))
+        return code
 
 
 def _is_click_exception(exc: BaseException) -> bool:
@@ -106,7 +115,7 @@ def root(
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (NO_COLOR is honoured too).")] = False,
 ) -> None:
     from sgpctl.cli.context import App
-    from sgpctl.render.console import configure
+    from sgpctl.environment import Environment
     from sgpctl.settings import RootFlags
 
     # Typer resolves envvars itself; resolve_settings re-reads the environment to record each
@@ -125,14 +134,35 @@ def root(
         debug=debug,
         no_color=no_color,
     )
-    configure(no_color)
+    # main() runs on the real process; run() and the tests hand in their own Environment.
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_process()
     if debug:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
+        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s", stream=env.stderr, force=True)
         # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
         logging.getLogger("urllib3").setLevel(logging.WARNING)
-    ctx.obj = App(flags)
+    ctx.obj = App(flags, env)
+
+
+def run(argv: list[str], env, prog_name: str = "sgpctl") -> int:
+    """Run one command line in ``env`` (an ``Environment``) and return its exit code; usage errors
+    are written to ``env.stderr`` like any other."""
+    from typer.main import get_command
+
+    try:
+        code = get_command(app).main(args=list(argv), prog_name=prog_name, obj=env, standalone_mode=False)
+    except typer.Exit as e:
+        return int(e.exit_code or 0)
+    except typer.Abort:
+        env.stderr.write("Aborted!\n")
+        return int(ExitCode.FAILED)
+    except Exception as e:
+        if not _is_click_exception(e):
+            raise
+        e.show(file=env.stderr)  # a usage error: bad flag or argument
+        return int(e.exit_code)
+    return int(code or 0)
 
 
 def main() -> None:

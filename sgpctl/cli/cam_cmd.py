@@ -6,7 +6,8 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.options import DryRun, Output
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.errors import ExitCode
+from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="CAM authorization for eniipamd (the SubENIForIPAMD policy and its two roles).", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def setup(
     update_policy: Annotated[bool, typer.Option("--update-policy", help="Add missing actions to an existing policy of that name.")] = False,
     dry_run: DryRun = False,
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     """Create the custom policy (vpc:CreateSubNetworkInterface, vpc:DeleteSubNetworkInterface,
     cvm:CheckNetworkInterfaceSecurityGroupReady on resource *) unless a compliant one of that name
     exists, and attach it to IPAMDofTKE_QCSRole and TKE_QCSRole unless already attached.
@@ -39,34 +40,26 @@ def setup(
     from sgpctl.cli.outcome import finish
     from sgpctl.workflows.cam import cam_setup
 
-    outcome = cam_setup(get_app(ctx).cloud().cam, policy_name=policy_name, roles=_roles(role), dry_run=dry_run, update_policy=update_policy)
-    finish(outcome, output)
+    app_ = get_app(ctx)
+    outcome = cam_setup(app_.cloud().cam, policy_name=policy_name, roles=_roles(role), dry_run=dry_run, update_policy=update_policy)
+    return finish(app_, outcome, output)
 
 
 @app.command("status")
-def status(ctx: typer.Context, policy_name: PolicyName = "SubENIForIPAMD", role: Roles = None, output: Output = OutputFormat.table) -> None:
+def status(ctx: typer.Context, policy_name: PolicyName = "SubENIForIPAMD", role: Roles = None,
+           output: Output = OutputFormat.table) -> ExitCode:
     """Report the policy id, the actions it grants or lacks, and its attachment per role (exit 1 when incomplete).
 
     Example: sgpctl cam status -o json
     """
+    from sgpctl.render.cam import render_status
     from sgpctl.workflows.cam import cam_status
 
-    st = cam_status(get_app(ctx).cloud().cam, policy_name, _roles(role))
+    app_ = get_app(ctx)
+    st = cam_status(app_.cloud().cam, policy_name, _roles(role))
     data = st.to_dict()
-
-    def table() -> None:
-        from sgpctl.render.tables import line, print_table
-
-        line(f"policy {policy_name}: " + (f"id {st.policy_id}" if st.policy_id else "not found"))
-        for a in st.actions_present:
-            line(f"  allows   {a}")
-        for a in st.actions_missing:
-            line(f"  MISSING  {a}")
-        print_table(["ROLE", "EXISTS", "POLICY ATTACHED"], [(r.role, "yes" if r.exists else "NO", "yes" if r.attached else "NO") for r in st.roles])
-
-    emit(data, output, table)
+    app_.out.emit(data, output, lambda term: render_status(term, data))
     if not st.ok:
-        from sgpctl.render.console import note
-
-        note("CAM authorization is incomplete: run `sgpctl cam setup`")
-        raise typer.Exit(1)
+        app_.out.note("CAM authorization is incomplete: run `sgpctl cam setup`")
+        return ExitCode.FAILED
+    return ExitCode.OK

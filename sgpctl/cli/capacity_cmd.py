@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.options import Output
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.errors import ExitCode
+from sgpctl.render.output import OutputFormat
 
 HELP = """Sub-ENI capacity per node and instance type: family supported, quota and its source
 (node allocatable, DescribeVpcCniPodLimits, DescribeNetworkInterfaceLimit, or the TKE table), used,
@@ -32,59 +33,22 @@ def capacity(
     plan: Annotated[Optional[str], typer.Option("--plan", metavar="POLICY_FILE", help="Policy file (or -) to plan for, as if applied now.")] = None,
     snapshot: Annotated[Optional[list[str]], typer.Option("--snapshot", metavar="FILE", help="Offline cluster snapshot file; repeatable.")] = None,
     output: Output = OutputFormat.table,
-) -> None:
-    from sgpctl.render.console import note
-    from sgpctl.render.explain import render_capacity
-    from sgpctl.workflows import capacity as flow
-    from sgpctl.workflows.sources import load_policy_file, require_valid
+) -> ExitCode:
+    from sgpctl.cli.context import get_app
+    from sgpctl.render.capacity import render_capacity
+    from sgpctl.workflows.capacity import capacity_report
+    from sgpctl.workflows.sources import from_snapshot, load_policy_file, require_valid
 
+    app_ = get_app(ctx)
     # Bad input is refused before the cluster is read.
-    policies = require_valid(load_policy_file(plan)) if plan else None
-    limits: dict = {}
+    policies = require_valid(load_policy_file(plan, app_.env.stdin)) if plan else None
     if snapshot:
-        from sgpctl.workflows.sources import from_snapshot
-
-        view = from_snapshot(snapshot)
+        view, cloud = from_snapshot(snapshot, app_.env.stdin), None
     else:
-        from sgpctl.cli.context import get_app
-
-        app_ = get_app(ctx)
-        view, limits = flow.live_view(app_.kube(), _cloud_or_none(app_, note))
+        view, cloud = app_.view(None), app_.cloud_or_none()
         if policies:
             ns = app_.context_namespace()
             policies = [p.with_namespace(ns) for p in policies]
-    data = flow.capacity(view, cloud_limits=limits)
-    if policies is not None:
-        data["plan"] = flow.plan_policies(view, policies, source=plan, cloud_limits=limits)
-
-    def table() -> None:
-        render_capacity(data)
-        if "plan" in data:
-            _render_plan(data["plan"])
-
-    emit(data, output, table)
-
-
-def _cloud_or_none(app_, note):
-    """Cloud quotas are a refinement: without credentials the table still answers."""
-    from sgpctl.errors import SgpctlError
-
-    try:
-        app_.settings.credentials()
-        return app_.cloud()
-    except SgpctlError as e:
-        note(f"note: quotas not read from the cloud ({e.message}): nodes without allocatable use the TKE table")
-        return None
-
-
-def _render_plan(p: dict) -> None:
-    from sgpctl.render.tables import line, print_table
-
-    line()
-    line(f"plan for {p['file']} ({', '.join(p['policies']) or 'no policy'}): {p['needSubEni']} Pod(s) would need a sub-ENI, "
-         f"{p['fits']} fit, {len(p['wouldStayPending'])} would stay Pending")
-    if p["placements"]:
-        print_table(["POD", "NODE", "FITS", "REASON"],
-                    [(x["pod"], x["node"] or "-", "yes" if x["fits"] else "NO", x["reason"] or "") for x in p["placements"]])
-    for w in p.get("warnings") or []:
-        line(f"warning: {w['message']}")
+    data = capacity_report(view, cloud=cloud, plan=policies, plan_source=plan or "")
+    app_.out.emit(data, output, lambda term: render_capacity(term, data))
+    return ExitCode.OK

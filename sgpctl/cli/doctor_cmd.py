@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.options import FailOn, Output, fail_on_warning
+from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
 HELP = """Check the whole setup, linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
@@ -17,7 +18,8 @@ skips only the checks it makes meaningless. Exit 0 when nothing failed (warnings
 --fail-on warning), 1 when a check failed, 3 when something could not be determined.
 
 Categories: settings, cloud-access, network-mode, cam, trunking, addon, nodes, policies, pods,
-routing, manual.
+routing, manual. Every cloud read is made at most once, and every cluster collection listed at most
+once, per run.
 
 Examples:
 
@@ -34,15 +36,12 @@ def doctor(
     category: Annotated[Optional[list[str]], typer.Option("--category", "-c", metavar="NAME", help="Only this category (repeatable).")] = None,
     fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     from sgpctl.cli.context import get_app
-    from sgpctl.render.doctor import emit_checks
     from sgpctl.workflows.doctor import DoctorContext, categories, run_doctor, select
 
     strict = fail_on_warning(fail_on)
     select(categories(), category)  # an unknown category is bad input before any call
     app_ = get_app(ctx)
     context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube)
-    code = emit_checks(run_doctor(context, category), output, fail_on_warning=strict)
-    if code:
-        raise typer.Exit(code)
+    return app_.out.checks(run_doctor(context, category), output, fail_on_warning=strict)

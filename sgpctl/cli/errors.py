@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import traceback
+from typing import TYPE_CHECKING
 
 from sgpctl.errors import ExitCode, KubeError, SgpctlError, UndeterminedError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.render.terminal import Terminal
 
 
 def translate(exc: BaseException) -> SgpctlError | None:
@@ -27,29 +29,17 @@ def translate(exc: BaseException) -> SgpctlError | None:
     return None
 
 
-def report(exc: SgpctlError, debug: bool = False, original: BaseException | None = None) -> int:
-    from sgpctl.render.console import err
-    from rich.text import Text
-
-    console = err()
+def report(exc: SgpctlError, debug: bool, original: BaseException | None, out: Terminal) -> int:
     if debug and original is not None:
-        console.print(Text("".join(traceback.format_exception(original))))
+        out.traceback(original)
     if exc.exit_code == ExitCode.OK:
         return 0
-    console.print(Text(f"error: {exc.message}"))
-    if exc.hint:
-        console.print(Text(f"hint: {exc.hint}"))
+    out.error(exc.message, exc.hint)
     return int(exc.exit_code)
 
 
-def report_unexpected(exc: BaseException, debug: bool) -> int:
-    from sgpctl.render.console import err
-    from rich.text import Text
-
-    console = err()
+def report_unexpected(exc: BaseException, debug: bool, out: Terminal) -> int:
     if debug:
-        console.print(Text("".join(traceback.format_exception(exc))))
-    console.print(Text(f"error: unexpected {type(exc).__name__}: {exc}"))
-    console.print(Text("hint: rerun with --debug for the traceback, and report it if it persists"))
-    sys.stderr.flush()
+        out.traceback(exc)
+    out.error(f"unexpected {type(exc).__name__}: {exc}", "rerun with --debug for the traceback, and report it if it persists")
     return int(ExitCode.FAILED)

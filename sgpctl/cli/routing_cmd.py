@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, DryRun, FailOn, Namespace, Output, Yes, fail_on_warning, namespace_scope
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.cli.options import AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Yes, fail_on_warning, namespace_scope
+from sgpctl.errors import ExitCode
+from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Strict or standard routing for Pods with their own security groups.", no_args_is_help=True)
 
@@ -16,7 +17,7 @@ app = typer.Typer(help="Strict or standard routing for Pods with their own secur
 @app.command("check")
 def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNamespaces = False,
           fail_on: FailOn = "error",
-          output: Output = OutputFormat.table) -> None:
+          output: Output = OutputFormat.table) -> ExitCode:
     """Would strict routing break anything? The six limits, each with evidence and a fix.
 
     Checks the six limits of the TKE document for the Pods strict routing applies to (selected by a policy, now or once rebuilt, or already on a sub-ENI):
@@ -29,25 +30,18 @@ def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
 
     Example: sgpctl routing check -o json
     """
-    from sgpctl.render.doctor import emit_checks
-    from sgpctl.workflows.routing import extra_json, gather, routing_categories
     from sgpctl.core.checks import run_checks
+    from sgpctl.workflows.routing import extra_json, gather, routing_categories
 
+    strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
-    namespace_scope(app_, namespace, all_namespaces)  # the -n/-A combination; the default scope is the cluster
-    facts = gather(app_.kube(), app_.cloud(), app_.settings.require_cluster_id(), namespace)
-    code = emit_checks(run_checks(routing_categories(), facts), output, extra=extra_json(facts),
-                       fail_on_warning=fail_on_warning(fail_on))
-    _notes(facts.notes + facts.snat.notes)
-    if code:
-        raise typer.Exit(code)
-
-
-def _notes(notes) -> None:
-    from sgpctl.render.console import note
-
-    for n in notes:
-        note(f"note: {n}")
+    # The mode is cluster-wide: the default scope is every namespace, not the context's.
+    scope = namespace_scope(app_, namespace, all_namespaces, all_by_default=True)
+    facts = gather(app_.view(scope), app_.cloud(), app_.settings.require_cluster_id())
+    code = app_.out.checks(run_checks(routing_categories(), facts), output, extra=extra_json(facts), fail_on_warning=strict)
+    for n in facts.notes + facts.snat.notes:
+        app_.out.note(f"note: {n}")
+    return code
 
 
 @app.command("set")
@@ -58,9 +52,9 @@ def set_(
     yes: Yes = False,
     force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails.")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for eniipamd to roll out and read the values back.")] = True,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)] = 600,
+    timeout: Timeout = 600,
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     """Switch to strict or standard routing (one merge update of eniipamd's values).
 
     Sets eniipamd's vpcCni.trunkingEni.podSecurityGroupEnforcingMode
@@ -71,72 +65,45 @@ def set_(
 
     Example: sgpctl routing set strict --dry-run
     """
-    from sgpctl.cli.outcome import confirm, finish, progress_waiter
+    from sgpctl.cli.outcome import finish
+    from sgpctl.core.steps import PLANNED
     from sgpctl.errors import InputError
-    from sgpctl.render.console import note
+    from sgpctl.render.routing import rebuild_notes
     from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, routing_outcome
 
     if mode not in MODES:
         raise InputError(f"unknown routing mode {mode!r}", hint="use strict or standard")
     app_ = get_app(ctx)
     cloud, cluster_id = app_.cloud(), app_.settings.require_cluster_id()
-    plan = plan_routing(app_.kube(), cloud, cluster_id, mode)
+    plan = plan_routing(app_.view(None), cloud, cluster_id, mode)
     preview = routing_outcome(plan, dry_run=True, force=force)
     if dry_run or not preview.ok or plan.nothing_to_change:
-        finish(preview, output)
-        _rebuild_notes(preview, note)
-        return
-    note("plan:")
+        code = finish(app_, preview, output)
+        rebuild_notes(app_.out, preview)
+        return code
+    app_.out.note("plan:")
     for s in preview.steps:
-        if s.status == "planned":
-            note(f"  ~ {s.message}")
-    confirm(f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
-    with progress_waiter(timeout) as waiter:
+        if s.status == PLANNED:
+            app_.out.note(f"  ~ {s.message}")
+    app_.out.confirm(f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
+    with app_.waiter(timeout) as waiter:
         outcome = apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter)
-    finish(outcome, output)
-    _rebuild_notes(outcome, note)
-
-
-def _rebuild_notes(outcome, note) -> None:
-    rebuild = outcome.extra.get("rebuild") or []
-    if not rebuild:
-        return
-    verb = "would keep" if outcome.dry_run else "keep"
-    for e in rebuild:
-        names = ", ".join(e["pods"][:10]) + (" ..." if len(e["pods"]) > 10 else "")
-        note(f"{len(e['pods'])} running Pod(s) in {e['namespace']} {verb} the old routing until rebuilt: {names}")
-        for c in e["commands"]:
-            note(f"  rebuild: {c}")
+    code = finish(app_, outcome, output)
+    rebuild_notes(app_.out, outcome)
+    return code
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
-    """The routing mode, the three eniipamd values behind it, and eniipamd's phase.
-
+def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+    """The routing mode, the three eniipamd values behind it, and eniipamd's phase (exit 1 when
+    eniipamd is missing or failed).
 
     Example: sgpctl routing status -o json
     """
+    from sgpctl.render.routing import render_status
     from sgpctl.workflows.routing import routing_status
 
     app_ = get_app(ctx)
     data = routing_status(app_.cloud().tke, app_.settings.require_cluster_id())
-
-    def table() -> None:
-        from sgpctl.render.tables import line, print_table
-
-        e = data["eniipamd"]
-        if not e["installed"]:
-            line("routing: unknown (the eniipamd add-on is not installed)")
-            return
-        line(f"routing: {data['mode']}; eniipamd {e['version'] or '-'} {e['phase'] or '-'}" + (f" ({e['reason']})" if e["reason"] else ""))
-        print_table(["VALUE", "SETTING"], [(k, _plain(v)) for k, v in data["values"].items()])
-
-    emit(data, output, table)
-    if not data["ok"]:
-        raise typer.Exit(1)
-
-
-def _plain(value) -> str:
-    if value is None:
-        return "not set"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    app_.out.emit(data, output, lambda term: render_status(term, data))
+    return ExitCode.OK if data["ok"] else ExitCode.FAILED

@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from typing import Annotated, Optional
 
 import typer
 
+from sgpctl.cli.context import get_app
 from sgpctl.cli.options import Output
-from sgpctl.errors import InputError
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.errors import ExitCode, InputError
+from sgpctl.render.output import OutputFormat
 
 HELP = """Run an emulated TKE region on 127.0.0.1 (Tencent Cloud API + Kubernetes API).
 
@@ -34,6 +34,8 @@ Examples:
 
   sgpctl sandbox status
 
+  sgpctl sandbox requests --since 0 -o json  # what the commands called
+
   sgpctl sandbox down
 """
 
@@ -49,11 +51,6 @@ def _state_dir(value: Optional[str]):
     from sgpctl.sandbox.runner import StateDir
 
     return StateDir.resolve(value)
-
-
-def _err(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")
-    sys.stderr.flush()
 
 
 def _usage(sd, info: dict) -> str:
@@ -77,6 +74,7 @@ def _needs_flag(sd) -> bool:
 
 @app.command("up")
 def up(
+    ctx: typer.Context,
     port: Annotated[Optional[int], typer.Option(
         "--port", help="Tencent Cloud API port; the Kubernetes API listens on PORT+1. Default: the ports "
         "the state dir used last, if free, else any free ones.")] = None,
@@ -92,7 +90,7 @@ def up(
     reset: Annotated[bool, typer.Option("--reset", help="Discard the saved state and start the scenario afresh.")] = False,
     cloud_tls: Annotated[bool, typer.Option("--cloud-tls", help="Also answer https on the cloud API port (tccli speaks only "
                                                                 "https: append the printed CA file to tccli's certifi bundle).")] = False,
-) -> None:
+) -> ExitCode:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
     In the foreground it runs until Ctrl-C (or `sgpctl sandbox down`), then saves its state in the
@@ -107,6 +105,7 @@ def up(
     from sgpctl.sandbox import runner, scenarios
     from sgpctl.sandbox.faults import Faults
 
+    out = get_app(ctx).out
     sd = _state_dir(state_dir)
     pid = runner.running_pid(sd)
     if pid is not None and pid != os.getpid():
@@ -138,12 +137,13 @@ def up(
         if cloud_tls:
             argv += ["--cloud-tls"]
         info = runner.spawn_detached(sd, argv)
-        _err(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
-        return
-    _serve(sd, scenario, port, faults, addon_delay, cloud_tls)
+        out.note(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
+        return ExitCode.OK
+    _serve(out, sd, scenario, port, faults, addon_delay, cloud_tls)
+    return ExitCode.OK
 
 
-def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
+def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -157,16 +157,16 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
         sb.start()
         try:
             runner.write_private(sd.pid, f"{os.getpid()}\n")
-            info = _write_info(sd, sb)
-            _err(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
+            info = write_info(sd, sb)
+            out.note(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
             changes = sb.controllers.changes
             while True:
                 time.sleep(1.0)
                 if sb.controllers.changes != changes:
                     changes = sb.controllers.changes
-                    _write_info(sd, sb)
+                    write_info(sd, sb)
         except KeyboardInterrupt:
-            _err("sgpctl sandbox: stopping (saving state)")
+            out.note("sgpctl sandbox: stopping (saving state)")
         finally:
             sb.stop()
             for path in (sd.info, sd.pid):
@@ -176,20 +176,22 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
                     pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _err(f"sgpctl sandbox: stopped; state saved in {sd.state}")
+    out.note(f"sgpctl sandbox: stopped; state saved in {sd.state}")
 
 
-def _write_info(sd, sb) -> dict:
+def write_info(sd, sb) -> dict:
+    """The running sandbox's info file (private: it holds the control API's token, which
+    `sandbox requests` needs; `sandbox status` shows none of it)."""
     from sgpctl.sandbox import runner
 
     info = sb.info()
     info["pid"] = os.getpid()
-    runner.write_private(sd.info, json.dumps(info, indent=2) + "\n")
+    runner.write_private(sd.info, json.dumps({**info, "adminToken": sb.admin_token}, indent=2) + "\n")
     return info
 
 
 @app.command("env")
-def env(state_dir: StateDirOption = None) -> None:
+def env(ctx: typer.Context, state_dir: StateDirOption = None) -> ExitCode:
     """Print the sandbox's environment as shell export lines (KUBECONFIG, SGPCTL_ENDPOINT,
     TENCENTCLOUD_SECRET_ID/KEY/REGION, SGPCTL_CLUSTER_ID).
 
@@ -200,54 +202,40 @@ def env(state_dir: StateDirOption = None) -> None:
         text = sd.env.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"no sandbox env file in {sd.path}", hint="start one with `sgpctl sandbox up --detach`") from None
-    sys.stdout.write(text)
+    get_app(ctx).out.write(text)
+    return ExitCode.OK
 
 
 @app.command("status")
-def status(state_dir: StateDirOption = None, output: Output = OutputFormat.table) -> None:
+def status(ctx: typer.Context, state_dir: StateDirOption = None, output: Output = OutputFormat.table) -> ExitCode:
     """Whether the sandbox runs, its pid, ports, scenario and object counts.
 
     Example: sgpctl sandbox status -o json
     """
     from sgpctl.sandbox import runner
 
+    from sgpctl.render.sandbox import render_status
+
     sd = _state_dir(state_dir)
     data = runner.describe(sd)
-
-    def table() -> None:
-        rows = [("state dir", data["stateDir"]),
-                ("running", f"yes (pid {data['pid']})" if data["running"] else "no")]
-        for label, key in (("scenario", "scenario"), ("cluster", "clusterId"), ("region", "region"),
-                           ("cloud API", "cloudUrl"), ("Kubernetes API", "kubeUrl"), ("faults", "faults"),
-                           ("env file", "envFile"), ("saved at", "savedAt")):
-            if data.get(key):
-                rows.append((label, str(data[key])))
-        if not data["running"] and data.get("cloudPort"):
-            rows.append(("last ports", f"{data['cloudPort']} (cloud), {data['kubePort']} (Kubernetes)"))
-        counts = data.get("counts") or {}
-        if counts:
-            rows.append(("objects", ", ".join(f"{v} {k}" for k, v in counts.items())))
-        if not data["hasState"] and not data["running"]:
-            rows.append(("state", "none yet (sgpctl sandbox up)"))
-        width = max(len(r[0]) for r in rows)
-        sys.stdout.write("".join(f"{k.ljust(width)}  {v}\n" for k, v in rows))
-
-    emit(data, output, table)
+    get_app(ctx).out.emit(data, output, lambda term: render_status(term, data))
+    return ExitCode.OK
 
 
 @app.command("down")
-def down(state_dir: StateDirOption = None) -> None:
+def down(ctx: typer.Context, state_dir: StateDirOption = None) -> ExitCode:
     """Stop the sandbox running from the state dir (it saves its state) and free its ports.
 
     Example: sgpctl sandbox down
     """
     from sgpctl.sandbox import runner
 
+    out = get_app(ctx).out
     sd = _state_dir(state_dir)
     pid = runner.running_pid(sd)
     if pid is None:
-        _err(f"sgpctl sandbox: none is running from {sd.path}")
-        return
+        out.note(f"sgpctl sandbox: none is running from {sd.path}")
+        return ExitCode.OK
     info = runner.read_json(sd.info) or {}
     graceful = runner.stop_pid(pid)
     ports = [p for p in (info.get("cloudPort"), info.get("kubePort")) if p]
@@ -260,20 +248,50 @@ def down(state_dir: StateDirOption = None) -> None:
                 path.unlink()
             except FileNotFoundError:
                 pass
-        _err(f"sgpctl sandbox: pid {pid} did not stop in time and was killed; its last autosave is kept")
-        return
-    _err(f"sgpctl sandbox: stopped pid {pid}; state saved in {sd.state}")
+        out.note(f"sgpctl sandbox: pid {pid} did not stop in time and was killed; its last autosave is kept")
+        return ExitCode.OK
+    out.note(f"sgpctl sandbox: stopped pid {pid}; state saved in {sd.state}")
+    return ExitCode.OK
 
 
 @app.command("scenarios")
-def scenarios_cmd(output: Output = OutputFormat.table) -> None:
-    """List the scenarios `sgpctl sandbox up --scenario` takes, one line each."""
+def scenarios_cmd(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+    """List the scenarios `sgpctl sandbox up --scenario` takes, one line each.
+
+    Example: sgpctl sandbox scenarios -o json
+    """
+    from sgpctl.render.sandbox import render_scenarios
     from sgpctl.sandbox.scenarios import SCENARIOS
 
     data = [{"name": s.name, "description": s.summary} for s in SCENARIOS.values()]
+    get_app(ctx).out.emit(data, output, lambda term: render_scenarios(term, data))
+    return ExitCode.OK
 
-    def table() -> None:
-        width = max(len(d["name"]) for d in data)
-        sys.stdout.write("".join(f"{d['name'].ljust(width)}  {d['description']}\n" for d in data))
 
-    emit(data, output, table)
+@app.command("requests")
+def requests(
+    ctx: typer.Context,
+    state_dir: StateDirOption = None,
+    since: Annotated[int, typer.Option("--since", help="Only requests after this position (the `next` of an earlier call).", min=0)] = 0,
+    output: Output = OutputFormat.table,
+) -> ExitCode:
+    """The requests the running sandbox answered, on both APIs, oldest first: for Kubernetes the verb
+    (list, get, watch, create, update, patch, delete), resource and namespace - a list page after the
+    first says so (`continue`) -; for the cloud the service and action; the status of each. `next` is
+    where the following call picks up (--since), so a script can mark, run a command, and count what
+    that command called. Never shows credentials.
+
+    Example: sgpctl sandbox requests --since 120 -o json
+    """
+    from sgpctl.render.sandbox import render_requests
+    from sgpctl.sandbox import runner
+    from sgpctl.sandbox.requestlog import fetch
+
+    sd = _state_dir(state_dir)
+    info = runner.read_json(sd.info) if runner.running_pid(sd) else None
+    if not info or not info.get("adminToken"):
+        raise InputError(f"no sandbox is running from {sd.path}",
+                         hint=f"start one with `sgpctl sandbox up --detach{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}`")
+    data = fetch(info["cloudUrl"], info["adminToken"], since)
+    get_app(ctx).out.emit(data, output, lambda term: render_requests(term, data))
+    return ExitCode.OK

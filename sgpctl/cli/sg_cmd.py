@@ -6,8 +6,8 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.options import DryRun, Output
-from sgpctl.errors import InputError
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.errors import ExitCode, InputError
+from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Security groups for Pods (in the cluster's region).", no_args_is_help=True)
 
@@ -22,17 +22,6 @@ def _tags(pairs: list[str] | None) -> dict:
     return tags
 
 
-def _node_cidrs(app_) -> list[str]:
-    from sgpctl.kube import resources as r
-
-    cidrs = []
-    for node in app_.kube().list(r.NODES):
-        for addr in (node.get("status") or {}).get("addresses") or []:
-            if addr.get("type") == "InternalIP" and addr.get("address"):
-                cidrs.append(f"{addr['address']}/32")
-    return sorted(set(cidrs))
-
-
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -43,7 +32,7 @@ def create(
     allow_dns: Annotated[bool, typer.Option("--allow-dns", help="Allow egress TCP/UDP 53 (DNS).")] = False,
     dry_run: DryRun = False,
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     """Create a security group, idempotent by name: an existing group of that name is reused and
     reported, never duplicated. Prints its id. A new group denies everything: --allow-node-probes
     and --allow-dns add the rules Pods usually need.
@@ -51,7 +40,7 @@ def create(
     Example: sgpctl sg create web-pods --allow-node-probes --allow-dns -o json
     """
     from sgpctl.cli.outcome import finish
-    from sgpctl.workflows.security_groups import sg_create
+    from sgpctl.workflows.security_groups import node_cidrs, sg_create
 
     if not name or len(name) > 60:
         raise InputError(f"security group name {name!r} must be 1 to 60 characters")
@@ -59,19 +48,16 @@ def create(
         raise InputError("--description must be at most 100 characters")
     app_ = get_app(ctx)
     tags = _tags(tag)
-    cidrs = _node_cidrs(app_) if allow_node_probes else []
+    cidrs = node_cidrs(app_.view(None)) if allow_node_probes else []
     outcome = sg_create(app_.cloud().vpc, name, description=description, tags=tags, dry_run=dry_run,
                         node_cidrs=cidrs, allow_probes=allow_node_probes, allow_dns=allow_dns)
     if output == OutputFormat.table and outcome.extra.get("securityGroup"):
-        import sys
-
-        sys.stdout.write(outcome.extra["securityGroup"]["securityGroupId"] + "\n")
-        from sgpctl.render.console import note
-
+        # The id alone on stdout, for scripts: GROUP=$(sgpctl sg create NAME)
+        app_.out.write(outcome.extra["securityGroup"]["securityGroupId"] + "\n")
         for s in outcome.steps:
-            note(s.message)
-        return
-    finish(outcome, output)
+            app_.out.note(s.message)
+        return outcome.exit_code
+    return finish(app_, outcome, output)
 
 
 @app.command("list")
@@ -79,21 +65,15 @@ def list_(
     ctx: typer.Context,
     name_prefix: Annotated[Optional[str], typer.Option("--name-prefix", help="Only groups whose name starts with this.")] = None,
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     """List security groups in the region.
 
     Example: sgpctl sg list --name-prefix web -o json
     """
-    from sgpctl.workflows.security_groups import group_dict
+    from sgpctl.render.security_groups import render_list
+    from sgpctl.workflows.security_groups import list_security_groups
 
-    groups = get_app(ctx).cloud().vpc.describe_security_groups()
-    if name_prefix:
-        groups = [g for g in groups if g.name.startswith(name_prefix)]
-    data = {"securityGroups": [group_dict(g) for g in sorted(groups, key=lambda g: g.name)]}
-
-    def table() -> None:
-        from sgpctl.render.tables import print_table
-
-        print_table(["ID", "NAME", "DESCRIPTION", "CREATED"], [(g["securityGroupId"], g["name"], g["description"] or "", g["createdTime"] or "") for g in data["securityGroups"]])
-
-    emit(data, output, table)
+    app_ = get_app(ctx)
+    data = {"securityGroups": list_security_groups(app_.cloud().vpc, name_prefix)}
+    app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]))
+    return ExitCode.OK

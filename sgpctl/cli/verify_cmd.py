@@ -5,9 +5,9 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, Selector, fail_on_warning, namespace_scope
+from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, Selector, fail_on_warning, label_selector, namespace_scope
 from sgpctl.errors import ExitCode, InputError
-from sgpctl.render.output import OutputFormat, emit
+from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Verify Pods end to end: policy -> annotation -> VpcENI -> the cloud ENI's groups.", no_args_is_help=True)
 
@@ -31,28 +31,27 @@ def pod(
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
-) -> None:
+) -> ExitCode:
     """Verify one Pod: not hostNetwork; annotated tke-sub-eni; requests tke.cloud.tencent.com/sub-eni;
     its security-group annotation equals what the policies give it (and --expect-sg); its VpcENI
     (found by the pod-name/pod-namespace labels) names an ENI; that ENI exists in VPC with the same
     groups; its node's family supports Trunking ENI. A stale Pod fails with the rollout command.
 
-    Exit 0 verified, 1 a check failed, 2 bad input, 3 could not determine.
+    Exit 0 verified (warnings allowed unless --fail-on warning), 1 a check failed, 2 bad input,
+    3 could not determine.
 
     Example: sgpctl verify pod nginx-7d9c8b6f5-x2k4q -n my-namespace --expect-sg sg-xxxxyyyy
     """
-    from sgpctl.render.verify import render_pod
+    from sgpctl.render.verify import pod_footer
     from sgpctl.workflows.verify import verify_one
 
     expect = _check_expect(expect_sg)
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
-    result = verify_one(app_.kube(), app_.cloud().vpc, name, ns, expect_sg=expect)
-    data = result.to_dict()
-    emit(data, output, lambda: render_pod(data))
-    if not result.ok or (strict and result.warnings):
-        raise typer.Exit(int(ExitCode.FAILED))
+    result = verify_one(app_.view(ns), app_.cloud().vpc, name, ns, expect_sg=expect)
+    return app_.out.checks(result.checks, output, fail_on_warning=strict, document=lambda _: result.to_dict(),
+                           footer=pod_footer(result))
 
 
 @app.command("pods")
@@ -65,31 +64,24 @@ def pods(
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
-) -> None:
-    """Verify every Pod a SecurityGroupPolicy selects (the same checks as `verify pod`), with a
-    summary per namespace. Reads the cluster with a constant number of list calls and the cloud with
-    one DescribeNetworkInterfaces per 100 ENIs.
+) -> ExitCode:
+    """Verify every Pod a SecurityGroupPolicy selects (the same checks as `verify pod`): one line per
+    Pod, its problems beneath it, and a summary per namespace. Reads the cluster with a constant number
+    of list calls and the cloud with one DescribeNetworkInterfaces per 100 ENIs.
 
     Exit 0 all verified (warnings allowed unless --fail-on warning), 1 any failure, 2 bad input,
     3 could not determine.
 
     Example: sgpctl verify pods -A -o json
     """
-    from sgpctl.core.selectors import SelectorError, parse
-    from sgpctl.render.verify import render_pods
+    from sgpctl.render.verify import pods_footer
     from sgpctl.workflows.verify import verify_pods
 
-    if selector:
-        try:
-            parse(selector)
-        except SelectorError as e:
-            raise InputError(f"-l {selector!r}: {e}", hint="use kubectl's selector syntax, e.g. -l app=web,tier!=db") from None
+    selector = label_selector(selector)
     expect = _check_expect(expect_sg)
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     ns = namespace_scope(app_, namespace, all_namespaces)
-    report = verify_pods(app_.kube(), app_.cloud().vpc, namespace=ns, label_selector=selector, policy=policy, expect_sg=expect)
-    data = report.to_dict(strict)
-    emit(data, output, lambda: render_pods(data))
-    if not data["ok"]:
-        raise typer.Exit(int(ExitCode.FAILED))
+    report = verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
+    return app_.out.checks(report.results(), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
+                           footer=pods_footer(report))

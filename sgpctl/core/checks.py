@@ -2,7 +2,8 @@
 ``pkg/healthcheck``: a check is an id, a description, a function and its dependencies; the runner
 owns ordering, skipping and error handling; renderers only format results).
 
-Semantics, decided here once for ``doctor``, ``routing check`` and ``snat check``:
+Every check in the product is one of these: ``doctor``, ``verify``, ``routing check``, ``snat check``,
+the Trunking ENI preconditions and the checks that mutating steps make. Semantics, decided here once:
 
 - Categories run in order, checks in order. A later category always runs: only the checks that
   ``require`` a check which did not succeed are skipped.
@@ -16,7 +17,7 @@ Semantics, decided here once for ``doctor``, ``routing check`` and ``snat check`
   status ``skip`` with ``undetermined=True`` and the message ``could not determine: <error>``; any
   other exception becomes ``fail`` with the error's message. A check can also *return*
   ``undetermined(...)`` when its inputs were missing.
-- Exit code (the conventions in ARCHITECTURE.md): 1 if anything failed (or warned, with
+- Exit code (``exit_code``, the one rule every reporting command uses): 1 if anything failed (or warned, with
   ``--fail-on warning``); else 3 if anything could not be determined; else 0. ``ok`` in the JSON is
   ``exit code == 0``: a run that could not determine something has not shown the setup is fine.
 
@@ -44,14 +45,15 @@ __all__ = [
     "Status",
     "failed",
     "group_results",
+    "exit_code",
     "noted",
-    "overall_exit_code",
     "passed",
     "run_checks",
     "skipped",
     "to_json",
     "undetermined",
     "warned",
+    "worst",
 ]
 
 
@@ -61,7 +63,6 @@ class Status(str, enum.Enum):
     FAIL = "fail"
     SKIP = "skip"
     INFO = "info"
-    NOTE = "info"  # alias: "a note" reads better at some call sites
 
     def __str__(self) -> str:  # so f-strings and JSON show "pass", not "Status.PASS"
         return self.value
@@ -282,15 +283,25 @@ def _flatten(results: Iterable[CheckResult | Category]) -> Iterator[CheckResult]
             yield item
 
 
-def overall_exit_code(results: Iterable[CheckResult | Category], fail_on_warning: bool = False) -> int:
-    """1 if any check failed (or warned, with ``fail_on_warning``); else 3 if any could not be
+def exit_code(results: Iterable[CheckResult | Category], fail_on_warning: bool = False) -> ExitCode:
+    """The one rule from check results to an exit code, for every command that reports checks:
+    1 if any check failed (or warned, with ``--fail-on warning``); else 3 if any could not be
     determined; else 0. Accepts results or categories."""
     any_undetermined = False
     for r in _flatten(results):
         if r.status is Status.FAIL or (fail_on_warning and r.status is Status.WARN):
-            return int(ExitCode.FAILED)
+            return ExitCode.FAILED
         any_undetermined = any_undetermined or r.undetermined
-    return int(ExitCode.UNDETERMINED if any_undetermined else ExitCode.OK)
+    return ExitCode.UNDETERMINED if any_undetermined else ExitCode.OK
+
+
+def worst(results: Iterable[CheckResult]) -> Status:
+    """The status that sums up several results: fail, else warn, else pass (skips and notes do not
+    make a thing fail)."""
+    found = {r.status for r in results}
+    if Status.FAIL in found:
+        return Status.FAIL
+    return Status.WARN if Status.WARN in found else Status.PASS
 
 
 def group_results(results: Iterable[CheckResult]) -> list[Category]:
@@ -314,7 +325,7 @@ def to_json(categories: Iterable[Category | CheckResult], fail_on_warning: bool 
     if loose:
         cats = cats + group_results(loose)
     return {
-        "ok": overall_exit_code(cats, fail_on_warning) == 0,
+        "ok": exit_code(cats, fail_on_warning) == ExitCode.OK,
         "categories": [
             {"name": c.name, "checks": [r.to_dict() for r in c.results]} for c in cats
         ],

@@ -15,17 +15,32 @@ from typing import Any, Mapping, Sequence
 
 from sgpctl.core.annotations import (
     ANNOTATION_NETWORKS,
+    RESOURCE_SUB_ENI,
     SUB_ENI_NETWORK,
     annotated_groups,
     pod_sub_eni_count,
     uses_sub_eni,
 )
+from sgpctl.core.checks import CheckResult, Status, worst
 
-PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
+PASS, FAIL, WARN, SKIP = Status.PASS, Status.FAIL, Status.WARN, Status.SKIP
 _EMPTY: Mapping[str, Any] = {}
 
 #: what the workflow found for a Pod's ENI in the cloud
 ENI_NOT_LOOKED_UP = object()
+
+#: each check's description, in the order the checks run
+DESCRIPTIONS = {
+    "pod-exists": "the Pod exists",
+    "host-network": "the Pod does not use hostNetwork",
+    "network-annotation": f"the Pod is annotated {ANNOTATION_NETWORKS}: {SUB_ENI_NETWORK}",
+    "sub-eni-resource": f"the Pod requests {RESOURCE_SUB_ENI}",
+    "security-groups": "its security groups are what the policies give",
+    "expected-groups": "its security groups are the expected ones (--expect-sg)",
+    "vpceni": "a VpcENI names its sub-ENI",
+    "eni-groups": "the ENI has the same security groups in VPC",
+    "node-family": "its node's instance family supports Trunking ENI",
+}
 
 
 @dataclass(frozen=True)
@@ -42,22 +57,50 @@ class PodVerification:
     name: str
     node: str | None = None
     stale: bool = False
+    stale_reason: str | None = None
     expected: tuple[str, ...] = ()
     annotated: tuple[str, ...] | None = None
     eni_id: str | None = None
     eni_groups: tuple[str, ...] | None = None
-    checks: list[dict] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not any(c["status"] == FAIL for c in self.checks)
+        return not any(c.status is FAIL for c in self.checks)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for c in self.checks if c["status"] == WARN)
+        return sum(1 for c in self.checks if c.status is WARN)
 
-    def check(self, id_: str, status: str, message: str, hint: str | None = None) -> None:
-        self.checks.append({"id": id_, "status": status, "message": message, "hint": hint})
+    def check(self, id_: str, status: Status, message: str, hint: str | None = None) -> None:
+        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint,
+                                       category=f"{self.namespace}/{self.name}"))
+
+    def verdict(self) -> str:
+        return "verified" if self.ok else ("STALE" if self.stale else "FAILED")
+
+    def chain(self) -> str:
+        """The Pod's groups at each hop (policies, annotation, ENI), as one line."""
+        return (f"policy groups {_groups(self.expected)} | annotation {_groups(self.annotated)} | "
+                f"ENI {self.eni_id or '-'} {_groups(self.eni_groups)}")
+
+    def summary(self) -> CheckResult:
+        """The Pod as one result (category: its namespace), for listing many Pods: the worst of its
+        checks; the message says why (a stale Pod: that it is stale), the evidence lists its problems."""
+        bad = [c for c in self.checks if c.status in (FAIL, WARN)]
+        where = f"on {self.node}" if self.node else "(not scheduled)"
+        groups = self.annotated if self.annotated is not None else self.expected
+        description = f"{self.name} {where}" + (f": {_groups(groups)} on {self.eni_id}" if self.eni_id else "")
+        status = worst(self.checks)
+        first = next((c for c in bad if c.status is status), None)
+        if first is None:
+            return CheckResult(f"pod-{self.name}", description, status, category=self.namespace)
+        if self.stale:
+            message, shown = f"stale: {self.stale_reason or 'its groups are not what the policies give'}", bad
+        else:
+            message, shown = f"{first.id}: {first.message}", [c for c in bad if c is not first]
+        return CheckResult(f"pod-{self.name}", description, status, message, first.hint,
+                           [f"{c.id}: {c.message}" for c in shown], category=self.namespace)
 
     def to_dict(self) -> dict:
         return {
@@ -70,7 +113,8 @@ class PodVerification:
             "annotatedSecurityGroups": list(self.annotated) if self.annotated is not None else None,
             "eniId": self.eni_id,
             "eniSecurityGroups": list(self.eni_groups) if self.eni_groups is not None else None,
-            "checks": self.checks,
+            # The verify contract's four keys per check (README), not the doctor form.
+            "checks": [{"id": c.id, "status": c.status.value, "message": c.message, "hint": c.hint} for c in self.checks],
         }
 
 
@@ -84,6 +128,12 @@ def rollout_hint(namespace: str, policy: str | None = None) -> str:
 
 def vpceni_eni_id(vpceni: Mapping[str, Any]) -> str | None:
     return (((vpceni.get("status") or _EMPTY).get("eni") or _EMPTY).get("eniID")) or None
+
+
+def newest_eni_id(vpcenis: Sequence[Mapping[str, Any]]) -> str | None:
+    """The ENI the Pod uses: that of the newest VpcENI naming one (``vpcenis`` sorted oldest first,
+    as ``verify_pod`` expects them)."""
+    return next((e for e in map(vpceni_eni_id, reversed(vpcenis)) if e), None)
 
 
 def verify_pod(
@@ -104,7 +154,7 @@ def verify_pod(
 ) -> PodVerification:
     """``eni``: the cloud's facts, None when the VPC does not know the ENI, or ENI_NOT_LOOKED_UP.
     ``pending_reason``: why the Pod is not running yet (an event message), for hints."""
-    v = PodVerification(namespace, name, expected=tuple(expected), stale=stale)
+    v = PodVerification(namespace, name, expected=tuple(expected), stale=stale, stale_reason=stale_reason)
     if pod is None:
         v.check("pod-exists", FAIL, f"Pod {namespace}/{name} not found", "check the name and -n NAMESPACE")
         return v

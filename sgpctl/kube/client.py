@@ -198,8 +198,9 @@ class Kube:
             if not cont:
                 return
 
-    def list(self, resource: Resource, namespace: str | None = None, **kw) -> list[dict]:
-        return list(self.iter_list(resource, namespace, **kw))
+    def list(self, resource: Resource, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        return list(self.iter_list(resource, namespace, label_selector=label_selector, field_selector=field_selector))
 
     def get(self, resource: Resource, name: str, namespace: str | None = None) -> dict | None:
         try:

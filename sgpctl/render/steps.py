@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from sgpctl.workflows.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED
+from typing import TYPE_CHECKING
+
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.render.terminal import Terminal
 
 MARKS = {UNCHANGED: "=", CHANGED: "+", PLANNED: "~", FAILED: "x", REFUSED: "x", SKIPPED: "-"}
 WORDS = {UNCHANGED: "ok", CHANGED: "changed", PLANNED: "planned", FAILED: "FAILED", REFUSED: "REFUSED", SKIPPED: "skipped"}
 
 
-def render_outcome(data: dict) -> None:
-    from sgpctl.render.tables import line
-
+def render_outcome(term: Terminal, data: dict) -> None:
     for s in data["steps"]:
-        line(f"{MARKS.get(s['status'], '?')} {WORDS.get(s['status'], s['status']):<8} {s['message'] or s['description']}")
+        term.line(f"{MARKS.get(s['status'], '?')} {WORDS.get(s['status'], s['status']):<8} {s['message'] or s['description']}")
         if s.get("hint") and s["status"] in (FAILED, REFUSED):
-            line(f"           hint: {s['hint']}")
+            term.line(f"           hint: {s['hint']}")

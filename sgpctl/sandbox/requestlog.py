@@ -14,6 +14,12 @@ connection, "HTTP500" for an injected 5xx); the Kubernetes endpoint records its 
 ``mark()`` returns a position; ``since(mark)`` returns what was recorded after it. Positions
 survive ``clear()`` (``seq`` keeps counting), so a test can mark, act, and read only its own
 calls. The log keeps the newest ``max_entries`` entries.
+
+``describe(entry)`` is the public shape of an entry (``sgpctl sandbox requests`` prints it; tests
+count calls with it): the same keys for both APIs, ``verb``/``resource``/``namespace`` for Kubernetes
+(``verb`` as RBAC names it: list, get, watch, create, update, patch, delete) and ``service``/``action``
+for the cloud; a Kubernetes list page after the first carries ``"continue": true``. A detached
+sandbox serves its log on the cloud port's control API (``/_sandbox/requests``); ``fetch`` reads it.
 """
 
 from __future__ import annotations
@@ -123,3 +129,47 @@ def _filter(items, api, service, mutating, action) -> list[dict]:
         and (mutating is None or e["mutating"] == mutating)
         and (action is None or e["action"] == action)
     ]
+
+
+def describe(entry: dict) -> dict:
+    """One entry in the public shape (see the module doc)."""
+    params = entry.get("params") or {}
+    kube = entry.get("api") == "kube"
+    query = params.get("query") or {} if kube else {}
+    out = {
+        "seq": entry.get("seq"),
+        "time": entry.get("time"),
+        "api": entry.get("api"),
+        "verb": entry.get("action") if kube else None,
+        "resource": params.get("resource") if kube else None,
+        "namespace": params.get("namespace") if kube else None,
+        "name": params.get("name") if kube else None,
+        "service": None if kube else entry.get("service"),
+        "action": None if kube else entry.get("action"),
+        "status": entry.get("status"),
+        "code": entry.get("code"),
+        "mutating": entry.get("mutating"),
+    }
+    if kube:
+        for key, name in (("labelSelector", "labelSelector"), ("fieldSelector", "fieldSelector")):
+            if query.get(key):
+                out[name] = query[key]
+        if entry.get("action") == "list" and query.get("continue"):
+            out["continue"] = True
+        if not params.get("resource") and params.get("path") is not None:
+            out["path"] = "/" + str(params["path"]).lstrip("/")
+    return out
+
+
+def fetch(cloud_url: str, admin_token: str, since: int = 0, timeout: float = 10.0) -> dict:
+    """``{"entries": [described entries], "next": N}`` from a running sandbox's control API."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{cloud_url.rstrip('/')}/_sandbox/requests?since={int(since)}",
+                                     headers={"X-Sandbox-Token": admin_token})
+    # The sandbox is on 127.0.0.1: a proxy from the environment must not see the token.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=timeout) as resp:
+        data = json.loads(resp.read().decode("utf-8"))
+    return {"entries": [describe(e) for e in data.get("entries") or []], "next": data.get("next")}

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from sgpctl.core.addon_values import mode_of, values_get, values_merge
+from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
 from sgpctl.errors import RefusedError
+from sgpctl.workflows.clients import KubeReader, TkeApi
 from sgpctl.workflows.waiting import Waiter
 
 ENIIPAMD = "eniipamd"
@@ -32,7 +34,7 @@ class AddonState:
         return {"name": self.name, "installed": self.installed, "version": self.version, "phase": self.phase, "reason": self.reason}
 
 
-def addon_state(tke, cluster_id: str, name: str) -> AddonState:
+def addon_state(tke: TkeApi, cluster_id: str, name: str) -> AddonState:
     a = tke.get_addon(cluster_id, name)
     if a is None:
         return AddonState(name, False)
@@ -65,7 +67,7 @@ class EniipamdValues:
         return {key: values_get(eff, key) for key in (ENFORCING_MODE, *DEMUX_KEYS)}
 
 
-def read_eniipamd(tke, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
+def read_eniipamd(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
     """eniipamd's state and values; ``addons`` (DescribeAddon without a name) saves a call."""
     if addons is None:
         found = tke.get_addon(cluster_id, ENIIPAMD)
@@ -78,7 +80,7 @@ def read_eniipamd(tke, cluster_id: str, addons: Sequence | None = None) -> Eniip
     return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
 
 
-def discover_sgp_addon_name(tke, cluster_id: str) -> str:
+def discover_sgp_addon_name(tke: TkeApi, cluster_id: str) -> str:
     def is_sgp(name: str | None, label: str | None = None) -> bool:
         text = f"{name or ''} {label or ''}".lower().replace("-", "").replace("_", "")
         return "securitygroup" in text
@@ -93,7 +95,7 @@ def discover_sgp_addon_name(tke, cluster_id: str) -> str:
     return SGP_ADDON_FALLBACK
 
 
-def wait_for_addon(tke, cluster_id: str, name: str, waiter: Waiter, *, what: str | None = None) -> AddonState:
+def wait_for_addon(tke: TkeApi, cluster_id: str, name: str, waiter: Waiter, *, what: str | None = None) -> AddonState:
     """Wait until the add-on is Succeeded. A failed phase stops the wait with its reason (exit 1)."""
 
     def probe():
@@ -110,32 +112,31 @@ def wait_for_addon(tke, cluster_id: str, name: str, waiter: Waiter, *, what: str
     return state
 
 
-def sgp_crd_served(kube) -> bool:
+def sgp_crd_served(kube: KubeReader) -> bool:
     from sgpctl.kube import resources as r
 
     return kube.serves(r.SGP_GROUP, r.SGP_KIND)
 
 
-def addon_install(tke, kube, cluster_id: str, *, name: str | None = None, version: str | None = None,
-                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool = False, force: bool = False):
+def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str | None = None, version: str | None = None,
+                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool = False, force: bool = False) -> Outcome:
     """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off."""
-    from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, Outcome, Step
-    from sgpctl.workflows.trunking import trunking_status
+    from sgpctl.core.checks import CheckResult
+    from sgpctl.core.preconditions import trunking_enabled
 
     waiter = waiter or Waiter()
     out = Outcome("addon install", dry_run=dry_run)
     name = name or discover_sgp_addon_name(tke, cluster_id)
     out.extra["addonName"] = name
-    trunk = out.add(Step("trunking-enabled", "Trunking ENI is enabled (eniipamd enableSubEni)"))
-    status = trunking_status(tke, cluster_id, with_preconditions=False)
-    if not status.enabled:
+    check = trunking_enabled(read_eniipamd(tke, cluster_id).effective,
+                             "run `sgpctl enable-trunking` first, or pass --force")
+    trunk = out.add(Step.from_check(CheckResult("trunking-enabled", "Trunking ENI is enabled (eniipamd enableSubEni)",
+                                                check.status, check.message, check.hint)))
+    if trunk.status == REFUSED:
         if not force:
-            trunk.status, trunk.message = REFUSED, "Trunking ENI is not enabled: Pods could not get sub-ENIs"
-            trunk.hint = "run `sgpctl enable-trunking` first, or pass --force"
             return out
-        trunk.message = "Trunking ENI is not enabled (--force: installing anyway)"
-    else:
-        trunk.message = "Trunking ENI is enabled"
+        trunk.status, trunk.hint = UNCHANGED, None
+        trunk.message += " (--force: installing anyway)"
 
     step = out.add(Step("addon-installed", f"add-on {name} is installed and {SUCCEEDED}"))
     state = addon_state(tke, cluster_id, name)
@@ -172,7 +173,7 @@ def addon_install(tke, kube, cluster_id: str, *, name: str | None = None, versio
     return out
 
 
-def addons_status(tke, kube, cluster_id: str, *, name: str | None = None) -> dict:
+def addons_status(tke: TkeApi, kube: KubeReader | None, cluster_id: str, *, name: str | None = None) -> dict:
     sgp_name = name or discover_sgp_addon_name(tke, cluster_id)
     eni = addon_state(tke, cluster_id, ENIIPAMD)
     sgp = addon_state(tke, cluster_id, sgp_name)

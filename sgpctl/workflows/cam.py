@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from sgpctl.core import cam_policy
 from sgpctl.errors import CloudError
+from sgpctl.workflows.clients import CamApi
 from sgpctl.workflows.safely import create_once, ensure
-from sgpctl.workflows.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
 
 ROLE_HINT = ("authorize TKE's service role: open the TKE console once (it asks to grant TKE_QCSRole) or create "
              "the role in CAM > Roles; IPAMDofTKE_QCSRole is created when VPC-CNI (eniipamd) is enabled on a cluster")
@@ -51,11 +52,11 @@ class CamStatus:
         }
 
 
-def _attached(cam, role: str, policy_id: int) -> bool:
+def _attached(cam: CamApi, role: str, policy_id: int) -> bool:
     return any(p.policy_id == policy_id for p in cam.list_attached_role_policies(role))
 
 
-def cam_status(cam, policy_name: str = cam_policy.POLICY_NAME, roles: tuple[str, ...] = cam_policy.ROLES) -> CamStatus:
+def cam_status(cam: CamApi, policy_name: str = cam_policy.POLICY_NAME, roles: tuple[str, ...] = cam_policy.ROLES) -> CamStatus:
     policy = cam.find_policy_by_name(policy_name)
     status = CamStatus(policy_name, policy.policy_id if policy else None)
     if policy is not None:
@@ -72,7 +73,7 @@ def cam_status(cam, policy_name: str = cam_policy.POLICY_NAME, roles: tuple[str,
 
 
 def cam_setup(
-    cam,
+    cam: CamApi,
     *,
     policy_name: str = cam_policy.POLICY_NAME,
     roles: tuple[str, ...] = cam_policy.ROLES,
@@ -129,7 +130,7 @@ def cam_setup(
     return out
 
 
-def _create_policy(cam, name: str) -> tuple[int, bool]:
+def _create_policy(cam: CamApi, name: str) -> tuple[int, bool]:
     def find():
         found = cam.find_policy_by_name(name)
         return found.policy_id if found else None
@@ -146,7 +147,7 @@ def _create_policy(cam, name: str) -> tuple[int, bool]:
         return existing.policy_id, False
 
 
-def _check_document(cam, policy_id: int, name: str, step: Step, update_policy: bool, dry_run: bool) -> None:
+def _check_document(cam: CamApi, policy_id: int, name: str, step: Step, update_policy: bool, dry_run: bool) -> None:
     detail = cam.get_policy(policy_id)
     missing = cam_policy.missing_actions(detail.document)
     if not missing:

@@ -24,7 +24,8 @@ from sgpctl.core import allocation
 from sgpctl.core.annotations import RESOURCE_SUB_ENI, node_instance_type
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.errors import CloudError
-from sgpctl.workflows.sources import ClusterView
+from sgpctl.workflows.clients import Cloud
+from sgpctl.workflows.view import ClusterView
 
 _PROVIDER_ID = re.compile(r"^qcloud:///[^/]*/(ins-[A-Za-z0-9]+)$")
 
@@ -86,7 +87,7 @@ def _reports_allocatable(node: Mapping[str, Any]) -> bool:
     return ((node.get("status") or {}).get("allocatable") or {}).get(RESOURCE_SUB_ENI) is not None
 
 
-def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud) -> tuple[dict[str, tuple[int, str]], list[str]]:
+def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud) -> tuple[dict[str, tuple[int, str]], list[str]]:
     """(instance type -> (quota, source), notes) for the nodes that report no allocatable.
 
     Keyed by instance type because that is how ``allocation.node_quota`` takes them. When the
@@ -130,14 +131,16 @@ def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud) -> tuple[dict[str, t
     return limits, notes
 
 
-def live_view(kube, cloud) -> tuple[ClusterView, dict[str, tuple[int, str]]]:
-    """The live cluster (a constant number of list calls) and the cloud's quotas for it."""
-    from sgpctl.workflows.sources import from_cluster
-
-    view = from_cluster(kube)
+def capacity_report(view: ClusterView, *, cloud: Cloud | None = None, plan: list[SecurityGroupPolicy] | None = None,
+                    plan_source: str = "") -> dict:
+    """`capacity`: the view's nodes with the cloud's quotas for those that report none (``cloud``
+    None: offline, or no credentials), and with ``plan`` the what-if of those policies."""
     limits, notes = cloud_limits(view.nodes, cloud) if cloud is not None else ({}, [])
     view.notes.extend(notes)
-    return view, limits
+    data = capacity(view, cloud_limits=limits)
+    if plan is not None:
+        data["plan"] = plan_policies(view, plan, source=plan_source, cloud_limits=limits)
+    return data
 
 
 # --------------------------------------------------------------------------------------------------

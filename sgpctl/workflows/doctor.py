@@ -1,9 +1,11 @@
 """`sgpctl doctor`: one preflight over the whole setup, in the order of the TKE procedure, linkerd-style.
 
 Checks are data (``core.checks``): each has a stable id, reads what it needs from one lazily filled
-``DoctorContext`` and returns an outcome; the runner streams results. Every cloud or cluster read
-happens at most once per run and is shared by the checks that need it; a read that failed fails (or
-leaves undetermined) each check that needs it with the same error, without calling again.
+``DoctorContext`` and returns an outcome; the runner streams results. Every cloud read happens at most
+once per run, and the cluster is read through one ``ClusterView`` that verify and routing share, so
+each cluster collection is listed at most once (the sandbox's request log proves both in the tests).
+A read that failed fails (or leaves undetermined) each check that needs it with the same error,
+without calling again.
 
 Categories and check ids (scripts key on them)::
 
@@ -15,7 +17,7 @@ Categories and check ids (scripts key on them)::
     trunking        trunking-eniipamd, trunking-enabled
     addon           addon-installed, addon-crd-served, addon-vpceni-crd
     nodes           nodes-families, nodes-quota, nodes-zero-quota-pods
-    policies        policies-present, policies-groups-exist, policies-union-limit, policies-select-pods,
+    policies        policies-present, policies-readable, policies-groups-exist, policies-union-limit, policies-select-pods,
                     policies-overlap
     pods            pods-stale, pods-verified, pods-pending-sub-eni, pods-container-creating
     routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
@@ -44,31 +46,30 @@ from dataclasses import replace
 from typing import Any
 
 from sgpctl.core import matching
-from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get
 from sgpctl.core.allocation import node_usage
 from sgpctl.core.annotations import RESOURCE_SUB_ENI
 from sgpctl.core.cam_policy import POLICY_NAME, REQUIRED_ACTIONS, ROLES
 from sgpctl.core.checks import (
     CategorySpec,
     CheckOutcome,
-    CheckResult,
     CheckSpec,
+    Status,
     failed,
     noted,
     passed,
     run_checks,
-    undetermined,
     warned,
 )
-from sgpctl.core.preconditions import trunking_preconditions
+from sgpctl.core.preconditions import CATEGORY as NETWORK_MODE
+from sgpctl.core.preconditions import ClusterNetwork, precondition_specs, trunking_enabled
 from sgpctl.core.quotas import SUPPORTED_FAMILIES
 from sgpctl.errors import InputError, SgpctlError
 from sgpctl.kube import resources as r
 from sgpctl.settings import Settings, infer_cluster_id
+from sgpctl.workflows.view import ClusterView
 
 SETUP_HINT = "run `sgpctl setup` (CAM, Trunking ENI and the add-on, each skipped when done)"
 ROLLOUT = "sgpctl policy rollout -n {ns} --yes"
-MAX_LISTED = 10
 _ENI_EVENT = re.compile(r"tke-eni|eniipamd|eni-ipamd|sub-?eni|\beni\b|trunk", re.IGNORECASE)
 
 
@@ -147,32 +148,38 @@ class DoctorContext:
                 return eni.state.version, True
             from sgpctl.workflows.trunking import eniipamd_version
 
-            return eniipamd_version(self.cloud().tke, self._kube_or_none(), self.cluster_id)
+            return eniipamd_version(self.cloud().tke, self._view_or_none(), self.cluster_id)
 
         return self.memo("eniipamd-version", read)
 
-    def _kube_or_none(self):
+    def network(self) -> ClusterNetwork:
+        """What the Trunking ENI preconditions are judged on, from the reads above."""
+        def read() -> ClusterNetwork:
+            from sgpctl.workflows.trunking import cluster_network
+
+            return cluster_network(self.cloud().tke, self.cluster_id, cluster=self.cluster(), ipamd=self.ipamd(),
+                                   version=self.eniipamd_version())
+
+        return self.memo("network", read)
+
+    def _view_or_none(self) -> ClusterView | None:
         try:
-            return self.kube()
+            return self.view()
         except Exception:  # noqa: BLE001 - the image tag is only a fallback
             return None
 
     # -- cluster reads ---------------------------------------------------------------------------
-    def view(self):
-        from sgpctl.workflows.sources import from_cluster
+    def view(self) -> ClusterView:
+        """The one read of the cluster that every check, verify and routing share."""
+        def build() -> ClusterView:
+            view = ClusterView(self.kube())
+            view.sg_limit = self._sg_limit_or_default()
+            return view
 
-        return self.memo("view", lambda: from_cluster(self.kube()))
-
-    def events(self) -> list[dict]:
-        return self.memo("events", lambda: self.kube().list(r.EVENTS))
+        return self.memo("view", build)
 
     def match(self) -> matching.MatchResult:
-        def run():
-            v = self.view()
-            return matching.match(v.pods, v.policies, v.serviceaccounts, sg_limit=self._sg_limit_or_default(),
-                                  replicasets=v.replicasets)
-
-        return self.memo("match", run)
+        return self.view().match()
 
     def _sg_limit_or_default(self) -> int:
         try:
@@ -199,12 +206,12 @@ class DoctorContext:
     def verify(self):
         from sgpctl.workflows.verify import verify_pods
 
-        return self.memo("verify", lambda: verify_pods(self.kube(), self.cloud().vpc, sg_limit=self._sg_limit_or_default()))
+        return self.memo("verify", lambda: verify_pods(self.view(), self.cloud().vpc, sg_limit=self._sg_limit_or_default()))
 
     def routing(self):
         from sgpctl.workflows.routing import gather
 
-        return self.memo("routing", lambda: gather(self.kube(), self.cloud(), self.cluster_id, cluster=self.cluster(),
+        return self.memo("routing", lambda: gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(),
                                                    addons=self.addons(), ipamd=self._ipamd_or_none(),
                                                    eniipamd=self.eniipamd()))
 
@@ -218,12 +225,6 @@ class DoctorContext:
 # --------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------
-
-def _listed(items: Sequence[str], limit: int = MAX_LISTED) -> str:
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
-
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -337,27 +338,6 @@ def check_access_kubernetes(c: DoctorContext) -> CheckOutcome:
 # network mode
 # --------------------------------------------------------------------------------------------------
 
-def _preconditions(c: DoctorContext):
-    def run():
-        cl, ipamd = c.cluster(), c.ipamd()
-        version, installed = c.eniipamd_version()
-        return {p.id: p for p in trunking_preconditions(
-            network_type=cl.network_type, ipamd_enabled=ipamd.enabled, vpc_cni_disabled=ipamd.disable_vpc_cni_mode,
-            vpc_cni_type=cl.vpc_cni_type, non_static_ip=cl.non_static_ip, eniipamd_version=version,
-            eniipamd_installed=installed)}
-
-    return c.memo("preconditions", run)
-
-
-def _precondition(condition_id: str) -> Callable[[DoctorContext], CheckOutcome]:
-    def run(c: DoctorContext) -> CheckOutcome:
-        p = _preconditions(c)[condition_id]
-        if p.ok is None:
-            return undetermined(p.message, p.hint)
-        return passed(p.message) if p.ok else failed(p.message, p.hint)
-    return run
-
-
 # --------------------------------------------------------------------------------------------------
 # CAM
 # --------------------------------------------------------------------------------------------------
@@ -416,21 +396,18 @@ def check_eniipamd(c: DoctorContext) -> CheckOutcome:
 
 
 def check_trunking(c: DoctorContext) -> CheckOutcome:
-    eni = c.eniipamd()
-    value = values_get(eni.effective, ENABLE_SUB_ENI)
-    if is_true(value):
-        return passed(f"{ENABLE_SUB_ENI} is true")
-    blocked = [p for p in _preconditions_or_empty(c).values() if p.ok is False]
-    hint = (f"{SETUP_HINT}, or `sgpctl enable-trunking`" if not blocked else
-            "fix the network-mode failures above first: Trunking ENI cannot be enabled on this cluster yet")
-    return failed(f"Trunking ENI is off ({ENABLE_SUB_ENI} is {value!r}): Pods cannot get sub-ENIs", hint)
+    hint = ("fix the network-mode failures above first: Trunking ENI cannot be enabled on this cluster yet"
+            if _network_blocked(c) else f"{SETUP_HINT}, or `sgpctl enable-trunking`")
+    return trunking_enabled(c.eniipamd().effective, hint)
 
 
-def _preconditions_or_empty(c: DoctorContext) -> dict:
+def _network_blocked(c: DoctorContext) -> bool:
+    """Whether a Trunking ENI precondition failed (only shapes a hint: unknown counts as no)."""
     try:
-        return _preconditions(c)
-    except Exception:  # noqa: BLE001 - only shapes a hint
-        return {}
+        network = c.network()
+    except Exception:  # noqa: BLE001
+        return False
+    return any(spec.run(network).status is Status.FAIL for spec in precondition_specs())
 
 
 def check_addon(c: DoctorContext) -> CheckOutcome:
@@ -450,14 +427,14 @@ def check_addon(c: DoctorContext) -> CheckOutcome:
 
 
 def check_sgp_crd(c: DoctorContext) -> CheckOutcome:
-    if c.kube().serves(r.SGP_GROUP, r.SGP_KIND):
+    if c.view().serves(r.SGP_GROUP, r.SGP_KIND):
         return passed(f"the cluster serves {r.SGP_KIND} ({r.SGP_GROUP})")
     return failed(f"the cluster does not serve {r.SGP_KIND}: policies cannot be created",
                   f"{SETUP_HINT}, or `sgpctl addon install` (the add-on brings the CRD)")
 
 
 def check_vpceni_crd(c: DoctorContext) -> CheckOutcome:
-    if c.kube().serves(r.VPCENI_GROUP, r.VPCENI_KIND):
+    if c.view().serves(r.VPCENI_GROUP, r.VPCENI_KIND):
         return passed(f"the cluster serves {r.VPCENI_KIND} ({r.VPCENI_GROUP})")
     return warned(f"the cluster does not serve eniipamd's {r.VPCENI_KIND}: Pods' sub-ENIs cannot be traced",
                   "check eniipamd in kube-system (kubectl get crd | grep vpceni)")
@@ -524,6 +501,19 @@ def check_zero_quota_pods(c: DoctorContext) -> CheckOutcome:
 
 def _no_policies(c: DoctorContext) -> bool:
     return not c.view().policies
+
+
+def check_policies_readable(c: DoctorContext) -> CheckOutcome:
+    from sgpctl.workflows.verify import policies_readable
+
+    view = c.view()
+    # Reading them is what finds the unreadable ones.
+    view.policies_in()
+    view.vpcenis_by_pod()
+    found = policies_readable(view)
+    if found is None:
+        return passed("every SecurityGroupPolicy and VpcENI can be read")
+    return CheckOutcome(found.status, found.message, found.hint, found.evidence)
 
 
 def check_policies_present(c: DoctorContext) -> CheckOutcome:
@@ -611,35 +601,15 @@ def check_verified(c: DoctorContext) -> CheckOutcome:
         return passed(f"{_plural(len(looked), 'policy Pod')} verified: annotation, VpcENI and the ENI's groups in VPC agree")
     evidence = []
     for p in bad:
-        first = next(x for x in p.checks if x["status"] == "fail")
-        evidence.append(f"{p.namespace}/{p.name}: {first['id']}: {first['message']}")
+        first = next(x for x in p.checks if x.status is Status.FAIL)
+        evidence.append(f"{p.namespace}/{p.name}: {first.id}: {first.message}")
     return failed(f"{len(bad)} of {_plural(len(looked), 'policy Pod')} fail verification",
                   "see each one: sgpctl verify pod NAME -n NS", evidence)
 
 
-def _pod_events(c: DoctorContext) -> dict[tuple[str, str], list[dict]]:
-    def run():
-        out: dict[tuple[str, str], list[dict]] = {}
-        for e in c.events():
-            obj = e.get("involvedObject") or {}
-            if obj.get("kind") == "Pod" and e.get("type") == "Warning":
-                key = (obj.get("namespace") or (e.get("metadata") or {}).get("namespace") or "default", obj.get("name"))
-                out.setdefault(key, []).append(e)
-        for lst in out.values():
-            lst.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
-        return out
-
-    return c.memo("pod-events", run)
-
-
-def _pods_by_key(c: DoctorContext) -> dict[tuple[str, str], dict]:
-    return c.memo("pods-by-key", lambda: {((p.get("metadata") or {}).get("namespace") or "default",
-                                           (p.get("metadata") or {}).get("name")): p for p in c.view().pods})
-
-
 def check_pending_sub_eni(c: DoctorContext) -> CheckOutcome:
-    events = _pod_events(c)
-    pods = _pods_by_key(c)
+    events = c.view().warnings_by_pod()
+    pods = c.view().pods_by_key()
     stuck = []
     for key, p in sorted(pods.items()):
         if (p.get("status") or {}).get("phase") != "Pending" or (p.get("spec") or {}).get("nodeName"):
@@ -658,9 +628,9 @@ def check_pending_sub_eni(c: DoctorContext) -> CheckOutcome:
 
 
 def check_container_creating(c: DoctorContext) -> CheckOutcome:
-    events = _pod_events(c)
+    events = c.view().warnings_by_pod()
     stuck = []
-    for key, p in sorted(_pods_by_key(c).items()):
+    for key, p in sorted(c.view().pods_by_key().items()):
         status = p.get("status") or {}
         if status.get("phase") != "Pending" or not (p.get("spec") or {}).get("nodeName"):
             continue
@@ -708,12 +678,7 @@ def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckO
 def categories() -> list[CategorySpec]:
     from sgpctl.workflows.routing import routing_categories
 
-    network = [
-        _spec("network-vpc-cni", "the cluster runs VPC-CNI", _precondition("network-vpc-cni"), TKE),
-        _spec("network-shared-eni", "VPC-CNI uses shared ENIs (tke-route-eni)", _precondition("network-shared-eni"), TKE),
-        _spec("network-static-ip", "Pods have static IPs", _precondition("network-static-ip"), TKE),
-        _spec("eniipamd-version", "eniipamd is 3.5.6 or later", _precondition("eniipamd-version"), TKE),
-    ]
+    network = precondition_specs(lambda c: c.network(), requires=(TKE,))
     (routing,) = routing_categories(lambda c: c.routing(), requires=(TKE, KUBE), for_doctor=True)
     return [
         CategorySpec("settings", (
@@ -731,7 +696,7 @@ def categories() -> list[CategorySpec]:
             _spec(CVM, "CVM answers", check_access_cvm, CRED, REGION, fatal=True),
             _spec(KUBE, "the Kubernetes API answers", check_access_kubernetes, KUBECONFIG, fatal=True),
         )),
-        CategorySpec("network-mode", tuple(network)),
+        CategorySpec(NETWORK_MODE, tuple(network)),
         CategorySpec("cam", (
             _spec("cam-policy", f"custom policy {POLICY_NAME} exists", check_cam_policy, CAM, fatal=True),
             _spec("cam-policy-actions", f"{POLICY_NAME} allows the three sub-ENI actions", check_cam_actions, "cam-policy"),
@@ -754,6 +719,8 @@ def categories() -> list[CategorySpec]:
         )),
         CategorySpec("policies", (
             _spec("policies-present", "SecurityGroupPolicies exist", check_policies_present, "addon-crd-served"),
+            _spec("policies-readable", "every SecurityGroupPolicy and VpcENI can be read", check_policies_readable,
+                  "addon-crd-served"),
             _spec("policies-groups-exist", "the policies' security groups exist", check_groups_exist,
                   "addon-crd-served", VPC),
             _spec("policies-union-limit", "each Pod's union of groups fits the per-ENI limit", check_union_limit,
@@ -792,7 +759,3 @@ def select(cats: list[CategorySpec], names: Sequence[str] | None) -> list[Catego
 def run_doctor(context: DoctorContext, names: Sequence[str] | None = None):
     """Results one by one, as each check finishes (render them as they come)."""
     return run_checks(select(categories(), names), context)
-
-
-def doctor_results(context: DoctorContext, names: Sequence[str] | None = None) -> list[CheckResult]:
-    return list(run_doctor(context, names))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.workflows.sources import ClusterView
+from sgpctl.errors import InputError
+from sgpctl.workflows.view import ClusterView
 
 
 @dataclass
@@ -141,3 +142,27 @@ def explain(
         warnings=warnings,
         notes=list(view.notes),
     )
+
+
+def explain_scope(view: ClusterView, *, name: str | None = None, subject: list[SecurityGroupPolicy] | None = None,
+                  namespace: str | None = None, all_namespaces: bool = False,
+                  sg_limit: int = matching.DEFAULT_SG_LIMIT) -> ExplainResult:
+    """`policy explain`'s choice of what to explain: the policy ``name`` (in ``namespace``, else the
+    view's default namespace), the ``subject`` policies of a file, or every policy; within -n, -A, or
+    by default the file's namespaces, else the view's default namespace (a snapshot has none: all)."""
+    if subject is not None and not namespace and not all_namespaces:
+        namespaces = {p.namespace for p in subject}
+    elif all_namespaces:
+        namespaces = None
+    elif namespace:
+        namespaces = {namespace}
+    else:
+        namespaces = {view.default_namespace} if view.default_namespace else None
+    if name:
+        ns = namespace or view.default_namespace
+        matches = [p for p in view.policies if p.name == name and (ns is None or p.namespace == ns)]
+        if not matches:
+            raise InputError(f"SecurityGroupPolicy {name!r} not found in namespace {ns or '(any)'}",
+                             hint="list them with `sgpctl policy list -A`")
+        subject = matches
+    return explain(view, subject=subject, namespaces=namespaces, sg_limit=sg_limit)

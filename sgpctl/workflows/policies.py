@@ -1,8 +1,10 @@
-"""SecurityGroupPolicy on a live cluster: apply (validate the whole file against the cluster and the
-cloud first, then create or update each policy), delete, and rollout (rebuild the stale Pods through
-their owners, as `kubectl rollout restart` does).
+"""SecurityGroupPolicy on a live cluster: list and get, apply (validate the whole file against the
+cluster and the cloud first, then create or update each policy), delete, and rollout (rebuild the
+stale Pods through their owners, as `kubectl rollout restart` does).
 
-Nothing is written until every document passed every check: a file is applied whole or not at all."""
+Reads go through the command's ``ClusterView``; writes through its client (``view.kube``, a
+``KubeWriter``). Nothing is written until every document passed every check: a file is applied whole
+or not at all."""
 
 from __future__ import annotations
 
@@ -12,19 +14,70 @@ from datetime import datetime, timezone
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, Outcome, Step
 from sgpctl.errors import InputError, KubeError, RefusedError
 from sgpctl.kube import resources as r
-from sgpctl.workflows.steps import CHANGED, PLANNED, UNCHANGED, Outcome, Step
+from sgpctl.workflows.clients import KubeWriter, VpcApi
+from sgpctl.workflows.view import ClusterView
+from sgpctl.workflows.waiting import Waiter
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ROLLABLE = {"Deployment": r.DEPLOYMENTS, "StatefulSet": r.STATEFULSETS, "DaemonSet": r.DAEMONSETS}
 
 
-def sgp_resource(kube):
-    if not kube.serves(r.SGP_GROUP, r.SGP_KIND):
+def sgp_resource(view: ClusterView) -> r.Resource:
+    if not view.serves(r.SGP_GROUP, r.SGP_KIND):
         raise InputError("the cluster does not serve SecurityGroupPolicy: the SecurityGroupPolicy add-on is not installed",
                          hint="run `sgpctl addon install` (or `sgpctl setup`) first")
-    return kube.resource(r.SGP_GROUP, r.SGP_KIND)
+    return view.resource(r.SGP_GROUP, r.SGP_KIND)
+
+
+# -- list, get -----------------------------------------------------------------------------------
+
+def policy_row(o: dict) -> dict:
+    """A policy object as the row `policy list` and `policy get` show (what the server holds, even
+    when odd: the listing must not fail on one malformed object)."""
+    spec = o.get("spec") if isinstance(o.get("spec"), dict) else {}
+    meta = o.get("metadata") or {}
+    groups = spec.get("securityGroups")
+    ids = groups.get("groupIds") if isinstance(groups, dict) else None
+    return {"namespace": meta.get("namespace"), "name": meta.get("name"),
+            "groupIds": [str(g) for g in ids] if isinstance(ids, list) else [],
+            "podSelector": spec.get("podSelector"), "serviceAccountSelector": spec.get("serviceAccountSelector"),
+            "creationTimestamp": meta.get("creationTimestamp")}
+
+
+def list_policies(view: ClusterView) -> list[dict]:
+    """Every SecurityGroupPolicy in the view's scope, as rows, by namespace and name."""
+    items = view.list(sgp_resource(view))
+    return [policy_row(o) for o in sorted(items, key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"]))]
+
+
+def policy_from_flags(name: str, namespace: str, pod_selector: str | None, sa_selector: str | None,
+                      groups: list[str] | None) -> tuple[dict, list[SecurityGroupPolicy]]:
+    """`policy create`: the document built from kubectl-style selectors, validated like a file's."""
+    from sgpctl.core.policy import build_policy, validate_documents
+    from sgpctl.core.selectors import SelectorError
+
+    if not pod_selector and pod_selector != "" and sa_selector is None:
+        raise InputError("give --pod-selector and/or --sa-selector", hint='e.g. --pod-selector app=web (or "" for every Pod)')
+    if not groups:
+        raise InputError("give at least one --sg", hint="e.g. --sg sg-1a2b3c4d")
+    try:
+        obj = build_policy(name, namespace, pod_selector, sa_selector, groups)
+    except SelectorError as e:
+        raise InputError(f"{e.field or 'selector'}: {e.message}", hint="use kubectl's selector syntax, e.g. app=web,tier in (a,b)") from None
+    result = validate_documents([obj])
+    if not result.ok:
+        raise InputError("; ".join(str(p) for p in result.problems), hint="fix the flags and retry")
+    return obj, result.policies
+
+
+def get_policy(view: ClusterView, name: str, namespace: str) -> dict:
+    obj = view.get(sgp_resource(view), name, namespace)
+    if obj is None:
+        raise RefusedError(f"SecurityGroupPolicy {namespace}/{name} not found", hint=f"sgpctl policy list -n {namespace}")
+    return obj
 
 
 def now_rfc3339() -> str:
@@ -39,13 +92,13 @@ class ApplyCheck:
     namespaces: set[str] = field(default_factory=set)
 
 
-def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> ApplyCheck:
+def check_against_cluster(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupPolicy]) -> ApplyCheck:
     """Every cluster and cloud check `policy apply` makes before writing: namespaces exist, every
     group exists in the region (one DescribeSecurityGroups per 100 ids), and the union of groups
     each affected Pod would get fits the per-ENI limit."""
     check = ApplyCheck()
     for ns in sorted({p.namespace for p in policies}):
-        if kube.get(r.NAMESPACES, ns) is not None:
+        if view.get(r.NAMESPACES, ns) is not None:
             check.namespaces.add(ns)
         else:
             names = ", ".join(p.name for p in policies if p.namespace == ns)
@@ -66,7 +119,7 @@ def check_against_cluster(kube, vpc, policies: list[SecurityGroupPolicy]) -> App
     return check
 
 
-def _match_after(kube, sgp, policies: list[SecurityGroupPolicy], namespaces: set[str],
+def _match_after(view: ClusterView, policies: list[SecurityGroupPolicy], namespaces: set[str],
                  limit: int) -> dict[str, matching.MatchResult]:
     """Per namespace, the Pods matched against the policies as they will be once the file is
     applied: read once, it answers both the per-ENI limit check and the stale-Pod report."""
@@ -74,9 +127,8 @@ def _match_after(kube, sgp, policies: list[SecurityGroupPolicy], namespaces: set
 
     results = {}
     for ns in sorted(namespaces):
-        existing = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, ns)]
-        after = merge_policies(existing, [p for p in policies if p.namespace == ns])
-        results[ns] = matching.match(kube.list(r.PODS, ns), after, kube.list(r.SERVICEACCOUNTS, ns), sg_limit=limit)
+        after = merge_policies(view.policies_in(ns), [p for p in policies if p.namespace == ns])
+        results[ns] = matching.match(view.list(r.PODS, ns), after, view.list(r.SERVICEACCOUNTS, ns), sg_limit=limit)
     return results
 
 
@@ -105,7 +157,8 @@ def _same(existing: dict, desired: dict) -> bool:
     return True
 
 
-def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: bool = False, namespace_default: str = "default") -> Outcome:
+def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupPolicy], *, dry_run: bool = False,
+                   namespace_default: str = "default") -> Outcome:
     """Validate against the cluster and cloud, then create/update each policy (kubectl's
     created/configured/unchanged). Raises InputError listing every problem when any check fails."""
     policies = [p.with_namespace(namespace_default) for p in policies]
@@ -114,9 +167,10 @@ def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: b
         if (p.namespace, p.name) in seen:
             raise InputError(f"{p.namespace}/{p.name} appears twice in the file", hint="keep one document per policy")
         seen.add((p.namespace, p.name))
-    sgp = sgp_resource(kube)
-    check = check_against_cluster(kube, vpc, policies)
-    after = _match_after(kube, sgp, policies, check.namespaces, check.sg_limit)
+    sgp = sgp_resource(view)
+    kube: KubeWriter = view.kube
+    check = check_against_cluster(view, vpc, policies)
+    after = _match_after(view, policies, check.namespaces, check.sg_limit)
     check.problems += _union_problems(after, check.sg_limit)
     if check.problems:
         err = InputError(check.problems[0] + (f" (and {len(check.problems) - 1} more problems)" if len(check.problems) > 1 else ""),
@@ -129,7 +183,7 @@ def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: b
         desired = _desired_object(p)
         key = f"{p.namespace}/{p.name}"
         step = out.add(Step(f"policy-{key}", f"SecurityGroupPolicy {key}"))
-        existing = kube.get(sgp, p.name, p.namespace)
+        existing = view.get(sgp, p.name, p.namespace)
         if existing is None:
             step.details["result"] = "created"
             if dry_run:
@@ -149,6 +203,7 @@ def apply_policies(kube, vpc, policies: list[SecurityGroupPolicy], *, dry_run: b
         _update_with_retry(kube, sgp, existing, desired)
         step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
     out.extra["stale"] = stale_after(after, policies)
+    view.forget()
     return out
 
 
@@ -183,11 +238,30 @@ def stale_after(results: dict[str, matching.MatchResult], policies: list[Securit
 
 # -- delete ------------------------------------------------------------------------------------------
 
-def pods_keeping_groups(kube, sgp, name: str, namespace: str) -> list[str]:
-    policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, namespace)]
-    result = matching.match(kube.list(r.PODS, namespace), policies, kube.list(r.SERVICEACCOUNTS, namespace))
+def pods_keeping_groups(view: ClusterView, name: str, namespace: str) -> list[str]:
+    """The running Pods of the namespace that carry the groups this policy gave them: they keep them
+    until rebuilt, whatever happens to the policy."""
+    result = matching.match(view.list(r.PODS, namespace), view.policies_in(namespace), view.list(r.SERVICEACCOUNTS, namespace))
     return sorted(m.name for m in result.pods if name in m.policies and m.annotated_groups is not None
                   and m.phase not in matching.FINISHED_PHASES)
+
+
+def plan_delete(view: ClusterView, name: str, namespace: str) -> Outcome:
+    """`policy delete --dry-run`: what would be deleted, and the Pods that keep the policy's groups."""
+    get_policy(view, name, namespace)
+    out = Outcome("policy delete", dry_run=True, extra={"podsKeepingGroups": pods_keeping_groups(view, name, namespace)})
+    out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", PLANNED,
+                 f"securitygrouppolicy/{name} would be deleted"))
+    return out
+
+
+def delete_policy(view: ClusterView, plan: Outcome, name: str, namespace: str) -> Outcome:
+    kube: KubeWriter = view.kube
+    kube.delete(sgp_resource(view), name, namespace)
+    view.forget()
+    out = Outcome("policy delete", extra=dict(plan.extra))
+    out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", CHANGED, f"securitygrouppolicy/{name} deleted"))
+    return out
 
 
 # -- rollout -----------------------------------------------------------------------------------------
@@ -210,16 +284,20 @@ class RolloutPlan:
                 "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending}
 
 
-def plan_rollout(kube, namespace: str, policy: str | None = None, *, every_sub_eni_pod: bool = False) -> RolloutPlan:
+def plan_rollout(view: ClusterView, namespace: str, policy: str | None = None, *,
+                 every_sub_eni_pod: bool = False) -> RolloutPlan:
     """The stale Pods (or, with ``every_sub_eni_pod``, every running Pod a policy selects or that is
     on a sub-ENI: what a routing-mode switch needs, since only new Pods get the new scheme) and the
     owners that rebuild them."""
-    sgp = sgp_resource(kube)
-    policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, namespace)]
+    sgp_resource(view)
+    # Room on the nodes depends on every Pod; the namespace's Pods come from the same list.
+    every_pod = view.list(r.PODS, None)
+    policies = view.policies_in(namespace)
     if policy and not any(p.name == policy for p in policies):
         raise InputError(f"SecurityGroupPolicy {policy!r} not found in namespace {namespace}", hint="sgpctl policy list -n " + namespace)
-    pods = kube.list(r.PODS, namespace)
-    result = matching.match(pods, policies, kube.list(r.SERVICEACCOUNTS, namespace), replicasets=kube.list(r.REPLICASETS, namespace))
+    pods = view.list(r.PODS, namespace)
+    result = matching.match(pods, policies, view.list(r.SERVICEACCOUNTS, namespace),
+                            replicasets=view.list(r.REPLICASETS, namespace))
     if every_sub_eni_pod:
         candidates = [m for m in result.pods if m.phase not in matching.FINISHED_PHASES and (m.policies or m.annotated_groups is not None)]
     else:
@@ -239,12 +317,51 @@ def plan_rollout(kube, namespace: str, policy: str | None = None, *, every_sub_e
     index = {p["metadata"]["name"]: p for p in pods}
     plan.uids = {index[m.name]["metadata"].get("uid"): m.name for m in stale if m.name in index}
     needing = [index[m.name] for m in stale if m.policies and m.name in index]
-    cap = allocation.plan(needing, kube.list(r.NODES), kube.list(r.PODS))
+    cap = allocation.plan(needing, view.nodes, every_pod)
     plan.pending = [{"pod": p.pod, "reason": p.reason} for p in cap.pending()]
     return plan
 
 
-def execute_rollout(kube, plan: RolloutPlan, *, delete_bare_pods: bool = False) -> Outcome:
+def require_room(plan: RolloutPlan) -> None:
+    """Refuse a rollout whose rebuilt Pods would not fit on any node's sub-ENI quota."""
+    if plan.pending:
+        raise RefusedError(f"{len(plan.pending)} rebuilt Pod(s) would not fit on any node's sub-ENI quota",
+                           hint="add nodes of a supported family (sgpctl capacity) or scale down, then retry")
+
+
+def rollout_outcome(plan: RolloutPlan, *, delete_bare_pods: bool = False) -> Outcome:
+    """The plan as a dry-run outcome: a planned restart per owner, and what happens to bare Pods."""
+    out = Outcome("policy rollout", dry_run=True, extra={"plan": plan.to_dict()})
+    for o in plan.owners:
+        kind = o["kind"].lower()
+        out.add(Step(f"restart-{kind}-{o['name']}", f"restart {kind}/{o['name']}", PLANNED,
+                     f"would restart {kind}/{o['name']} ({len(o['pods'])} stale Pod(s): {', '.join(o['pods'])})"))
+    for b in plan.bare_pods:
+        out.add(Step(f"delete-pod-{b}", f"bare Pod {b}", PLANNED if delete_bare_pods else UNCHANGED,
+                     f"would delete pod/{b}" if delete_bare_pods else f"pod/{b} has no owner: left alone (pass --delete-bare-pods)"))
+    return out
+
+
+def run_rollout(view: ClusterView, vpc: VpcApi, plan: RolloutPlan, *, delete_bare_pods: bool = False,
+                wait: bool = False, waiter: Waiter | None = None) -> Outcome:
+    """Rebuild; with ``wait``, follow the rollout and verify the Pods it made (a step of its own)."""
+    kube: KubeWriter = view.kube
+    out = execute_rollout(kube, plan, delete_bare_pods=delete_bare_pods)
+    out.extra["plan"] = plan.to_dict()
+    view.forget()
+    if wait:
+        from sgpctl.workflows.verify import verify_pods
+
+        wait_rollout(kube, plan, waiter or Waiter(), delete_bare_pods=delete_bare_pods)
+        report = verify_pods(ClusterView(kube, namespace=plan.namespace), vpc, policy=plan.policy)
+        out.extra["verify"] = report.to_dict()
+        summary = report.summary()
+        out.add(Step("verify", "the rebuilt Pods verify", CHANGED if report.ok() else FAILED,
+                     f"{summary['ok']} of {summary['pods']} Pods verified"))
+    return out
+
+
+def execute_rollout(kube: KubeWriter, plan: RolloutPlan, *, delete_bare_pods: bool = False) -> Outcome:
     out = Outcome("policy rollout")
     stamp = now_rfc3339()
     for o in plan.owners:
@@ -265,7 +382,7 @@ def execute_rollout(kube, plan: RolloutPlan, *, delete_bare_pods: bool = False) 
     return out
 
 
-def wait_rollout(kube, plan: RolloutPlan, waiter, *, delete_bare_pods: bool = False) -> bool:
+def wait_rollout(kube: KubeWriter, plan: RolloutPlan, waiter: Waiter, *, delete_bare_pods: bool = False) -> bool:
     """Until every Pod the plan rebuilds is gone (by uid: a StatefulSet's new Pod keeps the old
     name) and the restarted workloads' new Pods are no longer Pending."""
     owned = {n for o in plan.owners for n in o["pods"]} | (set(plan.bare_pods) if delete_bare_pods else set())

@@ -44,11 +44,12 @@ from sgpctl.core.checks import (
     undetermined,
     warned,
 )
-from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.errors import InputError, RefusedError
 from sgpctl.workflows import snat as snat_flow
+from sgpctl.workflows.clients import Cloud, TkeApi
+from sgpctl.workflows.view import ClusterView
 from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, EniipamdValues, read_eniipamd, wait_for_addon
-from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
 from sgpctl.workflows.waiting import Waiter
 
 MODES = ("strict", "standard")
@@ -67,31 +68,6 @@ ROLLABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # What the cluster holds
 # --------------------------------------------------------------------------------------------------
 
-def strict_mode_matches(pods: Sequence[dict], policies: Sequence[SecurityGroupPolicy],
-                        serviceaccounts: Sequence[dict]) -> list[matching.PodMatch]:
-    """The Pods strict routing applies to: a policy selects them (now, or once rebuilt) or they are
-    on a sub-ENI; never hostNetwork Pods, never finished ones."""
-    result = matching.match(pods, policies, serviceaccounts)
-    return [m for m in result.pods if not m.host_network and m.phase not in matching.FINISHED_PHASES]
-
-
-def read_strict_mode_pods(kube, namespace: str | None = None) -> tuple[list[dict], list[matching.PodMatch], list[str]]:
-    """(strict-mode Pods, their matches, notes) from three list calls (Pods, policies, ServiceAccounts)."""
-    from sgpctl.kube import resources as r
-
-    notes: list[str] = []
-    pods = kube.list(r.PODS, namespace)
-    policies: list[SecurityGroupPolicy] = []
-    if kube.serves(r.SGP_GROUP, r.SGP_KIND):
-        policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(kube.resource(r.SGP_GROUP, r.SGP_KIND), namespace)]
-    else:
-        notes.append("the cluster does not serve SecurityGroupPolicy (the add-on is not installed): "
-                     "only Pods already on a sub-ENI are checked")
-    matches = strict_mode_matches(pods, policies, kube.list(r.SERVICEACCOUNTS, namespace))
-    by_key = {((p.get("metadata") or {}).get("namespace") or "default", (p.get("metadata") or {}).get("name")): p for p in pods}
-    return [by_key[(m.namespace, m.name)] for m in matches if (m.namespace, m.name) in by_key], matches, notes
-
-
 @dataclass
 class RoutingFacts:
     cluster_id: str
@@ -103,22 +79,20 @@ class RoutingFacts:
     inputs: strict.StrictInputs
     snat: snat_flow.SnatAudit
     notes: list[str] = field(default_factory=list)
-    #: requests made (Kubernetes) while gathering
-    kube_calls: int = 0
 
     @property
     def mode(self) -> str:
         return self.eniipamd.mode
 
 
-def gather(kube, cloud, cluster_id: str, namespace: str | None = None, *, cluster=None, addons=None,
+def gather(view: ClusterView, cloud: Cloud, cluster_id: str, *, cluster=None, addons=None,
            ipamd=None, eniipamd: EniipamdValues | None = None) -> RoutingFacts:
-    """Everything `routing check` decides on: eight Kubernetes reads (plus discovery) and five cloud
-    reads, whatever the number of Pods. A caller that has read DescribeClusters, DescribeAddon,
+    """Everything `routing check` decides on, from the view (Pods, policies, ServiceAccounts,
+    Services, NetworkPolicies, kube-system's DaemonSets and two ConfigMaps: each read once) and five
+    cloud reads, whatever the number of Pods. A caller that has read DescribeClusters, DescribeAddon,
     DescribeIPAMD or eniipamd's values already passes the answers."""
     from sgpctl.kube import resources as r
 
-    calls_before = getattr(kube, "calls", 0)
     notes: list[str] = []
     tke = cloud.tke
     cluster = cluster if cluster is not None else tke.describe_cluster(cluster_id)
@@ -128,30 +102,23 @@ def gather(kube, cloud, cluster_id: str, namespace: str | None = None, *, cluste
     if not eni.state.installed:
         notes.append("the eniipamd add-on is not installed: its values (routing mode, early demux) cannot be read")
 
-    strict_pods, matches, more = read_strict_mode_pods(kube, namespace)
+    strict_pods, matches, more = snat_flow.strict_mode_pods(view)
     notes += more
-    services = kube.list(r.SERVICES, namespace)
-    network_policies = kube.list(r.NETWORKPOLICIES, namespace)
-    daemonsets = kube.list(r.DAEMONSETS, KUBE_SYSTEM)
-    kube_proxy_cm = kube.get(r.CONFIGMAPS, KUBE_PROXY, KUBE_SYSTEM)
-    masq_cm = kube.get(r.CONFIGMAPS, snat_flow.core_snat.CONFIGMAP_NAME, snat_flow.core_snat.NAMESPACE)
-
-    audit = snat_flow.gather(kube, cloud, cluster_id, strict_pods, daemonsets=daemonsets, addon_names=addon_names,
-                             configmap=masq_cm, ipamd=ipamd)
+    daemonsets = view.list(r.DAEMONSETS, KUBE_SYSTEM)
+    audit = snat_flow.gather(view, cloud, cluster_id, strict_pods, addon_names=addon_names, ipamd=ipamd)
     inputs = strict.StrictInputs(
         pods=strict_pods,
-        services=services,
-        network_policies=network_policies,
+        services=view.list(r.SERVICES),
+        network_policies=view.list(r.NETWORKPOLICIES),
         daemonsets=daemonsets,
-        kube_proxy_configmap=kube_proxy_cm,
+        kube_proxy_configmap=view.get(r.CONFIGMAPS, KUBE_PROXY, KUBE_SYSTEM),
         kube_proxy_mode=cluster.kube_proxy_mode,
         ipvs=cluster.ipvs,
         eniipamd_values=eni.effective if eni.state.installed else None,
         addon_names=addon_names,
         snat=audit.verdict,
     )
-    return RoutingFacts(cluster_id, namespace, eni, strict_pods, matches, inputs, audit, notes,
-                        getattr(kube, "calls", 0) - calls_before)
+    return RoutingFacts(cluster_id, view.namespace, eni, strict_pods, matches, inputs, audit, notes)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,7 +210,7 @@ def extra_json(facts: RoutingFacts) -> dict:
 # Status
 # --------------------------------------------------------------------------------------------------
 
-def routing_status(tke, cluster_id: str) -> dict:
+def routing_status(tke: TkeApi, cluster_id: str) -> dict:
     eni = read_eniipamd(tke, cluster_id)
     return {
         "ok": eni.state.installed and eni.state.phase not in FAILED_PHASES,
@@ -312,10 +279,10 @@ class RoutingPlan:
         return rebuild_list(self.facts.pods, self.facts.matches)
 
 
-def plan_routing(kube, cloud, cluster_id: str, target: str) -> RoutingPlan:
+def plan_routing(view: ClusterView, cloud: Cloud, cluster_id: str, target: str) -> RoutingPlan:
     if target not in MODES:
         raise InputError(f"unknown routing mode {target!r}", hint="use `sgpctl routing set strict` or `standard`")
-    facts = gather(kube, cloud, cluster_id)
+    facts = gather(view, cloud, cluster_id)
     eni = facts.eniipamd
     if not eni.state.installed:
         raise RefusedError("the eniipamd add-on is not installed: there is no routing mode to set",
@@ -383,7 +350,7 @@ def routing_outcome(plan: RoutingPlan, *, dry_run: bool, force: bool = False) ->
     return out
 
 
-def apply_routing(tke, plan: RoutingPlan, *, force: bool = False, wait: bool = True,
+def apply_routing(tke: TkeApi, plan: RoutingPlan, *, force: bool = False, wait: bool = True,
                   waiter: Waiter | None = None) -> Outcome:
     """Send the one merge update, wait for eniipamd, read the values back."""
     out = routing_outcome(plan, dry_run=False, force=force)

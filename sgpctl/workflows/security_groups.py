@@ -4,13 +4,35 @@ security group denies everything until rules are added)."""
 
 from __future__ import annotations
 
+from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step
+from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.safely import create_once
-from sgpctl.workflows.steps import CHANGED, PLANNED, Outcome, Step
+from sgpctl.workflows.view import ClusterView
 
 
 def group_dict(g) -> dict:
     return {"securityGroupId": g.security_group_id, "name": g.name, "description": g.description,
             "tags": g.tag_dict(), "createdTime": g.created_time}
+
+
+def list_security_groups(vpc: VpcApi, name_prefix: str | None = None) -> list[dict]:
+    """The region's security groups (those whose name starts with ``name_prefix``), by name."""
+    groups = vpc.describe_security_groups()
+    if name_prefix:
+        groups = [g for g in groups if g.name.startswith(name_prefix)]
+    return [group_dict(g) for g in sorted(groups, key=lambda g: g.name)]
+
+
+def node_cidrs(view: ClusterView) -> list[str]:
+    """Each node's InternalIP as a /32: where kubelet probes come from."""
+    from sgpctl.kube import resources as r
+
+    cidrs = []
+    for node in view.list(r.NODES):
+        for addr in (node.get("status") or {}).get("addresses") or []:
+            if addr.get("type") == "InternalIP" and addr.get("address"):
+                cidrs.append(f"{addr['address']}/32")
+    return sorted(set(cidrs))
 
 
 def probe_and_dns_rules(node_cidrs: list[str], allow_probes: bool, allow_dns: bool):
@@ -28,7 +50,7 @@ def probe_and_dns_rules(node_cidrs: list[str], allow_probes: bool, allow_dns: bo
     return ingress, egress
 
 
-def sg_create(vpc, name: str, *, description: str = "", tags: dict | None = None, dry_run: bool = False,
+def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | None = None, dry_run: bool = False,
               node_cidrs: list[str] | None = None, allow_probes: bool = False, allow_dns: bool = False) -> Outcome:
     out = Outcome("sg create", dry_run=dry_run)
     step = out.add(Step("security-group", f"security group {name} exists"))

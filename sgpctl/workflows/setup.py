@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from sgpctl.workflows.addons import addon_install
 from sgpctl.workflows.cam import cam_setup
-from sgpctl.workflows.steps import SKIPPED, Outcome, Step
+from sgpctl.core.steps import SKIPPED, Outcome, Step
+from sgpctl.workflows.clients import Cloud, KubeReader
 from sgpctl.workflows.trunking import enable_trunking
+from sgpctl.workflows.view import ClusterView
 from sgpctl.workflows.waiting import Waiter
 
 PHASES = ("cam", "trunking", "addon")
 
 
-def run_setup(cloud, kube, cluster_id: str, *, dry_run: bool = False, waiter: Waiter | None = None,
+def run_setup(cloud: Cloud, kube: KubeReader, cluster_id: str, *, dry_run: bool = False, waiter: Waiter | None = None,
               addon_name: str | None = None, on_phase=None) -> Outcome:
     """Run (or, with dry_run, plan) every phase. Stops at the first phase that fails or refuses:
     later phases build on it (no add-on without trunking, no trunking without authorization)."""
     out = Outcome("setup", dry_run=dry_run)
     phases = {
         "cam": lambda: cam_setup(cloud.cam, dry_run=dry_run),
-        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, kube=kube, dry_run=dry_run, waiter=waiter),
+        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, view=ClusterView(kube), dry_run=dry_run, waiter=waiter),
         # In a dry run trunking is not on yet; the add-on step must not refuse for that reason.
         "addon": lambda: addon_install(cloud.tke, kube, cluster_id, name=addon_name, dry_run=dry_run, waiter=waiter, force=dry_run),
     }

@@ -15,9 +15,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from sgpctl.core import matching
 from sgpctl.core import snat as core_snat
 from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, Status, failed, noted, passed, skipped, warned
 from sgpctl.errors import CloudError
+from sgpctl.workflows.clients import Cloud
+from sgpctl.workflows.view import ClusterView
 
 CATEGORY = "ip-masq-agent"
 ID_AGENT = "snat-agent"
@@ -121,7 +124,21 @@ def audit(
     return SnatAudit(installed, found, configmap is not None, config, networks, len(pods), verdict, list(notes))
 
 
-def subnet_cidrs(cloud, cluster_id: str, ipamd=None) -> tuple[list[str], list[str]]:
+def strict_mode_pods(view: ClusterView) -> tuple[list[dict], list[matching.PodMatch], list[str]]:
+    """(strict-mode Pods, their matches, notes): the Pods strict routing applies to, those a policy
+    selects (now, or once rebuilt) or that are on a sub-ENI; never hostNetwork Pods, never finished
+    ones. From the view's one matching."""
+    notes: list[str] = []
+    if not view.serves_policies:
+        notes.append("the cluster does not serve SecurityGroupPolicy (the add-on is not installed): "
+                     "only Pods already on a sub-ENI are checked")
+    # The matching lists exactly the Pods a policy selects or that carry the sub-ENI network.
+    matches = [m for m in view.match().pods if not m.host_network and m.phase not in matching.FINISHED_PHASES]
+    by_key = view.pods_by_key()
+    return [by_key[(m.namespace, m.name)] for m in matches if (m.namespace, m.name) in by_key], matches, notes
+
+
+def subnet_cidrs(cloud: Cloud, cluster_id: str, ipamd=None) -> tuple[list[str], list[str]]:
     """(CIDRs of eniipamd's subnets, notes). DescribeIPAMD (``ipamd``, when already read) names the
     subnets; DescribeSubnets gives their CIDRs. Either failing leaves the Pod IPs to check, with a
     note saying so."""
@@ -142,21 +159,24 @@ def subnet_cidrs(cloud, cluster_id: str, ipamd=None) -> tuple[list[str], list[st
     return cidrs, notes
 
 
-def gather(kube, cloud, cluster_id: str, pods: Sequence[Mapping[str, Any]], *,
-           daemonsets: Sequence[Mapping[str, Any]] | None = None, addon_names: Sequence[str] | None = None,
-           configmap: Mapping[str, Any] | None | bool = False, ipamd=None) -> SnatAudit:
-    """Read what the audit needs that the caller has not read already (``configmap=False``: not read)."""
+def gather(view: ClusterView, cloud: Cloud, cluster_id: str, pods: Sequence[Mapping[str, Any]], *,
+           addon_names: Sequence[str] | None = None, ipamd=None) -> SnatAudit:
+    """The audit for ``pods`` (the strict-mode Pods), from the view (kube-system's DaemonSets and the
+    agent's ConfigMap) and the cloud (the add-ons, unless the caller read them; eniipamd's subnets)."""
     from sgpctl.kube import resources as r
 
-    if daemonsets is None:
-        daemonsets = kube.list(r.DAEMONSETS, core_snat.NAMESPACE)
     if addon_names is None:
         addon_names = [a.name for a in cloud.tke.describe_addons(cluster_id)]
-    if configmap is False:
-        configmap = kube.get(r.CONFIGMAPS, core_snat.CONFIGMAP_NAME, core_snat.NAMESPACE)
     cidrs, notes = subnet_cidrs(cloud, cluster_id, ipamd)
-    return audit(daemonsets=daemonsets, addon_names=addon_names, configmap=configmap, pods=pods,
+    return audit(daemonsets=view.list(r.DAEMONSETS, core_snat.NAMESPACE), addon_names=addon_names,
+                 configmap=view.get(r.CONFIGMAPS, core_snat.CONFIGMAP_NAME, core_snat.NAMESPACE), pods=pods,
                  subnet_cidrs=cidrs, notes=notes)
+
+
+def audit_strict_pods(view: ClusterView, cloud: Cloud, cluster_id: str) -> tuple[SnatAudit, list[str]]:
+    """`snat check`: the audit for the view's strict-mode Pods, and notes about how they were found."""
+    pods, _, notes = strict_mode_pods(view)
+    return gather(view, cloud, cluster_id, pods), notes
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,34 +1,21 @@
-"""Where a command's picture of the cluster comes from: an offline snapshot file, or the live cluster.
-
-Both give the same ``ClusterView`` so `policy explain` and `capacity` run unchanged on either."""
+"""Files a command reads: policy files (``-f``, or ``-`` for stdin) and offline cluster snapshots
+(``--snapshot``, which become a ``ClusterView`` like the live cluster's)."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from sgpctl.core.policy import SecurityGroupPolicy, ValidationResult, load_policies
-from sgpctl.core.snapshot import Snapshot
 from sgpctl.errors import InputError
+from sgpctl.workflows.view import ClusterView
 
 
-@dataclass
-class ClusterView(Snapshot):
-    """The objects of a Snapshot, from a file or a live cluster, and where they came from."""
-
-    #: "snapshot <files>" or "cluster <server>"
-    source: str = ""
-    #: things the user should know about the input (unknown kinds, CRD not served, ...)
-    notes: list[str] = field(default_factory=list)
-    #: namespace a command uses when neither -n nor -A is given (kubectl's context namespace)
-    default_namespace: str | None = None
-
-
-def read_text(path: str) -> str:
-    """Read a file, or stdin for ``-``; a missing file is bad input (exit 2)."""
+def read_text(path: str, stdin: TextIO | None = None) -> str:
+    """Read a file, or ``stdin`` (the command's) for ``-``; a missing file is bad input (exit 2)."""
     if path == "-":
-        return sys.stdin.read()
+        return (stdin or sys.stdin).read()
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -37,9 +24,9 @@ def read_text(path: str) -> str:
         raise InputError(f"cannot read {path}: {e}") from None
 
 
-def load_policy_file(path: str) -> ValidationResult:
+def load_policy_file(path: str, stdin: TextIO | None = None) -> ValidationResult:
     source = "<stdin>" if path == "-" else path
-    return load_policies(read_text(path), source)
+    return load_policies(read_text(path, stdin), source)
 
 
 def require_valid(result: ValidationResult) -> list[SecurityGroupPolicy]:
@@ -50,14 +37,14 @@ def require_valid(result: ValidationResult) -> list[SecurityGroupPolicy]:
     return result.policies
 
 
-def from_snapshot(paths: list[str]) -> ClusterView:
+def from_snapshot(paths: list[str], stdin: TextIO | None = None) -> ClusterView:
     import yaml  # lazy
 
     from sgpctl.core.snapshot import load_snapshot
 
     docs, names = [], []
     for path in paths:
-        text = read_text(path)
+        text = read_text(path, stdin)
         try:
             for doc in yaml.safe_load_all(text):
                 if doc is not None:
@@ -67,27 +54,7 @@ def from_snapshot(paths: list[str]) -> ClusterView:
             raise InputError(f"{path}: invalid YAML: {str(e).splitlines()[0]}",
                              hint="a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`") from None
     snap = load_snapshot(docs, names=names)
-    fields = {f: getattr(snap, f) for f in Snapshot.__dataclass_fields__}
-    return ClusterView(**fields, source="snapshot " + ", ".join(paths), notes=list(snap.problems))
-
-
-def from_cluster(kube, namespace: str | None = None, *, want_vpcenis: bool = False) -> ClusterView:
-    """List what the commands need: a constant number of list calls, whatever the cluster size."""
-    from sgpctl.kube import resources as r
-
-    view = ClusterView(source=f"cluster {kube.server}")
-    view.pods = kube.list(r.PODS, namespace)
-    view.serviceaccounts = kube.list(r.SERVICEACCOUNTS, namespace)
-    view.nodes = kube.list(r.NODES)
-    view.replicasets = kube.list(r.REPLICASETS, namespace)
-    if kube.serves(r.SGP_GROUP, r.SGP_KIND):
-        sgp = kube.resource(r.SGP_GROUP, r.SGP_KIND)
-        view.policies = [SecurityGroupPolicy.from_object(o) for o in kube.list(sgp, namespace)]
-    else:
-        view.notes.append("the cluster does not serve SecurityGroupPolicy (the add-on is not installed): no policies")
-    if want_vpcenis and kube.serves(r.VPCENI_GROUP, r.VPCENI_KIND):
-        view.vpcenis = kube.list(kube.resource(r.VPCENI_GROUP, r.VPCENI_KIND))
-    return view
+    return ClusterView.of_snapshot(snap, "snapshot " + ", ".join(paths))
 
 
 def merge_policies(existing: list[SecurityGroupPolicy], new: list[SecurityGroupPolicy]) -> list[SecurityGroupPolicy]:

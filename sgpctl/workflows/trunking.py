@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sgpctl.core.addon_values import coerce_like, patch_for, values_get
-from sgpctl.core.preconditions import Condition, trunking_preconditions
+from sgpctl.core.addon_values import ENABLE_SUB_ENI, coerce_like, is_true, patch_for, values_get
+from sgpctl.core.checks import CheckResult, Status
+from sgpctl.core.preconditions import ClusterNetwork, trunking_preconditions
+from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step
 from sgpctl.core.versions import image_tag
 from sgpctl.workflows.addons import ENIIPAMD, SUCCEEDED, addon_state, read_eniipamd, wait_for_addon
-from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
+from sgpctl.workflows.clients import TkeApi
+from sgpctl.workflows.view import ClusterView
 from sgpctl.workflows.waiting import Waiter
 
-ENABLE_KEY = "vpcCni.trunkingEni.enableSubEni"
 
-
-def truthy(value) -> bool:
-    # The chart's types are unconfirmed: a string "true" counts as true.
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+def precondition_dict(result: CheckResult) -> dict:
+    """A precondition in the JSON of `trunking status` and `enable-trunking`: the check, and ``ok``
+    (true met, false not met, null could not be determined) as before checks had one model."""
+    return {**result.to_dict(), "ok": None if result.undetermined else result.status is not Status.FAIL}
 
 
 @dataclass
@@ -29,7 +31,7 @@ class TrunkingStatus:
     value: object
     addon: dict
     ipamd_reports: bool | None
-    preconditions: list[Condition] = field(default_factory=list)
+    preconditions: list[CheckResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -40,24 +42,24 @@ class TrunkingStatus:
             "ok": self.ok,
             "clusterId": self.cluster_id,
             "enabled": self.enabled,
-            "key": ENABLE_KEY,
+            "key": ENABLE_SUB_ENI,
             "value": self.value,
             "eniipamd": self.addon,
             "describeIpamdEnableTrunkingEni": self.ipamd_reports,
-            "preconditions": [c.to_dict() for c in self.preconditions],
+            "preconditions": [precondition_dict(c) for c in self.preconditions],
         }
 
 
-def eniipamd_version(tke, kube, cluster_id: str) -> tuple[str | None, bool]:
+def eniipamd_version(tke: TkeApi, view: ClusterView | None, cluster_id: str) -> tuple[str | None, bool]:
     """(version, installed) from DescribeAddon; falls back to the image tag of
     kube-system/deploy/tke-eni-ipamd when the add-on does not report a version."""
     state = addon_state(tke, cluster_id, ENIIPAMD)
     if state.installed and state.version:
         return state.version, True
-    if kube is not None:
+    if view is not None:
         from sgpctl.kube import resources as r
 
-        deploy = kube.get(r.DEPLOYMENTS, "tke-eni-ipamd", "kube-system")
+        deploy = view.get(r.DEPLOYMENTS, "tke-eni-ipamd", "kube-system")
         if deploy:
             containers = deploy.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
             if containers:
@@ -66,71 +68,70 @@ def eniipamd_version(tke, kube, cluster_id: str) -> tuple[str | None, bool]:
     return state.version, state.installed
 
 
-def preconditions(tke, kube, cluster_id: str) -> list[Condition]:
-    cluster = tke.describe_cluster(cluster_id)
-    ipamd = tke.describe_ipamd(cluster_id)
-    version, installed = eniipamd_version(tke, kube, cluster_id)
-    return trunking_preconditions(
-        network_type=cluster.network_type,
-        ipamd_enabled=ipamd.enabled,
-        vpc_cni_disabled=ipamd.disable_vpc_cni_mode,
-        vpc_cni_type=cluster.vpc_cni_type,
-        non_static_ip=cluster.non_static_ip,
-        eniipamd_version=version,
-        eniipamd_installed=installed,
-    )
+def cluster_network(tke: TkeApi, cluster_id: str, *, cluster=None, ipamd=None,
+                    version: tuple[str | None, bool] | None = None, view: ClusterView | None = None) -> ClusterNetwork:
+    """What the preconditions are judged on; a caller that read DescribeClusters, DescribeIPAMD or
+    eniipamd's version already passes the answers."""
+    cluster = cluster if cluster is not None else tke.describe_cluster(cluster_id)
+    ipamd = ipamd if ipamd is not None else tke.describe_ipamd(cluster_id)
+    found, installed = version if version is not None else eniipamd_version(tke, view, cluster_id)
+    return ClusterNetwork(network_type=cluster.network_type, ipamd_enabled=ipamd.enabled,
+                          vpc_cni_disabled=ipamd.disable_vpc_cni_mode, vpc_cni_type=cluster.vpc_cni_type,
+                          non_static_ip=cluster.non_static_ip, eniipamd_version=found, eniipamd_installed=installed)
 
 
-def trunking_status(tke, cluster_id: str, kube=None, *, with_preconditions: bool = True) -> TrunkingStatus:
+def preconditions(tke: TkeApi, view: ClusterView | None, cluster_id: str) -> list[CheckResult]:
+    return trunking_preconditions(cluster_network(tke, cluster_id, view=view))
+
+
+def trunking_status(tke: TkeApi, cluster_id: str, view: ClusterView | None = None, *,
+                    with_preconditions: bool = True) -> TrunkingStatus:
     eni = read_eniipamd(tke, cluster_id)
     state = eni.state
     # Effective values: a key the user never set takes the chart's default.
-    value = values_get(eni.effective, ENABLE_KEY)
+    value = values_get(eni.effective, ENABLE_SUB_ENI)
     ipamd = tke.describe_ipamd(cluster_id)
-    conds = preconditions(tke, kube, cluster_id) if with_preconditions else []
-    return TrunkingStatus(cluster_id, truthy(value), value, state.to_dict(), ipamd.trunking_enabled, conds)
+    conds = preconditions(tke, view, cluster_id) if with_preconditions else []
+    return TrunkingStatus(cluster_id, is_true(value), value, state.to_dict(), ipamd.trunking_enabled, conds)
 
 
-def enable_trunking(tke, cluster_id: str, *, kube=None, dry_run: bool = False, wait: bool = True,
-                    waiter: Waiter | None = None) -> Outcome:
+def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = None, dry_run: bool = False,
+                    wait: bool = True, waiter: Waiter | None = None) -> Outcome:
     waiter = waiter or Waiter()
     out = Outcome("enable-trunking", dry_run=dry_run)
-    conds = preconditions(tke, kube, cluster_id)
-    out.extra["preconditions"] = [c.to_dict() for c in conds]
-    failed = [c for c in conds if c.ok is False]
-    undetermined = [c for c in conds if c.ok is None]
+    conds = preconditions(tke, view, cluster_id)
+    out.extra["preconditions"] = [precondition_dict(c) for c in conds]
     for c in conds:
-        out.add(Step(f"precondition-{c.id}", c.description,
-                     UNCHANGED if c.ok else REFUSED if c.ok is False else UNCHANGED,
-                     c.message, c.hint))
-    if failed:
+        out.add(Step.from_check(c, f"precondition-{c.id}"))
+    if not out.ok:
         return out
-    step = out.add(Step("eniipamd-enable-sub-eni", f"eniipamd {ENABLE_KEY} is true"))
+    step = out.add(Step("eniipamd-enable-sub-eni", f"eniipamd {ENABLE_SUB_ENI} is true"))
+    undetermined = [c for c in conds if c.undetermined]
     if undetermined:
-        step.message = "; ".join(f"could not check {c.description}: {c.message}" for c in undetermined)
+        step.message = "; ".join(f"{c.description}: {c.message}" for c in undetermined)
 
     eni = read_eniipamd(tke, cluster_id)
-    current = values_get(eni.effective, ENABLE_KEY)
+    current = values_get(eni.effective, ENABLE_SUB_ENI)
     state = eni.state
-    if truthy(current):
+    if is_true(current):
         if state.phase != SUCCEEDED and wait and not dry_run:
             wait_for_addon(tke, cluster_id, ENIIPAMD, waiter)
-        step.message = f"{ENABLE_KEY} is already true"
+        step.message = f"{ENABLE_SUB_ENI} is already true"
         return out
     if dry_run:
-        step.status, step.message = PLANNED, f"would set {ENABLE_KEY}: true (merge update; other values kept)"
+        step.status, step.message = PLANNED, f"would set {ENABLE_SUB_ENI}: true (merge update; other values kept)"
         return out
     # Keep the chart's own type for the value (a string "false" becomes "true").
     new_value = coerce_like(current, True)
-    tke.update_addon(cluster_id, ENIIPAMD, values=patch_for(ENABLE_KEY, new_value), strategy="merge")
-    step.status, step.message = CHANGED, f"set {ENABLE_KEY}: true"
+    tke.update_addon(cluster_id, ENIIPAMD, values=patch_for(ENABLE_SUB_ENI, new_value), strategy="merge")
+    step.status, step.message = CHANGED, f"set {ENABLE_SUB_ENI}: true"
     if wait:
         wait_for_addon(tke, cluster_id, ENIIPAMD, waiter, what="eniipamd to roll out the new values")
-        read_back = values_get(read_eniipamd(tke, cluster_id).effective, ENABLE_KEY)
-        if not truthy(read_back):
+        read_back = values_get(read_eniipamd(tke, cluster_id).effective, ENABLE_SUB_ENI)
+        if not is_true(read_back):
             from sgpctl.errors import RefusedError
 
-            raise RefusedError(f"eniipamd reports {ENABLE_KEY}={read_back!r} after the update",
+            raise RefusedError(f"eniipamd reports {ENABLE_SUB_ENI}={read_back!r} after the update",
                                hint="check the add-on's global configuration in the TKE console")
         step.message += " (rolled out; reads back true)"
     return out

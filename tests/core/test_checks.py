@@ -13,7 +13,8 @@ from sgpctl.core.checks import (
     failed,
     group_results,
     noted,
-    overall_exit_code,
+    exit_code,
+    worst,
     passed,
     run_checks,
     skipped,
@@ -80,7 +81,7 @@ def test_fatal_failure_skips_its_dependents_only_and_later_categories_still_run(
         "nodes-quota": ("skip", "skipped: cam-policy-exists failed"),
     }
     assert "cam-policy-attached" not in calls and "nodes-quota" not in calls
-    assert overall_exit_code(results) == 1
+    assert exit_code(results) == 1
 
 
 def test_a_fatal_check_that_warns_or_notes_does_not_block():
@@ -107,7 +108,7 @@ def test_a_check_that_skips_itself_blocks_its_dependents():
         spec("b", passed(), requires=("a",)),
     ])]))
     assert statuses(results)["b"] == ("skip", "skipped: a was skipped")
-    assert overall_exit_code(results) == 0  # a plain skip is not a problem
+    assert exit_code(results) == 0  # a plain skip is not a problem
 
 
 @pytest.mark.parametrize("exc,status,message,hint,undet", [
@@ -135,13 +136,13 @@ def test_an_undetermined_fatal_check_skips_dependents_with_that_reason_and_exits
         spec("pods-stale", passed(), requires=("kube-reachable",)),
     ])]))
     assert statuses(results)["pods-stale"] == ("skip", "skipped: kube-reachable could not be determined")
-    assert overall_exit_code(results) == 3
+    assert exit_code(results) == 3
 
 
 def test_a_check_may_return_undetermined():
     results = list(run_checks([("x", [spec("a", undetermined("values unreadable"))])]))
     assert results[0].undetermined and results[0].message == "could not determine: values unreadable"
-    assert overall_exit_code(results) == 3
+    assert exit_code(results) == 3
 
 
 def test_keyboard_interrupt_is_not_swallowed():
@@ -196,9 +197,9 @@ def R(status, undet=False, cid="x"):
     ([R(Status.SKIP, undet=True), R(Status.FAIL)], False, 1),
     ([R(Status.FAIL), R(Status.SKIP, undet=True)], False, 1),
 ])
-def test_overall_exit_code(results, fail_on_warning, code):
-    assert overall_exit_code(results, fail_on_warning) == code
-    assert overall_exit_code([Category("c", tuple(results))], fail_on_warning) == code
+def test_exit_code(results, fail_on_warning, code):
+    assert exit_code(results, fail_on_warning) == code
+    assert exit_code([Category("c", tuple(results))], fail_on_warning) == code
 
 
 def test_json_has_the_contract_keys_per_category():
@@ -241,10 +242,19 @@ def test_group_results_keeps_first_appearance_order():
     assert [(c.name, [r.id for r in c.results]) for c in cats] == [("one", ["a", "c"]), ("two", ["b"])]
 
 
-def test_status_values_and_note_alias():
+def test_status_values():
     assert [s.value for s in Status] == ["pass", "warn", "fail", "skip", "info"]
-    assert Status.NOTE is Status.INFO
     assert f"{Status.WARN}" == "warn"
+
+
+@pytest.mark.parametrize("statuses,expected", [
+    ([Status.PASS, Status.SKIP, Status.INFO], Status.PASS),
+    ([Status.PASS, Status.WARN, Status.SKIP], Status.WARN),
+    ([Status.WARN, Status.FAIL, Status.PASS], Status.FAIL),
+    ([], Status.PASS),
+])
+def test_worst_sums_up_several_results(statuses, expected):
+    assert worst([R(s) for s in statuses]) is expected
 
 
 def test_only_skip_can_be_undetermined():

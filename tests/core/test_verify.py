@@ -24,7 +24,7 @@ def run(p=None, **kw):
 
 
 def statuses(v):
-    return {c["id"]: c["status"] for c in v.checks}
+    return {c.id: c.status.value for c in v.checks}
 
 
 def test_a_pod_that_matches_everywhere_passes_every_check():
@@ -37,7 +37,7 @@ def test_a_pod_that_matches_everywhere_passes_every_check():
 
 def test_missing_pod_fails_first_and_alone():
     v = run(p=None, pod=None)
-    assert [c["id"] for c in v.checks] == ["pod-exists"] and not v.ok
+    assert [c.id for c in v.checks] == ["pod-exists"] and not v.ok
 
 
 def test_host_network_pod_stops_there():
@@ -49,7 +49,7 @@ def test_stale_pod_fails_with_the_rollout_command():
     v = run(p=pod(annotated=False, request=False), stale=True, stale_reason="created before policy web")
     s = statuses(v)
     assert s["network-annotation"] == "fail" and s["sub-eni-resource"] == "fail" and s["vpceni"] == "skip"
-    hint = next(c["hint"] for c in v.checks if c["id"] == "network-annotation")
+    hint = next(c.hint for c in v.checks if c.id == "network-annotation")
     assert hint == "rebuild it: sgpctl policy rollout web -n shop --yes"
     assert v.stale and not v.ok
 
@@ -71,15 +71,15 @@ def test_eni_changed_behind_the_tools_back_fails():
 
 def test_eni_unknown_to_vpc_fails_as_its_own_outcome():
     v = run(eni=None)
-    (c,) = [c for c in v.checks if c["id"] == "eni-groups"]
-    assert c["status"] == "fail" and "not found in VPC" in c["message"]
+    (c,) = [c for c in v.checks if c.id == "eni-groups"]
+    assert c.status.value == "fail" and "not found in VPC" in c.message
 
 
 def test_no_vpceni_names_the_pending_reason():
     v = run(p=pod(phase="Pending"), vpcenis=[], eni=ENI_NOT_LOOKED_UP,
             pending_reason="FailedCreatePodSandBox: security group sg-bbbb0002 not found")
-    (c,) = [c for c in v.checks if c["id"] == "vpceni"]
-    assert c["status"] == "fail" and "sg-bbbb0002 not found" in c["message"]
+    (c,) = [c for c in v.checks if c.id == "vpceni"]
+    assert c.status.value == "fail" and "sg-bbbb0002 not found" in c.message
 
 
 def test_two_vpcenis_warn_about_a_leak_and_use_the_newest():
@@ -99,5 +99,31 @@ def test_unsupported_node_family_fails():
 
 
 def test_json_contract_keys():
-    assert set(run().to_dict()) == {"namespace", "name", "node", "ok", "stale", "expectedSecurityGroups",
-                                    "annotatedSecurityGroups", "eniId", "eniSecurityGroups", "checks"}
+    data = run().to_dict()
+    assert set(data) == {"namespace", "name", "node", "ok", "stale", "expectedSecurityGroups",
+                         "annotatedSecurityGroups", "eniId", "eniSecurityGroups", "checks"}
+    # each check keeps the README's four keys
+    assert data["checks"][0] == {"id": "pod-exists", "status": "pass", "message": "Pod shop/web-1 exists (Running)", "hint": None}
+
+
+def test_checks_are_results_of_the_one_model_under_the_pods_name():
+    v = run()
+    assert {c.category for c in v.checks} == {"shop/web-1"}
+    assert all(c.description for c in v.checks)
+
+
+def test_a_pod_sums_up_as_one_result_with_its_first_problem():
+    good = run().summary()
+    assert (good.status.value, good.category, good.message) == ("pass", "shop", "")
+    assert good.description == "web-1 on 10.0.0.1: sg-aaaa0001,sg-bbbb0002 on eni-00000001"
+    stale = run(p=pod(annotated=False, request=False), stale=True, stale_reason="created before policy web").summary()
+    assert stale.status.value == "fail"
+    assert stale.message == "stale: created before policy web"
+    assert stale.hint == "rebuild it: sgpctl policy rollout web -n shop --yes"
+    assert stale.evidence == [
+        "network-annotation: no tke.cloud.tencent.com/networks annotation (stale: created before policy web)",
+        "sub-eni-resource: no container requests tke.cloud.tencent.com/sub-eni",
+        "security-groups: no security-group annotation; the policies give sg-aaaa0001,sg-bbbb0002",
+    ]
+    warned = run(eni=EniFacts("eni-00000001", tuple(reversed(SG)))).summary()
+    assert warned.status.value == "warn" and warned.message.startswith("eni-groups: ENI eni-00000001 has the same groups in another order")

@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests.e2e.conftest import Cli, start_sandbox
-
 
 def mutating_calls(sandbox, mark):
     return [e for e in sandbox.log.since(mark) if e["mutating"]]
@@ -76,32 +74,25 @@ def test_cam_setup_refuses_a_policy_that_lacks_actions_unless_told_to_update(cli
     assert cli("cam", "status").exit_code == 0
 
 
-def test_missing_role_is_refused_with_how_to_create_it(monkeypatch, tmp_path):
-    sb = start_sandbox("default")
-    try:
-        # A cluster whose account never had VPC-CNI: no IPAMDofTKE_QCSRole.
-        sb.cloud.remove_role("IPAMDofTKE_QCSRole")
-        r = Cli(sb, monkeypatch, tmp_path)("cam", "setup")
-        assert r.exit_code == 1
-        assert "IPAMDofTKE_QCSRole does not exist" in r.stdout and "authorize" in r.stdout
-    finally:
-        sb.stop()
+def test_missing_role_is_refused_with_how_to_create_it(cli, sandbox):
+    # A cluster whose account never had VPC-CNI: no IPAMDofTKE_QCSRole.
+    sandbox.cloud.remove_role("IPAMDofTKE_QCSRole")
+    r = cli("cam", "setup")
+    assert r.exit_code == 1
+    assert "IPAMDofTKE_QCSRole does not exist" in r.stdout and "authorize" in r.stdout
 
 
-def test_legacy_cluster_refuses_trunking_naming_both_reasons(monkeypatch, tmp_path):
-    sb = start_sandbox("legacy")
-    try:
-        cli = Cli(sb, monkeypatch, tmp_path)
-        mark = sb.log.mark()
-        r = cli("enable-trunking", "-o", "json")
-        assert r.exit_code == 1
-        refused = {s["id"] for s in r.json()["steps"] if s["status"] == "refused"}
-        assert refused == {"precondition-network-static-ip", "precondition-eniipamd-version"}
-        text = cli("enable-trunking").stdout
-        assert "non-static Pod IPs" in text and "upgrade eniipamd" in text
-        assert [e for e in sb.log.since(mark) if e["mutating"]] == []
-    finally:
-        sb.stop()
+def test_legacy_cluster_refuses_trunking_naming_both_reasons(sandbox_cli):
+    cli = sandbox_cli("legacy")
+    sb = cli.sandbox
+    mark = sb.log.mark()
+    r = cli("enable-trunking", "-o", "json")
+    assert r.exit_code == 1
+    refused = {s["id"] for s in r.json()["steps"] if s["status"] == "refused"}
+    assert refused == {"precondition-network-static-ip", "precondition-eniipamd-version"}
+    text = cli("enable-trunking").stdout
+    assert "non-static Pod IPs" in text and "upgrade eniipamd" in text
+    assert [e for e in sb.log.since(mark) if e["mutating"]] == []
 
 
 def test_enable_trunking_keeps_every_other_eniipamd_value(cli, sandbox):
@@ -143,23 +134,24 @@ def test_secret_key_never_appears_in_output_or_debug_log(cli, sandbox):
     assert secret not in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("run", range(20))
-def test_setup_converges_under_throttling_and_server_errors(run, monkeypatch, tmp_path):
-    sb = start_sandbox("default", faults=f"throttle=0.3;5xx=0.1;seed={run}")
-    try:
-        cli = Cli(sb, monkeypatch, tmp_path)
-        r = cli("setup", "--yes")
-        assert r.exit_code == 0, r.stdout + r.stderr
-        done = [e for e in sb.log.entries(api="cloud") if e["code"] == "OK"]
-        assert [e["action"] for e in done].count("CreatePolicy") == 1
-        attached = [e["params"].get("AttachRoleName") for e in done if e["action"] == "AttachRolePolicy"]
-        assert sorted(attached) == ["IPAMDofTKE_QCSRole", "TKE_QCSRole"]
-        for role in ("IPAMDofTKE_QCSRole", "TKE_QCSRole"):
-            assert sb.cloud.attached_policy_names(role).count("SubENIForIPAMD") == 1
-        # the faults really were there
-        assert any(e["code"] != "OK" for e in sb.log.entries(api="cloud"))
-    finally:
-        sb.stop()
+#: seeds of the fault schedule; the default run takes the first three, `-m slow` the other seventeen
+SEEDS = [seed if seed < 3 else pytest.param(seed, marks=pytest.mark.slow) for seed in range(20)]
+
+
+@pytest.mark.parametrize("run", SEEDS)
+def test_setup_converges_under_throttling_and_server_errors(run, sandbox_cli):
+    cli = sandbox_cli("default", faults=f"throttle=0.3;5xx=0.1;seed={run}")
+    sb = cli.sandbox
+    r = cli("setup", "--yes")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    done = [e for e in sb.log.entries(api="cloud") if e["code"] == "OK"]
+    assert [e["action"] for e in done].count("CreatePolicy") == 1
+    attached = [e["params"].get("AttachRoleName") for e in done if e["action"] == "AttachRolePolicy"]
+    assert sorted(attached) == ["IPAMDofTKE_QCSRole", "TKE_QCSRole"]
+    for role in ("IPAMDofTKE_QCSRole", "TKE_QCSRole"):
+        assert sb.cloud.attached_policy_names(role).count("SubENIForIPAMD") == 1
+    # the faults really were there
+    assert any(e["code"] != "OK" for e in sb.log.entries(api="cloud"))
 
 
 def test_addon_install_failure_is_reported_with_its_reason(cli, sandbox):

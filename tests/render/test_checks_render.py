@@ -1,4 +1,5 @@
-"""The linkerd-style check table and the JSON document, against hand-written golden files
+"""The linkerd-style check table and the JSON document - the output path every check command takes
+(``Terminal.checks`` -> ``render.check_output.emit_checks``) - against hand-written golden files
 (``golden/``: written first, by hand, and never regenerated from the output)."""
 
 from __future__ import annotations
@@ -21,12 +22,32 @@ from sgpctl.core.checks import (
     run_checks,
     warned,
 )
+from sgpctl.environment import Environment
 from sgpctl.errors import CloudError, UndeterminedError
-from sgpctl.render.checks import MAX_EVIDENCE, CheckTableRenderer, render_checks, render_json
+from sgpctl.render.check_output import MAX_EVIDENCE, CheckTableRenderer
+from sgpctl.render.terminal import Terminal
 
 GOLDEN = Path(__file__).parent / "golden"
 ASCII = {"pass": "[ok]", "fail": "[FAIL]", "warn": "[warn]", "skip": "[skip]", "info": "[info]"}
 TTY = {"pass": "√", "fail": "×", "warn": "‼", "skip": "-", "info": "i"}
+
+
+def terminal(stream=None, *, tty: bool = False) -> Terminal:
+    env = Environment.captured({}, stdout_isatty=tty)
+    if stream is not None:
+        env.stdout = stream
+    return Terminal(env)
+
+
+def render_checks(results, stream, glyphs=ASCII, *, fail_on_warning=False):
+    """(results drawn, exit code): the table as `doctor` draws it, on ``stream``."""
+    drawn = list(results)
+    code = terminal(stream, tty=glyphs is TTY).checks(iter(drawn), "table", fail_on_warning=fail_on_warning)
+    return drawn, code
+
+
+def render_json(results, stream, *, fail_on_warning=False):
+    return terminal(stream).checks(results, "json", fail_on_warning=fail_on_warning)
 
 
 def const(outcome):
@@ -85,7 +106,8 @@ def test_json_matches_the_golden_file():
     code = render_json(group_results(run_checks(categories())), out)
     golden = (GOLDEN / "checks.json").read_text(encoding="utf-8")
     assert json.loads(out.getvalue()) == json.loads(golden)
-    assert out.getvalue() == golden  # the layout too: indented, non-ASCII kept, control characters escaped
+    # the layout too: indented, one line per check, non-ASCII kept, control characters escaped
+    assert out.getvalue() == golden
     assert code == 1
 
 
@@ -113,8 +135,8 @@ def test_each_result_is_written_and_flushed_before_the_next_check_runs():
         assert stream.getvalue() == "one\n---\n[ok] first\n"
         return passed()
 
-    render_checks(run_checks([("one", [CheckSpec("a", "first", const(passed())), CheckSpec("b", "second", second)])]),
-                  stream, ASCII)
+    terminal(stream).checks(run_checks([("one", [CheckSpec("a", "first", const(passed())), CheckSpec("b", "second", second)])]),
+                            "table")
     assert stream.flushed_at[0] == "one\n---\n[ok] first\n"
 
 
@@ -155,8 +177,9 @@ def test_long_evidence_is_capped_in_the_table_but_not_in_json():
     items = [f"Pod shop/web-{i}" for i in range(MAX_EVIDENCE + 3)]
     result = CheckResult("a", "d", Status.FAIL, "m", None, items, "c")
     out = io.StringIO()
-    renderer = CheckTableRenderer(out, ASCII)
+    renderer = CheckTableRenderer(terminal(out))
     renderer.add(result)
+    renderer.flush()
     lines = out.getvalue().splitlines()
     assert f"    - Pod shop/web-{MAX_EVIDENCE - 1}" in lines
     assert f"    - Pod shop/web-{MAX_EVIDENCE}" not in lines
@@ -168,7 +191,7 @@ def test_long_evidence_is_capped_in_the_table_but_not_in_json():
 
 def test_dict_evidence_renders_as_key_value_lines():
     out = io.StringIO()
-    CheckTableRenderer(out, ASCII).add(CheckResult("a", "d", Status.WARN, "m", None, {"node": "n1", "quota": 0}, "c"))
+    render_checks([CheckResult("a", "d", Status.WARN, "m", None, {"node": "n1", "quota": 0}, "c")], out)
     assert "    - node: n1\n    - quota: 0\n" in out.getvalue()
 
 
@@ -178,15 +201,21 @@ def test_empty_run_prints_only_the_status_line():
     assert out.getvalue() == "Status check results are [ok]\n" and code == 0
 
 
-def test_default_glyphs_are_ascii_when_stdout_is_not_a_terminal(capsys):
-    # under pytest stdout is captured, so not a TTY: the console facade picks ASCII
-    out = io.StringIO()
-    render_checks([CheckResult("a", "d", Status.PASS, category="c")], out)
-    assert "[ok] d" in out.getvalue()
+def test_glyphs_follow_the_environment_not_the_process():
+    # the environment says whether stdout is a terminal and whether colour is wanted
+    tty = Environment.captured({}, stdout_isatty=True)
+    Terminal(tty).checks([CheckResult("a", "d", Status.PASS, category="c")], "table")
+    assert "√ d" in tty.out()
+    no_color = Environment.captured({"NO_COLOR": "1"}, stdout_isatty=True)
+    Terminal(no_color).checks([CheckResult("a", "d", Status.PASS, category="c")], "table")
+    assert "[ok] d" in no_color.out()
+    piped = Environment.captured({})
+    Terminal(piped).checks([CheckResult("a", "d", Status.PASS, category="c")], "table")
+    assert "[ok] d" in piped.out()
 
 
 @pytest.mark.parametrize("status,shown", [(Status.PASS, False), (Status.SKIP, True), (Status.INFO, True)])
 def test_which_statuses_show_their_message(status, shown):
     out = io.StringIO()
-    CheckTableRenderer(out, ASCII).add(CheckResult("a", "d", status, "the message", None, [], "c"))
+    render_checks([CheckResult("a", "d", status, "the message", None, [], "c")], out)
     assert ("the message" in out.getvalue()) is shown

@@ -7,9 +7,11 @@ from sgpctl.cloud.types import PodLimits
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.errors import CloudError
 from sgpctl.kube import resources as r
+from sgpctl.core.snapshot import Snapshot
 from sgpctl.workflows import capacity as flow
+from sgpctl.workflows.view import ClusterView
 
-from tests.workflows.test_routing_fakes import SGP, FakeCloud, FakeKube, node, pod, policy
+from tests.fakes import SGP, FakeCloud, FakeKube, node, pod, policy
 
 
 def limits(ptype: str, sub_eni: int | None, zone: str = "ap-guangzhou-3") -> PodLimits:
@@ -40,7 +42,7 @@ def test_each_source_in_order_of_trust():
     # one DescribeVpcCniPodLimits for all types, one DescribeNetworkInterfaceLimit for the node still unknown
     assert cloud.actions() == ["DescribeVpcCniPodLimits", "DescribeNetworkInterfaceLimit"]
 
-    view = flow.ClusterView(nodes=nodes, source="test")
+    view = ClusterView.of_snapshot(Snapshot(nodes=nodes), "test")
     data = flow.capacity(view, cloud_limits=found)
     got = {n["node"]: (n["quota"], n["quotaSource"]) for n in data["nodes"]}
     assert got == {"reports": (42, "allocatable"), "tke-limits": (80, "DescribeVpcCniPodLimits"),
@@ -81,9 +83,8 @@ def test_plan_puts_newly_selected_pods_and_reports_who_stays_pending():
     kube.add(SGP, policy("old", labels={"app": "old"}))
     for name in ("api-a", "api-b", "api-c"):
         kube.add(r.PODS, pod(name, labels={"app": "api"}, node="s5"))
-    view, found = flow.live_view(kube, None)
     new = [SecurityGroupPolicy.from_object(policy("api", labels={"app": "api"}))]
-    plan = flow.plan_policies(view, new, source="api.yaml", cloud_limits=found)
+    plan = flow.capacity_report(ClusterView(kube), plan=new, plan_source="api.yaml")["plan"]
     assert plan["policies"] == ["shop/api"]
     assert plan["needSubEni"] == 3 and plan["fits"] == 1
     assert [p["pod"] for p in plan["wouldStayPending"]] == ["shop/api-b", "shop/api-c"]

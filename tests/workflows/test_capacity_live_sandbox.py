@@ -9,11 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from sgpctl.cli.app import app
-
-from tests.sandbox_support import running_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NS = "my-namespace"
@@ -21,29 +16,24 @@ DEPLOYMENTS = "deployments.apps"
 
 
 @pytest.fixture()
-def sb(monkeypatch):
-    with running_sandbox("default") as sandbox:
-        for key, value in sandbox.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("SGPCTL_RETRY_BASE_DELAY", "0")
-        monkeypatch.setenv("SGPCTL_RETRY_MAX_ATTEMPTS", "2")
-        sandbox.settle()
-        yield sandbox
+def sb(sandbox_cli):
+    """The sandbox, callable as the CLI pointed at it."""
+    return sandbox_cli("default", addon_delay=0.1, env={"SGPCTL_RETRY_MAX_ATTEMPTS": "2"})
 
 
-def cli(*args: str, expect: int = 0):
-    r = CliRunner().invoke(app, list(args))
+def cli(sb, *args: str, expect: int = 0):
+    r = sb(*args)
     assert r.exit_code == expect, r.output
     return r
 
 
-def capacity(*args: str) -> dict:
-    return json.loads(cli("capacity", "-o", "json", *args).stdout)
+def capacity(sb, *args: str) -> dict:
+    return json.loads(cli(sb, "capacity", "-o", "json", *args).stdout)
 
 
 def test_quota_sources_before_and_after_trunking(sb):
     mark = sb.log.mark()
-    data = capacity()
+    data = capacity(sb)
     # no node reports allocatable before Trunking ENI: one DescribeVpcCniPodLimits answers for all
     assert {n["quotaSource"] for n in data["nodes"]} == {"DescribeVpcCniPodLimits"}
     assert len(sb.log.since(mark, action="DescribeVpcCniPodLimits")) == 1
@@ -53,7 +43,7 @@ def test_quota_sources_before_and_after_trunking(sb):
     # that API failing: DescribeNetworkInterfaceLimit, once per node, by the providerID's instance
     sb.faults.set("tke.DescribeVpcCniPodLimits:5xx=1")
     mark = sb.log.mark()
-    data = capacity()
+    data = capacity(sb)
     assert {n["quotaSource"] for n in data["nodes"]} == {"DescribeNetworkInterfaceLimit"}
     calls = sb.log.since(mark, action="DescribeNetworkInterfaceLimit")
     assert sorted(c["params"]["InstanceId"] for c in calls) == sorted(
@@ -61,10 +51,10 @@ def test_quota_sources_before_and_after_trunking(sb):
     assert data["totals"]["quota"] == 456
     sb.faults.clear()
 
-    cli("setup", "--yes", "--timeout", "30")
+    cli(sb, "setup", "--yes", "--timeout", "30")
     sb.settle()
     mark = sb.log.mark()
-    data = capacity()
+    data = capacity(sb)
     assert {n["quotaSource"] for n in data["nodes"]} == {"allocatable"}
     assert not sb.log.since(mark, api="cloud")
 
@@ -101,7 +91,7 @@ def owner(pod_name: str) -> str:
 
 
 def test_plan_predicts_exactly_the_pods_that_stay_pending(sb, tmp_path):
-    cli("setup", "--yes", "--timeout", "30")
+    cli(sb, "setup", "--yes", "--timeout", "30")
     sb.settle()
     node = "10.0.0.10"  # SA5.2XLARGE16, quota 100 by default
     pin(sb, node, 3)
@@ -110,7 +100,7 @@ def test_plan_predicts_exactly_the_pods_that_stay_pending(sb, tmp_path):
     sb.settle()
     assert sum(1 for p in sb.kube.list("pods", NS) if p["status"]["phase"] == "Running") == 2 + 5 + 2  # with web
 
-    group = json.loads(cli("sg", "create", "api", "-o", "json").stdout)["securityGroup"]["securityGroupId"]
+    group = json.loads(cli(sb, "sg", "create", "api", "-o", "json").stdout)["securityGroup"]["securityGroupId"]
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"""apiVersion: vpcresources.tke.cloud.tencent.com/v1beta1
 kind: SecurityGroupPolicy
@@ -120,7 +110,7 @@ spec:
     matchExpressions: [{{key: app, operator: In, values: [api, batch]}}]
   securityGroups: {{groupIds: [{group}]}}
 """)
-    data = capacity("--plan", str(policy))
+    data = capacity(sb, "--plan", str(policy))
     plan = data["plan"]
     assert plan["policies"] == [f"{NS}/workers"] and plan["needSubEni"] == 7
     predicted = Counter(owner(p["pod"].split("/", 1)[1]) for p in plan["wouldStayPending"])
@@ -131,7 +121,7 @@ spec:
     # the plan changed nothing
     assert not sb.kube.list("securitygrouppolicies.vpcresources.tke.cloud.tencent.com", NS)
 
-    cli("policy", "apply", "-f", str(policy))
+    cli(sb, "policy", "apply", "-f", str(policy))
     for name, replicas in (("api", 5), ("batch", 2)):
         scale(sb, name, 0)
         scale(sb, name, replicas)
@@ -142,7 +132,7 @@ spec:
     running = Counter((owner(p["metadata"]["name"]), p["spec"]["nodeName"]) for p in pods if p["status"]["phase"] == "Running")
     assert running == fitted
     # and doctor names them
-    r = CliRunner().invoke(app, ["doctor", "--category", "pods", "-o", "json"])
+    r = sb("doctor", "--category", "pods", "-o", "json")
     pods_checks = {c["id"]: c for cat in json.loads(r.stdout)["categories"] for c in cat["checks"]}
     assert pods_checks["pods-pending-sub-eni"]["status"] == "fail"
     assert len(pods_checks["pods-pending-sub-eni"]["evidence"]) == 2

@@ -3,10 +3,11 @@ failure makes meaningless is skipped, and the settings checks tell a wrong conte
 
 from __future__ import annotations
 
-from sgpctl.core.checks import Status, overall_exit_code
+from sgpctl.core.checks import Status, exit_code
 from sgpctl.errors import CloudError
 from sgpctl.workflows.doctor import run_doctor
 
+from tests.fakes import SGP, policy
 from tests.workflows.test_doctor_golden import context_for, half_set_up_world, kubeconfig
 
 
@@ -29,6 +30,30 @@ def test_every_read_happens_once(tmp_path):
         assert actions.count(action) == 1, (action, actions.count(action))
 
 
+def test_every_cluster_collection_is_listed_once_and_only_pod_warnings_are_read(tmp_path):
+    kube, cloud = half_set_up_world()
+    list(run_doctor(context_for(tmp_path, kube, cloud)))
+    assert kube.lists, "doctor read the cluster"
+    repeated = {key for key in kube.lists if kube.lists.count(key) > 1}
+    assert repeated == set(), repeated
+    # verify, routing and the pods checks share one matching and one events list, filtered by the server
+    assert [q for q in kube.queries if q[0] == "events"] == [("events", None, "type=Warning,involvedObject.kind=Pod")]
+
+
+def test_an_unreadable_policy_is_a_failed_check_not_a_crash(tmp_path):
+    kube, cloud = half_set_up_world()
+    bad = policy("broken", "shop")
+    bad["spec"]["securityGroups"] = 5  # accepted by an API server without a schema
+    kube.add(SGP, bad)
+    results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud), ["policies", "pods"])}
+    readable = results["policies-readable"]
+    assert readable.status is Status.FAIL
+    assert any(e.startswith("SecurityGroupPolicy shop/broken cannot be read") for e in readable.evidence)
+    # the other policies are still judged: the missing group of `ghost` is still found
+    assert results["policies-groups-exist"].status is Status.FAIL and "sg-missing1" in results["policies-groups-exist"].message
+    assert not any("the check itself failed" in r.message for r in results.values())
+
+
 def test_a_failed_read_fails_its_check_and_skips_what_stands_on_it(tmp_path):
     kube, cloud = half_set_up_world()
     cloud.failing["DescribeClusters"] = CloudError("ResourceNotFound.ClusterNotFound", "no such cluster")
@@ -48,7 +73,7 @@ def test_an_auth_failure_is_undetermined_exit_3_unless_something_failed(tmp_path
     results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud), ["cloud-access", "cam"])}
     assert results["access-cam"].undetermined
     assert results["cam-policy"].message == "skipped: access-cam could not be determined"
-    assert overall_exit_code(results.values()) == 3
+    assert exit_code(results.values()) == 3
 
 
 def settings_results(tmp_path, context_name: str):
@@ -93,9 +118,9 @@ def test_missing_kubeconfig_skips_every_cluster_check(tmp_path):
 
 
 def test_no_policy_is_a_note_not_a_failure(tmp_path):
-    from tests.workflows.test_routing_fakes import FakeCloud, FakeKube, eniipamd, node
+    from tests.fakes import FakeCloud, FakeKube, eniipamd, node
     from sgpctl.kube import resources as r
-    from tests.workflows.test_routing_fakes import FakeAddon
+    from tests.fakes import FakeAddon
 
     kube, cloud = FakeKube(), FakeCloud()
     eniipamd(cloud)
@@ -104,4 +129,4 @@ def test_no_policy_is_a_note_not_a_failure(tmp_path):
     results = {x.id: x for x in run_doctor(context_for(tmp_path, kube, cloud), ["policies", "pods"])}
     assert results["policies-present"].status is Status.INFO
     assert all(x.status is Status.PASS for k, x in results.items() if k != "policies-present")
-    assert overall_exit_code(results.values()) == 0
+    assert exit_code(results.values()) == 0

@@ -2,11 +2,12 @@
 has a bit of everything: a policy attached to one role only, a policy naming a missing group, a stale
 Pod, Pods stuck Pending and in ContainerCreating, an unsupported node, Node LocalDNS in standard mode.
 
-Regenerate after an intended change with ``SGPCTL_UPDATE_GOLDEN=1`` and review the diff."""
+These are change detectors, not hand-written expectations: regenerate after an intended change with
+``SGPCTL_UPDATE_GOLDEN=1`` and review every line of the diff before committing it (CONTRIBUTING.md).
+The facts they must show are asserted separately below, by hand."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
@@ -16,11 +17,12 @@ import pytest
 from sgpctl.cloud.types import PodLimits
 from sgpctl.core.cam_policy import seed_document
 from sgpctl.kube import resources as r
-from sgpctl.render.doctor import emit_checks
+from sgpctl.environment import Environment
+from sgpctl.render.terminal import Terminal
 from sgpctl.settings import RootFlags, resolve_settings
 from sgpctl.workflows.doctor import CATEGORIES, DoctorContext, run_doctor
 
-from tests.workflows.test_routing_fakes import CLUSTER_ID, SGP, VPCENI, FakeAddon, FakeCloud, FakeKube, daemonset, \
+from tests.fakes import CLUSTER_ID, SGP, VPCENI, FakeAddon, FakeCloud, FakeKube, daemonset, \
     eniipamd, node, pod, policy
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -93,9 +95,9 @@ def context_for(tmp_path: Path, kube: FakeKube, cloud: FakeCloud) -> DoctorConte
 
 def render(tmp_path: Path, output: str) -> tuple[str, int]:
     kube, cloud = half_set_up_world()
-    buf = io.StringIO()
-    code = emit_checks(run_doctor(context_for(tmp_path, kube, cloud)), output, stream=buf)
-    return buf.getvalue().replace(str(tmp_path), "<tmp>"), code
+    env = Environment.captured({})
+    code = Terminal(env).checks(run_doctor(context_for(tmp_path, kube, cloud)), output)
+    return env.out().replace(str(tmp_path), "<tmp>"), code
 
 
 def compare(name: str, text: str) -> None:

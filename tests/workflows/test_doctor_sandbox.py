@@ -1,6 +1,6 @@
 """`sgpctl doctor` end to end against the sandbox: before any setup, after `sgpctl setup` alone, after
-the whole procedure, and in the `legacy` and `strict-hazards` scenarios. The CLI runs in-process
-(CliRunner) with the sandbox's environment, and once as the installed executable."""
+the whole procedure, and in the `legacy` and `strict-hazards` scenarios. The CLI runs in-process in
+an environment of its own (the sandbox's variables only), and once as the installed executable."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from sgpctl.cli.app import app
 
-from tests.sandbox_support import running_sandbox, sandbox_env, sgpctl
+from tests.sandbox_support import sandbox_env, sgpctl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NS = "my-namespace"
@@ -21,25 +19,20 @@ HAZARDS = ["strict-external-traffic-local", "strict-ipvs", "strict-networkpolicy
 
 
 @pytest.fixture()
-def sandbox(monkeypatch, request):
-    scenario = getattr(request, "param", "default")
-    with running_sandbox(scenario) as sb:
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("SGPCTL_RETRY_BASE_DELAY", "0")
-        sb.settle()
-        yield sb
+def sandbox(sandbox_cli, request):
+    """The sandbox (of the scenario given as the fixture's param), callable as the CLI pointed at it."""
+    return sandbox_cli(getattr(request, "param", "default"), addon_delay=0.1)
 
 
-def cli(*args: str, expect: int | None = 0):
-    r = CliRunner().invoke(app, list(args))
+def cli(sb, *args: str, expect: int | None = 0):
+    r = sb(*args)
     if expect is not None:
         assert r.exit_code == expect, r.output
     return r
 
 
-def doctor(*args: str) -> tuple[int, dict[str, dict]]:
-    r = cli("doctor", "-o", "json", *args, expect=None)
+def doctor(sb, *args: str) -> tuple[int, dict[str, dict]]:
+    r = cli(sb, "doctor", "-o", "json", *args, expect=None)
     doc = json.loads(r.stdout)
     assert doc["ok"] is (r.exit_code == 0)
     return r.exit_code, {c["id"]: c for cat in doc["categories"] for c in cat["checks"]}
@@ -50,7 +43,7 @@ def by_status(checks: dict[str, dict], status: str) -> list[str]:
 
 
 def test_before_setup_fails_with_hints_at_sgpctl_setup(sandbox):
-    code, checks = doctor()
+    code, checks = doctor(sandbox)
     assert code == 1
     assert by_status(checks, "fail") == ["addon-crd-served", "addon-installed", "cam-policy", "cam-role-ipamdoftke-qcsrole",
                                          "cam-role-tke-qcsrole", "trunking-enabled"]
@@ -64,10 +57,10 @@ def test_before_setup_fails_with_hints_at_sgpctl_setup(sandbox):
 
 
 def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
-    cli("setup", "--yes", "--timeout", "30")
+    cli(sandbox, "setup", "--yes", "--timeout", "30")
     sandbox.settle()
     mark = sandbox.log.mark()
-    code, checks = doctor()
+    code, checks = doctor(sandbox)
     assert code == 0
     assert by_status(checks, "fail") == [] and by_status(checks, "skip") == []
     assert by_status(checks, "warn") == ["manual-client-token-allowlist", "nodes-families"]
@@ -84,9 +77,9 @@ def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
     # everything doctor asks the cloud only reads
     assert not sandbox.log.since(mark, mutating=True)
     # the warnings fail strict CI
-    assert cli("doctor", "--fail-on", "warning", expect=None).exit_code == 1
+    assert cli(sandbox, "doctor", "--fail-on", "warning", expect=None).exit_code == 1
     # the installed executable, through the sandbox's env file, streams the same table
-    proc = sgpctl(sandbox_env(sandbox, tmp_path, SGPCTL_RETRY_BASE_DELAY="0"), "doctor")
+    proc = sgpctl(sandbox_env(sandbox.sandbox, tmp_path, SGPCTL_RETRY_BASE_DELAY="0"), "doctor")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("settings\n--------\n[ok] Tencent Cloud credentials resolve\n")
     assert "[warn] the account is on VPC's client-token allowlist" in proc.stdout
@@ -94,14 +87,14 @@ def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
 
 
 def full_procedure(sb, tmp_path: Path) -> None:
-    cli("cam", "setup")
-    cli("enable-trunking", "--timeout", "30")
-    cli("addon", "install", "--timeout", "30")
-    group = json.loads(cli("sg", "create", "doctor-nginx", "--allow-node-probes", "--allow-dns", "-o", "json").stdout)
+    cli(sb, "cam", "setup")
+    cli(sb, "enable-trunking", "--timeout", "30")
+    cli(sb, "addon", "install", "--timeout", "30")
+    group = json.loads(cli(sb, "sg", "create", "doctor-nginx", "--allow-node-probes", "--allow-dns", "-o", "json").stdout)
     group_id = group["securityGroup"]["securityGroupId"]
     policy = tmp_path / "policy.yaml"
     policy.write_text((EXAMPLES / "policy.yaml").read_text().replace("sg-xxxxyyyy", group_id))
-    cli("policy", "apply", "-f", str(policy))
+    cli(sb, "policy", "apply", "-f", str(policy))
     sb.kube.create("deployments.apps", yaml.safe_load((EXAMPLES / "nginx-deployment.yaml").read_text()))
     sb.settle()
     pods = sb.kube.list("pods", NS, label_selector="app=my-app")
@@ -110,7 +103,7 @@ def full_procedure(sb, tmp_path: Path) -> None:
 
 def test_after_the_full_procedure_only_the_known_warnings_remain(sandbox, tmp_path):
     full_procedure(sandbox, tmp_path)
-    code, checks = doctor()
+    code, checks = doctor(sandbox)
     assert code == 0
     assert by_status(checks, "fail") == [] and by_status(checks, "skip") == []
     assert by_status(checks, "warn") == ["manual-client-token-allowlist", "nodes-families"]
@@ -126,7 +119,7 @@ def test_a_stale_pod_and_a_missing_group_are_found(sandbox, tmp_path):
             .replace("app: my-app", "app: web").replace("sg-xxxxyyyy", "sg-00000000"))
     sandbox.kube.create("securitygrouppolicies.vpcresources.tke.cloud.tencent.com", yaml.safe_load(text))
     sandbox.settle()
-    code, checks = doctor("--category", "policies", "--category", "pods")
+    code, checks = doctor(sandbox, "--category", "policies", "--category", "pods")
     assert code == 1
     assert by_status(checks, "fail") == ["pods-stale", "policies-groups-exist"]
     assert "sg-00000000" in checks["policies-groups-exist"]["message"]
@@ -136,7 +129,7 @@ def test_a_stale_pod_and_a_missing_group_are_found(sandbox, tmp_path):
     web["spec"]["replicas"] += 1
     sandbox.kube.update("deployments.apps", web)
     sandbox.settle()
-    code, checks = doctor("--category", "pods")
+    code, checks = doctor(sandbox, "--category", "pods")
     assert checks["pods-container-creating"]["status"] == "fail"
     (stuck,) = checks["pods-container-creating"]["evidence"]
     assert stuck.startswith(f"{NS}/web-") and "FailedCreatePodSandBox" in stuck
@@ -144,7 +137,7 @@ def test_a_stale_pod_and_a_missing_group_are_found(sandbox, tmp_path):
 
 @pytest.mark.parametrize("sandbox", ["legacy"], indirect=True)
 def test_legacy_fails_on_the_preconditions(sandbox):
-    code, checks = doctor()
+    code, checks = doctor(sandbox)
     assert code == 1
     assert checks["network-static-ip"]["status"] == "fail"
     assert checks["eniipamd-version"]["status"] == "fail" and "3.5.2" in checks["eniipamd-version"]["message"]
@@ -155,23 +148,24 @@ def test_legacy_fails_on_the_preconditions(sandbox):
 
 @pytest.mark.parametrize("sandbox", ["strict-hazards"], indirect=True)
 def test_strict_hazards_are_notes_in_standard_mode_and_failures_in_strict(sandbox):
-    code, checks = doctor()
+    code, checks = doctor(sandbox)
     assert code == 0
     for check_id in HAZARDS:
         assert checks[check_id]["status"] == "info", check_id
         assert checks[check_id]["message"].startswith("standard routing, so not a problem now")
     assert "NetworkPolicy my-namespace/my-app-ingress" in " ".join(checks["strict-networkpolicy"]["evidence"])
-    cli("routing", "set", "strict", "--force", "--yes", "--timeout", "30")
-    code, checks = doctor("--category", "routing")
+    cli(sandbox, "routing", "set", "strict", "--force", "--yes", "--timeout", "30")
+    code, checks = doctor(sandbox, "--category", "routing")
     assert code == 1
     assert by_status(checks, "fail") == HAZARDS
     assert checks["strict-early-demux"]["status"] == "pass"
 
 
-def test_without_credentials_the_cloud_checks_are_skipped_not_crashed(sandbox, monkeypatch):
-    monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY")
-    monkeypatch.setenv("HOME", "/nonexistent")
-    code, checks = doctor()
+def test_without_credentials_the_cloud_checks_are_skipped_not_crashed(sandbox):
+    del sandbox.env["TENCENTCLOUD_SECRET_KEY"]
+    sandbox.env["HOME"] = "/nonexistent"
+    sandbox.home = Path("/nonexistent")
+    code, checks = doctor(sandbox)
     assert code == 1
     assert checks["settings-credentials"]["status"] == "fail"
     for check_id in ("access-cam", "access-tke", "access-vpc", "access-cvm", "cam-policy", "trunking-eniipamd"):
@@ -183,5 +177,5 @@ def test_without_credentials_the_cloud_checks_are_skipped_not_crashed(sandbox, m
 
 
 def test_unknown_category_is_bad_input(sandbox):
-    r = cli("doctor", "--category", "nope", expect=2)
+    r = cli(sandbox, "doctor", "--category", "nope", expect=2)
     assert "cloud-access" in r.stderr

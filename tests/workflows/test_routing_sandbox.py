@@ -1,6 +1,6 @@
 """`routing check`, `routing set`, `routing status` and `snat check` end to end in the sandbox's
-`strict-hazards` scenario: the unchanged CLI (in-process through CliRunner, and once as the installed
-executable) against the emulated region. The hazards are fixed one by one behind the tool's back, in
+`strict-hazards` scenario: the unchanged CLI (in-process in an environment of its own, and once as the
+installed executable) against the emulated region. The hazards are fixed one by one behind the tool's back, in
 the sandbox's own state, as an operator would fix them with kubectl and the console."""
 
 from __future__ import annotations
@@ -8,29 +8,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from sgpctl.cli.app import app
 from sgpctl.core.addon_values import values_merge
 
-from tests.sandbox_support import running_sandbox, sandbox_env, sgpctl
+from tests.sandbox_support import sandbox_env, sgpctl
 
 HAZARDS = ["strict-nodelocaldns", "strict-networkpolicy", "strict-ipvs", "strict-external-traffic-local", "strict-snat"]
 NS = "my-namespace"
 
 
 @pytest.fixture()
-def sb(monkeypatch):
-    with running_sandbox("strict-hazards") as sandbox:
-        for key, value in sandbox.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("SGPCTL_RETRY_BASE_DELAY", "0")
-        sandbox.settle()
-        yield sandbox
-
-
-def cli(*args: str):
-    return CliRunner().invoke(app, list(args))
+def sb(sandbox_cli):
+    """The sandbox, callable as the CLI pointed at it."""
+    return sandbox_cli("strict-hazards", addon_delay=0.1)
 
 
 def checks_of(stdout: str) -> dict[str, dict]:
@@ -38,8 +28,8 @@ def checks_of(stdout: str) -> dict[str, dict]:
     return {c["id"]: c for cat in doc["categories"] for c in cat["checks"]}
 
 
-def routing_check() -> tuple[int, dict, dict]:
-    r = cli("routing", "check", "-o", "json")
+def routing_check(sb) -> tuple[int, dict, dict]:
+    r = sb("routing", "check", "-o", "json")
     return r.exit_code, checks_of(r.stdout), json.loads(r.stdout)
 
 
@@ -52,7 +42,7 @@ def failing(checks: dict) -> list[str]:
 
 
 def test_check_fails_naming_every_hazard_with_its_object(sb):
-    code, checks, doc = routing_check()
+    code, checks, doc = routing_check(sb)
     assert code == 1 and doc["ok"] is False
     assert failing(checks) == sorted(HAZARDS)
     assert {"DaemonSet kube-system/node-local-dns", "add-on nodelocaldns"} <= set(checks["strict-nodelocaldns"]["evidence"])
@@ -69,7 +59,7 @@ def test_check_fails_naming_every_hazard_with_its_object(sb):
 
 def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     before = eniipamd_values(sb)
-    r = cli("routing", "set", "strict", "--yes")
+    r = sb("routing", "set", "strict", "--yes")
     assert r.exit_code == 1
     for check_id in HAZARDS:
         assert check_id in r.stdout + r.stderr
@@ -90,12 +80,12 @@ def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
         fix()
         sb.settle()
         remaining.remove(check_id)
-        code, checks, _ = routing_check()
+        code, checks, _ = routing_check(sb)
         assert failing(checks) == sorted(remaining), check_id
         assert code == (1 if remaining else 0)
 
     mark = sb.log.mark()
-    r = cli("routing", "set", "strict", "--yes", "-o", "json", "--timeout", "30")
+    r = sb("routing", "set", "strict", "--yes", "-o", "json", "--timeout", "30")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["ok"] and out["changed"]
@@ -115,22 +105,22 @@ def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     assert rebuild["commands"] == [f"sgpctl policy rollout -n {NS} --all --yes"]
     assert "keep the old routing until rebuilt" in r.stderr
     # ... and the command does rebuild them (they are not stale, so without --all nothing happens)
-    assert "no stale Pods" in cli("policy", "rollout", "-n", NS, "--yes").stderr
-    rolled = cli("policy", "rollout", "-n", NS, "--all", "--yes", "--wait", "-o", "json")
+    assert "no stale Pods" in sb("policy", "rollout", "-n", NS, "--yes").stderr
+    rolled = sb("policy", "rollout", "-n", NS, "--all", "--yes", "--wait", "-o", "json")
     assert rolled.exit_code == 0, rolled.output
     sb.settle()
     now = {p["metadata"]["name"] for p in sb.kube.list("pods", NS) if p["metadata"]["name"].startswith("nginx-")}
     assert now and not now & set(rebuild["pods"])
 
     # status shows the result; a second set changes nothing and sends no update
-    st = cli("routing", "status", "-o", "json")
+    st = sb("routing", "status", "-o", "json")
     assert st.exit_code == 0 and json.loads(st.stdout)["mode"] == "strict"
     mark = sb.log.mark()
-    again = cli("routing", "set", "strict", "--yes")
+    again = sb("routing", "set", "strict", "--yes")
     assert again.exit_code == 0 and "already strict" in again.stdout
     assert not sb.log.since(mark, api="cloud", mutating=True)
     # strict now: early demux is held to the real standard, and met
-    _, checks, _ = routing_check()
+    _, checks, _ = routing_check(sb)
     assert checks["strict-early-demux"]["status"] == "pass"
 
 
@@ -149,7 +139,7 @@ def switch_kube_proxy_to_iptables(sb) -> None:
 
 def exempt_pods_from_snat(sb) -> None:
     """Apply the exact change `snat check` suggests."""
-    r = cli("snat", "check", "-o", "json")
+    r = sb("snat", "check", "-o", "json")
     assert r.exit_code == 1
     suggested = json.loads(r.stdout)["audit"]["verdict"]["suggestedConfig"]
     cm = sb.kube.get("configmaps", "kube-system", "ip-masq-agent-config")
@@ -159,22 +149,22 @@ def exempt_pods_from_snat(sb) -> None:
 
 def test_set_dry_run_and_force(sb):
     mark = sb.log.mark()
-    r = cli("routing", "set", "strict", "--dry-run", "--force")
+    r = sb("routing", "set", "strict", "--dry-run", "--force")
     assert r.exit_code == 0, r.output
     assert "would set vpcCni.trunkingEni.podSecurityGroupEnforcingMode" in r.stdout
     assert not sb.log.since(mark, api="cloud", mutating=True)
-    r = cli("routing", "set", "strict", "--force")  # no terminal and no --yes: refused before any change
+    r = sb("routing", "set", "strict", "--force")  # no terminal and no --yes: refused before any change
     assert r.exit_code == 1 and "--yes" in r.stderr
     assert not sb.log.since(mark, api="cloud", mutating=True)
-    r = cli("routing", "set", "strict", "--force", "--yes")
+    r = sb("routing", "set", "strict", "--force", "--yes")
     assert r.exit_code == 0, r.output
     assert sb.cloud.addon(sb.cluster_id, "eniipamd")["Values"]["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] == "strict"
-    r = cli("routing", "set", "bogus")
+    r = sb("routing", "set", "bogus")
     assert r.exit_code == 2
 
 
 def test_snat_check_end_to_end(sb, tmp_path):
-    r = cli("snat", "check")
+    r = sb("snat", "check")
     assert r.exit_code == 1
     assert "ip-masq-agent is installed (DaemonSet kube-system/ip-masq-agent, add-on ip-masq-agent)" in r.stdout
     assert "is SNATed to the node IP" in r.stdout
@@ -182,13 +172,13 @@ def test_snat_check_end_to_end(sb, tmp_path):
     cm = sb.kube.get("configmaps", "kube-system", "ip-masq-agent-config")
     cm["data"]["config"] = "NonMasqueradeSrcCIDRs: [10.0.0.0/16\n"
     sb.kube.update("configmaps", cm)
-    r = cli("snat", "check", "-o", "json")
+    r = sb("snat", "check", "-o", "json")
     assert r.exit_code == 1 and "Traceback" not in r.output
     checks = checks_of(r.stdout)
     assert checks["snat-config"]["status"] == "fail" and "not valid YAML" in checks["snat-config"]["hint"]
     exempt_pods_from_snat(sb)
     # The installed executable, with the environment of the sandbox's env file.
-    proc = sgpctl(sandbox_env(sb, tmp_path, SGPCTL_RETRY_BASE_DELAY="0"), "snat", "check", "-o", "json")
+    proc = sgpctl(sandbox_env(sb.sandbox, tmp_path, SGPCTL_RETRY_BASE_DELAY="0"), "snat", "check", "-o", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     egress = checks_of(proc.stdout)["snat-pod-egress"]

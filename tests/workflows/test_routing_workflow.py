@@ -13,10 +13,11 @@ from sgpctl.core.checks import Status
 from sgpctl.errors import RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows import routing
-from sgpctl.workflows.steps import CHANGED, PLANNED, REFUSED, UNCHANGED
+from sgpctl.workflows.view import ClusterView
+from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED
 from sgpctl.workflows.waiting import Waiter
 
-from tests.workflows.test_routing_fakes import CLUSTER_ID, SGP, FakeCloud, FakeKube, configmap, daemonset, eniipamd, \
+from tests.fakes import CLUSTER_ID, SGP, FakeCloud, FakeKube, configmap, daemonset, eniipamd, \
     network_policy, pod, policy, service
 
 FAST = Waiter(timeout=5, interval=0, sleep=lambda s: None)
@@ -44,7 +45,7 @@ def hazards() -> tuple[FakeKube, FakeCloud]:
 
 
 def check(kube, cloud, namespace=None):
-    facts = routing.gather(kube, cloud, CLUSTER_ID, namespace)
+    facts = routing.gather(ClusterView(kube, namespace=namespace), cloud, CLUSTER_ID)
     return facts, {res.id: res for res in routing.check_results(facts)}
 
 
@@ -72,21 +73,21 @@ def test_check_names_every_hazard_with_its_object():
 
 def test_check_reads_the_cluster_with_a_constant_number_of_calls():
     kube, cloud = hazards()
-    facts, _ = check(kube, cloud)
-    small = facts.kube_calls
+    check(kube, cloud)
+    small = kube.calls
     for i in range(50):
         kube.add(r.PODS, pod(f"web-many-{i}", ip=f"10.0.1.{100 + i}", sub_eni=True))
     kube.calls = 0
     cloud.log.clear()
-    facts, _ = check(kube, cloud)
-    assert facts.kube_calls == small
+    check(kube, cloud)
+    assert kube.calls == small
     assert sorted(a for _, a, _ in cloud.log) == sorted(
         ["DescribeClusters", "DescribeAddon", "DescribeAddonValues", "DescribeIPAMD", "DescribeSubnets"])
 
 
 def test_set_strict_refuses_while_a_hazard_remains_naming_the_checks():
     kube, cloud = hazards()
-    plan = routing.plan_routing(kube, cloud, CLUSTER_ID, "strict")
+    plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
     out = routing.apply_routing(cloud.tke, plan, waiter=FAST)
     assert not out.ok
     compat = out.steps[0]
@@ -130,7 +131,7 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     kube, cloud = hazards()
     fix_all(kube, cloud)
     before = copy.deepcopy(cloud.tke.addons["eniipamd"].values)
-    plan = routing.plan_routing(kube, cloud, CLUSTER_ID, "strict")
+    plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
     assert routing.routing_outcome(plan, dry_run=True).steps[-1].status == PLANNED
     out = routing.apply_routing(cloud.tke, plan, waiter=FAST)
     assert out.ok, out.to_dict()
@@ -150,7 +151,7 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     assert "only new Pods get strict routing" in out.steps[-1].message
 
     # Idempotent: a second run changes nothing and makes no call that mutates.
-    again = routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), waiter=FAST)
+    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), waiter=FAST)
     assert again.ok and not again.changed
     assert "already strict" in again.steps[-1].message
     assert len(cloud.tke.updates) == 1
@@ -161,7 +162,7 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
 
 def test_force_switches_despite_hazards():
     kube, cloud = hazards()
-    out = routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
+    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
     assert out.ok and out.changed
     assert "--force" in out.steps[0].message
 
@@ -171,7 +172,7 @@ def test_standard_changes_only_the_mode():
     eni = cloud.tke.addons["eniipamd"]
     eni.values["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] = "strict"
     eni.values["agent"]["config"] = {"disableTcpEarlyDemux": True, "disableUdpEarlyDemux": True}
-    out = routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "standard"), waiter=FAST)
+    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "standard"), waiter=FAST)
     assert out.ok
     assert cloud.tke.updates[0]["values"] == {"vpcCni": {"trunkingEni": {"podSecurityGroupEnforcingMode": "standard"}}}
 
@@ -187,7 +188,7 @@ def test_in_strict_mode_missing_demux_fails_the_check():
 def test_a_value_that_does_not_read_back_is_an_error():
     kube, cloud = hazards()
     fix_all(kube, cloud)
-    plan = routing.plan_routing(kube, cloud, CLUSTER_ID, "strict")
+    plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
     real_update = cloud.tke.update_addon
 
     def lossy(*a, **kw):
@@ -208,7 +209,7 @@ def test_status_reports_mode_values_and_phase():
     del cloud.tke.addons["eniipamd"]
     assert routing.routing_status(cloud.tke, CLUSTER_ID)["ok"] is False
     with pytest.raises(RefusedError, match="eniipamd"):
-        routing.plan_routing(kube, cloud, CLUSTER_ID, "strict")
+        routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
 
 
 def test_namespace_scope_narrows_the_pods():
@@ -222,8 +223,8 @@ def test_namespace_scope_narrows_the_pods():
 
 def test_already_strict_is_nothing_to_change_even_while_a_check_fails():
     kube, cloud = hazards()
-    routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
-    again = routing.apply_routing(cloud.tke, routing.plan_routing(kube, cloud, CLUSTER_ID, "strict"), waiter=FAST)
+    routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
+    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), waiter=FAST)
     assert again.ok and not again.changed
     assert again.steps[0].message.startswith("already strict, though `routing check` fails: strict-nodelocaldns")
     assert len(cloud.tke.updates) == 1

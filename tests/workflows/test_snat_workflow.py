@@ -10,9 +10,9 @@ from sgpctl.core.checks import Status, run_checks
 from sgpctl.errors import CloudError
 from sgpctl.kube import resources as r
 from sgpctl.workflows import snat
-from sgpctl.workflows.routing import read_strict_mode_pods
+from sgpctl.workflows.view import ClusterView
 
-from tests.workflows.test_routing_fakes import SGP, FakeCloud, FakeKube, configmap, daemonset, pod, policy
+from tests.fakes import SGP, FakeCloud, FakeKube, configmap, daemonset, pod, policy
 
 SUBNET = "10.0.1.0/24"
 
@@ -32,8 +32,7 @@ def cluster(config_text: str | None = None, *, agent: bool = True, agent_args: l
 
 
 def run(kube, cloud):
-    pods, _, _ = read_strict_mode_pods(kube)
-    audit = snat.gather(kube, cloud, "cls-fake0001", pods)
+    audit, _ = snat.audit_strict_pods(ClusterView(kube), cloud, "cls-fake0001")
     results = {res.id: res for res in run_checks(snat.snat_categories(), audit)}
     return audit, results
 
@@ -89,7 +88,7 @@ def test_agent_absent_says_pods_are_not_snatted_and_need_a_nat_gateway():
 
 def test_the_add_on_counts_as_installed_without_the_daemonset():
     kube, cloud = cluster(agent=False)
-    from tests.workflows.test_routing_fakes import FakeAddon
+    from tests.fakes import FakeAddon
 
     cloud.tke.addons["ip-masq-agent"] = FakeAddon("ip-masq-agent", "1.0.0")
     audit, results = run(kube, cloud)

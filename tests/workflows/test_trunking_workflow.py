@@ -2,7 +2,7 @@
 
 from sgpctl.workflows.trunking import enable_trunking, trunking_status
 from sgpctl.workflows.waiting import Waiter
-from tests.workflows.test_routing_fakes import CLUSTER_ID, FakeAddon, FakeCloud
+from tests.fakes import CLUSTER_ID, FakeAddon, FakeCloud
 
 FAST = Waiter(timeout=5, interval=0, sleep=lambda s: None)
 

@@ -1,8 +1,17 @@
-"""In-memory stand-ins for the Kubernetes and cloud adapters, shaped like ``sgpctl.kube.client.Kube``
-and ``sgpctl.cloud.session.CloudSession`` (plain dicts in, the adapters' dataclasses out), for fast
-workflow tests and deterministic golden files. The sandbox tests run the real adapters.
+"""In-memory stand-ins for the Kubernetes and cloud adapters: they implement the Protocols of
+``sgpctl.workflows.clients`` (``KubeWriter``, ``Cloud`` with ``TkeApi``, ``VpcApi``, ``CamApi``) like
+``sgpctl.kube.client.Kube`` and ``sgpctl.cloud.session.CloudSession`` do - plain dicts in, the adapters'
+dataclasses out, label and field selectors honoured - for fast workflow tests and deterministic golden
+files. ``tests/workflows/test_clients.py`` keeps their signatures equal to the Protocols'. The sandbox
+tests run the real adapters.
 
-Named like a test module so that it sits among the files of this work; it holds no tests."""
+    kube, cloud = FakeKube(), FakeCloud()
+    kube.add(r.PODS, pod("web-1"))            # objects, helpers below: pod, policy, node, service, ...
+    view = ClusterView(kube)                   # what workflows read through
+    kube.lists                                 # (plural, namespace) of every list call
+    kube.queries                               # ... with the field selector
+    cloud.log                                  # (service, action, mutating) of every cloud call
+"""
 
 from __future__ import annotations
 
@@ -30,17 +39,19 @@ class FakeKube:
         self.server = server
         self.context = context
         self.lists: list[tuple[str, str | None]] = []
+        #: (plural, namespace, field selector) of every list call
+        self.queries: list[tuple[str, str | None, str | None]] = []
 
     # -- building ----------------------------------------------------------------------------
-    def add(self, res: r.Resource, obj: dict) -> dict:
+    def add(self, resource: r.Resource, obj: dict) -> dict:
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
-        if res.namespaced:
+        if resource.namespaced:
             meta.setdefault("namespace", "default")
         meta.setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
-        obj.setdefault("kind", res.kind)
-        obj.setdefault("apiVersion", res.api_version)
-        self.objects[(res.plural, meta.get("namespace") if res.namespaced else None, meta["name"])] = obj
+        obj.setdefault("kind", resource.kind)
+        obj.setdefault("apiVersion", resource.api_version)
+        self.objects[(resource.plural, meta.get("namespace") if resource.namespaced else None, meta["name"])] = obj
         return obj
 
     # -- the Kube API --------------------------------------------------------------------------
@@ -58,32 +69,75 @@ class FakeKube:
     def serves(self, group: str, kind: str) -> bool:
         return (group, kind) in r.BUILTIN or bool(self.served.get(kind))
 
-    def list(self, res: r.Resource, namespace: str | None = None, *, label_selector: str | None = None,
+    def list(self, resource: r.Resource, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None) -> list[dict]:
         self.calls += 1
-        self.lists.append((res.plural, namespace))
+        self.lists.append((resource.plural, namespace))
+        self.queries.append((resource.plural, namespace, field_selector))
         selector = parse_selector(label_selector) if label_selector else None
+        fields = _field_requirements(field_selector)
         out = []
         for (plural, ns, _), obj in sorted(self.objects.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
-            if plural != res.plural or (namespace and res.namespaced and ns != namespace):
+            if plural != resource.plural or (namespace and resource.namespaced and ns != namespace):
                 continue
             if selector is not None and not selector.matches((obj.get("metadata") or {}).get("labels") or {}):
+                continue
+            if not all((_field(obj, path) == value) is equal for path, equal, value in fields):
                 continue
             out.append(copy.deepcopy(obj))
         return out
 
-    def get(self, res: r.Resource, name: str, namespace: str | None = None) -> dict | None:
+    def get(self, resource: r.Resource, name: str, namespace: str | None = None) -> dict | None:
         self.calls += 1
-        obj = self.objects.get((res.plural, namespace if res.namespaced else None, name))
+        obj = self.objects.get((resource.plural, namespace if resource.namespaced else None, name))
         return copy.deepcopy(obj) if obj else None
 
-    def delete(self, res: r.Resource, name: str, namespace: str | None = None, **_) -> bool:
+    def create(self, resource: r.Resource, obj: dict, namespace: str | None = None) -> dict:
         self.calls += 1
-        return self.objects.pop((res.plural, namespace if res.namespaced else None, name), None) is not None
+        obj = copy.deepcopy(obj)
+        if namespace and resource.namespaced:
+            obj.setdefault("metadata", {})["namespace"] = namespace
+        return copy.deepcopy(self.add(resource, obj))
+
+    def replace(self, resource: r.Resource, obj: dict) -> dict:
+        self.calls += 1
+        return copy.deepcopy(self.add(resource, obj))
+
+    def patch(self, resource: r.Resource, name: str, patch, namespace: str | None = None, *, patch_type: str = "merge") -> dict:
+        self.calls += 1
+        key = (resource.plural, namespace if resource.namespaced else None, name)
+        self.objects[key] = values_merge(self.objects[key], patch)
+        return copy.deepcopy(self.objects[key])
+
+    def delete(self, resource: r.Resource, name: str, namespace: str | None = None, *, propagation: str = "Background") -> bool:
+        self.calls += 1
+        return self.objects.pop((resource.plural, namespace if resource.namespaced else None, name), None) is not None
 
     def version(self) -> dict:
         self.calls += 1
         return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-tke.1"}
+
+
+def _field_requirements(selector: str | None) -> list[tuple[str, bool, str]]:
+    """``a.b=c,d!=e`` as (path, equal, value) triples: the field selectors the API server takes."""
+    out = []
+    for part in (selector or "").split(","):
+        if not part:
+            continue
+        if "!=" in part:
+            path, value = part.split("!=", 1)
+            out.append((path, False, value))
+        else:
+            path, value = part.split("==", 1) if "==" in part else part.split("=", 1)
+            out.append((path, True, value))
+    return out
+
+
+def _field(obj: dict, path: str) -> str:
+    value: object = obj
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
 
 
 # -- cloud --------------------------------------------------------------------------------------
@@ -141,7 +195,8 @@ class FakeTke:
         a = self.addons.get(name)
         return AddonValues(copy.deepcopy(a.values) if a else {}, copy.deepcopy(a.defaults) if a else {})
 
-    def update_addon(self, cluster_id: str, name: str, version=None, values=None, strategy="merge", dry_run=False) -> None:
+    def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
+                     strategy: str = "merge", dry_run: bool = False) -> None:
         self.cloud.record("tke", "UpdateAddon", mutating=True)
         self.updates.append({"name": name, "values": copy.deepcopy(values), "strategy": strategy})
         a = self.addons[name]
@@ -149,11 +204,17 @@ class FakeTke:
         a.phase = "Upgrading"
         self.after_update = ["Succeeded"]
 
-    def get_app_chart_list(self, kind=None, cluster_type="tke", arch=None):
+    def install_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
+                      dry_run: bool = False) -> None:
+        self.cloud.record("tke", "InstallAddon", mutating=True)
+        self.addons[name] = FakeAddon(name, version or "1.0.0", copy.deepcopy(values or {}))
+
+    def get_app_chart_list(self, kind: str | None = None, cluster_type: str = "tke", arch: str | None = None) -> list:
         self.cloud.record("tke", "GetTkeAppChartList")
         return []
 
-    def describe_vpc_cni_pod_limits(self, zone=None, family=None, instance_type=None) -> list[PodLimits]:
+    def describe_vpc_cni_pod_limits(self, zone: str | None = None, family: str | None = None,
+                                    instance_type: str | None = None) -> list[PodLimits]:
         self.cloud.record("tke", "DescribeVpcCniPodLimits")
         return list(self.pod_limits)
 
@@ -164,21 +225,36 @@ class FakeVpc:
         self.groups: dict[str, str] = {}
         self.enis: dict[str, tuple[str, ...]] = {}
         self.sub_eni_limits: dict[str, int] = {}
+        self.rules: dict[str, list] = {}
         self.sg_limit = 5
 
     def describe_security_group_limit(self) -> int:
         self.cloud.record("vpc", "DescribeSecurityGroupLimits")
         return self.sg_limit
 
-    def describe_security_groups(self, ids=None, **_) -> list[SecurityGroup]:
+    def describe_security_groups(self, ids=None, *, name: str | None = None, filters=None) -> list[SecurityGroup]:
         self.cloud.record("vpc", "DescribeSecurityGroups")
-        return [SecurityGroup(i, self.groups[i]) for i in (ids or self.groups) if i in self.groups]
+        return [SecurityGroup(i, self.groups[i]) for i in (ids or self.groups)
+                if i in self.groups and name in (None, self.groups[i])]
+
+    def find_security_groups_by_name(self, name: str) -> list[SecurityGroup]:
+        return self.describe_security_groups(name=name)
 
     def find_missing_security_groups(self, ids) -> list[str]:
         self.cloud.record("vpc", "DescribeSecurityGroups")
         return [i for i in ids if i not in self.groups]
 
-    def describe_network_interfaces(self, ids=None, filters=None, **_) -> list[NetworkInterface]:
+    def create_security_group(self, name: str, description: str = "", tags=None, project_id=None) -> SecurityGroup:
+        self.cloud.record("vpc", "CreateSecurityGroup", mutating=True)
+        group_id = f"sg-fake{len(self.groups) + 1:04d}"
+        self.groups[group_id] = name
+        return SecurityGroup(group_id, name)
+
+    def create_security_group_policies(self, group_id: str, ingress=(), egress=()) -> None:
+        self.cloud.record("vpc", "CreateSecurityGroupPolicies", mutating=True)
+        self.rules.setdefault(group_id, []).extend([*ingress, *egress])
+
+    def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
         return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
                 if ids is None or i in ids]
@@ -213,6 +289,21 @@ class FakeCam:
                 return PolicyDetail(pid, name, doc)
         raise CloudError("ResourceNotFound.PolicyIdNotFound", "no such policy")
 
+    def create_policy(self, name: str, document: dict, description: str = "") -> int:
+        self.cloud.record("cam", "CreatePolicy", mutating=True)
+        policy_id = 100000000 + len(self.policies) + 1
+        self.policies[name] = (policy_id, copy.deepcopy(document))
+        return policy_id
+
+    def update_policy(self, policy_id: int, document: dict, description: str | None = None) -> None:
+        self.cloud.record("cam", "UpdatePolicy", mutating=True)
+        name = next(n for n, (pid, _) in self.policies.items() if pid == policy_id)
+        self.policies[name] = (policy_id, copy.deepcopy(document))
+
+    def attach_role_policy(self, policy_id: int, role_name: str) -> None:
+        self.cloud.record("cam", "AttachRolePolicy", mutating=True)
+        self.roles[role_name].append(policy_id)
+
     def get_role(self, name: str) -> Role | None:
         self.cloud.record("cam", "GetRole")
         return Role(f"role-{name}", name) if name in self.roles else None
@@ -240,7 +331,7 @@ class FakeCloud:
         if action in self.failing:
             raise self.failing[action]
 
-    def call(self, service: str, action: str, params: dict, **_) -> dict:
+    def call(self, service: str, action: str, params: dict | None = None, *, idempotent: bool | None = None) -> dict:
         self.record(service, action)
         if action == "ListPolicies":
             return {"TotalNum": len(self.cam.policies), "List": [], "RequestId": "r"}

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sgpctl.core.checks import CheckResult, Status
+from sgpctl.errors import ExitCode
+
 UNCHANGED = "unchanged"   # already as wanted: nothing to do
 PLANNED = "planned"       # --dry-run: would change
 CHANGED = "changed"       # changed now
@@ -23,6 +26,13 @@ class Step:
     message: str = ""
     hint: str | None = None
     details: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_check(cls, result: CheckResult, step_id: str | None = None) -> Step:
+        """A check a mutating command makes before it acts: a failed check refuses the step (nothing
+        is changed), anything else lets it go on."""
+        status = REFUSED if result.status is Status.FAIL else UNCHANGED
+        return cls(step_id or result.id, result.description, status, result.message, result.hint)
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "description": self.description, "status": self.status, "message": self.message, "hint": self.hint}
@@ -49,6 +59,10 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not any(s.status in (FAILED, REFUSED) for s in self.steps)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.ok else ExitCode.FAILED
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,18 @@
+"""Human rendering of `cam status`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.render.terminal import Terminal
+
+
+def render_status(term: Terminal, data: dict) -> None:
+    term.line(f"policy {data['policyName']}: " + (f"id {data['policyId']}" if data["policyId"] else "not found"))
+    for a in data["actionsPresent"]:
+        term.line(f"  allows   {a}")
+    for a in data["actionsMissing"]:
+        term.line(f"  MISSING  {a}")
+    term.table(["ROLE", "EXISTS", "POLICY ATTACHED"],
+               [(r["role"], "yes" if r["exists"] else "NO", "yes" if r["attached"] else "NO") for r in data["roles"]])

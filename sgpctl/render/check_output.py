@@ -1,0 +1,142 @@
+"""The output of every command that reports checks (``doctor``, ``verify``, ``routing check``, ``snat
+check``): linkerd's table, streamed as results arrive, or one JSON/YAML document at the end.
+
+    <category>
+    ----------
+    <glyph> <description>
+        <message>
+        - <evidence>
+        hint: <hint>            (or "see: <url>" when the hint is a link)
+
+    Status check results are <glyph>
+
+Results are written as they arrive (the runner yields them one by one), so a slow cloud call shows
+progress instead of a frozen screen. Text goes through ``Terminal.clean``: object names and ConfigMap
+contents are never markup, and control characters in them are escaped so that data cannot drive the
+terminal.
+
+What is shown beneath a line: for ``fail``, ``warn`` and ``info`` the message, up to ``MAX_EVIDENCE``
+evidence lines (JSON has them all) and the hint; for ``skip`` the reason (and hint); for ``pass``
+only a hint, when the check left one (a note such as "without SNAT, use a NAT gateway").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sgpctl.core.checks import CheckResult, Status, exit_code, to_json
+from sgpctl.errors import ExitCode
+from sgpctl.render.output import OutputFormat
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.render.terminal import Terminal
+
+__all__ = ["MAX_EVIDENCE", "CheckTableRenderer", "emit_checks"]
+
+MAX_EVIDENCE = 10
+INDENT = "    "
+_URL = re.compile(r"https?://\S+")
+
+
+class CheckTableRenderer:
+    """Feed results with ``add`` as they come; ``finish`` writes the status line and returns the exit code."""
+
+    def __init__(self, term: Terminal, *, fail_on_warning: bool = False):
+        from sgpctl.render.terminal import clean
+
+        self.term = term
+        self.clean = clean
+        self.glyphs = term.glyphs()
+        self.fail_on_warning = fail_on_warning
+        self.results: list[CheckResult] = []
+        self._category: str | None = None
+        self._buffer: list[str] = []
+
+    def _line(self, text: str = "") -> None:
+        self._buffer.append(text + "\n")
+
+    def _block(self, label: str, text: str) -> None:
+        lines = self.clean(text).split("\n")
+        pad = INDENT + " " * len(label)
+        self._line(INDENT + label + lines[0])
+        for more in lines[1:]:
+            self._line(pad + more if more else "")
+
+    def _evidence(self, evidence: list[str] | dict[str, Any]) -> None:
+        items = [f"{k}: {v}" for k, v in evidence.items()] if isinstance(evidence, Mapping) else list(evidence)
+        for item in items[:MAX_EVIDENCE]:
+            self._block("- ", str(item))
+        if len(items) > MAX_EVIDENCE:
+            self._line(f"{INDENT}- ... and {len(items) - MAX_EVIDENCE} more (-o json shows all)")
+
+    def _hint(self, hint: str) -> None:
+        if _URL.fullmatch(hint.strip()):
+            self._block("see: ", hint.strip())
+        else:
+            self._block("hint: ", hint)
+
+    def add(self, result: CheckResult) -> None:
+        if result.category != self._category:
+            if self._category is not None:
+                self._line()
+            name = self.clean(result.category)
+            self._line(name)
+            self._line("-" * len(name))
+            self._category = result.category
+        self._line(f"{self.glyphs[result.status.value]} {self.clean(result.description)}")
+        if result.status is not Status.PASS:
+            if result.message:
+                self._block("", result.message)
+            if result.status is not Status.SKIP and result.evidence:
+                self._evidence(result.evidence)
+        if result.hint:
+            self._hint(result.hint)
+        self.results.append(result)
+
+    def flush(self) -> None:
+        out = self.term.env.stdout
+        out.write("".join(self._buffer))
+        out.flush()
+        self._buffer.clear()
+
+    def finish(self, footer: Callable[[Terminal], None] | None = None) -> ExitCode:
+        code = exit_code(self.results, self.fail_on_warning)
+        if self.results:
+            self._line()
+        self.flush()
+        if footer is not None:
+            footer(self.term)
+        glyph = self.glyphs["pass" if code == ExitCode.OK else "fail"]
+        unknown = sum(1 for r in self.results if r.undetermined)
+        suffix = f" ({unknown} could not be determined)" if unknown else ""
+        self._line(f"Status check results are {glyph}{suffix}")
+        self.flush()
+        return code
+
+
+def emit_checks(term: Terminal, results: Iterable[CheckResult], output: OutputFormat | str, *,
+                fail_on_warning: bool = False, extra: Mapping[str, Any] | None = None,
+                document: Callable[[list[CheckResult]], Any] | None = None,
+                footer: Callable[[Terminal], None] | None = None) -> ExitCode:
+    """Render ``results`` (a generator is drawn as it yields) and return the exit code (``core.checks.exit_code``).
+
+    JSON/YAML: ``document(results)`` when given (a command with its own contract, e.g. verify),
+    else ``core.checks.to_json`` with ``extra`` keys beside ``ok`` and ``categories``. The table
+    shows neither; ``footer(term)`` draws what a command adds under its results."""
+    if OutputFormat(output) is OutputFormat.table:
+        renderer = CheckTableRenderer(term, fail_on_warning=fail_on_warning)
+        for result in results:
+            renderer.add(result)
+            renderer.flush()
+        return renderer.finish(footer)
+    items = list(results)
+    if document is not None:
+        doc = document(items)
+    else:
+        doc = to_json(items, fail_on_warning)
+        for key, value in (extra or {}).items():
+            doc.setdefault(key, value)
+    term.emit(doc, output)
+    return exit_code(items, fail_on_warning)

@@ -1,0 +1,12 @@
+"""Human rendering of `config view`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.render.terminal import Terminal
+
+
+def render_settings(term: Terminal, rows: list[dict]) -> None:
+    term.table(["SETTING", "VALUE", "SOURCE"], [(r["name"], "" if r["value"] is None else str(r["value"]), r["source"]) for r in rows])
