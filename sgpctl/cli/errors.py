@@ -22,10 +22,11 @@ def translate(exc: BaseException) -> SgpctlError | None:
         return CloudError(getattr(exc, "code", None) or "Unknown", str(getattr(exc, "message", exc)), getattr(exc, "requestId", None))
     if mod.startswith("kubernetes") and name == "ApiException":
         return KubeError(getattr(exc, "status", None), getattr(exc, "reason", "") or "", str(getattr(exc, "body", "") or exc)[:300])
-    if mod.startswith(("urllib3", "requests")) or isinstance(exc, (ConnectionError, TimeoutError)):
-        return UndeterminedError(f"cannot reach the server: {exc}", hint="check the endpoint, kubeconfig and network/proxy settings")
+    # Before ConnectionError, of which it is a kind: `sgpctl ... | head` is not a network failure.
     if isinstance(exc, BrokenPipeError):
         return SgpctlError("output pipe closed", exit_code=ExitCode.OK)
+    if mod.startswith(("urllib3", "requests")) or isinstance(exc, (ConnectionError, TimeoutError)):
+        return UndeterminedError(f"cannot reach the server: {exc}", hint="check the endpoint, kubeconfig and network/proxy settings")
     return None
 
 

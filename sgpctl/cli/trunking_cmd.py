@@ -53,5 +53,6 @@ def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
 
     app_ = get_app(ctx)
     st = trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(), _view_or_none(app_))
-    app_.out.emit(st.to_dict(), output, lambda term: render_status(term, st))
+    data = st.to_dict()
+    app_.out.emit(data, output, lambda term: render_status(term, data))
     return ExitCode.OK if st.ok else ExitCode.FAILED

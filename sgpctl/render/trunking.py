@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sgpctl.core.addon_values import ENABLE_SUB_ENI
-
 if TYPE_CHECKING:  # pragma: no cover
     from sgpctl.render.terminal import Terminal
-    from sgpctl.workflows.trunking import TrunkingStatus
 
 
-def render_status(term: Terminal, st: TrunkingStatus) -> None:
-    eni = st.addon
-    term.line(f"trunking: {'enabled' if st.enabled else 'DISABLED'} ({ENABLE_SUB_ENI}={st.value!r}); "
+def render_status(term: Terminal, data: dict) -> None:
+    eni = data["eniipamd"]
+    term.line(f"trunking: {'enabled' if data['enabled'] else 'DISABLED'} ({data['key']}={data['value']!r}); "
               f"eniipamd {eni.get('version') or '-'} {eni.get('phase') or 'not installed'}")
     glyphs = term.glyphs()
-    term.table(["PRECONDITION", "MET", "DETAIL"],
-               [(c.description, glyphs[c.status.value], c.message) for c in st.preconditions])
+    term.table(["PRECONDITION", "MET", "DETAIL"], [(c["description"], glyphs[c["status"]], c["message"]) for c in data["preconditions"]])

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from sgpctl.core.verify import PodVerification
     from sgpctl.render.terminal import Terminal
-    from sgpctl.workflows.verify import VerifyReport
 
 
 def pod_footer(v: PodVerification):
@@ -19,14 +18,14 @@ def pod_footer(v: PodVerification):
     return draw
 
 
-def pods_footer(report: VerifyReport):
+def pods_footer(summary: dict, notes: list[str]):
     def draw(term: Terminal) -> None:
-        s = report.summary()
+        s = summary
         if s["namespaces"]:
             term.table(["NAMESPACE", "PODS", "OK", "STALE", "FAILED", "WITH WARNINGS"],
                        [(n["namespace"], n["pods"], n["ok"], n["stale"], n["failed"], n["warnings"]) for n in s["namespaces"]])
         term.line(f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed")
-        for note in report.notes:
+        for note in notes:
             term.line(f"note: {note}")
         term.line()
     return draw

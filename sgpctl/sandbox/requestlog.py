@@ -18,7 +18,8 @@ calls. The log keeps the newest ``max_entries`` entries.
 ``describe(entry)`` is the public shape of an entry (``sgpctl sandbox requests`` prints it; tests
 count calls with it): the same keys for both APIs, ``verb``/``resource``/``namespace`` for Kubernetes
 (``verb`` as RBAC names it: list, get, watch, create, update, patch, delete) and ``service``/``action``
-for the cloud; a Kubernetes list page after the first carries ``"continue": true``. A detached
+(and the request's ``params``, secrets removed) for the cloud; a Kubernetes list page after the first
+carries ``"continue": true``. A detached
 sandbox serves its log on the cloud port's control API (``/_sandbox/requests``); ``fetch`` reads it.
 """
 
@@ -150,6 +151,8 @@ def describe(entry: dict) -> dict:
         "code": entry.get("code"),
         "mutating": entry.get("mutating"),
     }
+    if not kube:
+        out["params"] = params
     if kube:
         for key, name in (("labelSelector", "labelSelector"), ("fieldSelector", "fieldSelector")):
             if query.get(key):

@@ -80,12 +80,13 @@ def read_eniipamd(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) 
     return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
 
 
-def discover_sgp_addon_name(tke: TkeApi, cluster_id: str) -> str:
+def discover_sgp_addon_name(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) -> str:
+    """``addons`` (DescribeAddon without a name), when already read, saves the call."""
     def is_sgp(name: str | None, label: str | None = None) -> bool:
         text = f"{name or ''} {label or ''}".lower().replace("-", "").replace("_", "")
         return "securitygroup" in text
 
-    for a in tke.describe_addons(cluster_id):
+    for a in addons if addons is not None else tke.describe_addons(cluster_id):
         if is_sgp(a.name):
             return a.name
     for kind in ("network", None):

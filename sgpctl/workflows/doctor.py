@@ -131,7 +131,7 @@ class DoctorContext:
     def sgp_addon_name(self) -> str:
         from sgpctl.workflows.addons import discover_sgp_addon_name
 
-        return self.memo("sgp-addon-name", lambda: discover_sgp_addon_name(self.cloud().tke, self.cluster_id))
+        return self.memo("sgp-addon-name", lambda: discover_sgp_addon_name(self.cloud().tke, self.cluster_id, self.addons()))
 
     def cam_status(self):
         from sgpctl.workflows.cam import cam_status
