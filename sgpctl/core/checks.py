@@ -134,7 +134,9 @@ class CheckResult:
     undetermined: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "status", Status(self.status))
+        # Verify makes ten of these per Pod: the Enum lookup only for a plain string.
+        if type(self.status) is not Status:
+            object.__setattr__(self, "status", Status(self.status))
 
     @property
     def ok(self) -> bool:

@@ -113,8 +113,9 @@ class PodVerification:
             "annotatedSecurityGroups": list(self.annotated) if self.annotated is not None else None,
             "eniId": self.eni_id,
             "eniSecurityGroups": list(self.eni_groups) if self.eni_groups is not None else None,
-            # The verify contract's four keys per check (README), not the doctor form.
-            "checks": [{"id": c.id, "status": c.status.value, "message": c.message, "hint": c.hint} for c in self.checks],
+            # The verify contract's four keys per check (README), not the doctor form. Status is a str:
+            # it serialises as its value.
+            "checks": [{"id": c.id, "status": c.status, "message": c.message, "hint": c.hint} for c in self.checks],
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
 
@@ -30,43 +31,68 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-_ONE_LINE = json.JSONEncoder(ensure_ascii=False, default=_default, separators=(", ", ": "))
-_CONTAINERS = (dict, list, tuple)
+# One C encoder, made once: ``json.JSONEncoder.encode`` builds a new one on every call, which cost more
+# than the encoding for the 90,000 small records of `verify pods -A -o json` on 10,000 Pods. No cycle
+# check (``markers=None``): documents are trees.
+_C_ENCODE = c_make_encoder(None, _default, encode_basestring, None, ": ", ", ", False, False, True) if c_make_encoder \
+    else json.JSONEncoder(ensure_ascii=False, default=_default, separators=(", ", ": ")).iterencode
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
+def _one_line(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is bool or value is None:
+        return _LITERALS[value]
+    if kind is int:
+        return int.__repr__(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def _flat(value: dict | list | tuple) -> bool:
-    items = value.values() if isinstance(value, dict) else value
-    return not any(v and isinstance(v, _CONTAINERS) for v in items)
+    for v in (value.values() if type(value) is dict else value):
+        kind = type(v)
+        if (kind is dict or kind is list or kind is tuple) and v:
+            return False
+    return True
 
 
 def _is_record(value: dict | list | tuple) -> bool:
     """One line: a list of plain values, or an object whose members are plain values or such lists and
     objects. A list of objects always takes one line per object."""
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         return _flat(value)
-    return all(not (v and isinstance(v, _CONTAINERS)) or _flat(v) for v in value.values())
+    for v in value.values():
+        kind = type(v)
+        if (kind is dict or kind is list or kind is tuple) and v and not _flat(v):
+            return False
+    return True
 
 
 def _write(value: Any, indent: str, parts: list[str]) -> None:
-    if hasattr(value, "to_dict") and not isinstance(value, _CONTAINERS):
+    kind = type(value)
+    if kind is not dict and kind is not list and kind is not tuple and hasattr(value, "to_dict"):
         value = value.to_dict()
-    if not value or not isinstance(value, _CONTAINERS) or _is_record(value):
-        parts.append(_ONE_LINE.encode(value))
+        kind = type(value)
+    if (kind is not dict and kind is not list and kind is not tuple) or not value or _is_record(value):
+        parts.append(_one_line(value))
         return
     inner = indent + "  "
-    if isinstance(value, dict):
+    sep = "\n" + inner
+    if kind is dict:
         parts.append("{")
-        first = True
         for key, item in value.items():
-            parts.append("\n" + inner if first else ",\n" + inner)
-            first = False
-            parts.append(_ONE_LINE.encode(str(key)) + ": ")
+            parts.append(sep)
+            sep = ",\n" + inner
+            parts.append(encode_basestring(str(key)) + ": ")
             _write(item, inner, parts)
         parts.append("\n" + indent + "}")
-    else:  # a list or a tuple
+    else:
         parts.append("[")
-        for i, item in enumerate(value):
-            parts.append(("\n" if i == 0 else ",\n") + inner)
+        for item in value:
+            parts.append(sep)
+            sep = ",\n" + inner
             _write(item, inner, parts)
         parts.append("\n" + indent + "]")
 

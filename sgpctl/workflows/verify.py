@@ -113,16 +113,21 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     if not view.serves(r.SGP_GROUP, r.SGP_KIND):
         raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
                          hint="run `sgpctl addon install` (or `sgpctl setup`)")
+    # The cloud lookups start as soon as the VpcENIs are known; the rest of the cluster is read and
+    # matched meanwhile. Without -l/--policy every VpcENI of the scope belongs to a Pod in it; with
+    # them, the Pods are listed first.
     policies = view.policies
+    view.prefetch("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
     if policy and not any(p.name == policy for p in policies):
         raise InputError(f"SecurityGroupPolicy {policy!r} not found" + (f" in namespace {view.namespace}" if view.namespace else ""),
                          hint="list them with `sgpctl policy list -A`")
-    pods = view.pods
-    in_scope = {object_key(p) for p in pods}
     vindex = view.vpcenis_by_pod()
-    # The ENIs of the Pods in scope: their lookup starts before matching, which needs three more lists.
-    eni_ids = sorted({e for key, lst in vindex.items() if key in in_scope for e in [newest_eni_id(lst)] if e})
-    lookup = _lookup_in_background(vpc, eni_ids)
+    if view.pod_selector or policy:
+        in_scope = {object_key(p) for p in view.pods}
+        vindex_in_scope = {k: v for k, v in vindex.items() if k in in_scope}
+    else:
+        vindex_in_scope = {k: v for k, v in vindex.items() if view.namespace is None or k[0] == view.namespace}
+    lookup = _lookup_in_background(vpc, sorted({e for lst in vindex_in_scope.values() for e in [newest_eni_id(lst)] if e}))
     result = view.match(sg_limit)
     selected = [m for m in result.pods
                 if ((policy is None and (m.policies or m.annotated_groups is not None)) or (policy and policy in m.policies))

@@ -70,6 +70,8 @@ class ClusterView:
         self.problems: list[str] = []
         self._lists: dict[tuple, list[dict]] = {}
         self._memo: dict[Any, Any] = {}
+        #: lists started in the background (``prefetch``), taken over by the first ``list`` of the same key
+        self._pending: dict[tuple, Any] = {}
 
     @classmethod
     def of_snapshot(cls, snap: Snapshot, source: str) -> ClusterView:
@@ -100,16 +102,22 @@ class ClusterView:
     def resource(self, group: str, kind: str) -> Resource:
         return self.kube.resource(group, kind)
 
+    def _key(self, resource: Resource, namespace: Any, label_selector: str | None, field_selector: str | None) -> tuple:
+        ns = self._ns(namespace) if resource.namespaced else None
+        return (resource.plural, resource.group, ns, label_selector, field_selector)
+
     def list(self, resource: Resource, namespace: Any = _SCOPE, *, label_selector: str | None = None,
              field_selector: str | None = None) -> list[dict]:
         """The objects of a collection (namespace: the view's scope unless given; None for all),
         listed once. A namespace already covered by an all-namespace list is answered from it."""
-        ns = self._ns(namespace) if resource.namespaced else None
-        key = (resource.plural, resource.group, ns, label_selector, field_selector)
+        key = self._key(resource, namespace, label_selector, field_selector)
         if key in self._lists:
             return self._lists[key]
+        ns = key[2]
         wider = (resource.plural, resource.group, None, label_selector, field_selector)
-        if ns is not None and wider in self._lists:
+        if key in self._pending:
+            items = self._pending.pop(key).result()
+        elif ns is not None and wider in self._lists:
             items = [o for o in self._lists[wider] if object_key(o)[0] == ns]
         elif self.kube is None:
             items = []
@@ -117,6 +125,30 @@ class ClusterView:
             items = self.kube.list(resource, ns, label_selector=label_selector, field_selector=field_selector)
         self._lists[key] = items
         return items
+
+    def prefetch(self, *collections: str) -> None:
+        """Start listing these collections (names of the properties below: ``pods``,
+        ``serviceaccounts``, ``replicasets``, ``nodes``, ``warning_events``) in the background, each
+        once: on a real cluster every list is a round trip per page, and none waits for another."""
+        if self.kube is None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        specs = {"pods": (r.PODS, _SCOPE, self.pod_selector, None), "serviceaccounts": (r.SERVICEACCOUNTS, _SCOPE, None, None),
+                 "replicasets": (r.REPLICASETS, _SCOPE, None, None), "nodes": (r.NODES, None, None, None),
+                 "warning_events": (r.EVENTS, _SCOPE, None, POD_WARNINGS)}
+        wanted = []
+        for name in collections:
+            resource, namespace, label_selector, field_selector = specs[name]
+            key = self._key(resource, namespace, label_selector, field_selector)
+            if key not in self._lists and key not in self._pending:
+                wanted.append((key, resource))
+        if not wanted:
+            return
+        pool = ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="sgpctl-list")
+        for key, resource in wanted:
+            self._pending[key] = pool.submit(self.kube.list, resource, key[2], label_selector=key[3], field_selector=key[4])
+        pool.shutdown(wait=False)
 
     def get(self, resource: Resource, name: str, namespace: str | None = None) -> dict | None:
         """One object: from a list already made when there is one, else one GET (remembered)."""
@@ -133,6 +165,7 @@ class ClusterView:
         """Drop what was read (after the command changed the cluster)."""
         self._lists.clear()
         self._memo.clear()
+        self._pending.clear()
 
     # -- the collections workflows use -----------------------------------------------------------
     @property
