@@ -260,3 +260,39 @@ def infer_cluster_id(*names: str | None) -> str | None:
             if m:
                 return m.group(0)
     return None
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How hard both API clients retry (for test beds and slow links), from the environment:
+    ``SGPCTL_RETRY_MAX_ATTEMPTS`` (default 10), ``SGPCTL_RETRY_BASE_DELAY`` (seconds, 0.2),
+    ``SGPCTL_RETRY_MAX_DELAY`` (5), ``SGPCTL_RETRY_DEADLINE`` (60) and ``SGPCTL_API_TIMEOUT`` (per
+    request, 30). One set of knobs for the cloud and the Kubernetes adapters."""
+
+    max_attempts: int = 10
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    deadline: float = 60.0
+    api_timeout: int = 30
+
+
+def retry_settings(env: Mapping[str, str]) -> RetrySettings:
+    def number(name: str, default: float, cast=float):
+        raw = env.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise InputError(f"{name}={raw!r} is not a number", hint=f"unset {name} or give it a number") from None
+        if value < 0:
+            raise InputError(f"{name}={raw!r} must not be negative", hint=f"unset {name} or give it a positive number")
+        return value
+
+    return RetrySettings(
+        max_attempts=max(1, number("SGPCTL_RETRY_MAX_ATTEMPTS", 10, int)),
+        base_delay=number("SGPCTL_RETRY_BASE_DELAY", 0.2),
+        max_delay=number("SGPCTL_RETRY_MAX_DELAY", 5.0),
+        deadline=number("SGPCTL_RETRY_DEADLINE", 60.0),
+        api_timeout=max(1, number("SGPCTL_API_TIMEOUT", 30, int)),
+    )

@@ -9,7 +9,7 @@ from sgpctl.cli.options import DryRun, Output, Timeout, Wait
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="The SecurityGroupPolicy add-on (and eniipamd's state).", no_args_is_help=True)
+app = typer.Typer(help="Install the SecurityGroupPolicy add-on; status.\n\nThe SecurityGroupPolicy add-on, and eniipamd's state.", no_args_is_help=True)
 
 Name = Annotated[Optional[str], typer.Option("--name", help="The add-on's API name (default: discovered; the name is undocumented, "
                                                              "usually securitygrouppolicy).")]

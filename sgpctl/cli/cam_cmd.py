@@ -9,7 +9,7 @@ from sgpctl.cli.options import DryRun, Output
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="CAM authorization for eniipamd (the SubENIForIPAMD policy and its two roles).", no_args_is_help=True)
+app = typer.Typer(help="The SubENIForIPAMD policy and its two roles.\n\nCAM authorization for eniipamd: the custom policy of the three sub-ENI actions, attached to IPAMDofTKE_QCSRole and TKE_QCSRole.", no_args_is_help=True)
 
 PolicyName = Annotated[str, typer.Option("--policy-name", help="Custom policy name.")]
 Roles = Annotated[Optional[list[str]], typer.Option("--role", help="Role to attach the policy to (repeatable; default IPAMDofTKE_QCSRole and TKE_QCSRole).")]

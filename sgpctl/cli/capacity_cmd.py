@@ -8,7 +8,9 @@ from sgpctl.cli.options import Output
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-HELP = """Sub-ENI capacity per node and instance type: family supported, quota and its source
+HELP = """Sub-ENI quota and usage; --plan predicts.
+
+Sub-ENI capacity per node and instance type: family supported, quota and its source
 (node allocatable, DescribeVpcCniPodLimits, DescribeNetworkInterfaceLimit, or the TKE table), used,
 free, and cluster totals.
 

@@ -7,7 +7,7 @@ from sgpctl.cli.options import Output
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Show how sgpctl resolves its settings.", no_args_is_help=True)
+app = typer.Typer(help="Resolved settings and their sources.\n\nShow how sgpctl resolves its settings.", no_args_is_help=True)
 
 
 @app.command("view")

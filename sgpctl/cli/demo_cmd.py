@@ -17,7 +17,9 @@ import typer
 
 from sgpctl.errors import ExitCode, SgpctlError
 
-HELP = """Run the whole TKE SecurityGroupPolicy procedure on an embedded sandbox: CAM setup, Trunking
+HELP = """The whole TKE procedure on an embedded sandbox.
+
+Runs the whole TKE SecurityGroupPolicy procedure on an embedded sandbox: CAM setup, Trunking
 ENI, the add-on, a security group, the document's policy and nginx Deployment, and end-to-end
 verification of the Pod (annotation -> VpcENI -> the ENI's groups in VPC). Each step prints its
 command line and outcome.

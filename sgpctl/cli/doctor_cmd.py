@@ -10,7 +10,9 @@ from sgpctl.cli.options import FailOn, Output, fail_on_warning
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-HELP = """Check the whole setup, linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
+HELP = """Check the whole setup, with a hint per problem.
+
+Linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
 nodes, policies, Pods, routing, and the one manual item (the VPC client-token allowlist).
 
 Categories run in order and print as they complete; every failure comes with a hint. A failure

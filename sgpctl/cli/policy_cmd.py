@@ -11,7 +11,7 @@ from sgpctl.cli.options import AllNamespaces, Namespace, Output, Yes, namespace_
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Validate, explain and manage SecurityGroupPolicy objects.", no_args_is_help=True)
+app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate, explain and manage SecurityGroupPolicy objects.", no_args_is_help=True)
 
 PolicyFile = Annotated[str, typer.Option("-f", "--filename", help="Policy file (multi-document YAML), or - for stdin.")]
 Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`); repeatable.")]

@@ -11,7 +11,7 @@ from sgpctl.cli.options import AllNamespaces, DryRun, FailOn, Namespace, Output,
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Strict or standard routing for Pods with their own security groups.", no_args_is_help=True)
+app = typer.Typer(help="Strict routing: check the limits, switch.\n\nStrict or standard routing for Pods with their own security groups.", no_args_is_help=True)
 
 
 @app.command("check")

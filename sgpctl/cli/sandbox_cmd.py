@@ -19,7 +19,9 @@ from sgpctl.cli.options import Output
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-HELP = """Run an emulated TKE region on 127.0.0.1 (Tencent Cloud API + Kubernetes API).
+HELP = """An emulated TKE region on 127.0.0.1.
+
+Runs an emulated TKE region on 127.0.0.1 (Tencent Cloud API + Kubernetes API).
 
 The sandbox serves a Tencent Cloud API endpoint (CAM, TKE, VPC, CVM; TC3-signed) and a Kubernetes
 API endpoint (HTTPS, kubectl-compatible) backed by simulated TKE controllers, so sgpctl, kubectl,

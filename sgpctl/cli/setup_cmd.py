@@ -9,7 +9,9 @@ from sgpctl.cli.options import DryRun, Output, Yes
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-HELP = """Run the cloud half of the TKE procedure in order: CAM authorization (cam setup), Trunking ENI
+HELP = """CAM, Trunking ENI and the add-on, in order.
+
+Runs the cloud half of the TKE procedure in order: CAM authorization (cam setup), Trunking ENI
 (enable-trunking), the SecurityGroupPolicy add-on (addon install). Prints the plan first, asks before
 changing anything (--yes in scripts), skips what is already done and reports the outcome per step.
 

@@ -9,7 +9,7 @@ from sgpctl.cli.options import DryRun, Output
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Security groups for Pods (in the cluster's region).", no_args_is_help=True)
+app = typer.Typer(help="Security groups for Pods: create, list.\n\nIn the cluster's region.", no_args_is_help=True)
 
 
 def _tags(pairs: list[str] | None) -> dict:

@@ -9,7 +9,7 @@ from sgpctl.cli.options import FailOn, Output, fail_on_warning
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Audit SNAT (ip-masq-agent) for Pods in strict routing mode.", no_args_is_help=True)
+app = typer.Typer(help="Would strict-mode Pods' egress be SNATed?\n\nAudit SNAT (ip-masq-agent) for Pods in strict routing mode.", no_args_is_help=True)
 
 
 @app.command("check")

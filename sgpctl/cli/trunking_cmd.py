@@ -7,11 +7,13 @@ from sgpctl.cli.options import DryRun, Output, Timeout, Wait
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Trunking ENI (eniipamd vpcCni.trunkingEni.enableSubEni).", no_args_is_help=True)
+app = typer.Typer(help="Whether Trunking ENI is on, and why not.\n\nTrunking ENI is eniipamd's vpcCni.trunkingEni.enableSubEni; `sgpctl enable-trunking` switches it on.", no_args_is_help=True)
 
-ENABLE_HELP = """Enable Trunking ENI on the cluster: check the preconditions (VPC-CNI, shared ENI, static Pod IP,
-eniipamd 3.5.6 or later; refuses naming each failed one), then set eniipamd's
-vpcCni.trunkingEni.enableSubEni to true with a merge update that keeps every other value, and wait
+ENABLE_HELP = """Check the preconditions, switch Trunking ENI on.
+
+Enables Trunking ENI on the cluster: checks the preconditions (VPC-CNI, shared ENI, static Pod IP,
+eniipamd 3.5.6 or later; refuses naming each failed one), then sets eniipamd's
+vpcCni.trunkingEni.enableSubEni to true with a merge update that keeps every other value, and waits
 until the add-on is Succeeded and the value reads back true. Idempotent.
 
 Example: sgpctl enable-trunking --dry-run

@@ -9,7 +9,7 @@ from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, Selecto
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Verify Pods end to end: policy -> annotation -> VpcENI -> the cloud ENI's groups.", no_args_is_help=True)
+app = typer.Typer(help="Pod -> annotation -> VpcENI -> ENI groups.\n\nVerify Pods end to end: policy -> annotation -> VpcENI -> the cloud ENI's groups.", no_args_is_help=True)
 
 ExpectSg = Annotated[Optional[list[str]], typer.Option("--expect-sg", help="Security group the Pod must have (repeatable).")]
 

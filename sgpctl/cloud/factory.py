@@ -1,9 +1,6 @@
 """Build a ``CloudSession`` from resolved ``sgpctl.settings.Settings`` (what ``App.cloud()`` calls).
 
-Retry tuning for test beds and slow links, read from the settings' environment (all optional):
-``SGPCTL_RETRY_MAX_ATTEMPTS`` (default 10), ``SGPCTL_RETRY_BASE_DELAY`` (seconds, default 0.2),
-``SGPCTL_RETRY_MAX_DELAY`` (default 5), ``SGPCTL_RETRY_DEADLINE`` (default 60), and
-``SGPCTL_API_TIMEOUT`` (per-request timeout in seconds, default 30).
+Retry tuning comes from the settings' environment: ``sgpctl.settings.retry_settings``.
 """
 
 from __future__ import annotations
@@ -13,29 +10,12 @@ from typing import Mapping
 
 from sgpctl.cloud.retry import RetryPolicy
 from sgpctl.cloud.session import CloudSession
-from sgpctl.errors import InputError
-
-
-def _number(env: Mapping[str, str], name: str, default: float, cast=float):
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = cast(raw)
-    except ValueError:
-        raise InputError(f"{name}={raw!r} is not a number", hint=f"unset {name} or give it a number") from None
-    if value < 0:
-        raise InputError(f"{name}={raw!r} must not be negative", hint=f"unset {name} or give it a positive number")
-    return value
+from sgpctl.settings import retry_settings
 
 
 def retry_policy_from_env(env: Mapping[str, str]) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=max(1, _number(env, "SGPCTL_RETRY_MAX_ATTEMPTS", 10, int)),
-        base_delay=_number(env, "SGPCTL_RETRY_BASE_DELAY", 0.2),
-        max_delay=_number(env, "SGPCTL_RETRY_MAX_DELAY", 5.0),
-        deadline=_number(env, "SGPCTL_RETRY_DEADLINE", 60.0),
-    )
+    r = retry_settings(env)
+    return RetryPolicy(max_attempts=r.max_attempts, base_delay=r.base_delay, max_delay=r.max_delay, deadline=r.deadline)
 
 
 def session_from_settings(settings) -> CloudSession:
@@ -46,5 +26,5 @@ def session_from_settings(settings) -> CloudSession:
         settings.endpoint.value,
         retry=retry_policy_from_env(env),
         logger=logging.getLogger("sgpctl.cloud"),
-        timeout=max(1, _number(env, "SGPCTL_API_TIMEOUT", 30, int)),
+        timeout=retry_settings(env).api_timeout,
     )

@@ -5,9 +5,9 @@ from sgpctl.settings import Settings
 
 
 def kube_from_settings(settings: Settings) -> Kube:
-    from sgpctl.cloud.factory import retry_policy_from_env
+    from sgpctl.settings import retry_settings
 
     # One set of retry knobs (SGPCTL_RETRY_*) for both APIs.
-    policy = retry_policy_from_env(settings.environ or {})
+    policy = retry_settings(settings.environ or {})
     return Kube.from_kubeconfig(settings.kubeconfig.value, settings.context.value,
                                 max_attempts=min(policy.max_attempts, 10), max_delay=policy.max_delay)

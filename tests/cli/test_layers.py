@@ -115,3 +115,19 @@ def test_no_import_cycle_between_workflows():
 
     cycles = sorted(m for m in graph if reaches(m, m, {m}))
     assert cycles == [], cycles
+
+
+@pytest.mark.parametrize("package,other", [("kube", "sgpctl.cloud"), ("cloud", "sgpctl.kube")])
+def test_the_adapters_do_not_depend_on_each_other(package, other):
+    for path in modules_of(package):
+        assert under(imports(path), other) == set(), path.name
+
+
+def test_each_commands_summary_is_the_first_line_of_its_help():
+    """`sgpctl --help` lists the static summaries of cli/commands.py (nothing is imported to list them);
+    each must read the same as the command's own help, so the two cannot drift."""
+    from sgpctl.cli.commands import COMMANDS, load
+
+    for entry in COMMANDS:
+        command = load(entry.name)
+        assert (command.help or "").strip().splitlines()[0] == entry.summary, entry.name
