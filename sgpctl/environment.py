@@ -66,8 +66,8 @@ class Environment:
         variables only: what tests and ``sgpctl demo`` run commands in."""
         env = dict(environ or {})
         home_path = Path(home) if home is not None else Path(env.get("HOME") or Path.home())
-        return cls(stdin=io.StringIO(stdin), stdout=io.StringIO(), stderr=io.StringIO(), environ=env, home=home_path,
-                   no_color="NO_COLOR" in env, **kw)
+        kw.setdefault("no_color", "NO_COLOR" in env)
+        return cls(stdin=io.StringIO(stdin), stdout=io.StringIO(), stderr=io.StringIO(), environ=env, home=home_path, **kw)
 
     @property
     def color(self) -> bool:
