@@ -70,7 +70,10 @@ def _is_record(value: dict | list | tuple) -> bool:
     return True
 
 
-def _write(value: Any, indent: str, parts: list[str]) -> None:
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _write(value: Any, indent: str, parts: list[str], keys: dict[str, str]) -> None:
     kind = type(value)
     if kind is not dict and kind is not list and kind is not tuple and hasattr(value, "to_dict"):
         value = value.to_dict()
@@ -83,23 +86,30 @@ def _write(value: Any, indent: str, parts: list[str]) -> None:
     if kind is dict:
         parts.append("{")
         for key, item in value.items():
+            # Keys repeat from record to record (10,000 Pods have the same ten): encode each once.
+            encoded = keys.get(key)
+            if encoded is None:
+                encoded = keys[key] = encode_basestring(str(key)) + ": "
             parts.append(sep)
+            parts.append(encoded)
             sep = ",\n" + inner
-            parts.append(encode_basestring(str(key)) + ": ")
-            _write(item, inner, parts)
+            if type(item) in _SCALARS:
+                parts.append(_one_line(item))
+            else:
+                _write(item, inner, parts, keys)
         parts.append("\n" + indent + "}")
     else:
         parts.append("[")
         for item in value:
             parts.append(sep)
             sep = ",\n" + inner
-            _write(item, inner, parts)
+            _write(item, inner, parts, keys)
         parts.append("\n" + indent + "]")
 
 
 def to_json(data: Any) -> str:
     parts: list[str] = []
-    _write(data, "", parts)
+    _write(data, "", parts, {})
     parts.append("\n")
     return "".join(parts)
 

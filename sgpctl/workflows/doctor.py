@@ -174,6 +174,8 @@ class DoctorContext:
         def build() -> ClusterView:
             view = ClusterView(self.kube())
             view.sg_limit = self._sg_limit_or_default()
+            # The nodes, policies and Pods checks, verify and routing all read these: list them at once.
+            view.prefetch("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
             return view
 
         return self.memo("view", build)
