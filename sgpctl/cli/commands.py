@@ -19,11 +19,14 @@ class Entry:
     summary: str
     #: for function commands: the attribute holding the full help text
     help_attribute: str | None = "HELP"
+    #: run with the cyclic garbage collector paused (see ``cli.app.SgpctlGroup.invoke``); not for
+    #: commands that serve for hours
+    pause_gc: bool = True
 
 
 # In the order of the TKE procedure, then the tools around it.
 COMMANDS: tuple[Entry, ...] = (
-    Entry("demo", "sgpctl.cli.demo_cmd", "demo", "The whole TKE procedure on an embedded sandbox."),
+    Entry("demo", "sgpctl.cli.demo_cmd", "demo", "The whole TKE procedure on an embedded sandbox.", pause_gc=False),
     Entry("setup", "sgpctl.cli.setup_cmd", "setup", "CAM, Trunking ENI and the add-on, in order."),
     Entry("cam", "sgpctl.cli.cam_cmd", "app", "The SubENIForIPAMD policy and its two roles."),
     Entry("enable-trunking", "sgpctl.cli.trunking_cmd", "enable_trunking", "Check the preconditions, switch Trunking ENI on.", "ENABLE_HELP"),
@@ -36,7 +39,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("snat", "sgpctl.cli.snat_cmd", "app", "Would strict-mode Pods' egress be SNATed?"),
     Entry("doctor", "sgpctl.cli.doctor_cmd", "doctor", "Check the whole setup, with a hint per problem."),
     Entry("capacity", "sgpctl.cli.capacity_cmd", "capacity", "Sub-ENI quota and usage; --plan predicts."),
-    Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1."),
+    Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", pause_gc=False),
     Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
     Entry("version", "sgpctl.cli.version_cmd", "version", "Show the sgpctl version."),
 )

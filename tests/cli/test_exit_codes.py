@@ -91,3 +91,27 @@ def test_a_returned_exit_code_is_the_exit_status(tmp_path):
     env = Environment.captured({}, home=tmp_path)
     assert run(["policy", "validate", "-f", str(bad)], env) == ExitCode.USAGE
     assert "1 problem(s); nothing was applied" in env.err()
+
+
+def test_the_garbage_collector_is_paused_for_a_command_and_restored(monkeypatch):
+    import gc
+
+    seen = {}
+
+    def config_view(settings):
+        seen["config"] = gc.isenabled()
+        return []
+
+    def render_scenarios(term, data):
+        seen["sandbox"] = gc.isenabled()
+
+    monkeypatch.setattr("sgpctl.workflows.config.config_view", config_view)
+    monkeypatch.setattr("sgpctl.render.sandbox.render_scenarios", render_scenarios)
+    assert gc.isenabled()
+    assert run(["config", "view"], Environment.captured({}, home="/nonexistent")) == 0
+    assert run(["sandbox", "scenarios"], Environment.captured({}, home="/nonexistent")) == 0
+    # paused for a command that reads a cluster; not for the sandbox, which may serve for hours
+    assert seen == {"config": False, "sandbox": True}
+    assert gc.isenabled()
+    run_raising(monkeypatch, ValueError("x"))
+    assert gc.isenabled()  # restored after a failure too
