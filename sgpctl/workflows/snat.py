@@ -96,19 +96,20 @@ def pod_networks(pods: Sequence[Mapping[str, Any]], subnet_cidrs: Sequence[str] 
         if net not in subnets:
             subnets.append(net)
     v4_ranges = [(int(n.network_address), int(n.broadcast_address)) for n in subnets if n.version == 4]
-    hosts: dict[int, set] = {4: set(), 6: set()}
+    hosts: dict[int, set] = {4: set(), 6: set()}  # IPv4 as integers, IPv6 as addresses
     for ip in core_snat.pod_ips(pods):
         as_int = _ipv4_int(str(ip).strip())
         if as_int is not None:
             if not any(low <= as_int <= high for low, high in v4_ranges):
-                hosts[4].add(ipaddress.IPv4Network((as_int, 32)))
+                hosts[4].add(as_int)
             continue
         addr = _address(ip)
         if addr is not None and not any(addr in n for n in subnets):
-            hosts[addr.version].add(ipaddress.ip_network(f"{addr}/{addr.max_prefixlen}"))
+            hosts[addr.version].add(addr)
     out = [(str(n), SOURCE_SUBNETS) for n in subnets]
-    for version in (4, 6):
-        out += [(str(n), SOURCE_POD_IPS) for n in ipaddress.collapse_addresses(sorted(hosts[version]))]
+    v4 = [ipaddress.IPv4Address(i) for i in sorted(hosts[4])]
+    for addresses in (v4, sorted(hosts[6])):
+        out += [(str(n), SOURCE_POD_IPS) for n in ipaddress.collapse_addresses(addresses)]
     return out
 
 
