@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import secrets
 import logging
 import os
 import select
@@ -26,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors, openapi, tables
+from . import auth, errors, fieldmanager, logs, openapi, schema, tables
+from .admission import Request
 from .errors import ApiError
 from .resources import api_group, api_group_list, api_resource_list, api_versions, group_versions
 from .store import PATCH_TYPES, KubeStore, ResourceType, _dumps
@@ -67,6 +69,8 @@ def parse_route(path: str) -> tuple[str, Any]:
         return "health", None
     if parts[:2] == ["openapi", "v3"]:
         return "openapi-v3", parts[2:]
+    if parts == ["openapi", "v2"]:
+        return "openapi-v2", None
     if parts[:1] == ["openapi"]:
         return "none", None
     if parts == ["api"]:
@@ -110,6 +114,8 @@ class KubeServer(ThreadingHTTPServer):
         self.faults = faults
         self.log = log
         self.closing = threading.Event()
+        #: service account tokens this server issues and reviews
+        self.tokens = auth.Tokens(token, secrets.token_bytes(32))
         self._thread: threading.Thread | None = None
         self._watch_lock = threading.Lock()
         self._watches = 0
@@ -283,6 +289,8 @@ class KubeHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for warning in self._warnings:
+            self.send_header("Warning", '299 - ' + json.dumps(warning))
         self.end_headers()
         self.wfile.write(body)
 
@@ -296,6 +304,7 @@ class KubeHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         self._code, self._reason = 0, ""
+        self._warnings: list[str] = []
         self._started = time.monotonic()
         self._recorded = False
         url = urlsplit(self.path)
@@ -372,7 +381,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         if kind == "health":
             self._send(200, b"ok", "text/plain; charset=utf-8")
             return
-        if kind in ("version", "api", "apis", "group", "resources", "openapi-v3") and method != "GET":
+        if kind in ("version", "api", "apis", "group", "resources", "openapi-v3", "openapi-v2") and method != "GET":
             raise errors.method_not_allowed()
         if kind == "version":
             self._send_json(200, KUBE_VERSION)
@@ -394,6 +403,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             self._send_json(200, api_resource_list(group, version, types))
         elif kind == "openapi-v3":
             self._openapi(detail)
+        elif kind == "openapi-v2":
+            self._send_json(200, openapi.v2_document(store.types(), KUBE_VERSION["gitVersion"], store.crds()))
         elif kind == "route":
             self._resource(method, detail, query, body)
         else:
@@ -402,8 +413,9 @@ class KubeHandler(BaseHTTPRequestHandler):
     def _openapi(self, parts: list[str]) -> None:
         types = self.server.store.types()
         version = KUBE_VERSION["gitVersion"]
+        crds = self.server.store.crds()
         if not parts:
-            self._send_json(200, openapi.index_document(types, version))
+            self._send_json(200, openapi.index_document(types, version, crds))
             return
         if parts[0] == "api" and len(parts) == 2:
             group, ver = "", parts[1]
@@ -413,7 +425,20 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.no_route()
         if not any(t.group == group and ver in t.versions for t in types):
             raise errors.no_route()
-        self._send_json(200, openapi.gv_document(group, ver, types, version))
+        self._send_json(200, openapi.gv_document(group, ver, types, version, crds))
+
+    def _request(self, query: dict, *, apply: bool = False) -> Request:
+        """The options of a write (``fieldValidation``, ``fieldManager``, ``force``)."""
+        bad = schema.bad_field_validation(query.get("fieldValidation"))
+        if bad is not None:
+            raise bad
+        manager = query.get("fieldManager") or ""
+        if not manager and not apply:
+            manager = fieldmanager.manager_from_user_agent(self.headers.get("User-Agent"))
+        request = Request(field_validation=query.get("fieldValidation") or "Warn", field_manager=manager,
+                          force=_truthy(query.get("force")))
+        self._warnings = request.warnings
+        return request
 
     def _resource(self, method: str, route: Route, query: dict, body: bytes) -> None:
         store = self.server.store
@@ -428,6 +453,26 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.no_route()
         if sub == "binding" and method != "POST":
             raise errors.method_not_allowed()
+        if rt.review:
+            if method != "POST" or route.name is not None:
+                raise errors.method_not_allowed()
+            self._review(rt, route, query, body)
+            return
+        if sub in ("exec", "attach", "portforward"):
+            raise errors.not_emulated(f"pods/{sub}")
+        if sub == "log":
+            if method != "GET":
+                raise errors.method_not_allowed()
+            entry = store.get_entry(rt, route.namespace, route.name or "")
+            if entry is None:
+                raise errors.not_found("", "pods", route.name or "")
+            self._send(200, logs.pod_log(store, entry.obj, query, time.time()), "text/plain")
+            return
+        if sub == "token":
+            if method != "POST":
+                raise errors.method_not_allowed()
+            self._token_request(route, query, body)
+            return
         dry_run = query.get("dryRun") == "All"
         ns, name = route.namespace, route.name
         watch = route.watch_path or _truthy(query.get("watch"))
@@ -457,8 +502,9 @@ class KubeHandler(BaseHTTPRequestHandler):
                     raise errors.bad_request("the namespace of the provided object does not match the namespace "
                                              "sent on the request")
                 meta["namespace"] = ns
-            self._send_object(rt, route.version, store.create(rt, obj, dry_run=dry_run, keep_status=False), None,
-                              query, 201)
+            created = store.create(rt, obj, dry_run=dry_run, keep_status=False, request=self._request(query),
+                                   version=route.version)
+            self._send_object(rt, route.version, created, None, query, 201)
         elif method == "POST" and sub == "binding":
             obj = _decode(body, self.headers.get("Content-Type"))
             target = (obj or {}).get("target") or {}
@@ -486,7 +532,9 @@ class KubeHandler(BaseHTTPRequestHandler):
             meta["name"] = name
             if rt.namespaced:
                 meta["namespace"] = ns
-            self._send_object(rt, route.version, store.update(rt, obj, subresource=sub, dry_run=dry_run), None, query)
+            updated = store.update(rt, obj, subresource=sub, dry_run=dry_run, request=self._request(query),
+                                   version=route.version)
+            self._send_object(rt, route.version, updated, None, query)
         elif method == "PATCH" and name is not None:
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             if content_type not in PATCH_TYPES or "/" not in content_type:
@@ -496,8 +544,9 @@ class KubeHandler(BaseHTTPRequestHandler):
                 self._send_json(200, store.update_scale(rt, ns, name, patch=patch, patch_type=content_type,
                                                         dry_run=dry_run))
                 return
+            request = self._request(query, apply=PATCH_TYPES[content_type] == "apply")
             result = store.patch(rt, ns, name, patch, content_type, subresource=sub, dry_run=dry_run,
-                                 field_manager=query.get("fieldManager"))
+                                 request=request, version=route.version)
             self._send_object(rt, route.version, result, None, query)
         elif method == "DELETE" and sub is None:
             options = _decode(body, self.headers.get("Content-Type")) if body else {}
@@ -515,9 +564,69 @@ class KubeHandler(BaseHTTPRequestHandler):
                 return
             result = store.delete(rt, ns, name, propagation, preconditions=options.get("preconditions"),
                                   dry_run=dry_run)
+            meta = result["metadata"]
+            if rt.key != "pods" and not meta.get("deletionTimestamp") and not dry_run:
+                # Gone at once: the real server answers with a Status, not the object (a Pod's
+                # deletion is graceful there, so its object comes back).
+                details = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
+                if rt.group:
+                    details["group"] = rt.group
+                self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                      "details": details})
+                return
             self._send_object(rt, route.version, result, None, query)
         else:
             raise errors.method_not_allowed()
+
+    def _review(self, rt: ResourceType, route: Route, query: dict, body: bytes) -> None:
+        obj = _decode(body, self.headers.get("Content-Type"))
+        if not isinstance(obj, dict):
+            raise errors.bad_request("the object provided is not a valid object")
+        obj = schema.decode_builtin(obj, rt.group, route.version, rt.kind, query.get("fieldValidation") or "Warn",
+                                    None)
+        spec = obj.get("spec") or {}
+        server = self.server
+        if rt.kind == "TokenReview":
+            status = server.tokens.review(spec.get("token") or "", spec.get("audiences"))
+        elif rt.kind == "SelfSubjectReview":
+            status = {"userInfo": dict(auth.ADMIN_USER)}
+        elif rt.kind == "SelfSubjectRulesReview":
+            status = auth.admin_rules()
+        elif rt.kind == "SelfSubjectAccessReview":
+            status = {"allowed": True}
+        else:  # SubjectAccessReview, LocalSubjectAccessReview
+            attrs = dict(spec.get("resourceAttributes") or {})
+            if spec.get("nonResourceAttributes"):
+                attrs = {"nonResource": True, "verb": spec["nonResourceAttributes"].get("verb", ""),
+                         "path": spec["nonResourceAttributes"].get("path", "")}
+            if rt.kind == "LocalSubjectAccessReview":
+                attrs["namespace"] = route.namespace
+            ok, reason = auth.allowed(server.store, spec.get("user") or "", list(spec.get("groups") or ()), attrs)
+            status = {"allowed": ok}
+            if reason:
+                status["reason"] = reason
+        obj["status"] = status
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
+        obj["apiVersion"], obj["kind"] = rt.api_version(route.version), rt.kind
+        self._send_json(201, obj)
+
+    def _token_request(self, route: Route, query: dict, body: bytes) -> None:
+        store = self.server.store
+        sa = store.get("serviceaccounts", route.namespace, route.name or "")
+        if sa is None:
+            raise errors.not_found("", "serviceaccounts", route.name or "")
+        obj = _decode(body, self.headers.get("Content-Type")) if body else {}
+        obj = obj if isinstance(obj, dict) else {}
+        spec = obj.get("spec") or {}
+        seconds = spec.get("expirationSeconds")
+        if seconds is not None and (not isinstance(seconds, int) or seconds < 600):
+            raise errors.invalid("authentication.k8s.io", "TokenRequest", route.name or "", [
+                ("spec.expirationSeconds", f"Invalid value: {seconds}: may not specify a duration less than 10 "
+                                           "minutes")])
+        answer = self.server.tokens.issue(sa, spec)
+        self._send_json(201, {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                              "metadata": {"name": route.name, "namespace": route.namespace,
+                                           "creationTimestamp": None}, **answer})
 
     # ------------------------------------------------------------------ responses
 
@@ -658,7 +767,8 @@ class KubeHandler(BaseHTTPRequestHandler):
 def _describe(method: str, kind: str, detail: Any, query: dict) -> tuple[str, dict]:
     """The verb (as RBAC and audit logs name it) and the logged parameters of a request."""
     if kind != "route":
-        return ({"openapi-v3": "openapi", "version": "version", "health": "health"}.get(kind, "discovery"),
+        return ({"openapi-v3": "openapi", "openapi-v2": "openapi", "version": "version",
+                 "health": "health"}.get(kind, "discovery"),
                 {"path": "/".join(str(x) for x in ([detail] if isinstance(detail, str) else (detail or [])))})
     route: Route = detail
     watch = route.watch_path or _truthy(query.get("watch"))

@@ -30,12 +30,13 @@ from typing import Any, Callable, Iterable
 
 from sgpctl.core import selectors
 
-from . import errors, fieldselectors, patch as patches
+from . import admission, errors, fieldmanager, fieldselectors, patch as patches
+from .admission import Request
 from .defaults import apply_create_defaults, validate_metadata
 from .errors import ApiError
 from .resources import BUILTIN, ResourceType, crd_problems, from_crd
 
-__all__ = ["KubeStore", "Watcher", "ApiError", "PATCH_TYPES"]
+__all__ = ["KubeStore", "Watcher", "ApiError", "PATCH_TYPES", "Request"]
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,11 @@ class KubeStore:
     def types(self) -> list[ResourceType]:
         with self._lock:
             return list(self._types.values())
+
+    def crds(self) -> dict[str, dict]:
+        """name -> CustomResourceDefinition (the stored, read-only dicts)."""
+        with self._lock:
+            return {k[1]: e.obj for k, e in self._objects["customresourcedefinitions.apiextensions.k8s.io"].items()}
 
     def resource(self, group: str, version: str, plural: str) -> ResourceType | None:
         rt = self._types.get(errors.qualified(group, plural))
@@ -481,23 +487,32 @@ class KubeStore:
             return f"10.96.{n // 254}.{n % 254 + 1}"
         return next(self._port_counter)
 
-    def create(self, resource: Any, obj: dict, *, dry_run: bool = False, keep_status: bool = True) -> dict:
+    def create(self, resource: Any, obj: dict, *, dry_run: bool = False, keep_status: bool = True,
+               request: Request | None = None, version: str | None = None) -> dict:
         """Create and return the stored object (a copy). The namespace comes from
         ``obj.metadata.namespace`` (default "default"); ``generateName`` is honoured. The API layer
         passes ``keep_status=False`` so a client cannot create objects with a status of its choosing;
-        in-process callers (controllers) keep the status they give."""
+        in-process callers (controllers) keep the status they give. With a ``request`` (what the
+        HTTP layer passes) the body is decoded, defaulted and validated as kube-apiserver does, and
+        its field manager recorded; in-process writes skip that."""
         with self._lock:
             try:
                 rt = self.resolve(resource)
-                return self._create(rt, _clone_in(obj), dry_run=dry_run, keep_status=keep_status).copy()
+                return self._create(rt, _clone_in(obj), dry_run=dry_run, keep_status=keep_status, request=request,
+                                    version=version).copy()
             finally:
                 self._drain()
 
-    def _create(self, rt: ResourceType, obj: dict, *, dry_run: bool = False, keep_status: bool = True) -> Entry:
+    def _create(self, rt: ResourceType, obj: dict, *, dry_run: bool = False, keep_status: bool = True,
+                request: Request | None = None, version: str | None = None, applied: bool = False) -> Entry:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
             raise errors.bad_request("the object provided is not a valid object: metadata must be an object")
         meta = obj.setdefault("metadata", {})
-        self._check_type(rt, obj)
+        self._check_type(rt, obj, version)
+        if request is not None:
+            obj = admission.decode(rt, obj, request, self._crd_of(rt), version or rt.version)
+            obj["apiVersion"] = rt.api_version()
+            meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:
@@ -527,13 +542,29 @@ class KubeStore:
         apply_create_defaults(rt, obj, self._allocate)
         if self._admission:
             obj = self._admit("CREATE", rt, obj, None, key)
+        if request is not None:
+            admission.check(rt, obj, None, request)
+            self._check_custom(rt, obj)
+            if not applied:
+                meta.pop("managedFields", None)
+                fieldmanager.record_update(None, obj, request.field_manager, rt.api_version(version), None,
+                                           rt.has_status)
         if dry_run:
             return Entry(obj)
         entry = self._commit(rt, "ADDED", key, obj, None)
         self._after_create(rt, entry)
         return entry
 
-    def _check_type(self, rt: ResourceType, obj: dict) -> None:
+    def _crd_of(self, rt: ResourceType) -> dict | None:
+        if rt.crd is None:
+            return None
+        entry = self._objects["customresourcedefinitions.apiextensions.k8s.io"].get(("", rt.crd))
+        return entry.obj if entry is not None else None
+
+    def _check_custom(self, rt: ResourceType, obj: dict) -> None:
+        """What apiextensions checks on a custom resource besides its schema: metadata.name rules."""
+
+    def _check_type(self, rt: ResourceType, obj: dict, version: str | None = None) -> None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if api_version and api_version not in {rt.api_version(v) for v in rt.versions}:
             raise errors.bad_request(
@@ -595,7 +626,8 @@ class KubeStore:
 
     # ------------------------------------------------------------------ update / patch
 
-    def update(self, resource: Any, obj: dict, subresource: str | None = None, *, dry_run: bool = False) -> dict:
+    def update(self, resource: Any, obj: dict, subresource: str | None = None, *, dry_run: bool = False,
+               request: Request | None = None, version: str | None = None) -> dict:
         """Replace an object (PUT). A ``metadata.resourceVersion`` in ``obj`` must be the current one
         (else ApiError 409 Conflict); without one the update is unconditional. With
         ``subresource="status"`` only the status changes; otherwise, for types with a status
@@ -611,16 +643,26 @@ class KubeStore:
                 current = self._entry_of(rt, key)
                 if current is None:
                     raise errors.not_found(rt.group, rt.plural, key[1])
-                return self._update(rt, key, current, obj, subresource, dry_run).copy()
+                return self._update(rt, key, current, obj, subresource, dry_run, request, version).copy()
             finally:
                 self._drain()
 
     def _update(self, rt: ResourceType, key: Key, current: Entry, obj: dict, subresource: str | None,
-                dry_run: bool) -> Entry:
-        new = self._prepare_update(rt, current.obj, obj, subresource)
+                dry_run: bool, request: Request | None = None, version: str | None = None,
+                applied: bool = False) -> Entry:
+        new = self._prepare_update(rt, current.obj, obj, subresource, request, version)
+        if request is not None and not applied:
+            fieldmanager.record_update(current.obj, new, request.field_manager, rt.api_version(version), subresource,
+                                       rt.has_status)
+        elif request is None or subresource is not None:
+            # in-process writers and status writes do not reset what managers own
+            mf = current.obj["metadata"].get("managedFields")
+            if mf is not None and request is None:
+                new["metadata"]["managedFields"] = mf
         return self._finish_update(rt, key, current, new, dry_run)
 
-    def _prepare_update(self, rt: ResourceType, current: dict, obj: dict, subresource: str | None) -> dict:
+    def _prepare_update(self, rt: ResourceType, current: dict, obj: dict, subresource: str | None,
+                        request: Request | None = None, version: str | None = None) -> dict:
         cur_meta = current["metadata"]
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
@@ -642,7 +684,18 @@ class KubeStore:
             else:
                 new.pop("status", None)
             return new
-        self._check_type(rt, obj)
+        self._check_type(rt, obj, version)
+        if request is not None:
+            obj = admission.decode(rt, obj, request, self._crd_of(rt), version or rt.version)
+            obj["apiVersion"] = rt.api_version()
+            meta = obj.setdefault("metadata", {})
+            admission.update_defaults(rt, obj, current, request)
+            if cur_meta.get("deletionTimestamp"):
+                new_finalizers = set(meta.get("finalizers") or ()) - set(cur_meta.get("finalizers") or ())
+                if new_finalizers:
+                    raise errors.invalid(rt.group, rt.kind, cur_meta["name"], [(
+                        "metadata.finalizers", "Forbidden: no new finalizers can be added if the object is being "
+                                               "deleted, found new finalizers " + json.dumps(sorted(new_finalizers)))])
         new = obj
         for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
                   "namespace"):
@@ -662,6 +715,7 @@ class KubeStore:
         problems = validate_metadata(rt, new)
         if problems:
             raise errors.invalid(rt.group, rt.kind, cur_meta["name"], problems)
+        admission.check(rt, new, current, request)
         if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._check_crd(new, current)
         if rt.generation and self._spec_changed(rt, current, new):
@@ -690,39 +744,34 @@ class KubeStore:
         return entry
 
     def patch(self, resource: Any, namespace: str | None, name: str, patch: Any, patch_type: str = "merge",
-              subresource: str | None = None, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
+              subresource: str | None = None, *, dry_run: bool = False, field_manager: str | None = None,
+              request: Request | None = None, version: str | None = None) -> dict:
         """Patch an object. ``patch_type``: "merge" (RFC 7386), "json" (RFC 6902), "strategic"
         (built-in types only: custom resources answer 415 like the real server) or "apply"
-        (a minimal server-side apply: create if missing, else merge the applied configuration;
-        no field ownership or conflicts). A resourceVersion inside the patch is a precondition."""
+        (server-side apply: creates a missing object; field ownership in managedFields, conflicts
+        unless ``request.force``, fields this manager stopped applying removed). A resourceVersion
+        inside the patch is a precondition."""
         with self._lock:
             try:
                 rt = self.resolve(resource)
                 key = self._key(rt, namespace, name)
-                return self._patch(rt, key, patch, patch_type, subresource, dry_run, field_manager).copy()
+                if request is None and field_manager:
+                    request = None if PATCH_TYPES.get(patch_type) != "apply" else Request(field_manager=field_manager)
+                if request is not None and field_manager:
+                    request.field_manager = field_manager
+                return self._patch(rt, key, patch, patch_type, subresource, dry_run, request, version).copy()
             finally:
                 self._drain()
 
     def _patch(self, rt: ResourceType, key: Key, patch: Any, patch_type: str, subresource: str | None,
-               dry_run: bool, field_manager: str | None) -> Entry:
+               dry_run: bool, request: Request | None, version: str | None) -> Entry:
         kind = PATCH_TYPES.get(patch_type)
         if kind is None or (kind == "strategic" and not rt.strategic):
             raise errors.unsupported_media_type(patch_type, _CUSTOM_PATCH_MEDIA if not rt.strategic
                                                 else tuple(k for k in PATCH_TYPES if "/" in k))
         current = self._entry_of(rt, key)
         if kind == "apply":
-            if not field_manager:
-                raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
-                                         "is required for apply patch")
-            if not isinstance(patch, dict):
-                raise errors.bad_request("the applied configuration must be an object")
-            if current is None:
-                obj = _clone_in(patch)
-                obj.setdefault("metadata", {}).setdefault("name", key[1])
-                if rt.namespaced:
-                    obj["metadata"].setdefault("namespace", key[0])
-                return self._create(rt, obj, dry_run=dry_run, keep_status=subresource == "status")
-            kind = "strategic" if rt.strategic else "merge"
+            return self._apply(rt, key, current, patch, subresource, dry_run, request, version)
         if current is None:
             raise errors.not_found(rt.group, rt.plural, key[1])
         try:
@@ -737,10 +786,51 @@ class KubeStore:
         except patches.PatchError as exc:
             if exc.malformed:
                 raise errors.bad_request(exc.message) from None
-            raise errors.ApiError(422, "Invalid", exc.message) from None
+            raise errors.ApiError(422, "Invalid", exc.message, {}) from None
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
-            raise errors.ApiError(422, "Invalid", "the patched object has no metadata")
-        return self._update(rt, key, current, patched, subresource, dry_run)
+            raise errors.ApiError(422, "Invalid", "the patched object has no metadata", {})
+        if request is not None and patched.get("metadata", {}).get("name") != key[1]:
+            raise errors.bad_request(f"the name of the object ({patched['metadata'].get('name')}) does not match "
+                                     f"the name on the URL ({key[1]})")
+        return self._update(rt, key, current, patched, subresource, dry_run, request, version)
+
+    def _apply(self, rt: ResourceType, key: Key, current: Entry | None, config: Any, subresource: str | None,
+               dry_run: bool, request: Request | None, version: str | None) -> Entry:
+        if request is None or not request.field_manager:
+            raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                                     "is required for apply patch")
+        if not isinstance(config, dict):
+            raise errors.bad_request("the applied configuration must be an object")
+        config = _clone_in(config)
+        self._check_type(rt, config, version)
+        if rt.crd is None or self._crd_of(rt) is not None:
+            config = admission.decode(rt, config, request, self._crd_of(rt), version or rt.version)
+        config.pop("apiVersion", None)
+        config.pop("kind", None)
+        meta = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
+        if meta.get("name") not in (None, key[1]):
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the "
+                                     f"URL ({key[1]})")
+        api_version = rt.api_version(version)
+        if current is None:
+            if subresource is not None:
+                raise errors.not_found(rt.group, rt.plural, key[1])
+            obj = fieldmanager.apply(None, config, request.field_manager, api_version, None, rt.has_status,
+                                     force=True)
+            obj.setdefault("metadata", {})["name"] = key[1]
+            if rt.namespaced:
+                obj["metadata"]["namespace"] = key[0]
+            obj["apiVersion"], obj["kind"] = api_version, rt.kind
+            return self._create(rt, obj, dry_run=dry_run, keep_status=False, request=request, version=version,
+                                applied=True)
+        rv = meta.get("resourceVersion")
+        if rv not in (None, "") and str(rv) != current.obj["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.group, rt.plural, key[1])
+        merged = fieldmanager.apply(current.obj, config, request.field_manager, api_version, subresource,
+                                    rt.has_status, force=request.force)
+        merged["apiVersion"], merged["kind"] = api_version, rt.kind
+        merged["metadata"]["resourceVersion"] = current.obj["metadata"]["resourceVersion"]
+        return self._update(rt, key, current, merged, subresource, dry_run, request, version, applied=True)
 
     # ------------------------------------------------------------------ subresources
 
