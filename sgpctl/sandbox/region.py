@@ -37,11 +37,14 @@ from typing import Any
 
 from sgpctl.errors import InputError
 from sgpctl.sandbox import runner
-from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
+from sgpctl.sandbox.kube.crds import SGP_CRD_SCHEMAS, SGP_RESOURCE, VPCENI_RESOURCE
 
 log = logging.getLogger("sgpctl.sandbox")
 
 AUTOSAVE_SECONDS = 5.0
+#: how long a deleted namespace stays Terminating with its content (kubectl delete -f of a bundle
+#: that holds its Namespace then deletes the other objects itself, as against a real cluster)
+NAMESPACE_CLEANUP_SECONDS = 1.0
 _ALNUM = string.ascii_lowercase + string.digits
 
 _shared_tls_dir: str | None = None
@@ -67,7 +70,7 @@ def new_credentials() -> tuple[str, str]:
 class Sandbox:
     def __init__(self, scenario: str = "default", *, state_dir: Path | str | None = None, cloud_port: int = 0,
                  kube_port: int = 0, faults: str | None = None, addon_delay: float = 0.3, seed: int = 0,
-                 retry_interval: float = 1.0, cloud_tls: bool = False):
+                 retry_interval: float = 1.0, cloud_tls: bool = False, sgp_crd_schema: str = "none"):
         from sgpctl.sandbox import scenarios
         from sgpctl.sandbox.faults import Faults
         from sgpctl.sandbox.requestlog import RequestLog
@@ -80,6 +83,11 @@ class Sandbox:
         self.seed = int(seed)
         self.retry_interval = retry_interval
         self.cloud_tls = bool(cloud_tls)
+        if sgp_crd_schema not in SGP_CRD_SCHEMAS:
+            raise InputError(f"unknown SecurityGroupPolicy CRD schema {sgp_crd_schema!r}",
+                             hint="sgp-crd-schema is " + " or ".join(SGP_CRD_SCHEMAS))
+        #: the variant ``sgp-crd-schema``: TKE's SecurityGroupPolicy CRD schema is not public
+        self.sgp_crd_schema = sgp_crd_schema
         self._ca_file: Path | None = None
         try:
             self.faults = Faults.parse(faults or "")
@@ -184,7 +192,7 @@ class Sandbox:
         self.kube_token = secrets.token_hex(24)
         cloud = CloudState(self.region, scenarios.ZONES, addon_delay=self.addon_delay, seed=self.seed)
         cloud.add_credentials(self.secret_id, self.secret_key)
-        kube = KubeStore()
+        kube = KubeStore(**self._kube_settings())
         kube.register_builtin()
         kube.create("customresourcedefinitions", vpceni_crd())
         self._stores(cloud, kube)
@@ -229,10 +237,13 @@ class Sandbox:
             self.kube_port = int(meta["kubePort"])
         cloud = CloudState.from_dict(saved["cloud"])
         cloud.addon_delay = self.addon_delay
-        kube = KubeStore.from_dict(saved["kube"])
+        kube = KubeStore.from_dict(saved["kube"], **self._kube_settings())
         self._stores(cloud, kube)
         self.controllers.attach()
         self.controllers.converge(timeout=60)
+
+    def _kube_settings(self) -> dict[str, Any]:
+        return {"namespace_cleanup_delay": NAMESPACE_CLEANUP_SECONDS, "sgp_crd_schema": self.sgp_crd_schema}
 
     def _serve(self) -> None:
         from sgpctl.sandbox.cloud.server import start_cloud_server

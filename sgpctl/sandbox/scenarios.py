@@ -545,7 +545,7 @@ def build_large(b: Builder) -> None:
     data = b.kube.to_dict()
     data["objects"].extend(raw)
     data["resourceVersion"] = rv
-    b.replace_kube(KubeStore.from_dict(data))
+    b.replace_kube(KubeStore.from_dict(data, **b.kube.settings()))
 
 
 def _complete_deployment_status(rs_name: str, now: str) -> dict:

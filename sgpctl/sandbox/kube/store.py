@@ -34,6 +34,7 @@ from . import admission, errors, fieldmanager, fieldselectors, patch as patches
 from .admission import Request
 from .defaults import apply_create_defaults, validate_metadata
 from .errors import ApiError
+from .crds import SGP_CRD_SCHEMAS
 from .resources import BUILTIN, ResourceType, crd_problems, from_crd
 
 __all__ = ["KubeStore", "Watcher", "ApiError", "PATCH_TYPES", "Request"]
@@ -159,7 +160,8 @@ class KubeStore:
     """Thread-safe in-memory Kubernetes object store with the apiserver's semantics."""
 
     def __init__(self, *, history: int = 10000, default_service_accounts: bool = True,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, namespace_cleanup_delay: float = 0.0,
+                 sgp_crd_schema: str = "none"):
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._clock = clock
@@ -182,9 +184,20 @@ class KubeStore:
         self._pending: collections.deque[tuple[str, ResourceType, Entry]] = collections.deque()
         self._dispatching = False
         self._event_index: dict[tuple, Key] = {}
+        #: seconds a deleted namespace stays Terminating, with its content, before the namespace
+        #: controller deletes that content (0: at once, in the deleting call)
+        self.namespace_cleanup_delay = namespace_cleanup_delay
+        if sgp_crd_schema not in SGP_CRD_SCHEMAS:
+            raise ValueError(f"sgp_crd_schema must be one of {', '.join(SGP_CRD_SCHEMAS)}, not {sgp_crd_schema!r}")
+        #: the sandbox variant ``sgp-crd-schema``: which schema the SecurityGroupPolicy CRD is created with
+        self.sgp_crd_schema = sgp_crd_schema
         self._ip_counter = itertools.count(10)
         self._port_counter = itertools.count(30000)
         self.closed = False
+
+    def settings(self) -> dict[str, Any]:
+        """The constructor settings a store rebuilt from this one's ``to_dict`` should get."""
+        return {"namespace_cleanup_delay": self.namespace_cleanup_delay, "sgp_crd_schema": self.sgp_crd_schema}
 
     # ------------------------------------------------------------------ types
 
@@ -1053,8 +1066,33 @@ class KubeStore:
             new = entry.copy()
             new["metadata"]["deletionTimestamp"] = self._now()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
-            new["status"] = {"phase": "Terminating"}
+            new["status"] = {"phase": "Terminating", "conditions": [
+                {"type": "NamespaceDeletionContentFailure", "status": "False", "reason": "ContentDeleted",
+                 "message": "All content successfully deleted, may be waiting on finalization",
+                 "lastTransitionTime": self._now()}]}
             entry = self._commit(rt, "MODIFIED", ("", name), new, entry)
+            if self.namespace_cleanup_delay > 0:
+                self._schedule_namespace_cleanup(name)
+                return entry
+        elif self.namespace_cleanup_delay > 0:
+            return entry
+        return self._clean_namespace(name, entry)
+
+    def _schedule_namespace_cleanup(self, name: str) -> None:
+        def run() -> None:
+            with self._lock:
+                try:
+                    current = self._objects["namespaces"].get(("", name))
+                    if current is not None and name in self._terminating and not self.closed:
+                        self._clean_namespace(name, current)
+                finally:
+                    self._drain()
+        timer = threading.Timer(self.namespace_cleanup_delay, run)
+        timer.daemon = True
+        timer.start()
+
+    def _clean_namespace(self, name: str, entry: Entry) -> Entry:
+        """The namespace controller's work: delete everything in the namespace; it goes when empty."""
         for t in list(self._types.values()):
             if not t.namespaced or t.key not in self._objects:
                 continue
@@ -1194,6 +1232,8 @@ class KubeStore:
                     store._register(from_crd(obj))
                 if rt.key == "namespaces" and meta.get("deletionTimestamp"):
                     store._terminating.add(meta["name"])
+                    if store.namespace_cleanup_delay > 0:
+                        store._schedule_namespace_cleanup(meta["name"])
             store._ip_counter = itertools.count(10 + len(store._objects["services"]))
             store._port_counter = itertools.count(30000 + len(store._objects["services"]) * 4)
             store._rv = int(data.get("resourceVersion") or 0)
