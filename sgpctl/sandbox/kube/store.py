@@ -542,8 +542,10 @@ class KubeStore:
             raise errors.already_exists(rt.group, rt.plural, key[1])
         if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._check_crd(obj, None)
-        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"):
+        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(f, None)
+        if not applied:
+            meta.pop("managedFields", None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = self._now()
         if rt.generation:
@@ -559,7 +561,6 @@ class KubeStore:
             admission.check(rt, obj, None, request)
             self._check_custom(rt, obj)
             if not applied:
-                meta.pop("managedFields", None)
                 fieldmanager.record_update(None, obj, request.field_manager, rt.api_version(version), None,
                                            rt.has_status)
         if dry_run:

@@ -8,7 +8,8 @@ whether it is required, and its description. They lose three things that the def
 - ``resource.Quantity`` fields become plain strings; the API server also takes numbers there and
   canonicalises them, so ``QUANTITY_FIELDS`` names them (from k8s.io/api's Go types);
 - int32 and int64 are one ``int``; ``INT64_FIELDS`` names the int64 ones (only error texts use it);
-- type names lose their Go package; definitions are named ``io.k8s.api.<version>.<Name>``.
+- type names lose their Go package; definitions are named ``io.k8s.api.<version>.<Name>``;
+- a field whose type is a model has no description of its own; it gets the model's.
 
 Usage: ``python -m sgpctl.sandbox.kube.schemas.generate [OUT]`` (default: next to this file).
 """
@@ -113,8 +114,12 @@ class Generator:
                 prop = self._quantity(type_text)
             else:
                 prop = self._type(type_text, json_name, info.annotation if info is not None else None)
-            if info is not None and info.description:
-                prop = {"description": " ".join(info.description.split()), **prop}
+            description = info.description if info is not None else None
+            if not description and "$ref" in prop:
+                # The generator drops descriptions of fields whose type is a model: use the model's own.
+                description = self.definitions.get(prop["$ref"].rsplit("/", 1)[-1], {}).get("description")
+            if description:
+                prop = {"description": " ".join(description.split()), **prop}
             schema["properties"][json_name] = prop
             if info is not None and info.is_required():
                 required.append(json_name)
