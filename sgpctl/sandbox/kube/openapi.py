@@ -74,6 +74,10 @@ def gv_document(group: str, version: str, types: list[ResourceType], kube_versio
             paths[prefix + "/{name}/status"] = {"get": op("get"), "put": op("put", [_FIELD_VALIDATION]),
                                                 "patch": op("patch", [_FIELD_VALIDATION])}
     schemas = {name: schema.v3_schema(d) for name, d in _definitions(group, version, types, crds or {}).items()}
+    quantity = schemas.get("io.k8s.apimachinery.pkg.api.resource.Quantity")
+    if quantity is not None:  # OpenAPI v3 says what JSON takes: a string or a number
+        schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"] = {
+            "description": quantity["description"], "oneOf": [{"type": "string"}, {"type": "number"}]}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": kube_version},
             "paths": paths, "components": {"schemas": schemas}}
 

@@ -589,11 +589,21 @@ class KubeHandler(BaseHTTPRequestHandler):
         if rt.kind == "TokenReview":
             status = server.tokens.review(spec.get("token") or "", spec.get("audiences"))
         elif rt.kind == "SelfSubjectReview":
-            status = {"userInfo": dict(auth.ADMIN_USER)}
+            status = {"userInfo": self._user()}
         elif rt.kind == "SelfSubjectRulesReview":
-            status = auth.admin_rules()
+            status = auth.admin_rules() if "system:masters" in self._user()["groups"] else \
+                {"resourceRules": [], "nonResourceRules": [], "incomplete": True,
+                 "evaluationError": "the sandbox lists rules only for the admin; ask with auth can-i instead"}
         elif rt.kind == "SelfSubjectAccessReview":
-            status = {"allowed": True}
+            user = self._user()
+            attrs = dict(spec.get("resourceAttributes") or {})
+            if spec.get("nonResourceAttributes"):
+                attrs = {"nonResource": True, "verb": spec["nonResourceAttributes"].get("verb", ""),
+                         "path": spec["nonResourceAttributes"].get("path", "")}
+            ok, reason = auth.allowed(server.store, user["username"], user["groups"], attrs)
+            status = {"allowed": ok}
+            if reason:
+                status["reason"] = reason
         else:  # SubjectAccessReview, LocalSubjectAccessReview
             attrs = dict(spec.get("resourceAttributes") or {})
             if spec.get("nonResourceAttributes"):
@@ -609,6 +619,17 @@ class KubeHandler(BaseHTTPRequestHandler):
         obj.setdefault("metadata", {})["creationTimestamp"] = None
         obj["apiVersion"], obj["kind"] = rt.api_version(route.version), rt.kind
         self._send_json(201, obj)
+
+    def _user(self) -> dict:
+        """Who the request acts as: the admin, or whom it impersonates (``kubectl --as``)."""
+        name = self.headers.get("Impersonate-User")
+        if not name:
+            return dict(auth.ADMIN_USER)
+        groups = list(self.headers.get_all("Impersonate-Group") or [])
+        if name.startswith("system:serviceaccount:"):
+            ns = name.split(":")[2]
+            groups += ["system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+        return {"username": name, "groups": groups + ["system:authenticated"]}
 
     def _token_request(self, route: Route, query: dict, body: bytes) -> None:
         store = self.server.store
