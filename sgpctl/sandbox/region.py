@@ -192,7 +192,6 @@ class Sandbox:
         from sgpctl.sandbox import variants
 
         cloud = CloudState(self.region, scenarios.ZONES, addon_delay=self.addon_delay, seed=self.seed)
-        cloud.variants = dict(self._asked_variants or {})
         cloud.add_credentials(self.secret_id, self.secret_key)
         kube = KubeStore()
         kube.register_builtin()
@@ -214,7 +213,8 @@ class Sandbox:
 
         builder.replace_kube = replace_kube
         scenarios.get(self.scenario).build(builder)
-        variants.apply(cloud.variants, cloud, self.kube)
+        # The scenario builds the default reading; the variants then change what they read differently.
+        variants.apply(self._asked_variants or {}, cloud, self.kube)
         self._pod_cidrs = dict(builder.pod_cidrs)
         self._vpc_cni = builder.vpc_cni
         self.controllers.converge(timeout=60)

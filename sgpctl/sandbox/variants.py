@@ -43,6 +43,8 @@ class Variant:
     #: a free-form value's name and what it looks like, for messages and the listing
     placeholder: str = ""
     form: str = ""
+    #: a free-form value other than the default, for hints and the test matrix
+    example: str = ""
 
     def check(self, value: str) -> str:
         if self.values:
@@ -51,7 +53,7 @@ class Variant:
                                  hint=f"use one of: {', '.join(self.values)} (e.g. --variant {self.key}={self.values[-1]})")
         elif not re.fullmatch(self.pattern, value):
             raise InputError(f"variant {self.key} needs {self.placeholder}: {self.form}, not {value!r}",
-                             hint=f"e.g. --variant {self.key}={self.default}")
+                             hint=f"e.g. --variant {self.key}={self.example}")
         return value
 
     def to_dict(self) -> dict:
@@ -63,11 +65,15 @@ class Variant:
         """``key=a|b`` or ``key=NAME``."""
         return f"{self.key}={'|'.join(self.values) if self.values else self.placeholder}"
 
+    def alternatives(self) -> tuple[str, ...]:
+        """The values other than the default (a free-form variant: its example)."""
+        return tuple(v for v in self.values if v != self.default) if self.values else (self.example,)
+
 
 SGP_ADDON = "securitygrouppolicy"
 ENIIPAMD = "eniipamd"
 ENFORCING_MODE_PATH = ("vpcCni", "trunkingEni", "podSecurityGroupEnforcingMode")
-#: one sub-ENI in this many teardowns leaks without the client-token allowlist
+#: one teardown in every this many leaks its sub-ENI without the client-token allowlist
 LEAK_ONE_IN = 3
 
 _VARIANTS = (
@@ -79,7 +85,7 @@ _VARIANTS = (
             "The SecurityGroupPolicy add-on's chart name in DescribeAddon, DescribeAddonValues, InstallAddon, "
             "UpdateAddon, DeleteAddon and GetTkeAppChartList (its console label stays SecurityGroupPolicy).",
             pattern=r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", placeholder="NAME",
-            form="a chart name of lowercase letters, digits and -"),
+            form="a chart name of lowercase letters, digits and -", example="sgp"),
     Variant("sgp-addon-listed", "true",
             "Whether GetTkeAppChartList lists the SecurityGroupPolicy chart (InstallAddon takes its name either way).",
             ("true", "false")),
@@ -109,7 +115,7 @@ _VARIANTS = (
             "(DescribeClusters' Property carries MetaFeatureParam and no VpcCniType or IsNonStaticIpMode).",
             ("vpc-cni", "gr-vpc-cni")),
     Variant("kube-proxy", "scenario",
-            "kube-proxy's mode, encoded in DescribeClusters' ClusterNetworkSettings as the CreateCluster documentation "
+            "The kube-proxy mode, encoded in DescribeClusters' ClusterNetworkSettings as the CreateCluster documentation "
             "says (iptables: neither Ipvs nor KubeProxyMode; ipvs: Ipvs true; ipvs-bpf: KubeProxyMode "
             "kube-proxy-bpf) and in the kube-proxy ConfigMap and DaemonSet; scenario keeps the scenario's own "
             "(KubeProxyMode spelled out, Ipvs true for ipvs).",
@@ -117,11 +123,12 @@ _VARIANTS = (
     Variant("enforcing-mode-default", "standard",
             "What eniipamd's DefaultValues (and a cluster that never set it) hold for "
             "vpcCni.trunkingEni.podSecurityGroupEnforcingMode.",
-            pattern=r"[A-Za-z0-9._-]{1,32}", placeholder="VALUE", form="up to 32 letters, digits, '.', '_' or '-'"),
+            pattern=r"[A-Za-z0-9._-]{1,32}", placeholder="VALUE", form="up to 32 letters, digits, '.', '_' or '-'",
+            example="loose"),
     Variant("client-token-allowlist", "true",
             f"Whether the account is on VPC's client-token allowlist; without it eniipamd leaves a deleted Pod's "
-            f"sub-ENI behind in about one teardown out of {LEAK_ONE_IN} (drawn in order from a generator seeded by "
-            f"the cluster id), as the TKE document warns.",
+            f"sub-ENI behind in one teardown out of every {LEAK_ONE_IN} (which one follows from the cluster id, "
+            f"hence the seed), as the TKE document warns.",
             ("true", "false")),
     Variant("subeni-delete", "delete-network-interface",
             "Whether DeleteNetworkInterface deletes a per-Pod sub-ENI, or refuses it (none: UnsupportedOperation; "
@@ -171,6 +178,11 @@ def parse(items: Iterable[str]) -> dict[str, str]:
             raise InputError(f"--variant {key} is given twice ({chosen[key]} and {value})", hint="give each key once")
         chosen[key] = value
     return validate(chosen)
+
+
+def alternatives() -> list[tuple[str, str]]:
+    """Every (key, value) that differs from the default: one sandbox each covers every reading."""
+    return [(v.key, value) for v in _VARIANTS for value in v.alternatives()]
 
 
 def spec(chosen: Mapping[str, str]) -> str:

@@ -28,10 +28,11 @@ Teardown (``teardown``, Pod deleted or finished): deletes the sub-ENI (needs
 ``vpc:DeleteSubNetworkInterface``; without it the sub-ENI and its VpcENI stay - leaked - and
 the deletion is retried) and the VpcENI. VpcENIs whose Pod no longer exists are collected at
 start-up. Under the variant ``client-token-allowlist=false`` (the account is not on VPC's
-client-token allowlist, which the TKE document warns makes Trunking ENIs leak) about one teardown
-in ``LEAK_ONE_IN`` deletes the VpcENI but leaves the sub-ENI behind: no VpcENI names it any more, it
-keeps its node's quota and its security groups. Which teardowns leak is drawn in order from a
-generator seeded by the cluster id, so N teardowns leak the same number on every run.
+client-token allowlist, which the TKE document warns makes Trunking ENIs leak) one teardown in
+every ``LEAK_ONE_IN`` deletes the VpcENI but leaves the sub-ENI behind: no VpcENI names it any more,
+it keeps its node's quota and its security groups. Which one of each ``LEAK_ONE_IN`` comes from the
+cluster id (hence the sandbox's seed), so N teardowns leak N // LEAK_ONE_IN sub-ENIs, or one more,
+the same on every run.
 
 The VpcENI objects carry the kind the cluster's VpcENI CRD declares (the variant ``vpceni-kind``).
 """
@@ -79,7 +80,7 @@ class EniIpamd:
     def __init__(self, world: World, *, vpc_cni: bool = True):
         self.world = world
         self.vpc_cni = vpc_cni
-        self._leaks = random.Random(f"leaks/{world.cluster_id}")
+        self._teardowns = random.Random(f"leaks/{world.cluster_id}").randrange(LEAK_ONE_IN)
 
     # --- the webhook ---------------------------------------------------------------------
 
@@ -184,7 +185,8 @@ class EniIpamd:
     def _leaks_without_allowlist(self) -> bool:
         if self.world.cloud.variant("client-token-allowlist") != "false":
             return False
-        return self._leaks.randrange(LEAK_ONE_IN) == 0
+        self._teardowns += 1
+        return self._teardowns % LEAK_ONE_IN == 0
 
     def orphans(self) -> list[str]:
         """Pod uids that VpcENIs name but that no longer exist (or have finished)."""
