@@ -319,3 +319,25 @@ def test_rollout_history_of_statefulsets_and_daemonsets(sandbox):
     assert kubectl("rollout", "undo", "sts/db", "-n", "witness").returncode == 0
     image = kubectl("get", "sts", "db", "-n", "witness", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
     assert image.stdout == "postgres:16"
+
+
+def test_the_sgp_crd_schema_variant_makes_kubectl_refuse_a_bad_policy(tmp_path):
+    from tests.sandbox_support import sgp_ready
+
+    with running_sandbox("default", variants={"sgp-crd-schema": "strict"}) as sb:
+        sgp_ready(sb)
+        env = sandbox_env(sb, tmp_path)
+        policy = textwrap.dedent("""\
+            apiVersion: vpcresources.tke.cloud.tencent.com/v1beta1
+            kind: SecurityGroupPolicy
+            metadata: {name: typo, namespace: default}
+            spec:
+              podSelectors: {matchLabels: {app: web}}
+              securityGroups: {groupIds: [sg-1]}
+            """)
+        r = subprocess.run([KUBECTL, "apply", "-f", "-"], env=env, input=policy, capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 1 and 'strict decoding error: unknown field "spec.podSelectors"' in r.stderr
+        r = subprocess.run([KUBECTL, "explain", "sgp.spec.securityGroups.groupIds"], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0 and "<[]string>" in r.stdout
