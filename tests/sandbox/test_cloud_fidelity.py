@@ -38,6 +38,10 @@ CASES: list[tuple[str, str, dict]] = [
     ("tke", "GetTkeAppChartList", {"Kind": "network"}),
     ("tke", "DescribeVpcCniPodLimits", {"InstanceFamily": "S8"}),
     ("tke", "DescribeClusterInstances", {"ClusterId": CLUSTER_ID}),
+    ("tke", "DescribeClusterEndpoints", {"ClusterId": CLUSTER_ID}),
+    ("tke", "DescribeClusterKubeconfig", {"ClusterId": CLUSTER_ID, "IsExtranet": True}),
+    ("tke", "DescribeClusterStatus", {"ClusterIds": [CLUSTER_ID]}),
+    ("tke", "DescribeRegions", {}),
     ("vpc", "CreateSecurityGroup", {"GroupName": "f", "GroupDescription": "d", "Tags": [{"Key": "k", "Value": "v"}]}),
     ("vpc", "DescribeSecurityGroups", {}),
     ("vpc", "CreateSecurityGroupPolicies", {"SecurityGroupId": "sg-app00001", "SecurityGroupPolicySet": {
@@ -47,8 +51,10 @@ CASES: list[tuple[str, str, dict]] = [
     ("vpc", "DescribeNetworkInterfaces", {"Limit": 100}),
     ("vpc", "DescribeNetworkInterfaceLimit", {"InstanceId": "ins-s8big001"}),
     ("vpc", "DescribeSubnets", {"Limit": "100"}),
+    ("vpc", "DescribeVpcs", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
     ("cvm", "DescribeInstances", {}),
+    ("cvm", "DescribeRegions", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),
 ]
 

@@ -16,8 +16,9 @@ A request is answered the way the real API does:
    one in the credential scope (``Credential=<id>/<date>/<service>/tc3_request``).
 3. ``X-TC-Version`` must be the service's version (else ``NoSuchVersion``), ``X-TC-Action`` one
    of its implemented actions (else ``InvalidAction``), ``X-TC-Region`` present for regional
-   services (else ``MissingParameter``) and one of the state's regions (else ``UnsupportedRegion``);
-   an unknown service answers ``NoSuchProduct``.
+   services (else ``MissingParameter``; DescribeRegions may omit it) and a real region name
+   (``regions.REGIONS``; else ``UnsupportedRegion``): a real region where the sandbox holds
+   nothing answers empty lists; an unknown service answers ``NoSuchProduct``.
 4. Parameters from the JSON body (POST) or the query string (GET), checked against the SDK's
    request model (``models.check_request``).
 5. The action handler runs under the state's lock; its result is shaped to the SDK's response
@@ -55,7 +56,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from ..faults import Faults
 from ..requestlog import RequestLog, is_mutating
-from . import cam, cvm, models, tc3, tke, vpc
+from . import cam, cvm, models, regions, tc3, tke, vpc
 from .common import Ctx, Handler
 from .errors import ApiError
 from .state import CloudState
@@ -68,6 +69,9 @@ HANDLERS: dict[str, dict[str, Handler]] = {
     "vpc": vpc.ACTIONS,
     "cvm": cvm.ACTIONS,
 }
+
+#: actions whose docs make the common parameter Region optional (they list regions)
+REGION_OPTIONAL = {("tke", "DescribeRegions"), ("cvm", "DescribeRegions")}
 
 JSON = "application/json"
 MAX_BODY = 10 * 1024 * 1024
@@ -266,10 +270,10 @@ class CloudHandler(BaseHTTPRequestHandler):
             raise ApiError("InvalidAction", f"The action {action!r} of {service} {version} is not found.")
         region = headers.get("x-tc-region") or None
         if regional:
-            if region is None:
+            if region is None and (service, action) not in REGION_OPTIONAL:
                 raise ApiError("MissingParameter", "The request is missing the required parameter `Region`.")
-            if region not in state.regions:
-                raise ApiError("UnsupportedRegion", f"The region {region!r} is not supported; this sandbox serves {', '.join(state.regions)}.")
+            if region is not None and not regions.is_real(region):
+                raise ApiError(regions.UNSUPPORTED_REGION, regions.UNSUPPORTED_REGION_MESSAGE)
         else:
             region = None
         return Ctx(state, service, action, region, request_id, secret_id), handler

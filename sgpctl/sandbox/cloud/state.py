@@ -17,9 +17,11 @@ Builder methods (scenario authors; ids are given or generated)::
                       vpc_cni_type="tke-route-eni", non_static_ip=False, kube_proxy_mode="iptables",
                       subnet_ids=(), region=None, cluster_cidr="172.16.0.0/16",
                       service_cidr="172.17.0.0/20", claim_expired_duration="300s")
+    state.set_cluster_endpoint(cluster_id, address, ca_pem=None)  # "127.0.0.1:PORT" of its kube-apiserver
     state.add_addon(cluster_id, name, version, values: dict | None = None, phase="Succeeded", reason="")
     state.add_chart(name, label, latest_version, kind, defaults=None, cluster_types=("tke",))
     state.add_instance_type(instance_type, cpu, memory, zones=None, sub_eni_quota=None)
+    state.add_vpc(vpc_id, name, cidr_block, region=None, is_default=False)
     state.add_subnet(subnet_id, vpc_id, cidr_block, zone)
     state.add_instance(instance_id, instance_type, cpu, memory, zone, private_ip, vpc_id, subnet_id,
                        security_group_ids=(), name=None, cluster_id=None, node_pool_id=None,
@@ -77,6 +79,14 @@ the end poll ``addon()``.
 "empty" answers an empty list), ``instance_security_group_limit`` (5), ``security_group_limit``
 (50 per region).
 
+Regions: every real region name (``regions.REGIONS``) is answered; ``state.regions`` holds the
+zones of the regions the sandbox has resources in (``add_region``), the others answer empty.
+
+Cluster access: ``set_cluster_endpoint`` records where a cluster's kube-apiserver listens and the
+CA it serves with (DescribeClusterEndpoints, DescribeClusterKubeconfig); ``tls_dir`` (not
+persisted) is where the per-cluster client CAs and the accounts' client certificates live
+(``kube.tls.client_certificate``); every credential belongs to the account ``ACCOUNT_UIN``.
+
 Persistence: ``state.to_dict()`` is JSON-serialisable; ``CloudState.from_dict(d, clock=None)``
 restores it (callbacks are not persisted).
 """
@@ -110,6 +120,8 @@ from .tc3 import Credentials
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+#: the account every sandbox credential belongs to (the owner, as in CAM's RoleArns)
+ACCOUNT_UIN = "100000000001"
 DEFAULT_REGION = "ap-guangzhou"
 DEFAULT_ZONES = ("ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6")
 
@@ -228,6 +240,7 @@ class CloudState:
         self.charts: dict[str, dict] = {}
         self.instance_types: dict[str, dict] = {}
         self.instances: dict[str, dict] = {}
+        self.vpcs: dict[str, dict] = {}
         self.subnets: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.enis: dict[str, dict] = {}
@@ -241,6 +254,8 @@ class CloudState:
         self._enis_by_kind: dict[tuple[str, str], dict[str, None]] = {}
         self._ip_cursor: dict[str, int] = {}
         self._ip_ranges: dict[str, tuple[int, int, int]] = {}
+        #: where cluster client CAs and certificates are kept (the sandbox's TLS dir); not persisted
+        self.tls_dir: str | None = None
         self.add_region(region, zones)
         if presets:
             self._add_presets()
@@ -380,7 +395,7 @@ class CloudState:
                 "SessionDuration": 0,
                 "DeletionTaskId": None,
                 "Tags": [],
-                "RoleArn": f"qcs::cam::uin/100000000001:roleName/{name}",
+                "RoleArn": f"qcs::cam::uin/{ACCOUNT_UIN}:roleName/{name}",
             }
             self.attachments[rid] = {}
             for policy in policies:
@@ -507,7 +522,8 @@ class CloudState:
                     "ClusterCIDR": cluster_cidr if network_type == "GR" else "",
                     "IgnoreClusterCIDRConflict": False,
                     "MaxNodePodNum": 64,
-                    "MaxClusterServiceNum": 256,
+                    # TKE sizes the Service CIDR by the number of Services the cluster may hold.
+                    "MaxClusterServiceNum": ipaddress.ip_network(service_cidr).num_addresses,
                     "Ipvs": kube_proxy_mode == "ipvs",
                     "VpcId": vpc_id,
                     "Cni": True,
@@ -548,8 +564,16 @@ class CloudState:
                     "EnableCustomizedPodCidr": False,
                 },
                 "_instances": {},
+                "_endpoint": None,
             }
             self.addon_records.setdefault(cluster_id, {})
+
+    def set_cluster_endpoint(self, cluster_id: str, address: str, ca_pem: str | bytes | None = None) -> None:
+        """Where the cluster's kube-apiserver answers (``host:port``) and the certificate it serves
+        with (PEM), as DescribeClusterEndpoints and DescribeClusterKubeconfig report them."""
+        with self.transaction():
+            pem = ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem
+            self._cluster(cluster_id)["_endpoint"] = {"Address": address, "CertificationAuthority": pem}
 
     def add_chart(self, name: str, label: str, latest_version: str, kind: str, defaults: dict | None = None,
                   cluster_types: Iterable[str] = ("tke",)) -> None:
@@ -757,6 +781,20 @@ class CloudState:
                 "Zones": zone_list,
                 "_all_zones": all_zones,
                 "_sub_eni_quota": sub_eni_quota,
+            }
+
+    def add_vpc(self, vpc_id: str, name: str, cidr_block: str, *, region: str | None = None,
+                is_default: bool = False) -> None:
+        with self.transaction():
+            ipaddress.ip_network(cidr_block)
+            self.vpcs[vpc_id] = {
+                "VpcId": vpc_id, "VpcName": name, "CidrBlock": cidr_block, "IsDefault": bool(is_default),
+                "EnableMulticast": False, "CreatedTime": self._time(),
+                # Tencent's VPC DHCP hands out its public resolvers unless told otherwise.
+                "DnsServerSet": ["183.60.83.19", "183.60.82.98"], "DomainName": "", "DhcpOptionsId": "",
+                "EnableDhcp": True, "Ipv6CidrBlock": "", "TagSet": [], "AssistantCidrSet": [],
+                "EnableRouteVpcPublish": False, "Ipv6CidrBlockSet": [], "EnableRouteVpcPublishIpv6": False,
+                "_region": region or self.default_region,
             }
 
     def add_subnet(self, subnet_id: str, vpc_id: str, cidr_block: str, zone: str) -> None:
@@ -997,7 +1035,7 @@ class CloudState:
             }],
             "Attachment": {
                 "DeviceIndex": device_index,
-                "InstanceAccountId": "100000000001",
+                "InstanceAccountId": ACCOUNT_UIN,
                 "AttachTime": now,
                 "InstanceId": instance_id,
             },
@@ -1135,6 +1173,7 @@ class CloudState:
                 "charts": self.charts,
                 "instance_types": self.instance_types,
                 "instances": self.instances,
+                "vpcs": self.vpcs,
                 "subnets": self.subnets,
                 "security_groups": self.security_groups,
                 "enis": self.enis,
@@ -1163,6 +1202,7 @@ class CloudState:
         state.instance_types = d["instance_types"]
         state.instances = d["instances"]
         state.subnets = d["subnets"]
+        state.vpcs = d.get("vpcs") or _vpcs_of_subnets(state)
         state.security_groups = d["security_groups"]
         state.enis = d["enis"]
         state.client_tokens = d["client_tokens"]
@@ -1171,3 +1211,18 @@ class CloudState:
         for e in state.enis.values():
             state._index_eni(e)
         return state
+
+
+def _vpcs_of_subnets(state: CloudState) -> dict[str, dict]:
+    """VPC records for a state saved before VPCs were: each VPC spans the smallest network
+    holding its subnets."""
+    spans: dict[str, list] = {}
+    for subnet in state.subnets.values():
+        spans.setdefault(subnet["VpcId"], []).append(subnet)
+    for vpc_id, subnets in spans.items():
+        nets = [ipaddress.ip_network(x["CidrBlock"]) for x in subnets]
+        net = nets[0]
+        while not all(n.subnet_of(net) for n in nets):
+            net = net.supernet()
+        state.add_vpc(vpc_id, vpc_id, str(net), region=state.region_of_zone(subnets[0]["Zone"]))
+    return state.vpcs

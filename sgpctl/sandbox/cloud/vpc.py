@@ -1,4 +1,4 @@
-"""VPC 2017-03-12 actions: security groups and their rules, ENIs, ENI and group limits.
+"""VPC 2017-03-12 actions: VPCs, subnets, security groups and their rules, ENIs, ENI and group limits.
 
 Error codes follow the VPC error lists of the official SDKs and the project's API facts:
 ``InvalidParameter.Coexist`` (ids with Filters), ``InvalidParameter.FilterInvalidKey``,
@@ -303,7 +303,43 @@ def describe_subnets(ctx: Ctx, params: dict) -> dict:
 SUBNET_FILTERS = ("subnet-id", "vpc-id", "cidr-block", "zone")
 
 
+# --- VPCs ---------------------------------------------------------------------------------------
+
+VPC_ID = re.compile(r"^vpc-[0-9a-z]{8}$")
+VPC_FILTERS = ("vpc-name", "is-default", "vpc-id", "cidr-block", "tag-key")
+
+
+def _vpc_matches(vpc: dict, name: str, values: list[str]) -> bool:
+    if name == "vpc-name":  # documented as a fuzzy match
+        return any(v in vpc["VpcName"] for v in values)
+    if name == "is-default":
+        return str(vpc["IsDefault"]).lower() in (v.lower() for v in values)
+    if name == "vpc-id":
+        return vpc["VpcId"] in values
+    if name == "cidr-block":
+        # The official example filters "10.0.0.0" and finds "10.0.0.0/16": a value matches the
+        # CIDR or its network address.
+        return vpc["CidrBlock"] in values or vpc["CidrBlock"].split("/")[0] in values
+    return _tags_match(vpc["TagSet"], name, values)
+
+
+def describe_vpcs(ctx: Ctx, params: dict) -> dict:
+    ids = _coexist(params, "VpcIds")
+    check_ids(ids, VPC_ID, "InvalidParameterValue.Malformed", "VPC id")
+    offset = int_param(params, "Offset", 0)
+    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    vpcs = [v for v in ctx.state.vpcs.values() if v["_region"] == ctx.region]
+    if ids:
+        # Like DescribeSubnets by id: unknown ids are absent from the answer.
+        wanted = set(ids)
+        vpcs = [v for v in vpcs if v["VpcId"] in wanted]
+    for name, values in filters_of(params, VPC_FILTERS, prefixes=("tag:",)):
+        vpcs = [v for v in vpcs if _vpc_matches(v, name, values)]
+    return {"VpcSet": [_public(v) for v in vpcs[offset : offset + limit]], "TotalCount": len(vpcs)}
+
+
 ACTIONS = {
+    "DescribeVpcs": describe_vpcs,
     "DescribeSubnets": describe_subnets,
     "CreateSecurityGroup": create_security_group,
     "DescribeSecurityGroups": describe_security_groups,
