@@ -37,9 +37,9 @@ from .builder import (
     KUBELET_VERSION,
     KUBERNETES_VERSION,
     REGION,
-    REGION_SHORT,
     SEED_NAMESPACE,
     SEED_POLICY,
+    SERVICE_CIDR,
     SUB_ENI_POLICY_DOCUMENT,
     SUB_ENI_POLICY_NAME,
     ZONES,
@@ -50,7 +50,7 @@ from .builder import (
 from .large import build_large
 
 __all__ = ["Builder", "SCENARIOS", "Scenario", "get", "sgp_setup", "eniipamd_values", "zone_id", "REGION", "ZONES",
-           "REGION_SHORT", "KUBERNETES_VERSION", "KUBELET_VERSION", "IMAGE_REPO", "SEED_NAMESPACE", "SEED_POLICY",
+           "KUBERNETES_VERSION", "KUBELET_VERSION", "IMAGE_REPO", "SEED_NAMESPACE", "SEED_POLICY", "SERVICE_CIDR",
            "SUB_ENI_POLICY_NAME", "SUB_ENI_POLICY_DOCUMENT"]
 
 

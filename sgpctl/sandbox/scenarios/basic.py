@@ -51,7 +51,7 @@ def build_strict_hazards(b: Builder) -> None:
     b.daemonset("kube-system", "node-local-dns", {"k8s-app": "node-local-dns"},
                 f"{IMAGE_REPO}/k8s-dns-node-cache:1.22.20", args=["-localip", "169.254.20.10", "-conf",
                                                                     "/etc/Corefile"])
-    b.configmap("kube-system", "node-local-dns", {"Corefile": "cluster.local:53 {\n    forward . 10.96.0.10\n}\n"},
+    b.configmap("kube-system", "node-local-dns", {"Corefile": f"cluster.local:53 {{\n    forward . {b.dns_ip()}\n}}\n"},
                 labels={"k8s-app": "node-local-dns"})
     b.daemonset("kube-system", "ip-masq-agent", {"k8s-app": "ip-masq-agent"},
                 f"{IMAGE_REPO}/ip-masq-agent:v2.5.0", args=["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"])

@@ -23,11 +23,14 @@ from sgpctl.core.annotations import (
     LABEL_INSTANCE_TYPE_BETA,
     LABEL_ZONE,
 )
+from sgpctl.sandbox.cloud import regions
 from sgpctl.sandbox.kube.crds import SGP_RESOURCE
 
 REGION = "ap-guangzhou"
-REGION_SHORT = "gz"
 ZONES = ("ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6")
+#: every sandbox cluster's Service IP range: DescribeClusters' ServiceCIDR and the range its
+#: kube-apiserver gives Services their clusterIPs from (one value for both)
+SERVICE_CIDR = "172.17.0.0/20"
 KUBERNETES_VERSION = "1.30.0"
 KUBELET_VERSION = "v1.30.0-tke.6"
 IMAGE_REPO = "ccr.ccs.tencentyun.com/tkeimages"
@@ -48,7 +51,11 @@ _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 def zone_id(zone: str) -> str:
     """``ap-guangzhou-3`` -> ``100003``: the numeric zone id TKE puts in node labels and providerIDs."""
-    return str(100000 + int(zone.rsplit("-", 1)[1]))
+    return regions.zone_id(zone)
+
+
+def _no_other_cluster(region: str, name: str, **kwargs: object) -> "Builder":
+    raise RuntimeError("this builder cannot make another cluster (only a Sandbox's can)")
 
 
 def eniipamd_values(*, trunking: bool = False) -> dict:
@@ -70,7 +77,11 @@ def eniipamd_values(*, trunking: bool = False) -> dict:
 
 @dataclass
 class Builder:
-    """What a scenario builds with; ids come from ``rng`` so a seed gives the same region."""
+    """What a scenario builds one cluster with; ids come from ``rng`` so a seed gives the same region.
+
+    ``new_cluster(region, name, zones=..., vpc_cidr=...)`` makes another cluster in the same cloud,
+    with a Kubernetes API, store and controllers of its own, and returns its builder (the fleet
+    scenario); the clusters share the account (CAM), the regions and their security groups."""
 
     cloud: object
     kube: object
@@ -79,6 +90,12 @@ class Builder:
     converge: Callable[[], None] = lambda: None
     #: swap in a store built in bulk (``KubeStore.from_dict``); the controllers follow it
     replace_kube: Callable[[object], None] = lambda store: None
+    new_cluster: Callable[..., "Builder"] = _no_other_cluster
+    region: str = REGION
+    zones: tuple[str, ...] = ZONES
+    cluster_name: str = "sgp-demo"
+    vpc_cidr: str = "10.0.0.0/16"
+    service_cidr: str = SERVICE_CIDR
     vpc_id: str = ""
     node_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)  # zone -> (subnet id, cidr)
     pod_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -93,15 +110,28 @@ class Builder:
     def new_id(self, prefix: str) -> str:
         return prefix + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(8))
 
+    def service_ip(self, n: int) -> str:
+        """The ``n``-th address of the Service CIDR: kube-apiserver gives the ``kubernetes`` Service
+        the first."""
+        return str(ipaddress.ip_network(self.service_cidr)[n])
+
+    def dns_ip(self) -> str:
+        """The cluster DNS Service's address: the tenth of the Service CIDR, where kubeadm and most
+        installers put it (TKE's own choice is unpublished)."""
+        return self.service_ip(10)
+
     # --- cloud ---------------------------------------------------------------------------
 
     def network(self, node_prefix: int = 20, pod_prefix: int = 19) -> None:
-        """A VPC 10.0.0.0/16 with a node subnet and a Pod subnet per zone."""
+        """A VPC (``vpc_cidr``, 10.0.0.0/16) with a node subnet per zone from its start and a Pod
+        subnet per zone from its upper half."""
+        self.cloud.add_region(self.region, self.zones)
         self.vpc_id = self.new_id("vpc-")
-        base = ipaddress.ip_network("10.0.0.0/16")
+        base = ipaddress.ip_network(self.vpc_cidr)
+        self.cloud.add_vpc(self.vpc_id, f"{self.cluster_name}-vpc", str(base), region=self.region)
         node_nets = list(base.subnets(new_prefix=node_prefix))
-        pod_nets = list(ipaddress.ip_network("10.0.128.0/17").subnets(new_prefix=pod_prefix))
-        for i, zone in enumerate(ZONES):
+        pod_nets = list(list(base.subnets(prefixlen_diff=1))[1].subnets(new_prefix=pod_prefix))
+        for i, zone in enumerate(self.zones):
             for table, nets, kind in ((self.node_subnets, node_nets, "node"), (self.pod_subnets, pod_nets, "pod")):
                 sid = self.new_id("subnet-")
                 self.cloud.add_subnet(sid, self.vpc_id, str(nets[i]), zone)
@@ -113,14 +143,15 @@ class Builder:
                         "db": "database access from the web tier"}
         for name in names:
             self.groups[name] = self.cloud.add_security_group(name, descriptions.get(name, name),
-                                                              group_id=self.new_id("sg-"))
+                                                              group_id=self.new_id("sg-"), region=self.region)
 
     def cluster(self, *, eniipamd_version: str = "3.6.0", non_static_ip: bool = False,
                 kube_proxy_mode: str = "iptables", trunking: bool = False) -> None:
-        self.cloud.add_cluster(self.cluster_id, "sgp-demo", KUBERNETES_VERSION, self.vpc_id,
+        self.cloud.add_cluster(self.cluster_id, self.cluster_name, KUBERNETES_VERSION, self.vpc_id,
                                network_type="VPC-CNI", vpc_cni_type="tke-route-eni", non_static_ip=non_static_ip,
                                kube_proxy_mode=kube_proxy_mode,
-                               subnet_ids=[self.pod_subnets[z][0] for z in ZONES])
+                               subnet_ids=[self.pod_subnets[z][0] for z in self.zones], region=self.region,
+                               service_cidr=self.service_cidr)
         self.cloud.add_addon(self.cluster_id, "eniipamd", eniipamd_version, eniipamd_values(trunking=trunking))
         self.eniipamd_version = eniipamd_version
         self.static_ip = not non_static_ip
@@ -159,14 +190,15 @@ class Builder:
                                 name=f"tke_{self.cluster_id}_worker", cluster_id=self.cluster_id,
                                 node_pool_id=pool)
         zid = zone_id(zone)
+        alias = regions.REGIONS[self.region].alias
         pods = "300" if cpu >= 64 else "110"
         mem_ki = memory * 1024 * 1024
         labels = {
             "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
             LABEL_INSTANCE_TYPE_BETA: instance_type, LABEL_INSTANCE_TYPE: instance_type,
             "cloud.tencent.com/node-instance-id": instance_id,
-            "failure-domain.beta.kubernetes.io/region": REGION_SHORT, "failure-domain.beta.kubernetes.io/zone": zid,
-            "topology.kubernetes.io/region": REGION_SHORT, LABEL_ZONE: zid,
+            "failure-domain.beta.kubernetes.io/region": alias, "failure-domain.beta.kubernetes.io/zone": zid,
+            "topology.kubernetes.io/region": alias, LABEL_ZONE: zid,
             "topology.com.tencent.cloud.csi.cbs/zone": zone,
             "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": ip, "kubernetes.io/os": "linux",
         }
@@ -245,9 +277,11 @@ class Builder:
 
     def service(self, namespace: str, name: str, selector: dict[str, str], port: int, *,
                 service_type: str = "ClusterIP", external_traffic_policy: str | None = None,
-                labels: dict | None = None) -> dict:
+                labels: dict | None = None, cluster_ip: str | None = None) -> dict:
         spec: dict = {"type": service_type, "selector": dict(selector),
                       "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}]}
+        if cluster_ip:
+            spec["clusterIP"] = cluster_ip
         if external_traffic_policy:
             spec["externalTrafficPolicy"] = external_traffic_policy
         return self.create("services", {"metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
@@ -276,7 +310,7 @@ class Builder:
         self.deployment("kube-system", "coredns", {"k8s-app": "kube-dns"}, f"{IMAGE_REPO}/coredns:1.11.1",
                         replicas=2, port=53)
         self.service("kube-system", "kube-dns", {"k8s-app": "kube-dns"}, 53,
-                     labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"})
+                     labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}, cluster_ip=self.dns_ip())
         self.create("serviceaccounts", {"metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"}})
         mode = self.kube_proxy_mode
         self.configmap("kube-system", "kube-proxy", {"config.conf": _kube_proxy_config(mode)},
@@ -288,7 +322,8 @@ class Builder:
                            f"{IMAGE_REPO}/hyperkube:{KUBELET_VERSION}",
                            args=["kube-proxy", "--config=/var/lib/kube-proxy/config.conf", f"--proxy-mode={mode}"])
         if self.kube.get("services", "default", "kubernetes") is None:
-            self.service("default", "kubernetes", {}, 443, labels={"component": "apiserver", "provider": "kubernetes"})
+            self.service("default", "kubernetes", {}, 443, labels={"component": "apiserver", "provider": "kubernetes"},
+                         cluster_ip=self.service_ip(1))
 
     def base(self, *, eniipamd_version: str = "3.6.0", non_static_ip: bool = False,
              kube_proxy_mode: str = "iptables", trunking: bool = False) -> None:

@@ -11,7 +11,7 @@ from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
 
 from .basic import sgp_setup
-from .builder import ZONES, Builder, _uuid
+from .builder import Builder, _uuid
 
 LARGE_NAMESPACES = 20
 LARGE_APPS = 5
@@ -32,7 +32,7 @@ def build_large(b: Builder) -> None:
     b.cluster(trunking=True)
     b.roles()
     sgp_setup(b)
-    specs = [(itype, ZONES[i % len(ZONES)]) for itype, count in LARGE_NODE_MIX for i in range(count)]
+    specs = [(itype, b.zones[i % len(b.zones)]) for itype, count in LARGE_NODE_MIX for i in range(count)]
     nodes = [b.node(itype, zone) for itype, zone in specs]
     cloud = b.cloud
     for n in nodes:
@@ -118,7 +118,7 @@ def build_large(b: Builder) -> None:
     data = b.kube.to_dict()
     data["objects"].extend(raw)
     data["resourceVersion"] = rv
-    b.replace_kube(KubeStore.from_dict(data))
+    b.replace_kube(KubeStore.from_dict(data, service_cidr=b.service_cidr))
 
 
 def _complete_deployment_status(rs_name: str, now: str) -> dict:
