@@ -62,12 +62,12 @@ def _usage(sd, info: dict) -> str:
     if len(clusters) > 1:
         kube = "".join(f"  Kubernetes API     {c['kubeUrl']}  {c['clusterId']} ({c['region']}, context {c['context']})\n"
                        for c in clusters)
-        what = f"{len(clusters)} clusters"
+        what = f"{len(clusters)} clusters in {', '.join(dict.fromkeys(c['region'] for c in clusters))}"
     else:
         kube = f"  Kubernetes API     {info['kubeUrl']}\n"
-        what = f"cluster {info['clusterId']}"
+        what = f"cluster {info['clusterId']}, region {info['region']}"
     return (
-        f"sgpctl sandbox: scenario {info['scenario']!r} is up ({what}, region {info['region']})\n"
+        f"sgpctl sandbox: scenario {info['scenario']!r} is up ({what})\n"
         f"  Tencent Cloud API  {info['cloudUrl']}\n"
         + kube +
         f"  files              {sd.env}, {sd.kubeconfig}\n"
@@ -226,17 +226,19 @@ def status(state_dir: StateDirOption = None, output: Output = OutputFormat.table
     def table() -> None:
         rows = [("state dir", data["stateDir"]),
                 ("running", f"yes (pid {data['pid']})" if data["running"] else "no")]
+        clusters = data.get("clusters") or []
+        fleet = len(clusters) > 1
         for label, key in (("scenario", "scenario"), ("cluster", "clusterId"), ("region", "region"),
                            ("cloud API", "cloudUrl"), ("Kubernetes API", "kubeUrl"), ("faults", "faults"),
                            ("env file", "envFile"), ("saved at", "savedAt")):
-            if data.get(key):
+            if data.get(key) and not (fleet and key in ("clusterId", "region", "kubeUrl")):
                 rows.append((label, str(data[key])))
-        clusters = data.get("clusters") or []
-        if len(clusters) > 1:
+        if fleet:
+            width = max(len(c["region"]) for c in clusters)
             for c in clusters:
                 where = c.get("kubeUrl") or f"port {c.get('kubePort')}"
-                down = "" if c.get("reachable", True) else ", made unreachable"
-                rows.append(("cluster", f"{c['clusterId']} ({c['region']}) {where}{down}"))
+                down = "" if c.get("reachable", True) else " (made unreachable)"
+                rows.append(("cluster", f"{c['clusterId']}  {c['region'].ljust(width)}  {where}{down}"))
         if not data["running"] and data.get("cloudPort"):
             kube_ports = ", ".join(str(c.get("kubePort")) for c in clusters) or str(data["kubePort"])
             rows.append(("last ports", f"{data['cloudPort']} (cloud), {kube_ports} (Kubernetes)"))

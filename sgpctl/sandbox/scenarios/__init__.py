@@ -13,12 +13,14 @@
                    Service with ``externalTrafficPolicy: Local`` in front of policy Pods.
 ``large``          500 nodes and 10,000 Pods with sub-ENIs, selected by 40 policies (built
                    directly, not through controller rounds), for performance work.
+``fleet``          Three clusters in two regions (two in ap-guangzhou, one in ap-shanghai), each
+                   with its own Kubernetes API; the SecurityGroupPolicy setup done on two of them.
 =================  ==========================================================================
 
 Every scenario's clusters are built the same way (``builder``: VPC, subnets, nodes matching CVM
 instances, system workloads); the one-cluster scenarios live in region ``ap-guangzhou`` (zones 3,
 4, 6). Modules: ``builder`` (the :class:`Builder`), ``basic`` (default, legacy, strict-hazards),
-``large``.
+``large``, ``fleet``.
 
 A scenario is a function of a :class:`Builder`; it may call ``b.converge()`` to let the
 controllers act (e.g. create the CRD an add-on brings) before it goes on.
@@ -47,6 +49,7 @@ from .builder import (
     eniipamd_values,
     zone_id,
 )
+from .fleet import build_fleet
 from .large import build_large
 
 __all__ = ["Builder", "SCENARIOS", "Scenario", "get", "sgp_setup", "eniipamd_values", "zone_id", "REGION", "ZONES",
@@ -68,6 +71,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("strict-hazards", "SGP set up with policy Pods running, plus IPVS, NodeLocal DNS, a NetworkPolicy, "
              "an SNATing ip-masq-agent and an externalTrafficPolicy=Local LoadBalancer", build_strict_hazards),
     Scenario("large", "500 nodes and 10,000 Pods with sub-ENIs and 40 policies (performance)", build_large),
+    Scenario("fleet", "three clusters in two regions (2 in ap-guangzhou, 1 in ap-shanghai), each with its own "
+             "Kubernetes API; SGP set up on two", build_fleet),
 )}
 
 

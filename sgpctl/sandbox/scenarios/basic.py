@@ -13,7 +13,7 @@ DEFAULT_NODES = [
 ]
 
 
-def _seed_nginx(b: Builder, replicas: int = 2) -> None:
+def seed_nginx(b: Builder, replicas: int = 2) -> None:
     """The seed document's nginx Deployment (labels app: my-app), in the seed's namespace."""
     b.deployment(SEED_NAMESPACE, "nginx", {"app": "my-app"}, "nginx:1.7.9", replicas=replicas, port=80,
                  extra_spec={"terminationGracePeriodSeconds": 0})
@@ -37,6 +37,11 @@ def build_legacy(b: Builder) -> None:
 def sgp_setup(b: Builder) -> None:
     """The document's setup, done: CAM policy attached, trunking on, the SGP add-on installed."""
     b.sub_eni_policy()
+    sgp_addon(b)
+
+
+def sgp_addon(b: Builder) -> None:
+    """The SecurityGroupPolicy add-on installed in ``b``'s cluster (the CAM step is account-wide)."""
     b.cloud.add_addon(b.cluster_id, "securitygrouppolicy", "1.1.0", {})
 
 
@@ -61,7 +66,7 @@ def build_strict_hazards(b: Builder) -> None:
                 labels={"k8s-app": "ip-masq-agent"})
     b.converge()  # the add-on controller creates the SecurityGroupPolicy CRD
     b.policy(SEED_NAMESPACE, SEED_POLICY, {"app": "my-app"}, ["web"])
-    _seed_nginx(b)
+    seed_nginx(b)
     b.create("networkpolicies.networking.k8s.io", {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "my-app-ingress", "namespace": SEED_NAMESPACE},
