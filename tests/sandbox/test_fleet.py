@@ -206,3 +206,22 @@ def test_sandbox_up_status_env_and_down_show_every_cluster(tmp_path, monkeypatch
     assert all(port_free(p) for p in range(port, port + 4))
     saved = json.loads(runner.invoke(app, ["sandbox", "status", "--state-dir", str(sd), "-o", "json"]).stdout)
     assert saved["running"] is False and [c["kubePort"] for c in saved["clusters"]] == [port + 1, port + 2, port + 3]
+
+
+def test_a_state_dir_saved_before_fleets_still_resumes(tmp_path):
+    """State version 1 kept one cluster's fields in ``sandbox`` and its store at the top level."""
+    sd = tmp_path / "old"
+    with running_sandbox("default", state_dir=sd) as sb:
+        sb.kube.create("namespaces", {"metadata": {"name": "from-v1"}})
+        cluster_id, token = sb.cluster_id, sb.kube_token
+    state = json.loads((sd / "state.json").read_text())
+    (only,) = state.pop("clusters")
+    state["version"] = 1
+    state["kube"] = only.pop("kube")
+    state["sandbox"].update(kubeToken=only["kubeToken"], kubePort=only["kubePort"], podCidrs=only["podCidrs"],
+                            vpcCni=only["vpcCni"])
+    (sd / "state.json").write_text(json.dumps(state))
+    with running_sandbox("default", state_dir=sd) as sb:
+        assert (sb.cluster_id, sb.kube_token, len(sb.clusters)) == (cluster_id, token, 1)
+        assert sb.kube.get("namespaces", None, "from-v1") is not None
+    assert json.loads((sd / "state.json").read_text())["version"] == 2

@@ -33,6 +33,13 @@ def _coexist(params: dict, ids_key: str) -> list[str]:
     return ids
 
 
+def _listing(params: dict, ids_key: str, pattern: re.Pattern, what: str) -> tuple[list[str], int, int]:
+    """The ids (not with Filters, at most 100, well-formed) and the Offset/Limit page of a Describe call."""
+    ids = _coexist(params, ids_key)
+    check_ids(ids, pattern, "InvalidParameterValue.Malformed", what)
+    return ids, int_param(params, "Offset", 0), int_param(params, "Limit", 20, minimum=1, maximum=100)
+
+
 def _public(d: dict) -> dict:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
@@ -210,10 +217,7 @@ def _eni_matches(eni: dict, name: str, values: list[str]) -> bool:
 
 
 def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
-    ids = _coexist(params, "NetworkInterfaceIds")
-    check_ids(ids, ENI_ID, "InvalidParameterValue.Malformed", "network interface id")
-    offset = int_param(params, "Offset", 0)
-    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    ids, offset, limit = _listing(params, "NetworkInterfaceIds", ENI_ID, "network interface id")
     visible_sub = ctx.state.options["sub_enis_visible"]
 
     def visible(e: dict | None) -> bool:
@@ -277,10 +281,7 @@ SUBNET_ID = re.compile(r"^subnet-[0-9a-z]{8}$")
 
 
 def describe_subnets(ctx: Ctx, params: dict) -> dict:
-    ids = _coexist(params, "SubnetIds")
-    check_ids(ids, SUBNET_ID, "InvalidParameterValue.Malformed", "subnet id")
-    offset = int_param(params, "Offset", 0)
-    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    ids, offset, limit = _listing(params, "SubnetIds", SUBNET_ID, "subnet id")
     subnets = [x for x in ctx.state.subnets.values() if ctx.state.region_of_zone(x["Zone"]) == ctx.region]
     if ids:
         # Like DescribeNetworkInterfaces by id: unknown ids are absent from the answer.
@@ -324,10 +325,7 @@ def _vpc_matches(vpc: dict, name: str, values: list[str]) -> bool:
 
 
 def describe_vpcs(ctx: Ctx, params: dict) -> dict:
-    ids = _coexist(params, "VpcIds")
-    check_ids(ids, VPC_ID, "InvalidParameterValue.Malformed", "VPC id")
-    offset = int_param(params, "Offset", 0)
-    limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
+    ids, offset, limit = _listing(params, "VpcIds", VPC_ID, "VPC id")
     vpcs = [v for v in ctx.state.vpcs.values() if v["_region"] == ctx.region]
     if ids:
         # Like DescribeSubnets by id: unknown ids are absent from the answer.
