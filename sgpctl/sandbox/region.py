@@ -28,8 +28,11 @@ cluster also has a client CA (``kube.tls.cluster_ca``) whose certificates, hande
 DescribeClusterKubeconfig, its API server accepts.
 
 With ``state_dir`` the sandbox resumes from ``state_dir/state.json`` when it exists (same
-credentials, cluster ids, objects and ports) and saves there when it stops; its kubeconfig and
-env file are written there. Without one they go to a private temporary directory.
+credentials, cluster ids, objects, variants and ports) and saves there when it stops; its
+kubeconfig and env file are written there. Without one they go to a private temporary directory.
+
+``variants={"addon-merge": "shallow", ...}`` plays other readings of what the real API does
+(``sgpctl.sandbox.variants``, in every cluster); a resumed sandbox keeps the variants it was built with.
 """
 
 from __future__ import annotations
@@ -221,7 +224,7 @@ class SandboxCluster:
 class Sandbox:
     def __init__(self, scenario: str = "default", *, state_dir: Path | str | None = None, cloud_port: int = 0,
                  kube_port: int = 0, faults: str | None = None, addon_delay: float = 0.3, seed: int = 0,
-                 retry_interval: float = 1.0, cloud_tls: bool = False):
+                 retry_interval: float = 1.0, cloud_tls: bool = False, variants: dict[str, str] | None = None):
         from sgpctl.sandbox import scenarios
         from sgpctl.sandbox.faults import Faults
         from sgpctl.sandbox.requestlog import RequestLog
@@ -235,6 +238,10 @@ class Sandbox:
         self.seed = int(seed)
         self.retry_interval = retry_interval
         self.cloud_tls = bool(cloud_tls)
+        from sgpctl.sandbox import variants as variants_mod
+
+        #: None: whatever a resumed state holds (else every default)
+        self._asked_variants = variants_mod.validate(variants) if variants is not None else None
         self._ca_file: Path | None = None
         try:
             self.faults = Faults.parse(faults or "")
@@ -374,6 +381,8 @@ class Sandbox:
 
         rng = random.Random(self.seed)
         self.secret_id, self.secret_key = new_credentials()
+        from sgpctl.sandbox import variants
+
         cloud = CloudState(self.region, scenarios.ZONES, addon_delay=self.addon_delay, seed=self.seed)
         cloud.add_credentials(self.secret_id, self.secret_key)
         self.cloud = cloud
@@ -413,6 +422,8 @@ class Sandbox:
 
         scenarios.get(self.scenario).build(builder_for(self.region, "sgp-demo"))
         for cluster, b in builders:
+            # The scenario builds the default reading; the variants then change what they read differently.
+            variants.apply(self._asked_variants or {}, cloud, cluster.kube)
             cluster.pod_cidrs = dict(b.pod_cidrs)
             cluster.vpc_cni = b.vpc_cni
             cluster.controllers.converge(timeout=60)
@@ -426,6 +437,14 @@ class Sandbox:
             raise InputError(
                 f"{self.state_dir.path} holds a sandbox of scenario {meta.get('scenario')!r}, not {self.scenario!r}",
                 hint="run `sgpctl sandbox up --reset` to start afresh, or use another --state-dir")
+        saved_variants = dict((saved.get("cloud") or {}).get("variants") or {})
+        if self._asked_variants is not None and self._asked_variants != saved_variants:
+            from sgpctl.sandbox.variants import spec
+
+            raise InputError(
+                f"{self.state_dir.path} holds a sandbox with variants {spec(saved_variants) or '(none)'}, "
+                f"not {spec(self._asked_variants) or '(none)'}",
+                hint="run `sgpctl sandbox up --reset` to start afresh with other variants, or use another --state-dir")
         self.secret_id, self.secret_key = meta["secretId"], meta["secretKey"]
         self.seed = int(meta.get("seed", self.seed))
         if not self.cloud_port and meta.get("cloudPort") and runner.port_free(int(meta["cloudPort"])):
@@ -484,6 +503,13 @@ class Sandbox:
                              hint="choose another --port or stop what holds it") from None
 
     # --- what clients need -----------------------------------------------------------------
+
+    @property
+    def variants(self) -> dict[str, str]:
+        """The variants this region plays (only those not at their default)."""
+        if self.cloud is not None:
+            return dict(self.cloud.variants)
+        return dict(self._asked_variants or {})
 
     @property
     def cloud_url(self) -> str:
@@ -577,7 +603,7 @@ class Sandbox:
         return {
             "sandbox": {"scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                         "secretId": self.secret_id, "secretKey": self.secret_key,
-                        "seed": self.seed, "cloudPort": self.cloud_port},
+                        "seed": self.seed, "cloudPort": self.cloud_port, "variants": self.variants},
             "savedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "counts": self.counts(),
             "cloud": self.cloud.to_dict(),
@@ -604,7 +630,8 @@ class Sandbox:
         cluster fields are the primary's; ``clusters`` has every cluster."""
         return {"pid": None, "scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                 "cloudUrl": self.cloud_url, "kubeUrl": self.kube_url, "cloudPort": self.cloud_port,
-                "kubePort": self.kube_port, "faults": self.faults.spec, "cloudTls": self.cloud_tls,
+                "kubePort": self.kube_port, "faults": self.faults.spec, "variants": self.variants,
+                "cloudTls": self.cloud_tls,
                 "caFile": str(self.ca_file) if self.ca_file is not None else None,
                 "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._started_at or time.time())),
                 "counts": self.counts(), "clusters": [c.info() for c in self.clusters]}

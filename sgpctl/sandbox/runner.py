@@ -321,7 +321,7 @@ def describe(sd: StateDir) -> dict[str, Any]:
     out: dict[str, Any] = {"stateDir": str(sd.path), "running": bool(pid and info), "pid": pid if info else None}
     if info:
         for key in ("scenario", "clusterId", "region", "cloudUrl", "kubeUrl", "cloudPort", "kubePort",
-                    "startedAt", "faults", "counts", "clusters"):
+                    "startedAt", "faults", "variants", "counts", "clusters"):
             out[key] = info.get(key)
     else:
         state = load_state(sd)
@@ -330,6 +330,7 @@ def describe(sd: StateDir) -> dict[str, Any]:
             clusters = [{"clusterId": c["clusterId"], "region": c.get("region") or meta.get("region"),
                          "kubePort": c.get("kubePort")} for c in saved_clusters(state)]
             out.update(scenario=meta.get("scenario"), clusterId=meta.get("clusterId"), region=meta.get("region"),
+                       variants=meta.get("variants") or {},
                        cloudPort=meta.get("cloudPort"), kubePort=clusters[0]["kubePort"] if clusters else None,
                        counts=state.get("counts"), savedAt=state.get("savedAt"), clusters=clusters)
     out["envFile"] = str(sd.env) if sd.env.exists() else None

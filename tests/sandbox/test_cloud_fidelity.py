@@ -53,6 +53,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("vpc", "DescribeSubnets", {"Limit": "100"}),
     ("vpc", "DescribeVpcs", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
+    ("vpc", "DeleteNetworkInterface", {"NetworkInterfaceId": "$sub_eni"}),
     ("cvm", "DescribeInstances", {}),
     ("cvm", "DescribeRegions", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),

@@ -225,3 +225,13 @@ def test_a_state_dir_saved_before_fleets_still_resumes(tmp_path):
         assert (sb.cluster_id, sb.kube_token, len(sb.clusters)) == (cluster_id, token, 1)
         assert sb.kube.get("namespaces", None, "from-v1") is not None
     assert json.loads((sd / "state.json").read_text())["version"] == 2
+
+
+def test_variants_play_in_every_cluster_of_the_fleet():
+    with running_sandbox("fleet", variants={"vpceni-kind": "VpcEni", "kube-proxy": "ipvs"}) as sb:
+        for c in sb.clusters:
+            crd = c.kube.get("customresourcedefinitions", None, VPCENI_RESOURCE)
+            assert crd["spec"]["names"]["kind"] == "VpcEni", c.cluster_id
+            assert {v["kind"] for v in c.kube.list(VPCENI_RESOURCE)} <= {"VpcEni"}
+            config = c.kube.get("configmaps", "kube-system", "kube-proxy")["data"]["config.conf"]
+            assert 'mode: "ipvs"' in config and sb.cloud.cluster(c.cluster_id)["ClusterNetworkSettings"]["Ipvs"]
