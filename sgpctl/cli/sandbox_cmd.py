@@ -178,11 +178,13 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
             runner.write_private(sd.pid, f"{os.getpid()}\n")
             info = _write_info(sd, sb)
             _err(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
-            changes = sb.changes
+            # What sandbox status shows: object counts and which clusters are reachable.
+            seen = (sb.changes, [c.reachable for c in sb.clusters])
             while True:
                 time.sleep(1.0)
-                if sb.changes != changes:
-                    changes = sb.changes
+                now = (sb.changes, [c.reachable for c in sb.clusters])
+                if now != seen:
+                    seen = now
                     _write_info(sd, sb)
         except KeyboardInterrupt:
             _err("sgpctl sandbox: stopping (saving state)")
