@@ -39,7 +39,7 @@ class RuleRef:
 
     security_group_id: str
     direction: str
-    policy_index: int | None
+    policy_index: int
     action: str | None
     rule: Rule
     #: the group's place among the ENI's groups (0 = first bound) and the rule's place in that group
@@ -51,7 +51,7 @@ class RuleRef:
                 "policyIndex": self.policy_index, "action": self.action}
 
     def describe(self) -> str:
-        where = f"{self.security_group_id} {self.direction} rule {self.policy_index if self.policy_index is not None else '?'}"
+        where = f"{self.security_group_id} {self.direction} rule {self.policy_index}"
         desc = f' "{self.rule.description}"' if self.rule.description else ""
         return f"{where} ({self.action or '?'} {self.rule.service_text()} {self.rule.peer_text()}{desc})"
 
@@ -120,7 +120,9 @@ def evaluate_chain(book: RuleBook, groups: Sequence[str], direction: str, protoc
     out: list[Segment] = []
 
     def ref(entry: _Entry) -> RuleRef:
-        return RuleRef(entry.group_id, direction, entry.rule.policy_index, action_of(entry.rule), entry.rule,
+        # A rule read without its PolicyIndex is numbered by its place, as the API numbers them.
+        index = entry.rule.policy_index if entry.rule.policy_index is not None else entry.rule_position
+        return RuleRef(entry.group_id, direction, index, action_of(entry.rule), entry.rule,
                        entry.group_position, entry.rule_position)
 
     def walk(piece: Box, start: int, unknowns: tuple[Unknown, ...]) -> None:

@@ -114,8 +114,7 @@ def _placement(hop: Hop, book: RuleBook) -> tuple[str, int | None] | None:
     if not decided:
         return groups[0], None
     first = min(decided, key=lambda r: (r.group_position, r.rule_position))
-    index = first.policy_index if first.policy_index is not None else first.rule_position
-    return first.security_group_id, index
+    return first.security_group_id, first.policy_index
 
 
 def suggest_fixes(decision: TrafficDecision, book: RuleBook, *, peer_cidrs: Sequence[str] = (),
