@@ -162,6 +162,18 @@ def test_security_group_reference_matches_the_members_of_that_group():
     assert other.allowed is False and other.decided_by is None
 
 
+@pytest.mark.parametrize("members,src,allowed", [
+    (["10.0.3.7"], "10.0.3.7", True),     # a member
+    (["10.0.3.7"], "10.0.3.8", False),    # its ENI was described and is not bound to sg-clients
+    (["10.0.3.7"], "10.0.3.9", None),     # no ENI of ours: a load balancer bound to sg-clients could hold it
+    ([], "10.0.3.9", None),
+])
+def test_non_members_are_certain_only_for_addresses_whose_bindings_are_known(members, src, allowed):
+    book = RuleBook.build([group("sg-a", ingress=[rule("ACCEPT", SecurityGroupId="sg-clients")])],
+                          members={"sg-clients": members}, known_addresses=["10.0.3.7", "10.0.3.8"])
+    assert ingress_to_pod(book, src, Flow.of("tcp", 80)).allowed is allowed
+
+
 def test_unknown_members_of_a_referenced_group_leave_the_flow_undecided():
     book = RuleBook.build([group("sg-a", ingress=[rule("ACCEPT", SecurityGroupId="sg-clients")])])
     d = ingress_to_pod(book, "10.0.3.8", Flow.of("tcp", 80))

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from sgpctl.core.traffic.model import Rule, RuleBook
 from sgpctl.core.traffic.rules import action_of, compile_rule
-from sgpctl.core.traffic.space import Box, disjoint, split
+from sgpctl.core.traffic.space import ALL_PORTS, Box, Region, disjoint, split
 
 ACCEPT = "ACCEPT"
 DROP = "DROP"
@@ -144,12 +144,22 @@ def evaluate_chain(book: RuleBook, groups: Sequence[str], direction: str, protoc
                 unknowns += (Unknown(entry.group_id, why, action, ref(entry)),)
                 continue
             inside, outside = split(piece, c.region)
-            if not inside:
+            unsure: list[Box] = []
+            if c.certain_misses is not None:
+                sure: list[Box] = []
+                for part in outside:
+                    miss, maybe = split(part, Region(c.certain_misses, ALL_PORTS))
+                    sure += miss
+                    unsure += maybe
+                outside = sure
+            if not inside and not unsure:
                 continue
             for part in inside:
                 out.append(Segment(part, action, ref(entry), unknowns))
             for part in outside:
                 walk(part, i + 1, unknowns)
+            for part in unsure:
+                walk(part, i + 1, unknowns + (Unknown(entry.group_id, c.why_outside, action, ref(entry)),))
             return
         out.append(Segment(piece, DROP, None, unknowns))
 

@@ -240,10 +240,16 @@ class RuleBook:
 
     ``members``: group id -> the private addresses of everything bound to it (CVMs' ENIs and
     Pods' sub-ENIs), for rules whose peer is a ``SecurityGroupId``.
+
+    ``known_addresses``: when given, the addresses whose every binding is known (those of the ENIs
+    that were described): an address outside a group's members is certainly not a member only if
+    it is one of these, since ENI listings do not show other resources a group may be bound to
+    (a load balancer, a database). None: the members are complete (a sandbox, a test).
     """
 
     groups: Mapping[str, GroupRules] = field(default_factory=dict)
     members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    known_addresses: frozenset[str] | None = None
     address_templates: Mapping[str, AddressTemplate] = field(default_factory=dict)
     address_template_groups: Mapping[str, AddressTemplateGroup] = field(default_factory=dict)
     service_templates: Mapping[str, ServiceTemplate] = field(default_factory=dict)
@@ -251,11 +257,13 @@ class RuleBook:
 
     @classmethod
     def build(cls, groups=(), members: Mapping[str, Any] | None = None, address_templates=(),
-              address_template_groups=(), service_templates=(), service_template_groups=()) -> "RuleBook":
+              address_template_groups=(), service_templates=(), service_template_groups=(),
+              known_addresses=None) -> "RuleBook":
         """From iterables of the types above (members: group id -> iterable of addresses)."""
         return cls(
             groups={g.security_group_id: g for g in groups},
             members={k: frozenset(v) for k, v in (members or {}).items()},
+            known_addresses=None if known_addresses is None else frozenset(known_addresses),
             address_templates={t.template_id: t for t in address_templates},
             address_template_groups={t.group_id: t for t in address_template_groups},
             service_templates={t.template_id: t for t in service_templates},

@@ -46,6 +46,11 @@ class Compiled:
     why: str | None = None
     networks: tuple[Network, ...] | None = None
     ports: tuple[tuple[int, int], ...] | None = None
+    #: outside a known region, only these addresses are certain misses (None: all of the outside
+    #: is); the rest may still match (a group's members that no ENI listing shows)
+    certain_misses: tuple[Network, ...] | None = None
+    #: why the rest of the outside may match
+    why_outside: str | None = None
 
 
 _NO_MATCH = Region((), ())
@@ -132,6 +137,11 @@ def _template_networks(rule: Rule, book: RuleBook) -> tuple[tuple[Network, ...] 
     return tuple(nets), None
 
 
+def _addresses(addresses) -> tuple[Network, ...]:
+    nets = [parse_network(a) for a in sorted(addresses)]
+    return tuple(n for n in nets if n is not None)
+
+
 def _networks(rule: Rule, book: RuleBook) -> tuple[tuple[Network, ...] | None, str | None]:
     if rule.cidr_block is not None:
         got = cidr_block_networks(rule.cidr_block, v6=False)
@@ -143,8 +153,7 @@ def _networks(rule: Rule, book: RuleBook) -> tuple[tuple[Network, ...] | None, s
         members = book.members.get(rule.security_group_id)
         if members is None:
             return None, f"what is bound to {rule.security_group_id} is not known"
-        nets = [parse_network(a) for a in sorted(members)]
-        return tuple(n for n in nets if n is not None), None
+        return _addresses(members), None
     if rule.address_template is not None:
         return _template_networks(rule, book)
     return None, "the rule names no source or destination"
@@ -155,10 +164,15 @@ def compile_rule(rule: Rule, protocol: str, book: RuleBook) -> Compiled:
     if ports == ():
         return Compiled(_NO_MATCH)
     networks, why_nets = _networks(rule, book)
-    if networks == ():
+    partial = rule.security_group_id is not None and networks is not None and book.known_addresses is not None
+    if networks == () and not partial:
         return Compiled(_NO_MATCH)
     if ports is None or networks is None:
         return Compiled(None, why_ports or why_nets, networks, ports)
+    if partial:
+        return Compiled(Region(networks, ports), certain_misses=_addresses(book.known_addresses),
+                        why_outside=f"{rule.security_group_id} may be bound to resources no ENI listing shows "
+                                    f"(a load balancer, a database)")
     return Compiled(Region(networks, ports))
 
 
