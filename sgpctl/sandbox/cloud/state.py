@@ -59,6 +59,7 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
     state.add_template("address"|"service", name, entries) -> ipm-/ppm- id
     state.add_template_group("address"|"service", name, member_ids) -> ipmg-/ppmg- id
     state.templates() -> {"address_templates": [...], ...}
+    state.pin_routing_mode(eni_id, mode) -> the mode the sub-ENI's datapath keeps
     state.rules_generation                               # bumped by anything that can change a traffic decision
 
 ENI operations are O(1) amortised (indexes by instance and kind, a per-subnet IP cursor), so
@@ -1212,6 +1213,15 @@ class CloudState:
                     "AddressTemplateIdSet")
         return (self.service_template_groups, "ppmg-", "ServiceTemplateGroupId", "ServiceTemplateGroupName",
                 "ServiceTemplateIdSet")
+
+    def pin_routing_mode(self, eni_id: str, mode: str) -> str:
+        """The routing mode a sub-ENI's datapath was set up with: ``mode`` the first time, what was
+        pinned then afterwards (a change of mode "only takes effect for incremental Pods")."""
+        with self.transaction():
+            eni = self.enis.get(eni_id)
+            if eni is None:
+                return mode
+            return eni.setdefault("_routing", mode)
 
     def templates(self) -> dict[str, list[dict]]:
         """Copies of every template and template group, by table name (``address_templates``...)."""
