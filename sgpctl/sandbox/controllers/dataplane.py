@@ -124,6 +124,10 @@ class DataPlane:
         self._mode: str | None = None
         #: (namespace, name) -> the failures last reported, so events fire on a change only
         self._reported: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
+        #: sub-ENI Pods with network probes
+        self._tracked: set[tuple[str, str]] = set()
+        #: rule books by (rules generation, groups)
+        self._books: dict[tuple[int, tuple[str, ...]], RuleBook] = {}
 
     # --- what the kubelet asks -----------------------------------------------------------
 
@@ -160,7 +164,9 @@ class DataPlane:
         node_name = node["metadata"]["name"]
         me = Endpoint.sub_eni_pod(meta.get("namespace") or "default", meta["name"], pod_ip, node_name, groups, mode)
         kubelet = Endpoint.node_endpoint(node_name, _node_ip(node) or pod_ip)
-        book = self._book(groups)
+        book = self._books.get((w.cloud.rules_generation, tuple(groups)))
+        if book is None:
+            book = self._books[(w.cloud.rules_generation, tuple(groups))] = self._book(groups)
         out = []
         for p in checks:
             decision = explain(kubelet, me, Flow("tcp", p.port, p.port), book)
@@ -192,30 +198,49 @@ class DataPlane:
         )
 
     # --- the controller: look again when the rules change --------------------------------
+    # Pods that could fail a probe (sub-ENI, a network probe) are tracked from Pod events, so a
+    # change of rules looks at those only, not at every Pod of a 10,000-Pod region.
 
     def watches(self) -> dict:
-        return {}
+        def pod_changed(event_type: str, obj: dict, old: dict | None):
+            now = event_type != "DELETED" and _candidate(obj)
+            if now != (old is not None and _candidate(old)) or event_type == "DELETED":
+                meta = obj["metadata"]
+                yield ("track", meta.get("namespace") or "default", meta["name"])
+        return {PODS: pod_changed}
 
     def resync(self):
+        for pod in self.world.cache.list(PODS):
+            if _candidate(pod):
+                yield ("track", pod["metadata"].get("namespace") or "default", pod["metadata"]["name"])
         yield ALL
 
     def tick(self) -> None:
         generation = self.world.cloud.rules_generation
         if generation != self._generation:
             self._generation = generation
-            self.world.enqueue(self.name, ALL)
+            self._books.clear()
+            if self._tracked:
+                self.world.enqueue(self.name, ALL)
 
     def sync(self, key: Any) -> None:
         w = self.world
-        for pod in w.cache.list(PODS):
-            status = pod.get("status") or {}
-            if (status.get("phase") != "Running" or not uses_sub_eni(pod)
-                    or (pod.get("metadata") or {}).get("deletionTimestamp") or not _network_probes(pod)):
+        if key[0] == "track":
+            pod = w.cache.get(PODS, key[1], key[2])
+            if pod is not None and _candidate(pod):
+                self._tracked.add(key[1:])
+            else:
+                self._tracked.discard(key[1:])
+                self._reported.pop(key[1:], None)
+            return
+        for ns, name in sorted(self._tracked):
+            pod = w.cache.get(PODS, ns, name)
+            status = (pod or {}).get("status") or {}
+            if pod is None or status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
                 continue
             node = w.cache.get(NODES, "", (pod.get("spec") or {}).get("nodeName") or "")
-            if node is None or not status.get("podIP"):
-                continue
-            self._recheck(pod, node, status["podIP"])
+            if node is not None and status.get("podIP"):
+                self._recheck(pod, node, status["podIP"])
 
     def _recheck(self, pod: dict, node: dict, pod_ip: str) -> None:
         w = self.world
@@ -227,6 +252,10 @@ class DataPlane:
         before = self._reported.get(key, frozenset())
         self._reported[key] = _keys(failures)
         report(w, pod, [f for f in failures if (f.probe.container, f.kind) not in before])
+
+
+def _candidate(pod: dict) -> bool:
+    return uses_sub_eni(pod) and bool(_network_probes(pod))
 
 
 def _keys(failures: list[ProbeFailure]) -> frozenset[tuple[str, str]]:
