@@ -302,3 +302,33 @@ def test_no_shadowing_where_no_later_group_would_accept():
     book = RuleBook.build([DENY_ALL, group("sg-other")])
     needs = pod_needs(PROBE_POD, me(("sg-deny", "sg-other")), node=N1, dns=None).needs
     assert find_shadowing(needs, book) == []
+
+
+# --- a Pod as an endpoint ------------------------------------------------------------------------
+
+def test_pod_endpoint_groups_from_the_eni_or_predicted_from_the_policies():
+    from sgpctl.core.policy import SecurityGroupPolicy
+    from sgpctl.core.traffic import pod_endpoint
+
+    def policy(name, groups):
+        return SecurityGroupPolicy.from_object({
+            "metadata": {"namespace": "web", "name": name},
+            "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "securityGroups": {"groupIds": groups}}})
+
+    policies = [policy("b", ["sg-b", "sg-a"]), policy("a", ["sg-a", "sg-c"])]
+    running = make_pod(annotations={"tke.cloud.tencent.com/networks": "tke-sub-eni",
+                                    "tke.cloud.tencent.com/security-group-id": "sg-x,sg-y"}, nodeName="n1")
+    running["status"] = {"podIP": "10.0.1.23"}
+    ep = pod_endpoint(running, routing="strict", eni_groups=["sg-y", "sg-x"])
+    assert (ep.kind, ep.groups, ep.predicted, ep.node) == ("sub-eni", ("sg-y", "sg-x"), False, "n1")
+    ep = pod_endpoint(running, routing="strict")
+    assert (ep.groups, ep.predicted) == (("sg-x", "sg-y"), True)  # the annotation, not confirmed
+    plain = make_pod(nodeName="n1")
+    plain["status"] = {"podIP": "10.0.1.24"}
+    # selected but created before the policies: rebuilt, it gets a-policy's groups then b-policy's new ones
+    ep = pod_endpoint(plain, routing="standard", policies=policies)
+    assert (ep.kind, ep.groups, ep.predicted) == ("sub-eni", ("sg-a", "sg-c", "sg-b"), True)
+    ep = pod_endpoint(plain, routing="standard", node_groups=["sg-node"])
+    assert (ep.kind, ep.groups) == ("eni", ("sg-node",))
+    with pytest.raises(ValueError):
+        pod_endpoint(make_pod(), routing="strict")

@@ -11,13 +11,15 @@ Pods need, and what to add. Pure: no I/O, no SDK.
     results = check_needs(needs.needs, book)      # NeedResult: status, decision, fixes (RuleFix)
     find_shadowing(needs.needs, book)             # DROP in an earlier group over an ACCEPT in a later one
 
-Modules: ``model`` (rules and templates as the API has them, ``RuleBook``), ``space`` (address and
+Modules: ``model`` (rules and templates as the API has them, ``RuleBook``), ``endpoints`` (a Pod's
+groups: from its ENI, or predicted from the policies), ``space`` (address and
 port sets), ``rules`` (what one rule matches), ``evaluate`` (one ENI, one direction), ``explain``
 (a flow, hop by hop, with the routing mode), ``needs`` (probes, DNS, Services, declared egress),
 ``fixes`` (the rule to add), ``check`` (needs against rules; shadowing).
 """
 
 from sgpctl.core.traffic.check import FAIL, PASS, UNDETERMINED, NeedResult, Shadowing, check_needs, find_shadowing
+from sgpctl.core.traffic.endpoints import pod_endpoint
 from sgpctl.core.traffic.evaluate import ACCEPT, DROP, RuleRef, Segment, Unknown, evaluate_chain
 from sgpctl.core.traffic.explain import (
     ENI,
@@ -66,6 +68,6 @@ __all__ = [
     "AddressTemplate", "AddressTemplateGroup", "AddressTemplateRef", "ClusterDns", "Endpoint", "Flow", "GroupRules",
     "Hop", "Need", "NeedResult", "PodNeeds", "Probe", "Rule", "RuleBook", "RuleFix", "RuleRef", "Segment",
     "ServiceTemplate", "ServiceTemplateGroup", "ServiceTemplateRef", "Shadowing", "TrafficDecision", "Unknown",
-    "check_needs", "cluster_dns", "evaluate_chain", "explain", "find_shadowing", "parse_egress", "pod_needs",
+    "check_needs", "cluster_dns", "evaluate_chain", "explain", "find_shadowing", "parse_egress", "pod_endpoint", "pod_needs",
     "probes", "reply_to", "resolve_target_port", "suggest_fixes",
 ]
