@@ -16,9 +16,8 @@ import pytest
 from kubernetes import client
 
 from sgpctl.cloud.session import CloudSession
-from sgpctl.core.traffic import Endpoint, check_needs, pod_needs
+from sgpctl.core.traffic import Endpoint, Probe, check_needs, pod_needs
 from sgpctl.sandbox.controllers.dataplane import failure_message
-from sgpctl.core.traffic import Probe
 from tests.sandbox_support import cloud_client, create_sgp, kube_api_client, running_sandbox, sdk_request, sgp_ready
 
 NS = "my-namespace"

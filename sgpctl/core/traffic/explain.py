@@ -18,11 +18,12 @@ plain Pod on its node's                                        they are known; e
 ENI)
 ``external`` (an address)  -                                   filtered only when its groups are
                                                                given; else assumed open
-``virtual`` (a Service IP) never filtered: no ENI holds it       never filtered
+``virtual`` (a Service IP) not filtered: no ENI holds it      not filtered
 =========================  ==================================  ==================================
 
-The routing mode of a Pod is the one in force when it was created (the document: a change "only
-takes effect for incremental Pods"). For a Pod not created yet, its groups are a prediction (the
+A node's own groups are not applied to traffic with its own Pods (the document names only the Pod's
+groups for that path). The routing mode of a Pod is the one in force when it was created (the
+document: a change "only takes effect for incremental Pods"). For a Pod not created yet, its groups are a prediction (the
 policies' ``groupIds`` in ``core.matching`` order) and the decision says so.
 
 The decision's ``allowed`` is True, False, or None when it hangs on something the rule book does

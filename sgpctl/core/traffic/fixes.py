@@ -105,7 +105,7 @@ def _peer_rules(peer: Endpoint, peer_cidrs: Sequence[str], protocol: str, port: 
     return (replace(base, ipv6_cidr_block=str(net)) if net.version == 6 else replace(base, cidr_block=str(net)),)
 
 
-def _placement(hop: Hop, book: RuleBook) -> tuple[str, int | None] | None:
+def _placement(hop: Hop) -> tuple[str, int | None] | None:
     groups = hop.endpoint.groups or ()
     drops = [s for s in hop.segments if s.outcome == DROP]
     if not drops or not groups:
@@ -125,7 +125,7 @@ def suggest_fixes(decision: TrafficDecision, book: RuleBook, *, peer_cidrs: Sequ
     for hop in decision.hops:
         if hop.allowed is not False:
             continue
-        placed = _placement(hop, book)
+        placed = _placement(hop)
         if placed is None:
             continue
         gid, index = placed
