@@ -74,21 +74,32 @@ def _service_entry(entry: str, protocol: str) -> tuple[tuple[tuple[int, int], ..
     return ALL_PORTS, None
 
 
+def _templates(one: str | None, group_id: str | None, groups, templates, what: str) -> tuple[list | None, str | None]:
+    """The templates a rule names: one template, a group's, or both; None and why when one of
+    them is not in the book."""
+    ids = [one] if one else []
+    if group_id:
+        group = groups.get(group_id)
+        if group is None:
+            return None, f"{what} template group {group_id} is not known"
+        ids.extend(group.template_ids)
+    found = []
+    for tid in ids:
+        template = templates.get(tid)
+        if template is None:
+            return None, f"{what} template {tid} is not known"
+        found.append(template)
+    return found, None
+
+
 def _template_ports(rule: Rule, protocol: str, book: RuleBook) -> tuple[tuple[tuple[int, int], ...] | None, str | None]:
     ref = rule.service_template
-    ids: list[str] = []
-    if ref.service_id:
-        ids.append(ref.service_id)
-    if ref.service_group_id:
-        group = book.service_template_groups.get(ref.service_group_id)
-        if group is None:
-            return None, f"service template group {ref.service_group_id} is not known"
-        ids.extend(group.template_ids)
+    templates, why = _templates(ref.service_id, ref.service_group_id, book.service_template_groups,
+                                book.service_templates, "service")
+    if templates is None:
+        return None, why
     ports: list[tuple[int, int]] = []
-    for tid in ids:
-        template = book.service_templates.get(tid)
-        if template is None:
-            return None, f"service template {tid} is not known"
+    for template in templates:
         for entry in template.services:
             got, why = _service_entry(entry, protocol)
             if got is None:
@@ -116,23 +127,16 @@ def _ports(rule: Rule, protocol: str, book: RuleBook) -> tuple[tuple[tuple[int, 
 
 def _template_networks(rule: Rule, book: RuleBook) -> tuple[tuple[Network, ...] | None, str | None]:
     ref = rule.address_template
-    ids: list[str] = []
-    if ref.address_id:
-        ids.append(ref.address_id)
-    if ref.address_group_id:
-        group = book.address_template_groups.get(ref.address_group_id)
-        if group is None:
-            return None, f"address template group {ref.address_group_id} is not known"
-        ids.extend(group.template_ids)
+    templates, why = _templates(ref.address_id, ref.address_group_id, book.address_template_groups,
+                                book.address_templates, "address")
+    if templates is None:
+        return None, why
     nets: list[Network] = []
-    for tid in ids:
-        template = book.address_templates.get(tid)
-        if template is None:
-            return None, f"address template {tid} is not known"
+    for template in templates:
         for entry in template.addresses:
             got = address_entry_networks(entry)
             if got is None:
-                return None, f"address template {tid} entry {entry!r} is not an IP, CIDR or range"
+                return None, f"address template {template.template_id} entry {entry!r} is not an IP, CIDR or range"
             nets.extend(got)
     return tuple(nets), None
 

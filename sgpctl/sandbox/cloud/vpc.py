@@ -191,22 +191,26 @@ def _one_direction(policy_set: dict, what: str) -> str:
     return given[0]
 
 
+def _one_direction_edit(ctx: Ctx, params: dict, what: str) -> tuple[dict, str, list[dict], list[dict]]:
+    """(group, direction, the request's rules, the group's current rules of that direction) for a
+    request that changes one direction, its Version checked."""
+    g = _group(ctx, require(params, "SecurityGroupId"))
+    policy_set = require(params, "SecurityGroupPolicySet")
+    _check_version(g["_policies"], policy_set)
+    direction = _one_direction(policy_set, what)
+    return g, direction, policy_set[direction], list(g["_policies"][direction])
+
+
 def create_security_group_policies(ctx: Ctx, params: dict) -> dict:
     """Appends the rules, or inserts them at ``PolicyIndex`` ("If you want to insert a rule before the
     first rule, enter 0; if you want to add a rule after the last rule, leave it empty"; all rules of
     one request share that index)."""
-    g = _group(ctx, require(params, "SecurityGroupId"))
-    policy_set = require(params, "SecurityGroupPolicySet")
-    rules = g["_policies"]
-    _check_version(rules, policy_set)
-    direction = _one_direction(policy_set, "created")
-    items = policy_set[direction]
+    g, direction, items, current = _one_direction_edit(ctx, params, "created")
     entries = [_policy_entry(ctx, f"SecurityGroupPolicySet.{direction}.{i}", r) for i, r in enumerate(items)]
     indexes = {r.get("PolicyIndex") for r in items}
     if len(indexes) > 1:
         raise ApiError("InvalidParameterValue", "The rules of one request must share one PolicyIndex.")
     index = indexes.pop()
-    current = list(rules[direction])
     if index is None:
         index = len(current)
     elif not 0 <= index <= len(current):
@@ -237,13 +241,7 @@ def _matches(entry: dict, wanted: dict) -> bool:
 
 def delete_security_group_policies(ctx: Ctx, params: dict) -> dict:
     """By ``PolicyIndex`` or by matching the rule (one way per request, one direction)."""
-    g = _group(ctx, require(params, "SecurityGroupId"))
-    policy_set = require(params, "SecurityGroupPolicySet")
-    rules = g["_policies"]
-    _check_version(rules, policy_set)
-    direction = _one_direction(policy_set, "deleted")
-    items = policy_set[direction]
-    current = list(rules[direction])
+    g, direction, items, current = _one_direction_edit(ctx, params, "deleted")
     by_index = [r.get("PolicyIndex") is not None for r in items]
     if any(by_index) and not all(by_index):
         raise ApiError("InvalidParameter.Coexist", "Delete by PolicyIndex or by rule, not both in one request.")
@@ -285,16 +283,10 @@ def modify_security_group_policies(ctx: Ctx, params: dict) -> dict:
 
 def replace_security_group_policy(ctx: Ctx, params: dict) -> dict:
     """Replaces the one rule at ``PolicyIndex`` of one direction."""
-    g = _group(ctx, require(params, "SecurityGroupId"))
-    policy_set = require(params, "SecurityGroupPolicySet")
-    rules = g["_policies"]
-    _check_version(rules, policy_set)
-    direction = _one_direction(policy_set, "replaced")
-    items = policy_set[direction]
+    g, direction, items, current = _one_direction_edit(ctx, params, "replaced")
     if len(items) != 1 or items[0].get("PolicyIndex") is None:
         raise ApiError("InvalidParameter", "ReplaceSecurityGroupPolicy replaces one rule, named by its PolicyIndex.")
     index = items[0]["PolicyIndex"]
-    current = list(rules[direction])
     if not 0 <= index < len(current):
         raise ApiError("InvalidParameterValue.Range", f"PolicyIndex {index} is outside 0..{len(current) - 1}.")
     current[index] = _policy_entry(ctx, f"SecurityGroupPolicySet.{direction}.0", items[0])
