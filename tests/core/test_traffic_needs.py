@@ -106,6 +106,14 @@ def test_cluster_dns_needs_the_service_ip_and_its_pods_on_their_target_ports():
     assert all(n.source.ref == "pod/web/web-0" and n.kind == "dns" for n in needs.needs)
 
 
+def test_a_fix_for_dns_pods_names_their_subnet():
+    dns = cluster_dns(KUBE_DNS, [(COREDNS, COREDNS_EP)], pod_cidrs=["10.0.1.0/24", "10.0.2.0/24"])
+    results = check_needs(pod_needs(make_pod(), me(), node=N1, dns=dns).needs, RuleBook.build([group("sg-a")]))
+    pod_fixes = [r.fixes[0] for r in results if r.need.destination.ref == "pod/kube-system/coredns-0"]
+    assert [(f.direction, f.rules[0].protocol, f.rules[0].port, f.rules[0].cidr_block) for f in pod_fixes] == [
+        ("egress", "UDP", "5353", "10.0.2.0/24"), ("egress", "TCP", "5353", "10.0.2.0/24")]
+
+
 def test_dns_policy_none_uses_the_nameservers_and_default_is_noted():
     pod = make_pod(dnsPolicy="None", dnsConfig={"nameservers": ["10.0.0.2"]})
     needs = pod_needs(pod, me(), node=N1, dns=cluster_dns(KUBE_DNS))

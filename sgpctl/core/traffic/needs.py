@@ -99,6 +99,8 @@ class ClusterDns:
     ports: tuple[tuple[str, int], ...] = (("udp", DNS_PORT), ("tcp", DNS_PORT))
     #: (endpoint, protocol, target port)
     pods: tuple[tuple[Endpoint, str, int], ...] = ()
+    #: the subnets the DNS Pods draw their addresses from: a rule naming them survives the Pods moving
+    pod_cidrs: tuple[str, ...] = ()
 
 
 # --- ports ---------------------------------------------------------------------------------------
@@ -205,9 +207,10 @@ def probe_needs(pod: Mapping[str, Any], me: Endpoint, node: Endpoint | None, nod
     return out
 
 
-def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[str, Any], Endpoint]] = ()) -> ClusterDns:
+def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[str, Any], Endpoint]] = (),
+                pod_cidrs: Sequence[str] = ()) -> ClusterDns:
     """The cluster DNS from its Service (``kube-system/kube-dns`` on TKE) and its Pods (with their
-    endpoints), target ports resolved per Pod."""
+    endpoints), target ports resolved per Pod; ``pod_cidrs``: the subnets those Pods live in."""
     if service is None:
         return ClusterDns(None, pods=())
     spec = service.get("spec") or {}
@@ -227,7 +230,7 @@ def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[
             target = resolve_target_port(sp, pod)
             if target is not None:
                 targets.append((ep, proto, target))
-    return ClusterDns(endpoint, tuple(ports), tuple(targets))
+    return ClusterDns(endpoint, tuple(ports), tuple(targets), tuple(pod_cidrs))
 
 
 def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> PodNeeds:
@@ -256,7 +259,8 @@ def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> P
                               Flow(proto, port, port)))
     for ep, proto, target in dns.pods:
         out.needs.append(Need(f"dns:{proto}:{ep.ref}", DNS, f"DNS ({proto.upper()} {target}) to {ep.ref}, behind "
-                              f"{dns.service.ref}", me, ep, Flow(proto, target, target)))
+                              f"{dns.service.ref}", me, ep, Flow(proto, target, target),
+                              _cidrs_holding(ep.address, dns.pod_cidrs)))
     if not dns.pods:
         out.notes.append(f"the Pods behind {dns.service.ref} are not known: only its Service IP is checked")
     return out
