@@ -173,6 +173,18 @@ def test_standard_routing_never_filters_probes_and_no_probe_means_ready(sb, core
     killing = [e.message for e in core.list_namespaced_event(NS).items
                if e.involved_object.name == pod.metadata.name and e.reason == "Killing"]
     assert killing == ["Container nginx failed liveness probe, will be restarted"]
+    # the Pod's sub-ENI given a group that lets its node in: the data plane looks again
+    [vpceni] = client.CustomObjectsApi(core.api_client).list_cluster_custom_object(
+        "networking.tke.cloud.tencent.com", "v1", "vpcenis",
+        label_selector=f"tke.cloud.tencent.com/pod-name={pod.metadata.name}")["items"]
+    lets_nodes_in = make_group(sb, {"Protocol": "TCP", "Port": "80", "CidrBlock": "10.0.0.0/16", "Action": "ACCEPT"})
+    sb.settle()
+    assert not ready(the_pod(core))
+    cloud_client(sb, "vpc").ModifyNetworkInterfaceAttribute(sdk_request(
+        "vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId=vpceni["status"]["eni"]["eniID"],
+        SecurityGroupIds=[lets_nodes_in]))
+    sb.settle()
+    assert ready(the_pod(core))
     # an exec probe needs no network: a Pod with one is Ready even under strict routing
     apps.delete_namespaced_deployment("probed", NS)
     sb.settle()
