@@ -377,7 +377,7 @@ def test_a_predicted_pod_says_so():
     future = Endpoint.sub_eni_pod("web", "web-new", POD_IP, "n1", ["sg-a"], "strict", predicted=True)
     d = explain(Endpoint.node_endpoint("n1", NODE1), future, Flow.of("tcp", 8080), book)
     assert d.allowed is True and d.predicted is True and d.to_dict()["predicted"] is True
-    assert any("predicted order" in a for a in d.assumptions)
+    assert any("are a prediction, not read from its ENI" in a for a in d.assumptions)
 
 
 def test_a_cidr_source_is_split_where_rules_cut_it():

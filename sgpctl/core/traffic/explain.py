@@ -292,9 +292,6 @@ class TrafficDecision:
     def predicted(self) -> bool:
         return self.source.predicted or self.destination.predicted
 
-    def denying_hops(self) -> list[Hop]:
-        return [h for h in self.hops if h.allowed is False]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
@@ -332,8 +329,8 @@ def _hop(side: str, me: Endpoint, peer: Endpoint, direction: str, flow: Flow, bo
             return Hop(side, me, direction, True, why + "; its groups are not known",
                        (Segment(_box(peer, flow), DROP, None, (_unknown_groups(me),)),))
         if me.predicted:
-            assumptions.append(f"{me.ref} does not exist yet: its groups {', '.join(me.groups)} are the "
-                               f"predicted order (policies' groupIds, in policy-name order)")
+            assumptions.append(f"{me.ref}'s groups {', '.join(me.groups)} are a prediction, not read from its ENI "
+                               f"(policies' groupIds in policy-name order, or its annotation)")
         return Hop(side, me, direction, True, why,
                    evaluate_chain(book, me.groups, direction, flow.protocol, _box(peer, flow)))
     if me.kind == VIRTUAL:
