@@ -35,6 +35,8 @@ Examples:
   sgpctl sandbox status
 
   sgpctl sandbox down
+
+  sgpctl sandbox up --reset --variant addon-merge=shallow   # another reading of the real API
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
@@ -92,6 +94,9 @@ def up(
     reset: Annotated[bool, typer.Option("--reset", help="Discard the saved state and start the scenario afresh.")] = False,
     cloud_tls: Annotated[bool, typer.Option("--cloud-tls", help="Also answer https on the cloud API port (tccli speaks only "
                                                                 "https: append the printed CA file to tccli's certifi bundle).")] = False,
+    variant: Annotated[Optional[list[str]], typer.Option(
+        "--variant", metavar="KEY=VALUE", help="Play another reading of an unconfirmed API fact, e.g. addon-merge=shallow "
+        "(repeatable; see `sgpctl sandbox variants`). A saved state keeps the variants it was built with.")] = None,
 ) -> None:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
@@ -104,8 +109,10 @@ def up(
 
     Example: sgpctl sandbox up --detach --scenario strict-hazards --state-dir /tmp/sb
     """
-    from sgpctl.sandbox import runner, scenarios
+    from sgpctl.sandbox import runner, scenarios, variants
     from sgpctl.sandbox.faults import Faults
+
+    chosen = variants.parse(variant) if variant else None
 
     sd = _state_dir(state_dir)
     pid = runner.running_pid(sd)
@@ -137,13 +144,16 @@ def up(
             argv += ["--faults", faults]
         if cloud_tls:
             argv += ["--cloud-tls"]
+        for key, value in (chosen or {}).items():
+            argv += ["--variant", f"{key}={value}"]
         info = runner.spawn_detached(sd, argv)
         _err(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
         return
-    _serve(sd, scenario, port, faults, addon_delay, cloud_tls)
+    _serve(sd, scenario, port, faults, addon_delay, cloud_tls, chosen)
 
 
-def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
+def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False,
+           variants: Optional[dict] = None) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -151,7 +161,7 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
         raise KeyboardInterrupt
 
     sb = Sandbox(scenario, state_dir=sd.path, cloud_port=port or 0, kube_port=(port + 1) if port else 0,
-                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls)
+                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls, variants=variants)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         sb.start()
@@ -222,6 +232,10 @@ def status(state_dir: StateDirOption = None, output: Output = OutputFormat.table
                            ("env file", "envFile"), ("saved at", "savedAt")):
             if data.get(key):
                 rows.append((label, str(data[key])))
+        if data.get("variants"):
+            from sgpctl.sandbox.variants import spec
+
+            rows.append(("variants", spec(data["variants"])))
         if not data["running"] and data.get("cloudPort"):
             rows.append(("last ports", f"{data['cloudPort']} (cloud), {data['kubePort']} (Kubernetes)"))
         counts = data.get("counts") or {}
@@ -277,3 +291,16 @@ def scenarios_cmd(output: Output = OutputFormat.table) -> None:
         sys.stdout.write("".join(f"{d['name'].ljust(width)}  {d['description']}\n" for d in data))
 
     emit(data, output, table)
+
+
+@app.command("variants")
+def variants_cmd(output: Output = OutputFormat.table) -> None:
+    """List the variants `sgpctl sandbox up --variant KEY=VALUE` takes: each an alternative reading of a
+    fact about the real Tencent Cloud API that no public source settles, its values, its default and
+    its meaning.
+
+    Example: sgpctl sandbox up --reset --variant addon-merge=shallow --variant vpceni-kind=VpcEni
+    """
+    from sgpctl.sandbox.variants import describe_text, listing
+
+    emit(listing(), output, lambda: sys.stdout.write(describe_text()))

@@ -130,8 +130,9 @@ class Addon:
 
 @dataclass(frozen=True)
 class AddonValues:
-    """DescribeAddonValues: ``values`` are the values set over the chart (empty when not installed),
-    ``defaults`` the chart's defaults."""
+    """DescribeAddonValues: ``values`` are the rendered values, i.e. those set over the chart's defaults
+    (the API documents ``Values`` as rendered from the set parameters and the chart's defaults; empty
+    when not installed), ``defaults`` the chart's defaults."""
 
     values: dict = field(hash=False)
     defaults: dict = field(hash=False)
@@ -235,7 +236,8 @@ class Subnet:
 
 @dataclass(frozen=True)
 class NetworkInterface:
-    """DescribeNetworkInterfaces entry. ``eni_type``: 0 secondary, 1 primary, 2 trunk;
+    """DescribeNetworkInterfaces entry. ``eni_type``: 0 secondary, 1 primary, 2 relayed ENI ("中继网卡",
+    a per-Pod sub-ENI; a trunk ENI is a secondary ENI with the trunk flag, which is not returned);
     ``instance_id`` / ``device_index`` come from ``Attachment`` (None when not attached)."""
 
     eni_id: str

@@ -40,9 +40,10 @@ The types the rule and template calls return are ``core.traffic``'s (re-exported
 Ids are de-duplicated and sent 100 per call with ``Limit`` 100 (the default Limit is 20: without it a
 100-id query would come back a fifth full), so ``n`` ids cost ``ceil(n/100)`` calls.
 
-Ids that do not exist: DescribeSecurityGroups fails the whole call with
-``InvalidSecurityGroupID.NotFound``; for DescribeNetworkInterfaces the API reference lists
-``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
+Ids that do not exist: DescribeSecurityGroups fails the whole call with ``ResourceNotFound`` (its
+documented code; older notes said ``InvalidSecurityGroupID.NotFound``, which is accepted too, and a
+malformed id is ``InvalidParameterValue.Malformed``); for DescribeNetworkInterfaces the API reference
+lists ``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
 ``NetworkInterfaceSet`` after deleting an ENI. Both adapters handle both behaviours and return what
 exists; callers compare the result's ids with what they asked for (an ENI id absent from the result is
 "not found in VPC"). Cheapest correct way on a "not found" error for a batch: if the message names ids,

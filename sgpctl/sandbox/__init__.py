@@ -28,8 +28,10 @@ of its own since this trusts the CA for everything using that bundle::
 (tccli is not installed where the sandbox is tested, so this path is documented, not exercised;
 the official SDK over https with ``HttpProfile(certification=ca_file)`` is tested.)
 
-Modules: ``region`` (the Sandbox object), ``scenarios``, ``controllers``, ``runner`` (state dir,
-background process), ``cloud`` and ``kube`` (the two API servers), ``faults``, ``requestlog``.
+Modules: ``region`` (the Sandbox object), ``scenarios``, ``variants`` (other readings of unconfirmed
+API facts: ``Sandbox("default", variants={"addon-merge": "shallow"})``), ``controllers``, ``runner``
+(state dir, background process), ``cloud`` and ``kube`` (the two API servers), ``faults``,
+``requestlog``.
 """
 
 from __future__ import annotations

@@ -17,8 +17,11 @@ token, so every kubectl call is refused with 401 (the Python client and sgpctl s
 clients that only speak https, such as tccli; http keeps working for the SDKs and sgpctl.
 
 With ``state_dir`` the sandbox resumes from ``state_dir/state.json`` when it exists (same
-credentials, cluster id, objects and ports) and saves there when it stops; its kubeconfig and
-env file are written there. Without one they go to a private temporary directory.
+credentials, cluster id, objects, variants and ports) and saves there when it stops; its kubeconfig
+and env file are written there. Without one they go to a private temporary directory.
+
+``variants={"addon-merge": "shallow", ...}`` plays other readings of what the real API does
+(``sgpctl.sandbox.variants``); a resumed sandbox keeps the variants it was built with.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def new_credentials() -> tuple[str, str]:
 class Sandbox:
     def __init__(self, scenario: str = "default", *, state_dir: Path | str | None = None, cloud_port: int = 0,
                  kube_port: int = 0, faults: str | None = None, addon_delay: float = 0.3, seed: int = 0,
-                 retry_interval: float = 1.0, cloud_tls: bool = False):
+                 retry_interval: float = 1.0, cloud_tls: bool = False, variants: dict[str, str] | None = None):
         from sgpctl.sandbox import scenarios
         from sgpctl.sandbox.faults import Faults
         from sgpctl.sandbox.requestlog import RequestLog
@@ -80,6 +83,10 @@ class Sandbox:
         self.seed = int(seed)
         self.retry_interval = retry_interval
         self.cloud_tls = bool(cloud_tls)
+        from sgpctl.sandbox import variants as variants_mod
+
+        #: None: whatever a resumed state holds (else every default)
+        self._asked_variants = variants_mod.validate(variants) if variants is not None else None
         self._ca_file: Path | None = None
         try:
             self.faults = Faults.parse(faults or "")
@@ -182,6 +189,8 @@ class Sandbox:
         self.cluster_id = "cls-" + "".join(rng.choice(_ALNUM) for _ in range(8))
         self.secret_id, self.secret_key = new_credentials()
         self.kube_token = secrets.token_hex(24)
+        from sgpctl.sandbox import variants
+
         cloud = CloudState(self.region, scenarios.ZONES, addon_delay=self.addon_delay, seed=self.seed)
         cloud.add_credentials(self.secret_id, self.secret_key)
         kube = KubeStore()
@@ -204,6 +213,8 @@ class Sandbox:
 
         builder.replace_kube = replace_kube
         scenarios.get(self.scenario).build(builder)
+        # The scenario builds the default reading; the variants then change what they read differently.
+        variants.apply(self._asked_variants or {}, cloud, self.kube)
         self._pod_cidrs = dict(builder.pod_cidrs)
         self._vpc_cni = builder.vpc_cni
         self.controllers.converge(timeout=60)
@@ -217,6 +228,14 @@ class Sandbox:
             raise InputError(
                 f"{self.state_dir.path} holds a sandbox of scenario {meta.get('scenario')!r}, not {self.scenario!r}",
                 hint="run `sgpctl sandbox up --reset` to start afresh, or use another --state-dir")
+        saved_variants = dict((saved.get("cloud") or {}).get("variants") or {})
+        if self._asked_variants is not None and self._asked_variants != saved_variants:
+            from sgpctl.sandbox.variants import spec
+
+            raise InputError(
+                f"{self.state_dir.path} holds a sandbox with variants {spec(saved_variants) or '(none)'}, "
+                f"not {spec(self._asked_variants) or '(none)'}",
+                hint="run `sgpctl sandbox up --reset` to start afresh with other variants, or use another --state-dir")
         self.cluster_id = meta["clusterId"]
         self.secret_id, self.secret_key = meta["secretId"], meta["secretKey"]
         self.kube_token = meta["kubeToken"]
@@ -267,6 +286,13 @@ class Sandbox:
         self.kube_port = self._kube_server.port
 
     # --- what clients need -----------------------------------------------------------------
+
+    @property
+    def variants(self) -> dict[str, str]:
+        """The variants this region plays (only those not at their default)."""
+        if self.cloud is not None:
+            return dict(self.cloud.variants)
+        return dict(self._asked_variants or {})
 
     @property
     def cloud_url(self) -> str:
@@ -354,7 +380,7 @@ class Sandbox:
             "sandbox": {"scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                         "secretId": self.secret_id, "secretKey": self.secret_key, "kubeToken": self.kube_token,
                         "seed": self.seed, "cloudPort": self.cloud_port, "kubePort": self.kube_port,
-                        "podCidrs": self._pod_cidrs, "vpcCni": self._vpc_cni},
+                        "podCidrs": self._pod_cidrs, "vpcCni": self._vpc_cni, "variants": self.variants},
             "savedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "counts": self.counts(),
             "cloud": self.cloud.to_dict(),
@@ -380,7 +406,8 @@ class Sandbox:
         """What ``sandbox status`` shows about a running sandbox (no secrets)."""
         return {"pid": None, "scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                 "cloudUrl": self.cloud_url, "kubeUrl": self.kube_url, "cloudPort": self.cloud_port,
-                "kubePort": self.kube_port, "faults": self.faults.spec, "cloudTls": self.cloud_tls,
+                "kubePort": self.kube_port, "faults": self.faults.spec, "variants": self.variants,
+                "cloudTls": self.cloud_tls,
                 "caFile": str(self.ca_file) if self.ca_file is not None else None,
                 "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._started_at or time.time())),
                 "counts": self.counts()}

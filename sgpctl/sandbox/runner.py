@@ -306,13 +306,14 @@ def describe(sd: StateDir) -> dict[str, Any]:
     out: dict[str, Any] = {"stateDir": str(sd.path), "running": bool(pid and info), "pid": pid if info else None}
     if info:
         for key in ("scenario", "clusterId", "region", "cloudUrl", "kubeUrl", "cloudPort", "kubePort",
-                    "startedAt", "faults", "counts"):
+                    "startedAt", "faults", "variants", "counts"):
             out[key] = info.get(key)
     else:
         state = load_state(sd)
         if state:
             meta = state.get("sandbox") or {}
             out.update(scenario=meta.get("scenario"), clusterId=meta.get("clusterId"), region=meta.get("region"),
+                       variants=meta.get("variants") or {},
                        cloudPort=meta.get("cloudPort"), kubePort=meta.get("kubePort"),
                        counts=state.get("counts"), savedAt=state.get("savedAt"))
     out["envFile"] = str(sd.env) if sd.env.exists() else None

@@ -69,6 +69,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("vpc", "DescribeNetworkInterfaceLimit", {"InstanceId": "ins-s8big001"}),
     ("vpc", "DescribeSubnets", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
+    ("vpc", "DeleteNetworkInterface", {"NetworkInterfaceId": "$sub_eni"}),
     ("cvm", "DescribeInstances", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),
 ]

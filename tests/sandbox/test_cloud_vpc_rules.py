@@ -79,7 +79,7 @@ def test_policy_index_inserts_and_empty_appends(cloud):
     ({"Ingress": [{"Protocol": "ALL", "AddressTemplate": {"AddressId": "ipm-nothere"}, "Action": "ACCEPT"}]},
      "ResourceNotFound"),
     ({"Ingress": [{"Protocol": "TCP", "Port": "80", "SecurityGroupId": "sg-gone0001", "Action": "ACCEPT"}]},
-     "InvalidSecurityGroupID.NotFound"),
+     "ResourceNotFound"),
 ])
 def test_documented_refusals_change_nothing(cloud, policy_set, code):
     assert cloud.error_code("vpc", "CreateSecurityGroupPolicies", SecurityGroupId=SG,

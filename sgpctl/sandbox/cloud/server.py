@@ -11,7 +11,8 @@ its certifi bundle.
 A request is answered the way the real API does:
 
 1. Faults first (``faults.decide(service, action)``): latency, a dropped connection, an HTTP 500
-   with a non-JSON body, or a ``RequestLimitExceeded`` envelope.
+   with a non-JSON body, or a ``RequestLimitExceeded`` envelope. A ``lose-reply`` fault lets the
+   request run through step 5 and then closes the connection instead of answering.
 2. TC3-HMAC-SHA256 signature (``tc3.verify``) against ``state.credentials``; the service is the
    one in the credential scope (``Credential=<id>/<date>/<service>/tc3_request``).
 3. ``X-TC-Version`` must be the service's version (else ``NoSuchVersion``), ``X-TC-Action`` one
@@ -219,6 +220,11 @@ class CloudHandler(BaseHTTPRequestHandler):
             code = "InternalError"
             payload = self._error(code, f"sandbox bug: {type(e).__name__}: {e}", request_id)
         # Record before answering: a client that reads the log right after its call sees it.
+        if fault is not None and fault.loses_reply:
+            srv.request_log.record("cloud", service, action, params, is_mutating(action), code, status,
+                                   request_id=request_id, replyLost=True)
+            self.close_connection = True
+            return
         srv.request_log.record("cloud", service, action, params, is_mutating(action), code, status,
                                request_id=request_id)
         self._send(status, payload)
@@ -230,7 +236,8 @@ class CloudHandler(BaseHTTPRequestHandler):
         ).encode("utf-8")
 
     def _inject(self, fault, service: str, action: str) -> bool:
-        """Apply an error fault; False when the fault was latency only."""
+        """Apply an error fault that answers instead of the request; False when the request runs
+        (latency only, or a lost reply)."""
         log_ = self.server.request_log
         mutating = is_mutating(action)
         if fault.kind == "drop":

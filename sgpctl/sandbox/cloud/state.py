@@ -35,9 +35,9 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
 
     state.cluster(cluster_id) -> dict | None            # Tencent "Cluster" fields + "_network"
     state.addon(cluster_id, name) -> dict | None        # {AddonName, AddonVersion, Phase, Reason,
-                                                        #  CreateTime, Values (set values, dict)}
+                                                        #  CreateTime, Values (the values set, dict)}
     state.addons(cluster_id) -> list[dict]
-    state.addon_values(cluster_id, name) -> dict | None  # chart defaults deep-merged with set values
+    state.addon_values(cluster_id, name) -> dict | None  # rendered: chart defaults deep-merged with the set values
     state.trunking_enabled(cluster_id) -> bool           # eniipamd's vpcCni.trunkingEni.enableSubEni
     state.on_addon_change(callback)                      # callback(cluster_id, addon_name, phase)
     state.fail_next_addon_operation(cluster_id, name, reason)
@@ -67,10 +67,15 @@ scenarios build 10,000 sub-ENIs through ``add_sub_enis`` rather than behind the 
 
 ENI dicts carry the VPC ``NetworkInterface`` fields plus ``_kind`` ("primary", "trunk", "sub",
 "secondary"), ``_trunk`` (the trunk ENI of a sub-ENI) and ``_client_token``. ``EniType`` follows
-the VPC docs: 0 secondary, 1 primary, 2 trunk; a sub-ENI is reported as EniType 0 attached to
-its node (``Attachment.InstanceId``) and named/described as a sub-ENI: how the real VPC API
-shows per-Pod sub-ENIs is unconfirmed, which is why ``options["sub_enis_visible"]`` can hide
-them from DescribeNetworkInterfaces.
+the SDK's ``NetworkInterface.EniType``: 0 secondary ("辅助网卡"), 1 primary, 2 relayed ENI
+("中继网卡", what VPC calls the per-Pod sub-ENIs: ``SubEniQuantity`` is the "中继网卡配额"). The trunk
+ENI is a secondary ENI (EniType 0) whose trunk flag is set (``ModifyNetworkInterfaceAttribute``'s
+``TrunkingFlag``, which DescribeNetworkInterfaces does not return). A sub-ENI is attached to its node
+(``Attachment.InstanceId``) and named/described as a sub-ENI; whether the real DescribeNetworkInterfaces
+lists sub-ENIs at all is unconfirmed: the variant ``subeni-listed`` plays both.
+
+Unconfirmed readings of the real API are variants (``sgpctl.sandbox.variants``): ``variants`` holds the
+chosen values (only those that differ from the default), ``variant(key)`` answers any key.
 
 Add-on phases are derived lazily from timestamps: an install (update, delete) reports
 ``Installing`` (``Upgrading``, ``Terminating``) until ``addon_delay`` seconds have passed on
@@ -79,10 +84,7 @@ was armed; a deleted add-on disappears). Callbacks fire when a request starts an
 when an access notices its end, after the lock is released; controllers that need to react to
 the end poll ``addon()``.
 
-``options`` (persisted) tune unconfirmed behaviours: ``sub_enis_visible`` (True),
-``missing_eni_ids`` ("omit" returns what exists, "error" answers ResourceNotFound),
-``missing_addon`` ("error" answers ResourceNotFound for a named add-on that is not installed,
-"empty" answers an empty list), ``instance_security_group_limit`` (5), ``security_group_limit``
+``options`` (persisted) tune limits: ``instance_security_group_limit`` (5), ``security_group_limit``
 (50 per region).
 
 Persistence: ``state.to_dict()`` is JSON-serialisable; ``CloudState.from_dict(d, clock=None)``
@@ -110,6 +112,7 @@ from typing import Any, Callable, Iterable
 
 from sgpctl.core import quotas
 from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get, values_merge
+from sgpctl.sandbox import variants as sandbox_variants
 
 from .common import SG_ID
 from .errors import ApiError
@@ -125,9 +128,6 @@ ADDON_TRANSITIONS = {"install": "Installing", "upgrade": "Upgrading", "delete": 
 ADDON_FAILURES = {"install": "InstallFailed", "upgrade": "UpgradFailed"}  # sic: TKE's spelling
 
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "sub_enis_visible": True,
-    "missing_eni_ids": "omit",
-    "missing_addon": "error",
     "instance_security_group_limit": 5,
     "security_group_limit": 50,
 }
@@ -226,6 +226,7 @@ class CloudState:
         self.credentials = Credentials()
         self.admin_token = secrets.token_hex(16)
         self.options: dict[str, Any] = dict(DEFAULT_OPTIONS)
+        self.variants: dict[str, str] = {}
         self.default_region = region
         self.regions: dict[str, list[str]] = {}
         self.policies: dict[int, dict] = {}
@@ -295,6 +296,10 @@ class CloudState:
         self._pending_events.append((cluster_id, name, phase))
 
     # --- small utilities ----------------------------------------------------------------------
+
+    def variant(self, key: str) -> str:
+        """The value of a sandbox variant (``sgpctl.sandbox.variants``): the chosen one, else its default."""
+        return self.variants.get(key) or sandbox_variants.default(key)
 
     def now(self) -> float:
         return self.clock()
@@ -728,6 +733,8 @@ class CloudState:
         if rec is None:
             raise ApiError("ResourceNotFound", f"The addon {name!r} is not installed in cluster {cluster_id}.")
         if rec.get("_op"):
+            # The code exists in TKE's error list (tke/v20180525/errorcodes.py), but no source says that
+            # UpdateAddon or DeleteAddon answer it while an operation runs: the real answer is unknown.
             raise ApiError(
                 "FailedOperation.TaskAlreadyRunning",
                 f"The addon {name!r} is {ADDON_TRANSITIONS[rec['_op']].lower()}; retry when it has finished.",
@@ -737,8 +744,9 @@ class CloudState:
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", *, region: str | None = None, dry_run: bool = False) -> None:
         """``strategy`` ``merge`` deep-merges ``values`` into the set values the way Helm coalesces
-        (``core.addon_values.values_merge``: objects merge, lists replace, null deletes),
-        ``replace`` replaces them."""
+        (``core.addon_values.values_merge``: objects merge, lists replace, null deletes), or, under the
+        variant ``addon-merge=shallow``, replaces each top-level key sent (null deletes it);
+        ``replace`` replaces them all."""
         if strategy not in ("merge", "replace"):
             raise ApiError("InvalidParameterValue", f"UpdateStrategy must be merge or replace, not {strategy!r}.")
         with self.transaction():
@@ -746,10 +754,16 @@ class CloudState:
             if dry_run:
                 return
             if values is not None:
-                rec["Values"] = values_merge(rec["Values"], values) if strategy == "merge" else _copy(values)
+                rec["Values"] = self._merged(rec["Values"], values) if strategy == "merge" else _copy(values)
             if version:
                 rec["AddonVersion"] = version
             self._start(cluster_id, rec, "upgrade")
+
+    def _merged(self, current: dict, patch: dict) -> dict:
+        if self.variant("addon-merge") == "shallow":
+            out = {**current, **_copy(patch)}
+            return {k: v for k, v in out.items() if v is not None}
+        return values_merge(current, patch)
 
     def delete_addon(self, cluster_id: str, name: str, *, region: str | None = None) -> None:
         with self.transaction():
@@ -947,12 +961,19 @@ class CloudState:
         if len(groups) > limit:
             raise ApiError("LimitExceeded", f"An ENI can carry at most {limit} security groups, got {len(groups)}.")
         for g in groups:
-            if not isinstance(g, str) or not SG_ID.match(g):
-                raise ApiError("InvalidSecurityGroupID.Malformed", f"The security group id {g!r} is malformed.")
-            sg = self.security_groups.get(g)
-            if sg is None or sg["_region"] != region:
-                raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {g!r} does not exist.")
+            self._group(g, region)
         return groups
+
+    def _group(self, group_id: Any, region: str | None) -> dict:
+        """A security group by id, with the codes VPC's security-group actions document (Go SDK error
+        lists): ``InvalidParameterValue.Malformed`` for an id of the wrong form, ``ResourceNotFound`` for
+        one that does not exist (in this region)."""
+        if not isinstance(group_id, str) or not SG_ID.match(group_id):
+            raise ApiError("InvalidParameterValue.Malformed", f"The security group id {group_id!r} is malformed.")
+        g = self.security_groups.get(group_id)
+        if g is None or (region is not None and g["_region"] != region):
+            raise ApiError("ResourceNotFound", f"The security group {group_id} does not exist.")
+        return g
 
     # --- VPC: ENIs ----------------------------------------------------------------------------
 
@@ -1022,7 +1043,7 @@ class CloudState:
             "CreatedTime": now,
             "Ipv6AddressSet": [],
             "TagSet": [],
-            "EniType": {"primary": 1, "trunk": 2}.get(kind, 0),
+            "EniType": {"primary": 1, "sub": 2}.get(kind, 0),
             "Business": "cvm",
             "AttachType": 0,
             "_region": region,
@@ -1069,7 +1090,7 @@ class CloudState:
                        subnet_id: str | None = None, group_ids: Iterable[str] = (), name: str = "") -> dict:
         """A per-Pod sub-ENI on the node's trunk ENI, idempotent by ``client_token``.
 
-        Raises ``InvalidInstanceId.NotFound``, ``InvalidSecurityGroupID.Malformed``/``NotFound``,
+        Raises ``InvalidInstanceId.NotFound``, ``InvalidParameterValue.Malformed``/``ResourceNotFound`` (a group),
         or ``LimitExceeded`` (too many groups, or the node's sub-ENI quota is used up).
         """
         with self.transaction():
@@ -1240,6 +1261,7 @@ class CloudState:
                 "admin_token": self.admin_token,
                 "addon_delay": self.addon_delay,
                 "options": self.options,
+                "variants": self.variants,
                 "credentials": self.credentials.to_list(),
                 "counters": self.counters,
                 "policies": list(self.policies.values()),
@@ -1270,7 +1292,8 @@ class CloudState:
                     clock=clock, presets=False)
         state.regions = d["regions"]
         state.admin_token = d["admin_token"]
-        state.options = {**DEFAULT_OPTIONS, **d["options"]}
+        state.options = {**DEFAULT_OPTIONS, **{k: v for k, v in d["options"].items() if k in DEFAULT_OPTIONS}}
+        state.variants = dict(d.get("variants") or {})
         state.credentials.load(d["credentials"])
         state.counters = d["counters"]
         state.policies = {p["PolicyId"]: p for p in d["policies"]}

@@ -3,19 +3,63 @@
 A cluster that does not exist (in the request's region) answers
 ``ResourceNotFound.ClusterNotFound``. The add-on actions document almost no error codes in the
 official SDKs; the sandbox's choices: a named add-on that is not installed ->
-``ResourceNotFound`` (or an empty list, ``options["missing_addon"] = "empty"``); installing an
+``ResourceNotFound`` (or an empty list under the variant ``missing-addon=empty``); installing an
 installed add-on -> ``ResourceInUse``; changing an add-on while an operation runs ->
-``FailedOperation.TaskAlreadyRunning``; an unknown chart -> ``InvalidParameter.Param``.
+``FailedOperation.TaskAlreadyRunning`` (a code of TKE's error list, but what the real API answers
+then is unknown: UpdateAddon's documented errors are only ``UnknownParameter``); an unknown chart ->
+``InvalidParameter.Param``.
+
+DescribeAddonValues' ``Values`` is the rendered document (the values set over the chart's defaults, as
+the API documents: "会使用已设置的参数和chart里的默认参数做渲染"), ``DefaultValues`` the chart's defaults.
+
+Variants (``sgpctl.sandbox.variants``): ``missing-addon``, ``sgp-addon-listed`` (GetTkeAppChartList),
+``eniipamd-version`` (AddonVersion and LatestVersion of eniipamd as a chart version, see
+:func:`chart_version`), ``tkesubeni`` (DescribeVpcCniPodLimits). The others change the region itself
+(``variants.apply``) or ``CloudState``.
 """
 
 from __future__ import annotations
 
 import json
 
+from sgpctl.core import quotas
+
 from .common import Ctx, filters_of, int_param, require
 from .errors import ApiError
 
 IPAMD = "eniipamd"
+
+
+def chart_version(component: str) -> str:
+    """eniipamd's component version as a chart version under ``eniipamd-version=chart``: an arbitrary
+    invertible renumbering (3.6.0 -> 1.4.2); what matters is that it is not the component's version.
+    Versions it cannot renumber (not X.Y.Z with X, Y >= 2) stay as they are."""
+    parts = component.lstrip("v").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or int(parts[0]) < 2 or int(parts[1]) < 2:
+        return component
+    x, y, z = (int(p) for p in parts)
+    return f"{x - 2}.{y - 2}.{z + 2}"
+
+
+def component_version(chart: str) -> str:
+    """The inverse of :func:`chart_version`."""
+    parts = chart.lstrip("v").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or int(parts[2]) < 2:
+        return chart
+    x, y, z = (int(p) for p in parts)
+    return f"{x + 2}.{y + 2}.{z - 2}"
+
+
+def _shown_version(ctx: Ctx, name: str, version: str) -> str:
+    if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
+        return chart_version(version)
+    return version
+
+
+def _sent_version(ctx: Ctx, name: str, version: str | None) -> str | None:
+    if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
+        return component_version(version)
+    return version
 
 
 def _limit(params: dict, maximum: int = 100) -> tuple[int, int]:
@@ -70,7 +114,7 @@ def describe_ipamd(ctx: Ctx, params: dict) -> dict:
 def _addon_out(ctx: Ctx, view: dict) -> dict:
     return {
         "AddonName": view["AddonName"],
-        "AddonVersion": view["AddonVersion"],
+        "AddonVersion": _shown_version(ctx, view["AddonName"], view["AddonVersion"]),
         "RawValues": ctx.state.encode_raw_values(view["Values"]),
         "Phase": view["Phase"],
         "Reason": view["Reason"],
@@ -86,7 +130,7 @@ def describe_addon(ctx: Ctx, params: dict) -> dict:
         return {"Addons": [_addon_out(ctx, a) for a in ctx.state.addons(cluster_id)]}
     view = ctx.state.addon(cluster_id, name)
     if view is None:
-        if ctx.state.options["missing_addon"] == "empty":
+        if ctx.state.variant("missing-addon") == "empty":
             return {"Addons": []}
         raise ApiError("ResourceNotFound", f"The addon {name!r} is not installed in cluster {cluster_id}.")
     return {"Addons": [_addon_out(ctx, view)]}
@@ -111,7 +155,7 @@ def install_addon(ctx: Ctx, params: dict) -> dict:
     ctx.state.install_addon(
         require(params, "ClusterId"),
         require(params, "AddonName"),
-        params.get("AddonVersion") or None,
+        _sent_version(ctx, params["AddonName"], params.get("AddonVersion") or None),
         ctx.state.decode_raw_values(params.get("RawValues")),
         region=ctx.region,
         dry_run=bool(params.get("DryRun")),
@@ -126,7 +170,7 @@ def update_addon(ctx: Ctx, params: dict) -> dict:
     ctx.state.update_addon(
         require(params, "ClusterId"),
         require(params, "AddonName"),
-        params.get("AddonVersion") or None,
+        _sent_version(ctx, params["AddonName"], params.get("AddonVersion") or None),
         ctx.state.decode_raw_values(raw) if raw else None,
         params.get("UpdateStrategy") or "merge",
         region=ctx.region,
@@ -143,17 +187,20 @@ def delete_addon(ctx: Ctx, params: dict) -> dict:
 def get_tke_app_chart_list(ctx: Ctx, params: dict) -> dict:
     kind = params.get("Kind")
     cluster_type = params.get("ClusterType") or "tke"
+    hidden = ctx.state.variant("sgp-addon-name") if ctx.state.variant("sgp-addon-listed") == "false" else None
     charts = [
-        {"Name": c["Name"], "Label": c["Label"], "LatestVersion": c["LatestVersion"]}
+        {"Name": c["Name"], "Label": c["Label"], "LatestVersion": _shown_version(ctx, c["Name"], c["LatestVersion"])}
         for c in ctx.state.charts.values()
-        if (not kind or c["_kind"] == kind) and cluster_type in c["_cluster_types"]
+        if (not kind or c["_kind"] == kind) and cluster_type in c["_cluster_types"] and c["Name"] != hidden
     ]
     return {"AppCharts": charts}
 
 
 def _pod_limits(ctx: Ctx, t: dict) -> dict:
-    # Only TKESubENI feeds sgpctl's logic (it must match the quota table); the other three are
-    # plausible figures from the ENI count and IPs per ENI a CVM of this size gets.
+    # Only TKESubENI feeds sgpctl's logic; the other three are plausible figures from the ENI count
+    # and IPs per ENI a CVM of this size gets. TKESubENI is the type's assigned quota (the document's
+    # table: 0 for unlisted families), or under tkesubeni=type-max what the API documents, "the
+    # maximum the type supports" (the official example answers 100 for SA2, an unlisted family).
     cpu = t["CPU"]
     enis = max(2, min(8, cpu // 2 + 1))
     ips = max(6, min(30, cpu * 2))
@@ -161,7 +208,8 @@ def _pod_limits(ctx: Ctx, t: dict) -> dict:
         "TKERouteENINonStaticIP": (enis - 1) * ips,
         "TKERouteENIStaticIP": (enis - 1) * (ips - 1),
         "TKEDirectENI": enis - 1,
-        "TKESubENI": ctx.state.type_sub_eni_quota(t["InstanceType"], cpu),
+        "TKESubENI": (quotas.LARGE_QUOTA if cpu >= quotas.LARGE_QUOTA_MIN_CPU else quotas.DEFAULT_QUOTA)
+        if ctx.state.variant("tkesubeni") == "type-max" else ctx.state.type_sub_eni_quota(t["InstanceType"], cpu),
     }
 
 

@@ -5,12 +5,19 @@ Rules: every change bumps the group's ``Version`` (and ``CloudState.rules_genera
 simulated data plane watches); a request that carries a ``Version`` other than the current one fails
 with ``UnsupportedOperation.VersionMismatch``, as the API's Version is documented to guard against.
 
-Error codes follow the VPC error lists of the official SDKs and the project's API facts:
-``InvalidParameter.Coexist`` (ids with Filters), ``InvalidParameter.FilterInvalidKey``,
-``InvalidParameterValue.LimitExceeded`` (more than 100 ids), ``InvalidParameterValue.Range``
-(Offset/Limit), ``InvalidParameterValue.Malformed`` (a bad ENI id or number),
-``InvalidSecurityGroupID.Malformed`` / ``InvalidSecurityGroupID.NotFound``,
-``InvalidInstanceId.NotFound``, ``ResourceNotFound``.
+Error codes follow the per-action VPC error lists of the official Go SDK (DescribeSecurityGroups,
+DescribeSecurityGroupPolicies, CreateSecurityGroupPolicies, ModifyNetworkInterfaceAttribute,
+DeleteNetworkInterface list ``ResourceNotFound`` and ``InvalidParameterValue.Malformed``, not the
+``InvalidSecurityGroupID.*`` codes older notes named): ``InvalidParameter.Coexist`` (ids with Filters),
+``InvalidParameter.FilterInvalidKey``, ``InvalidParameterValue.LimitExceeded`` (more than 100 ids),
+``InvalidParameterValue.Range`` (Offset/Limit), ``InvalidParameterValue.Malformed`` (an id of the wrong
+form, a bad number), ``ResourceNotFound`` (a well-formed id that does not exist),
+``InvalidInstanceId.NotFound``, ``UnsupportedOperation`` / ``ResourceInUse`` (an ENI that cannot be
+deleted).
+
+Variants (``sgpctl.sandbox.variants``): ``subeni-listed`` and ``missing-eni-ids``
+(DescribeNetworkInterfaces), ``sg-port-all`` (CreateSecurityGroupPolicies), ``subeni-delete``
+(DeleteNetworkInterface).
 """
 
 from __future__ import annotations
@@ -79,7 +86,7 @@ def create_security_group(ctx: Ctx, params: dict) -> dict:
 
 def describe_security_groups(ctx: Ctx, params: dict) -> dict:
     ids = _coexist(params, "SecurityGroupIds")
-    check_ids(ids, SG_ID, "InvalidSecurityGroupID.Malformed", "security group id")
+    check_ids(ids, SG_ID, "InvalidParameterValue.Malformed", "security group id")
     offset = int_param(params, "Offset", 0)
     limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
     groups = [g for g in ctx.state.security_groups.values() if g["_region"] == ctx.region]
@@ -87,7 +94,7 @@ def describe_security_groups(ctx: Ctx, params: dict) -> dict:
         by_id = {g["SecurityGroupId"]: g for g in groups}
         missing = [i for i in ids if i not in by_id]
         if missing:
-            raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {missing[0]} does not exist.")
+            raise ApiError("ResourceNotFound", f"The security group {missing[0]} does not exist.")
         groups = [by_id[i] for i in dict.fromkeys(ids)]
     for name, values in filters_of(params, SG_FILTERS, prefixes=("tag:",)):
         if name == "security-group-id":
@@ -102,12 +109,19 @@ def describe_security_groups(ctx: Ctx, params: dict) -> dict:
 
 
 def _group(ctx: Ctx, gid: str) -> dict:
-    if not isinstance(gid, str) or not SG_ID.match(gid):
-        raise ApiError("InvalidSecurityGroupID.Malformed", f"The security group id {gid!r} is malformed.")
-    g = ctx.state.security_groups.get(gid)
-    if g is None or g["_region"] != ctx.region:
-        raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {gid} does not exist.")
-    return g
+    return ctx.state._group(gid, ctx.region)
+
+
+def _check_port(ctx: Ctx, path: str, protocol: str | None, port) -> None:
+    # The API doc: "Port takes a single port or a range (80, 8000-8010), and only for TCP or UDP"; the
+    # model's doc also lists "all". Whether "ALL" passes for TCP/UDP is the variant sg-port-all; a
+    # refusal is the plain InvalidParameterValue CreateSecurityGroupPolicies documents (the value is
+    # well-formed, just not one this protocol takes).
+    if (protocol in ("TCP", "UDP") and str(port or "").upper() == "ALL"
+            and ctx.state.variant("sg-port-all") == "reject"):
+        raise ApiError("InvalidParameterValue",
+                       f"The value of parameter `{path}.Port` (ALL) is invalid for protocol {protocol}: "
+                       "give a port or a range such as 1-65535.")
 
 
 RULE_PROTOCOLS = ("TCP", "UDP", "ICMP", "ICMPV6", "GRE", "ALL")
@@ -144,6 +158,7 @@ def _policy_entry(ctx: Ctx, path: str, rule: dict) -> dict:
     protocol = None if service else (rule.get("Protocol") or "ALL").upper()
     if protocol is not None and protocol not in RULE_PROTOCOLS:
         raise ApiError("InvalidParameterValue", f"`{path}.Protocol` must be one of {', '.join(RULE_PROTOCOLS)}.")
+    _check_port(ctx, path, protocol, rule.get("Port"))
     port = None if service else (rule.get("Port") or "ALL")
     if port is not None and traffic_space.parse_ports(port) is None:
         raise ApiError("InvalidParameterValue", f"`{path}.Port` {port!r} is not ALL, a port, a list or a range.")
@@ -393,7 +408,7 @@ def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
     check_ids(ids, ENI_ID, "InvalidParameterValue.Malformed", "network interface id")
     offset = int_param(params, "Offset", 0)
     limit = int_param(params, "Limit", 20, minimum=1, maximum=100)
-    visible_sub = ctx.state.options["sub_enis_visible"]
+    visible_sub = ctx.state.variant("subeni-listed") == "true"
 
     def visible(e: dict | None) -> bool:
         return e is not None and e["_region"] == ctx.region and (visible_sub or e["_kind"] != "sub")
@@ -402,7 +417,7 @@ def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
         # By id: look each up, so a call for 100 ids costs the same in a region of 10,000 ENIs.
         found = {i: ctx.state.enis.get(i) for i in dict.fromkeys(ids)}
         missing = [i for i, e in found.items() if not visible(e)]
-        if missing and ctx.state.options["missing_eni_ids"] == "error":
+        if missing and ctx.state.variant("missing-eni-ids") == "error":
             raise ApiError("ResourceNotFound", f"The network interface {missing[0]} does not exist.")
         enis = [e for e in found.values() if visible(e)]
     else:
@@ -452,6 +467,27 @@ def modify_network_interface_attribute(ctx: Ctx, params: dict) -> dict:
     return {}
 
 
+def delete_network_interface(ctx: Ctx, params: dict) -> dict:
+    """A secondary ENI is deleted; the primary ENI and a trunk ENI that carries sub-ENIs are refused. A
+    per-Pod sub-ENI is deleted, or refused with ``UnsupportedOperation`` under ``subeni-delete=none``
+    (eniipamd deletes them through the non-public DeleteSubNetworkInterface)."""
+    eni_id = require(params, "NetworkInterfaceId")
+    check_ids([eni_id], ENI_ID, "InvalidParameterValue.Malformed", "network interface id")
+    eni = ctx.state.enis.get(eni_id)
+    if eni is None or eni["_region"] != ctx.region:
+        raise ApiError("ResourceNotFound", f"The network interface {eni_id} does not exist.")
+    kind = eni["_kind"]
+    if kind == "primary":
+        raise ApiError("UnsupportedOperation", f"The primary network interface {eni_id} cannot be deleted.")
+    if kind == "sub" and ctx.state.variant("subeni-delete") == "none":
+        raise ApiError("UnsupportedOperation",
+                       f"The network interface {eni_id} is a relayed (sub) ENI; DeleteNetworkInterface does not delete it.")
+    if kind == "trunk" and ctx.state.sub_eni_count(eni["Attachment"]["InstanceId"]):
+        raise ApiError("ResourceInUse", f"The network interface {eni_id} still carries sub-ENIs.")
+    ctx.state.delete_eni(eni_id)
+    return {}
+
+
 SUBNET_ID = re.compile(r"^subnet-[0-9a-z]{8}$")
 
 
@@ -495,6 +531,7 @@ ACTIONS = {
     "DescribeNetworkInterfaces": describe_network_interfaces,
     "DescribeNetworkInterfaceLimit": describe_network_interface_limit,
     "ModifyNetworkInterfaceAttribute": modify_network_interface_attribute,
+    "DeleteNetworkInterface": delete_network_interface,
 }
 
 

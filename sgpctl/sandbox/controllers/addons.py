@@ -90,7 +90,7 @@ class AddonController:
                 if self._eniipamd_version is not None:
                     w.enqueue(self.name, "eniipamd-images")
                 self._eniipamd_version = eni.get("AddonVersion")
-        sgp = addons.get(SGP_ADDON)
+        sgp = addons.get(w.cloud.variant("sgp-addon-name"))  # SGP_ADDON unless a variant renames the chart
         installed = view.sgp_installed
         if sgp is None:
             installed = False

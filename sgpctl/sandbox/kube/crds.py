@@ -45,9 +45,12 @@ def securitygrouppolicy_crd() -> dict:
                 ])
 
 
-def vpceni_crd() -> dict:
-    """``networking.tke.cloud.tencent.com/v1`` VpcENI: cluster-scoped, short name vpceni, status subresource."""
-    return _crd(VPCENI_GROUP, "v1", VPCENI_PLURAL, "vpceni", "VpcENI", ["vpceni"], "Cluster",
+def vpceni_crd(kind: str = "VpcENI") -> dict:
+    """``networking.tke.cloud.tencent.com/v1`` VpcENI: cluster-scoped, status subresource. Its kind's
+    spelling is unconfirmed (the seed writes "VpcEni"; the sandbox variant ``vpceni-kind`` picks one):
+    the singular and short name are the kind in lower case, the plural adds an s, as CRDs name them."""
+    singular = kind.lower()
+    return _crd(VPCENI_GROUP, "v1", singular + "s", singular, kind, [singular], "Cluster",
                 status=True, columns=[
                     {"name": "ENI-ID", "type": "string", "jsonPath": ".status.eni.eniID"},
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},

@@ -5,7 +5,8 @@ daemon thread; ``write_kubeconfig`` writes a kubeconfig that points at it. Every
 ``/version`` and the health endpoints needs ``Authorization: Bearer <token>`` (401 otherwise).
 
 Hooks: ``faults.decide("kube", verb)`` may answer 429 (throttle, with ``Retry-After: 1``), a 5xx,
-drop the connection, or add latency; ``log.record(...)`` gets one line per request (verb, resource,
+drop the connection, add latency, or lose the reply (the request is applied, then the connection is
+dropped instead of answering; a watch is dropped before its stream starts); ``log.record(...)`` gets one line per request (verb, resource,
 namespace, name, query; never the body or the token).
 """
 
@@ -277,6 +278,8 @@ class KubeHandler(BaseHTTPRequestHandler):
               headers: dict[str, str] | None = None) -> None:
         self._code = code
         self._record()
+        if self._lose_reply:
+            raise _Dropped()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -296,6 +299,7 @@ class KubeHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         self._code, self._reason = 0, ""
+        self._lose_reply = False
         self._started = time.monotonic()
         self._recorded = False
         url = urlsplit(self.path)
@@ -349,6 +353,7 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.internal()
         if fault.kind == "drop":
             raise _Dropped()
+        self._lose_reply = fault.loses_reply
 
     def _record(self) -> None:
         """Log the request once, before its answer goes out, so a client that got an answer can
@@ -358,10 +363,11 @@ class KubeHandler(BaseHTTPRequestHandler):
             return
         self._recorded = True
         code = self._reason or ("OK" if 200 <= self._code < 300 else f"HTTP{self._code}")
+        extra = {"replyLost": True} if self._lose_reply else {}
         try:
             sink.record("kube", "kube", self._verb, self._params, self._verb in _MUTATING, code, self._code,
                         path=self._path, method=self.command,
-                        durationMs=round((time.monotonic() - self._started) * 1000, 2))
+                        durationMs=round((time.monotonic() - self._started) * 1000, 2), **extra)
         except Exception:
             log.exception("kube sandbox: request log failed")
 
@@ -579,6 +585,8 @@ class KubeHandler(BaseHTTPRequestHandler):
 
         self._code = 200
         self._record()
+        if self._lose_reply:
+            raise _Dropped()
 
         def emit(data: bytes) -> None:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
