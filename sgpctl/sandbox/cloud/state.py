@@ -55,6 +55,14 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
     state.add_sub_enis(items) -> list[dict]              # many create_sub_eni(**item), one lock
     state.delete_eni(eni_id) -> bool
     state.set_eni_groups(eni_id, groups) -> dict        # also what ModifyNetworkInterfaceAttribute does
+    state.group_rules(group_id) -> dict | None           # SecurityGroupPolicySet, PolicyIndex numbered
+    state.set_group_rules(group_id, direction, rules) -> new Version
+    state.group_members(group_ids) -> {group: [private IPs of the ENIs bound to it]}
+    state.add_template("address"|"service", name, entries) -> ipm-/ppm- id
+    state.add_template_group("address"|"service", name, member_ids) -> ipmg-/ppmg- id
+    state.templates() -> {"address_templates": [...], ...}
+    state.pin_routing_mode(eni_id, mode) -> the mode the sub-ENI's datapath keeps
+    state.rules_generation                               # bumped by anything that can change a traffic decision
 
 ENI operations are O(1) amortised (indexes by instance and kind, a per-subnet IP cursor), so
 scenarios build 10,000 sub-ENIs through ``add_sub_enis`` rather than behind the state's back.
@@ -245,6 +253,14 @@ class CloudState:
         self.subnets: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.enis: dict[str, dict] = {}
+        #: IP address / protocol-port templates and their groups (``ipm-``, ``ipmg-``, ``ppm-``, ``ppmg-``)
+        self.address_templates: dict[str, dict] = {}
+        self.address_template_groups: dict[str, dict] = {}
+        self.service_templates: dict[str, dict] = {}
+        self.service_template_groups: dict[str, dict] = {}
+        #: bumped by every change that can change how traffic is decided (rules, templates, which
+        #: ENI holds which groups and addresses), so the simulated data plane knows to look again
+        self.rules_generation = 0
         self.client_tokens: dict[str, str] = {}
         self.addon_failures: dict[str, str] = {}
         self.counters = {"policy": 100000000, "role": 4611686018427400000}
@@ -967,6 +983,7 @@ class CloudState:
         """Delete a group even while ENIs still name it (the group vanished behind the tool's
         back); False if absent. The real DeleteSecurityGroup refuses a group in use."""
         with self.transaction():
+            self.rules_generation += 1
             return self.security_groups.pop(group_id, None) is not None
 
     def security_group(self, group_id: str, region: str | None = None) -> dict | None:
@@ -1073,6 +1090,7 @@ class CloudState:
             "_trunk": trunk,
         }
         self.enis[eni_id] = eni
+        self.rules_generation += 1
         self._index_eni(eni)
         return eni
 
@@ -1158,6 +1176,7 @@ class CloudState:
             if eni["_kind"] == "primary":
                 raise ApiError("UnsupportedOperation", f"The primary ENI {eni_id} cannot be deleted.")
             del self.enis[eni_id]
+            self.rules_generation += 1
             self._unindex_eni(eni)
             for addr in eni["PrivateIpAddressSet"]:
                 self._used_ips.discard(addr["PrivateIpAddress"])
@@ -1170,7 +1189,104 @@ class CloudState:
             if eni is None:
                 raise ApiError("ResourceNotFound", f"The network interface {eni_id!r} does not exist.")
             eni["GroupSet"] = self._check_groups(list(groups), eni["_region"])
+            self.rules_generation += 1
             return _copy(eni)
+
+    # --- VPC: rules and templates (what the simulated data plane decides traffic with) ---------
+
+    def set_group_rules(self, group_id: str, direction: str, rules: list[dict]) -> str:
+        """Replace one direction's rules of a group (API-shaped entries, in order); bumps the
+        group's ``Version``, which is returned."""
+        with self.transaction():
+            g = self.security_groups[group_id]
+            policies = g["_policies"]
+            policies[direction] = _copy(rules)
+            policies["Version"] = str(int(policies["Version"]) + 1)
+            g["UpdateTime"] = self._time()
+            self.rules_generation += 1
+            return policies["Version"]
+
+    def group_rules(self, group_id: str) -> dict | None:
+        """A group's rules as DescribeSecurityGroupPolicies returns them (``PolicyIndex`` numbered)."""
+        with self.transaction():
+            g = self.security_groups.get(group_id)
+            if g is None:
+                return None
+            p = g["_policies"]
+            return {"Version": p["Version"],
+                    "Ingress": [{**r, "PolicyIndex": i} for i, r in enumerate(_copy(p["Ingress"]))],
+                    "Egress": [{**r, "PolicyIndex": i} for i, r in enumerate(_copy(p["Egress"]))]}
+
+    def group_members(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Group id -> the private addresses of the ENIs bound to it (CVMs' and Pods' alike)."""
+        with self.transaction():
+            wanted = set(group_ids)
+            out: dict[str, list[str]] = {g: [] for g in wanted}
+            for eni in self.enis.values():
+                for g in wanted.intersection(eni["GroupSet"]):
+                    out[g].extend(a["PrivateIpAddress"] for a in eni["PrivateIpAddressSet"])
+            return out
+
+    def add_template(self, kind: str, name: str, entries: list[dict], *, region: str | None = None,
+                     tags: dict[str, str] | None = None) -> str:
+        """A template of ``kind`` ``address`` (entries ``{"Address", "Description"}``) or ``service``
+        (``{"Service", "Description"}``); returns its id (``ipm-`` / ``ppm-``)."""
+        with self.transaction():
+            table, prefix, id_key, name_key, set_key, extra_key, item = self._template_kind(kind)
+            tid = self.new_id(prefix, table)
+            now = self._time()
+            table[tid] = {
+                id_key: tid, name_key: name, set_key: [e[item] for e in entries], "CreatedTime": now,
+                "UpdatedTime": now,
+                extra_key: [{item: e[item], "Description": e.get("Description") or "", "UpdatedTime": now}
+                            for e in entries],
+                "TagSet": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                "_region": region or self.default_region,
+            }
+            self.rules_generation += 1
+            return tid
+
+    def add_template_group(self, kind: str, name: str, member_ids: list[str], *, region: str | None = None,
+                           tags: dict[str, str] | None = None) -> str:
+        """A group of ``kind`` ``address`` or ``service`` templates; returns its id (``ipmg-`` / ``ppmg-``)."""
+        with self.transaction():
+            table, prefix, id_key, name_key, ids_key = self._template_group_kind(kind)
+            gid = self.new_id(prefix, table)
+            now = self._time()
+            table[gid] = {id_key: gid, name_key: name, ids_key: list(member_ids), "CreatedTime": now,
+                          "UpdatedTime": now, "TagSet": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                          "_region": region or self.default_region}
+            self.rules_generation += 1
+            return gid
+
+    def _template_kind(self, kind: str) -> tuple:
+        if kind == "address":
+            return (self.address_templates, "ipm-", "AddressTemplateId", "AddressTemplateName", "AddressSet",
+                    "AddressExtraSet", "Address")
+        return (self.service_templates, "ppm-", "ServiceTemplateId", "ServiceTemplateName", "ServiceSet",
+                "ServiceExtraSet", "Service")
+
+    def _template_group_kind(self, kind: str) -> tuple:
+        if kind == "address":
+            return (self.address_template_groups, "ipmg-", "AddressTemplateGroupId", "AddressTemplateGroupName",
+                    "AddressTemplateIdSet")
+        return (self.service_template_groups, "ppmg-", "ServiceTemplateGroupId", "ServiceTemplateGroupName",
+                "ServiceTemplateIdSet")
+
+    def pin_routing_mode(self, eni_id: str, mode: str) -> str:
+        """The routing mode a sub-ENI's datapath was set up with: ``mode`` the first time, what was
+        pinned then afterwards (a change of mode "only takes effect for incremental Pods")."""
+        with self.transaction():
+            eni = self.enis.get(eni_id)
+            if eni is None:
+                return mode
+            return eni.setdefault("_routing", mode)
+
+    def templates(self) -> dict[str, list[dict]]:
+        """Copies of every template and template group, by table name (``address_templates``...)."""
+        with self.transaction():
+            return {key: _copy(list(getattr(self, key).values())) for key in (
+                "address_templates", "address_template_groups", "service_templates", "service_template_groups")}
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -1200,6 +1316,10 @@ class CloudState:
                 "security_groups": self.security_groups,
                 "enis": self.enis,
                 "client_tokens": self.client_tokens,
+                "address_templates": self.address_templates,
+                "address_template_groups": self.address_template_groups,
+                "service_templates": self.service_templates,
+                "service_template_groups": self.service_template_groups,
             })
 
     @classmethod
@@ -1229,6 +1349,8 @@ class CloudState:
         state.security_groups = d["security_groups"]
         state.enis = d["enis"]
         state.client_tokens = d["client_tokens"]
+        for key in ("address_templates", "address_template_groups", "service_templates", "service_template_groups"):
+            setattr(state, key, d.get(key) or {})  # absent from states saved before templates existed
         state._used_ips = {a["PrivateIpAddress"] for e in state.enis.values() for a in e["PrivateIpAddressSet"]}
         state._used_ips.update(ip for i in state.instances.values() for ip in i["PrivateIpAddresses"])
         for e in state.enis.values():
