@@ -10,6 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Security-group rules and templates are core.traffic's own plain types: the evaluator consumes
+# them as the VPC adapter returns them, so they are defined once, there.
+from sgpctl.core.traffic.model import (  # noqa: F401  (re-exported)
+    AddressTemplate,
+    AddressTemplateGroup,
+    AddressTemplateRef,
+    GroupRules,
+    Rule,
+    RuleBook,
+    ServiceTemplate,
+    ServiceTemplateGroup,
+    ServiceTemplateRef,
+)
+
 # -- CAM ------------------------------------------------------------------------------------------
 
 
@@ -179,7 +193,10 @@ class SecurityGroup:
 class SecurityGroupRule:
     """One allow/deny rule for CreateSecurityGroupPolicies. Exactly one of ``cidr_block``,
     ``ipv6_cidr_block`` and ``source_group_id`` names the peer. ``port`` (``"53"``, ``"8000-8010"``,
-    ``"ALL"``) is only accepted with TCP/UDP by the API; leave it None for ICMP/ALL."""
+    ``"ALL"``) is only accepted with TCP/UDP by the API; leave it None for ICMP/ALL. Whether the
+    API accepts ``"ALL"`` with TCP/UDP is not settled (the model lists "all" as a form; the Terraform
+    provider refuses it and omits the port instead): ``"1-65535"`` means every port under either
+    reading, and is what ``core.traffic`` suggests."""
 
     protocol: str
     port: str | None = None

@@ -1,4 +1,5 @@
-"""TKE 2018-05-25 actions: clusters, eniipamd view, add-ons, charts, Pod limits, cluster nodes.
+"""TKE 2018-05-25 actions: clusters, eniipamd view, add-ons, charts, Pod limits, cluster nodes,
+cluster access (endpoints, kubeconfig, status) and regions.
 
 A cluster that does not exist (in the request's region) answers
 ``ResourceNotFound.ClusterNotFound``. The add-on actions document almost no error codes in the
@@ -16,6 +17,18 @@ Variants (``sgpctl.sandbox.variants``): ``missing-addon``, ``sgp-addon-listed`` 
 ``eniipamd-version`` (AddonVersion and LatestVersion of eniipamd as a chart version, see
 :func:`chart_version`), ``tkesubeni`` (DescribeVpcCniPodLimits). The others change the region itself
 (``variants.apply``) or ``CloudState``.
+
+Cluster access follows the API docs: DescribeClusterKubeconfig returns the calling account's own
+kubeconfig with an x509 client certificate (issued by the cluster's CA on the first call, valid 20
+years, the same afterwards; the account owner gets cluster-admin), named as TKE names it (cluster
+``cls-xxxxxxxx``, user ``<uin>``, context ``cls-xxxxxxxx-<uin>-context-default``). The sandbox
+serves a cluster's kube-apiserver at one loopback address, so the intranet and the extranet
+endpoint are the same ``127.0.0.1:PORT`` and ``IsExtranet`` picks between two equal answers; a
+real cluster may have only one of them enabled (the other kubeconfig then names a default domain
+that does not resolve), and real endpoints are IPs on port 443 where the sandbox needs
+``host:port``. A cluster with no served kube-apiserver (a cloud endpoint run alone) reports empty
+endpoints and a kubeconfig pointing at its default domain ``cls-xxxxxxxx.ccs.tencent-cloud.com``,
+as the docs describe for a disabled endpoint.
 """
 
 from __future__ import annotations
@@ -24,8 +37,10 @@ import json
 
 from sgpctl.core import quotas
 
+from . import regions
 from .common import Ctx, filters_of, int_param, require
 from .errors import ApiError
+from .state import ACCOUNT_UIN
 
 IPAMD = "eniipamd"
 
@@ -266,6 +281,84 @@ def describe_cluster_instances(ctx: Ctx, params: dict) -> dict:
     return {"TotalCount": len(nodes), "InstanceSet": out}
 
 
+# --- cluster access and regions -----------------------------------------------------------------
+
+
+def cluster_domain(cluster_id: str) -> str:
+    """TKE's default API server domain of a cluster (DescribeClusterEndpoints.ClusterDomain)."""
+    return f"{cluster_id}.ccs.tencent-cloud.com"
+
+
+def describe_cluster_endpoints(ctx: Ctx, params: dict) -> dict:
+    c = ctx.state._cluster(require(params, "ClusterId"), ctx.region)
+    endpoint = c.get("_endpoint") or {}
+    address = endpoint.get("Address") or ""
+    return {
+        "CertificationAuthority": endpoint.get("CertificationAuthority") or "",
+        "ClusterExternalEndpoint": address,
+        "ClusterIntranetEndpoint": address,
+        "ClusterDomain": cluster_domain(c["ClusterId"]),
+        "ClusterExternalACL": ["0.0.0.0/0"] if address else [],
+        "ClusterExternalDomain": "",
+        "ClusterIntranetDomain": "",
+        "SecurityGroup": "",
+        "ClusterIntranetSubnetId": c["ClusterNetworkSettings"].get("SubnetId") or "",
+        "IntranetSecurityGroup": "",
+    }
+
+
+def describe_cluster_kubeconfig(ctx: Ctx, params: dict) -> dict:
+    from sgpctl.sandbox.kube import tls
+    from sgpctl.sandbox.kube.kubeconfig import Access, client_certificate_credentials, render
+
+    c = ctx.state._cluster(require(params, "ClusterId"), ctx.region)
+    cluster_id = c["ClusterId"]
+    directory = ctx.state.tls_dir or tls.process_dir()
+    issued = tls.client_certificate(directory, cluster_id, ACCOUNT_UIN, now=ctx.state.clock())
+    if issued is None:
+        raise ApiError("InternalError", "sandbox: cannot issue a client certificate: the openssl command is "
+                                        "missing or failed (install openssl)")
+    endpoint = c.get("_endpoint")
+    if endpoint and endpoint.get("Address"):
+        server, ca = f"https://{endpoint['Address']}", endpoint.get("CertificationAuthority")
+    else:
+        server, ca = f"https://{cluster_domain(cluster_id)}", tls.cluster_ca(directory, cluster_id)[0].read_bytes()
+    context = f"{cluster_id}-{ACCOUNT_UIN}-context-default"
+    access = Access(cluster=cluster_id, server=server, user=ACCOUNT_UIN, context=context,
+                    credentials=client_certificate_credentials(*issued), ca_pem=ca)
+    return {"Kubeconfig": render([access], context)}
+
+
+def describe_cluster_status(ctx: Ctx, params: dict) -> dict:
+    ids = params.get("ClusterIds") or []
+    clusters = [c for c in ctx.state.clusters.values()
+                if c["_region"] == ctx.region and (not ids or c["ClusterId"] in ids)]
+    out = []
+    for c in clusters:
+        states = [n["InstanceState"] for n in c["_instances"].values()]
+        running, failed = states.count("running"), states.count("failed")
+        out.append({
+            "ClusterId": c["ClusterId"],
+            "ClusterState": c["ClusterStatus"],
+            "ClusterInstanceState": "AllNormal" if not failed else "AllAbnormal" if not running else "PartialAbnormal",
+            "ClusterBMonitor": True,
+            "ClusterInitNodeNum": states.count("initializing"),
+            "ClusterRunningNodeNum": running,
+            "ClusterFailedNodeNum": failed,
+            "ClusterClosedNodeNum": 0,
+            "ClusterClosingNodeNum": 0,
+            "ClusterDeletionProtection": c["DeletionProtection"],
+            "ClusterAuditEnabled": False,
+        })
+    return {"ClusterStatusSet": out, "TotalCount": len(out)}
+
+
+def describe_regions(ctx: Ctx, params: dict) -> dict:
+    out = [{"RegionName": r.name, "RegionId": r.region_id, "Status": "alluser", "FeatureGates": "{}",
+            "Alias": r.alias, "Remark": ""} for r in regions.REGIONS.values()]
+    return {"TotalCount": len(out), "RegionInstanceSet": out}
+
+
 ACTIONS = {
     "DescribeClusters": describe_clusters,
     "DescribeIPAMD": describe_ipamd,
@@ -277,4 +370,8 @@ ACTIONS = {
     "GetTkeAppChartList": get_tke_app_chart_list,
     "DescribeVpcCniPodLimits": describe_vpc_cni_pod_limits,
     "DescribeClusterInstances": describe_cluster_instances,
+    "DescribeClusterEndpoints": describe_cluster_endpoints,
+    "DescribeClusterKubeconfig": describe_cluster_kubeconfig,
+    "DescribeClusterStatus": describe_cluster_status,
+    "DescribeRegions": describe_regions,
 }

@@ -6,6 +6,8 @@
 ``scheduler``      binds Pending Pods; sub-ENI Pods through ``core.allocation.choose_node``
 ``kubelet``        starts bound Pods (IPs, statuses, events), frees what deleted Pods held;
                    pod GC deletes Pods of deleted nodes
+``dataplane``      whether a sub-ENI Pod's probes pass its security groups (``core.traffic``,
+                   the routing mode pinned when its network was set up); Ready follows
 ``eniipamd``       the Pod webhook (annotations + sub-ENI resource, ``core.matching``) and the
                    sub-ENI / VpcENI lifecycle, with TKE's CAM and security-group refusals
 ``addons``         add-on effects: trunking on nodes' allocatable, the SecurityGroupPolicy CRD
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from sgpctl.sandbox.controllers.addons import AddonController, NodeController
 from sgpctl.sandbox.controllers.cache import Cache
+from sgpctl.sandbox.controllers.dataplane import DataPlane
 from sgpctl.sandbox.controllers.deployments import DeploymentController, ReplicaSetController
 from sgpctl.sandbox.controllers.endpoints import EndpointsController
 from sgpctl.sandbox.controllers.eniipamd import EniIpamd
@@ -58,6 +61,7 @@ def new_cache(sgp_resource: str, vpceni_resource: str) -> Cache:
 
 def build(world: World, *, vpc_cni: bool = True, tick_interval: float = 0.05) -> ControllerManager:
     eniipamd = EniIpamd(world, vpc_cni=vpc_cni)
+    dataplane = DataPlane(world)
     controllers = [
         AddonController(world),
         NodeController(world),
@@ -68,7 +72,8 @@ def build(world: World, *, vpc_cni: bool = True, tick_interval: float = 0.05) ->
         JobController(world),
         EndpointsController(world),
         Scheduler(world),
-        Kubelet(world, eniipamd),
+        Kubelet(world, eniipamd, dataplane),
+        dataplane,
         PodGarbageCollector(world),
     ]
     return ControllerManager(world, controllers, tick_interval=tick_interval, admit=eniipamd.admit)

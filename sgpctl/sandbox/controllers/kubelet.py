@@ -1,5 +1,8 @@
 """Every node's kubelet, in one: starts bound Pods and frees what they held when they go.
 
+A sub-ENI Pod whose security groups drop its probes (strict routing, see ``dataplane``) is Running
+but not Ready, with the kubelet's ``Unhealthy`` events.
+
 A bound Pending Pod gets its network first: a sub-ENI Pod from eniipamd (``eniipamd.setup``),
 a hostNetwork Pod the node's IP, any other Pod an IP of its zone's Pod subnet (the shared ENI's
 secondary IPs). Then it is Running and Ready with container statuses and Created/Started events.
@@ -18,6 +21,7 @@ from typing import Any
 
 from sgpctl.core.annotations import uses_sub_eni
 from sgpctl.core.matching import FINISHED_PHASES
+from sgpctl.sandbox.controllers.dataplane import DataPlane, probe_status, report
 from sgpctl.sandbox.controllers.eniipamd import EniIpamd, NetworkSetupError
 from sgpctl.sandbox.controllers.pods import completed_status, container_creating_status, running_status, sandbox_id
 from sgpctl.sandbox.controllers.world import NODES, PODS, World, log
@@ -97,9 +101,11 @@ class PodIPs:
 class Kubelet:
     name = "kubelet"
 
-    def __init__(self, world: World, eniipamd: EniIpamd):
+    def __init__(self, world: World, eniipamd: EniIpamd, dataplane: DataPlane | None = None):
         self.world = world
         self.eniipamd = eniipamd
+        #: decides whether a sub-ENI Pod's probes get through its security groups
+        self.dataplane = dataplane or DataPlane(world)
         self.ips = PodIPs(world.pod_cidrs)
 
     def watches(self) -> dict:
@@ -161,15 +167,20 @@ class Kubelet:
             self._container_creating(pod, host_ip, str(exc))
             w.requeue_after(self.name, key, w.retry_interval)
             return
-        self._run(pod, host_ip, pod_ip)
+        self._run(pod, host_ip, pod_ip, node)
 
-    def _run(self, pod: dict, host_ip: str, pod_ip: str) -> None:
+    def _run(self, pod: dict, host_ip: str, pod_ip: str, node: dict) -> None:
         w = self.world
-        if not w.write_status(PODS, pod, running_status(pod, host_ip, pod_ip, w.now())):
+        status = running_status(pod, host_ip, pod_ip, w.now())
+        failures = self.dataplane.started(pod, node, pod_ip) if uses_sub_eni(pod) else []
+        if failures:
+            status = probe_status(status, failures, w.now())
+        if not w.write_status(PODS, pod, status):
             return
         for c in (pod.get("spec") or {}).get("containers") or ():
             w.event(pod, "Created", f"Created container {c.get('name')}", component=COMPONENT)
             w.event(pod, "Started", f"Started container {c.get('name')}", component=COMPONENT)
+        report(w, pod, failures)
 
     def _complete(self, pod: dict) -> None:
         w = self.world

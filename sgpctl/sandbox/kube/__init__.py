@@ -62,8 +62,11 @@ Invalid / BadRequest, ``.message``, ``.status()`` the metav1.Status dict) with t
 - ``resource_version`` (int, global counter); ``to_dict()`` / ``KubeStore.from_dict(data)`` for persistence.
 
 Server: ``start_kube_server(store, token, faults=None, log=None, host="127.0.0.1", port=0, *, tls=True,
-tls_dir=None) -> KubeServer`` (``.port``, ``.url``, ``.ca_pem``, ``.shutdown()``); ``write_kubeconfig(path,
-url, token, cluster_name, context_name, namespace="default", *, ca_pem=None)``. The server is HTTPS with a
+tls_dir=None, client_ca=None) -> KubeServer`` (``.port``, ``.url``, ``.ca_pem``, ``.shutdown()``); with
+``client_ca`` (a PEM file) x509 client certificates that CA issued authenticate too (``tls.cluster_ca``,
+``tls.client_certificate``: TKE's per-cluster CA and per-account certificates); ``write_kubeconfig(path,
+url, token, cluster_name, context_name, namespace="default", *, ca_pem=None)`` (``kubeconfig`` builds
+several contexts). ``KubeStore(service_cidr=...)`` is the range Services get their clusterIPs from. The server is HTTPS with a
 self-signed certificate made by the ``openssl`` command (``tls.ensure_certificate``, kept in ``tls_dir``).
 Without openssl it serves plain http, where kubectl sends no bearer token and so cannot authenticate
 (401): install openssl. CRD manifests: ``crds.securitygrouppolicy_crd()``, ``crds.vpceni_crd()``.

@@ -108,7 +108,8 @@ class KubeServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], store: KubeStore, token: str | None, faults: Any = None,
-                 log: Any = None, *, tls: bool = True, tls_dir: str | os.PathLike | None = None):
+                 log: Any = None, *, tls: bool = True, tls_dir: str | os.PathLike | None = None,
+                 client_ca: str | os.PathLike | None = None):
         super().__init__(address, KubeHandler)
         self.store = store
         self.token = token
@@ -124,9 +125,9 @@ class KubeServer(ThreadingHTTPServer):
         self.ca_pem: bytes | None = None
         self.ssl_context: ssl.SSLContext | None = None
         if tls:
-            self._setup_tls(tls_dir)
+            self._setup_tls(tls_dir, client_ca)
 
-    def _setup_tls(self, tls_dir: str | os.PathLike | None) -> None:
+    def _setup_tls(self, tls_dir: str | os.PathLike | None, client_ca: str | os.PathLike | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="sgpctl-kube-tls-") as tmp:
             pair = ensure_certificate(tls_dir if tls_dir is not None else tmp)
             if pair is None:
@@ -136,6 +137,11 @@ class KubeServer(ThreadingHTTPServer):
                 return
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(pair[0]), str(pair[1]))
+            if client_ca is not None:
+                # x509 client certificates this CA issued authenticate too (TKE's kubeconfigs carry them);
+                # optional, so bearer-token clients still connect.
+                ctx.load_verify_locations(cafile=str(client_ca))
+                ctx.verify_mode = ssl.CERT_OPTIONAL
             self.ca_pem = pair[0].read_bytes()
             self.ssl_context = ctx
 
@@ -196,44 +202,26 @@ class KubeServer(ThreadingHTTPServer):
 
 def start_kube_server(store: KubeStore, token: str | None, faults: Any = None, log: Any = None,
                       host: str = "127.0.0.1", port: int = 0, *, tls: bool = True,
-                      tls_dir: str | os.PathLike | None = None) -> KubeServer:
+                      tls_dir: str | os.PathLike | None = None,
+                      client_ca: str | os.PathLike | None = None) -> KubeServer:
     """Serve ``store`` on host:port (0: any free port) from a daemon thread. ``token=None`` disables auth.
 
     HTTPS by default, with a self-signed certificate kept in ``tls_dir`` (reused across restarts;
     a throw-away one when None): kubectl sends bearer tokens only over TLS. Pass ``server.ca_pem``
-    to ``write_kubeconfig`` (or call ``server.write_kubeconfig``)."""
-    return KubeServer((host, port), store, token, faults, log, tls=tls, tls_dir=tls_dir).start()
+    to ``write_kubeconfig`` (or call ``server.write_kubeconfig``). With ``client_ca`` (a PEM file),
+    client certificates that CA issued authenticate as well as the token."""
+    return KubeServer((host, port), store, token, faults, log, tls=tls, tls_dir=tls_dir,
+                      client_ca=client_ca).start()
 
 
 def write_kubeconfig(path: str | os.PathLike, url: str, token: str, cluster_name: str, context_name: str,
                      namespace: str = "default", *, ca_pem: bytes | str | None = None) -> None:
     """A kubeconfig with one cluster, one user (bearer token) and one current context; mode 0600.
     For an https ``url``, ``ca_pem`` is the server certificate to trust (without it, TLS is not verified)."""
-    import base64
+    from .kubeconfig import Access, write
 
-    import yaml
-
-    user = f"{cluster_name}-admin"
-    cluster: dict[str, Any] = {"server": url}
-    if url.startswith("https://"):
-        if ca_pem:
-            pem = ca_pem.encode() if isinstance(ca_pem, str) else ca_pem
-            cluster["certificate-authority-data"] = base64.b64encode(pem).decode()
-        else:
-            cluster["insecure-skip-tls-verify"] = True
-    config = {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
-        "clusters": [{"name": cluster_name, "cluster": cluster}],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": context_name, "context": {"cluster": cluster_name, "user": user,
-                                                         "namespace": namespace}}],
-        "current-context": context_name,
-    }
-    text = yaml.safe_dump(config, sort_keys=False)
-    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
+    write(path, [Access(cluster=cluster_name, server=url, user=f"{cluster_name}-admin", context=context_name,
+                        credentials={"token": token}, ca_pem=ca_pem, namespace=namespace)], context_name)
 
 
 class _Dropped(Exception):
@@ -321,7 +309,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             body = self._read_body()
             if self.server.token is not None and url.path not in _PUBLIC_PATHS and kind != "health":
                 auth = self.headers.get("Authorization", "")
-                if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.server.token)):
+                if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.server.token)) \
+                        and not self._client_certificate():
                     raise errors.unauthorized()
             self._inject_fault(verb)
             self._dispatch(method, kind, detail, query, body)
@@ -345,6 +334,14 @@ class KubeHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             self._record()
+
+    def _client_certificate(self) -> bool:
+        """Whether the TLS peer presented a client certificate the server's client CA verified."""
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        try:
+            return bool(getpeercert and getpeercert())
+        except (ValueError, ssl.SSLError):
+            return False
 
     def _inject_fault(self, verb: str) -> None:
         faults = self.server.faults

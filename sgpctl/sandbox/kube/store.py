@@ -19,6 +19,7 @@ import base64
 import bisect
 import binascii
 import collections
+import ipaddress
 import itertools
 import json
 import logging
@@ -56,6 +57,8 @@ PATCH_TYPES = {
 _CUSTOM_PATCH_MEDIA = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+#: kube-apiserver's default --service-cluster-ip-range
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
 
 
 def _dumps(obj: Any) -> bytes:
@@ -160,8 +163,8 @@ class KubeStore:
     """Thread-safe in-memory Kubernetes object store with the apiserver's semantics."""
 
     def __init__(self, *, history: int = 10000, default_service_accounts: bool = True,
-                 clock: Callable[[], float] = time.time, namespace_cleanup_delay: float = 0.0,
-                 sgp_crd_schema: str = "none"):
+                 clock: Callable[[], float] = time.time, service_cidr: str = DEFAULT_SERVICE_CIDR,
+                 namespace_cleanup_delay: float = 0.0, sgp_crd_schema: str = "none"):
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._clock = clock
@@ -191,13 +194,17 @@ class KubeStore:
             raise ValueError(f"sgp_crd_schema must be one of {', '.join(SGP_CRD_SCHEMAS)}, not {sgp_crd_schema!r}")
         #: the sandbox variant ``sgp-crd-schema``: which schema the SecurityGroupPolicy CRD is created with
         self.sgp_crd_schema = sgp_crd_schema
-        self._ip_counter = itertools.count(10)
+        #: the Service IP range (``--service-cluster-ip-range``): the sandbox's TKE cluster reports
+        #: the same value as its ServiceCIDR
+        self.service_cidr = str(ipaddress.ip_network(service_cidr))
+        self._ip_cursor = 0
         self._port_counter = itertools.count(30000)
         self.closed = False
 
     def settings(self) -> dict[str, Any]:
         """The constructor settings a store rebuilt from this one's ``to_dict`` should get."""
-        return {"namespace_cleanup_delay": self.namespace_cleanup_delay, "sgp_crd_schema": self.sgp_crd_schema}
+        return {"namespace_cleanup_delay": self.namespace_cleanup_delay, "sgp_crd_schema": self.sgp_crd_schema,
+                "service_cidr": self.service_cidr}
 
     # ------------------------------------------------------------------ types
 
@@ -496,9 +503,32 @@ class KubeStore:
 
     def _allocate(self, what: str) -> Any:
         if what == "clusterIP":
-            n = next(self._ip_counter)
-            return f"10.96.{n // 254}.{n % 254 + 1}"
+            return self._allocate_cluster_ip()
         return next(self._port_counter)
+
+    def _allocate_cluster_ip(self) -> str:
+        """A free address of the Service CIDR. Like kube-apiserver (KEP-3070), dynamic addresses
+        come from above a low band kept for Services that ask for one (the first address is the
+        ``kubernetes`` Service's, the tenth usually the DNS Service's), the low band only when the
+        rest is full; the network and broadcast addresses are never used."""
+        net = ipaddress.ip_network(self.service_cidr)
+        size = net.num_addresses
+        band = min(max(16, size // 16), 256)
+        if band >= size - 2:
+            band = 1
+        used = {(e.obj.get("spec") or {}).get("clusterIP") for e in self._objects["services"].values()}
+        upper = range(band, size - 1)
+        for i in range(len(upper)):
+            ip = str(net[upper[(self._ip_cursor + i) % len(upper)]])
+            if ip not in used:
+                self._ip_cursor += i + 1
+                return ip
+        for offset in range(1, band):
+            ip = str(net[offset])
+            if ip not in used:
+                return ip
+        raise errors.internal(f"Internal error occurred: failed to allocate a serviceIP: range is full "
+                              f"({self.service_cidr})")
 
     def create(self, resource: Any, obj: dict, *, dry_run: bool = False, keep_status: bool = True,
                request: Request | None = None, version: str | None = None) -> dict:
@@ -1235,7 +1265,6 @@ class KubeStore:
                     store._terminating.add(meta["name"])
                     if store.namespace_cleanup_delay > 0:
                         store._schedule_namespace_cleanup(meta["name"])
-            store._ip_counter = itertools.count(10 + len(store._objects["services"]))
             store._port_counter = itertools.count(30000 + len(store._objects["services"]) * 4)
             store._rv = int(data.get("resourceVersion") or 0)
             store._floor = store._rv
