@@ -39,6 +39,8 @@ Examples:
   sgpctl sandbox requests --since 0 -o json  # what the commands called
 
   sgpctl sandbox down
+
+  sgpctl sandbox up --reset --variant addon-merge=shallow   # another reading of the real API
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
@@ -57,10 +59,18 @@ def _state_dir(value: Optional[str]):
 
 def _usage(sd, info: dict) -> str:
     where = f" --state-dir {sd.path}" if _needs_flag(sd) else ""
+    clusters = info.get("clusters") or []
+    if len(clusters) > 1:
+        kube = "".join(f"  Kubernetes API     {c['kubeUrl']}  {c['clusterId']} ({c['region']}, context {c['context']})\n"
+                       for c in clusters)
+        what = f"{len(clusters)} clusters in {', '.join(dict.fromkeys(c['region'] for c in clusters))}"
+    else:
+        kube = f"  Kubernetes API     {info['kubeUrl']}\n"
+        what = f"cluster {info['clusterId']}, region {info['region']}"
     return (
-        f"sgpctl sandbox: scenario {info['scenario']!r} is up (cluster {info['clusterId']}, region {info['region']})\n"
+        f"sgpctl sandbox: scenario {info['scenario']!r} is up ({what})\n"
         f"  Tencent Cloud API  {info['cloudUrl']}\n"
-        f"  Kubernetes API     {info['kubeUrl']}\n"
+        + kube +
         f"  files              {sd.env}, {sd.kubeconfig}\n"
         + (f"  cloud API CA       {info['caFile']} (https on the cloud port too)\n" if info.get("cloudTls") else "")
         + f"Use it from a shell:\n"
@@ -78,7 +88,8 @@ def _needs_flag(sd) -> bool:
 def up(
     ctx: typer.Context,
     port: Annotated[Optional[int], typer.Option(
-        "--port", help="Tencent Cloud API port; the Kubernetes API listens on PORT+1. Default: the ports "
+        "--port", help="Tencent Cloud API port; the Kubernetes API listens on PORT+1 (the fleet scenario's "
+        "clusters on PORT+1, PORT+2, ...). Default: the ports "
         "the state dir used last, if free, else any free ones.")] = None,
     scenario: Annotated[Optional[str], typer.Option(
         "--scenario", help="What the region holds (see `sgpctl sandbox scenarios`) [default: the state dir's, "
@@ -92,6 +103,9 @@ def up(
     reset: Annotated[bool, typer.Option("--reset", help="Discard the saved state and start the scenario afresh.")] = False,
     cloud_tls: Annotated[bool, typer.Option("--cloud-tls", help="Also answer https on the cloud API port (tccli speaks only "
                                                                 "https: append the printed CA file to tccli's certifi bundle).")] = False,
+    variant: Annotated[Optional[list[str]], typer.Option(
+        "--variant", metavar="KEY=VALUE", help="Play another reading of an unconfirmed API fact, e.g. addon-merge=shallow "
+        "(repeatable; see `sgpctl sandbox variants`). A saved state keeps the variants it was built with.")] = None,
 ) -> ExitCode:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
@@ -104,10 +118,12 @@ def up(
 
     Example: sgpctl sandbox up --detach --scenario strict-hazards --state-dir /tmp/sb
     """
-    from sgpctl.sandbox import runner, scenarios
+    from sgpctl.sandbox import runner, scenarios, variants
     from sgpctl.sandbox.faults import Faults
 
     out = get_app(ctx).out
+    chosen = variants.parse(variant) if variant else None
+
     sd = _state_dir(state_dir)
     pid = runner.running_pid(sd)
     if pid is not None and pid != os.getpid():
@@ -138,14 +154,17 @@ def up(
             argv += ["--faults", faults]
         if cloud_tls:
             argv += ["--cloud-tls"]
+        for key, value in (chosen or {}).items():
+            argv += ["--variant", f"{key}={value}"]
         info = runner.spawn_detached(sd, argv)
         out.note(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
         return ExitCode.OK
-    _serve(out, sd, scenario, port, faults, addon_delay, cloud_tls)
+    _serve(out, sd, scenario, port, faults, addon_delay, cloud_tls, chosen)
     return ExitCode.OK
 
 
-def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
+def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False,
+           variants: Optional[dict] = None) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -153,7 +172,7 @@ def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], a
         raise KeyboardInterrupt
 
     sb = Sandbox(scenario, state_dir=sd.path, cloud_port=port or 0, kube_port=(port + 1) if port else 0,
-                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls)
+                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls, variants=variants)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         sb.start()
@@ -161,11 +180,13 @@ def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], a
             runner.write_private(sd.pid, f"{os.getpid()}\n")
             info = write_info(sd, sb)
             out.note(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
-            changes = sb.controllers.changes
+            # What sandbox status shows: object counts and which clusters are reachable.
+            seen = (sb.changes, [c.reachable for c in sb.clusters])
             while True:
                 time.sleep(1.0)
-                if sb.controllers.changes != changes:
-                    changes = sb.controllers.changes
+                now = (sb.changes, [c.reachable for c in sb.clusters])
+                if now != seen:
+                    seen = now
                     write_info(sd, sb)
         except KeyboardInterrupt:
             out.note("sgpctl sandbox: stopping (saving state)")
@@ -210,7 +231,7 @@ def env(ctx: typer.Context, state_dir: StateDirOption = None) -> ExitCode:
 
 @app.command("status")
 def status(ctx: typer.Context, state_dir: StateDirOption = None, output: Output = OutputFormat.table) -> ExitCode:
-    """Whether the sandbox runs, its pid, ports, scenario and object counts.
+    """Whether the sandbox runs, its pid, ports, scenario, clusters and object counts.
 
     Example: sgpctl sandbox status -o json
     """
@@ -220,7 +241,12 @@ def status(ctx: typer.Context, state_dir: StateDirOption = None, output: Output 
 
     sd = _state_dir(state_dir)
     data = runner.describe(sd)
-    get_app(ctx).out.emit(data, output, lambda term: render_status(term, data))
+    variants = None
+    if data.get("variants"):
+        from sgpctl.sandbox.variants import spec
+
+        variants = spec(data["variants"])
+    get_app(ctx).out.emit(data, output, lambda term: render_status(term, data, variants))
     return ExitCode.OK
 
 
@@ -240,7 +266,8 @@ def down(ctx: typer.Context, state_dir: StateDirOption = None) -> ExitCode:
         return ExitCode.OK
     info = runner.read_json(sd.info) or {}
     graceful = runner.stop_pid(pid)
-    ports = [p for p in (info.get("cloudPort"), info.get("kubePort")) if p]
+    ports = [p for p in (info.get("cloudPort"), info.get("kubePort"),
+                         *(c.get("kubePort") for c in info.get("clusters") or ())) if p]
     deadline = time.monotonic() + 5
     while ports and not all(runner.port_free(int(p)) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -267,6 +294,20 @@ def scenarios_cmd(ctx: typer.Context, output: Output = OutputFormat.table) -> Ex
 
     data = [{"name": s.name, "description": s.summary} for s in SCENARIOS.values()]
     get_app(ctx).out.emit(data, output, lambda term: render_scenarios(term, data))
+    return ExitCode.OK
+
+
+@app.command("variants")
+def variants_cmd(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+    """List the variants `sgpctl sandbox up --variant KEY=VALUE` takes: each an alternative reading of a
+    fact about the real Tencent Cloud API that no public source settles, its values, its default and
+    its meaning.
+
+    Example: sgpctl sandbox up --reset --variant addon-merge=shallow --variant vpceni-kind=VpcEni
+    """
+    from sgpctl.sandbox.variants import describe_text, listing
+
+    get_app(ctx).out.emit(listing(), output, lambda term: term.write(describe_text()))
     return ExitCode.OK
 
 

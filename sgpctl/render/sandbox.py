@@ -13,16 +13,27 @@ def _pairs(term: Terminal, rows: list[tuple[str, str]]) -> None:
     term.lines(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def render_status(term: Terminal, data: dict) -> None:
+def render_status(term: Terminal, data: dict, variants: str | None = None) -> None:
     rows = [("state dir", data["stateDir"]),
             ("running", f"yes (pid {data['pid']})" if data["running"] else "no")]
+    clusters = data.get("clusters") or []
+    fleet = len(clusters) > 1
     for label, key in (("scenario", "scenario"), ("cluster", "clusterId"), ("region", "region"),
                        ("cloud API", "cloudUrl"), ("Kubernetes API", "kubeUrl"), ("faults", "faults"),
                        ("env file", "envFile"), ("saved at", "savedAt")):
-        if data.get(key):
+        if data.get(key) and not (fleet and key in ("clusterId", "region", "kubeUrl")):
             rows.append((label, str(data[key])))
+    if variants:
+        rows.append(("variants", variants))
+    if fleet:
+        width = max(len(c["region"]) for c in clusters)
+        for c in clusters:
+            where = c.get("kubeUrl") or f"port {c.get('kubePort')}"
+            down = "" if c.get("reachable", True) else " (made unreachable)"
+            rows.append(("cluster", f"{c['clusterId']}  {c['region'].ljust(width)}  {where}{down}"))
     if not data["running"] and data.get("cloudPort"):
-        rows.append(("last ports", f"{data['cloudPort']} (cloud), {data['kubePort']} (Kubernetes)"))
+        kube_ports = ", ".join(str(c.get("kubePort")) for c in clusters) or str(data["kubePort"])
+        rows.append(("last ports", f"{data['cloudPort']} (cloud), {kube_ports} (Kubernetes)"))
     counts = data.get("counts") or {}
     if counts:
         rows.append(("objects", ", ".join(f"{v} {k}" for k, v in counts.items())))
