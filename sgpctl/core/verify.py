@@ -63,6 +63,7 @@ class PodVerification:
     eni_id: str | None = None
     eni_groups: tuple[str, ...] | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    _category: str = field(default="", repr=False)
 
     @property
     def ok(self) -> bool:
@@ -73,8 +74,9 @@ class PodVerification:
         return sum(1 for c in self.checks if c.status is WARN)
 
     def check(self, id_: str, status: Status, message: str, hint: str | None = None) -> None:
-        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint,
-                                       category=f"{self.namespace}/{self.name}"))
+        if not self.checks:
+            self._category = f"{self.namespace}/{self.name}"
+        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint, category=self._category))
 
     def verdict(self) -> str:
         return "verified" if self.ok else ("STALE" if self.stale else "FAILED")

@@ -103,7 +103,10 @@ def _write(value: Any, indent: str, parts: list[str], keys: dict[str, str]) -> N
         for item in value:
             parts.append(sep)
             sep = ",\n" + inner
-            _write(item, inner, parts, keys)
+            if type(item) is dict and _is_record(item):  # the common case, a list of records: one line each
+                parts.append("".join(_C_ENCODE(item, 0)))
+            else:
+                _write(item, inner, parts, keys)
         parts.append("\n" + indent + "]")
 
 
