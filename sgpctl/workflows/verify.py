@@ -99,6 +99,11 @@ def _node_facts(nodes: list[dict]) -> dict[str, tuple[str | None, bool | None]]:
     return facts
 
 
+def _eni_ids(vindex: dict[tuple[str, str], list[dict]], wanted) -> list[str]:
+    """The ENI each wanted Pod uses (its newest VpcENI's)."""
+    return sorted({e for key, lst in vindex.items() if wanted(key) for e in [newest_eni_id(lst)] if e})
+
+
 def _lookup_in_background(vpc: VpcApi, eni_ids: list[str]) -> Future:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgpctl-eni")
     future = pool.submit(_eni_facts, vpc, eni_ids)
@@ -117,17 +122,20 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     # matched meanwhile. Without -l/--policy every VpcENI of the scope belongs to a Pod in it; with
     # them, the Pods are listed first.
     policies = view.policies
-    view.prefetch("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
     if policy and not any(p.name == policy for p in policies):
         raise InputError(f"SecurityGroupPolicy {policy!r} not found" + (f" in namespace {view.namespace}" if view.namespace else ""),
                          hint="list them with `sgpctl policy list -A`")
-    vindex = view.vpcenis_by_pod()
+    everything = ("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
     if view.pod_selector or policy:
+        view.prefetch(*everything)
         in_scope = {object_key(p) for p in view.pods}
-        vindex_in_scope = {k: v for k, v in vindex.items() if k in in_scope}
+        vindex = view.vpcenis_by_pod()
+        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: key in in_scope))
     else:
-        vindex_in_scope = {k: v for k, v in vindex.items() if view.namespace is None or k[0] == view.namespace}
-    lookup = _lookup_in_background(vpc, sorted({e for lst in vindex_in_scope.values() for e in [newest_eni_id(lst)] if e}))
+        # The lookups are the longest wait: they start first, the other lists right after.
+        vindex = view.vpcenis_by_pod()
+        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: view.namespace is None or key[0] == view.namespace))
+        view.prefetch(*everything)
     result = view.match(sg_limit)
     selected = [m for m in result.pods
                 if ((policy is None and (m.policies or m.annotated_groups is not None)) or (policy and policy in m.policies))
