@@ -83,5 +83,5 @@ def pods(
     app_ = get_app(ctx)
     ns = namespace_scope(app_, namespace, all_namespaces)
     report = verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
-    return app_.out.checks(report.results(), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
+    return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
                            footer=pods_footer(report.summary(), report.notes))

@@ -120,16 +120,21 @@ def emit_checks(term: Terminal, results: Iterable[CheckResult], output: OutputFo
                 fail_on_warning: bool = False, extra: Mapping[str, Any] | None = None,
                 document: Callable[[list[CheckResult]], Any] | None = None,
                 footer: Callable[[Terminal], None] | None = None) -> ExitCode:
-    """Render ``results`` (a generator is drawn as it yields) and return the exit code (``core.checks.exit_code``).
+    """Render ``results`` (a generator is drawn and flushed result by result as it yields, a list at
+    once) and return the exit code (``core.checks.exit_code``).
 
     JSON/YAML: ``document(results)`` when given (a command with its own contract, e.g. verify),
     else ``core.checks.to_json`` with ``extra`` keys beside ``ok`` and ``categories``. The table
     shows neither; ``footer(term)`` draws what a command adds under its results."""
     if OutputFormat(output) is OutputFormat.table:
         renderer = CheckTableRenderer(term, fail_on_warning=fail_on_warning)
+        # A generator is drawn line by line as it yields (a slow check shows progress); results
+        # already at hand (a list: verify's 10,000 Pods) are written at once.
+        streaming = not isinstance(results, (list, tuple))
         for result in results:
             renderer.add(result)
-            renderer.flush()
+            if streaming:
+                renderer.flush()
         return renderer.finish(footer)
     items = list(results)
     if document is not None:
