@@ -137,9 +137,11 @@ def capacity_report(view: ClusterView, *, cloud: Cloud | None = None, plan: list
     None: offline, or no credentials), and with ``plan`` the what-if of those policies."""
     limits, notes = cloud_limits(view.nodes, cloud) if cloud is not None else ({}, [])
     view.notes.extend(notes)
+    # The plan first: the policies it reads may add notes (one that cannot be read) to the report.
+    planned = plan_policies(view, plan, source=plan_source, cloud_limits=limits) if plan is not None else None
     data = capacity(view, cloud_limits=limits)
-    if plan is not None:
-        data["plan"] = plan_policies(view, plan, source=plan_source, cloud_limits=limits)
+    if planned is not None:
+        data["plan"] = planned
     return data
 
 
