@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from sgpctl.errors import InputError, KubeError, UndeterminedError
-from sgpctl.kube.resources import BUILTIN, Resource
+from sgpctl.kube.resources import BUILTIN, Resource, discovery_path
 
 log = logging.getLogger("sgpctl.kube")
 
@@ -159,16 +159,16 @@ class Kube:
 
     def _discover(self, group: str, kind: str) -> Resource | None:
         try:
-            g = self.request("GET", f"/apis/{group}")
+            g = self.request("GET", discovery_path(group))
         except KubeError as e:
             if e.status == 404:
                 return None
             raise
-        versions = [v.get("version") for v in (g or {}).get("versions", [])]
+        versions = [v.get("version") for v in (g or {}).get("versions", []) if isinstance(v.get("version"), str)]
         preferred = ((g or {}).get("preferredVersion") or {}).get("version")
         for version in ([preferred] if preferred else []) + [v for v in versions if v != preferred]:
             try:
-                lst = self.request("GET", f"/apis/{group}/{version}")
+                lst = self.request("GET", discovery_path(group, version))
             except KubeError as e:
                 if e.status == 404:
                     continue

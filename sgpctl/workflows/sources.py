@@ -4,10 +4,10 @@ Both give the same ``ClusterView`` so `policy explain` and `capacity` run unchan
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from sgpctl import files
+from sgpctl.core.loading import SNAPSHOT_LIMITS
 from sgpctl.core.policy import SecurityGroupPolicy, ValidationResult, load_policies
 from sgpctl.core.snapshot import Snapshot
 from sgpctl.errors import InputError
@@ -26,15 +26,8 @@ class ClusterView(Snapshot):
 
 
 def read_text(path: str) -> str:
-    """Read a file, or stdin for ``-``; a missing file is bad input (exit 2)."""
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}", hint="check the path given to -f/--snapshot") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read {path}: {e}") from None
+    """Read a file, or stdin for ``-``, bounded (``sgpctl.files``); any problem is bad input (exit 2)."""
+    return files.read_text(path, max_bytes=SNAPSHOT_LIMITS.max_bytes, hint="check the path given to -f/--snapshot")
 
 
 def load_policy_file(path: str) -> ValidationResult:
@@ -51,21 +44,13 @@ def require_valid(result: ValidationResult) -> list[SecurityGroupPolicy]:
 
 
 def from_snapshot(paths: list[str]) -> ClusterView:
-    import yaml  # lazy
-
-    from sgpctl.core.snapshot import load_snapshot
+    from sgpctl.core.snapshot import load_snapshot, snapshot_documents
 
     docs, names = [], []
     for path in paths:
-        text = read_text(path)
-        try:
-            for doc in yaml.safe_load_all(text):
-                if doc is not None:
-                    docs.append(doc)
-                    names.append(path)
-        except yaml.YAMLError as e:
-            raise InputError(f"{path}: invalid YAML: {str(e).splitlines()[0]}",
-                             hint="a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`") from None
+        for doc in snapshot_documents(read_text(path), path):
+            docs.append(doc)
+            names.append(path)
     snap = load_snapshot(docs, names=names)
     fields = {f: getattr(snap, f) for f in Snapshot.__dataclass_fields__}
     return ClusterView(**fields, source="snapshot " + ", ".join(paths), notes=list(snap.problems))
