@@ -5,13 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output
+from sgpctl.cli.options import DryRun, Output, check_plain_name
 from sgpctl.render.output import OutputFormat, emit
 
 app = typer.Typer(help="The SecurityGroupPolicy add-on (and eniipamd's state).", no_args_is_help=True)
 
 Name = Annotated[Optional[str], typer.Option("--name", help="The add-on's API name (default: discovered; the name is undocumented, "
-                                                             "usually securitygrouppolicy).")]
+                                                             "usually securitygrouppolicy).", callback=check_plain_name)]
 
 
 @app.command("install")

@@ -7,12 +7,19 @@ its result. Heavy libraries (kubernetes, tencentcloud, yaml) are imported inside
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+# Signal handlers before anything heavy is imported: Ctrl-C during start-up must not print a traceback.
+from sgpctl import interrupts
 
-import typer
-from typer.core import TyperGroup
+if interrupts.launched_as_cli():
+    interrupts.install()
 
-from sgpctl.errors import ExitCode
+import sys  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+from sgpctl.errors import ExitCode  # noqa: E402
 
 HELP = """Administer TKE SecurityGroupPolicy: per-Pod security groups over Trunking ENI sub-interfaces.
 
@@ -57,25 +64,73 @@ class SgpctlGroup(TyperGroup):
             formatter.write_dl([(e.name, e.summary) for e in COMMANDS])
 
     def invoke(self, ctx):
-        from sgpctl.cli import errors as cli_errors
-
         try:
             return super().invoke(ctx)
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            from sgpctl.render.console import note
-
-            note("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED))
+            interrupts.report()
+            raise typer.Exit(interrupts.exit_code())
         except Exception as exc:  # noqa: BLE001 - this is the one place that maps them
             if _is_click_exception(exc):
                 raise
-            debug = bool(ctx.obj and getattr(ctx.obj, "debug", False))
-            mapped = cli_errors.translate(exc)
-            if mapped is None:
-                raise typer.Exit(cli_errors.report_unexpected(exc, debug))
-            raise typer.Exit(cli_errors.report(mapped, debug, exc))
+            raise typer.Exit(_report(exc, ctx))
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's standalone mode, except that a usage error is one `error:` line and one hint line
+        (not Click's four-line block), errors in root options map like any other, and an interrupted
+        prompt exits 130/143 instead of Click's "Aborted!"."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            rv = _aborted()
+        except typer.TyperException as exc:  # Click's ClickException and UsageError
+            rv = _usage_error(exc)
+        except KeyboardInterrupt:
+            interrupts.report()
+            rv = interrupts.exit_code()
+        except Exception as exc:  # noqa: BLE001 - raised while parsing, e.g. by a root option's callback
+            rv = _report(exc, None)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _report(exc: BaseException, ctx) -> int:
+    from sgpctl.cli import errors as cli_errors
+
+    debug = bool(ctx is not None and ctx.obj and getattr(ctx.obj, "debug", False))
+    mapped = cli_errors.translate(exc)
+    if mapped is None:
+        return cli_errors.report_unexpected(exc, debug)
+    return cli_errors.report(mapped, debug, exc)
+
+
+def _usage_error(exc) -> int:
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `sgpctl policy` alone: the help, as Click shows it
+        exc.show()
+        return exc.exit_code
+    from rich.text import Text
+
+    from sgpctl.cli.errors import clean
+    from sgpctl.render.console import err
+
+    console = err()
+    console.print(Text(f"error: {clean(exc.format_message())}"), soft_wrap=True)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        console.print(Text(f"hint: see `{ctx.command_path} --help`"), soft_wrap=True)
+    return exc.exit_code
+
+
+def _aborted() -> int:
+    if interrupts.signalled():  # Ctrl-C at a prompt: Click turned it into Abort
+        interrupts.report()
+        return interrupts.exit_code()
+    from sgpctl.render.console import note
+
+    note("error: aborted at the prompt (no answer); nothing was confirmed")
+    return int(ExitCode.FAILED)
 
 
 def _is_click_exception(exc: BaseException) -> bool:
@@ -136,17 +191,28 @@ def root(
 
 
 def main() -> None:
-    import sys
+    """The console script. Signals are handled from the first import (``sgpctl.interrupts``); once
+    the command runs, an interrupt unwinds it, prints one line and exits 130 (SIGINT) or 143
+    (SIGTERM) without waiting for worker threads."""
+    from sgpctl.cli.errors import install_log_redaction
 
+    interrupts.install()
+    install_log_redaction()
+    interrupts.running()
     try:
         app(prog_name=_prog_name())
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except KeyboardInterrupt:
-        sys.exit(int(ExitCode.INTERRUPTED))
+        code = int(ExitCode.INTERRUPTED)
+    if interrupts.signalled():
+        interrupts.finish()
+    sys.exit(code)
 
 
 def _prog_name() -> str:
     import os
-    import sys
 
     base = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "sgpctl"
     # As a kubectl plugin (kubectl-sgp) the user typed `kubectl sgp`.

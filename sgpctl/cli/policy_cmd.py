@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, namespace_scope
+from sgpctl.cli.options import AllNamespaces, Namespace, Output, check_policy_name, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat, emit
 
@@ -78,7 +78,7 @@ def cluster_view(ctx: typer.Context, snapshot: list[str] | None, namespace: str 
 @app.command("explain")
 def explain(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).", callback=check_policy_name)] = None,
     policy_file: Annotated[Optional[str], typer.Option("-f", "--filename", help="Explain the policies in this file as if applied.")] = None,
     snapshot: Snapshot = None,
     namespace: Namespace = None,
@@ -176,7 +176,7 @@ def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, 
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Policy name.")],
+    name: Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)],
     namespace: Namespace = None,
     pod_selector: Annotated[Optional[str], typer.Option("--pod-selector", help="Pod label selector, kubectl syntax (\"\" selects every Pod).")] = None,
     sa_selector: Annotated[Optional[str], typer.Option("--sa-selector", help="ServiceAccount label selector, kubectl syntax.")] = None,
@@ -257,7 +257,7 @@ def list_(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
 
 
 @app.command("get")
-def get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy name.")], namespace: Namespace = None, output: Output = OutputFormat.table) -> None:
+def get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)], namespace: Namespace = None, output: Output = OutputFormat.table) -> None:
     """Show one SecurityGroupPolicy (-o yaml prints the object as the cluster holds it).
 
     Example: sgpctl policy get my-security-group-policy -n my-namespace -o yaml
@@ -283,7 +283,7 @@ def get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy nam
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy name.")], namespace: Namespace = None,
+def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)], namespace: Namespace = None,
            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a TTY).")] = False,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; delete nothing.")] = False,
            output: Output = OutputFormat.table) -> None:
@@ -319,7 +319,7 @@ def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Policy 
 @app.command("rollout")
 def rollout(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Argument(help="Only the Pods this policy selects (default: every stale Pod in the namespace).")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Only the Pods this policy selects (default: every stale Pod in the namespace).", callback=check_policy_name)] = None,
     namespace: Namespace = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; rebuild nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a TTY).")] = False,

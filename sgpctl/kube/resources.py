@@ -7,7 +7,7 @@ discovery by group and kind at run time (see ``Kube.resource``).
 Every path is built here, and only from checked parts: a namespace must be a DNS-1123 label and a
 name must pass its kind's rule (``sgpctl.core.names``) before it becomes a path segment, so no
 ``..``, ``/`` or ``?`` can walk out of the resource's path; each segment is percent-encoded besides.
-A bad name raises ``InvalidNameError`` (exit 2) before any request is made."""
+A bad name raises ``InputError`` (exit 2) naming the rule before any request is made."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sgpctl.core import names
+from sgpctl.inputs import checked
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,12 @@ class Resource:
             base = f"/api/{_segment(self.version, 'API version')}"
         plural = _segment(self.plural, "resource")
         if self.namespaced and namespace:
-            return f"{base}/namespaces/{_segment(names.namespace(namespace), 'namespace')}/{plural}"
+            return f"{base}/namespaces/{_segment(checked(names.namespace, namespace, 'namespace'), 'namespace')}/{plural}"
         return f"{base}/{plural}"
 
     def object_path(self, name: str, namespace: str | None = None) -> str:
-        checked = names.object_name(self.group, self.kind, name, f"{self.kind} name")
-        return f"{self.collection_path(namespace)}/{_segment(checked, 'name')}"
+        rule = names.name_rule(self.group, self.kind)
+        return f"{self.collection_path(namespace)}/{_segment(checked(rule, name, f'{self.kind} name'), 'name')}"
 
 
 def discovery_path(group: str, version: str | None = None) -> str:
@@ -53,7 +54,7 @@ def discovery_path(group: str, version: str | None = None) -> str:
 def _segment(value: str, field: str) -> str:
     # Defence in depth behind the name rules: discovery data (plural, version) is the server's, and
     # the lenient rule for some kinds still allows characters that mean something in a URL.
-    names.path_segment(value, field)
+    checked(names.path_segment, value, field)
     return quote(value, safe="")
 
 

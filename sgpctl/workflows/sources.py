@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sgpctl import files
+from sgpctl import inputs
 from sgpctl.core.loading import SNAPSHOT_LIMITS
 from sgpctl.core.policy import SecurityGroupPolicy, ValidationResult, load_policies
 from sgpctl.core.snapshot import Snapshot
@@ -26,8 +26,8 @@ class ClusterView(Snapshot):
 
 
 def read_text(path: str) -> str:
-    """Read a file, or stdin for ``-``, bounded (``sgpctl.files``); any problem is bad input (exit 2)."""
-    return files.read_text(path, max_bytes=SNAPSHOT_LIMITS.max_bytes, hint="check the path given to -f/--snapshot")
+    """Read a file, or stdin for ``-``, bounded (``sgpctl.inputs``); any problem is bad input (exit 2)."""
+    return inputs.read_text(path, max_bytes=SNAPSHOT_LIMITS.max_bytes, hint="check the path given to -f/--snapshot")
 
 
 def load_policy_file(path: str) -> ValidationResult:

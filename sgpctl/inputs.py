@@ -1,8 +1,10 @@
-"""Reading input files, bounded: every reader of a user's file (policy files, snapshots, kubeconfig,
-tccli profiles) gets its text here, so every problem is one InputError (exit 2) naming the file.
+"""User input outside core, as InputError (exit 2): bounded file reading and checked names.
 
     text = read_text("policy.yaml", max_bytes=8 * MiB)     # "-" reads stdin
+    region = checked(names.region, value, "--region")      # a core.names rule, raising InputError
 
+Every reader of a user's file (policy files, snapshots, kubeconfig, tccli profiles) gets its text
+from ``read_text``, so every problem is one InputError naming the file.
 An empty path, a directory, a missing or unreadable file, more than ``max_bytes`` (read no further
 than that, so /dev/zero or a huge file cannot exhaust memory) and text that is not UTF-8 (with the
 line and column of the first bad byte) are each refused with what to do.
@@ -16,7 +18,17 @@ from sgpctl.core.loading import MiB
 from sgpctl.core.printable import quoted
 from sgpctl.errors import InputError
 
-__all__ = ["read_text", "MiB"]
+__all__ = ["read_text", "checked", "MiB"]
+
+
+def checked(rule, value, field: str):
+    """``rule(value, field)`` (a ``sgpctl.core.names`` validator), its InvalidNameError as InputError."""
+    from sgpctl.core.names import InvalidNameError
+
+    try:
+        return rule(value, field)
+    except InvalidNameError as e:
+        raise InputError(e.message, hint=e.hint) from None
 
 
 def read_text(path: str, *, max_bytes: int, what: str = "file", hint: str | None = None) -> str:
