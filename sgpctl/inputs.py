@@ -32,7 +32,8 @@ def checked(rule, value, field: str):
 
 
 def read_text(path: str, *, max_bytes: int, what: str = "file", hint: str | None = None) -> str:
-    """The UTF-8 text of ``path`` (``-``: stdin), at most ``max_bytes`` bytes; InputError otherwise."""
+    """The UTF-8 text of ``path`` (``-``: stdin), at most ``max_bytes`` bytes; InputError otherwise.
+    ``hint`` says where the path came from (shown when the path itself is wrong)."""
     shown = "<stdin>" if path == "-" else quoted(path)
     if path is None or path == "":
         raise InputError(f"the {what} name is empty", hint=hint or "give the path of a file, or - for stdin")
@@ -47,20 +48,20 @@ def read_text(path: str, *, max_bytes: int, what: str = "file", hint: str | None
     except IsADirectoryError:
         raise InputError(f"{what} {shown} is a directory, not a file", hint=hint or "give the path of a file") from None
     except PermissionError:
-        raise InputError(f"{what} {shown} cannot be read: permission denied", hint=hint) from None
+        raise InputError(f"{what} {shown} cannot be read: permission denied", hint="check the file's permissions") from None
     except OSError as e:
         raise InputError(f"{what} {shown} cannot be read: {e.strerror or e}", hint=hint) from None
     if len(data) > max_bytes:
         limit = f"{max_bytes // MiB} MiB" if max_bytes >= MiB else f"{max_bytes} bytes"
         raise InputError(f"{what} {shown} is larger than the limit of {limit}",
-                         hint=hint or "split it, or check that it is the file you meant")
+                         hint="split it, or check that it is the file you meant")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise InputError(f"{what} {shown} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, column {column}",
-                         hint=hint or "save it as UTF-8 (YAML and JSON files are UTF-8)") from None
+                         hint="save it as UTF-8 (YAML and JSON files are UTF-8)") from None
 
 
 def _read_stdin(max_bytes: int) -> bytes:

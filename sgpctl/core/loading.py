@@ -22,7 +22,7 @@ Pure: yaml and json are imported inside the functions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from sgpctl.core.printable import printable
@@ -64,11 +64,13 @@ CONFIG_LIMITS = Limits(max_bytes=16 * MiB, max_documents=1)
 
 class LoadError(ValueError):
     """Text that cannot be loaded. ``source`` is the file (or None), ``line``/``column`` 1-based when
-    known, ``problem`` the one-line reason, ``hint`` what to do (optional)."""
+    known, ``problem`` the one-line reason, ``hint`` what to do (optional). ``whole_text`` is True for
+    problems of the text as a whole (its size, a character YAML cannot hold), False inside a document."""
 
     def __init__(self, source: str | None, problem: str, line: int | None = None, column: int | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, *, whole_text: bool = False):
         self.source = source
+        self.whole_text = whole_text
         self.problem = printable(" ".join(problem.split()))
         self.line = line
         self.column = column
@@ -118,7 +120,7 @@ def check_size(text: str, source: str | None, limits: Limits) -> None:
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > limits.max_bytes else len(text)
     if size > limits.max_bytes:
         raise LoadError(source, f"is larger than the limit of {_size(limits.max_bytes)} ({_size(size)})",
-                        hint="split the file, or check that it is the file you meant")
+                        hint="split the file, or check that it is the file you meant", whole_text=True)
 
 
 def check_characters(text: str, source: str | None) -> None:
@@ -130,7 +132,7 @@ def check_characters(text: str, source: str | None) -> None:
     char = match.group()
     name = "NUL" if char == "\0" else f"U+{ord(char):04X}"
     raise LoadError(source, f"control character {name} ({printable(char)}) is not allowed in YAML; remove it, "
-                            "or write it escaped inside a double-quoted string", line, column)
+                            "or write it escaped inside a double-quoted string", line, column, whole_text=True)
 
 
 def _size(n: int) -> str:
@@ -283,9 +285,13 @@ def iter_yaml(text: str, source: str | None, limits: Limits) -> Iterator[YamlDoc
                 value = loader.construct_document(node)
             except yaml.YAMLError as e:
                 raise _yaml_error(e, source) from None
-            except (ValueError, OverflowError, TypeError) as e:
-                # int() of 5,000 digits, a timestamp of month 13, an unhashable merge...: input, not a bug
+            except (ValueError, OverflowError) as e:
+                # int() of 5,000 digits, a timestamp of month 13: input, not a bug
                 raise LoadError(source, f"invalid value: {e}", line) from None
+            except (TypeError, KeyError, AttributeError, IndexError) as e:
+                # PyYAML's constructors fail this way on values that do not fit an explicit tag
+                # ("!!timestamp ''", "!!bool maybe"): the text is at fault, not sgpctl.
+                raise LoadError(source, f"invalid value for its type or tag ({type(e).__name__}: {e})", line) from None
             yield YamlDocument(node, value, line)
     finally:
         loader.dispose()
@@ -298,7 +304,8 @@ def load_yaml_all(text: str, source: str | None, limits: Limits) -> list[Any]:
 
 def load_yaml(text: str, source: str | None, limits: Limits) -> Any:
     """The one document of ``text`` (None when empty); more than one is an error, as ``yaml.safe_load``."""
-    docs = iter_yaml(text, source, limits)
+    # Room for a second document, so that one is reported as what it is.
+    docs = iter_yaml(text, source, replace(limits, max_documents=max(limits.max_documents, 2)))
     first = next(docs, None)
     second = next(docs, None)
     if second is not None:

@@ -302,15 +302,11 @@ def parse_documents(text: str, source: str | None, limits: Limits = POLICY_LIMIT
                 )
             docs.append(doc)
     except LoadError as e:
-        docs.append(Document(index=len(docs), obj=None, line=e.line, problems=[
-            Problem(len(docs), None, "", e.problem if e.problem.startswith("invalid YAML") else _located(e), source, e.line)
-        ]))
+        # A problem of the whole text (its size, a control character) belongs to no document.
+        index = -1 if e.whole_text else len(docs)
+        message = f"{e.problem} (column {e.column})" if e.column is not None else e.problem
+        docs.append(Document(index=len(docs), obj=None, line=e.line, problems=[Problem(index, None, "", message, source, e.line)]))
     return docs
-
-
-def _located(e: LoadError) -> str:
-    # The line is shown by Problem; the column is worth keeping for a control character.
-    return f"column {e.column}: {e.problem}" if e.column is not None and e.line is not None else e.problem
 
 
 def _walk(node: Any, path: str, lines: dict[str, int], duplicates: list, visited: set) -> None:
