@@ -68,7 +68,10 @@ def read_kubeconfig(path: str) -> dict:
 def _kind(value: Any) -> str:
     from sgpctl.core.selectors import type_name
 
-    return f"a {type_name(value)}" if value is not None else "nothing"
+    if value is None:
+        return "nothing"
+    name = type_name(value)
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _shape_problem(doc: dict) -> str | None:
