@@ -41,6 +41,8 @@ class _State:
     reported = False
     in_flight: list[str] = []
     sent = 0
+    #: what was in flight when the signal came (the requests' own cleanup runs before the message)
+    in_flight_at_signal: list[str] = []
     lock = threading.Lock()
 
 
@@ -100,7 +102,7 @@ def message() -> str:
     """The one line that says the command was interrupted, and whether a change may have been made."""
     word = "terminated" if _state.signum == signal.SIGTERM else "interrupted"
     with _state.lock:
-        in_flight, sent = list(_state.in_flight), _state.sent
+        in_flight, sent = list(_state.in_flight_at_signal or _state.in_flight), _state.sent
     if in_flight:
         return f"{word} while a change was in flight ({in_flight[0]}): it may have been applied: rerun to converge"
     if sent:
@@ -140,6 +142,7 @@ def _handle(signum, frame) -> None:
     first = _state.signum is None
     if first:
         _state.signum = signum
+        _state.in_flight_at_signal = list(_state.in_flight)  # no lock: a handler must not block
     if not _state.running or not first:
         # Before the command starts there is nothing to clean up; a second signal means "now".
         _write_raw(message())

@@ -125,10 +125,12 @@ def _usage_error(exc) -> int:
 
 def _aborted() -> int:
     if interrupts.signalled():  # Ctrl-C at a prompt: Click turned it into Abort
+        sys.stderr.write("\n")  # the prompt left the cursor at the end of its line
         interrupts.report()
         return interrupts.exit_code()
     from sgpctl.render.console import note
 
+    sys.stderr.write("\n")
     note("error: aborted at the prompt (no answer); nothing was confirmed")
     return int(ExitCode.FAILED)
 
