@@ -194,7 +194,6 @@ def _measure(root: Any, source: str | None, limits: Limits) -> None:
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     distinct = 0
-    cap = limits.max_alias_nodes * 4 + 1_000_000  # keeps the sums small; far beyond any limit
     stack = [(root, iter(_children(root)))]
     while stack:
         node, children = stack[-1]
@@ -211,7 +210,7 @@ def _measure(root: Any, source: str | None, limits: Limits) -> None:
         else:
             stack.pop()
             kids = _children(node)
-            size[id(node)] = min(cap, 1 + sum(size[id(k)] for k in kids))
+            size[id(node)] = 1 + sum(size[id(k)] for k in kids)
             depth[id(node)] = 1 + max((depth[id(k)] for k in kids), default=0)
             state[id(node)] = done
             distinct += 1
@@ -219,11 +218,20 @@ def _measure(root: Any, source: str | None, limits: Limits) -> None:
                 mark = node.start_mark
                 raise LoadError(source, f"nesting, with aliases expanded, is deeper than the limit of "
                                 f"{limits.max_depth} levels", mark.line + 1, mark.column + 1)
-    added = size[id(root)] - distinct
-    if added > limits.max_alias_nodes:
-        mark = root.start_mark
-        raise LoadError(source, f"aliases expand this document by more than {limits.max_alias_nodes} nodes: "
-                        "refused as a possible alias bomb", mark.line + 1, mark.column + 1)
+            # Every node not finished yet lies outside this node's subtree and adds at least one node
+            # to the expansion, so aliases add at least size(node) - distinct nodes to the document:
+            # past the limit here is past it for the document. Stopping here names the anchor where
+            # the expansion grows, and no larger size is ever computed.
+            if size[id(node)] - distinct > limits.max_alias_nodes:
+                _alias_bomb(source, limits, node)
+    if size[id(root)] - distinct > limits.max_alias_nodes:
+        _alias_bomb(source, limits, root)
+
+
+def _alias_bomb(source: str | None, limits: Limits, node: Any) -> None:
+    mark = node.start_mark
+    raise LoadError(source, f"aliases expand this document by more than {limits.max_alias_nodes} nodes: "
+                    "refused as a possible alias bomb", mark.line + 1, mark.column + 1)
 
 
 def yaml_problem(e: Exception) -> str:

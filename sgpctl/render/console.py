@@ -49,7 +49,7 @@ def note(message: str) -> None:
     """A one-line diagnostic on stderr (plain text: never parsed as markup)."""
     from rich.text import Text
 
-    err().print(Text(message))
+    err().print(Text(message), soft_wrap=True)  # one line, however long: scripts read it line by line
 
 
 def glyphs(stream=None) -> dict[str, str]:
