@@ -35,6 +35,8 @@ Examples:
   sgpctl sandbox status
 
   sgpctl sandbox down
+
+  sgpctl sandbox up --reset --variant addon-merge=shallow   # another reading of the real API
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
@@ -58,10 +60,18 @@ def _err(text: str) -> None:
 
 def _usage(sd, info: dict) -> str:
     where = f" --state-dir {sd.path}" if _needs_flag(sd) else ""
+    clusters = info.get("clusters") or []
+    if len(clusters) > 1:
+        kube = "".join(f"  Kubernetes API     {c['kubeUrl']}  {c['clusterId']} ({c['region']}, context {c['context']})\n"
+                       for c in clusters)
+        what = f"{len(clusters)} clusters in {', '.join(dict.fromkeys(c['region'] for c in clusters))}"
+    else:
+        kube = f"  Kubernetes API     {info['kubeUrl']}\n"
+        what = f"cluster {info['clusterId']}, region {info['region']}"
     return (
-        f"sgpctl sandbox: scenario {info['scenario']!r} is up (cluster {info['clusterId']}, region {info['region']})\n"
+        f"sgpctl sandbox: scenario {info['scenario']!r} is up ({what})\n"
         f"  Tencent Cloud API  {info['cloudUrl']}\n"
-        f"  Kubernetes API     {info['kubeUrl']}\n"
+        + kube +
         f"  files              {sd.env}, {sd.kubeconfig}\n"
         + (f"  cloud API CA       {info['caFile']} (https on the cloud port too)\n" if info.get("cloudTls") else "")
         + f"Use it from a shell:\n"
@@ -78,7 +88,8 @@ def _needs_flag(sd) -> bool:
 @app.command("up")
 def up(
     port: Annotated[Optional[int], typer.Option(
-        "--port", help="Tencent Cloud API port; the Kubernetes API listens on PORT+1. Default: the ports "
+        "--port", help="Tencent Cloud API port; the Kubernetes API listens on PORT+1 (the fleet scenario's "
+        "clusters on PORT+1, PORT+2, ...). Default: the ports "
         "the state dir used last, if free, else any free ones.")] = None,
     scenario: Annotated[Optional[str], typer.Option(
         "--scenario", help="What the region holds (see `sgpctl sandbox scenarios`) [default: the state dir's, "
@@ -92,6 +103,9 @@ def up(
     reset: Annotated[bool, typer.Option("--reset", help="Discard the saved state and start the scenario afresh.")] = False,
     cloud_tls: Annotated[bool, typer.Option("--cloud-tls", help="Also answer https on the cloud API port (tccli speaks only "
                                                                 "https: append the printed CA file to tccli's certifi bundle).")] = False,
+    variant: Annotated[Optional[list[str]], typer.Option(
+        "--variant", metavar="KEY=VALUE", help="Play another reading of an unconfirmed API fact, e.g. addon-merge=shallow "
+        "(repeatable; see `sgpctl sandbox variants`). A saved state keeps the variants it was built with.")] = None,
 ) -> None:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
@@ -104,8 +118,10 @@ def up(
 
     Example: sgpctl sandbox up --detach --scenario strict-hazards --state-dir /tmp/sb
     """
-    from sgpctl.sandbox import runner, scenarios
+    from sgpctl.sandbox import runner, scenarios, variants
     from sgpctl.sandbox.faults import Faults
+
+    chosen = variants.parse(variant) if variant else None
 
     sd = _state_dir(state_dir)
     pid = runner.running_pid(sd)
@@ -137,13 +153,16 @@ def up(
             argv += ["--faults", faults]
         if cloud_tls:
             argv += ["--cloud-tls"]
+        for key, value in (chosen or {}).items():
+            argv += ["--variant", f"{key}={value}"]
         info = runner.spawn_detached(sd, argv)
         _err(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
         return
-    _serve(sd, scenario, port, faults, addon_delay, cloud_tls)
+    _serve(sd, scenario, port, faults, addon_delay, cloud_tls, chosen)
 
 
-def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False) -> None:
+def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False,
+           variants: Optional[dict] = None) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -151,7 +170,7 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
         raise KeyboardInterrupt
 
     sb = Sandbox(scenario, state_dir=sd.path, cloud_port=port or 0, kube_port=(port + 1) if port else 0,
-                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls)
+                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls, variants=variants)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         sb.start()
@@ -159,11 +178,13 @@ def _serve(sd, scenario: str, port: Optional[int], faults: Optional[str], addon_
             runner.write_private(sd.pid, f"{os.getpid()}\n")
             info = _write_info(sd, sb)
             _err(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
-            changes = sb.controllers.changes
+            # What sandbox status shows: object counts and which clusters are reachable.
+            seen = (sb.changes, [c.reachable for c in sb.clusters])
             while True:
                 time.sleep(1.0)
-                if sb.controllers.changes != changes:
-                    changes = sb.controllers.changes
+                now = (sb.changes, [c.reachable for c in sb.clusters])
+                if now != seen:
+                    seen = now
                     _write_info(sd, sb)
         except KeyboardInterrupt:
             _err("sgpctl sandbox: stopping (saving state)")
@@ -205,7 +226,7 @@ def env(state_dir: StateDirOption = None) -> None:
 
 @app.command("status")
 def status(state_dir: StateDirOption = None, output: Output = OutputFormat.table) -> None:
-    """Whether the sandbox runs, its pid, ports, scenario and object counts.
+    """Whether the sandbox runs, its pid, ports, scenario, clusters and object counts.
 
     Example: sgpctl sandbox status -o json
     """
@@ -217,13 +238,26 @@ def status(state_dir: StateDirOption = None, output: Output = OutputFormat.table
     def table() -> None:
         rows = [("state dir", data["stateDir"]),
                 ("running", f"yes (pid {data['pid']})" if data["running"] else "no")]
+        clusters = data.get("clusters") or []
+        fleet = len(clusters) > 1
         for label, key in (("scenario", "scenario"), ("cluster", "clusterId"), ("region", "region"),
                            ("cloud API", "cloudUrl"), ("Kubernetes API", "kubeUrl"), ("faults", "faults"),
                            ("env file", "envFile"), ("saved at", "savedAt")):
-            if data.get(key):
+            if data.get(key) and not (fleet and key in ("clusterId", "region", "kubeUrl")):
                 rows.append((label, str(data[key])))
+        if data.get("variants"):
+            from sgpctl.sandbox.variants import spec
+
+            rows.append(("variants", spec(data["variants"])))
+        if fleet:
+            width = max(len(c["region"]) for c in clusters)
+            for c in clusters:
+                where = c.get("kubeUrl") or f"port {c.get('kubePort')}"
+                down = "" if c.get("reachable", True) else " (made unreachable)"
+                rows.append(("cluster", f"{c['clusterId']}  {c['region'].ljust(width)}  {where}{down}"))
         if not data["running"] and data.get("cloudPort"):
-            rows.append(("last ports", f"{data['cloudPort']} (cloud), {data['kubePort']} (Kubernetes)"))
+            kube_ports = ", ".join(str(c.get("kubePort")) for c in clusters) or str(data["kubePort"])
+            rows.append(("last ports", f"{data['cloudPort']} (cloud), {kube_ports} (Kubernetes)"))
         counts = data.get("counts") or {}
         if counts:
             rows.append(("objects", ", ".join(f"{v} {k}" for k, v in counts.items())))
@@ -250,7 +284,8 @@ def down(state_dir: StateDirOption = None) -> None:
         return
     info = runner.read_json(sd.info) or {}
     graceful = runner.stop_pid(pid)
-    ports = [p for p in (info.get("cloudPort"), info.get("kubePort")) if p]
+    ports = [p for p in (info.get("cloudPort"), info.get("kubePort"),
+                         *(c.get("kubePort") for c in info.get("clusters") or ())) if p]
     deadline = time.monotonic() + 5
     while ports and not all(runner.port_free(int(p)) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -277,3 +312,16 @@ def scenarios_cmd(output: Output = OutputFormat.table) -> None:
         sys.stdout.write("".join(f"{d['name'].ljust(width)}  {d['description']}\n" for d in data))
 
     emit(data, output, table)
+
+
+@app.command("variants")
+def variants_cmd(output: Output = OutputFormat.table) -> None:
+    """List the variants `sgpctl sandbox up --variant KEY=VALUE` takes: each an alternative reading of a
+    fact about the real Tencent Cloud API that no public source settles, its values, its default and
+    its meaning.
+
+    Example: sgpctl sandbox up --reset --variant addon-merge=shallow --variant vpceni-kind=VpcEni
+    """
+    from sgpctl.sandbox.variants import describe_text, listing
+
+    emit(listing(), output, lambda: sys.stdout.write(describe_text()))

@@ -1,48 +1,67 @@
 """Every SDK failure becomes a ``sgpctl.errors.CloudError`` here, with a hint for the codes users meet.
 
 ``to_cloud_error(exc, service=, action=, endpoint=, region=)`` maps a ``TencentCloudSDKException`` (or
-anything with ``.code``/``.message``/``.requestId``) without importing the SDK. ``CloudError`` itself
-decides the exit code from the code (3 for AuthFailure/UnauthorizedOperation/network/throttling/
-InternalError, 1 otherwise); this module raises it to 3 where sgpctl "could not determine" for codes
-``CloudError`` does not list: a response that is not a Tencent Cloud API answer (``InvalidResponse``,
-``JSONDecodeError``, ``KeyError``) and VPC's throttle code ``LimitExceeded.ActionLimited``.
+anything with ``.code``/``.message``/``.requestId``) without importing the SDK. ``CloudError`` classifies
+the code (``CloudError.category``, see ``sgpctl.errors.cloud_error_category``) and takes its exit code
+from that; this module adds the hint:
+
+==========================  =====  ==========================================================
+category (codes)            exit   hint
+==========================  =====  ==========================================================
+permission (``*.CamNoAuth``,  3    the CAM action needed, ``service:Action`` (``tke:DescribeClusters``)
+``UnauthorizedOperation*``,
+``AuthFailure.Unauthorized
+Operation``)
+auth (``AuthFailure.*``)      3    the credentials, the clock, or the session token
+cluster-not-found             1    ``--cluster-id``/``SGPCTL_CLUSTER_ID`` and ``--region``
+parameter, state, quota       1    none: the code and message say what the API refused
+throttled                     3    wait and run again (after the retries ran out)
+transport, transient          3    the endpoint and the network (after the retries ran out)
+==========================  =====  ==========================================================
+
+Which of these are retried is ``sgpctl.cloud.retry``'s business: only throttling, HTTP 5xx, a bare
+``InternalError`` and transport errors.
 
 ``OutcomeUnknownError`` (a ``CloudError``) is raised for a *mutating* call that failed in a way that
-does not tell whether it took effect (a timeout after the request was sent, HTTP 5xx, InternalError).
-The retry policy never repeats such a call blindly: the caller re-reads the state (e.g. looks the
-policy or security group up by name) and only then decides to call again.
+does not tell whether it took effect (the connection dropped after the request was sent, HTTP 5xx,
+an ``InternalError``). The retry policy never repeats such a call blindly: the caller re-reads the
+state (e.g. looks the policy or security group up by name, or the add-on's phase and values) and only
+then decides to call again (``sgpctl.workflows.safely``).
 """
 
 from __future__ import annotations
 
-from sgpctl.errors import CloudError, ExitCode
+from sgpctl.errors import (
+    CLUSTER_NOT_FOUND,
+    NOT_FOUND,
+    PARAMETER,
+    PERMISSION,
+    RESPONSE,
+    THROTTLED,
+    CloudError,
+    ExitCode,
+    cloud_error_category,
+)
 
 
 def is_throttle(code: str | None) -> bool:
     """Throttled, hence not executed: safe to retry for every action."""
-    code = code or ""
-    return code == "RequestLimitExceeded" or code.startswith("RequestLimitExceeded.") or code == "LimitExceeded.ActionLimited"
+    return cloud_error_category(code) == THROTTLED
 
 
 def is_not_found(code: str | None) -> bool:
-    """``ResourceNotFound``, ``ResourceNotFound.*``, ``*.NotFound``, ``*NotExist``-style codes."""
-    code = code or ""
-    last = code.rsplit(".", 1)[-1]
-    return (
-        code == "ResourceNotFound"
-        or code.startswith("ResourceNotFound.")
-        or last.endswith(("NotFound", "NotExist", "NotExists"))
-    )
+    """``ResourceNotFound``, ``ResourceNotFound.*``, ``*.NotFound``, ``*NotExist``-style codes (a
+    missing cluster included)."""
+    return cloud_error_category(code) in (NOT_FOUND, CLUSTER_NOT_FOUND)
 
 
 def is_cluster_not_found(code: str | None) -> bool:
-    return (code or "").endswith("ClusterNotFound")
+    return cloud_error_category(code) == CLUSTER_NOT_FOUND
 
 
-#: answers that are not Tencent Cloud API responses: a wrong --endpoint, a proxy, a broken fake
-RESPONSE_PROBLEM_CODES = ("InvalidResponse", "JSONDecodeError", "KeyError", "TypeError", "ValueError")
+def is_permission(code: str | None) -> bool:
+    return cloud_error_category(code) == PERMISSION
 
-_EXTRA_UNDETERMINED = RESPONSE_PROBLEM_CODES + ("LimitExceeded.ActionLimited",)
 
 _CREDENTIAL_HINT = "check TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY or the tccli profile (--profile)"
 
@@ -59,6 +78,11 @@ def decode_message(message: object) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def cam_action(service: str, action: str | None) -> str:
+    """The CAM action a call needs: CAM names API actions ``<service>:<Action>`` (``tke:DescribeClusters``)."""
+    return f"{service}:{action or '<action>'}"
+
+
 def hint_for(code: str, *, service: str, action: str | None, endpoint: str | None, region: str | None) -> str | None:
     where = endpoint or f"the {service} API"
     if code in ("AuthFailure.SecretIdNotFound", "AuthFailure.SignatureFailure", "AuthFailure.InvalidSecretId",
@@ -68,13 +92,13 @@ def hint_for(code: str, *, service: str, action: str | None, endpoint: str | Non
         return "the request timestamp was rejected: the machine clock is off; sync it (e.g. with NTP) and retry"
     if code == "AuthFailure.TokenFailure":
         return "the session token is invalid or expired: refresh TENCENTCLOUD_SESSION_TOKEN or the tccli profile's token"
-    if code == "AuthFailure.UnauthorizedOperation" or code == "UnauthorizedOperation" or code.startswith("UnauthorizedOperation."):
-        return f"the credentials lack permission for {service}:{action or '<action>'}; grant it in CAM"
+    if is_permission(code):
+        return f"the credentials lack permission for {cam_action(service, action)}; grant it in CAM"
     if code == "ClientNetworkError":
         return f"cannot reach {where}; check --endpoint/SGPCTL_ENDPOINT and the network/proxy settings"
     if code == "ServerNetworkError":
         return f"{where} answered with an HTTP error; retry later, or check --endpoint/SGPCTL_ENDPOINT"
-    if code in RESPONSE_PROBLEM_CODES:
+    if cloud_error_category(code) == RESPONSE:
         return (f"{where} did not answer like a Tencent Cloud API (a proxy, or a fake sending a Content-Type "
                 "other than exactly application/json?); check --endpoint/SGPCTL_ENDPOINT")
     if is_throttle(code):
@@ -129,8 +153,6 @@ def to_cloud_error(
     request_id = getattr(exc, "requestId", None) or getattr(exc, "request_id", None)
     err = cls(code, message or "(no message)", request_id, action=action,
               hint=hint_for(code, service=service, action=action, endpoint=endpoint, region=region))
-    if code in _EXTRA_UNDETERMINED:
-        err.exit_code = ExitCode.UNDETERMINED
     return tidy(err)
 
 
@@ -147,6 +169,16 @@ def as_outcome_unknown(err: CloudError) -> OutcomeUnknownError:
     out = OutcomeUnknownError(err.code, err.api_message, err.request_id, action=err.action,
                               hint="it may or may not have been applied: run the command again, it checks the current state first")
     out.exit_code = err.exit_code
+    return out
+
+
+def blame_input(err: CloudError, what: str) -> CloudError:
+    """``err`` as the user's bad input (exit 2, naming ``what`` to fix) when the API refused a
+    parameter; other errors unchanged. For callers that passed the user's value straight through."""
+    if err.category != PARAMETER:
+        return err
+    out = CloudError(err.code, err.api_message, err.request_id, action=err.action, hint=f"check {what}")
+    out.exit_code = ExitCode.USAGE
     return out
 
 

@@ -1,29 +1,40 @@
 """sgpctl's own retry policy (the SDK's ``StandardRetryer`` never returns a success that follows a
 failure: see the facts file).
 
-What is retried, per error code of the failed attempt:
+What is retried, by the category of the failed attempt's code (``CloudError.category``):
 
 =======================================  ======================  =============================
 error                                    idempotent call (read)  mutating call
 =======================================  ======================  =============================
-``RequestLimitExceeded``, ``.*``,        retry                   retry (throttled = the request
-``LimitExceeded.ActionLimited``                                  was rejected, not executed)
+throttled: ``RequestLimitExceeded``,     retry                   retry (throttled = the request
+``.*``, ``LimitExceeded.ActionLimited``                          was rejected, not executed)
 ``ClientNetworkError`` before sending    retry, at most          retry, at most
 (refused, DNS, connect timeout, proxy)   ``max_connect_attempts`` ``max_connect_attempts``
 ``ClientNetworkError`` after sending     retry                   ``OutcomeUnknownError``
-(read timeout, connection reset)
+(read timeout, connection reset or
+dropped: the answer was lost)
 ``ServerNetworkError`` (HTTP non-200),   retry                   ``OutcomeUnknownError``
-``InternalError``, ``InternalError.*``
-(except ``*NotFound``)
-TLS certificate failures, anything else  raise                   raise
+a bare ``InternalError``
+``InternalError.<sub-code>`` that is     raise                   ``OutcomeUnknownError``
+not classified as permanent (server)
+permission, auth, parameter, state,      raise                   raise (a definite refusal:
+quota, not found, TLS failures,                                  nothing was changed)
+anything else
 =======================================  ======================  =============================
 
+TKE files permanent refusals under ``InternalError`` too (``InternalError.CamNoAuth``,
+``.Param``, ``.ClusterState``, ``.QuotaMax*``, ``.ClusterNotFound``): those are permission,
+parameter, state, quota and not-found errors, never retried. Other ``InternalError.*`` sub-codes are
+not retried either (nothing says they pass), but a mutation that met one may have run.
+
 A call is idempotent when its action reads (``Describe*``, ``List*``, ``Get*``, ``Check*``,
-``Inquiry*``) or when the adapter says so (``UpdatePolicy`` with a full document, ``UpdateAddon``: doing
-them twice leaves the same state). ``CreatePolicy``, ``CreateSecurityGroup``, ``AttachRolePolicy``,
-``InstallAddon``... are never repeated after they may have reached the server: repeating
-``CreateSecurityGroup`` after a lost response would make a second group of the same name. Instead the
-caller gets ``OutcomeUnknownError`` and the workflow re-reads the state (by name) before calling again.
+``Inquiry*``) or when the adapter says so (``UpdatePolicy`` with a full document: sending it twice
+leaves the same state and starts nothing). ``CreatePolicy``, ``CreateSecurityGroup``,
+``AttachRolePolicy``, ``InstallAddon``, ``UpdateAddon``... are never repeated after they may have
+reached the server: repeating ``CreateSecurityGroup`` after a lost response would make a second group
+of the same name, and a second ``UpdateAddon`` while the first rolls out may be refused or start
+another rollout. Instead the caller gets ``OutcomeUnknownError`` and the workflow re-reads the state
+before calling again.
 
 Backoff is capped exponential with full jitter: before retry ``n`` (1-based) the policy sleeps
 ``random() * min(max_delay, base_delay * 2**(n-1))``. It gives up when ``max_attempts`` attempts were
@@ -40,8 +51,8 @@ import random as _random
 import time
 from typing import Callable, TypeVar
 
-from sgpctl.cloud.errors import as_outcome_unknown, gave_up, is_not_found, is_throttle
-from sgpctl.errors import CloudError
+from sgpctl.cloud.errors import as_outcome_unknown, gave_up
+from sgpctl.errors import SERVER, THROTTLED, TRANSIENT, TRANSPORT, CloudError
 
 T = TypeVar("T")
 
@@ -74,20 +85,20 @@ def is_read_action(action: str) -> bool:
 
 
 def classify(err: CloudError, idempotent: bool) -> str:
-    code = err.code or ""
+    category = err.category
     message = err.api_message or ""
-    if is_throttle(code):
+    if category == THROTTLED:
         return RETRY
-    if code == "ClientNetworkError":
+    if category == TRANSPORT:
         if any(m in message for m in _TLS_FAILURE_MARKERS):
             return FAIL
         if any(m in message for m in _NOT_SENT_MARKERS):
             return RETRY_CONNECT
         return RETRY if idempotent else UNKNOWN
-    if code == "ServerNetworkError" or (
-        (code == "InternalError" or code.startswith("InternalError.")) and not is_not_found(code)
-    ):
+    if category == TRANSIENT:
         return RETRY if idempotent else UNKNOWN
+    if category == SERVER and not idempotent:
+        return UNKNOWN
     return FAIL
 
 

@@ -27,8 +27,11 @@ Facts: a missing cluster shows as an empty ``Clusters`` list from DescribeCluste
 ``*ClusterNotFound`` codes the SDK lists (``InvalidParameter.``, ``ResourceNotFound.``, ``FailedOperation.``,
 ``InternalError.ClusterNotFound``); either way the ``CloudError`` hints at --cluster-id/SGPCTL_CLUSTER_ID
 and --region. A missing add-on is ``ResourceNotFound`` (any sub-code except a cluster one) *or*
-an empty ``Addons`` list: both mean "absent". ``UpdateAddon`` is retried like a read (re-applying the
-same values or version is one state); ``InstallAddon``/``DeleteAddon`` are not.
+an empty ``Addons`` list: both mean "absent". No mutation is repeated after it may have reached the
+server: ``InstallAddon``, ``DeleteAddon`` and ``UpdateAddon`` raise ``OutcomeUnknownError`` when the
+answer was lost (a second ``UpdateAddon`` while the first rolls out may be refused, with a code no
+source documents, or start a second rollout), so the caller re-reads the add-on's phase and values
+first.
 """
 
 from __future__ import annotations
@@ -195,7 +198,7 @@ class TkeAdapter(Adapter):
         params["UpdateStrategy"] = strategy
         if dry_run:
             params["DryRun"] = True
-        self._call("UpdateAddon", params, idempotent=True)
+        self._call("UpdateAddon", params)
 
     def delete_addon(self, cluster_id: str, name: str) -> None:
         self._call("DeleteAddon", {"ClusterId": cluster_id, "AddonName": name})

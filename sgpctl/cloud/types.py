@@ -10,6 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Security-group rules and templates are core.traffic's own plain types: the evaluator consumes
+# them as the VPC adapter returns them, so they are defined once, there.
+from sgpctl.core.traffic.model import (  # noqa: F401  (re-exported)
+    AddressTemplate,
+    AddressTemplateGroup,
+    AddressTemplateRef,
+    GroupRules,
+    Rule,
+    RuleBook,
+    ServiceTemplate,
+    ServiceTemplateGroup,
+    ServiceTemplateRef,
+)
+
 # -- CAM ------------------------------------------------------------------------------------------
 
 
@@ -116,8 +130,9 @@ class Addon:
 
 @dataclass(frozen=True)
 class AddonValues:
-    """DescribeAddonValues: ``values`` are the values set over the chart (empty when not installed),
-    ``defaults`` the chart's defaults."""
+    """DescribeAddonValues: ``values`` are the rendered values, i.e. those set over the chart's defaults
+    (the API documents ``Values`` as rendered from the set parameters and the chart's defaults; empty
+    when not installed), ``defaults`` the chart's defaults."""
 
     values: dict = field(hash=False)
     defaults: dict = field(hash=False)
@@ -178,7 +193,10 @@ class SecurityGroup:
 class SecurityGroupRule:
     """One allow/deny rule for CreateSecurityGroupPolicies. Exactly one of ``cidr_block``,
     ``ipv6_cidr_block`` and ``source_group_id`` names the peer. ``port`` (``"53"``, ``"8000-8010"``,
-    ``"ALL"``) is only accepted with TCP/UDP by the API; leave it None for ICMP/ALL."""
+    ``"ALL"``) is only accepted with TCP/UDP by the API; leave it None for ICMP/ALL. Whether the
+    API accepts ``"ALL"`` with TCP/UDP is not settled (the model lists "all" as a form; the Terraform
+    provider refuses it and omits the port instead): ``"1-65535"`` means every port under either
+    reading, and is what ``core.traffic`` suggests."""
 
     protocol: str
     port: str | None = None
@@ -218,7 +236,8 @@ class Subnet:
 
 @dataclass(frozen=True)
 class NetworkInterface:
-    """DescribeNetworkInterfaces entry. ``eni_type``: 0 secondary, 1 primary, 2 trunk;
+    """DescribeNetworkInterfaces entry. ``eni_type``: 0 secondary, 1 primary, 2 relayed ENI ("中继网卡",
+    a per-Pod sub-ENI; a trunk ENI is a secondary ENI with the trunk flag, which is not returned);
     ``instance_id`` / ``device_index`` come from ``Attachment`` (None when not attached)."""
 
     eni_id: str

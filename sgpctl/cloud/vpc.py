@@ -7,6 +7,12 @@ API::
     find_security_groups_by_name(name) -> list[SecurityGroup]           # exact name match
     find_missing_security_groups(ids) -> list[str]                      # ids that do not exist, input order
     create_security_group_policies(group_id, ingress=(), egress=())     # SecurityGroupRule items
+    describe_security_group_policies(group_ids, concurrency=8) -> list[GroupRules]   # missing groups left out
+    describe_address_templates(ids=None) -> list[AddressTemplate]
+    describe_address_template_groups(ids=None) -> list[AddressTemplateGroup]
+    describe_service_templates(ids=None) -> list[ServiceTemplate]
+    describe_service_template_groups(ids=None) -> list[ServiceTemplateGroup]
+    describe_rule_book(group_ids, known_enis=(), concurrency=8) -> RuleBook     # all core.traffic needs
     describe_network_interfaces(ids=None, filters=None) -> list[NetworkInterface]
     describe_network_interface_limit(instance_id) -> EniLimit
     describe_security_group_limit() -> int                              # groups per instance, 5 if unsaid
@@ -21,14 +27,23 @@ Limit are *strings* in this API's model); ``CreateSecurityGroupPolicies {"Securi
 "SecurityGroupPolicySet": {"Ingress": [...]}}`` and a second call for ``"Egress"`` (the API takes one
 direction per request); ``DescribeNetworkInterfaces {"NetworkInterfaceIds"? | "Filters"?, "Offset": 0,
 "Limit": 100}`` (integers here); ``DescribeNetworkInterfaceLimit {"InstanceId"}``;
-``DescribeSecurityGroupLimits {}``.
+``DescribeSecurityGroupLimits {}``; ``DescribeSecurityGroupPolicies {"SecurityGroupId"}`` (one group per
+call: the API's shape); ``DescribeAddressTemplates`` / ``DescribeAddressTemplateGroups`` /
+``DescribeServiceTemplates`` / ``DescribeServiceTemplateGroups`` ``{"Filters"?: [{"Name":
+"address-template-id" | "address-template-group-id" | "service-template-id" |
+"service-template-group-id", "Values": [<= 100 ids]}], "Offset": "0", "Limit": "100"}`` (strings
+again).
+
+The types the rule and template calls return are ``core.traffic``'s (re-exported by
+``cloud.types``): the evaluator consumes them as they come.
 
 Ids are de-duplicated and sent 100 per call with ``Limit`` 100 (the default Limit is 20: without it a
 100-id query would come back a fifth full), so ``n`` ids cost ``ceil(n/100)`` calls.
 
-Ids that do not exist: DescribeSecurityGroups fails the whole call with
-``InvalidSecurityGroupID.NotFound``; for DescribeNetworkInterfaces the API reference lists
-``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
+Ids that do not exist: DescribeSecurityGroups fails the whole call with ``ResourceNotFound`` (its
+documented code; older notes said ``InvalidSecurityGroupID.NotFound``, which is accepted too, and a
+malformed id is ``InvalidParameterValue.Malformed``); for DescribeNetworkInterfaces the API reference
+lists ``ResourceNotFound`` and the Terraform provider accepts either that error or the id's absence from
 ``NetworkInterfaceSet`` after deleting an ENI. Both adapters handle both behaviours and return what
 exists; callers compare the result's ids with what they asked for (an ENI id absent from the result is
 "not found in VPC"). Cheapest correct way on a "not found" error for a batch: if the message names ids,
@@ -45,10 +60,25 @@ from typing import Iterable, Mapping
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
 from sgpctl.cloud.params import Adapter, FilterSpec, filters_param, tags_param
-from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule, Subnet
+from sgpctl.cloud.types import (
+    AddressTemplate,
+    AddressTemplateGroup,
+    EniLimit,
+    GroupRules,
+    NetworkInterface,
+    RuleBook,
+    SecurityGroup,
+    SecurityGroupRule,
+    ServiceTemplate,
+    ServiceTemplateGroup,
+    Subnet,
+)
 from sgpctl.errors import CloudError
 
 DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT = 5
+#: groups whose members one DescribeNetworkInterfaces asks for (the filter's value limit is not
+#: documented; 10 keeps well below any plausible one)
+MEMBER_GROUPS_PER_CALL = 10
 
 SG_MISSING_CODES = ("InvalidSecurityGroupID.NotFound", "InvalidSecurityGroupId.NotFound")
 ENI_MISSING_CODES = ("InvalidNetworkInterfaceId.NotFound", "InvalidParameterValue.NetworkInterfaceNotFound")
@@ -142,6 +172,85 @@ class VpcAdapter(Adapter):
         limit = (d.get("SecurityGroupLimitSet") or {}).get("InstanceSecurityGroupLimit")
         return int(limit) if limit else DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT
 
+    # -- rules and templates (what core.traffic evaluates) ----------------------------------------
+    def describe_security_group_policies(self, group_ids: Iterable[str], *, concurrency: int = 8) -> list[GroupRules]:
+        """Each group's rules with their ``Version``, in the ids' order. The API takes one group per
+        call, so the calls run ``concurrency`` at a time; a group that does not exist is left out
+        (compare the result's ids with the ones asked for)."""
+        is_missing = _missing(SG_MISSING_CODES)
+
+        def one(group_id: str) -> GroupRules | None:
+            try:
+                d = self._call("DescribeSecurityGroupPolicies", {"SecurityGroupId": group_id})
+            except CloudError as e:
+                if is_missing(e):
+                    return None
+                raise
+            policy_set = d.get("SecurityGroupPolicySet")
+            if policy_set is None:
+                raise CloudError("InvalidResponse", "DescribeSecurityGroupPolicies answered without a "
+                                 "SecurityGroupPolicySet", d.get("RequestId"), action="DescribeSecurityGroupPolicies")
+            return GroupRules.from_api(group_id, policy_set)
+
+        return [g for g in self._concurrently(one, unique(group_ids), concurrency) if g is not None]
+
+    def _templates(self, action: str, key: str, id_filter: str, parse, ids: Iterable[str] | None) -> list:
+        def listing(selector: dict) -> list:
+            def fetch(offset: int, limit: int):
+                d = self._call(action, {**selector, "Offset": str(offset), "Limit": str(limit)})
+                return [parse(x) for x in d.get(key) or []], d.get("TotalCount")
+
+            return paginate_offset(fetch, limit=100)
+
+        if ids is None:
+            return listing({})
+        return [t for batch in batched(unique(ids), 100)
+                for t in listing({"Filters": filters_param({id_filter: batch})})]
+
+    def describe_address_templates(self, ids: Iterable[str] | None = None) -> list[AddressTemplate]:
+        """IP address templates by id (all of them without ids); unknown ids are simply absent."""
+        return self._templates("DescribeAddressTemplates", "AddressTemplateSet", "address-template-id",
+                               AddressTemplate.from_api, ids)
+
+    def describe_address_template_groups(self, ids: Iterable[str] | None = None) -> list[AddressTemplateGroup]:
+        return self._templates("DescribeAddressTemplateGroups", "AddressTemplateGroupSet",
+                               "address-template-group-id", AddressTemplateGroup.from_api, ids)
+
+    def describe_service_templates(self, ids: Iterable[str] | None = None) -> list[ServiceTemplate]:
+        return self._templates("DescribeServiceTemplates", "ServiceTemplateSet", "service-template-id",
+                               ServiceTemplate.from_api, ids)
+
+    def describe_service_template_groups(self, ids: Iterable[str] | None = None) -> list[ServiceTemplateGroup]:
+        return self._templates("DescribeServiceTemplateGroups", "ServiceTemplateGroupSet",
+                               "service-template-group-id", ServiceTemplateGroup.from_api, ids)
+
+    def describe_rule_book(self, group_ids: Iterable[str], known_enis: Iterable[NetworkInterface] = (), *,
+                           concurrency: int = 8) -> RuleBook:
+        """The rules of ``group_ids`` and everything they refer to: the templates and template
+        groups they name, and the private addresses of the ENIs bound to the groups their
+        ``SecurityGroupId`` rules name. ``known_enis`` are ENIs the caller described (its Pods' and
+        nodes' ENIs): with the ENIs found bound to referenced groups, their addresses are the ones
+        whose bindings are known (``RuleBook.known_addresses``)."""
+        rules = self.describe_security_group_policies(group_ids, concurrency=concurrency)
+        sgs, at, atg, st, stg = RuleBook.build(rules).referenced()
+        address_groups = self.describe_address_template_groups(sorted(atg)) if atg else []
+        service_groups = self.describe_service_template_groups(sorted(stg)) if stg else []
+        at.update(i for g in address_groups for i in g.template_ids)
+        st.update(i for g in service_groups for i in g.template_ids)
+        members: dict[str, set[str]] = {g: set() for g in sgs}
+        known = {ip for e in known_enis for ip in e.private_ips}
+        for batch in batched(sorted(sgs), MEMBER_GROUPS_PER_CALL):
+            for eni in self.describe_network_interfaces(filters={"groups.security-group-id": batch}):
+                known.update(eni.private_ips)
+                for g in set(eni.security_group_ids) & members.keys():
+                    members[g].update(eni.private_ips)
+        return RuleBook.build(
+            rules, members,
+            self.describe_address_templates(sorted(at)) if at else [], address_groups,
+            self.describe_service_templates(sorted(st)) if st else [], service_groups,
+            known_addresses=known,
+        )
+
     # -- subnets ---------------------------------------------------------------------------------
     def describe_subnets(self, ids: Iterable[str]) -> list[Subnet]:
         """Subnets by id (100 per call; like DescribeSecurityGroups, Offset/Limit are strings).
@@ -177,14 +286,18 @@ class VpcAdapter(Adapter):
                 return found
 
             batches = list(batched(unique(ids), 100))
-            if concurrency <= 1 or len(batches) <= 1:
-                return [eni for b in batches for eni in one_batch(b)]
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.session.client(self.service)  # build the SDK client once, before the threads share it
-            with ThreadPoolExecutor(max_workers=min(concurrency, len(batches))) as pool:
-                return [eni for found in pool.map(one_batch, batches) for eni in found]
+            return [eni for found in self._concurrently(one_batch, batches, concurrency) for eni in found]
         return self._enis({"Filters": filters_param(filters)} if filters else {})
+
+    def _concurrently(self, fn, items: list, concurrency: int) -> list:
+        """``[fn(x) for x in items]``, ``concurrency`` calls at a time, results in ``items``' order."""
+        if concurrency <= 1 or len(items) <= 1:
+            return [fn(x) for x in items]
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.session.client(self.service)  # build the SDK client once, before the threads share it
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+            return list(pool.map(fn, items))
 
     def _enis(self, selector: dict) -> list[NetworkInterface]:
         def fetch(offset: int, limit: int):

@@ -28,8 +28,15 @@ of its own since this trusts the CA for everything using that bundle::
 (tccli is not installed where the sandbox is tested, so this path is documented, not exercised;
 the official SDK over https with ``HttpProfile(certification=ca_file)`` is tested.)
 
-Modules: ``region`` (the Sandbox object), ``scenarios``, ``controllers``, ``runner`` (state dir,
-background process), ``cloud`` and ``kube`` (the two API servers), ``faults``, ``requestlog``.
+A sandbox holds one cluster, or several (``Sandbox("fleet")``: three clusters in two regions,
+each with its own Kubernetes API): ``sb.clusters`` lists them (``cluster_id``, ``region``,
+``kube_url``, ``context``, ``kube``, ``controllers``, ``set_reachable(False)``), ``sb.cluster(id)``
+finds one, and ``sb.cluster_id``/``sb.kube``/``sb.kube_url`` are the first's.
+
+Modules: ``region`` (the Sandbox object), ``scenarios``, ``variants`` (other readings of unconfirmed
+API facts: ``Sandbox("default", variants={"addon-merge": "shallow"})``), ``controllers``, ``runner``
+(state dir, background process), ``cloud`` and ``kube`` (the two API servers), ``faults``,
+``requestlog``.
 """
 
 from __future__ import annotations

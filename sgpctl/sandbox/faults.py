@@ -1,7 +1,9 @@
 """Fault injection for the sandbox's API endpoints, reproducible from a seed.
 
 Both sandbox endpoints ask one shared :class:`Faults` object, before they handle a request,
-whether to misbehave: ``fault = faults.decide(service, action)``. The cloud endpoint passes the
+whether to misbehave: ``fault = faults.decide(service, action)``. Every kind but ``lose-reply``
+acts before the request runs; ``lose-reply`` lets it run (the change is made) and then closes the
+connection without the answer, so the client cannot tell whether it took effect. The cloud endpoint passes the
 TC3 service (``cam``, ``tke``, ``vpc``, ``cvm``) and the action (``DescribeAddon``); the
 Kubernetes endpoint passes ``kube`` and its verb (``get``, ``list``, ``watch``, ``create``,
 ``update``, ``patch``, ``delete``).
@@ -16,15 +18,18 @@ Spec grammar (``--faults`` and ``PUT /_sandbox/faults``)::
     kind    := "throttle"   value is a share: answer a RequestLimitExceeded envelope (HTTP 200)
              | "5xx"        value is a share: answer HTTP 500 with a non-JSON body
              | "drop"       value is a share: close the connection without any answer
+             | "lose-reply" value is a share: run the request, then close the connection
+                            without its answer (logged with ``replyLost: true``)
              | "latency"    value is "<ms>ms" or "<min>-<max>ms": delay the answer
     share   := a number in [0, 1] ("0.25") or a percentage ("25%")
 
 Examples: ``seed=7; vpc:throttle=0.3; tke.DescribeAddon:5xx=1; latency=2-10ms``,
-``kube.list:drop=0.1``, ``cloud:throttle=0.3`` (the Tencent Cloud API only, not Kubernetes).
+``kube.list:drop=0.1``, ``cloud:throttle=0.3`` (the Tencent Cloud API only, not Kubernetes),
+``tke.UpdateAddon:lose-reply=0.5; kube.create:lose-reply=1``.
 
 When several rules of the same kind match a request, the most specific one wins
 (``service.Action`` over ``service`` over unscoped). The error kinds are tried in the order
-drop, 5xx, throttle; latency combines with any of them (``Fault.latency_ms``).
+drop, 5xx, throttle, lose-reply; latency combines with any of them (``Fault.latency_ms``).
 
 Determinism: every matching rule draws from one ``random.Random(seed)`` in a fixed order on
 every call, whatever the outcome, so the same spec, seed and sequence of calls give the same
@@ -38,7 +43,9 @@ import re
 import threading
 from dataclasses import dataclass
 
-ERROR_KINDS: tuple[str, ...] = ("drop", "5xx", "throttle")
+ERROR_KINDS: tuple[str, ...] = ("drop", "5xx", "throttle", "lose-reply")
+#: the kinds that let the request run (the others answer instead of it)
+AFTER_KINDS: frozenset[str] = frozenset({"lose-reply"})
 KINDS: tuple[str, ...] = ERROR_KINDS + ("latency",)
 
 _SCOPE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$")
@@ -49,7 +56,7 @@ _LATENCY = re.compile(r"^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?ms$")
 class Fault:
     """What to do to one request.
 
-    ``kind`` is one of ``drop``, ``5xx``, ``throttle`` or ``latency`` (latency alone);
+    ``kind`` is one of ``drop``, ``5xx``, ``throttle``, ``lose-reply`` or ``latency`` (latency alone);
     ``value`` is the share of the rule that fired (the delay in ms for ``latency``);
     ``latency_ms`` is the delay to apply before answering (0 when none).
     """
@@ -57,6 +64,11 @@ class Fault:
     kind: str
     value: float
     latency_ms: float = 0.0
+
+    @property
+    def loses_reply(self) -> bool:
+        """Run the request, then drop the connection instead of answering."""
+        return self.kind in AFTER_KINDS
 
 
 @dataclass(frozen=True)

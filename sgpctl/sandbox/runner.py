@@ -4,10 +4,12 @@ Layout of a state directory (default ``$XDG_STATE_HOME/sgpctl/sandbox``, i.e.
 ``~/.local/state/sgpctl/sandbox``; ``--state-dir`` or ``SGPCTL_SANDBOX_DIR`` override it; never
 ``~/.kube`` or ``~/.tccli``)::
 
-    kubeconfig      a kubeconfig for the sandbox's Kubernetes API (bearer token), mode 0600
+    kubeconfig      a kubeconfig for the sandbox's Kubernetes APIs (a context per cluster, bearer tokens), 0600
     env             shell ``export`` lines (KUBECONFIG, SGPCTL_ENDPOINT, TENCENTCLOUD_*, SGPCTL_CLUSTER_ID), 0600
-    state.json      everything needed to resume: scenario, credentials, ports, CloudState, KubeStore, 0600
-    sandbox.json    the running process: pid, ports, URLs, scenario and object counts (gone when stopped)
+    state.json      everything needed to resume: scenario, credentials, ports, CloudState, each cluster's
+                    KubeStore, 0600
+    sandbox.json    the running process: pid, ports, URLs, scenario, clusters and object counts (gone when stopped)
+    clusters/       each cluster's client CA and the client certificates DescribeClusterKubeconfig issued
     sandbox.pid     the running process's pid (gone when stopped)
     sandbox.log     stdout and stderr of a detached sandbox
 
@@ -35,7 +37,9 @@ from typing import Any, Mapping
 from sgpctl.errors import InputError, RefusedError
 
 STATE_DIR_ENV = "SGPCTL_SANDBOX_DIR"
-STATE_VERSION = 1
+#: 2: a list of clusters (each with its KubeStore); 1 (one cluster, its store at the top) still loads
+STATE_VERSION = 2
+_LOADABLE_VERSIONS = (1, 2)
 ENV_KEYS = (
     "KUBECONFIG",
     "SGPCTL_ENDPOINT",
@@ -150,10 +154,21 @@ def load_state(sd: StateDir) -> dict | None:
     data = read_json(sd.state)
     if data is None:
         return None
-    if data.get("version") != STATE_VERSION:
+    if data.get("version") not in _LOADABLE_VERSIONS:
         raise InputError(f"{sd.state} was written by another sandbox version",
                          hint="start afresh with `sgpctl sandbox up --reset`")
     return data
+
+
+def saved_clusters(state: dict) -> list[dict]:
+    """The clusters of a saved state (``clusterId``, ``region``, ``kubeToken``, ``kubePort``,
+    ``podCidrs``, ``vpcCni``, ``kube``), also from a version-1 state's single cluster."""
+    if "clusters" in state:
+        return list(state["clusters"])
+    meta = state.get("sandbox") or {}
+    return [{"clusterId": meta["clusterId"], "region": meta.get("region"), "kubeToken": meta["kubeToken"],
+             "kubePort": meta.get("kubePort"), "podCidrs": meta.get("podCidrs") or {},
+             "vpcCni": meta.get("vpcCni", True), "kube": state["kube"]}]
 
 
 def reset(sd: StateDir) -> None:
@@ -306,15 +321,18 @@ def describe(sd: StateDir) -> dict[str, Any]:
     out: dict[str, Any] = {"stateDir": str(sd.path), "running": bool(pid and info), "pid": pid if info else None}
     if info:
         for key in ("scenario", "clusterId", "region", "cloudUrl", "kubeUrl", "cloudPort", "kubePort",
-                    "startedAt", "faults", "counts"):
+                    "startedAt", "faults", "variants", "counts", "clusters"):
             out[key] = info.get(key)
     else:
         state = load_state(sd)
         if state:
             meta = state.get("sandbox") or {}
+            clusters = [{"clusterId": c["clusterId"], "region": c.get("region") or meta.get("region"),
+                         "kubePort": c.get("kubePort")} for c in saved_clusters(state)]
             out.update(scenario=meta.get("scenario"), clusterId=meta.get("clusterId"), region=meta.get("region"),
-                       cloudPort=meta.get("cloudPort"), kubePort=meta.get("kubePort"),
-                       counts=state.get("counts"), savedAt=state.get("savedAt"))
+                       variants=meta.get("variants") or {},
+                       cloudPort=meta.get("cloudPort"), kubePort=clusters[0]["kubePort"] if clusters else None,
+                       counts=state.get("counts"), savedAt=state.get("savedAt"), clusters=clusters)
     out["envFile"] = str(sd.env) if sd.env.exists() else None
     out["kubeconfig"] = str(sd.kubeconfig) if sd.kubeconfig.exists() else None
     out["hasState"] = sd.state.exists()

@@ -270,7 +270,7 @@ def test_sub_enis_the_vpc_api_does_not_list_are_explained_once(cli, tmp_path):
     kube = kube_of(cli)
     deploy(kube, replicas=2)
     running_pods(cli, kube, count=2)
-    cli.sandbox.cloud.options["sub_enis_visible"] = False  # the unconfirmed behaviour, the other way
+    cli.sandbox.cloud.variants["subeni-listed"] = "false"  # the unconfirmed behaviour, the other way
     r_ = cli("verify", "pods", "-n", NS, "-o", "json")
     assert r_.exit_code == 1
     data = r_.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from sgpctl.sandbox.cloud.testkit import demo_state, serve
@@ -29,7 +31,10 @@ def clock() -> Clock:
 def ns(kube, request):
     """A fresh namespace per test in the module's ``kube`` (a KubeSandbox), so tests do not see
     each other's objects."""
-    name = request.node.name.replace("_", "-").lower()[:50].strip("-")
+    # Unique per test, parametrized ones included: a deleted namespace stays Terminating for a moment.
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
+    name = request.node.name.replace("_", "-").replace("[", "-").lower()[:50].strip("-")
+    name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name).strip("-") + "-" + digest
     kube.store.create("namespaces", {"metadata": {"name": name}})
     yield name
     kube.store.delete("namespaces", None, name)

@@ -38,17 +38,45 @@ CASES: list[tuple[str, str, dict]] = [
     ("tke", "GetTkeAppChartList", {"Kind": "network"}),
     ("tke", "DescribeVpcCniPodLimits", {"InstanceFamily": "S8"}),
     ("tke", "DescribeClusterInstances", {"ClusterId": CLUSTER_ID}),
+    ("tke", "DescribeClusterEndpoints", {"ClusterId": CLUSTER_ID}),
+    ("tke", "DescribeClusterKubeconfig", {"ClusterId": CLUSTER_ID, "IsExtranet": True}),
+    ("tke", "DescribeClusterStatus", {"ClusterIds": [CLUSTER_ID]}),
+    ("tke", "DescribeRegions", {}),
     ("vpc", "CreateSecurityGroup", {"GroupName": "f", "GroupDescription": "d", "Tags": [{"Key": "k", "Value": "v"}]}),
     ("vpc", "DescribeSecurityGroups", {}),
     ("vpc", "CreateSecurityGroupPolicies", {"SecurityGroupId": "sg-app00001", "SecurityGroupPolicySet": {
         "Ingress": [{"Protocol": "TCP", "Port": "80", "CidrBlock": "10.0.0.0/8", "Action": "ACCEPT"}]}}),
     ("vpc", "DescribeSecurityGroupPolicies", {"SecurityGroupId": "sg-app00001"}),
+    ("vpc", "CreateAddressTemplate", {"AddressTemplateName": "f", "Tags": [{"Key": "k", "Value": "v"}],
+                                      "AddressesExtra": [{"Address": "10.0.0.1-10.0.0.9", "Description": "d"}]}),
+    ("vpc", "DescribeAddressTemplates", {"Filters": [{"Name": "address-template-id", "Values": ["$ipm"]}],
+                                         "Offset": "0", "Limit": "100"}),
+    ("vpc", "CreateAddressTemplateGroup", {"AddressTemplateGroupName": "g", "AddressTemplateIds": ["$ipm"]}),
+    ("vpc", "DescribeAddressTemplateGroups", {}),
+    ("vpc", "CreateServiceTemplate", {"ServiceTemplateName": "s", "Services": ["tcp:80,443"]}),
+    ("vpc", "DescribeServiceTemplates", {"Filters": [{"Name": "service-template-id", "Values": ["$ppm"]}]}),
+    ("vpc", "CreateServiceTemplateGroup", {"ServiceTemplateGroupName": "sg", "ServiceTemplateIds": ["$ppm"]}),
+    ("vpc", "DescribeServiceTemplateGroups", {}),
+    ("vpc", "CreateSecurityGroupPolicies", {"SecurityGroupId": "sg-rules001", "SecurityGroupPolicySet": {
+        "Ingress": [{"AddressTemplate": {"AddressId": "$ipm"}, "ServiceTemplate": {"ServiceId": "$ppm"},
+                     "Action": "ACCEPT", "PolicyDescription": "templates"},
+                    {"Protocol": "ICMPV6", "Ipv6CidrBlock": "::/0", "Action": "DROP"}]}}),
+    ("vpc", "DescribeSecurityGroupPolicies", {"SecurityGroupId": "sg-rules001"}),
+    ("vpc", "ReplaceSecurityGroupPolicy", {"SecurityGroupId": "sg-rules001", "SecurityGroupPolicySet": {
+        "Ingress": [{"PolicyIndex": 1, "Protocol": "TCP", "Port": "22", "CidrBlock": "10.0.0.0/8", "Action": "DROP"}]}}),
+    ("vpc", "DeleteSecurityGroupPolicies", {"SecurityGroupId": "sg-rules001", "SecurityGroupPolicySet": {
+        "Ingress": [{"PolicyIndex": 1}]}}),
+    ("vpc", "ModifySecurityGroupPolicies", {"SecurityGroupId": "sg-rules001", "SecurityGroupPolicySet": {
+        "Egress": [{"Protocol": "ALL", "Port": "ALL", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}]}}),
     ("vpc", "DescribeSecurityGroupLimits", {}),
     ("vpc", "DescribeNetworkInterfaces", {"Limit": 100}),
     ("vpc", "DescribeNetworkInterfaceLimit", {"InstanceId": "ins-s8big001"}),
     ("vpc", "DescribeSubnets", {"Limit": "100"}),
+    ("vpc", "DescribeVpcs", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
+    ("vpc", "DeleteNetworkInterface", {"NetworkInterfaceId": "$sub_eni"}),
     ("cvm", "DescribeInstances", {}),
+    ("cvm", "DescribeRegions", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),
 ]
 
@@ -61,7 +89,9 @@ def cloud():
     state.add_security_group("with-rules", "d", group_id="sg-rules001")
     try:
         with serve(state) as rc:
-            rc.refs = {"$sub_eni": state.enis_of_instance("ins-sa5node1", kind="sub")[0]["NetworkInterfaceId"]}
+            rc.refs = {"$sub_eni": state.enis_of_instance("ins-sa5node1", kind="sub")[0]["NetworkInterfaceId"],
+                       "$ipm": state.add_template("address", "pods", [{"Address": "10.0.0.0/16"}]),
+                       "$ppm": state.add_template("service", "web", [{"Service": "tcp:8080"}])}
             yield rc
     finally:
         os.environ.update(saved)

@@ -33,7 +33,7 @@ def code(resp: dict) -> str | None:
 def test_unknown_action(cloud):
     assert code(raw(cloud, "vpc", "DescribeNothing", {})) == "InvalidAction"
     # A real VPC action the sandbox does not implement is not silently accepted either.
-    assert code(raw(cloud, "vpc", "DescribeVpcs", {})) == "InvalidAction"
+    assert code(raw(cloud, "vpc", "DescribeRouteTables", {})) == "InvalidAction"
 
 
 def test_wrong_version(cloud):

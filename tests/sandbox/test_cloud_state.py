@@ -35,7 +35,7 @@ def test_persistence_round_trip_through_json(clock):
     state.attach_role_policy("TKE_QCSRole", "SubENIForIPAMD")
     eni = state.create_sub_eni("tok-1", "ins-sa5node1", None, None, ["sg-app00001"], "pod-1")
     state.install_addon(CLUSTER_ID, "securitygrouppolicy")  # still Installing when saved
-    state.options["sub_enis_visible"] = False
+    state.variants["subeni-listed"] = "false"
 
     restored = CloudState.from_dict(json.loads(json.dumps(state.to_dict())), clock=clock)
 
@@ -50,7 +50,7 @@ def test_persistence_round_trip_through_json(clock):
     assert restored.create_sub_eni("tok-1", "ins-sa5node1", None, None, [], "x")["NetworkInterfaceId"] == eni["NetworkInterfaceId"]
     other = restored.create_sub_eni("tok-2", "ins-sa5node1", None, None, [], "y")
     assert other["PrivateIpAddressSet"][0]["PrivateIpAddress"] != eni["PrivateIpAddressSet"][0]["PrivateIpAddress"]
-    assert restored.options["sub_enis_visible"] is False
+    assert restored.variant("subeni-listed") == "false" and restored.variant("addon-merge") == "deep"
     with serve(restored) as rc:  # the restored state serves the API as before
         assert rc.call("cam", "GetPolicy", PolicyId=pid).PolicyName == "SubENIForIPAMD"
         assert rc.call("cvm", "DescribeInstances").TotalCount == 3
@@ -214,4 +214,4 @@ def test_remove_role_and_security_group():
     assert s.eni(eni["NetworkInterfaceId"])["GroupSet"] == ["sg-app00001"]  # the ENI still names it
     with pytest.raises(ApiError) as exc:
         s.create_sub_eni("t2", "ins-sa5node1", None, None, ["sg-app00001"], "p2")
-    assert exc.value.code == "InvalidSecurityGroupID.NotFound"
+    assert exc.value.code == "ResourceNotFound"  # what VPC's actions document for an unknown group

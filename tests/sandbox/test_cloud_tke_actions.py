@@ -79,7 +79,7 @@ def test_describe_addon_all_named_and_missing(cloud):
     one = cloud.call("tke", "DescribeAddon", ClusterId=CLUSTER_ID, AddonName="eniipamd").Addons[0]
     assert one.AddonVersion == "3.6.0" and one.Phase == "Succeeded" and unb64(one.RawValues) == {}
     assert cloud.error_code("tke", "DescribeAddon", ClusterId=CLUSTER_ID, AddonName="securitygrouppolicy") == "ResourceNotFound"
-    cloud.state.options["missing_addon"] = "empty"
+    cloud.state.variants["missing-addon"] = "empty"
     assert cloud.call("tke", "DescribeAddon", ClusterId=CLUSTER_ID, AddonName="securitygrouppolicy").Addons == []
     assert cloud.error_code("tke", "DescribeAddon", ClusterId="cls-missing0") == "ResourceNotFound.ClusterNotFound"
 

@@ -38,8 +38,9 @@ def test_describe_security_groups_by_id_and_errors(cloud):
     resp = cloud.call("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-node0001"])
     assert [g.SecurityGroupId for g in resp.SecurityGroupSet] == ["sg-app00001", "sg-node0001"]
     assert resp.TotalCount == 2
-    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
-    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-APP"]) == "InvalidSecurityGroupID.Malformed"
+    # The codes DescribeSecurityGroups documents (Go SDK error list): unknown id, malformed id.
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001", "sg-zzzzzzzz"]) == "ResourceNotFound"
+    assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-APP"]) == "InvalidParameterValue.Malformed"
     assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=["sg-app00001"],
                    Filters=[{"Name": "security-group-name", "Values": ["app"]}]) == "InvalidParameter.Coexist"
     assert cloud.error_code("vpc", "DescribeSecurityGroups", SecurityGroupIds=[f"sg-{i:08d}" for i in range(101)]) == "InvalidParameterValue.LimitExceeded"
@@ -88,7 +89,10 @@ def test_security_group_policies(cloud):
                    SecurityGroupPolicySet=stale) == "UnsupportedOperation.VersionMismatch"
     assert cloud.error_code("vpc", "CreateSecurityGroupPolicies", SecurityGroupId="sg-app00001", SecurityGroupPolicySet={
         "Ingress": [{"Protocol": "TCP", "Action": "MAYBE"}]}) == "InvalidParameterValue"
-    assert cloud.error_code("vpc", "DescribeSecurityGroupPolicies", SecurityGroupId="sg-zzzzzzzz") == "InvalidSecurityGroupID.NotFound"
+    assert cloud.error_code("vpc", "DescribeSecurityGroupPolicies", SecurityGroupId="sg-zzzzzzzz") == "ResourceNotFound"
+    assert cloud.error_code("vpc", "DescribeSecurityGroupPolicies", SecurityGroupId="sg-1") == "InvalidParameterValue.Malformed"
+    assert cloud.error_code("vpc", "CreateSecurityGroupPolicies", SecurityGroupId="sg-zzzzzzzz", SecurityGroupPolicySet={
+        "Ingress": [{"Protocol": "TCP", "Port": "80", "Action": "ACCEPT"}]}) == "ResourceNotFound"
 
 
 def test_security_group_limits(cloud):
@@ -118,18 +122,23 @@ def test_sub_enis_are_idempotent_by_client_token_and_visible(cloud):
     got = {e.NetworkInterfaceId: e for e in resp.NetworkInterfaceSet}
     assert got[b["NetworkInterfaceId"]].GroupSet == ["sg-app00001", "sg-node0001"]
     sub = got[a["NetworkInterfaceId"]]
-    assert sub.Attachment.InstanceId == "ins-sa5node1" and sub.EniType == 0 and sub.Primary is False
+    # EniType 2 is the SDK's "中继网卡" (relayed ENI): what VPC calls a sub-ENI.
+    assert sub.Attachment.InstanceId == "ins-sa5node1" and sub.EniType == 2 and sub.Primary is False
     assert sub.NetworkInterfaceName == "pod-a" and "sub-ENI of trunk eni-" in sub.NetworkInterfaceDescription
     assert sub.PrivateIpAddressSet[0].PrivateIpAddress.startswith("10.0.2.")  # from the node's subnet
-    trunk = cloud.call("vpc", "DescribeNetworkInterfaces", Filters=[
+    subs = cloud.call("vpc", "DescribeNetworkInterfaces", Filters=[
         {"Name": "eni-type", "Values": ["2"]}, {"Name": "attachment.instance-id", "Values": ["ins-sa5node1"]}])
-    assert trunk.TotalCount == 1 and a["_trunk"] == trunk.NetworkInterfaceSet[0].NetworkInterfaceId
+    assert sorted(e.NetworkInterfaceId for e in subs.NetworkInterfaceSet) == sorted(
+        [a["NetworkInterfaceId"], b["NetworkInterfaceId"]])
+    # The trunk is a secondary ENI (EniType 0) of the node: the trunk flag is not a type.
+    trunk = cloud.call("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[a["_trunk"]]).NetworkInterfaceSet[0]
+    assert trunk.EniType == 0 and trunk.Attachment.InstanceId == "ins-sa5node1"
 
 
 def test_sub_eni_refusals(cloud):
     with pytest.raises(ApiError) as exc:
         sub_eni(cloud, "t1", groups=["sg-zzzzzzzz"])
-    assert exc.value.code == "InvalidSecurityGroupID.NotFound"
+    assert exc.value.code == "ResourceNotFound"
     with pytest.raises(ApiError) as exc:
         sub_eni(cloud, "t2", node="ins-nothere1")
     assert exc.value.code == "InvalidInstanceId.NotFound"
@@ -183,7 +192,7 @@ def test_describe_network_interfaces_ids_paging_and_limits(cloud):
     assert [e.NetworkInterfaceId for e in resp.NetworkInterfaceSet] == made and resp.TotalCount == 7
     seen, offset = [], 0
     while True:
-        page = cloud.call("vpc", "DescribeNetworkInterfaces", Filters=[{"Name": "eni-type", "Values": ["0"]}],
+        page = cloud.call("vpc", "DescribeNetworkInterfaces", Filters=[{"Name": "eni-type", "Values": ["2"]}],
                           Offset=offset, Limit=3)
         seen += [e.NetworkInterfaceId for e in page.NetworkInterfaceSet]
         offset += 3
@@ -197,15 +206,15 @@ def test_describe_network_interfaces_ids_paging_and_limits(cloud):
     assert cloud.error_code("vpc", "DescribeNetworkInterfaces", Limit=101) == "InvalidParameterValue.Range"
 
 
-def test_missing_and_hidden_sub_enis_follow_the_options(cloud):
+def test_missing_and_hidden_sub_enis_follow_the_variants(cloud):
     a = sub_eni(cloud, "h1")["NetworkInterfaceId"]
     assert cloud.state.delete_eni(a) is True and cloud.state.delete_eni(a) is False
     assert cloud.call("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[a]).NetworkInterfaceSet == []
-    cloud.state.options["missing_eni_ids"] = "error"
+    cloud.state.variants["missing-eni-ids"] = "error"
     assert cloud.error_code("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[a]) == "ResourceNotFound"
-    cloud.state.options["missing_eni_ids"] = "omit"
+    del cloud.state.variants["missing-eni-ids"]
     b = sub_eni(cloud, "h2")["NetworkInterfaceId"]
-    cloud.state.options["sub_enis_visible"] = False
+    cloud.state.variants["subeni-listed"] = "false"
     assert cloud.call("vpc", "DescribeNetworkInterfaces", NetworkInterfaceIds=[b]).TotalCount == 0
 
 
@@ -217,7 +226,7 @@ def test_modify_network_interface_attribute_changes_groups_behind_the_tools_back
     assert eni.GroupSet == ["sg-node0001"] and eni.NetworkInterfaceName == "renamed"
     cloud.state.set_eni_groups(a, ["sg-app00001", "sg-node0001"])
     assert cloud.state.eni(a)["GroupSet"] == ["sg-app00001", "sg-node0001"]
-    assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId=a, SecurityGroupIds=["sg-zzzzzzzz"]) == "InvalidSecurityGroupID.NotFound"
+    assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId=a, SecurityGroupIds=["sg-zzzzzzzz"]) == "ResourceNotFound"
     assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="eni-zzzzzzzz") == "ResourceNotFound"
     assert cloud.error_code("vpc", "ModifyNetworkInterfaceAttribute", NetworkInterfaceId="x") == "InvalidParameterValue.Malformed"
 

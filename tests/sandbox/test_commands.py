@@ -56,9 +56,9 @@ def test_scenarios_lists_each_with_one_line():
     r = runner.invoke(app, ["sandbox", "scenarios"])
     assert r.exit_code == 0
     lines = r.stdout.strip().splitlines()
-    assert [ln.split()[0] for ln in lines] == ["default", "legacy", "strict-hazards", "large"]
+    assert [ln.split()[0] for ln in lines] == ["default", "legacy", "strict-hazards", "large", "fleet"]
     data = json.loads(runner.invoke(app, ["sandbox", "scenarios", "-o", "json"]).stdout)
-    assert [d["name"] for d in data] == ["default", "legacy", "strict-hazards", "large"]
+    assert [d["name"] for d in data] == ["default", "legacy", "strict-hazards", "large", "fleet"]
     assert all(d["description"] for d in data)
 
 

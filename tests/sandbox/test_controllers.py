@@ -240,7 +240,7 @@ def test_missing_security_group_keeps_pod_creating_until_the_group_exists(sb, ap
     (event,) = warnings_for(core, "app")
     assert event.reason == "FailedCreatePodSandBox"
     assert f"security group {ghost} not found" in event.message
-    assert "InvalidSecurityGroupID.NotFound" in event.message
+    assert "Code=ResourceNotFound" in event.message
     sb.settle()  # a retry of the same cause counts up on the same event
     (event,) = warnings_for(core, "app")
     assert event.count >= 2

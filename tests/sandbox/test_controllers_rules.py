@@ -10,7 +10,7 @@ from pathlib import Path
 import sgpctl
 
 ROOT = Path(sgpctl.__file__).parent / "sandbox"
-OWN = [ROOT / "__init__.py", ROOT / "region.py", ROOT / "runner.py", ROOT / "scenarios.py",
+OWN = [ROOT / "__init__.py", ROOT / "region.py", ROOT / "runner.py", *sorted((ROOT / "scenarios").glob("*.py")),
        *sorted((ROOT / "controllers").glob("*.py"))]
 ALLOWED = ("sgpctl.core", "sgpctl.errors", "sgpctl.sandbox")
 

@@ -169,7 +169,10 @@ def test_deployment_delete_cascades(api, ns):
     assert d.metadata.generation == 1 and d.spec.replicas == 1
     owner = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": d.metadata.uid, "controller": True}]
     rs = apps.create_namespaced_replica_set(ns, {"metadata": {"name": "web-1", "ownerReferences": owner},
-                                                 "spec": {"selector": {"matchLabels": {"app": "web"}}}})
+                                                 "spec": {"selector": {"matchLabels": {"app": "web"}},
+                                                          "template": {"metadata": {"labels": {"app": "web"}},
+                                                                       "spec": {"containers": [
+                                                                           {"name": "c", "image": "x:1"}]}}}})
     rs_owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": rs.metadata.uid}]
     v1.create_namespaced_pod(ns, dict(pod("web-1-a"), metadata={"name": "web-1-a", "ownerReferences": rs_owner}))
     apps.delete_namespaced_deployment("web", ns, body=client.V1DeleteOptions(propagation_policy="Foreground"))

@@ -199,7 +199,10 @@ def test_server_side_apply_creates_then_merges(store):
     created = store.patch("configmaps", "default", "cm", body, "apply", field_manager="t")
     assert created["data"] == {"a": "1"}
     updated = store.patch("configmaps", "default", "cm", dict(body, data={"b": "2"}), "apply", field_manager="t")
-    assert updated["data"] == {"a": "1", "b": "2"}
+    # The manager stopped applying data.a and nobody else owns it: server-side apply removes it.
+    assert updated["data"] == {"b": "2"}
+    other = store.patch("configmaps", "default", "cm", dict(body, data={"c": "3"}), "apply", field_manager="u")
+    assert other["data"] == {"b": "2", "c": "3"}
 
 
 def test_bind_sets_node_once(store):

@@ -26,7 +26,7 @@ def addon(sb, name: str) -> dict | None:
 
 
 def test_every_scenario_is_listed_with_a_summary():
-    assert list(SCENARIOS) == ["default", "legacy", "strict-hazards", "large"]
+    assert list(SCENARIOS) == ["default", "legacy", "strict-hazards", "large", "fleet"]
     assert all(s.summary and "\n" not in s.summary for s in SCENARIOS.values())
 
 

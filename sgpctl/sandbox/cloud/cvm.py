@@ -1,4 +1,6 @@
-"""CVM 2017-03-12 actions: DescribeInstances and DescribeInstanceTypeConfigs.
+"""CVM 2017-03-12 actions: DescribeInstances, DescribeInstanceTypeConfigs and DescribeRegions
+(every real region, ``regions.REGIONS``; DescribeZones is not emulated: the numeric zone ids of
+most regions are not known here).
 
 Error codes from the CVM error lists of the official SDKs: ``InvalidInstanceId.Malformed``,
 ``InvalidParameterValue.LimitExceeded`` (more than 100 ids, Limit above 100),
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from sgpctl.core import quotas
 
+from . import regions
 from .common import INSTANCE_ID, Ctx, at_most, check_ids, filters_of, int_param
 from .errors import ApiError
 
@@ -92,7 +95,14 @@ def describe_instance_type_configs(ctx: Ctx, params: dict) -> dict:
     return {"InstanceTypeConfigSet": out}
 
 
+def describe_regions(ctx: Ctx, params: dict) -> dict:
+    out = [{"Region": r.name, "RegionName": r.description, "RegionState": "AVAILABLE"}
+           for r in regions.REGIONS.values()]
+    return {"TotalCount": len(out), "RegionSet": out}
+
+
 ACTIONS = {
+    "DescribeRegions": describe_regions,
     "DescribeInstances": describe_instances,
     "DescribeInstanceTypeConfigs": describe_instance_type_configs,
 }

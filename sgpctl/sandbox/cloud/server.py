@@ -11,13 +11,15 @@ its certifi bundle.
 A request is answered the way the real API does:
 
 1. Faults first (``faults.decide(service, action)``): latency, a dropped connection, an HTTP 500
-   with a non-JSON body, or a ``RequestLimitExceeded`` envelope.
+   with a non-JSON body, or a ``RequestLimitExceeded`` envelope. A ``lose-reply`` fault lets the
+   request run through step 5 and then closes the connection instead of answering.
 2. TC3-HMAC-SHA256 signature (``tc3.verify``) against ``state.credentials``; the service is the
    one in the credential scope (``Credential=<id>/<date>/<service>/tc3_request``).
 3. ``X-TC-Version`` must be the service's version (else ``NoSuchVersion``), ``X-TC-Action`` one
    of its implemented actions (else ``InvalidAction``), ``X-TC-Region`` present for regional
-   services (else ``MissingParameter``) and one of the state's regions (else ``UnsupportedRegion``);
-   an unknown service answers ``NoSuchProduct``.
+   services (else ``MissingParameter``; DescribeRegions may omit it) and a real region name
+   (``regions.REGIONS``; else ``UnsupportedRegion``): a real region where the sandbox holds
+   nothing answers empty lists; an unknown service answers ``NoSuchProduct``.
 4. Parameters from the JSON body (POST) or the query string (GET), checked against the SDK's
    request model (``models.check_request``).
 5. The action handler runs under the state's lock; its result is shaped to the SDK's response
@@ -37,6 +39,12 @@ Control endpoints (same port, not TC3-signed; all but health need header
     GET    /_sandbox/faults                   {"faults": "<spec>"}
     PUT    /_sandbox/faults   (body: spec)    {"faults": "<canonical spec>"}; HTTP 400 on a bad spec
     DELETE /_sandbox/faults                   {"faults": ""}
+    GET    /_sandbox/clusters                 {"clusters": [{"clusterId", "region", "kubeUrl", "kubePort",
+                                                             "context", "reachable"}]}
+    PUT    /_sandbox/clusters/<id>/reachable  (body: true | false | hang) the cluster's Kubernetes API
+                                              answers again / refuses connections / accepts them and
+                                              never answers; {"clusterId", ..., "reachable"}; HTTP 400
+                                              on another body, 404 for an unknown cluster
 """
 
 from __future__ import annotations
@@ -50,12 +58,12 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from ..faults import Faults
 from ..requestlog import RequestLog, is_mutating
-from . import cam, cvm, models, tc3, tke, vpc
+from . import cam, cvm, models, regions, tc3, tke, vpc
 from .common import Ctx, Handler
 from .errors import ApiError
 from .state import CloudState
@@ -68,6 +76,9 @@ HANDLERS: dict[str, dict[str, Handler]] = {
     "vpc": vpc.ACTIONS,
     "cvm": cvm.ACTIONS,
 }
+
+#: actions whose docs make the common parameter Region optional (they list regions)
+REGION_OPTIONAL = {("tke", "DescribeRegions"), ("cvm", "DescribeRegions")}
 
 JSON = "application/json"
 MAX_BODY = 10 * 1024 * 1024
@@ -86,9 +97,12 @@ class CloudHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, state: CloudState, faults: Faults, request_log: RequestLog,
-                 wall_clock: Callable[[], float] = time.time, tls: tuple[str, str] | None = None):
+                 wall_clock: Callable[[], float] = time.time, tls: tuple[str, str] | None = None,
+                 clusters: Any = None):
         super().__init__(address, CloudHandler)
         self.state = state
+        #: the sandbox's clusters for the control API (``list()``, ``set_reachable(id, bool, mode)``)
+        self.clusters = clusters
         self.faults = faults
         self.request_log = request_log
         self.wall_clock = wall_clock
@@ -219,6 +233,11 @@ class CloudHandler(BaseHTTPRequestHandler):
             code = "InternalError"
             payload = self._error(code, f"sandbox bug: {type(e).__name__}: {e}", request_id)
         # Record before answering: a client that reads the log right after its call sees it.
+        if fault is not None and fault.loses_reply:
+            srv.request_log.record("cloud", service, action, params, is_mutating(action), code, status,
+                                   request_id=request_id, replyLost=True)
+            self.close_connection = True
+            return
         srv.request_log.record("cloud", service, action, params, is_mutating(action), code, status,
                                request_id=request_id)
         self._send(status, payload)
@@ -230,7 +249,8 @@ class CloudHandler(BaseHTTPRequestHandler):
         ).encode("utf-8")
 
     def _inject(self, fault, service: str, action: str) -> bool:
-        """Apply an error fault; False when the fault was latency only."""
+        """Apply an error fault that answers instead of the request; False when the request runs
+        (latency only, or a lost reply)."""
         log_ = self.server.request_log
         mutating = is_mutating(action)
         if fault.kind == "drop":
@@ -266,10 +286,10 @@ class CloudHandler(BaseHTTPRequestHandler):
             raise ApiError("InvalidAction", f"The action {action!r} of {service} {version} is not found.")
         region = headers.get("x-tc-region") or None
         if regional:
-            if region is None:
+            if region is None and (service, action) not in REGION_OPTIONAL:
                 raise ApiError("MissingParameter", "The request is missing the required parameter `Region`.")
-            if region not in state.regions:
-                raise ApiError("UnsupportedRegion", f"The region {region!r} is not supported; this sandbox serves {', '.join(state.regions)}.")
+            if region is not None and not regions.is_real(region):
+                raise ApiError(regions.UNSUPPORTED_REGION, regions.UNSUPPORTED_REGION_MESSAGE)
         else:
             region = None
         return Ctx(state, service, action, region, request_id, secret_id), handler
@@ -332,8 +352,27 @@ class CloudHandler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/faults" and method == "DELETE":
             srv.faults.clear()
             self._send_json(200, {"faults": ""})
+        elif path == "/_sandbox/clusters" and method == "GET":
+            self._send_json(200, {"clusters": srv.clusters.list() if srv.clusters is not None else []})
+        elif path.startswith("/_sandbox/clusters/") and path.endswith("/reachable") and method == "PUT":
+            self._set_reachable(path[len("/_sandbox/clusters/"):-len("/reachable")], body)
         else:
             self._send_json(404, {"error": f"no control endpoint {method} {url.path}"})
+
+
+    def _set_reachable(self, cluster_id: str, body: bytes) -> None:
+        choice = body.decode("utf-8", "replace").strip().lower()
+        wanted = {"true": (True, "refuse"), "false": (False, "refuse"), "hang": (False, "hang")}.get(choice)
+        if wanted is None:
+            self._send_json(400, {"error": "the body must be true, false or hang"})
+            return
+        clusters = self.server.clusters
+        try:
+            if clusters is None:
+                raise KeyError(cluster_id)
+            self._send_json(200, clusters.set_reachable(cluster_id, *wanted))
+        except KeyError:
+            self._send_json(404, {"error": f"no cluster {cluster_id!r} in this sandbox"})
 
 
 class CloudServer:
@@ -373,22 +412,22 @@ class CloudServer:
 
 def make_cloud_server(state: CloudState, *, faults: Faults | None = None, request_log: RequestLog | None = None,
                       host: str = "127.0.0.1", port: int = 0, wall_clock: Callable[[], float] = time.time,
-                      tls: tuple[str, str] | None = None) -> CloudHTTPServer:
+                      tls: tuple[str, str] | None = None, clusters: Any = None) -> CloudHTTPServer:
     """The bound, not yet serving HTTP server (call ``serve_forever()`` yourself)."""
     return CloudHTTPServer((host, port), state, faults if faults is not None else Faults(),
-                           request_log if request_log is not None else RequestLog(), wall_clock, tls)
+                           request_log if request_log is not None else RequestLog(), wall_clock, tls, clusters)
 
 
 def start_cloud_server(state: CloudState, *, faults: Faults | None = None, request_log: RequestLog | None = None,
                        host: str = "127.0.0.1", port: int = 0, wall_clock: Callable[[], float] = time.time,
-                       tls: tuple[str, str] | None = None) -> tuple[CloudServer, int]:
+                       tls: tuple[str, str] | None = None, clusters: Any = None) -> tuple[CloudServer, int]:
     """Serve in a daemon thread; returns ``(server, port)``.
 
     ``wall_clock`` is the time the signature window is checked against (tests move it to make a
     signature stale). ``tls=(cert_file, key_file)`` makes the port answer https as well as http
     (for tccli, which only speaks https; point ``REQUESTS_CA_BUNDLE`` at the certificate)."""
     httpd = make_cloud_server(state, faults=faults, request_log=request_log, host=host, port=port,
-                              wall_clock=wall_clock, tls=tls)
+                              wall_clock=wall_clock, tls=tls, clusters=clusters)
     # A short poll interval makes shutdown() return quickly (it waits for the next poll).
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"sandbox-cloud-{httpd.server_address[1]}", daemon=True)
     thread.start()

@@ -17,9 +17,11 @@ Builder methods (scenario authors; ids are given or generated)::
                       vpc_cni_type="tke-route-eni", non_static_ip=False, kube_proxy_mode="iptables",
                       subnet_ids=(), region=None, cluster_cidr="172.16.0.0/16",
                       service_cidr="172.17.0.0/20", claim_expired_duration="300s")
+    state.set_cluster_endpoint(cluster_id, address, ca_pem=None)  # "127.0.0.1:PORT" of its kube-apiserver
     state.add_addon(cluster_id, name, version, values: dict | None = None, phase="Succeeded", reason="")
     state.add_chart(name, label, latest_version, kind, defaults=None, cluster_types=("tke",))
     state.add_instance_type(instance_type, cpu, memory, zones=None, sub_eni_quota=None)
+    state.add_vpc(vpc_id, name, cidr_block, region=None, is_default=False)
     state.add_subnet(subnet_id, vpc_id, cidr_block, zone)
     state.add_instance(instance_id, instance_type, cpu, memory, zone, private_ip, vpc_id, subnet_id,
                        security_group_ids=(), name=None, cluster_id=None, node_pool_id=None,
@@ -35,9 +37,9 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
 
     state.cluster(cluster_id) -> dict | None            # Tencent "Cluster" fields + "_network"
     state.addon(cluster_id, name) -> dict | None        # {AddonName, AddonVersion, Phase, Reason,
-                                                        #  CreateTime, Values (set values, dict)}
+                                                        #  CreateTime, Values (the values set, dict)}
     state.addons(cluster_id) -> list[dict]
-    state.addon_values(cluster_id, name) -> dict | None  # chart defaults deep-merged with set values
+    state.addon_values(cluster_id, name) -> dict | None  # rendered: chart defaults deep-merged with the set values
     state.trunking_enabled(cluster_id) -> bool           # eniipamd's vpcCni.trunkingEni.enableSubEni
     state.on_addon_change(callback)                      # callback(cluster_id, addon_name, phase)
     state.fail_next_addon_operation(cluster_id, name, reason)
@@ -53,16 +55,29 @@ Methods for the simulated controllers (all return copies; errors are :class:`Api
     state.add_sub_enis(items) -> list[dict]              # many create_sub_eni(**item), one lock
     state.delete_eni(eni_id) -> bool
     state.set_eni_groups(eni_id, groups) -> dict        # also what ModifyNetworkInterfaceAttribute does
+    state.group_rules(group_id) -> dict | None           # SecurityGroupPolicySet, PolicyIndex numbered
+    state.set_group_rules(group_id, direction, rules) -> new Version
+    state.group_members(group_ids) -> {group: [private IPs of the ENIs bound to it]}
+    state.add_template("address"|"service", name, entries) -> ipm-/ppm- id
+    state.add_template_group("address"|"service", name, member_ids) -> ipmg-/ppmg- id
+    state.templates() -> {"address_templates": [...], ...}
+    state.pin_routing_mode(eni_id, mode) -> the mode the sub-ENI's datapath keeps
+    state.rules_generation                               # bumped by anything that can change a traffic decision
 
 ENI operations are O(1) amortised (indexes by instance and kind, a per-subnet IP cursor), so
 scenarios build 10,000 sub-ENIs through ``add_sub_enis`` rather than behind the state's back.
 
 ENI dicts carry the VPC ``NetworkInterface`` fields plus ``_kind`` ("primary", "trunk", "sub",
 "secondary"), ``_trunk`` (the trunk ENI of a sub-ENI) and ``_client_token``. ``EniType`` follows
-the VPC docs: 0 secondary, 1 primary, 2 trunk; a sub-ENI is reported as EniType 0 attached to
-its node (``Attachment.InstanceId``) and named/described as a sub-ENI: how the real VPC API
-shows per-Pod sub-ENIs is unconfirmed, which is why ``options["sub_enis_visible"]`` can hide
-them from DescribeNetworkInterfaces.
+the SDK's ``NetworkInterface.EniType``: 0 secondary ("辅助网卡"), 1 primary, 2 relayed ENI
+("中继网卡", what VPC calls the per-Pod sub-ENIs: ``SubEniQuantity`` is the "中继网卡配额"). The trunk
+ENI is a secondary ENI (EniType 0) whose trunk flag is set (``ModifyNetworkInterfaceAttribute``'s
+``TrunkingFlag``, which DescribeNetworkInterfaces does not return). A sub-ENI is attached to its node
+(``Attachment.InstanceId``) and named/described as a sub-ENI; whether the real DescribeNetworkInterfaces
+lists sub-ENIs at all is unconfirmed: the variant ``subeni-listed`` plays both.
+
+Unconfirmed readings of the real API are variants (``sgpctl.sandbox.variants``): ``variants`` holds the
+chosen values (only those that differ from the default), ``variant(key)`` answers any key.
 
 Add-on phases are derived lazily from timestamps: an install (update, delete) reports
 ``Installing`` (``Upgrading``, ``Terminating``) until ``addon_delay`` seconds have passed on
@@ -71,11 +86,16 @@ was armed; a deleted add-on disappears). Callbacks fire when a request starts an
 when an access notices its end, after the lock is released; controllers that need to react to
 the end poll ``addon()``.
 
-``options`` (persisted) tune unconfirmed behaviours: ``sub_enis_visible`` (True),
-``missing_eni_ids`` ("omit" returns what exists, "error" answers ResourceNotFound),
-``missing_addon`` ("error" answers ResourceNotFound for a named add-on that is not installed,
-"empty" answers an empty list), ``instance_security_group_limit`` (5), ``security_group_limit``
+``options`` (persisted) tune limits: ``instance_security_group_limit`` (5), ``security_group_limit``
 (50 per region).
+
+Regions: every real region name (``regions.REGIONS``) is answered; ``state.regions`` holds the
+zones of the regions the sandbox has resources in (``add_region``), the others answer empty.
+
+Cluster access: ``set_cluster_endpoint`` records where a cluster's kube-apiserver listens and the
+CA it serves with (DescribeClusterEndpoints, DescribeClusterKubeconfig); ``tls_dir`` (not
+persisted) is where the per-cluster client CAs and the accounts' client certificates live
+(``kube.tls.client_certificate``); every credential belongs to the account ``ACCOUNT_UIN``.
 
 Persistence: ``state.to_dict()`` is JSON-serialisable; ``CloudState.from_dict(d, clock=None)``
 restores it (callbacks are not persisted).
@@ -102,6 +122,7 @@ from typing import Any, Callable, Iterable
 
 from sgpctl.core import quotas
 from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get, values_merge
+from sgpctl.sandbox import variants as sandbox_variants
 
 from .common import SG_ID
 from .errors import ApiError
@@ -110,6 +131,8 @@ from .tc3 import Credentials
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+#: the account every sandbox credential belongs to (the owner, as in CAM's RoleArns)
+ACCOUNT_UIN = "100000000001"
 DEFAULT_REGION = "ap-guangzhou"
 DEFAULT_ZONES = ("ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6")
 
@@ -117,9 +140,6 @@ ADDON_TRANSITIONS = {"install": "Installing", "upgrade": "Upgrading", "delete": 
 ADDON_FAILURES = {"install": "InstallFailed", "upgrade": "UpgradFailed"}  # sic: TKE's spelling
 
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "sub_enis_visible": True,
-    "missing_eni_ids": "omit",
-    "missing_addon": "error",
     "instance_security_group_limit": 5,
     "security_group_limit": 50,
 }
@@ -218,6 +238,7 @@ class CloudState:
         self.credentials = Credentials()
         self.admin_token = secrets.token_hex(16)
         self.options: dict[str, Any] = dict(DEFAULT_OPTIONS)
+        self.variants: dict[str, str] = {}
         self.default_region = region
         self.regions: dict[str, list[str]] = {}
         self.policies: dict[int, dict] = {}
@@ -228,9 +249,18 @@ class CloudState:
         self.charts: dict[str, dict] = {}
         self.instance_types: dict[str, dict] = {}
         self.instances: dict[str, dict] = {}
+        self.vpcs: dict[str, dict] = {}
         self.subnets: dict[str, dict] = {}
         self.security_groups: dict[str, dict] = {}
         self.enis: dict[str, dict] = {}
+        #: IP address / protocol-port templates and their groups (``ipm-``, ``ipmg-``, ``ppm-``, ``ppmg-``)
+        self.address_templates: dict[str, dict] = {}
+        self.address_template_groups: dict[str, dict] = {}
+        self.service_templates: dict[str, dict] = {}
+        self.service_template_groups: dict[str, dict] = {}
+        #: bumped by every change that can change how traffic is decided (rules, templates, which
+        #: ENI holds which groups and addresses), so the simulated data plane knows to look again
+        self.rules_generation = 0
         self.client_tokens: dict[str, str] = {}
         self.addon_failures: dict[str, str] = {}
         self.counters = {"policy": 100000000, "role": 4611686018427400000}
@@ -241,6 +271,8 @@ class CloudState:
         self._enis_by_kind: dict[tuple[str, str], dict[str, None]] = {}
         self._ip_cursor: dict[str, int] = {}
         self._ip_ranges: dict[str, tuple[int, int, int]] = {}
+        #: where cluster client CAs and certificates are kept (the sandbox's TLS dir); not persisted
+        self.tls_dir: str | None = None
         self.add_region(region, zones)
         if presets:
             self._add_presets()
@@ -279,6 +311,10 @@ class CloudState:
         self._pending_events.append((cluster_id, name, phase))
 
     # --- small utilities ----------------------------------------------------------------------
+
+    def variant(self, key: str) -> str:
+        """The value of a sandbox variant (``sgpctl.sandbox.variants``): the chosen one, else its default."""
+        return self.variants.get(key) or sandbox_variants.default(key)
 
     def now(self) -> float:
         return self.clock()
@@ -380,7 +416,7 @@ class CloudState:
                 "SessionDuration": 0,
                 "DeletionTaskId": None,
                 "Tags": [],
-                "RoleArn": f"qcs::cam::uin/100000000001:roleName/{name}",
+                "RoleArn": f"qcs::cam::uin/{ACCOUNT_UIN}:roleName/{name}",
             }
             self.attachments[rid] = {}
             for policy in policies:
@@ -507,7 +543,8 @@ class CloudState:
                     "ClusterCIDR": cluster_cidr if network_type == "GR" else "",
                     "IgnoreClusterCIDRConflict": False,
                     "MaxNodePodNum": 64,
-                    "MaxClusterServiceNum": 256,
+                    # TKE sizes the Service CIDR by the number of Services the cluster may hold.
+                    "MaxClusterServiceNum": ipaddress.ip_network(service_cidr).num_addresses,
                     "Ipvs": kube_proxy_mode == "ipvs",
                     "VpcId": vpc_id,
                     "Cni": True,
@@ -548,8 +585,16 @@ class CloudState:
                     "EnableCustomizedPodCidr": False,
                 },
                 "_instances": {},
+                "_endpoint": None,
             }
             self.addon_records.setdefault(cluster_id, {})
+
+    def set_cluster_endpoint(self, cluster_id: str, address: str, ca_pem: str | bytes | None = None) -> None:
+        """Where the cluster's kube-apiserver answers (``host:port``) and the certificate it serves
+        with (PEM), as DescribeClusterEndpoints and DescribeClusterKubeconfig report them."""
+        with self.transaction():
+            pem = ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem
+            self._cluster(cluster_id)["_endpoint"] = {"Address": address, "CertificationAuthority": pem}
 
     def add_chart(self, name: str, label: str, latest_version: str, kind: str, defaults: dict | None = None,
                   cluster_types: Iterable[str] = ("tke",)) -> None:
@@ -712,6 +757,8 @@ class CloudState:
         if rec is None:
             raise ApiError("ResourceNotFound", f"The addon {name!r} is not installed in cluster {cluster_id}.")
         if rec.get("_op"):
+            # The code exists in TKE's error list (tke/v20180525/errorcodes.py), but no source says that
+            # UpdateAddon or DeleteAddon answer it while an operation runs: the real answer is unknown.
             raise ApiError(
                 "FailedOperation.TaskAlreadyRunning",
                 f"The addon {name!r} is {ADDON_TRANSITIONS[rec['_op']].lower()}; retry when it has finished.",
@@ -721,8 +768,9 @@ class CloudState:
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", *, region: str | None = None, dry_run: bool = False) -> None:
         """``strategy`` ``merge`` deep-merges ``values`` into the set values the way Helm coalesces
-        (``core.addon_values.values_merge``: objects merge, lists replace, null deletes),
-        ``replace`` replaces them."""
+        (``core.addon_values.values_merge``: objects merge, lists replace, null deletes), or, under the
+        variant ``addon-merge=shallow``, replaces each top-level key sent (null deletes it);
+        ``replace`` replaces them all."""
         if strategy not in ("merge", "replace"):
             raise ApiError("InvalidParameterValue", f"UpdateStrategy must be merge or replace, not {strategy!r}.")
         with self.transaction():
@@ -730,10 +778,16 @@ class CloudState:
             if dry_run:
                 return
             if values is not None:
-                rec["Values"] = values_merge(rec["Values"], values) if strategy == "merge" else _copy(values)
+                rec["Values"] = self._merged(rec["Values"], values) if strategy == "merge" else _copy(values)
             if version:
                 rec["AddonVersion"] = version
             self._start(cluster_id, rec, "upgrade")
+
+    def _merged(self, current: dict, patch: dict) -> dict:
+        if self.variant("addon-merge") == "shallow":
+            out = {**current, **_copy(patch)}
+            return {k: v for k, v in out.items() if v is not None}
+        return values_merge(current, patch)
 
     def delete_addon(self, cluster_id: str, name: str, *, region: str | None = None) -> None:
         with self.transaction():
@@ -757,6 +811,20 @@ class CloudState:
                 "Zones": zone_list,
                 "_all_zones": all_zones,
                 "_sub_eni_quota": sub_eni_quota,
+            }
+
+    def add_vpc(self, vpc_id: str, name: str, cidr_block: str, *, region: str | None = None,
+                is_default: bool = False) -> None:
+        with self.transaction():
+            ipaddress.ip_network(cidr_block)
+            self.vpcs[vpc_id] = {
+                "VpcId": vpc_id, "VpcName": name, "CidrBlock": cidr_block, "IsDefault": bool(is_default),
+                "EnableMulticast": False, "CreatedTime": self._time(),
+                # Tencent's VPC DHCP hands out its public resolvers unless told otherwise.
+                "DnsServerSet": ["183.60.83.19", "183.60.82.98"], "DomainName": "", "DhcpOptionsId": "",
+                "EnableDhcp": True, "Ipv6CidrBlock": "", "TagSet": [], "AssistantCidrSet": [],
+                "EnableRouteVpcPublish": False, "Ipv6CidrBlockSet": [], "EnableRouteVpcPublishIpv6": False,
+                "_region": region or self.default_region,
             }
 
     def add_subnet(self, subnet_id: str, vpc_id: str, cidr_block: str, zone: str) -> None:
@@ -915,6 +983,7 @@ class CloudState:
         """Delete a group even while ENIs still name it (the group vanished behind the tool's
         back); False if absent. The real DeleteSecurityGroup refuses a group in use."""
         with self.transaction():
+            self.rules_generation += 1
             return self.security_groups.pop(group_id, None) is not None
 
     def security_group(self, group_id: str, region: str | None = None) -> dict | None:
@@ -930,12 +999,19 @@ class CloudState:
         if len(groups) > limit:
             raise ApiError("LimitExceeded", f"An ENI can carry at most {limit} security groups, got {len(groups)}.")
         for g in groups:
-            if not isinstance(g, str) or not SG_ID.match(g):
-                raise ApiError("InvalidSecurityGroupID.Malformed", f"The security group id {g!r} is malformed.")
-            sg = self.security_groups.get(g)
-            if sg is None or sg["_region"] != region:
-                raise ApiError("InvalidSecurityGroupID.NotFound", f"The security group {g!r} does not exist.")
+            self._group(g, region)
         return groups
+
+    def _group(self, group_id: Any, region: str | None) -> dict:
+        """A security group by id, with the codes VPC's security-group actions document (Go SDK error
+        lists): ``InvalidParameterValue.Malformed`` for an id of the wrong form, ``ResourceNotFound`` for
+        one that does not exist (in this region)."""
+        if not isinstance(group_id, str) or not SG_ID.match(group_id):
+            raise ApiError("InvalidParameterValue.Malformed", f"The security group id {group_id!r} is malformed.")
+        g = self.security_groups.get(group_id)
+        if g is None or (region is not None and g["_region"] != region):
+            raise ApiError("ResourceNotFound", f"The security group {group_id} does not exist.")
+        return g
 
     # --- VPC: ENIs ----------------------------------------------------------------------------
 
@@ -997,7 +1073,7 @@ class CloudState:
             }],
             "Attachment": {
                 "DeviceIndex": device_index,
-                "InstanceAccountId": "100000000001",
+                "InstanceAccountId": ACCOUNT_UIN,
                 "AttachTime": now,
                 "InstanceId": instance_id,
             },
@@ -1005,7 +1081,7 @@ class CloudState:
             "CreatedTime": now,
             "Ipv6AddressSet": [],
             "TagSet": [],
-            "EniType": {"primary": 1, "trunk": 2}.get(kind, 0),
+            "EniType": {"primary": 1, "sub": 2}.get(kind, 0),
             "Business": "cvm",
             "AttachType": 0,
             "_region": region,
@@ -1014,6 +1090,7 @@ class CloudState:
             "_trunk": trunk,
         }
         self.enis[eni_id] = eni
+        self.rules_generation += 1
         self._index_eni(eni)
         return eni
 
@@ -1051,7 +1128,7 @@ class CloudState:
                        subnet_id: str | None = None, group_ids: Iterable[str] = (), name: str = "") -> dict:
         """A per-Pod sub-ENI on the node's trunk ENI, idempotent by ``client_token``.
 
-        Raises ``InvalidInstanceId.NotFound``, ``InvalidSecurityGroupID.Malformed``/``NotFound``,
+        Raises ``InvalidInstanceId.NotFound``, ``InvalidParameterValue.Malformed``/``ResourceNotFound`` (a group),
         or ``LimitExceeded`` (too many groups, or the node's sub-ENI quota is used up).
         """
         with self.transaction():
@@ -1099,6 +1176,7 @@ class CloudState:
             if eni["_kind"] == "primary":
                 raise ApiError("UnsupportedOperation", f"The primary ENI {eni_id} cannot be deleted.")
             del self.enis[eni_id]
+            self.rules_generation += 1
             self._unindex_eni(eni)
             for addr in eni["PrivateIpAddressSet"]:
                 self._used_ips.discard(addr["PrivateIpAddress"])
@@ -1111,7 +1189,104 @@ class CloudState:
             if eni is None:
                 raise ApiError("ResourceNotFound", f"The network interface {eni_id!r} does not exist.")
             eni["GroupSet"] = self._check_groups(list(groups), eni["_region"])
+            self.rules_generation += 1
             return _copy(eni)
+
+    # --- VPC: rules and templates (what the simulated data plane decides traffic with) ---------
+
+    def set_group_rules(self, group_id: str, direction: str, rules: list[dict]) -> str:
+        """Replace one direction's rules of a group (API-shaped entries, in order); bumps the
+        group's ``Version``, which is returned."""
+        with self.transaction():
+            g = self.security_groups[group_id]
+            policies = g["_policies"]
+            policies[direction] = _copy(rules)
+            policies["Version"] = str(int(policies["Version"]) + 1)
+            g["UpdateTime"] = self._time()
+            self.rules_generation += 1
+            return policies["Version"]
+
+    def group_rules(self, group_id: str) -> dict | None:
+        """A group's rules as DescribeSecurityGroupPolicies returns them (``PolicyIndex`` numbered)."""
+        with self.transaction():
+            g = self.security_groups.get(group_id)
+            if g is None:
+                return None
+            p = g["_policies"]
+            return {"Version": p["Version"],
+                    "Ingress": [{**r, "PolicyIndex": i} for i, r in enumerate(_copy(p["Ingress"]))],
+                    "Egress": [{**r, "PolicyIndex": i} for i, r in enumerate(_copy(p["Egress"]))]}
+
+    def group_members(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Group id -> the private addresses of the ENIs bound to it (CVMs' and Pods' alike)."""
+        with self.transaction():
+            wanted = set(group_ids)
+            out: dict[str, list[str]] = {g: [] for g in wanted}
+            for eni in self.enis.values():
+                for g in wanted.intersection(eni["GroupSet"]):
+                    out[g].extend(a["PrivateIpAddress"] for a in eni["PrivateIpAddressSet"])
+            return out
+
+    def add_template(self, kind: str, name: str, entries: list[dict], *, region: str | None = None,
+                     tags: dict[str, str] | None = None) -> str:
+        """A template of ``kind`` ``address`` (entries ``{"Address", "Description"}``) or ``service``
+        (``{"Service", "Description"}``); returns its id (``ipm-`` / ``ppm-``)."""
+        with self.transaction():
+            table, prefix, id_key, name_key, set_key, extra_key, item = self._template_kind(kind)
+            tid = self.new_id(prefix, table)
+            now = self._time()
+            table[tid] = {
+                id_key: tid, name_key: name, set_key: [e[item] for e in entries], "CreatedTime": now,
+                "UpdatedTime": now,
+                extra_key: [{item: e[item], "Description": e.get("Description") or "", "UpdatedTime": now}
+                            for e in entries],
+                "TagSet": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                "_region": region or self.default_region,
+            }
+            self.rules_generation += 1
+            return tid
+
+    def add_template_group(self, kind: str, name: str, member_ids: list[str], *, region: str | None = None,
+                           tags: dict[str, str] | None = None) -> str:
+        """A group of ``kind`` ``address`` or ``service`` templates; returns its id (``ipmg-`` / ``ppmg-``)."""
+        with self.transaction():
+            table, prefix, id_key, name_key, ids_key = self._template_group_kind(kind)
+            gid = self.new_id(prefix, table)
+            now = self._time()
+            table[gid] = {id_key: gid, name_key: name, ids_key: list(member_ids), "CreatedTime": now,
+                          "UpdatedTime": now, "TagSet": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                          "_region": region or self.default_region}
+            self.rules_generation += 1
+            return gid
+
+    def _template_kind(self, kind: str) -> tuple:
+        if kind == "address":
+            return (self.address_templates, "ipm-", "AddressTemplateId", "AddressTemplateName", "AddressSet",
+                    "AddressExtraSet", "Address")
+        return (self.service_templates, "ppm-", "ServiceTemplateId", "ServiceTemplateName", "ServiceSet",
+                "ServiceExtraSet", "Service")
+
+    def _template_group_kind(self, kind: str) -> tuple:
+        if kind == "address":
+            return (self.address_template_groups, "ipmg-", "AddressTemplateGroupId", "AddressTemplateGroupName",
+                    "AddressTemplateIdSet")
+        return (self.service_template_groups, "ppmg-", "ServiceTemplateGroupId", "ServiceTemplateGroupName",
+                "ServiceTemplateIdSet")
+
+    def pin_routing_mode(self, eni_id: str, mode: str) -> str:
+        """The routing mode a sub-ENI's datapath was set up with: ``mode`` the first time, what was
+        pinned then afterwards (a change of mode "only takes effect for incremental Pods")."""
+        with self.transaction():
+            eni = self.enis.get(eni_id)
+            if eni is None:
+                return mode
+            return eni.setdefault("_routing", mode)
+
+    def templates(self) -> dict[str, list[dict]]:
+        """Copies of every template and template group, by table name (``address_templates``...)."""
+        with self.transaction():
+            return {key: _copy(list(getattr(self, key).values())) for key in (
+                "address_templates", "address_template_groups", "service_templates", "service_template_groups")}
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -1124,6 +1299,7 @@ class CloudState:
                 "admin_token": self.admin_token,
                 "addon_delay": self.addon_delay,
                 "options": self.options,
+                "variants": self.variants,
                 "credentials": self.credentials.to_list(),
                 "counters": self.counters,
                 "policies": list(self.policies.values()),
@@ -1135,10 +1311,15 @@ class CloudState:
                 "charts": self.charts,
                 "instance_types": self.instance_types,
                 "instances": self.instances,
+                "vpcs": self.vpcs,
                 "subnets": self.subnets,
                 "security_groups": self.security_groups,
                 "enis": self.enis,
                 "client_tokens": self.client_tokens,
+                "address_templates": self.address_templates,
+                "address_template_groups": self.address_template_groups,
+                "service_templates": self.service_templates,
+                "service_template_groups": self.service_template_groups,
             })
 
     @classmethod
@@ -1150,7 +1331,8 @@ class CloudState:
                     clock=clock, presets=False)
         state.regions = d["regions"]
         state.admin_token = d["admin_token"]
-        state.options = {**DEFAULT_OPTIONS, **d["options"]}
+        state.options = {**DEFAULT_OPTIONS, **{k: v for k, v in d["options"].items() if k in DEFAULT_OPTIONS}}
+        state.variants = dict(d.get("variants") or {})
         state.credentials.load(d["credentials"])
         state.counters = d["counters"]
         state.policies = {p["PolicyId"]: p for p in d["policies"]}
@@ -1163,11 +1345,29 @@ class CloudState:
         state.instance_types = d["instance_types"]
         state.instances = d["instances"]
         state.subnets = d["subnets"]
+        state.vpcs = d.get("vpcs") or _vpcs_of_subnets(state)
         state.security_groups = d["security_groups"]
         state.enis = d["enis"]
         state.client_tokens = d["client_tokens"]
+        for key in ("address_templates", "address_template_groups", "service_templates", "service_template_groups"):
+            setattr(state, key, d.get(key) or {})  # absent from states saved before templates existed
         state._used_ips = {a["PrivateIpAddress"] for e in state.enis.values() for a in e["PrivateIpAddressSet"]}
         state._used_ips.update(ip for i in state.instances.values() for ip in i["PrivateIpAddresses"])
         for e in state.enis.values():
             state._index_eni(e)
         return state
+
+
+def _vpcs_of_subnets(state: CloudState) -> dict[str, dict]:
+    """VPC records for a state saved before VPCs were: each VPC spans the smallest network
+    holding its subnets."""
+    spans: dict[str, list] = {}
+    for subnet in state.subnets.values():
+        spans.setdefault(subnet["VpcId"], []).append(subnet)
+    for vpc_id, subnets in spans.items():
+        nets = [ipaddress.ip_network(x["CidrBlock"]) for x in subnets]
+        net = nets[0]
+        while not all(n.subnet_of(net) for n in nets):
+            net = net.supernet()
+        state.add_vpc(vpc_id, vpc_id, str(net), region=state.region_of_zone(subnets[0]["Zone"]))
+    return state.vpcs

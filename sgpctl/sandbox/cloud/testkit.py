@@ -120,6 +120,7 @@ def demo_state(**kwargs: Any) -> CloudState:
     s.add_role("IPAMDofTKE_QCSRole", "eniipamd service role", role_type="system",
                policies=["QcloudAccessForIPAMDofTKERole"])
     s.add_role("TKE_QCSRole", "TKE service role", role_type="system", policies=["QcloudAccessForTKERole"])
+    s.add_vpc(VPC_ID, "demo", "10.0.0.0/16")
     s.add_subnet("subnet-aaaa1111", VPC_ID, "10.0.1.0/24", "ap-guangzhou-3")
     s.add_subnet("subnet-bbbb2222", VPC_ID, "10.0.2.0/24", "ap-guangzhou-4")
     s.add_security_group("tke-node", "node group", group_id="sg-node0001")

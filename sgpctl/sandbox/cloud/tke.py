@@ -1,21 +1,80 @@
-"""TKE 2018-05-25 actions: clusters, eniipamd view, add-ons, charts, Pod limits, cluster nodes.
+"""TKE 2018-05-25 actions: clusters, eniipamd view, add-ons, charts, Pod limits, cluster nodes,
+cluster access (endpoints, kubeconfig, status) and regions.
 
 A cluster that does not exist (in the request's region) answers
 ``ResourceNotFound.ClusterNotFound``. The add-on actions document almost no error codes in the
 official SDKs; the sandbox's choices: a named add-on that is not installed ->
-``ResourceNotFound`` (or an empty list, ``options["missing_addon"] = "empty"``); installing an
+``ResourceNotFound`` (or an empty list under the variant ``missing-addon=empty``); installing an
 installed add-on -> ``ResourceInUse``; changing an add-on while an operation runs ->
-``FailedOperation.TaskAlreadyRunning``; an unknown chart -> ``InvalidParameter.Param``.
+``FailedOperation.TaskAlreadyRunning`` (a code of TKE's error list, but what the real API answers
+then is unknown: UpdateAddon's documented errors are only ``UnknownParameter``); an unknown chart ->
+``InvalidParameter.Param``.
+
+DescribeAddonValues' ``Values`` is the rendered document (the values set over the chart's defaults, as
+the API documents: "会使用已设置的参数和chart里的默认参数做渲染"), ``DefaultValues`` the chart's defaults.
+
+Variants (``sgpctl.sandbox.variants``): ``missing-addon``, ``sgp-addon-listed`` (GetTkeAppChartList),
+``eniipamd-version`` (AddonVersion and LatestVersion of eniipamd as a chart version, see
+:func:`chart_version`), ``tkesubeni`` (DescribeVpcCniPodLimits). The others change the region itself
+(``variants.apply``) or ``CloudState``.
+
+Cluster access follows the API docs: DescribeClusterKubeconfig returns the calling account's own
+kubeconfig with an x509 client certificate (issued by the cluster's CA on the first call, valid 20
+years, the same afterwards; the account owner gets cluster-admin), named as TKE names it (cluster
+``cls-xxxxxxxx``, user ``<uin>``, context ``cls-xxxxxxxx-<uin>-context-default``). The sandbox
+serves a cluster's kube-apiserver at one loopback address, so the intranet and the extranet
+endpoint are the same ``127.0.0.1:PORT`` and ``IsExtranet`` picks between two equal answers; a
+real cluster may have only one of them enabled (the other kubeconfig then names a default domain
+that does not resolve), and real endpoints are IPs on port 443 where the sandbox needs
+``host:port``. A cluster with no served kube-apiserver (a cloud endpoint run alone) reports empty
+endpoints and a kubeconfig pointing at its default domain ``cls-xxxxxxxx.ccs.tencent-cloud.com``,
+as the docs describe for a disabled endpoint.
 """
 
 from __future__ import annotations
 
 import json
 
+from sgpctl.core import quotas
+
+from . import regions
 from .common import Ctx, filters_of, int_param, require
 from .errors import ApiError
+from .state import ACCOUNT_UIN
 
 IPAMD = "eniipamd"
+
+
+def chart_version(component: str) -> str:
+    """eniipamd's component version as a chart version under ``eniipamd-version=chart``: an arbitrary
+    invertible renumbering (3.6.0 -> 1.4.2); what matters is that it is not the component's version.
+    Versions it cannot renumber (not X.Y.Z with X, Y >= 2) stay as they are."""
+    parts = component.lstrip("v").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or int(parts[0]) < 2 or int(parts[1]) < 2:
+        return component
+    x, y, z = (int(p) for p in parts)
+    return f"{x - 2}.{y - 2}.{z + 2}"
+
+
+def component_version(chart: str) -> str:
+    """The inverse of :func:`chart_version`."""
+    parts = chart.lstrip("v").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or int(parts[2]) < 2:
+        return chart
+    x, y, z = (int(p) for p in parts)
+    return f"{x + 2}.{y + 2}.{z - 2}"
+
+
+def _shown_version(ctx: Ctx, name: str, version: str) -> str:
+    if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
+        return chart_version(version)
+    return version
+
+
+def _sent_version(ctx: Ctx, name: str, version: str | None) -> str | None:
+    if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
+        return component_version(version)
+    return version
 
 
 def _limit(params: dict, maximum: int = 100) -> tuple[int, int]:
@@ -70,7 +129,7 @@ def describe_ipamd(ctx: Ctx, params: dict) -> dict:
 def _addon_out(ctx: Ctx, view: dict) -> dict:
     return {
         "AddonName": view["AddonName"],
-        "AddonVersion": view["AddonVersion"],
+        "AddonVersion": _shown_version(ctx, view["AddonName"], view["AddonVersion"]),
         "RawValues": ctx.state.encode_raw_values(view["Values"]),
         "Phase": view["Phase"],
         "Reason": view["Reason"],
@@ -86,7 +145,7 @@ def describe_addon(ctx: Ctx, params: dict) -> dict:
         return {"Addons": [_addon_out(ctx, a) for a in ctx.state.addons(cluster_id)]}
     view = ctx.state.addon(cluster_id, name)
     if view is None:
-        if ctx.state.options["missing_addon"] == "empty":
+        if ctx.state.variant("missing-addon") == "empty":
             return {"Addons": []}
         raise ApiError("ResourceNotFound", f"The addon {name!r} is not installed in cluster {cluster_id}.")
     return {"Addons": [_addon_out(ctx, view)]}
@@ -111,7 +170,7 @@ def install_addon(ctx: Ctx, params: dict) -> dict:
     ctx.state.install_addon(
         require(params, "ClusterId"),
         require(params, "AddonName"),
-        params.get("AddonVersion") or None,
+        _sent_version(ctx, params["AddonName"], params.get("AddonVersion") or None),
         ctx.state.decode_raw_values(params.get("RawValues")),
         region=ctx.region,
         dry_run=bool(params.get("DryRun")),
@@ -126,7 +185,7 @@ def update_addon(ctx: Ctx, params: dict) -> dict:
     ctx.state.update_addon(
         require(params, "ClusterId"),
         require(params, "AddonName"),
-        params.get("AddonVersion") or None,
+        _sent_version(ctx, params["AddonName"], params.get("AddonVersion") or None),
         ctx.state.decode_raw_values(raw) if raw else None,
         params.get("UpdateStrategy") or "merge",
         region=ctx.region,
@@ -143,17 +202,20 @@ def delete_addon(ctx: Ctx, params: dict) -> dict:
 def get_tke_app_chart_list(ctx: Ctx, params: dict) -> dict:
     kind = params.get("Kind")
     cluster_type = params.get("ClusterType") or "tke"
+    hidden = ctx.state.variant("sgp-addon-name") if ctx.state.variant("sgp-addon-listed") == "false" else None
     charts = [
-        {"Name": c["Name"], "Label": c["Label"], "LatestVersion": c["LatestVersion"]}
+        {"Name": c["Name"], "Label": c["Label"], "LatestVersion": _shown_version(ctx, c["Name"], c["LatestVersion"])}
         for c in ctx.state.charts.values()
-        if (not kind or c["_kind"] == kind) and cluster_type in c["_cluster_types"]
+        if (not kind or c["_kind"] == kind) and cluster_type in c["_cluster_types"] and c["Name"] != hidden
     ]
     return {"AppCharts": charts}
 
 
 def _pod_limits(ctx: Ctx, t: dict) -> dict:
-    # Only TKESubENI feeds sgpctl's logic (it must match the quota table); the other three are
-    # plausible figures from the ENI count and IPs per ENI a CVM of this size gets.
+    # Only TKESubENI feeds sgpctl's logic; the other three are plausible figures from the ENI count
+    # and IPs per ENI a CVM of this size gets. TKESubENI is the type's assigned quota (the document's
+    # table: 0 for unlisted families), or under tkesubeni=type-max what the API documents, "the
+    # maximum the type supports" (the official example answers 100 for SA2, an unlisted family).
     cpu = t["CPU"]
     enis = max(2, min(8, cpu // 2 + 1))
     ips = max(6, min(30, cpu * 2))
@@ -161,7 +223,8 @@ def _pod_limits(ctx: Ctx, t: dict) -> dict:
         "TKERouteENINonStaticIP": (enis - 1) * ips,
         "TKERouteENIStaticIP": (enis - 1) * (ips - 1),
         "TKEDirectENI": enis - 1,
-        "TKESubENI": ctx.state.type_sub_eni_quota(t["InstanceType"], cpu),
+        "TKESubENI": (quotas.LARGE_QUOTA if cpu >= quotas.LARGE_QUOTA_MIN_CPU else quotas.DEFAULT_QUOTA)
+        if ctx.state.variant("tkesubeni") == "type-max" else ctx.state.type_sub_eni_quota(t["InstanceType"], cpu),
     }
 
 
@@ -218,6 +281,84 @@ def describe_cluster_instances(ctx: Ctx, params: dict) -> dict:
     return {"TotalCount": len(nodes), "InstanceSet": out}
 
 
+# --- cluster access and regions -----------------------------------------------------------------
+
+
+def cluster_domain(cluster_id: str) -> str:
+    """TKE's default API server domain of a cluster (DescribeClusterEndpoints.ClusterDomain)."""
+    return f"{cluster_id}.ccs.tencent-cloud.com"
+
+
+def describe_cluster_endpoints(ctx: Ctx, params: dict) -> dict:
+    c = ctx.state._cluster(require(params, "ClusterId"), ctx.region)
+    endpoint = c.get("_endpoint") or {}
+    address = endpoint.get("Address") or ""
+    return {
+        "CertificationAuthority": endpoint.get("CertificationAuthority") or "",
+        "ClusterExternalEndpoint": address,
+        "ClusterIntranetEndpoint": address,
+        "ClusterDomain": cluster_domain(c["ClusterId"]),
+        "ClusterExternalACL": ["0.0.0.0/0"] if address else [],
+        "ClusterExternalDomain": "",
+        "ClusterIntranetDomain": "",
+        "SecurityGroup": "",
+        "ClusterIntranetSubnetId": c["ClusterNetworkSettings"].get("SubnetId") or "",
+        "IntranetSecurityGroup": "",
+    }
+
+
+def describe_cluster_kubeconfig(ctx: Ctx, params: dict) -> dict:
+    from sgpctl.sandbox.kube import tls
+    from sgpctl.sandbox.kube.kubeconfig import Access, client_certificate_credentials, render
+
+    c = ctx.state._cluster(require(params, "ClusterId"), ctx.region)
+    cluster_id = c["ClusterId"]
+    directory = ctx.state.tls_dir or tls.process_dir()
+    issued = tls.client_certificate(directory, cluster_id, ACCOUNT_UIN, now=ctx.state.clock())
+    if issued is None:
+        raise ApiError("InternalError", "sandbox: cannot issue a client certificate: the openssl command is "
+                                        "missing or failed (install openssl)")
+    endpoint = c.get("_endpoint")
+    if endpoint and endpoint.get("Address"):
+        server, ca = f"https://{endpoint['Address']}", endpoint.get("CertificationAuthority")
+    else:
+        server, ca = f"https://{cluster_domain(cluster_id)}", tls.cluster_ca(directory, cluster_id)[0].read_bytes()
+    context = f"{cluster_id}-{ACCOUNT_UIN}-context-default"
+    access = Access(cluster=cluster_id, server=server, user=ACCOUNT_UIN, context=context,
+                    credentials=client_certificate_credentials(*issued), ca_pem=ca)
+    return {"Kubeconfig": render([access], context)}
+
+
+def describe_cluster_status(ctx: Ctx, params: dict) -> dict:
+    ids = params.get("ClusterIds") or []
+    clusters = [c for c in ctx.state.clusters.values()
+                if c["_region"] == ctx.region and (not ids or c["ClusterId"] in ids)]
+    out = []
+    for c in clusters:
+        states = [n["InstanceState"] for n in c["_instances"].values()]
+        running, failed = states.count("running"), states.count("failed")
+        out.append({
+            "ClusterId": c["ClusterId"],
+            "ClusterState": c["ClusterStatus"],
+            "ClusterInstanceState": "AllNormal" if not failed else "AllAbnormal" if not running else "PartialAbnormal",
+            "ClusterBMonitor": True,
+            "ClusterInitNodeNum": states.count("initializing"),
+            "ClusterRunningNodeNum": running,
+            "ClusterFailedNodeNum": failed,
+            "ClusterClosedNodeNum": 0,
+            "ClusterClosingNodeNum": 0,
+            "ClusterDeletionProtection": c["DeletionProtection"],
+            "ClusterAuditEnabled": False,
+        })
+    return {"ClusterStatusSet": out, "TotalCount": len(out)}
+
+
+def describe_regions(ctx: Ctx, params: dict) -> dict:
+    out = [{"RegionName": r.name, "RegionId": r.region_id, "Status": "alluser", "FeatureGates": "{}",
+            "Alias": r.alias, "Remark": ""} for r in regions.REGIONS.values()]
+    return {"TotalCount": len(out), "RegionInstanceSet": out}
+
+
 ACTIONS = {
     "DescribeClusters": describe_clusters,
     "DescribeIPAMD": describe_ipamd,
@@ -229,4 +370,8 @@ ACTIONS = {
     "GetTkeAppChartList": get_tke_app_chart_list,
     "DescribeVpcCniPodLimits": describe_vpc_cni_pod_limits,
     "DescribeClusterInstances": describe_cluster_instances,
+    "DescribeClusterEndpoints": describe_cluster_endpoints,
+    "DescribeClusterKubeconfig": describe_cluster_kubeconfig,
+    "DescribeClusterStatus": describe_cluster_status,
+    "DescribeRegions": describe_regions,
 }

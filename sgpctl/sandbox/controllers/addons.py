@@ -38,8 +38,9 @@ _TAG = re.compile(r"^(?P<repo>.+):v?(?P<tag>[^:/]+)$")
 HELM_LABELS = {"app.kubernetes.io/managed-by": "Helm"}
 
 
-def sgp_crd() -> dict:
-    crd = copy_of(securitygrouppolicy_crd())
+def sgp_crd(schema: str = "none") -> dict:
+    """The CRD the add-on's Helm release installs; ``schema`` is the ``sgp-crd-schema`` variant."""
+    crd = copy_of(securitygrouppolicy_crd(schema))
     meta = crd.setdefault("metadata", {})
     meta.setdefault("labels", {}).update(HELM_LABELS)
     meta.setdefault("annotations", {}).update({"meta.helm.sh/release-name": SGP_ADDON,
@@ -90,7 +91,7 @@ class AddonController:
                 if self._eniipamd_version is not None:
                     w.enqueue(self.name, "eniipamd-images")
                 self._eniipamd_version = eni.get("AddonVersion")
-        sgp = addons.get(SGP_ADDON)
+        sgp = addons.get(w.cloud.variant("sgp-addon-name"))  # SGP_ADDON unless a variant renames the chart
         installed = view.sgp_installed
         if sgp is None:
             installed = False
@@ -119,7 +120,7 @@ class AddonController:
         name = self._crd_name()
         present = w.cache.get(CRDS, "", name) is not None
         if w.addons.sgp_installed and not present:
-            w.kube.create(CRDS, sgp_crd())
+            w.kube.create(CRDS, sgp_crd(getattr(w.kube, "sgp_crd_schema", "none")))
         elif not w.addons.sgp_installed and present and self._delete_crd:
             w.kube.delete(CRDS, None, name)
         if not w.addons.sgp_installed:

@@ -27,10 +27,19 @@ ContainerCreating and retries.
 Teardown (``teardown``, Pod deleted or finished): deletes the sub-ENI (needs
 ``vpc:DeleteSubNetworkInterface``; without it the sub-ENI and its VpcENI stay - leaked - and
 the deletion is retried) and the VpcENI. VpcENIs whose Pod no longer exists are collected at
-start-up.
+start-up. Under the variant ``client-token-allowlist=false`` (the account is not on VPC's
+client-token allowlist, which the TKE document warns makes Trunking ENIs leak) one teardown in
+every ``LEAK_ONE_IN`` deletes the VpcENI but leaves the sub-ENI behind: no VpcENI names it any more,
+it keeps its node's quota and its security groups. Which one of each ``LEAK_ONE_IN`` comes from the
+cluster id (hence the sandbox's seed), so N teardowns leak N // LEAK_ONE_IN sub-ENIs, or one more,
+the same on every run.
+
+The VpcENI objects carry the kind the cluster's VpcENI CRD declares (the variant ``vpceni-kind``).
 """
 
 from __future__ import annotations
+
+import random
 
 from sgpctl.core.annotations import (
     ANNOTATION_NETWORKS,
@@ -48,6 +57,7 @@ from sgpctl.sandbox.controllers.addons import instance_of
 from sgpctl.sandbox.controllers.cache import copy_of
 from sgpctl.sandbox.controllers.names import SAFE_ALPHABET
 from sgpctl.sandbox.controllers.world import PODS, SERVICEACCOUNTS, World, log
+from sgpctl.sandbox.variants import LEAK_ONE_IN
 
 ROUTE_ENI_NETWORK = "tke-route-eni"
 VPCENI_API_VERSION = "networking.tke.cloud.tencent.com/v1"
@@ -70,6 +80,7 @@ class EniIpamd:
     def __init__(self, world: World, *, vpc_cni: bool = True):
         self.world = world
         self.vpc_cni = vpc_cni
+        self._teardowns = random.Random(f"leaks/{world.cluster_id}").randrange(LEAK_ONE_IN)
 
     # --- the webhook ---------------------------------------------------------------------
 
@@ -124,7 +135,7 @@ class EniIpamd:
                                          f"{meta['namespace']}/{meta['name']}"[:60])
         except CloudApiError as exc:
             cause = ""
-            if exc.code == "InvalidSecurityGroupID.NotFound":
+            if exc.code == "ResourceNotFound":
                 gone = [g for g in groups if w.cloud.security_group(g) is None]
                 cause = f"security group {', '.join(gone) or '?'} not found: "
             raise NetworkSetupError(f"failed to create sub eni: {cause}{_tc_error(exc.code, exc.message)}") from None
@@ -136,7 +147,8 @@ class EniIpamd:
         meta = pod["metadata"]
         for existing in w.cache.vpcenis_of(meta["uid"]):
             return existing
-        obj = vpceni_object(pod, node["metadata"]["name"], instance_id, eni, self._vpceni_name())
+        obj = vpceni_object(pod, node["metadata"]["name"], instance_id, eni, self._vpceni_name(),
+                            kind=w.kube.resolve(w.vpceni_resource).kind)
         status = obj.pop("status")
         made = w.kube.create(w.vpceni_resource, obj)
         made["status"] = status
@@ -160,13 +172,21 @@ class EniIpamd:
             return False
         for v in items:
             eni_id = ((v.get("status") or {}).get("eni") or {}).get("eniID")
-            if eni_id:
+            if eni_id and self._leaks_without_allowlist():
+                log.info("sub-ENI %s of pod %s left behind (no client-token allowlist)", eni_id, pod_uid)
+            elif eni_id:
                 try:
                     w.cloud.delete_eni(eni_id)
                 except CloudApiError:
                     log.exception("deleting sub-ENI %s", eni_id)
             w.delete(w.vpceni_resource, v)
         return True
+
+    def _leaks_without_allowlist(self) -> bool:
+        if self.world.cloud.variant("client-token-allowlist") != "false":
+            return False
+        self._teardowns += 1
+        return self._teardowns % LEAK_ONE_IN == 0
 
     def orphans(self) -> list[str]:
         """Pod uids that VpcENIs name but that no longer exist (or have finished)."""
@@ -180,13 +200,13 @@ class EniIpamd:
         return sorted(set(out))
 
 
-def vpceni_object(pod: dict, node_name: str, instance_id: str, eni: dict, name: str) -> dict:
-    """The VpcENI eniipamd records for a Pod's sub-ENI (status included)."""
+def vpceni_object(pod: dict, node_name: str, instance_id: str, eni: dict, name: str, *, kind: str = "VpcENI") -> dict:
+    """The VpcENI eniipamd records for a Pod's sub-ENI (status included), of the CRD's ``kind``."""
     meta = pod["metadata"]
     ip = eni["PrivateIpAddressSet"][0]["PrivateIpAddress"]
     return {
         "apiVersion": VPCENI_API_VERSION,
-        "kind": "VpcENI",
+        "kind": kind,
         "metadata": {
             "name": name,
             "labels": {VPCENI_LABEL_POD_NAME: meta["name"], VPCENI_LABEL_POD_NAMESPACE: meta["namespace"],

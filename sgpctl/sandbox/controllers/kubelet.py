@@ -1,8 +1,13 @@
 """Every node's kubelet, in one: starts bound Pods and frees what they held when they go.
 
+A sub-ENI Pod whose security groups drop its probes (strict routing, see ``dataplane``) is Running
+but not Ready, with the kubelet's ``Unhealthy`` events.
+
 A bound Pending Pod gets its network first: a sub-ENI Pod from eniipamd (``eniipamd.setup``),
 a hostNetwork Pod the node's IP, any other Pod an IP of its zone's Pod subnet (the shared ENI's
 secondary IPs). Then it is Running and Ready with container statuses and Created/Started events.
+A Job's Pod (restartPolicy Never or OnFailure, owned by a Job) then runs to completion: phase
+Succeeded, its containers terminated with exit code 0 (reason Completed).
 When eniipamd refuses, the Pod stays Pending with its containers waiting in
 ``ContainerCreating`` and a ``FailedCreatePodSandBox`` Warning event carrying eniipamd's
 message, and is retried every ``retry_interval`` (and on ``settle()``), so fixing the cause
@@ -16,8 +21,9 @@ from typing import Any
 
 from sgpctl.core.annotations import uses_sub_eni
 from sgpctl.core.matching import FINISHED_PHASES
+from sgpctl.sandbox.controllers.dataplane import DataPlane, probe_status, report
 from sgpctl.sandbox.controllers.eniipamd import EniIpamd, NetworkSetupError
-from sgpctl.sandbox.controllers.pods import container_creating_status, running_status, sandbox_id
+from sgpctl.sandbox.controllers.pods import completed_status, container_creating_status, running_status, sandbox_id
 from sgpctl.sandbox.controllers.world import NODES, PODS, World, log
 
 COMPONENT = "kubelet"
@@ -27,6 +33,15 @@ FALLBACK_POD_CIDR = "172.20.0.0/16"
 def _starting(pod: dict) -> bool:
     return (bool((pod.get("spec") or {}).get("nodeName"))
             and (pod.get("status") or {}).get("phase", "Pending") == "Pending"
+            and not (pod.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _runs_to_completion(pod: dict) -> bool:
+    """A running Pod of a Job: its containers finish (the sandbox runs no process, so at once)."""
+    return ((pod.get("status") or {}).get("phase") == "Running"
+            and (pod.get("spec") or {}).get("restartPolicy") in ("Never", "OnFailure")
+            and any(r.get("kind") == "Job" and r.get("controller")
+                    for r in (pod.get("metadata") or {}).get("ownerReferences") or ())
             and not (pod.get("metadata") or {}).get("deletionTimestamp"))
 
 
@@ -86,9 +101,11 @@ class PodIPs:
 class Kubelet:
     name = "kubelet"
 
-    def __init__(self, world: World, eniipamd: EniIpamd):
+    def __init__(self, world: World, eniipamd: EniIpamd, dataplane: DataPlane | None = None):
         self.world = world
         self.eniipamd = eniipamd
+        #: decides whether a sub-ENI Pod's probes get through its security groups
+        self.dataplane = dataplane or DataPlane(world)
         self.ips = PodIPs(world.pod_cidrs)
 
     def watches(self) -> dict:
@@ -100,6 +117,8 @@ class Kubelet:
                 yield ("gone", meta["uid"])
             elif _starting(obj):
                 yield ("start", meta.get("namespace") or "default", meta["name"])
+            elif _runs_to_completion(obj):
+                yield ("complete", meta.get("namespace") or "default", meta["name"])
         return {PODS: pod_changed}
 
     def resync(self):
@@ -127,6 +146,10 @@ class Kubelet:
         _, ns, name = key
         w = self.world
         pod = w.cache.get(PODS, ns, name)
+        if key[0] == "complete":
+            if pod is not None and _runs_to_completion(pod):
+                self._complete(pod)
+            return
         if pod is None or not _starting(pod):
             return
         node = w.cache.get(NODES, "", pod["spec"]["nodeName"])
@@ -144,15 +167,26 @@ class Kubelet:
             self._container_creating(pod, host_ip, str(exc))
             w.requeue_after(self.name, key, w.retry_interval)
             return
-        self._run(pod, host_ip, pod_ip)
+        self._run(pod, host_ip, pod_ip, node)
 
-    def _run(self, pod: dict, host_ip: str, pod_ip: str) -> None:
+    def _run(self, pod: dict, host_ip: str, pod_ip: str, node: dict) -> None:
         w = self.world
-        if not w.write_status(PODS, pod, running_status(pod, host_ip, pod_ip, w.now())):
+        status = running_status(pod, host_ip, pod_ip, w.now())
+        failures = self.dataplane.started(pod, node, pod_ip) if uses_sub_eni(pod) else []
+        if failures:
+            status = probe_status(status, failures, w.now())
+        if not w.write_status(PODS, pod, status):
             return
         for c in (pod.get("spec") or {}).get("containers") or ():
             w.event(pod, "Created", f"Created container {c.get('name')}", component=COMPONENT)
             w.event(pod, "Started", f"Started container {c.get('name')}", component=COMPONENT)
+        report(w, pod, failures)
+
+    def _complete(self, pod: dict) -> None:
+        w = self.world
+        if w.write_status(PODS, pod, completed_status(pod, w.now())):
+            for c in (pod.get("spec") or {}).get("containers") or ():
+                w.event(pod, "Completed", f"Container {c.get('name')} exited with code 0", component=COMPONENT)
 
     def _container_creating(self, pod: dict, host_ip: str, cause: str) -> None:
         w = self.world

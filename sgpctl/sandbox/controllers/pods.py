@@ -134,6 +134,27 @@ def running_status(pod: dict, host_ip: str, pod_ip: str, now: str) -> dict:
     return status
 
 
+def completed_status(pod: dict, now: str) -> dict:
+    """A Pod whose containers all exited 0: phase Succeeded, not ready (reason PodCompleted)."""
+    status = copy_of(pod.get("status") or {})
+    previous = {c.get("type"): c for c in status.get("conditions") or ()}
+    conditions = []
+    for c in _conditions(now, ready=False, reason="PodCompleted", previous=status.get("conditions")):
+        if c["type"] in ("Initialized", "PodScheduled") and c["type"] in previous:
+            c = previous[c["type"]]
+        if c["type"] == "Initialized":
+            c = dict(c, reason="PodCompleted")
+        conditions.append(c)
+    status["phase"] = "Succeeded"
+    status["conditions"] = conditions
+    for cs in status.get("containerStatuses") or ():
+        started = ((cs.get("state") or {}).get("running") or {}).get("startedAt") or now
+        cs.update({"ready": False, "started": False, "state": {"terminated": {
+            "exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now,
+            "containerID": cs.get("containerID")}}})
+    return status
+
+
 def container_creating_status(pod: dict, host_ip: str, now: str) -> dict:
     """kubelet's view while the sandbox (network) cannot be set up: phase Pending, every
     container waiting with reason ContainerCreating."""

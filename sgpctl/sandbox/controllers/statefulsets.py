@@ -5,7 +5,8 @@ created only when Pods 0..i-1 are Ready, scale-down removes the highest ordinal 
 a time, and a template change (``kubectl rollout restart``) replaces Pods from the highest
 ordinal down, one at a time, each once the others are Ready. ``Parallel`` creates and deletes
 without waiting. Revisions are ``<name>-<template hash>`` in the ``controller-revision-hash``
-label (no ControllerRevision objects are kept).
+label, and a ControllerRevision of that name is kept per template (``revisions``), so ``kubectl
+rollout history`` and ``rollout undo`` work.
 
 DaemonSet: one Pod per node it may run on (nodeSelector and taints via
 ``core.allocation.node_admits``; cordoned and NotReady nodes still get one, as DaemonSet Pods
@@ -21,6 +22,7 @@ from sgpctl.core.allocation import node_admits
 from sgpctl.sandbox.controllers.cache import copy_of
 from sgpctl.sandbox.controllers.names import generated_name, template_hash
 from sgpctl.sandbox.controllers.pods import is_active, is_ready, pod_from_template
+from sgpctl.sandbox.controllers.revisions import ensure_revision
 from sgpctl.sandbox.controllers.workload import WorkloadController, object_key
 from sgpctl.sandbox.controllers.world import DAEMONSETS, NODES, PODS, STATEFULSETS
 
@@ -50,6 +52,7 @@ class StatefulSetController(WorkloadController):
         replicas = int(spec.get("replicas", 1))
         name = sts["metadata"]["name"]
         update_revision = f"{name}-{template_hash(spec.get('template') or {})}"
+        ensure_revision(w, sts, update_revision, update_revision)
         ordered = (spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
         pods: dict[int, dict] = {}
         for p in w.cache.owned(sts["metadata"]["uid"], PODS):
@@ -181,6 +184,7 @@ class DaemonSetController(WorkloadController):
                 tolerations.append(t)
         tspec["tolerations"] = tolerations
         revision = template_hash(spec.get("template") or {})
+        ensure_revision(w, ds, f"{ds['metadata']['name']}-{revision}", revision)
         probe = {"spec": tspec}
         nodes = {}
         for node in w.cache.list(NODES):

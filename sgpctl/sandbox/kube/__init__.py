@@ -38,7 +38,8 @@ Invalid / BadRequest, ``.message``, ``.status()`` the metav1.Status dict) with t
   status, a main-resource update keeps the status of types with a status subresource. No-op updates
   write nothing. ``metadata.generation`` goes up when anything but metadata/status changes.
 - ``patch(resource, namespace, name, patch, patch_type="merge", subresource=None, *, dry_run=False,
-  field_manager=None) -> dict``: "merge", "json", "strategic" (built-ins only), "apply" (minimal SSA)
+  field_manager=None, request=None) -> dict``: "merge", "json", "strategic" (built-ins only), "apply"
+  (server-side apply with managedFields and conflicts)
 - ``bind(namespace, pod, node_name) -> dict``: the pods/binding subresource (409 if already bound)
 - ``get_scale(resource, ns, name)``, ``update_scale(resource, ns, name, scale=None, *, patch=None, patch_type)``
 - ``delete(resource, namespace, name, propagation="Background", *, preconditions=None, dry_run=False) -> dict``:
@@ -61,17 +62,21 @@ Invalid / BadRequest, ``.message``, ``.status()`` the metav1.Status dict) with t
 - ``resource_version`` (int, global counter); ``to_dict()`` / ``KubeStore.from_dict(data)`` for persistence.
 
 Server: ``start_kube_server(store, token, faults=None, log=None, host="127.0.0.1", port=0, *, tls=True,
-tls_dir=None) -> KubeServer`` (``.port``, ``.url``, ``.ca_pem``, ``.shutdown()``); ``write_kubeconfig(path,
-url, token, cluster_name, context_name, namespace="default", *, ca_pem=None)``. The server is HTTPS with a
+tls_dir=None, client_ca=None) -> KubeServer`` (``.port``, ``.url``, ``.ca_pem``, ``.shutdown()``); with
+``client_ca`` (a PEM file) x509 client certificates that CA issued authenticate too (``tls.cluster_ca``,
+``tls.client_certificate``: TKE's per-cluster CA and per-account certificates); ``write_kubeconfig(path,
+url, token, cluster_name, context_name, namespace="default", *, ca_pem=None)`` (``kubeconfig`` builds
+several contexts). ``KubeStore(service_cidr=...)`` is the range Services get their clusterIPs from. The server is HTTPS with a
 self-signed certificate made by the ``openssl`` command (``tls.ensure_certificate``, kept in ``tls_dir``).
 Without openssl it serves plain http, where kubectl sends no bearer token and so cannot authenticate
 (401): install openssl. CRD manifests: ``crds.securitygrouppolicy_crd()``, ``crds.vpceni_crd()``.
 
-kubectl: discovery, get (server-side Table columns), ``-l``/``--field-selector``, ``-o jsonpath``, ``-w``,
-apply/create/replace (a minimal OpenAPI v3 satisfies its field-validation probe, so no
-``--validate=false`` is needed), annotate, label, patch (all three types), scale, rollout restart, delete.
-Not served: /openapi/v2 (so no ``kubectl explain``), protobuf, logs/exec/port-forward, RBAC
-(one bearer token is admin), admission webhooks, schema validation of custom resources.
+Requests through the HTTP server are decoded against the kind's schema (``schema``), defaulted
+and validated (``validation``), and their field managers recorded (``fieldmanager``): in-process
+callers of the store skip that (``create``/``update``/``patch`` take ``request=Request(...)`` to opt
+in). ``KubeStore(namespace_cleanup_delay=s)`` keeps deleted namespaces Terminating for ``s`` seconds;
+``KubeStore(sgp_crd_schema="strict")`` is the ``sgp-crd-schema`` variant. What kubectl can and cannot
+do against the server is the table in the README's sandbox section.
 """
 
 from .errors import ApiError

@@ -67,15 +67,29 @@ def _container_defaults(c: dict) -> None:
             port.setdefault("protocol", "TCP")
 
 
-def pod_spec_defaults(spec: dict) -> None:
+def pod_spec_defaults(spec: dict, *, template: bool = False) -> None:
+    """Defaults of a PodSpec; a Pod (not a template) also gets its ServiceAccount, which the
+    ServiceAccount admission plugin, not defaulting, fills in."""
+    if not isinstance(spec, dict):
+        return
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("securityContext", {})
-    if "serviceAccountName" not in spec:
-        spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
-    spec.setdefault("serviceAccount", spec["serviceAccountName"])
+    if not template:
+        if "serviceAccountName" not in spec:
+            spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        spec.setdefault("priority", 0)
+        tolerations = spec.setdefault("tolerations", [])
+        if isinstance(tolerations, list):
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+                if not any(isinstance(t, dict) and t.get("key") == key for t in tolerations):
+                    tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
+                                        "tolerationSeconds": 300})
     for c in itertools.chain(spec.get("initContainers") or (), spec.get("containers") or ()):
         _container_defaults(c)
 
@@ -105,25 +119,121 @@ def _pod(obj: dict, allocate: Callable[[str], Any]) -> None:
     status.setdefault("qosClass", _qos_class(spec))
 
 
+def _strategy(spec: dict, field: str, rolling: dict) -> None:
+    """``strategy: {}`` or a RollingUpdate without parameters gets the defaults, as the apps/v1
+    defaulters do (a Recreate strategy gets none)."""
+    strategy = spec.get(field)
+    if not isinstance(strategy, dict):
+        strategy = spec[field] = {}
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        params = strategy.get("rollingUpdate")
+        if not isinstance(params, dict):
+            params = strategy["rollingUpdate"] = {}
+        for k, v in rolling.items():
+            params.setdefault(k, v)
+
+
+def _pod_template(spec: dict) -> None:
+    template = spec.get("template")
+    if isinstance(template, dict):
+        pod_spec_defaults(template.setdefault("spec", {}), template=True)
+        meta = template.setdefault("metadata", {})
+        if isinstance(meta, dict):
+            meta.setdefault("creationTimestamp", None)
+
+
 def _template_owner(obj: dict, allocate: Callable[[str], Any]) -> None:
     spec = obj.setdefault("spec", {})
     if obj["kind"] in ("Deployment", "ReplicaSet", "StatefulSet"):
         spec.setdefault("replicas", 1)
-    spec.setdefault("revisionHistoryLimit", 10)
+    if obj["kind"] != "ReplicaSet":
+        spec.setdefault("revisionHistoryLimit", 10)
     if obj["kind"] == "Deployment":
         spec.setdefault("progressDeadlineSeconds", 600)
-        spec.setdefault("strategy", {"type": "RollingUpdate",
-                                     "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+        _strategy(spec, "strategy", {"maxUnavailable": "25%", "maxSurge": "25%"})
     elif obj["kind"] == "DaemonSet":
-        spec.setdefault("updateStrategy", {"type": "RollingUpdate",
-                                           "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+        _strategy(spec, "updateStrategy", {"maxUnavailable": 1, "maxSurge": 0})
     elif obj["kind"] == "StatefulSet":
         spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
-    template = spec.get("template")
-    if isinstance(template, dict):
-        pod_spec_defaults(template.setdefault("spec", {}))
-        template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+        _strategy(spec, "updateStrategy", {"partition": 0})
+        spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    _pod_template(spec)
+
+
+def _job_spec(spec: dict) -> None:
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    if spec.get("completions") is None and spec.get("parallelism") == 1:
+        spec["completions"] = 1
+    spec.setdefault("podReplacementPolicy", "TerminatedOrFailed")
+    _pod_template(spec)
+
+
+def _job(obj: dict, allocate: Callable[[str], Any]) -> None:
+    spec = obj.setdefault("spec", {})
+    _job_spec(spec)
+    if not spec.get("manualSelector"):
+        # The Job strategy selects its Pods by the Job's uid and labels the template to match.
+        uid = obj["metadata"].get("uid", "")
+        name = obj["metadata"].get("name", "")
+        labels = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                  "controller-uid": uid, "job-name": name}
+        if spec.get("selector") is None:
+            spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        template = spec.get("template")
+        if isinstance(template, dict):
+            meta = template.setdefault("metadata", {})
+            if isinstance(meta, dict):
+                meta["labels"] = {**(meta.get("labels") or {}), **labels}
+
+
+def _cronjob(obj: dict, allocate: Callable[[str], Any]) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    job = spec.get("jobTemplate")
+    if isinstance(job, dict):
+        job_spec = job.setdefault("spec", {})
+        if isinstance(job_spec, dict):
+            _pod_template(job_spec)
+            job.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+
+
+def _hpa(obj: dict, allocate: Callable[[str], Any]) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+
+
+def _secret(obj: dict, allocate: Callable[[str], Any]) -> None:
+    obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict):
+        import base64
+
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for k, v in string_data.items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+        obj["data"] = data
+
+
+def _pvc(obj: dict, allocate: Callable[[str], Any]) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("volumeMode", "Filesystem")
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def _endpoint_slice(obj: dict, allocate: Callable[[str], Any]) -> None:
+    for port in obj.get("ports") or ():
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
 
 
 def _service(obj: dict, allocate: Callable[[str], Any]) -> None:
@@ -188,7 +298,22 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[dict, Callable[[str], Any]], None]]
     ("apps", "DaemonSet"): _template_owner,
     ("apps", "StatefulSet"): _template_owner,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+    ("batch", "Job"): _job,
+    ("batch", "CronJob"): _cronjob,
+    ("autoscaling", "HorizontalPodAutoscaler"): _hpa,
+    ("", "Secret"): _secret,
+    ("", "PersistentVolumeClaim"): _pvc,
+    ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
 }
+#: kinds whose defaulting also runs on updates (it allocates nothing and touches no status)
+_UPDATE_DEFAULTS = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"), ("apps", "StatefulSet"),
+                    ("batch", "CronJob"), ("autoscaling", "HorizontalPodAutoscaler"), ("", "Secret")}
+
+
+def apply_update_defaults(rt: ResourceType, obj: dict) -> None:
+    """The declarative defaults an update's body gets (kube-apiserver defaults every decoded body)."""
+    if (rt.group, rt.kind) in _UPDATE_DEFAULTS:
+        _DEFAULTERS[(rt.group, rt.kind)](obj, lambda what: None)
 
 
 def apply_create_defaults(rt: ResourceType, obj: dict, allocate: Callable[[str], Any]) -> None:

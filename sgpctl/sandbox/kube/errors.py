@@ -31,7 +31,7 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
-        if self.details:
+        if self.details is not None:
             body["details"] = self.details
         return body
 
@@ -99,8 +99,15 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
-def method_not_allowed() -> ApiError:
-    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+    return ApiError(405, "MethodNotAllowed", message)
+
+
+def not_emulated(what: str) -> ApiError:
+    """A streaming subresource the sandbox cannot offer (no container process exists)."""
+    return ApiError(405, "MethodNotAllowed",
+                    f"{what} is not supported by the sgpctl sandbox: its containers are simulated and run no process",
+                    {})
 
 
 def unsupported_media_type(content_type: str, accepted: tuple[str, ...]) -> ApiError:

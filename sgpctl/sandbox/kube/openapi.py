@@ -1,14 +1,12 @@
-"""Just enough OpenAPI v3 for ``kubectl apply``/``create``/``replace`` to run without ``--validate=false``.
+"""The OpenAPI documents: ``/openapi/v3`` (an index, then one document per group-version) and
+``/openapi/v2`` (one document), with the schemas of every served kind, so ``kubectl explain`` works for
+built-in kinds (schemas shipped in ``schemas/``) and for CRDs (their ``openAPIV3Schema``).
 
 kubectl 1.32 validates with the server: before sending ``?fieldValidation=Strict`` it checks, in the
 OpenAPI v3 document of the object's group-version, that the PATCH operation of a path tagged with the
-object's ``x-kubernetes-group-version-kind`` lists a ``fieldValidation`` query parameter. Without
-OpenAPI v3 it falls back to ``/openapi/v2``, and without either it refuses the command. So each
-served group-version gets a document whose paths carry exactly that: GVK-tagged operations with
-the parameter, and no schemas. The PATCH operations declare no request body on purpose: kubectl then
-computes strategic merge patches from its compiled-in types (exact for built-ins) instead of from
-schemas this server does not have. ``/openapi/v2`` is not served (404), so ``kubectl explain``
-does not work. ``fieldValidation`` is accepted and not enforced.
+object's ``x-kubernetes-group-version-kind`` lists a ``fieldValidation`` query parameter. The PATCH
+operations declare no request body on purpose: kubectl then computes strategic merge patches from its
+compiled-in types (exact for built-ins), as the shipped schemas carry no patch-merge keys.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ import hashlib
 import json
 from typing import Any
 
+from . import schema
 from .resources import ResourceType
 
 _FIELD_VALIDATION = {
@@ -30,7 +29,31 @@ def gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
-def gv_document(group: str, version: str, types: list[ResourceType], kube_version: str) -> dict[str, Any]:
+def _definitions(group: str | None, version: str | None, types: list[ResourceType],
+                 crds: dict[str, dict]) -> dict[str, dict]:
+    """v2 definitions of the kinds served at group/version (every kind when None), with what they reach."""
+    defs = dict(schema.builtin()["definitions"])
+    roots = []
+    for rt in types:
+        for v in rt.versions:
+            if group is not None and (rt.group != group or v != version):
+                continue
+            if rt.crd is None:
+                name = schema.root_definition(rt.group, v, rt.kind)
+                if name:
+                    roots.append(name)
+                continue
+            crd = crds.get(rt.crd)
+            served = next((x for x in ((crd or {}).get("spec") or {}).get("versions") or () if x.get("name") == v), None)
+            if served is not None:
+                name = schema.crd_definition_name(crd, v)
+                defs[name] = schema.crd_definition(crd, served)
+                roots.append(name)
+    return {name: defs[name] for name in schema.reachable(roots, defs)}
+
+
+def gv_document(group: str, version: str, types: list[ResourceType], kube_version: str,
+                crds: dict[str, dict] | None = None) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for rt in types:
         if rt.group != group or version not in rt.versions:
@@ -50,15 +73,27 @@ def gv_document(group: str, version: str, types: list[ResourceType], kube_versio
         if rt.has_status:
             paths[prefix + "/{name}/status"] = {"get": op("get"), "put": op("put", [_FIELD_VALIDATION]),
                                                 "patch": op("patch", [_FIELD_VALIDATION])}
+    schemas = {name: schema.v3_schema(d) for name, d in _definitions(group, version, types, crds or {}).items()}
+    quantity = schemas.get("io.k8s.apimachinery.pkg.api.resource.Quantity")
+    if quantity is not None:  # OpenAPI v3 says what JSON takes: a string or a number
+        schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"] = {
+            "description": quantity["description"], "oneOf": [{"type": "string"}, {"type": "number"}]}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": kube_version},
-            "paths": paths, "components": {"schemas": {}}}
+            "paths": paths, "components": {"schemas": schemas}}
+
+
+def v2_document(types: list[ResourceType], kube_version: str, crds: dict[str, dict]) -> dict[str, Any]:
+    """``/openapi/v2``: every served kind's definition (what ``kubectl explain --output
+    plaintext-openapiv2`` and older clients read)."""
+    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": kube_version}, "paths": {},
+            "definitions": _definitions(None, None, types, crds)}
 
 
 def _digest(doc: dict) -> str:
     return hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:64].upper()
 
 
-def index_document(types: list[ResourceType], kube_version: str) -> dict[str, Any]:
+def index_document(types: list[ResourceType], kube_version: str, crds: dict[str, dict] | None = None) -> dict[str, Any]:
     """``/openapi/v3``: one entry per served group-version; the hash changes when its types do."""
     gvs: list[tuple[str, str]] = []
     for rt in types:
@@ -67,7 +102,7 @@ def index_document(types: list[ResourceType], kube_version: str) -> dict[str, An
                 gvs.append((rt.group, v))
     paths = {}
     for group, version in gvs:
-        doc = gv_document(group, version, types, kube_version)
+        doc = gv_document(group, version, types, kube_version, crds)
         paths[gv_path(group, version)] = {
             "serverRelativeURL": f"/openapi/v3/{gv_path(group, version)}?hash={_digest(doc)}"}
     return {"paths": paths}

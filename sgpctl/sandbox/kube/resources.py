@@ -38,6 +38,8 @@ class ResourceType:
     crd: str | None = None
     #: a CRD's additionalPrinterColumns (for Table output)
     printer_columns: tuple[dict, ...] = field(default=(), compare=False)
+    #: verbs served on the main resource; a review (SelfSubjectAccessReview, TokenReview) is create-only
+    verbs: tuple[str, ...] = VERBS
 
     @property
     def key(self) -> str:
@@ -66,7 +68,7 @@ class ResourceType:
             "singularName": self.singular or self.kind.lower(),
             "namespaced": self.namespaced,
             "kind": self.kind,
-            "verbs": list(VERBS),
+            "verbs": list(self.verbs),
         }
         if self.short_names:
             main["shortNames"] = list(self.short_names)
@@ -81,10 +83,30 @@ class ResourceType:
                 entries.append({"name": f"{self.plural}/scale", "singularName": "", "namespaced": self.namespaced,
                                 "group": "autoscaling", "version": "v1", "kind": "Scale",
                                 "verbs": ["get", "patch", "update"]})
-            elif sub == "binding":
-                entries.append({"name": f"{self.plural}/binding", "singularName": "", "namespaced": self.namespaced,
-                                "kind": "Binding", "verbs": ["create"]})
+            elif sub in _SUBRESOURCES:
+                kind, verbs, group_version = _SUBRESOURCES[sub]
+                entry = {"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
+                         "kind": kind, "verbs": list(verbs)}
+                if group_version:
+                    entry["group"], entry["version"] = group_version
+                entries.append(entry)
         return entries
+
+    @property
+    def review(self) -> bool:
+        """A create-only resource answered, never stored (SelfSubjectAccessReview, TokenReview, ...)."""
+        return self.verbs == ("create",)
+
+
+#: subresource -> (kind, verbs, (group, version) when not the parent's), as kube-apiserver lists them
+_SUBRESOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, str] | None]] = {
+    "binding": ("Binding", ("create",), None),
+    "log": ("Pod", ("get",), None),
+    "exec": ("PodExecOptions", ("create", "get"), None),
+    "attach": ("PodAttachOptions", ("create", "get"), None),
+    "portforward": ("PodPortForwardOptions", ("create", "get"), None),
+    "token": ("TokenRequest", ("create",), ("authentication.k8s.io", "v1")),
+}
 
 
 def _core(plural: str, kind: str, *, namespaced: bool = True, short: tuple[str, ...] = (),
@@ -98,22 +120,63 @@ def _apps(plural: str, kind: str, short: str, subresources: tuple[str, ...]) -> 
                         categories=("all",), generation=True)
 
 
+def _typ(group: str, plural: str, kind: str, *, namespaced: bool = True, versions: tuple[str, ...] = ("v1",),
+         short: tuple[str, ...] = (), subresources: tuple[str, ...] = (), all_category: bool = False,
+         **kw: Any) -> ResourceType:
+    return ResourceType(group, plural, kind, namespaced, versions, short_names=short, subresources=subresources,
+                        categories=("all",) if all_category else (), **kw)
+
+
+def _review(group: str, plural: str, kind: str, *, namespaced: bool = False) -> ResourceType:
+    return ResourceType(group, plural, kind, namespaced, ("v1",), verbs=("create",))
+
+
 BUILTIN: tuple[ResourceType, ...] = (
-    _core("namespaces", "Namespace", namespaced=False, short=("ns",), subresources=("status",)),
+    _core("namespaces", "Namespace", namespaced=False, short=("ns",), subresources=("status",),
+          verbs=tuple(v for v in VERBS if v != "deletecollection")),
     _core("nodes", "Node", namespaced=False, short=("no",), subresources=("status",), drop_status_on_create=False),
-    _core("pods", "Pod", short=("po",), subresources=("status", "binding"), all_category=True),
+    _core("pods", "Pod", short=("po",), subresources=("status", "binding", "log", "exec", "attach", "portforward"),
+          all_category=True),
     _core("services", "Service", short=("svc",), subresources=("status",), all_category=True),
-    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    _core("serviceaccounts", "ServiceAccount", short=("sa",), subresources=("token",)),
     _core("configmaps", "ConfigMap", short=("cm",)),
     _core("secrets", "Secret"),
     _core("events", "Event", short=("ev",)),
     _core("endpoints", "Endpoints", short=("ep",)),
+    _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), subresources=("status",)),
+    _core("persistentvolumes", "PersistentVolume", namespaced=False, short=("pv",), subresources=("status",)),
+    _core("resourcequotas", "ResourceQuota", short=("quota",), subresources=("status",)),
+    _core("limitranges", "LimitRange", short=("limits",)),
+    _core("podtemplates", "PodTemplate"),
     _apps("deployments", "Deployment", "deploy", ("status", "scale")),
     _apps("replicasets", "ReplicaSet", "rs", ("status", "scale")),
     _apps("daemonsets", "DaemonSet", "ds", ("status",)),
     _apps("statefulsets", "StatefulSet", "sts", ("status", "scale")),
-    ResourceType("networking.k8s.io", "networkpolicies", "NetworkPolicy", True, ("v1",), short_names=("netpol",),
-                 generation=True),
+    _typ("apps", "controllerrevisions", "ControllerRevision"),
+    _typ("batch", "jobs", "Job", subresources=("status",), all_category=True, generation=True),
+    _typ("batch", "cronjobs", "CronJob", short=("cj",), subresources=("status",), all_category=True,
+         generation=True),
+    _typ("autoscaling", "horizontalpodautoscalers", "HorizontalPodAutoscaler", versions=("v2",), short=("hpa",),
+         subresources=("status",), all_category=True, generation=True),
+    _typ("policy", "poddisruptionbudgets", "PodDisruptionBudget", short=("pdb",), subresources=("status",),
+         generation=True),
+    _typ("coordination.k8s.io", "leases", "Lease"),
+    _typ("discovery.k8s.io", "endpointslices", "EndpointSlice"),
+    _typ("networking.k8s.io", "networkpolicies", "NetworkPolicy", short=("netpol",), generation=True),
+    _typ("networking.k8s.io", "ingresses", "Ingress", short=("ing",), subresources=("status",), generation=True),
+    _typ("networking.k8s.io", "ingressclasses", "IngressClass", namespaced=False),
+    _typ("rbac.authorization.k8s.io", "roles", "Role"),
+    _typ("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
+    _typ("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", namespaced=False),
+    _typ("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
+    _typ("storage.k8s.io", "storageclasses", "StorageClass", namespaced=False, short=("sc",)),
+    _typ("scheduling.k8s.io", "priorityclasses", "PriorityClass", namespaced=False, short=("pc",)),
+    _review("authentication.k8s.io", "tokenreviews", "TokenReview"),
+    _review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+    _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    _review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
+    _review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", namespaced=True),
     ResourceType("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", False, ("v1",),
                  short_names=("crd", "crds"), subresources=("status",), generation=True),
 )

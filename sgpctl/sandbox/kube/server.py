@@ -5,7 +5,8 @@ daemon thread; ``write_kubeconfig`` writes a kubeconfig that points at it. Every
 ``/version`` and the health endpoints needs ``Authorization: Bearer <token>`` (401 otherwise).
 
 Hooks: ``faults.decide("kube", verb)`` may answer 429 (throttle, with ``Retry-After: 1``), a 5xx,
-drop the connection, or add latency; ``log.record(...)`` gets one line per request (verb, resource,
+drop the connection, add latency, or lose the reply (the request is applied, then the connection is
+dropped instead of answering; a watch is dropped before its stream starts); ``log.record(...)`` gets one line per request (verb, resource,
 namespace, name, query; never the body or the token).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import secrets
 import logging
 import os
 import select
@@ -26,7 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors, openapi, tables
+from . import auth, errors, fieldmanager, logs, openapi, schema, tables
+from .admission import Request
 from .errors import ApiError
 from .resources import api_group, api_group_list, api_resource_list, api_versions, group_versions
 from .store import PATCH_TYPES, KubeStore, ResourceType, _dumps
@@ -67,6 +70,8 @@ def parse_route(path: str) -> tuple[str, Any]:
         return "health", None
     if parts[:2] == ["openapi", "v3"]:
         return "openapi-v3", parts[2:]
+    if parts == ["openapi", "v2"]:
+        return "openapi-v2", None
     if parts[:1] == ["openapi"]:
         return "none", None
     if parts == ["api"]:
@@ -103,13 +108,16 @@ class KubeServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], store: KubeStore, token: str | None, faults: Any = None,
-                 log: Any = None, *, tls: bool = True, tls_dir: str | os.PathLike | None = None):
+                 log: Any = None, *, tls: bool = True, tls_dir: str | os.PathLike | None = None,
+                 client_ca: str | os.PathLike | None = None):
         super().__init__(address, KubeHandler)
         self.store = store
         self.token = token
         self.faults = faults
         self.log = log
         self.closing = threading.Event()
+        #: service account tokens this server issues and reviews
+        self.tokens = auth.Tokens(token, secrets.token_bytes(32))
         self._thread: threading.Thread | None = None
         self._watch_lock = threading.Lock()
         self._watches = 0
@@ -117,9 +125,9 @@ class KubeServer(ThreadingHTTPServer):
         self.ca_pem: bytes | None = None
         self.ssl_context: ssl.SSLContext | None = None
         if tls:
-            self._setup_tls(tls_dir)
+            self._setup_tls(tls_dir, client_ca)
 
-    def _setup_tls(self, tls_dir: str | os.PathLike | None) -> None:
+    def _setup_tls(self, tls_dir: str | os.PathLike | None, client_ca: str | os.PathLike | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="sgpctl-kube-tls-") as tmp:
             pair = ensure_certificate(tls_dir if tls_dir is not None else tmp)
             if pair is None:
@@ -129,6 +137,11 @@ class KubeServer(ThreadingHTTPServer):
                 return
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(pair[0]), str(pair[1]))
+            if client_ca is not None:
+                # x509 client certificates this CA issued authenticate too (TKE's kubeconfigs carry them);
+                # optional, so bearer-token clients still connect.
+                ctx.load_verify_locations(cafile=str(client_ca))
+                ctx.verify_mode = ssl.CERT_OPTIONAL
             self.ca_pem = pair[0].read_bytes()
             self.ssl_context = ctx
 
@@ -189,44 +202,26 @@ class KubeServer(ThreadingHTTPServer):
 
 def start_kube_server(store: KubeStore, token: str | None, faults: Any = None, log: Any = None,
                       host: str = "127.0.0.1", port: int = 0, *, tls: bool = True,
-                      tls_dir: str | os.PathLike | None = None) -> KubeServer:
+                      tls_dir: str | os.PathLike | None = None,
+                      client_ca: str | os.PathLike | None = None) -> KubeServer:
     """Serve ``store`` on host:port (0: any free port) from a daemon thread. ``token=None`` disables auth.
 
     HTTPS by default, with a self-signed certificate kept in ``tls_dir`` (reused across restarts;
     a throw-away one when None): kubectl sends bearer tokens only over TLS. Pass ``server.ca_pem``
-    to ``write_kubeconfig`` (or call ``server.write_kubeconfig``)."""
-    return KubeServer((host, port), store, token, faults, log, tls=tls, tls_dir=tls_dir).start()
+    to ``write_kubeconfig`` (or call ``server.write_kubeconfig``). With ``client_ca`` (a PEM file),
+    client certificates that CA issued authenticate as well as the token."""
+    return KubeServer((host, port), store, token, faults, log, tls=tls, tls_dir=tls_dir,
+                      client_ca=client_ca).start()
 
 
 def write_kubeconfig(path: str | os.PathLike, url: str, token: str, cluster_name: str, context_name: str,
                      namespace: str = "default", *, ca_pem: bytes | str | None = None) -> None:
     """A kubeconfig with one cluster, one user (bearer token) and one current context; mode 0600.
     For an https ``url``, ``ca_pem`` is the server certificate to trust (without it, TLS is not verified)."""
-    import base64
+    from .kubeconfig import Access, write
 
-    import yaml
-
-    user = f"{cluster_name}-admin"
-    cluster: dict[str, Any] = {"server": url}
-    if url.startswith("https://"):
-        if ca_pem:
-            pem = ca_pem.encode() if isinstance(ca_pem, str) else ca_pem
-            cluster["certificate-authority-data"] = base64.b64encode(pem).decode()
-        else:
-            cluster["insecure-skip-tls-verify"] = True
-    config = {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
-        "clusters": [{"name": cluster_name, "cluster": cluster}],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": context_name, "context": {"cluster": cluster_name, "user": user,
-                                                         "namespace": namespace}}],
-        "current-context": context_name,
-    }
-    text = yaml.safe_dump(config, sort_keys=False)
-    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
+    write(path, [Access(cluster=cluster_name, server=url, user=f"{cluster_name}-admin", context=context_name,
+                        credentials={"token": token}, ca_pem=ca_pem, namespace=namespace)], context_name)
 
 
 class _Dropped(Exception):
@@ -277,12 +272,16 @@ class KubeHandler(BaseHTTPRequestHandler):
               headers: dict[str, str] | None = None) -> None:
         self._code = code
         self._record()
+        if self._lose_reply:
+            raise _Dropped()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for warning in self._warnings:
+            self.send_header("Warning", '299 - ' + json.dumps(warning))
         self.end_headers()
         self.wfile.write(body)
 
@@ -296,6 +295,8 @@ class KubeHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         self._code, self._reason = 0, ""
+        self._warnings: list[str] = []
+        self._lose_reply = False
         self._started = time.monotonic()
         self._recorded = False
         url = urlsplit(self.path)
@@ -308,7 +309,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             body = self._read_body()
             if self.server.token is not None and url.path not in _PUBLIC_PATHS and kind != "health":
                 auth = self.headers.get("Authorization", "")
-                if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.server.token)):
+                if not (auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip(), self.server.token)) \
+                        and not self._client_certificate():
                     raise errors.unauthorized()
             self._inject_fault(verb)
             self._dispatch(method, kind, detail, query, body)
@@ -333,6 +335,14 @@ class KubeHandler(BaseHTTPRequestHandler):
         finally:
             self._record()
 
+    def _client_certificate(self) -> bool:
+        """Whether the TLS peer presented a client certificate the server's client CA verified."""
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        try:
+            return bool(getpeercert and getpeercert())
+        except (ValueError, ssl.SSLError):
+            return False
+
     def _inject_fault(self, verb: str) -> None:
         faults = self.server.faults
         if faults is None:
@@ -349,6 +359,7 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.internal()
         if fault.kind == "drop":
             raise _Dropped()
+        self._lose_reply = fault.loses_reply
 
     def _record(self) -> None:
         """Log the request once, before its answer goes out, so a client that got an answer can
@@ -358,10 +369,11 @@ class KubeHandler(BaseHTTPRequestHandler):
             return
         self._recorded = True
         code = self._reason or ("OK" if 200 <= self._code < 300 else f"HTTP{self._code}")
+        extra = {"replyLost": True} if self._lose_reply else {}
         try:
             sink.record("kube", "kube", self._verb, self._params, self._verb in _MUTATING, code, self._code,
                         path=self._path, method=self.command,
-                        durationMs=round((time.monotonic() - self._started) * 1000, 2))
+                        durationMs=round((time.monotonic() - self._started) * 1000, 2), **extra)
         except Exception:
             log.exception("kube sandbox: request log failed")
 
@@ -372,7 +384,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         if kind == "health":
             self._send(200, b"ok", "text/plain; charset=utf-8")
             return
-        if kind in ("version", "api", "apis", "group", "resources", "openapi-v3") and method != "GET":
+        if kind in ("version", "api", "apis", "group", "resources", "openapi-v3", "openapi-v2") and method != "GET":
             raise errors.method_not_allowed()
         if kind == "version":
             self._send_json(200, KUBE_VERSION)
@@ -394,6 +406,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             self._send_json(200, api_resource_list(group, version, types))
         elif kind == "openapi-v3":
             self._openapi(detail)
+        elif kind == "openapi-v2":
+            self._send_json(200, openapi.v2_document(store.types(), KUBE_VERSION["gitVersion"], store.crds()))
         elif kind == "route":
             self._resource(method, detail, query, body)
         else:
@@ -402,8 +416,9 @@ class KubeHandler(BaseHTTPRequestHandler):
     def _openapi(self, parts: list[str]) -> None:
         types = self.server.store.types()
         version = KUBE_VERSION["gitVersion"]
+        crds = self.server.store.crds()
         if not parts:
-            self._send_json(200, openapi.index_document(types, version))
+            self._send_json(200, openapi.index_document(types, version, crds))
             return
         if parts[0] == "api" and len(parts) == 2:
             group, ver = "", parts[1]
@@ -413,7 +428,20 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.no_route()
         if not any(t.group == group and ver in t.versions for t in types):
             raise errors.no_route()
-        self._send_json(200, openapi.gv_document(group, ver, types, version))
+        self._send_json(200, openapi.gv_document(group, ver, types, version, crds))
+
+    def _request(self, query: dict, *, apply: bool = False) -> Request:
+        """The options of a write (``fieldValidation``, ``fieldManager``, ``force``)."""
+        bad = schema.bad_field_validation(query.get("fieldValidation"))
+        if bad is not None:
+            raise bad
+        manager = query.get("fieldManager") or ""
+        if not manager and not apply:
+            manager = fieldmanager.manager_from_user_agent(self.headers.get("User-Agent"))
+        request = Request(field_validation=query.get("fieldValidation") or "Warn", field_manager=manager,
+                          force=_truthy(query.get("force")))
+        self._warnings = request.warnings
+        return request
 
     def _resource(self, method: str, route: Route, query: dict, body: bytes) -> None:
         store = self.server.store
@@ -428,6 +456,26 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise errors.no_route()
         if sub == "binding" and method != "POST":
             raise errors.method_not_allowed()
+        if rt.review:
+            if method != "POST" or route.name is not None:
+                raise errors.method_not_allowed()
+            self._review(rt, route, query, body)
+            return
+        if sub in ("exec", "attach", "portforward"):
+            raise errors.not_emulated(f"pods/{sub}")
+        if sub == "log":
+            if method != "GET":
+                raise errors.method_not_allowed()
+            entry = store.get_entry(rt, route.namespace, route.name or "")
+            if entry is None:
+                raise errors.not_found("", "pods", route.name or "")
+            self._send(200, logs.pod_log(store, entry.obj, query, time.time()), "text/plain")
+            return
+        if sub == "token":
+            if method != "POST":
+                raise errors.method_not_allowed()
+            self._token_request(route, query, body)
+            return
         dry_run = query.get("dryRun") == "All"
         ns, name = route.namespace, route.name
         watch = route.watch_path or _truthy(query.get("watch"))
@@ -457,8 +505,9 @@ class KubeHandler(BaseHTTPRequestHandler):
                     raise errors.bad_request("the namespace of the provided object does not match the namespace "
                                              "sent on the request")
                 meta["namespace"] = ns
-            self._send_object(rt, route.version, store.create(rt, obj, dry_run=dry_run, keep_status=False), None,
-                              query, 201)
+            created = store.create(rt, obj, dry_run=dry_run, keep_status=False, request=self._request(query),
+                                   version=route.version)
+            self._send_object(rt, route.version, created, None, query, 201)
         elif method == "POST" and sub == "binding":
             obj = _decode(body, self.headers.get("Content-Type"))
             target = (obj or {}).get("target") or {}
@@ -486,7 +535,9 @@ class KubeHandler(BaseHTTPRequestHandler):
             meta["name"] = name
             if rt.namespaced:
                 meta["namespace"] = ns
-            self._send_object(rt, route.version, store.update(rt, obj, subresource=sub, dry_run=dry_run), None, query)
+            updated = store.update(rt, obj, subresource=sub, dry_run=dry_run, request=self._request(query),
+                                   version=route.version)
+            self._send_object(rt, route.version, updated, None, query)
         elif method == "PATCH" and name is not None:
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             if content_type not in PATCH_TYPES or "/" not in content_type:
@@ -496,8 +547,9 @@ class KubeHandler(BaseHTTPRequestHandler):
                 self._send_json(200, store.update_scale(rt, ns, name, patch=patch, patch_type=content_type,
                                                         dry_run=dry_run))
                 return
+            request = self._request(query, apply=PATCH_TYPES[content_type] == "apply")
             result = store.patch(rt, ns, name, patch, content_type, subresource=sub, dry_run=dry_run,
-                                 field_manager=query.get("fieldManager"))
+                                 request=request, version=route.version)
             self._send_object(rt, route.version, result, None, query)
         elif method == "DELETE" and sub is None:
             options = _decode(body, self.headers.get("Content-Type")) if body else {}
@@ -515,9 +567,90 @@ class KubeHandler(BaseHTTPRequestHandler):
                 return
             result = store.delete(rt, ns, name, propagation, preconditions=options.get("preconditions"),
                                   dry_run=dry_run)
+            meta = result["metadata"]
+            if rt.key != "pods" and not meta.get("deletionTimestamp") and not dry_run:
+                # Gone at once: the real server answers with a Status, not the object (a Pod's
+                # deletion is graceful there, so its object comes back).
+                details = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
+                if rt.group:
+                    details["group"] = rt.group
+                self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                      "details": details})
+                return
             self._send_object(rt, route.version, result, None, query)
         else:
             raise errors.method_not_allowed()
+
+    def _review(self, rt: ResourceType, route: Route, query: dict, body: bytes) -> None:
+        obj = _decode(body, self.headers.get("Content-Type"))
+        if not isinstance(obj, dict):
+            raise errors.bad_request("the object provided is not a valid object")
+        obj = schema.decode_builtin(obj, rt.group, route.version, rt.kind, query.get("fieldValidation") or "Warn",
+                                    None)
+        spec = obj.get("spec") or {}
+        server = self.server
+        if rt.kind == "TokenReview":
+            status = server.tokens.review(spec.get("token") or "", spec.get("audiences"))
+        elif rt.kind == "SelfSubjectReview":
+            status = {"userInfo": self._user()}
+        elif rt.kind == "SelfSubjectRulesReview":
+            status = auth.admin_rules() if "system:masters" in self._user()["groups"] else \
+                {"resourceRules": [], "nonResourceRules": [], "incomplete": True,
+                 "evaluationError": "the sandbox lists rules only for the admin; ask with auth can-i instead"}
+        elif rt.kind == "SelfSubjectAccessReview":
+            user = self._user()
+            attrs = dict(spec.get("resourceAttributes") or {})
+            if spec.get("nonResourceAttributes"):
+                attrs = {"nonResource": True, "verb": spec["nonResourceAttributes"].get("verb", ""),
+                         "path": spec["nonResourceAttributes"].get("path", "")}
+            ok, reason = auth.allowed(server.store, user["username"], user["groups"], attrs)
+            status = {"allowed": ok}
+            if reason:
+                status["reason"] = reason
+        else:  # SubjectAccessReview, LocalSubjectAccessReview
+            attrs = dict(spec.get("resourceAttributes") or {})
+            if spec.get("nonResourceAttributes"):
+                attrs = {"nonResource": True, "verb": spec["nonResourceAttributes"].get("verb", ""),
+                         "path": spec["nonResourceAttributes"].get("path", "")}
+            if rt.kind == "LocalSubjectAccessReview":
+                attrs["namespace"] = route.namespace
+            ok, reason = auth.allowed(server.store, spec.get("user") or "", list(spec.get("groups") or ()), attrs)
+            status = {"allowed": ok}
+            if reason:
+                status["reason"] = reason
+        obj["status"] = status
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
+        obj["apiVersion"], obj["kind"] = rt.api_version(route.version), rt.kind
+        self._send_json(201, obj)
+
+    def _user(self) -> dict:
+        """Who the request acts as: the admin, or whom it impersonates (``kubectl --as``)."""
+        name = self.headers.get("Impersonate-User")
+        if not name:
+            return dict(auth.ADMIN_USER)
+        groups = list(self.headers.get_all("Impersonate-Group") or [])
+        if name.startswith("system:serviceaccount:"):
+            ns = name.split(":")[2]
+            groups += ["system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+        return {"username": name, "groups": groups + ["system:authenticated"]}
+
+    def _token_request(self, route: Route, query: dict, body: bytes) -> None:
+        store = self.server.store
+        sa = store.get("serviceaccounts", route.namespace, route.name or "")
+        if sa is None:
+            raise errors.not_found("", "serviceaccounts", route.name or "")
+        obj = _decode(body, self.headers.get("Content-Type")) if body else {}
+        obj = obj if isinstance(obj, dict) else {}
+        spec = obj.get("spec") or {}
+        seconds = spec.get("expirationSeconds")
+        if seconds is not None and (not isinstance(seconds, int) or seconds < 600):
+            raise errors.invalid("authentication.k8s.io", "TokenRequest", route.name or "", [
+                ("spec.expirationSeconds", f"Invalid value: {seconds}: may not specify a duration less than 10 "
+                                           "minutes")])
+        answer = self.server.tokens.issue(sa, spec)
+        self._send_json(201, {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                              "metadata": {"name": route.name, "namespace": route.namespace,
+                                           "creationTimestamp": None}, **answer})
 
     # ------------------------------------------------------------------ responses
 
@@ -579,6 +712,8 @@ class KubeHandler(BaseHTTPRequestHandler):
 
         self._code = 200
         self._record()
+        if self._lose_reply:
+            raise _Dropped()
 
         def emit(data: bytes) -> None:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -658,7 +793,8 @@ class KubeHandler(BaseHTTPRequestHandler):
 def _describe(method: str, kind: str, detail: Any, query: dict) -> tuple[str, dict]:
     """The verb (as RBAC and audit logs name it) and the logged parameters of a request."""
     if kind != "route":
-        return ({"openapi-v3": "openapi", "version": "version", "health": "health"}.get(kind, "discovery"),
+        return ({"openapi-v3": "openapi", "openapi-v2": "openapi", "version": "version",
+                 "health": "health"}.get(kind, "discovery"),
                 {"path": "/".join(str(x) for x in ([detail] if isinstance(detail, str) else (detail or [])))})
     route: Route = detail
     watch = route.watch_path or _truthy(query.get("watch"))

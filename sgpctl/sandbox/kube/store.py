@@ -19,6 +19,7 @@ import base64
 import bisect
 import binascii
 import collections
+import ipaddress
 import itertools
 import json
 import logging
@@ -30,12 +31,14 @@ from typing import Any, Callable, Iterable
 
 from sgpctl.core import selectors
 
-from . import errors, fieldselectors, patch as patches
+from . import admission, errors, fieldmanager, fieldselectors, patch as patches
+from .admission import Request
 from .defaults import apply_create_defaults, validate_metadata
 from .errors import ApiError
+from .crds import SGP_CRD_SCHEMAS
 from .resources import BUILTIN, ResourceType, crd_problems, from_crd
 
-__all__ = ["KubeStore", "Watcher", "ApiError", "PATCH_TYPES"]
+__all__ = ["KubeStore", "Watcher", "ApiError", "PATCH_TYPES", "Request"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ PATCH_TYPES = {
 _CUSTOM_PATCH_MEDIA = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+#: kube-apiserver's default --service-cluster-ip-range
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
 
 
 def _dumps(obj: Any) -> bytes:
@@ -158,7 +163,8 @@ class KubeStore:
     """Thread-safe in-memory Kubernetes object store with the apiserver's semantics."""
 
     def __init__(self, *, history: int = 10000, default_service_accounts: bool = True,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, service_cidr: str = DEFAULT_SERVICE_CIDR,
+                 namespace_cleanup_delay: float = 0.0, sgp_crd_schema: str = "none"):
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._clock = clock
@@ -181,9 +187,24 @@ class KubeStore:
         self._pending: collections.deque[tuple[str, ResourceType, Entry]] = collections.deque()
         self._dispatching = False
         self._event_index: dict[tuple, Key] = {}
-        self._ip_counter = itertools.count(10)
+        #: seconds a deleted namespace stays Terminating, with its content, before the namespace
+        #: controller deletes that content (0: at once, in the deleting call)
+        self.namespace_cleanup_delay = namespace_cleanup_delay
+        if sgp_crd_schema not in SGP_CRD_SCHEMAS:
+            raise ValueError(f"sgp_crd_schema must be one of {', '.join(SGP_CRD_SCHEMAS)}, not {sgp_crd_schema!r}")
+        #: the sandbox variant ``sgp-crd-schema``: which schema the SecurityGroupPolicy CRD is created with
+        self.sgp_crd_schema = sgp_crd_schema
+        #: the Service IP range (``--service-cluster-ip-range``): the sandbox's TKE cluster reports
+        #: the same value as its ServiceCIDR
+        self.service_cidr = str(ipaddress.ip_network(service_cidr))
+        self._ip_cursor = 0
         self._port_counter = itertools.count(30000)
         self.closed = False
+
+    def settings(self) -> dict[str, Any]:
+        """The constructor settings a store rebuilt from this one's ``to_dict`` should get."""
+        return {"namespace_cleanup_delay": self.namespace_cleanup_delay, "sgp_crd_schema": self.sgp_crd_schema,
+                "service_cidr": self.service_cidr}
 
     # ------------------------------------------------------------------ types
 
@@ -214,6 +235,11 @@ class KubeStore:
     def types(self) -> list[ResourceType]:
         with self._lock:
             return list(self._types.values())
+
+    def crds(self) -> dict[str, dict]:
+        """name -> CustomResourceDefinition (the stored, read-only dicts)."""
+        with self._lock:
+            return {k[1]: e.obj for k, e in self._objects["customresourcedefinitions.apiextensions.k8s.io"].items()}
 
     def resource(self, group: str, version: str, plural: str) -> ResourceType | None:
         rt = self._types.get(errors.qualified(group, plural))
@@ -477,27 +503,59 @@ class KubeStore:
 
     def _allocate(self, what: str) -> Any:
         if what == "clusterIP":
-            n = next(self._ip_counter)
-            return f"10.96.{n // 254}.{n % 254 + 1}"
+            return self._allocate_cluster_ip()
         return next(self._port_counter)
 
-    def create(self, resource: Any, obj: dict, *, dry_run: bool = False, keep_status: bool = True) -> dict:
+    def _allocate_cluster_ip(self) -> str:
+        """A free address of the Service CIDR. Like kube-apiserver (KEP-3070), dynamic addresses
+        come from above a low band kept for Services that ask for one (the first address is the
+        ``kubernetes`` Service's, the tenth usually the DNS Service's), the low band only when the
+        rest is full; the network and broadcast addresses are never used."""
+        net = ipaddress.ip_network(self.service_cidr)
+        size = net.num_addresses
+        band = min(max(16, size // 16), 256)
+        if band >= size - 2:
+            band = 1
+        used = {(e.obj.get("spec") or {}).get("clusterIP") for e in self._objects["services"].values()}
+        upper = range(band, size - 1)
+        for i in range(len(upper)):
+            ip = str(net[upper[(self._ip_cursor + i) % len(upper)]])
+            if ip not in used:
+                self._ip_cursor += i + 1
+                return ip
+        for offset in range(1, band):
+            ip = str(net[offset])
+            if ip not in used:
+                return ip
+        raise errors.internal(f"Internal error occurred: failed to allocate a serviceIP: range is full "
+                              f"({self.service_cidr})")
+
+    def create(self, resource: Any, obj: dict, *, dry_run: bool = False, keep_status: bool = True,
+               request: Request | None = None, version: str | None = None) -> dict:
         """Create and return the stored object (a copy). The namespace comes from
         ``obj.metadata.namespace`` (default "default"); ``generateName`` is honoured. The API layer
         passes ``keep_status=False`` so a client cannot create objects with a status of its choosing;
-        in-process callers (controllers) keep the status they give."""
+        in-process callers (controllers) keep the status they give. With a ``request`` (what the
+        HTTP layer passes) the body is decoded, defaulted and validated as kube-apiserver does, and
+        its field manager recorded; in-process writes skip that."""
         with self._lock:
             try:
                 rt = self.resolve(resource)
-                return self._create(rt, _clone_in(obj), dry_run=dry_run, keep_status=keep_status).copy()
+                return self._create(rt, _clone_in(obj), dry_run=dry_run, keep_status=keep_status, request=request,
+                                    version=version).copy()
             finally:
                 self._drain()
 
-    def _create(self, rt: ResourceType, obj: dict, *, dry_run: bool = False, keep_status: bool = True) -> Entry:
+    def _create(self, rt: ResourceType, obj: dict, *, dry_run: bool = False, keep_status: bool = True,
+                request: Request | None = None, version: str | None = None, applied: bool = False) -> Entry:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
             raise errors.bad_request("the object provided is not a valid object: metadata must be an object")
         meta = obj.setdefault("metadata", {})
-        self._check_type(rt, obj)
+        self._check_type(rt, obj, version)
+        if request is not None:
+            obj = admission.decode(rt, obj, request, self._crd_of(rt), version or rt.version)
+            obj["apiVersion"] = rt.api_version()
+            meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:
@@ -514,8 +572,10 @@ class KubeStore:
             raise errors.already_exists(rt.group, rt.plural, key[1])
         if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._check_crd(obj, None)
-        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"):
+        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(f, None)
+        if not applied:
+            meta.pop("managedFields", None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = self._now()
         if rt.generation:
@@ -527,13 +587,28 @@ class KubeStore:
         apply_create_defaults(rt, obj, self._allocate)
         if self._admission:
             obj = self._admit("CREATE", rt, obj, None, key)
+        if request is not None:
+            admission.check(rt, obj, None, request)
+            self._check_custom(rt, obj)
+            if not applied:
+                fieldmanager.record_update(None, obj, request.field_manager, rt.api_version(version), None,
+                                           rt.has_status)
         if dry_run:
             return Entry(obj)
         entry = self._commit(rt, "ADDED", key, obj, None)
         self._after_create(rt, entry)
         return entry
 
-    def _check_type(self, rt: ResourceType, obj: dict) -> None:
+    def _crd_of(self, rt: ResourceType) -> dict | None:
+        if rt.crd is None:
+            return None
+        entry = self._objects["customresourcedefinitions.apiextensions.k8s.io"].get(("", rt.crd))
+        return entry.obj if entry is not None else None
+
+    def _check_custom(self, rt: ResourceType, obj: dict) -> None:
+        """What apiextensions checks on a custom resource besides its schema: metadata.name rules."""
+
+    def _check_type(self, rt: ResourceType, obj: dict, version: str | None = None) -> None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if api_version and api_version not in {rt.api_version(v) for v in rt.versions}:
             raise errors.bad_request(
@@ -595,7 +670,8 @@ class KubeStore:
 
     # ------------------------------------------------------------------ update / patch
 
-    def update(self, resource: Any, obj: dict, subresource: str | None = None, *, dry_run: bool = False) -> dict:
+    def update(self, resource: Any, obj: dict, subresource: str | None = None, *, dry_run: bool = False,
+               request: Request | None = None, version: str | None = None) -> dict:
         """Replace an object (PUT). A ``metadata.resourceVersion`` in ``obj`` must be the current one
         (else ApiError 409 Conflict); without one the update is unconditional. With
         ``subresource="status"`` only the status changes; otherwise, for types with a status
@@ -611,16 +687,26 @@ class KubeStore:
                 current = self._entry_of(rt, key)
                 if current is None:
                     raise errors.not_found(rt.group, rt.plural, key[1])
-                return self._update(rt, key, current, obj, subresource, dry_run).copy()
+                return self._update(rt, key, current, obj, subresource, dry_run, request, version).copy()
             finally:
                 self._drain()
 
     def _update(self, rt: ResourceType, key: Key, current: Entry, obj: dict, subresource: str | None,
-                dry_run: bool) -> Entry:
-        new = self._prepare_update(rt, current.obj, obj, subresource)
+                dry_run: bool, request: Request | None = None, version: str | None = None,
+                applied: bool = False) -> Entry:
+        new = self._prepare_update(rt, current.obj, obj, subresource, request, version)
+        if request is not None and not applied:
+            fieldmanager.record_update(current.obj, new, request.field_manager, rt.api_version(version), subresource,
+                                       rt.has_status)
+        elif request is None or subresource is not None:
+            # in-process writers and status writes do not reset what managers own
+            mf = current.obj["metadata"].get("managedFields")
+            if mf is not None and request is None:
+                new["metadata"]["managedFields"] = mf
         return self._finish_update(rt, key, current, new, dry_run)
 
-    def _prepare_update(self, rt: ResourceType, current: dict, obj: dict, subresource: str | None) -> dict:
+    def _prepare_update(self, rt: ResourceType, current: dict, obj: dict, subresource: str | None,
+                        request: Request | None = None, version: str | None = None) -> dict:
         cur_meta = current["metadata"]
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
@@ -642,7 +728,18 @@ class KubeStore:
             else:
                 new.pop("status", None)
             return new
-        self._check_type(rt, obj)
+        self._check_type(rt, obj, version)
+        if request is not None:
+            obj = admission.decode(rt, obj, request, self._crd_of(rt), version or rt.version)
+            obj["apiVersion"] = rt.api_version()
+            meta = obj.setdefault("metadata", {})
+            admission.update_defaults(rt, obj, current, request)
+            if cur_meta.get("deletionTimestamp"):
+                new_finalizers = set(meta.get("finalizers") or ()) - set(cur_meta.get("finalizers") or ())
+                if new_finalizers:
+                    raise errors.invalid(rt.group, rt.kind, cur_meta["name"], [(
+                        "metadata.finalizers", "Forbidden: no new finalizers can be added if the object is being "
+                                               "deleted, found new finalizers " + json.dumps(sorted(new_finalizers)))])
         new = obj
         for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
                   "namespace"):
@@ -662,6 +759,7 @@ class KubeStore:
         problems = validate_metadata(rt, new)
         if problems:
             raise errors.invalid(rt.group, rt.kind, cur_meta["name"], problems)
+        admission.check(rt, new, current, request)
         if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._check_crd(new, current)
         if rt.generation and self._spec_changed(rt, current, new):
@@ -690,39 +788,34 @@ class KubeStore:
         return entry
 
     def patch(self, resource: Any, namespace: str | None, name: str, patch: Any, patch_type: str = "merge",
-              subresource: str | None = None, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
+              subresource: str | None = None, *, dry_run: bool = False, field_manager: str | None = None,
+              request: Request | None = None, version: str | None = None) -> dict:
         """Patch an object. ``patch_type``: "merge" (RFC 7386), "json" (RFC 6902), "strategic"
         (built-in types only: custom resources answer 415 like the real server) or "apply"
-        (a minimal server-side apply: create if missing, else merge the applied configuration;
-        no field ownership or conflicts). A resourceVersion inside the patch is a precondition."""
+        (server-side apply: creates a missing object; field ownership in managedFields, conflicts
+        unless ``request.force``, fields this manager stopped applying removed). A resourceVersion
+        inside the patch is a precondition."""
         with self._lock:
             try:
                 rt = self.resolve(resource)
                 key = self._key(rt, namespace, name)
-                return self._patch(rt, key, patch, patch_type, subresource, dry_run, field_manager).copy()
+                if request is None and field_manager:
+                    request = None if PATCH_TYPES.get(patch_type) != "apply" else Request(field_manager=field_manager)
+                if request is not None and field_manager:
+                    request.field_manager = field_manager
+                return self._patch(rt, key, patch, patch_type, subresource, dry_run, request, version).copy()
             finally:
                 self._drain()
 
     def _patch(self, rt: ResourceType, key: Key, patch: Any, patch_type: str, subresource: str | None,
-               dry_run: bool, field_manager: str | None) -> Entry:
+               dry_run: bool, request: Request | None, version: str | None) -> Entry:
         kind = PATCH_TYPES.get(patch_type)
         if kind is None or (kind == "strategic" and not rt.strategic):
             raise errors.unsupported_media_type(patch_type, _CUSTOM_PATCH_MEDIA if not rt.strategic
                                                 else tuple(k for k in PATCH_TYPES if "/" in k))
         current = self._entry_of(rt, key)
         if kind == "apply":
-            if not field_manager:
-                raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
-                                         "is required for apply patch")
-            if not isinstance(patch, dict):
-                raise errors.bad_request("the applied configuration must be an object")
-            if current is None:
-                obj = _clone_in(patch)
-                obj.setdefault("metadata", {}).setdefault("name", key[1])
-                if rt.namespaced:
-                    obj["metadata"].setdefault("namespace", key[0])
-                return self._create(rt, obj, dry_run=dry_run, keep_status=subresource == "status")
-            kind = "strategic" if rt.strategic else "merge"
+            return self._apply(rt, key, current, patch, subresource, dry_run, request, version)
         if current is None:
             raise errors.not_found(rt.group, rt.plural, key[1])
         try:
@@ -737,10 +830,51 @@ class KubeStore:
         except patches.PatchError as exc:
             if exc.malformed:
                 raise errors.bad_request(exc.message) from None
-            raise errors.ApiError(422, "Invalid", exc.message) from None
+            raise errors.ApiError(422, "Invalid", exc.message, {}) from None
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
-            raise errors.ApiError(422, "Invalid", "the patched object has no metadata")
-        return self._update(rt, key, current, patched, subresource, dry_run)
+            raise errors.ApiError(422, "Invalid", "the patched object has no metadata", {})
+        if request is not None and patched.get("metadata", {}).get("name") != key[1]:
+            raise errors.bad_request(f"the name of the object ({patched['metadata'].get('name')}) does not match "
+                                     f"the name on the URL ({key[1]})")
+        return self._update(rt, key, current, patched, subresource, dry_run, request, version)
+
+    def _apply(self, rt: ResourceType, key: Key, current: Entry | None, config: Any, subresource: str | None,
+               dry_run: bool, request: Request | None, version: str | None) -> Entry:
+        if request is None or not request.field_manager:
+            raise errors.bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                                     "is required for apply patch")
+        if not isinstance(config, dict):
+            raise errors.bad_request("the applied configuration must be an object")
+        config = _clone_in(config)
+        self._check_type(rt, config, version)
+        if rt.crd is None or self._crd_of(rt) is not None:
+            config = admission.decode(rt, config, request, self._crd_of(rt), version or rt.version)
+        config.pop("apiVersion", None)
+        config.pop("kind", None)
+        meta = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
+        if meta.get("name") not in (None, key[1]):
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the "
+                                     f"URL ({key[1]})")
+        api_version = rt.api_version(version)
+        if current is None:
+            if subresource is not None:
+                raise errors.not_found(rt.group, rt.plural, key[1])
+            obj = fieldmanager.apply(None, config, request.field_manager, api_version, None, rt.has_status,
+                                     force=True)
+            obj.setdefault("metadata", {})["name"] = key[1]
+            if rt.namespaced:
+                obj["metadata"]["namespace"] = key[0]
+            obj["apiVersion"], obj["kind"] = api_version, rt.kind
+            return self._create(rt, obj, dry_run=dry_run, keep_status=False, request=request, version=version,
+                                applied=True)
+        rv = meta.get("resourceVersion")
+        if rv not in (None, "") and str(rv) != current.obj["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.group, rt.plural, key[1])
+        merged = fieldmanager.apply(current.obj, config, request.field_manager, api_version, subresource,
+                                    rt.has_status, force=request.force)
+        merged["apiVersion"], merged["kind"] = api_version, rt.kind
+        merged["metadata"]["resourceVersion"] = current.obj["metadata"]["resourceVersion"]
+        return self._update(rt, key, current, merged, subresource, dry_run, request, version, applied=True)
 
     # ------------------------------------------------------------------ subresources
 
@@ -963,8 +1097,33 @@ class KubeStore:
             new = entry.copy()
             new["metadata"]["deletionTimestamp"] = self._now()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
-            new["status"] = {"phase": "Terminating"}
+            new["status"] = {"phase": "Terminating", "conditions": [
+                {"type": "NamespaceDeletionContentFailure", "status": "False", "reason": "ContentDeleted",
+                 "message": "All content successfully deleted, may be waiting on finalization",
+                 "lastTransitionTime": self._now()}]}
             entry = self._commit(rt, "MODIFIED", ("", name), new, entry)
+            if self.namespace_cleanup_delay > 0:
+                self._schedule_namespace_cleanup(name)
+                return entry
+        elif self.namespace_cleanup_delay > 0:
+            return entry
+        return self._clean_namespace(name, entry)
+
+    def _schedule_namespace_cleanup(self, name: str) -> None:
+        def run() -> None:
+            with self._lock:
+                try:
+                    current = self._objects["namespaces"].get(("", name))
+                    if current is not None and name in self._terminating and not self.closed:
+                        self._clean_namespace(name, current)
+                finally:
+                    self._drain()
+        timer = threading.Timer(self.namespace_cleanup_delay, run)
+        timer.daemon = True
+        timer.start()
+
+    def _clean_namespace(self, name: str, entry: Entry) -> Entry:
+        """The namespace controller's work: delete everything in the namespace; it goes when empty."""
         for t in list(self._types.values()):
             if not t.namespaced or t.key not in self._objects:
                 continue
@@ -1104,7 +1263,8 @@ class KubeStore:
                     store._register(from_crd(obj))
                 if rt.key == "namespaces" and meta.get("deletionTimestamp"):
                     store._terminating.add(meta["name"])
-            store._ip_counter = itertools.count(10 + len(store._objects["services"]))
+                    if store.namespace_cleanup_delay > 0:
+                        store._schedule_namespace_cleanup(meta["name"])
             store._port_counter = itertools.count(30000 + len(store._objects["services"]) * 4)
             store._rv = int(data.get("resourceVersion") or 0)
             store._floor = store._rv

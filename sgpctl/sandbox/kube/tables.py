@@ -170,8 +170,94 @@ def _selector_text(o: dict) -> str:
     return ",".join(parts) or "<none>"
 
 
+def _template_images(spec: dict) -> tuple[str, str]:
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or ()
+    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
+
+
+def _job_duration(o: dict) -> str:
+    st = _status(o)
+    start = st.get("startTime")
+    if not start:
+        return ""
+    try:
+        begin = calendar.timegm(time.strptime(start, "%Y-%m-%dT%H:%M:%SZ"))
+        end = calendar.timegm(time.strptime(st["completionTime"], "%Y-%m-%dT%H:%M:%SZ")) \
+            if st.get("completionTime") else time.time()
+    except (ValueError, TypeError):
+        return ""
+    return human_duration(end - begin)
+
+
+def _job_status(o: dict) -> str:
+    for c in _status(o).get("conditions") or ():
+        if c.get("status") == "True" and c.get("type") in ("Complete", "Failed", "Suspended"):
+            return c["type"]
+    return "Running"
+
+
+def _hpa_targets(o: dict) -> str:
+    current = {(m.get("resource") or {}).get("name"): m for m in _status(o).get("currentMetrics") or ()}
+    out = []
+    for m in _spec(o).get("metrics") or ():
+        res = m.get("resource") or m.get("containerResource") or {}
+        target = res.get("target") or {}
+        have = (((current.get(res.get("name")) or {}).get("resource") or {}).get("current") or {})
+        if target.get("averageUtilization") is not None:
+            now = f"{have['averageUtilization']}%" if have.get("averageUtilization") is not None else "<unknown>"
+            out.append(f"{res.get('name')}: {now}/{target['averageUtilization']}%")
+        elif target.get("averageValue") is not None:
+            out.append(f"{res.get('name')}: {have.get('averageValue', '<unknown>')}/{target['averageValue']}")
+        else:
+            out.append("<unknown>")
+    return ", ".join(out) or "<none>"
+
+
+def _subjects(o: dict, kind: str) -> str:
+    names = []
+    for s in o.get("subjects") or ():
+        if s.get("kind") == kind:
+            names.append(f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else s.get("name", ""))
+    return ", ".join(names)
+
+
+def _endpoints_text(addresses: list[str], limit: int = 3) -> str:
+    if not addresses:
+        return "<none>"
+    text = ",".join(addresses[:limit])
+    return text + (f" + {len(addresses) - limit} more..." if len(addresses) > limit else "")
+
+
+def _endpoints(o: dict) -> str:
+    out = []
+    for subset in o.get("subsets") or ():
+        for a in subset.get("addresses") or ():
+            for p in subset.get("ports") or [{}]:
+                out.append(f"{a.get('ip')}:{p['port']}" if p.get("port") else a.get("ip", ""))
+    return _endpoints_text(out)
+
+
+def _slice_endpoints(o: dict) -> str:
+    return _endpoints_text([a for e in o.get("endpoints") or () for a in e.get("addresses") or ()])
+
+
+def _slice_ports(o: dict) -> str:
+    ports = [str(p.get("port")) for p in o.get("ports") or () if p.get("port") is not None]
+    return ",".join(ports) or "<unset>"
+
+
+def _owner(o: dict) -> str:
+    for ref in (o.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller"):
+            group = (ref.get("apiVersion") or "").split("/")[0] if "/" in (ref.get("apiVersion") or "") else ""
+            kind = ref.get("kind", "").lower()
+            return f"{kind}.{group}/{ref.get('name')}" if group else f"{kind}/{ref.get('name')}"
+    return "<none>"
+
+
 _NAME: Column = ("Name", "string", 0, _name)
 _AGE: Column = ("Age", "string", 0, _age)
+_CREATED_AT: Column = ("Created At", "date", 0, lambda o: (o.get("metadata") or {}).get("creationTimestamp", ""))
 
 _COLUMNS: dict[tuple[str, str], list[Column]] = {
     ("", "Pod"): [
@@ -214,11 +300,94 @@ _COLUMNS: dict[tuple[str, str], list[Column]] = {
         ("Node Selector", "string", 0, lambda o: ",".join(
             f"{k}={v}" for k, v in (((_spec(o).get("template") or {}).get("spec") or {}).get("nodeSelector") or {})
             .items()) or "<none>"),
-        _AGE,
+        _AGE, ("Containers", "string", 1, lambda o: _images(o)[0]), ("Images", "string", 1, lambda o: _images(o)[1]),
+        ("Selector", "string", 1, _selector_text),
     ],
     ("apps", "StatefulSet"): [
         _NAME, ("Ready", "string", 0, lambda o: f"{_status(o).get('readyReplicas', 0)}/{_spec(o).get('replicas', 0)}"),
+        _AGE, ("Containers", "string", 1, lambda o: _images(o)[0]), ("Images", "string", 1, lambda o: _images(o)[1]),
+    ],
+    ("apps", "ControllerRevision"): [
+        _NAME, ("Controller", "string", 0, _owner), ("Revision", "integer", 0, lambda o: o.get("revision", 0)), _AGE,
+    ],
+    ("batch", "Job"): [
+        _NAME, ("Status", "string", 0, _job_status),
+        ("Completions", "string", 0, lambda o: f"{_status(o).get('succeeded', 0)}/{_spec(o).get('completions', 1)}"),
+        ("Duration", "string", 0, _job_duration), _AGE,
+        ("Containers", "string", 1, lambda o: _template_images(_spec(o))[0]),
+        ("Images", "string", 1, lambda o: _template_images(_spec(o))[1]),
+        ("Selector", "string", 1, _selector_text),
+    ],
+    ("batch", "CronJob"): [
+        _NAME, ("Schedule", "string", 0, lambda o: _spec(o).get("schedule", "")),
+        ("Timezone", "string", 0, lambda o: _spec(o).get("timeZone") or "<none>"),
+        ("Suspend", "boolean", 0, lambda o: bool(_spec(o).get("suspend"))),
+        ("Active", "integer", 0, lambda o: len(_status(o).get("active") or ())),
+        ("Last Schedule", "string", 0, lambda o: _age_of(_status(o).get("lastScheduleTime")) if
+         _status(o).get("lastScheduleTime") else "<none>"), _AGE,
+    ],
+    ("autoscaling", "HorizontalPodAutoscaler"): [
+        _NAME, ("Reference", "string", 0, lambda o: "{}/{}".format((_spec(o).get("scaleTargetRef") or {}).get("kind"),
+                                                                   (_spec(o).get("scaleTargetRef") or {}).get("name"))),
+        ("Targets", "string", 0, _hpa_targets), ("MinPods", "string", 0, lambda o: str(_spec(o).get("minReplicas", 1))),
+        ("MaxPods", "integer", 0, lambda o: _spec(o).get("maxReplicas", 0)),
+        ("Replicas", "integer", 0, lambda o: _status(o).get("currentReplicas", 0)), _AGE,
+    ],
+    ("policy", "PodDisruptionBudget"): [
+        _NAME, ("Min Available", "string", 0, lambda o: str(_spec(o)["minAvailable"]) if "minAvailable" in _spec(o)
+                                                        else "N/A"),
+        ("Max Unavailable", "string", 0, lambda o: str(_spec(o)["maxUnavailable"]) if "maxUnavailable" in _spec(o)
+                                                  else "N/A"),
+        ("Allowed Disruptions", "integer", 0, lambda o: _status(o).get("disruptionsAllowed", 0)), _AGE,
+    ],
+    ("coordination.k8s.io", "Lease"): [
+        _NAME, ("Holder", "string", 0, lambda o: _spec(o).get("holderIdentity") or ""), _AGE,
+    ],
+    ("discovery.k8s.io", "EndpointSlice"): [
+        _NAME, ("AddressType", "string", 0, lambda o: o.get("addressType", "")),
+        ("Ports", "string", 0, _slice_ports), ("Endpoints", "string", 0, _slice_endpoints), _AGE,
+    ],
+    ("", "Endpoints"): [_NAME, ("Endpoints", "string", 0, _endpoints), _AGE],
+    ("", "Secret"): [
+        _NAME, ("Type", "string", 0, lambda o: o.get("type", "")),
+        ("Data", "integer", 0, lambda o: len(o.get("data") or {})), _AGE,
+    ],
+    ("", "PersistentVolumeClaim"): [
+        _NAME, ("Status", "string", 0, lambda o: _status(o).get("phase", "")),
+        ("Volume", "string", 0, lambda o: _spec(o).get("volumeName", "")),
+        ("Capacity", "string", 0, lambda o: (_status(o).get("capacity") or {}).get("storage", "")),
+        ("Access Modes", "string", 0, lambda o: ",".join(
+            {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+            .get(m, m) for m in _status(o).get("accessModes") or ())),
+        ("StorageClass", "string", 0, lambda o: _spec(o).get("storageClassName") or ""),
+        ("VolumeAttributesClass", "string", 0, lambda o: _spec(o).get("volumeAttributesClassName") or "<unset>"),
         _AGE,
+    ],
+    ("networking.k8s.io", "Ingress"): [
+        _NAME, ("Class", "string", 0, lambda o: _spec(o).get("ingressClassName") or "<none>"),
+        ("Hosts", "string", 0, lambda o: ",".join(r.get("host") or "*" for r in _spec(o).get("rules") or ()) or "*"),
+        ("Address", "string", 0, lambda o: ",".join(i.get("ip") or i.get("hostname") or "" for i in
+                                                    ((_status(o).get("loadBalancer") or {}).get("ingress") or ()))),
+        ("Ports", "string", 0, lambda o: "80, 443" if _spec(o).get("tls") else "80"), _AGE,
+    ],
+    ("networking.k8s.io", "NetworkPolicy"): [
+        _NAME, ("Pod-Selector", "string", 0, lambda o: ",".join(
+            f"{k}={v}" for k, v in ((_spec(o).get("podSelector") or {}).get("matchLabels") or {}).items())
+            or "<none>"), _AGE,
+    ],
+    ("rbac.authorization.k8s.io", "Role"): [_NAME, _CREATED_AT],
+    ("rbac.authorization.k8s.io", "ClusterRole"): [_NAME, _CREATED_AT],
+    ("rbac.authorization.k8s.io", "RoleBinding"): [
+        _NAME, ("Role", "string", 0, lambda o: "{}/{}".format((o.get("roleRef") or {}).get("kind"),
+                                                              (o.get("roleRef") or {}).get("name"))), _AGE,
+        ("Users", "string", 1, lambda o: _subjects(o, "User")), ("Groups", "string", 1, lambda o: _subjects(o, "Group")),
+        ("ServiceAccounts", "string", 1, lambda o: _subjects(o, "ServiceAccount")),
+    ],
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): [
+        _NAME, ("Role", "string", 0, lambda o: "{}/{}".format((o.get("roleRef") or {}).get("kind"),
+                                                              (o.get("roleRef") or {}).get("name"))), _AGE,
+        ("Users", "string", 1, lambda o: _subjects(o, "User")), ("Groups", "string", 1, lambda o: _subjects(o, "Group")),
+        ("ServiceAccounts", "string", 1, lambda o: _subjects(o, "ServiceAccount")),
     ],
     ("", "Service"): [
         _NAME, ("Type", "string", 0, lambda o: _spec(o).get("type", "ClusterIP")),

@@ -34,7 +34,7 @@ class KubeSandbox:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         if store is None:
-            store = KubeStore()
+            store = KubeStore(namespace_cleanup_delay=1.0)
             store.register_builtin()
         self.store = store
         self.token = token or secrets.token_hex(16)

@@ -1,59 +1,36 @@
-"""The sandbox's scenarios: what the emulated region holds when it starts.
+"""What scenarios build with: a :class:`Builder` for one cluster (its cloud resources, nodes and
+Kubernetes objects) and the values every scenario shares.
 
-=================  ==========================================================================
-``default``        A VPC-CNI cluster that meets every precondition (shared ENI, static Pod IP,
-                   eniipamd 3.6.0) with 5 nodes of mixed families, both CAM roles, three
-                   security groups, and nothing of the SecurityGroupPolicy setup done yet.
-``legacy``         The same cluster with eniipamd 3.5.2 and non-static Pod IPs: the
-                   preconditions fail.
-``strict-hazards`` The SecurityGroupPolicy setup done (CAM policy attached, trunking on, add-on
-                   installed, a policy and the seed's nginx Pods with sub-ENIs) plus everything
-                   strict routing is incompatible with: IPVS kube-proxy, NodeLocal DNS, a
-                   NetworkPolicy, an ip-masq-agent that SNATs Pod traffic, and a LoadBalancer
-                   Service with ``externalTrafficPolicy: Local`` in front of policy Pods.
-``large``          500 nodes and 10,000 Pods with sub-ENIs, selected by 40 policies (built
-                   directly, not through controller rounds), for performance work.
-=================  ==========================================================================
-
-Every scenario: region ``ap-guangzhou`` (zones 3, 4, 6), one VPC with a node subnet and a Pod
-subnet per zone, Kubernetes 1.30 nodes named by their LAN IP (TKE's default) that carry
-``node.kubernetes.io/instance-type``, ``topology.kubernetes.io/zone`` (TKE's numeric zone id,
-e.g. ``100003``) and ``spec.providerID`` ``qcloud:///100003/ins-xxxxxxxx`` of a matching CVM
-instance; namespaces ``default``, ``kube-system``, ``kube-public``, ``kube-node-lease`` and
-``my-namespace`` (the seed's); eniipamd's workloads (DaemonSet ``tke-eni-agent``, Deployments
-``tke-eni-ipamd`` and, in static-IP mode, ``tke-eni-ip-scheduler``, image tags = add-on version),
-kube-proxy (DaemonSet + ConfigMap), CoreDNS, and eniipamd's VpcENI CRD.
-
-A scenario is a function of a :class:`Builder`; it may call ``b.converge()`` to let the
-controllers act (e.g. create the CRD an add-on brings) before it goes on.
+Every cluster: a VPC with a node subnet and a Pod subnet per zone, Kubernetes 1.30 nodes named by
+their LAN IP (TKE's default) that carry ``node.kubernetes.io/instance-type``,
+``topology.kubernetes.io/zone`` (TKE's numeric zone id, e.g. ``100003``) and ``spec.providerID``
+``qcloud:///100003/ins-xxxxxxxx`` of a matching CVM instance; namespaces ``default``,
+``kube-system``, ``kube-public``, ``kube-node-lease`` and ``my-namespace`` (the seed's); eniipamd's
+workloads (DaemonSet ``tke-eni-agent``, Deployments ``tke-eni-ipamd`` and, in static-IP mode,
+``tke-eni-ip-scheduler``, image tags = add-on version), kube-proxy (DaemonSet + ConfigMap),
+CoreDNS, and eniipamd's VpcENI CRD.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sgpctl.core.allocation import UsageIndex, choose_node, node_usage, pod_key
 from sgpctl.core.annotations import (
-    ANNOTATION_NETWORKS,
-    ANNOTATION_SECURITY_GROUPS,
     LABEL_INSTANCE_TYPE,
     LABEL_INSTANCE_TYPE_BETA,
     LABEL_ZONE,
-    RESOURCE_SUB_ENI,
-    SUB_ENI_NETWORK,
 )
-from sgpctl.core.matching import expected_groups
-from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
-from sgpctl.errors import InputError
+from sgpctl.sandbox.cloud import regions
+from sgpctl.sandbox.kube.crds import SGP_RESOURCE
 
 REGION = "ap-guangzhou"
-REGION_SHORT = "gz"
 ZONES = ("ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6")
+#: every sandbox cluster's Service IP range: DescribeClusters' ServiceCIDR and the range its
+#: kube-apiserver gives Services their clusterIPs from (one value for both)
+SERVICE_CIDR = "172.17.0.0/20"
 KUBERNETES_VERSION = "1.30.0"
 KUBELET_VERSION = "v1.30.0-tke.6"
 IMAGE_REPO = "ccr.ccs.tencentyun.com/tkeimages"
@@ -74,7 +51,11 @@ _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 def zone_id(zone: str) -> str:
     """``ap-guangzhou-3`` -> ``100003``: the numeric zone id TKE puts in node labels and providerIDs."""
-    return str(100000 + int(zone.rsplit("-", 1)[1]))
+    return regions.zone_id(zone)
+
+
+def _no_other_cluster(region: str, name: str, **kwargs: object) -> "Builder":
+    raise RuntimeError("this builder cannot make another cluster (only a Sandbox's can)")
 
 
 def eniipamd_values(*, trunking: bool = False) -> dict:
@@ -95,15 +76,12 @@ def eniipamd_values(*, trunking: bool = False) -> dict:
 
 
 @dataclass
-class Scenario:
-    name: str
-    summary: str
-    build: Callable[["Builder"], None]
-
-
-@dataclass
 class Builder:
-    """What a scenario builds with; ids come from ``rng`` so a seed gives the same region."""
+    """What a scenario builds one cluster with; ids come from ``rng`` so a seed gives the same region.
+
+    ``new_cluster(region, name, zones=..., vpc_cidr=...)`` makes another cluster in the same cloud,
+    with a Kubernetes API, store and controllers of its own, and returns its builder (the fleet
+    scenario); the clusters share the account (CAM), the regions and their security groups."""
 
     cloud: object
     kube: object
@@ -112,6 +90,12 @@ class Builder:
     converge: Callable[[], None] = lambda: None
     #: swap in a store built in bulk (``KubeStore.from_dict``); the controllers follow it
     replace_kube: Callable[[object], None] = lambda store: None
+    new_cluster: Callable[..., "Builder"] = _no_other_cluster
+    region: str = REGION
+    zones: tuple[str, ...] = ZONES
+    cluster_name: str = "sgp-demo"
+    vpc_cidr: str = "10.0.0.0/16"
+    service_cidr: str = SERVICE_CIDR
     vpc_id: str = ""
     node_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)  # zone -> (subnet id, cidr)
     pod_subnets: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -126,15 +110,28 @@ class Builder:
     def new_id(self, prefix: str) -> str:
         return prefix + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(8))
 
+    def service_ip(self, n: int) -> str:
+        """The ``n``-th address of the Service CIDR: kube-apiserver gives the ``kubernetes`` Service
+        the first."""
+        return str(ipaddress.ip_network(self.service_cidr)[n])
+
+    def dns_ip(self) -> str:
+        """The cluster DNS Service's address: the tenth of the Service CIDR, where kubeadm and most
+        installers put it (TKE's own choice is unpublished)."""
+        return self.service_ip(10)
+
     # --- cloud ---------------------------------------------------------------------------
 
     def network(self, node_prefix: int = 20, pod_prefix: int = 19) -> None:
-        """A VPC 10.0.0.0/16 with a node subnet and a Pod subnet per zone."""
+        """A VPC (``vpc_cidr``, 10.0.0.0/16) with a node subnet per zone from its start and a Pod
+        subnet per zone from its upper half."""
+        self.cloud.add_region(self.region, self.zones)
         self.vpc_id = self.new_id("vpc-")
-        base = ipaddress.ip_network("10.0.0.0/16")
+        base = ipaddress.ip_network(self.vpc_cidr)
+        self.cloud.add_vpc(self.vpc_id, f"{self.cluster_name}-vpc", str(base), region=self.region)
         node_nets = list(base.subnets(new_prefix=node_prefix))
-        pod_nets = list(ipaddress.ip_network("10.0.128.0/17").subnets(new_prefix=pod_prefix))
-        for i, zone in enumerate(ZONES):
+        pod_nets = list(list(base.subnets(prefixlen_diff=1))[1].subnets(new_prefix=pod_prefix))
+        for i, zone in enumerate(self.zones):
             for table, nets, kind in ((self.node_subnets, node_nets, "node"), (self.pod_subnets, pod_nets, "pod")):
                 sid = self.new_id("subnet-")
                 self.cloud.add_subnet(sid, self.vpc_id, str(nets[i]), zone)
@@ -146,14 +143,15 @@ class Builder:
                         "db": "database access from the web tier"}
         for name in names:
             self.groups[name] = self.cloud.add_security_group(name, descriptions.get(name, name),
-                                                              group_id=self.new_id("sg-"))
+                                                              group_id=self.new_id("sg-"), region=self.region)
 
     def cluster(self, *, eniipamd_version: str = "3.6.0", non_static_ip: bool = False,
                 kube_proxy_mode: str = "iptables", trunking: bool = False) -> None:
-        self.cloud.add_cluster(self.cluster_id, "sgp-demo", KUBERNETES_VERSION, self.vpc_id,
+        self.cloud.add_cluster(self.cluster_id, self.cluster_name, KUBERNETES_VERSION, self.vpc_id,
                                network_type="VPC-CNI", vpc_cni_type="tke-route-eni", non_static_ip=non_static_ip,
                                kube_proxy_mode=kube_proxy_mode,
-                               subnet_ids=[self.pod_subnets[z][0] for z in ZONES])
+                               subnet_ids=[self.pod_subnets[z][0] for z in self.zones], region=self.region,
+                               service_cidr=self.service_cidr)
         self.cloud.add_addon(self.cluster_id, "eniipamd", eniipamd_version, eniipamd_values(trunking=trunking))
         self.eniipamd_version = eniipamd_version
         self.static_ip = not non_static_ip
@@ -192,14 +190,15 @@ class Builder:
                                 name=f"tke_{self.cluster_id}_worker", cluster_id=self.cluster_id,
                                 node_pool_id=pool)
         zid = zone_id(zone)
+        alias = regions.REGIONS[self.region].alias
         pods = "300" if cpu >= 64 else "110"
         mem_ki = memory * 1024 * 1024
         labels = {
             "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
             LABEL_INSTANCE_TYPE_BETA: instance_type, LABEL_INSTANCE_TYPE: instance_type,
             "cloud.tencent.com/node-instance-id": instance_id,
-            "failure-domain.beta.kubernetes.io/region": REGION_SHORT, "failure-domain.beta.kubernetes.io/zone": zid,
-            "topology.kubernetes.io/region": REGION_SHORT, LABEL_ZONE: zid,
+            "failure-domain.beta.kubernetes.io/region": alias, "failure-domain.beta.kubernetes.io/zone": zid,
+            "topology.kubernetes.io/region": alias, LABEL_ZONE: zid,
             "topology.com.tencent.cloud.csi.cbs/zone": zone,
             "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": ip, "kubernetes.io/os": "linux",
         }
@@ -278,9 +277,11 @@ class Builder:
 
     def service(self, namespace: str, name: str, selector: dict[str, str], port: int, *,
                 service_type: str = "ClusterIP", external_traffic_policy: str | None = None,
-                labels: dict | None = None) -> dict:
+                labels: dict | None = None, cluster_ip: str | None = None) -> dict:
         spec: dict = {"type": service_type, "selector": dict(selector),
                       "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}]}
+        if cluster_ip:
+            spec["clusterIP"] = cluster_ip
         if external_traffic_policy:
             spec["externalTrafficPolicy"] = external_traffic_policy
         return self.create("services", {"metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
@@ -309,7 +310,7 @@ class Builder:
         self.deployment("kube-system", "coredns", {"k8s-app": "kube-dns"}, f"{IMAGE_REPO}/coredns:1.11.1",
                         replicas=2, port=53)
         self.service("kube-system", "kube-dns", {"k8s-app": "kube-dns"}, 53,
-                     labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"})
+                     labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}, cluster_ip=self.dns_ip())
         self.create("serviceaccounts", {"metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"}})
         mode = self.kube_proxy_mode
         self.configmap("kube-system", "kube-proxy", {"config.conf": _kube_proxy_config(mode)},
@@ -321,7 +322,8 @@ class Builder:
                            f"{IMAGE_REPO}/hyperkube:{KUBELET_VERSION}",
                            args=["kube-proxy", "--config=/var/lib/kube-proxy/config.conf", f"--proxy-mode={mode}"])
         if self.kube.get("services", "default", "kubernetes") is None:
-            self.service("default", "kubernetes", {}, 443, labels={"component": "apiserver", "provider": "kubernetes"})
+            self.service("default", "kubernetes", {}, 443, labels={"component": "apiserver", "provider": "kubernetes"},
+                         cluster_ip=self.service_ip(1))
 
     def base(self, *, eniipamd_version: str = "3.6.0", non_static_ip: bool = False,
              kube_proxy_mode: str = "iptables", trunking: bool = False) -> None:
@@ -368,221 +370,3 @@ def _template(name: str, labels: dict[str, str], image: str, *, host_network: bo
     if annotations:
         meta["annotations"] = dict(annotations)
     return {"metadata": meta, "spec": spec}
-
-
-DEFAULT_NODES = [
-    ("SA5.2XLARGE16", "ap-guangzhou-3"),    # supported: quota 100
-    ("S8.2XLARGE16", "ap-guangzhou-4"),     # supported: quota 100
-    ("SA5.16XLARGE256", "ap-guangzhou-6"),  # supported, 64 cores: quota 256
-    ("S5.LARGE8", "ap-guangzhou-3"),        # unsupported family: quota 0
-    ("SA2.LARGE8", "ap-guangzhou-4"),       # unsupported family: quota 0
-]
-
-
-def _seed_nginx(b: Builder, replicas: int = 2) -> None:
-    """The seed document's nginx Deployment (labels app: my-app), in the seed's namespace."""
-    b.deployment(SEED_NAMESPACE, "nginx", {"app": "my-app"}, "nginx:1.7.9", replicas=replicas, port=80,
-                 extra_spec={"terminationGracePeriodSeconds": 0})
-
-
-def build_default(b: Builder) -> None:
-    b.base()
-    b.add_nodes(DEFAULT_NODES)
-    b.system_workloads()
-    # An application that predates any policy: its Pods never get sub-ENIs unless rebuilt.
-    b.deployment(SEED_NAMESPACE, "web", {"app": "web"}, "nginx:1.25", replicas=2, port=80)
-
-
-def build_legacy(b: Builder) -> None:
-    b.base(eniipamd_version="3.5.2", non_static_ip=True)
-    b.add_nodes(DEFAULT_NODES)
-    b.system_workloads()
-    b.deployment(SEED_NAMESPACE, "web", {"app": "web"}, "nginx:1.25", replicas=2, port=80)
-
-
-def sgp_setup(b: Builder) -> None:
-    """The document's setup, done: CAM policy attached, trunking on, the SGP add-on installed."""
-    b.sub_eni_policy()
-    b.cloud.add_addon(b.cluster_id, "securitygrouppolicy", "1.1.0", {})
-
-
-def build_strict_hazards(b: Builder) -> None:
-    b.base(kube_proxy_mode="ipvs", trunking=True)
-    sgp_setup(b)
-    b.cloud.add_addon(b.cluster_id, "nodelocaldns", "1.1.0", {"localDnsIp": "169.254.20.10"})
-    masq = {"NonMasqueradeCIDRs": ["172.16.0.0/16"], "MasqLinkLocal": False, "ResyncInterval": "60s"}
-    b.cloud.add_addon(b.cluster_id, "ip-masq-agent", "1.2.0", {"config": masq})
-    b.add_nodes(DEFAULT_NODES)
-    b.system_workloads()
-    b.daemonset("kube-system", "node-local-dns", {"k8s-app": "node-local-dns"},
-                f"{IMAGE_REPO}/k8s-dns-node-cache:1.22.20", args=["-localip", "169.254.20.10", "-conf",
-                                                                    "/etc/Corefile"])
-    b.configmap("kube-system", "node-local-dns", {"Corefile": "cluster.local:53 {\n    forward . 10.96.0.10\n}\n"},
-                labels={"k8s-app": "node-local-dns"})
-    b.daemonset("kube-system", "ip-masq-agent", {"k8s-app": "ip-masq-agent"},
-                f"{IMAGE_REPO}/ip-masq-agent:v2.5.0", args=["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"])
-    # Pod traffic to anything outside 172.16.0.0/16 is masqueraded: strict-mode Pods would be SNATed.
-    b.configmap("kube-system", "ip-masq-agent-config",
-                {"config": "NonMasqueradeCIDRs:\n  - 172.16.0.0/16\nMasqLinkLocal: false\nResyncInterval: 60s\n"},
-                labels={"k8s-app": "ip-masq-agent"})
-    b.converge()  # the add-on controller creates the SecurityGroupPolicy CRD
-    b.policy(SEED_NAMESPACE, SEED_POLICY, {"app": "my-app"}, ["web"])
-    _seed_nginx(b)
-    b.create("networkpolicies.networking.k8s.io", {
-        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-        "metadata": {"name": "my-app-ingress", "namespace": SEED_NAMESPACE},
-        "spec": {"podSelector": {"matchLabels": {"app": "my-app"}}, "policyTypes": ["Ingress"],
-                 "ingress": [{"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 80}]}]}})
-    b.service(SEED_NAMESPACE, "nginx-lb", {"app": "my-app"}, 80, service_type="LoadBalancer",
-              external_traffic_policy="Local")
-    b.converge()
-
-
-# --- large -----------------------------------------------------------------------------------
-
-LARGE_NAMESPACES = 20
-LARGE_APPS = 5
-LARGE_REPLICAS = 100
-LARGE_NODE_MIX = (("SA5.2XLARGE16", 300), ("S8.4XLARGE32", 150), ("SA5.16XLARGE256", 30), ("S5.LARGE8", 20))
-
-
-def build_large(b: Builder) -> None:
-    """10,000 running sub-ENI Pods on 500 nodes, built as the controllers would leave them."""
-    from sgpctl.sandbox.controllers.deployments import HASH_LABEL, REVISION
-    from sgpctl.sandbox.controllers.eniipamd import vpceni_object
-    from sgpctl.sandbox.controllers.names import random_suffix, template_hash
-    from sgpctl.sandbox.controllers.pods import running_status
-    from sgpctl.sandbox.kube import KubeStore
-
-    b.network(node_prefix=18, pod_prefix=19)
-    b.security_groups("default", "web", "db")
-    b.cluster(trunking=True)
-    b.roles()
-    sgp_setup(b)
-    specs = [(itype, ZONES[i % len(ZONES)]) for itype, count in LARGE_NODE_MIX for i in range(count)]
-    nodes = [b.node(itype, zone) for itype, zone in specs]
-    cloud = b.cloud
-    for n in nodes:
-        quota = cloud.sub_eni_quota(n["spec"]["providerID"].rsplit("/", 1)[1])
-        for f in ("capacity", "allocatable"):
-            n["status"][f][RESOURCE_SUB_ENI] = str(quota)
-        b.kube.create("nodes", n)
-    b.system_workloads(daemonsets=False)
-    b.converge()  # the SecurityGroupPolicy CRD
-    node_map = {n["metadata"]["name"]: n for n in nodes}
-    index = UsageIndex(node_usage(nodes, ()), node_map)
-    now = _now(cloud)
-    raw: list[dict] = []
-    rv = 10**6  # above anything the skeleton used
-    for t in range(LARGE_NAMESPACES):
-        ns = f"team-{t:02d}"
-        b.namespace(ns)
-        b.policy(ns, "frontend", {"tier": "frontend"}, ["web"])
-        b.policy(ns, "backend", {"tier": "backend"}, ["web", "db"])
-        policies = [SecurityGroupPolicy.from_object(p) for p in b.kube.list(SGP_RESOURCE, ns)]
-        sas = b.kube.list("serviceaccounts", ns)
-        for a in range(LARGE_APPS):
-            app = f"app-{a}"
-            labels = {"app": app, "tier": "frontend" if a < 2 else "backend"}
-            d = b.deployment(ns, app, labels, "nginx:1.25", replicas=LARGE_REPLICAS, port=80)
-            # The hash of the stored (server-defaulted) template, as the Deployment controller computes it.
-            h = template_hash(d["spec"]["template"])
-            rs_template = json.loads(json.dumps(d["spec"]["template"]))
-            rs_template["metadata"]["labels"][HASH_LABEL] = h
-            rs_name = f"{app}-{h}"
-            rs = b.kube.create("replicasets.apps", {
-                "apiVersion": "apps/v1", "kind": "ReplicaSet",
-                "metadata": {"name": rs_name, "namespace": ns, "labels": dict(rs_template["metadata"]["labels"]),
-                             "annotations": {REVISION: "1"}, "ownerReferences": [_owner_ref(d)]},
-                "spec": {"replicas": LARGE_REPLICAS, "selector": {"matchLabels": {**labels, HASH_LABEL: h}},
-                         "template": rs_template},
-                "status": {"replicas": LARGE_REPLICAS, "fullyLabeledReplicas": LARGE_REPLICAS,
-                           "readyReplicas": LARGE_REPLICAS, "availableReplicas": LARGE_REPLICAS,
-                           "observedGeneration": 1}})
-            d["metadata"].setdefault("annotations", {})[REVISION] = "1"
-            d = b.kube.update("deployments.apps", d)
-            d["status"] = _complete_deployment_status(rs_name, now)
-            b.kube.update("deployments.apps", d, subresource="status")
-            pod_labels = dict(rs_template["metadata"]["labels"])
-            groups, _ = expected_groups({"metadata": {"namespace": ns, "labels": pod_labels},
-                                         "spec": rs_template["spec"]}, policies, sas)
-            annotations = {ANNOTATION_NETWORKS: SUB_ENI_NETWORK, ANNOTATION_SECURITY_GROUPS: ",".join(groups)}
-            spec_text = json.dumps(rs_template["spec"])
-            owner = [_owner_ref(rs)]
-            placed: list[tuple[dict, str, str]] = []  # (pod, node name, instance id)
-            for _ in range(LARGE_REPLICAS):
-                name = f"{rs_name}-{random_suffix(b.rng)}"
-                uid = _uuid(b.rng)
-                pod = {"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"name": name, "namespace": ns, "uid": uid,
-                                    "creationTimestamp": now, "labels": dict(pod_labels),
-                                    "annotations": dict(annotations), "ownerReferences": owner},
-                       "spec": json.loads(spec_text), "status": {"qosClass": "Burstable"}}
-                res = pod["spec"]["containers"][0].setdefault("resources", {})
-                res.setdefault("requests", {})[RESOURCE_SUB_ENI] = "1"
-                res.setdefault("limits", {})[RESOURCE_SUB_ENI] = "1"
-                node_name, why = choose_node(pod, index, node_map)
-                if node_name is None:
-                    raise RuntimeError(f"large scenario does not fit: {why}")
-                index.take(node_name, pod_key(pod))
-                pod["spec"]["nodeName"] = node_name
-                placed.append((pod, node_name, node_map[node_name]["spec"]["providerID"].rsplit("/", 1)[1]))
-            # What eniipamd would have made for them, with its client token (the Pod's uid).
-            enis = cloud.add_sub_enis([
-                {"client_token": pod["metadata"]["uid"], "trunk_instance_id": instance_id, "group_ids": groups,
-                 "name": f"{ns}/{pod['metadata']['name']}"} for pod, _, instance_id in placed])
-            for (pod, node_name, instance_id), eni in zip(placed, enis):
-                rv += 1
-                pod["metadata"]["resourceVersion"] = str(rv)
-                pod["status"] = running_status(pod, node_name, eni["PrivateIpAddressSet"][0]["PrivateIpAddress"], now)
-                raw.append({"resource": "pods", "object": pod})
-                rv += 1
-                v = vpceni_object(pod, node_name, instance_id, eni, "vpceni-" + random_suffix(b.rng, 10))
-                v["metadata"].update(uid=_uuid(b.rng), resourceVersion=str(rv), creationTimestamp=now, generation=1)
-                raw.append({"resource": VPCENI_RESOURCE, "object": v})
-    # 20,000 objects through the API would cost a create each (validation, defaults, copies, an
-    # event); the controllers would have left them exactly like this, so load them as a saved state.
-    data = b.kube.to_dict()
-    data["objects"].extend(raw)
-    data["resourceVersion"] = rv
-    b.replace_kube(KubeStore.from_dict(data))
-
-
-def _complete_deployment_status(rs_name: str, now: str) -> dict:
-    n = LARGE_REPLICAS
-    return {"observedGeneration": 1, "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n,
-            "conditions": [
-                {"type": "Available", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
-                 "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
-                {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
-                 "reason": "NewReplicaSetAvailable", "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
-
-
-def _owner_ref(owner: dict) -> dict:
-    from sgpctl.sandbox.controllers.pods import owner_reference
-
-    return owner_reference(owner)
-
-
-def _now(cloud) -> str:
-    from sgpctl.sandbox.controllers.world import iso
-
-    return iso(cloud.clock())
-
-
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("default", "VPC-CNI cluster meeting every precondition (shared ENI, static IP, eniipamd 3.6.0), "
-             "5 nodes of mixed families, CAM roles present; nothing of the SGP setup done", build_default),
-    Scenario("legacy", "eniipamd 3.5.2 and non-static Pod IPs: the SGP preconditions fail", build_legacy),
-    Scenario("strict-hazards", "SGP set up with policy Pods running, plus IPVS, NodeLocal DNS, a NetworkPolicy, "
-             "an SNATing ip-masq-agent and an externalTrafficPolicy=Local LoadBalancer", build_strict_hazards),
-    Scenario("large", "500 nodes and 10,000 Pods with sub-ENIs and 40 policies (performance)", build_large),
-)}
-
-
-def get(name: str) -> Scenario:
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise InputError(f"unknown scenario {name!r}",
-                         hint=f"choose one of: {', '.join(SCENARIOS)} (sgpctl sandbox scenarios)") from None
