@@ -65,7 +65,10 @@ def install() -> None:
     if _state.installed or threading.current_thread() is not threading.main_thread():
         return
     for signum in EXIT_CODES:
-        signal.signal(signum, _handle)
+        # A signal the parent ignores stays ignored (nohup, background jobs), as Python itself does
+        # for SIGINT.
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _handle)
     _state.installed = True
 
 

@@ -176,3 +176,18 @@ def test_ctrl_c_at_a_confirmation_prompt(sandbox, tmp_path):
     assert "Traceback" not in err and "Aborted" not in err
     assert err.endswith("[y/N]:\ninterrupted\n"), err  # the prompt, then the one line on its own
     assert sb.kube.get("securitygrouppolicies.vpcresources.tke.cloud.tencent.com", "my-namespace", "prompted") is not None
+
+
+def test_a_signal_the_parent_ignores_stays_ignored(offline_env):
+    """nohup and background jobs start commands with SIGINT ignored: sgpctl, like Python itself,
+    keeps ignoring it and finishes its work."""
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    proc = subprocess.Popen([SGPCTL, "policy", "validate", "-f", str(EXAMPLES / "policy.yaml")], env=offline_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ignore_sigint)
+    wait_for(lambda: caught_signals(proc.pid) & (1 << (signal.SIGTERM - 1)) or proc.poll() is not None)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "1 SecurityGroupPolicy document(s) valid" in out, err
