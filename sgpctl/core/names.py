@@ -38,6 +38,8 @@ __all__ = [
     "namespace",
     "object_name",
     "name_rule",
+    "id_pattern",
+    "id_rule",
     "cluster_id",
     "security_group_id",
     "eni_id",
@@ -160,26 +162,35 @@ def object_name(group: str, kind: str, value: object, field: str | None = None) 
 
 # -- Tencent Cloud ---------------------------------------------------------------------------------
 
-def _id_rule(prefix: str, example: str):
-    pattern = re.compile(prefix + r"-[0-9a-z]{8}")
-    rule = f"expected {prefix}- followed by 8 lowercase letters or digits, e.g. {example}"
+def id_pattern(prefix: str) -> re.Pattern:
+    """``<prefix>-`` and 8 lowercase letters or digits, anchored at both ends (no trailing newline)."""
+    return re.compile(rf"\A{prefix}-[0-9a-z]{{8}}\Z")
+
+
+def id_rule(prefix: str) -> str:
+    return f"expected {prefix}- followed by 8 lowercase letters or digits, e.g. {prefix}-1a2b3c4d"
+
+
+def _id_validator(prefix: str):
+    pattern, rule = id_pattern(prefix), id_rule(prefix)
 
     def check(value: object, field: str) -> str:
         def messages(text: str) -> list[str]:
-            if pattern.fullmatch(text):
+            if pattern.match(text):
                 return []
-            lowered = "; ids are lowercase" if pattern.fullmatch(text.lower()) else ""
+            lowered = "; ids are lowercase" if pattern.match(text.lower()) else ""
             return [rule + lowered]
 
         return _check(value, field, messages)
 
+    check.__name__ = f"{prefix}_id"
     return check
 
 
-cluster_id = _id_rule("cls", "cls-1a2b3c4d")
-security_group_id = _id_rule("sg", "sg-1a2b3c4d")
-eni_id = _id_rule("eni", "eni-1a2b3c4d")
-instance_id = _id_rule("ins", "ins-1a2b3c4d")
+cluster_id = _id_validator("cls")
+security_group_id = _id_validator("sg")
+eni_id = _id_validator("eni")
+instance_id = _id_validator("ins")
 
 _CAM_POLICY_NAME_RE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}")
 _REGION_RE = re.compile(r"[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*")

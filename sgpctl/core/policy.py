@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sgpctl.core.loading import POLICY_LIMITS, Limits, LoadError, iter_yaml
+from sgpctl.core.names import id_pattern, id_rule
 from sgpctl.core.printable import printable
 from sgpctl.core.selectors import (
     FieldError,
@@ -52,9 +52,9 @@ __all__ = [
 
 API_VERSION = "vpcresources.tke.cloud.tencent.com/v1beta1"
 KIND = "SecurityGroupPolicy"
-#: a Tencent Cloud security group id: "sg-" and 8 lowercase letters or digits (\Z: no trailing newline)
-GROUP_ID_RE = re.compile(r"\Asg-[0-9a-z]{8}\Z")
-GROUP_ID_EXPECTED = "expected sg- followed by 8 lowercase letters or digits, e.g. sg-1a2b3c4d"
+#: a Tencent Cloud security group id: "sg-" and 8 lowercase letters or digits
+GROUP_ID_RE = id_pattern("sg")
+GROUP_ID_EXPECTED = id_rule("sg")
 
 _AWS_API_VERSION_PREFIX = "vpcresources.k8s.aws/"
 _LIST_KINDS = ("List", KIND + "List")

@@ -425,7 +425,8 @@ def corpus(tmp_path_factory):
                     rc, _, err = results[case.id]
                     f.write(json.dumps({"id": case.id, "args": [fill(a) for a in case.args], "rc": rc, "stderr": err}) + "\n")
         yield {"results": results, "sandbox": sb, "before": before, "after": _digest(sb), "mark": mark,
-               "secrets": [sb.secret_key, sb.kube_token, "CORPUSKEY", "KUBEPASSWORD"]}
+               "secrets": [sb.secret_key, sb.kube_token, "CORPUSKEY", "KUBEPASSWORD"], "env": env,
+               "bad_profile_home": homes["bad-profile"]}
 
 
 def _form_ok(form: str, lines: list[str]) -> bool:
@@ -467,6 +468,15 @@ def test_nothing_changed(corpus):
     # the review's exploit target and the policy every traversal string aimed around
     assert sb.kube.get("configmaps", NS, VICTIM)["data"] == {"keep": "me"}
     assert sb.kube.get(SGP, NS, "existing") is not None
+
+
+def test_a_broken_profile_does_not_stop_a_command_that_needs_nothing_from_it(corpus):
+    """The environment has credentials and a region: ~/.tccli/default.* is not read, broken or not."""
+    env = dict(corpus["env"], HOME=str(corpus["bad_profile_home"]))
+    for args in (["verify", "pods", "-A", "-o", "json"], ["cam", "status", "-o", "json"], ["config", "view"]):
+        proc = subprocess.run([SGPCTL, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr  # a check may fail; nothing about the profile
+        assert "tccli" not in proc.stderr and ".tccli" not in proc.stderr, proc.stderr
 
 
 def test_the_kube_adapter_refuses_traversal_before_any_request(corpus, tmp_path):
