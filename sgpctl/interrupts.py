@@ -35,15 +35,16 @@ class Interrupted(KeyboardInterrupt):
 
 
 class _State:
-    installed = False
-    running = False
-    signum: int | None = None
-    reported = False
-    in_flight: list[str] = []
-    sent = 0
-    #: what was in flight when the signal came (the requests' own cleanup runs before the message)
-    in_flight_at_signal: list[str] = []
-    lock = threading.Lock()
+    def __init__(self) -> None:
+        self.installed = False
+        self.running = False
+        self.signum: int | None = None
+        self.reported = False
+        self.in_flight: list[str] = []
+        self.sent = 0
+        #: what was in flight when the signal came (the requests' own cleanup runs before the message)
+        self.in_flight_at_signal: list[str] = []
+        self.lock = threading.Lock()
 
 
 _state = _State()

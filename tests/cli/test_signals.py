@@ -191,3 +191,44 @@ def test_a_signal_the_parent_ignores_stays_ignored(offline_env):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "1 SecurityGroupPolicy document(s) valid" in out, err
+
+
+def test_the_kube_adapter_marks_its_changes_in_flight_and_not_its_reads():
+    """What the line says depends on what was in flight when the signal came: a write of the
+    Kubernetes adapter is, a read is not (the cloud side is shown end to end above)."""
+    from types import SimpleNamespace
+
+    from sgpctl import interrupts
+    from sgpctl.kube import resources as r
+    from sgpctl.kube.client import Kube
+
+    seen = []
+
+    class Response:
+        status, reason, data = 200, "OK", b"{}"
+
+        def read(self):
+            return self.data
+
+        def getheaders(self):
+            return {}
+
+    class ApiClient:
+        configuration = SimpleNamespace(host="https://127.0.0.1:9")
+
+        def update_params_for_auth(self, *args):
+            pass
+
+        def call_api(self, method, url, **kw):
+            seen.append((method, interrupts.message()))
+            return Response()
+
+    kube = Kube(ApiClient())
+    kube.get(r.CONFIGMAPS, "cm", "ns")
+    kube.create(r.CONFIGMAPS, {"metadata": {"name": "cm", "namespace": "ns"}})
+    kube.delete(r.CONFIGMAPS, "cm", "ns")
+    assert seen[0] == ("GET", "interrupted") or seen[0][1].startswith("interrupted after")
+    assert seen[1] == ("POST", "interrupted while a change was in flight (POST /api/v1/namespaces/ns/configmaps): "
+                               "it may have been applied: rerun to converge")
+    assert seen[2][1].startswith("interrupted while a change was in flight (DELETE /api/v1/namespaces/ns/configmaps/cm)")
+    assert interrupts.message().startswith("interrupted after ")  # nothing in flight now, changes were sent
