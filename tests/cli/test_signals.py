@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 
@@ -125,16 +125,23 @@ def test_a_change_in_flight_may_have_been_applied_and_a_rerun_converges(signum, 
     name = f"sig-{signum.name.lower()}"
     env = sandbox_env(sb, tmp_path, SGPCTL_RETRY_BASE_DELAY="0")
     sb.faults.set("vpc.CreateSecurityGroup:latency=20000ms")
+    arrived = threading.Event()
+    decide = sb.faults.decide
+
+    def watching(service, action):  # the sandbox has the create in hand: it is in flight
+        if action == "CreateSecurityGroup":
+            arrived.set()
+        return decide(service, action)
+
+    sb.faults.decide = watching
     try:
-        mark = sb.log.mark()
         proc = start(["sg", "create", name], env)
-        # The read that precedes the create is answered: the create is the next request.
-        wait_for(lambda: any(e["action"] == "DescribeSecurityGroups" for e in sb.log.since(mark)) or proc.poll() is not None)
-        time.sleep(0.5)
+        wait_for(lambda: arrived.is_set() or proc.poll() is not None)
         proc.send_signal(signum)
         line = assert_one_line(proc, signum, " while a change was in flight (CreateSecurityGroup)")
         assert line.endswith(": it may have been applied: rerun to converge")
     finally:
+        del sb.faults.decide
         sb.faults.set("")
     rerun = subprocess.run([SGPCTL, "sg", "create", name, "-o", "json"], env=env, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
