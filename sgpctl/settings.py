@@ -9,6 +9,11 @@ Secrets are never accepted as flags. The CVM metadata service (part of the SDK's
 when a tccli profile says ``"type": "cvm-role"``: reaching for it implicitly would make every run on a
 laptop wait for a network timeout.
 
+Profile files are read lazily, only for what flags and the environment leave missing, so a broken
+``~/.tccli/default.configure`` does not fail a command whose settings all come from the environment;
+when one is read, every problem with it is an InputError (exit 2) naming the file. The region,
+cluster id and profile name are checked by their formats (``sgpctl.core.names``) whatever their source.
+
 Nothing here imports an SDK: resolving settings is part of start-up.
 """
 
@@ -20,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from sgpctl.core import names
+from sgpctl.core.redact import mask, redact_url_credentials
 from sgpctl.errors import InputError, UndeterminedError
+from sgpctl.inputs import checked
 
 CLUSTER_ID_RE = re.compile(r"\bcls-[a-z0-9]{8}\b")
 
@@ -55,15 +63,6 @@ class Credentials:
             "secretKey": mask(self.secret_key, keep=0),
             "token": "set" if self.token else "not set",
         }
-
-
-def mask(value: str | None, keep: int = 4) -> str:
-    """Mask a secret the way tccli shows it: a few leading characters, the rest starred."""
-    if not value:
-        return ""
-    if keep <= 0 or len(value) <= keep * 2:
-        return "*" * 8
-    return value[:keep] + "*" * (len(value) - keep)
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,8 @@ class Settings:
             {"name": "profile", "value": self.profile.value, "source": self.profile.source},
             {"name": "region", "value": self.region.value, "source": self.region.source},
             {"name": "clusterId", "value": self.cluster_id.value, "source": self.cluster_id.source},
-            {"name": "endpoint", "value": self.endpoint.value, "source": self.endpoint.source},
+            {"name": "endpoint", "value": redact_url_credentials(self.endpoint.value) if self.endpoint.value else None,
+             "source": self.endpoint.source},
             {"name": "kubeconfig", "value": self.kubeconfig.value, "source": self.kubeconfig.source},
             {"name": "context", "value": self.context.value, "source": self.context.source},
         ]
@@ -149,17 +149,38 @@ def _first(*candidates: tuple[str | None, str]) -> Setting:
     return Setting(None, "not set")
 
 
-def _read_json(path: Path) -> dict | None:
-    import json
+def _field(what: str, source: str) -> str:
+    """How a setting is named in a message: the flag or variable it came from."""
+    for prefix in ("flag ", "env "):
+        if source.startswith(prefix):
+            return source[len(prefix):]
+    return f"{what} from {source}"
 
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
+
+def _read_json(path: Path) -> dict | None:
+    """A tccli profile file: None when it does not exist; a JSON object, or InputError naming the file."""
+    from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_json
+    from sgpctl.inputs import read_text
+
+    hint = "fix or remove the file (it is a tccli profile)"
+    if not path.exists() and not path.is_symlink():
         return None
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read {path}: {e}", hint="fix or remove the file (it is a tccli profile)") from e
-    return data if isinstance(data, dict) else None
+    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what="tccli profile", hint=hint)
+    try:
+        data = load_json(text, str(path), CONFIG_LIMITS)
+    except LoadError as e:
+        raise InputError(f"cannot read {e.message}", hint=hint) from None
+    if not isinstance(data, dict):
+        raise InputError(f"cannot read {path}: expected a JSON object, found {type(data).__name__}", hint=hint)
+    return data
+
+
+def _profile_string(data: dict, key: str, path: Path) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise InputError(f"cannot read {path}: {key} must be a string, found {type(value).__name__}",
+                     hint="fix or remove the file (it is a tccli profile)")
 
 
 def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
@@ -167,15 +188,16 @@ def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None,
     home = home or Path(env.get("HOME") or Path.home())
     profile_explicit = bool(flags.profile)
     profile = _first((flags.profile, "flag --profile"), (env.get("TCCLI_PROFILE"), "env TCCLI_PROFILE"), ("default", "default"))
-    configure = _read_json(home / ".tccli" / f"{profile.value}.configure") or {}
-    sys_param = configure.get("_sys_param") if isinstance(configure.get("_sys_param"), dict) else {}
-    conf_src = f"profile {profile.value} (~/.tccli/{profile.value}.configure)"
-    region_from_profile = (sys_param.get("region"), conf_src)
+    checked(names.profile_name, profile.value, _field("profile", profile.source))
     region_from_env = (env.get("TENCENTCLOUD_REGION"), "env TENCENTCLOUD_REGION")
-    if profile_explicit:
-        region = _first((flags.region, "flag --region"), region_from_profile, region_from_env)
+    if flags.region or (region_from_env[0] and not profile_explicit):
+        # Given on the command line or, without an explicit --profile, in the environment: the
+        # profile would not be used, so it is not read (a broken one must not fail the command).
+        region = _first((flags.region, "flag --region"), region_from_env)
     else:
-        region = _first((flags.region, "flag --region"), region_from_env, region_from_profile)
+        region = _first(_profile_region(profile.value, home), region_from_env)
+    if region.value:
+        checked(names.region, region.value, _field("region", region.source))
     endpoint = _first((flags.endpoint, "flag --endpoint"), (env.get("SGPCTL_ENDPOINT"), "env SGPCTL_ENDPOINT"))
     kubeconfig = _first(
         (flags.kubeconfig, "flag --kubeconfig"),
@@ -184,6 +206,8 @@ def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None,
     )
     context = _first((flags.context, "flag --context"))
     cluster_id = _first((flags.cluster_id, "flag --cluster-id"), (env.get("SGPCTL_CLUSTER_ID"), "env SGPCTL_CLUSTER_ID"))
+    if cluster_id.value:
+        checked(names.cluster_id, cluster_id.value, _field("cluster id", cluster_id.source))
     return Settings(
         profile=profile,
         region=region,
@@ -199,10 +223,22 @@ def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None,
     )
 
 
+def _profile_region(profile: str, home: Path) -> tuple[str | None, str]:
+    path = home / ".tccli" / f"{profile}.configure"
+    configure = _read_json(path) or {}
+    sys_param = configure.get("_sys_param")
+    if sys_param is not None and not isinstance(sys_param, dict):
+        raise InputError(f"cannot read {path}: _sys_param must be an object, found {type(sys_param).__name__}",
+                         hint="fix or remove the file (it is a tccli profile)")
+    return _profile_string(sys_param or {}, "region", path), f"profile {profile} (~/.tccli/{profile}.configure)"
+
+
 def resolve_credentials(profile: str, profile_explicit: bool, env: Mapping[str, str], home: Path) -> Credentials | None:
-    from_env = _env_credentials(env)
-    from_profile = _profile_credentials(profile, home)
-    for creds in ((from_profile, from_env) if profile_explicit else (from_env, from_profile)):
+    # Each source is read only when the ones before it gave nothing.
+    sources = ((lambda: _profile_credentials(profile, home), lambda: _env_credentials(env)) if profile_explicit
+               else (lambda: _env_credentials(env), lambda: _profile_credentials(profile, home)))
+    for source in sources:
+        creds = source()
         if creds is not None:
             return creds
     return _sdk_chain_credentials(env, home)
@@ -224,10 +260,10 @@ def _profile_credentials(profile: str, home: Path) -> Credentials | None:
         return None
     src = f"profile {profile} (~/.tccli/{profile}.credential)"
     if data.get("type") == "cvm-role":
-        return Credentials("", "", None, source=src, kind="cvm-role", role_name=data.get("role_name") or None)
-    sid, key = data.get("secretId"), data.get("secretKey")
+        return Credentials("", "", None, source=src, kind="cvm-role", role_name=_profile_string(data, "role_name", path))
+    sid, key = _profile_string(data, "secretId", path), _profile_string(data, "secretKey", path)
     if sid and key:
-        return Credentials(sid, key, data.get("token") or None, source=src)
+        return Credentials(sid, key, _profile_string(data, "token", path), source=src)
     return None
 
 
@@ -240,7 +276,7 @@ def _sdk_chain_credentials(env: Mapping[str, str], home: Path) -> Credentials | 
         parser = configparser.ConfigParser()
         try:
             parser.read(path, encoding="utf-8")
-        except configparser.Error as e:
+        except (configparser.Error, UnicodeDecodeError) as e:
             raise InputError(f"cannot parse {path}: {e}", hint="fix the INI file or remove it") from e
         if parser.has_section("default"):
             sid = parser.get("default", "secret_id", fallback=None)

@@ -5,14 +5,14 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Timeout, Wait
+from sgpctl.cli.options import DryRun, Output, Timeout, Wait, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Install the SecurityGroupPolicy add-on; status.\n\nThe SecurityGroupPolicy add-on, and eniipamd's state.", no_args_is_help=True)
 
 Name = Annotated[Optional[str], typer.Option("--name", help="The add-on's API name (default: discovered; the name is undocumented, "
-                                                             "usually securitygrouppolicy).")]
+                                                             "usually securitygrouppolicy).", callback=check_plain_name)]
 
 
 @app.command("install")

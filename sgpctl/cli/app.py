@@ -14,12 +14,19 @@ and shell completion stay fast.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+# Signal handlers before anything heavy is imported: Ctrl-C during start-up must not print a traceback.
+from sgpctl import interrupts
 
-import typer
-from typer.core import TyperGroup
+if interrupts.launched_as_cli():
+    interrupts.install()
 
-from sgpctl.errors import ExitCode
+import sys  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+from sgpctl.errors import ExitCode  # noqa: E402
 
 HELP = """Administer TKE SecurityGroupPolicy: per-Pod security groups over Trunking ENI sub-interfaces.
 
@@ -81,24 +88,17 @@ class SgpctlGroup(TyperGroup):
             formatter.write_dl([(e.name, e.summary) for e in COMMANDS])
 
     def invoke(self, ctx):
-        from sgpctl.cli import errors as cli_errors
-        from sgpctl.cli.context import get_app
-
         try:
             code = super().invoke(ctx)
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            get_app(ctx).out.note("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED))
+            interrupts.report(_terminal(ctx.find_root().obj).env.stderr)
+            raise typer.Exit(interrupts.exit_code())
         except Exception as exc:  # noqa: BLE001 - this is the one place that maps them
             if _is_click_exception(exc):
                 raise
-            app_ = get_app(ctx)
-            mapped = cli_errors.translate(exc)
-            if mapped is None:
-                raise typer.Exit(cli_errors.report_unexpected(exc, app_.debug, app_.out))
-            raise typer.Exit(cli_errors.report(mapped, app_.debug, exc, app_.out))
+            raise typer.Exit(_report(exc, ctx))
         finally:
             if ctx.meta.pop(_GC_PAUSED, False):
                 import gc
@@ -107,6 +107,69 @@ class SgpctlGroup(TyperGroup):
         if code:
             raise typer.Exit(int(code))
         return code
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's standalone mode, except that a usage error is one `error:` line and one hint line
+        (not Click's four-line block), errors in root options map like any other, and an interrupted
+        prompt exits 130/143 instead of Click's "Aborted!"."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        out = _terminal(extra.get("obj"))
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            rv = _aborted(out)
+        except typer.TyperException as exc:  # Click's ClickException and UsageError
+            rv = _usage_error(exc, out)
+        except KeyboardInterrupt:
+            interrupts.report()
+            rv = interrupts.exit_code()
+        except Exception as exc:  # noqa: BLE001 - raised while parsing, e.g. by a root option's callback
+            rv = _report(exc, None)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _terminal(obj):
+    """The output facade of a command, or (before the root callback made one) of the process."""
+    from sgpctl.cli.context import App
+    from sgpctl.environment import Environment
+    from sgpctl.render.terminal import Terminal
+
+    if isinstance(obj, App):
+        return obj.out
+    return Terminal(obj if isinstance(obj, Environment) else Environment.from_process())
+
+
+def _report(exc: BaseException, ctx) -> int:
+    from sgpctl.cli import errors as cli_errors
+
+    obj = ctx.find_root().obj if ctx is not None else None
+    out = _terminal(obj)
+    debug = bool(obj is not None and getattr(obj, "debug", False))
+    mapped = cli_errors.translate(exc)
+    if mapped is None:
+        return cli_errors.report_unexpected(exc, debug, out)
+    return cli_errors.report(mapped, debug, exc, out)
+
+
+def _usage_error(exc, out) -> int:
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `sgpctl policy` alone: the help, as Click shows it
+        exc.show(file=out.env.stdout if exc.exit_code == 0 else out.env.stderr)
+        return exc.exit_code
+    from sgpctl.cli.errors import clean
+
+    ctx = getattr(exc, "ctx", None)
+    out.error(clean(exc.format_message()), f"see `{ctx.command_path} --help`" if ctx is not None else None)
+    return exc.exit_code
+
+
+def _aborted(out) -> int:
+    out.env.stderr.write("\n")  # the prompt left the cursor at the end of its line
+    if interrupts.signalled():  # Ctrl-C at a prompt: Click turned it into Abort
+        interrupts.report(out.env.stderr)
+        return interrupts.exit_code()
+    out.note("error: aborted at the prompt (no answer); nothing was confirmed")
+    return int(ExitCode.FAILED)
 
 
 _GC_PAUSED = "sgpctl.gc-paused"
@@ -172,36 +235,45 @@ def root(
 
 def run(argv: list[str], env, prog_name: str = "sgpctl") -> int:
     """Run one command line in ``env`` (an ``Environment``) and return its exit code; usage errors
-    are written to ``env.stderr`` like any other."""
+    are written to ``env.stderr`` as the console script writes them."""
     from typer.main import get_command
 
+    out = _terminal(env)
     try:
         code = get_command(app).main(args=list(argv), prog_name=prog_name, obj=env, standalone_mode=False)
     except typer.Exit as e:
         return int(e.exit_code or 0)
     except typer.Abort:
-        env.stderr.write("Aborted!\n")
-        return int(ExitCode.FAILED)
-    except Exception as e:
-        if not _is_click_exception(e):
-            raise
-        e.show(file=env.stderr)  # a usage error: bad flag or argument
-        return int(e.exit_code)
+        return _aborted(out)
+    except typer.TyperException as e:  # a usage error: bad flag or argument
+        return _usage_error(e, out)
     return int(code or 0)
 
 
 def main() -> None:
-    import sys
+    """The console script. Signals are handled from the first import (``sgpctl.interrupts``); once
+    the command runs, an interrupt unwinds it, prints one line and exits 130 (SIGINT) or 143
+    (SIGTERM) without waiting for worker threads."""
+    from sgpctl.cli.errors import install_log_redaction
 
+    interrupts.install()
+    install_log_redaction()
+    interrupts.running()
     try:
         app(prog_name=_prog_name())
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except KeyboardInterrupt:
-        sys.exit(int(ExitCode.INTERRUPTED))
+        code = int(ExitCode.INTERRUPTED)
+    if interrupts.signalled() and code != 0:
+        interrupts.finish()
+    # A command that caught the interrupt and returned (Ctrl-C stops `sandbox up`) handled it itself.
+    sys.exit(code)
 
 
 def _prog_name() -> str:
     import os
-    import sys
 
     base = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "sgpctl"
     # As a kubectl plugin (kubectl-sgp) the user typed `kubectl sgp`.

@@ -5,14 +5,14 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output
+from sgpctl.cli.options import DryRun, Output, check_cam_policy_name, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="The SubENIForIPAMD policy and its two roles.\n\nCAM authorization for eniipamd: the custom policy of the three sub-ENI actions, attached to IPAMDofTKE_QCSRole and TKE_QCSRole.", no_args_is_help=True)
 
-PolicyName = Annotated[str, typer.Option("--policy-name", help="Custom policy name.")]
-Roles = Annotated[Optional[list[str]], typer.Option("--role", help="Role to attach the policy to (repeatable; default IPAMDofTKE_QCSRole and TKE_QCSRole).")]
+PolicyName = Annotated[str, typer.Option("--policy-name", help="Custom policy name.", callback=check_cam_policy_name)]
+Roles = Annotated[Optional[list[str]], typer.Option("--role", help="Role to attach the policy to (repeatable; default IPAMDofTKE_QCSRole and TKE_QCSRole).", callback=check_plain_name)]
 
 
 def _roles(roles):

@@ -8,8 +8,57 @@ import typer
 
 from sgpctl.render.output import OutputFormat
 
+def _checked(rule):
+    """A Click callback that checks a name with ``sgpctl.core.names`` before the command runs, naming
+    the option or argument as the user typed it; the error is exit 2 (cli/errors.py)."""
+
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value):
+        if value is None or ctx.resilient_parsing:  # shell completion parses without validating
+            return value
+        field = "/".join(param.opts) if param.param_type_name == "option" else (param.metavar or param.name or "NAME").upper()
+        if isinstance(value, (list, tuple)):
+            return [rule(v, field) for v in value]
+        return rule(value, field)
+
+    return callback
+
+
+def _names():
+    from sgpctl.core import names
+
+    return names
+
+
+def _namespace(value, field):
+    # kubectl reads an empty -n as "not given" (the context's namespace); so does sgpctl.
+    return _names().namespace(value, field) if value != "" else None
+
+
+def _policy_name(value, field):
+    # SecurityGroupPolicy is a custom resource: its names are DNS-1123 subdomains.
+    return _names().dns1123_subdomain(value, field)
+
+
+def _pod_name(value, field):
+    return _names().object_name("", "Pod", value, field)
+
+
+def _plain(value, field):
+    return _names().plain_text(value, field)
+
+
+def _cam_policy_name(value, field):
+    return _names().cam_policy_name(value, field)
+
+
+check_namespace = _checked(_namespace)
+check_policy_name = _checked(_policy_name)
+check_pod_name = _checked(_pod_name)
+check_plain_name = _checked(_plain)
+check_cam_policy_name = _checked(_cam_policy_name)
+
 Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)]
-Namespace = Annotated[Optional[str], typer.Option("-n", "--namespace", help="Namespace.")]
+Namespace = Annotated[Optional[str], typer.Option("-n", "--namespace", help="Namespace.", callback=check_namespace)]
 AllNamespaces = Annotated[bool, typer.Option("-A", "--all-namespaces", help="All namespaces.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not on a TTY).")]

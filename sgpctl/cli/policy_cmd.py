@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, Yes, namespace_scope
+from sgpctl.cli.options import AllNamespaces, Namespace, Output, Yes, check_policy_name, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
@@ -15,7 +15,7 @@ app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate
 
 PolicyFile = Annotated[str, typer.Option("-f", "--filename", help="Policy file (multi-document YAML), or - for stdin.")]
 Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`); repeatable.")]
-Name = Annotated[str, typer.Argument(help="Policy name.")]
+Name = Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)]
 
 
 def _problems(app_, problems) -> ExitCode:
@@ -62,7 +62,7 @@ def _view(app_, snapshot: list[str] | None, namespace: str | None):
 @app.command("explain")
 def explain(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).", callback=check_policy_name)] = None,
     policy_file: Annotated[Optional[str], typer.Option("-f", "--filename", help="Explain the policies in this file as if applied.")] = None,
     snapshot: Snapshot = None,
     namespace: Namespace = None,
@@ -223,7 +223,7 @@ def delete(ctx: typer.Context, name: Name, namespace: Namespace = None, yes: Yes
 @app.command("rollout")
 def rollout(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Argument(help="Only the Pods this policy selects (default: every stale Pod in the namespace).")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Only the Pods this policy selects (default: every stale Pod in the namespace).", callback=check_policy_name)] = None,
     namespace: Namespace = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; rebuild nothing.")] = False,
     yes: Yes = False,

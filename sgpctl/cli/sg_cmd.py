@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output
+from sgpctl.cli.options import DryRun, Output, check_plain_name
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
@@ -25,7 +25,7 @@ def _tags(pairs: list[str] | None) -> dict:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Security group name (<= 60 characters).")],
+    name: Annotated[str, typer.Argument(help="Security group name (<= 60 characters).", callback=check_plain_name)],
     description: Annotated[str, typer.Option("--description", help="Description (<= 100 characters).")] = "",
     tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag key=value (repeatable).")] = None,
     allow_node_probes: Annotated[bool, typer.Option("--allow-node-probes", help="Allow TCP/UDP from the cluster's nodes (kubelet probes).")] = False,

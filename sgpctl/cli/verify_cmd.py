@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, Selector, fail_on_warning, label_selector, namespace_scope
+from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, check_pod_name, check_policy_name,
+                                fail_on_warning, label_selector, namespace_scope)
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
@@ -26,7 +27,7 @@ def _check_expect(expect_sg):
 @app.command("pod")
 def pod(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Pod name.")],
+    name: Annotated[str, typer.Argument(help="Pod name.", callback=check_pod_name)],
     namespace: Namespace = None,
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
@@ -60,7 +61,7 @@ def pods(
     namespace: Namespace = None,
     all_namespaces: AllNamespaces = False,
     selector: Selector = None,
-    policy: Annotated[Optional[str], typer.Option("--policy", help="Only the Pods this policy selects.")] = None,
+    policy: Annotated[Optional[str], typer.Option("--policy", help="Only the Pods this policy selects.", callback=check_policy_name)] = None,
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
     output: Output = OutputFormat.table,

@@ -42,8 +42,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from sgpctl import interrupts
 from sgpctl.cloud.errors import to_cloud_error
 from sgpctl.cloud.retry import RetryPolicy, is_read_action
+from sgpctl.core.printable import quoted
+from sgpctl.core.redact import redact_url_credentials
 from sgpctl.errors import InputError
 
 SDK_LOGGER = "tencentcloud_sdk_common"
@@ -80,8 +83,10 @@ def parse_endpoint(url: str) -> Endpoint:
     query, user info or without an http(s) scheme is an ``InputError``."""
 
     def bad(why: str) -> InputError:
+        # The user may have put a key into the URL: never echo it (sgpctl.core.redact).
+        shown = quoted(redact_url_credentials(url or ""))
         return InputError(
-            f"invalid endpoint {url!r} (--endpoint/SGPCTL_ENDPOINT): {why}; expected scheme://host[:port] "
+            f"invalid endpoint {shown} (--endpoint/SGPCTL_ENDPOINT): {why}; expected scheme://host[:port] "
             "such as http://127.0.0.1:8443 or https://tke.internal.example:443, without a path",
             hint="fix --endpoint or SGPCTL_ENDPOINT, or unset it to use the public Tencent Cloud endpoints",
         )
@@ -217,7 +222,10 @@ class CloudSession:
             return data
 
         idem = is_read_action(action) if idempotent is None else idempotent
-        return self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
+        if is_read_action(action):
+            return self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
+        with interrupts.mutation(action):  # an interrupt now says the change may have been applied
+            return self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
 
     # -- adapters -------------------------------------------------------------------------------
     def _adapter(self, service: str) -> Any:

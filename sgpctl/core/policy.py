@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sgpctl.core.loading import POLICY_LIMITS, Limits, LoadError, iter_yaml
+from sgpctl.core.names import id_pattern, id_rule
+from sgpctl.core.printable import printable
 from sgpctl.core.selectors import (
     FieldError,
     Selector,
@@ -38,6 +40,7 @@ __all__ = [
     "KIND",
     "GROUP_ID_RE",
     "Document",
+    "PolicyObjectError",
     "Problem",
     "SecurityGroupPolicy",
     "ValidationResult",
@@ -49,9 +52,9 @@ __all__ = [
 
 API_VERSION = "vpcresources.tke.cloud.tencent.com/v1beta1"
 KIND = "SecurityGroupPolicy"
-#: a Tencent Cloud security group id: "sg-" and 8 lowercase letters or digits (\Z: no trailing newline)
-GROUP_ID_RE = re.compile(r"\Asg-[0-9a-z]{8}\Z")
-GROUP_ID_EXPECTED = "expected sg- followed by 8 lowercase letters or digits, e.g. sg-1a2b3c4d"
+#: a Tencent Cloud security group id: "sg-" and 8 lowercase letters or digits
+GROUP_ID_RE = id_pattern("sg")
+GROUP_ID_EXPECTED = id_rule("sg")
 
 _AWS_API_VERSION_PREFIX = "vpcresources.k8s.aws/"
 _LIST_KINDS = ("List", KIND + "List")
@@ -106,18 +109,42 @@ class SecurityGroupPolicy:
         return dataclasses.replace(self, namespace=namespace)
 
     @classmethod
-    def from_object(cls, obj: Mapping) -> "SecurityGroupPolicy":
-        """From an object the API server already accepted. Lenient: no schema checks. A selector
-        that cannot be converted selects nothing, as the controller treats it."""
-        metadata = obj.get("metadata") or {}
-        spec = obj.get("spec") or {}
-        groups = (spec.get("securityGroups") or {}).get("groupIds") or ()
+    def from_object(cls, obj: Any) -> "SecurityGroupPolicy":
+        """From an object the API server already accepted (or a snapshot holds). Lenient about what
+        the controller is lenient about: a selector that cannot be converted selects nothing, as
+        the controller treats it, and a missing spec or group list is empty.
+
+        Anything else that is not the policy's shape raises :class:`PolicyObjectError` (a
+        ValueError) naming the object and the field, e.g. ``spec.securityGroups: 5``; never another
+        exception, whatever ``obj`` is. Callers that read a whole cluster skip such an object with a
+        warning (its message is one line)."""
+        if not isinstance(obj, Mapping):
+            raise PolicyObjectError(None, "", f"expected a {KIND} object, got {type_name(obj)}")
+        metadata = _mapping_field(obj, "metadata", None)
+        name = metadata.get("name")
+        namespace = metadata.get("namespace")
+        label = _object_label(namespace, name)
+        if name is not None and not isinstance(name, str):
+            raise PolicyObjectError(label, "metadata.name", f"must be a string, got {type_name(name)}")
+        if namespace is not None and not isinstance(namespace, str):
+            raise PolicyObjectError(label, "metadata.namespace", f"must be a string, got {type_name(namespace)}")
+        spec = _mapping_field(obj, "spec", label)
+        groups = _mapping_field(spec, "securityGroups", label, "spec.")
+        ids = groups.get("groupIds")
+        if ids is None:
+            ids = ()
+        elif not isinstance(ids, (list, tuple)):
+            raise PolicyObjectError(label, "spec.securityGroups.groupIds",
+                                    f"must be a list of security group ids, got {type_name(ids)}")
+        for i, gid in enumerate(ids):
+            if not isinstance(gid, str):
+                raise PolicyObjectError(label, f"spec.securityGroups.groupIds[{i}]", f"must be a string, got {type_name(gid)}")
         return cls(
-            name=str(metadata.get("name") or ""),
-            namespace=metadata.get("namespace"),
+            name=name or "",
+            namespace=namespace,
             pod_selector=_lenient_selector(spec.get("podSelector")),
             service_account_selector=_lenient_selector(spec.get("serviceAccountSelector")),
-            group_ids=tuple(str(g) for g in groups) if isinstance(groups, (list, tuple)) else (),
+            group_ids=tuple(ids),
             raw=dict(obj),
             creation_timestamp=_timestamp(metadata.get("creationTimestamp")),
         )
@@ -134,6 +161,39 @@ class SecurityGroupPolicy:
             spec["serviceAccountSelector"] = as_label_selector(self.service_account_selector)
         spec["securityGroups"] = {"groupIds": list(self.group_ids)}
         return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
+
+
+class PolicyObjectError(ValueError):
+    """A SecurityGroupPolicy object that sgpctl cannot interpret (raised by
+    :meth:`SecurityGroupPolicy.from_object`). ``name`` is ``namespace/name`` (None when the object
+    has none), ``field`` the path of the problem; the message is one line naming both."""
+
+    def __init__(self, name: str | None, field: str, problem: str):
+        self.name = name
+        self.field = field
+        self.problem = problem
+        where = f"{KIND} {name}" if name else f"a {KIND} object"
+        self.message = printable(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _object_label(namespace: Any, name: Any) -> str | None:
+    if not isinstance(name, str) or not name:
+        return None
+    return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else name
+
+
+def _mapping_field(obj: Mapping, key: str, label: str | None, prefix: str = "") -> Mapping:
+    """``obj[key]`` when it is a mapping, {} when it is absent or null; PolicyObjectError otherwise."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PolicyObjectError(label, prefix + key, f"must be a mapping, got {type_name(value)}")
+    return value
 
 
 def _lenient_selector(obj: Any) -> Selector | None:
@@ -177,7 +237,9 @@ class Problem:
             if self.doc_name:
                 where += f" '{self.doc_name}'"
             where += ": "
-        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+        text = f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+        # Keys and names are echoed from the file: a "\n" in one must not split the line.
+        return printable(text)
 
     def to_dict(self) -> dict:
         """camelCase keys for -o json."""
@@ -217,76 +279,48 @@ class ValidationResult:
 # --------------------------------------------------------------------------------------------------
 
 
-def parse_documents(text: str, source: str | None) -> list[Document]:
+def parse_documents(text: str, source: str | None, limits: Limits = POLICY_LIMITS) -> list[Document]:
     """Split a YAML stream into documents, skipping empty ones (``---`` with nothing after it) like
-    kubectl. A syntax error becomes a Document carrying a Problem with the error's line; documents
+    kubectl. The text goes through the bounded loader (``sgpctl.core.loading``): a syntax error, a
+    control character or a limit becomes a Document carrying a Problem with the line; documents
     before it are kept, nothing after it can be read. Duplicate keys, which YAML silently resolves to
     the last one, are reported as problems because kubectl rejects them."""
-    import yaml  # lazily: core never imports yaml at module level
-
     docs: list[Document] = []
-    # The loader safe_load_all uses, driven by hand to keep each document's node tree for line numbers.
-    loader = yaml.SafeLoader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
+        for loaded in iter_yaml(text, source, limits):
             index = len(docs)
             lines: dict[str, int] = {}
             duplicates: list[tuple[str, int, int]] = []
-            _walk(node, "", lines, duplicates, set())
-            obj = loader.construct_document(node)
-            if obj is None:
+            _walk(loaded.node, "", lines, duplicates, set())
+            if loaded.value is None:
                 continue  # a document of only comments or "~": kubectl skips it too
-            doc = Document(index=index, obj=obj, line=node.start_mark.line + 1, lines=lines)
-            name = _doc_name(obj)
+            doc = Document(index=index, obj=loaded.value, line=loaded.line, lines=lines)
+            name = _doc_name(loaded.value)
             for path, line, first in duplicates:
                 doc.problems.append(
                     Problem(index, name, path, f"duplicate key (first set at line {first}); remove one of them", source, line)
                 )
             docs.append(doc)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        docs.append(Document(index=len(docs), obj=None, line=line, problems=[
-            Problem(len(docs), None, "", f"invalid YAML: {_yaml_error_text(e)}", source, line)
-        ]))
-    finally:
-        loader.dispose()
+    except LoadError as e:
+        # A problem of the whole text (its size, a control character) belongs to no document.
+        index = -1 if e.whole_text else len(docs)
+        message = f"{e.problem} (column {e.column})" if e.column is not None else e.problem
+        docs.append(Document(index=len(docs), obj=None, line=e.line, problems=[Problem(index, None, "", message, source, e.line)]))
     return docs
 
 
-def _yaml_error_text(e: Exception) -> str:
-    problem = getattr(e, "problem", None)
-    if not problem:
-        text = str(e)
-        return text.splitlines()[0] if text else type(e).__name__
-    mark = getattr(e, "problem_mark", None)
-    text = f"{problem} (column {mark.column + 1})" if mark is not None else problem
-    context = getattr(e, "context", None)
-    context_mark = getattr(e, "context_mark", None)
-    if context and context_mark is not None:
-        # The opening bracket or key is usually where the mistake is, not where the parser gave up.
-        text += f", {context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
-    elif context:
-        text += f", {context}"
-    if problem.startswith("mapping values are not allowed"):
-        # Almost always a line indented deeper than its siblings, or an unquoted "key: value" inside a value.
-        text += " (check this line's indentation against the line above, or quote a value that contains ': ')"
-    if "'\\t'" in text:
-        text += " (YAML does not allow tabs for indentation: use spaces)"
-    return text
-
-
-def _walk(node: Any, path: str, lines: dict[str, int], duplicates: list, stack: set) -> None:
+def _walk(node: Any, path: str, lines: dict[str, int], duplicates: list, visited: set) -> None:
     """Record the line of every field path under ``node`` (both ``a.b`` and ``a[b]`` spellings,
-    since label maps are reported as ``matchLabels[key]``) and collect duplicate mapping keys."""
+    since label maps are reported as ``matchLabels[key]``) and collect duplicate mapping keys.
+
+    Each node is walked once: a node reached again through an alias is not descended into (its
+    fields are reported at its anchor), so the cost is linear in the text, aliases or not. Depth is
+    bounded by the loader."""
     import yaml
 
-    if id(node) in stack:  # an alias can make a node its own descendant
+    if id(node) in visited:
         return
-    stack.add(id(node))
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -300,13 +334,12 @@ def _walk(node: Any, path: str, lines: dict[str, int], duplicates: list, stack: 
             seen.setdefault(key, line)
             lines.setdefault(child, line)
             lines.setdefault(f"{path}[{key}]", line)
-            _walk(value_node, child, lines, duplicates, stack)
+            _walk(value_node, child, lines, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = f"{path}[{i}]"
             lines.setdefault(child, item.start_mark.line + 1)
-            _walk(item, child, lines, duplicates, stack)
-    stack.discard(id(node))
+            _walk(item, child, lines, duplicates, visited)
 
 
 def _line_for(lines: Mapping[str, int], path: str, default: int | None) -> int | None:

@@ -1,7 +1,8 @@
 """An offline cluster snapshot: the decoded output of
 ``kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`` (and friends).
 
-Decoding the YAML is the caller's job (core does no I/O); this sorts the objects by kind. Input
+Reading the file is the caller's job (core does no I/O): :func:`snapshot_documents` decodes its text
+through the bounded loader, :func:`load_snapshot` sorts the objects by kind. Input
 may be ``kind: List`` documents, typed lists as the API returns them (``PodList`` whose items
 carry no ``kind``), single objects, or any mix over several files. Anything not understood is
 kept in ``other`` and described in ``problems``; loading never stops at a bad item.
@@ -114,11 +115,28 @@ class _Loader:
             )
             self.snap.other.append(obj)
             return
+        from sgpctl.core.policy import PolicyObjectError
+
         try:
             self.snap.policies.append(SecurityGroupPolicy.from_object(obj))
-        except Exception as exc:  # any malformed policy is one problem line, not the end of loading
-            self.snap.problems.append(f"{where}: {label}: {exc}")
+        except PolicyObjectError as exc:  # a malformed policy is one problem line, not the end of loading
+            self.snap.problems.append(f"{where}: {exc}")
             self.snap.other.append(obj)
+
+
+SNAPSHOT_HINT = "a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`"
+
+
+def snapshot_documents(text: str, source: str) -> list[Any]:
+    """The non-empty documents of a snapshot file's text, through the bounded loader
+    (``SNAPSHOT_LIMITS``); a LoadError (exit 2) names the file, the line and the problem."""
+    from sgpctl.core.loading import SNAPSHOT_LIMITS, LoadError, load_yaml_all
+
+    try:
+        return load_yaml_all(text, source, SNAPSHOT_LIMITS)
+    except LoadError as e:
+        e.hint = e.hint or SNAPSHOT_HINT
+        raise
 
 
 def load_snapshot(objs: Iterable[Any], *, names: Sequence[str] | None = None) -> Snapshot:

@@ -209,29 +209,28 @@ def _cidr_list(raw: Any, key: str, problems: list[ConfigProblem]) -> tuple[str, 
 
 def _load(text: str) -> tuple[Any, str | None, bool]:
     """(document, error, read as JSON). Like apimachinery's yaml.ToJSON, a document that looks like
-    JSON is read as JSON; YAML flow mappings also start with "{", so YAML is tried before giving up."""
+    JSON is read as JSON; YAML flow mappings also start with "{", so YAML is tried before giving up.
+    Both through the bounded loader (sgpctl.core.loading)."""
+    from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_json, load_yaml
+
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            return json.loads(stripped), None, True
-        except ValueError as exc:
-            json_error = f"not valid JSON: {exc}"
+            return load_json(stripped, None, CONFIG_LIMITS), None, True
+        except LoadError as exc:
+            json_error = f"not valid JSON: {_load_error(exc, 'invalid JSON: ')}"
     else:
         json_error = None
-    import yaml  # lazy: start-up time, and core imports no yaml at module level
-
     try:
-        return yaml.safe_load(text), None, False
-    except yaml.YAMLError as exc:
-        return None, json_error or f"not valid YAML: {_yaml_error(exc)}", False
+        return load_yaml(text, None, CONFIG_LIMITS), None, False
+    except LoadError as exc:
+        return None, json_error or f"not valid YAML: {_load_error(exc, 'invalid YAML: ')}", False
 
 
-def _yaml_error(exc: Exception) -> str:
-    # PyYAML's str() spans several lines with a caret drawing; one line with the position is enough.
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    return where + " ".join(str(problem).split())
+def _load_error(exc: Exception, prefix: str) -> str:
+    # One line with the position: "line 3: mapping values are not allowed here (column 9)".
+    problem = exc.problem.removeprefix(prefix)
+    return f"{exc.where}: {problem}" if exc.where else problem
 
 
 def parse_config(text: str | None, *, all_reserved_ranges: bool = False, enable_ipv6: bool = False) -> MasqConfig:

@@ -259,12 +259,12 @@ def kube_proxy_mode_from_configmap(configmap: Mapping[str, Any] | None) -> tuple
     text = (configmap.get("data") or {}).get("config.conf")
     if text is None:
         return None, "has no config.conf"
-    import yaml  # lazy: start-up time, and core imports no yaml at module level
+    from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_yaml
 
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        return None, f"config.conf is not valid YAML ({' '.join(str(exc).split())[:120]})"
+        doc = load_yaml(text, None, CONFIG_LIMITS)
+    except LoadError as exc:
+        return None, f"config.conf is not valid YAML ({exc.message[:120]})"
     if doc is None:
         return "", None
     if not isinstance(doc, Mapping):

@@ -7,15 +7,17 @@ Never touches the client's global configuration."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 import time
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
+from sgpctl import interrupts
+from sgpctl.core.redact import redact_url_credentials
 from sgpctl.errors import InputError, KubeError, UndeterminedError
-from sgpctl.kube.resources import BUILTIN, Resource
+from sgpctl.kube.resources import BUILTIN, Resource, discovery_path
 
 log = logging.getLogger("sgpctl.kube")
 
@@ -35,7 +37,9 @@ class Kube:
         self.max_attempts = max_attempts
         self.max_delay = max_delay
         self.sleep = sleep
-        self.server = server or getattr(api_client.configuration, "host", None)
+        self._base_url = server or getattr(api_client.configuration, "host", None)
+        #: the API server's URL for messages, its user info (if any) masked
+        self.server = redact_url_credentials(self._base_url) if self._base_url else self._base_url
         self.context = context
         self.page_size = page_size
         self._discovered: dict[tuple[str, str], Resource] = {}
@@ -48,19 +52,29 @@ class Kube:
         from kubernetes.client import Configuration
         from kubernetes.config.config_exception import ConfigException
 
-        from sgpctl.kube.kubeconfig import kubeconfig_paths
+        from sgpctl.kube.kubeconfig import existing_paths, kubeconfig_paths, read_kubeconfig
 
         paths = kubeconfig_paths(kubeconfig)
-        if paths and not any(os.path.exists(os.path.expanduser(p)) for p in paths):
+        present = existing_paths(kubeconfig)
+        if paths and not present:
             raise InputError(f"no kubeconfig at {kubeconfig}",
                              hint="pass --kubeconfig FILE or set KUBECONFIG (for TKE: download the cluster's kubeconfig in the console)")
+        for path in present:
+            # Bounded and shape-checked first: the client's own loader would raise anything on a bad file.
+            read_kubeconfig(path)
         configuration = type.__call__(Configuration)
+        shown = kubeconfig or "~/.kube/config"
         try:
             kconfig.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)
         except ConfigException as e:
-            raise InputError(f"cannot use kubeconfig {kubeconfig}: {e}", hint="pass --kubeconfig/--context or set KUBECONFIG") from e
+            raise InputError(f"cannot use kubeconfig {shown}: {e}", hint="pass --kubeconfig/--context or set KUBECONFIG") from None
         except FileNotFoundError as e:
-            raise InputError(f"kubeconfig not found: {kubeconfig}", hint="pass --kubeconfig or set KUBECONFIG") from e
+            raise InputError(f"cannot use kubeconfig {shown}: file not found: {e.filename}",
+                             hint="pass --kubeconfig or set KUBECONFIG") from None
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+            # Inside the client's loader, from what the file says (a bad certificate, base64, exec plugin).
+            raise InputError(f"cannot use kubeconfig {shown}: {type(e).__name__}: {e}",
+                             hint="pass --kubeconfig/--context or set KUBECONFIG") from None
         # One quick retry is enough to ride out a blip; urllib3's default of 3 makes an unreachable
         # server take many seconds to report.
         configuration.retries = 1
@@ -71,7 +85,7 @@ class Kube:
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
                 content_type: str = "application/json", timeout: float | None = 60) -> Any:
-        url = self.server.rstrip("/") + path
+        url = self._base_url.rstrip("/") + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         headers = {"Accept": "application/json"}
@@ -79,6 +93,16 @@ class Kube:
             headers["Content-Type"] = content_type
         # update_params_for_auth adds the bearer token / exec-plugin credentials.
         self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
+        with contextlib.ExitStack() as stack:
+            if method != "GET":  # an interrupt now says the change may have been applied
+                stack.enter_context(interrupts.mutation(f"{method} {path}"))
+            resp = self._send_with_retries(method, url, path, headers, body, timeout)
+        if resp.status >= 400:
+            raise self._error_from(resp.status, resp.reason, resp.data, method, path)
+        data = resp.data
+        return json.loads(data) if data else None
+
+    def _send_with_retries(self, method, url, path, headers, body, timeout):
         for attempt in range(1, self.max_attempts + 1):
             resp = self._send(method, url, path, headers, body, timeout)
             retry_after = _retry_after(resp)
@@ -87,10 +111,7 @@ class Kube:
                 break
             log.debug("%s %s: HTTP %s, retrying in %.1f s (attempt %d)", method, path, resp.status, min(retry_after, self.max_delay), attempt)
             self.sleep(min(retry_after, self.max_delay))
-        if resp.status >= 400:
-            raise self._error_from(resp.status, resp.reason, resp.data, method, path)
-        data = resp.data
-        return json.loads(data) if data else None
+        return resp
 
     def _send(self, method, url, path, headers, body, timeout):
         from kubernetes.client.exceptions import ApiException
@@ -106,7 +127,7 @@ class Kube:
         except Exception as e:  # urllib3 MaxRetryError, connection refused, TLS ...
             if _is_transport_error(e):
                 raise UndeterminedError(
-                    f"cannot reach the Kubernetes API server at {self.server}: {_root_cause(e)}",
+                    f"cannot reach the Kubernetes API server at {self.server}: {redact_url_credentials(_root_cause(e))}",
                     hint="check --kubeconfig/--context and that the cluster endpoint is reachable",
                 ) from None
             raise
@@ -159,16 +180,16 @@ class Kube:
 
     def _discover(self, group: str, kind: str) -> Resource | None:
         try:
-            g = self.request("GET", f"/apis/{group}")
+            g = self.request("GET", discovery_path(group))
         except KubeError as e:
             if e.status == 404:
                 return None
             raise
-        versions = [v.get("version") for v in (g or {}).get("versions", [])]
+        versions = [v.get("version") for v in (g or {}).get("versions", []) if isinstance(v.get("version"), str)]
         preferred = ((g or {}).get("preferredVersion") or {}).get("version")
         for version in ([preferred] if preferred else []) + [v for v in versions if v != preferred]:
             try:
-                lst = self.request("GET", f"/apis/{group}/{version}")
+                lst = self.request("GET", discovery_path(group, version))
             except KubeError as e:
                 if e.status == 404:
                     continue

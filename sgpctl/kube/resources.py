@@ -2,11 +2,20 @@
 
 Built-in kinds have fixed, well-known plurals. The TKE custom resources do not: the SecurityGroupPolicy
 and VpcENI plurals and VpcENI's scope are unconfirmed by public docs, so they are resolved through API
-discovery by group and kind at run time (see ``Kube.resource``)."""
+discovery by group and kind at run time (see ``Kube.resource``).
+
+Every path is built here, and only from checked parts: a namespace must be a DNS-1123 label and a
+name must pass its kind's rule (``sgpctl.core.names``) before it becomes a path segment, so no
+``..``, ``/`` or ``?`` can walk out of the resource's path; each segment is percent-encoded besides.
+A bad name raises ``InputError`` (exit 2) naming the rule before any request is made."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
+
+from sgpctl.core import names
+from sgpctl.inputs import checked
 
 
 @dataclass(frozen=True)
@@ -22,13 +31,31 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def collection_path(self, namespace: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.group:
+            base = f"/apis/{_segment(self.group, 'API group')}/{_segment(self.version, 'API version')}"
+        else:
+            base = f"/api/{_segment(self.version, 'API version')}"
+        plural = _segment(self.plural, "resource")
         if self.namespaced and namespace:
-            return f"{base}/namespaces/{namespace}/{self.plural}"
-        return f"{base}/{self.plural}"
+            return f"{base}/namespaces/{_segment(checked(names.namespace, namespace, 'namespace'), 'namespace')}/{plural}"
+        return f"{base}/{plural}"
 
     def object_path(self, name: str, namespace: str | None = None) -> str:
-        return f"{self.collection_path(namespace)}/{name}"
+        rule = names.name_rule(self.group, self.kind)
+        return f"{self.collection_path(namespace)}/{_segment(checked(rule, name, f'{self.kind} name'), 'name')}"
+
+
+def discovery_path(group: str, version: str | None = None) -> str:
+    """``/apis/<group>`` or ``/apis/<group>/<version>``, for API discovery."""
+    path = f"/apis/{_segment(group, 'API group')}"
+    return f"{path}/{_segment(version, 'API version')}" if version is not None else path
+
+
+def _segment(value: str, field: str) -> str:
+    # Defence in depth behind the name rules: discovery data (plural, version) is the server's, and
+    # the lenient rule for some kinds still allows characters that mean something in a URL.
+    checked(names.path_segment, value, field)
+    return quote(value, safe="")
 
 
 NAMESPACES = Resource("", "v1", "namespaces", "Namespace", False)

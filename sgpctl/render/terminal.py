@@ -136,9 +136,13 @@ class Terminal:
             return
         if not self.env.stdin_isatty:
             raise RefusedError(f"{question} — not confirmed (no terminal to ask)", hint="pass --yes to confirm in scripts and CI")
-        self.env.stderr.write(f"{clean(question)} [y/N]: ")
+        self.env.stderr.write(f"{clean(question)} [y/N]:")
         self.env.stderr.flush()
-        answer = self.env.stdin.readline().strip().lower()
+        try:
+            answer = self.env.stdin.readline().strip().lower()
+        except KeyboardInterrupt:
+            self.env.stderr.write("\n")  # the prompt's line ends before the interrupt's message
+            raise
         if answer not in ("y", "yes"):
             raise RefusedError("not confirmed; nothing was changed")
 

@@ -3,25 +3,20 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import TextIO
 
+from sgpctl import inputs
+from sgpctl.core.loading import SNAPSHOT_LIMITS
 from sgpctl.core.policy import SecurityGroupPolicy, ValidationResult, load_policies
 from sgpctl.errors import InputError
 from sgpctl.workflows.view import ClusterView
 
 
 def read_text(path: str, stdin: TextIO | None = None) -> str:
-    """Read a file, or ``stdin`` (the command's) for ``-``; a missing file is bad input (exit 2)."""
-    if path == "-":
-        return (stdin or sys.stdin).read()
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}", hint="check the path given to -f/--snapshot") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read {path}: {e}") from None
+    """Read a file, or ``stdin`` (the command's) for ``-``, bounded (``sgpctl.inputs``); any problem is
+    bad input (exit 2)."""
+    return inputs.read_text(path, max_bytes=SNAPSHOT_LIMITS.max_bytes, hint="check the path given to -f/--snapshot",
+                            stdin=stdin)
 
 
 def load_policy_file(path: str, stdin: TextIO | None = None) -> ValidationResult:
@@ -38,21 +33,13 @@ def require_valid(result: ValidationResult) -> list[SecurityGroupPolicy]:
 
 
 def from_snapshot(paths: list[str], stdin: TextIO | None = None) -> ClusterView:
-    import yaml  # lazy
-
-    from sgpctl.core.snapshot import load_snapshot
+    from sgpctl.core.snapshot import load_snapshot, snapshot_documents
 
     docs, names = [], []
     for path in paths:
-        text = read_text(path, stdin)
-        try:
-            for doc in yaml.safe_load_all(text):
-                if doc is not None:
-                    docs.append(doc)
-                    names.append(path)
-        except yaml.YAMLError as e:
-            raise InputError(f"{path}: invalid YAML: {str(e).splitlines()[0]}",
-                             hint="a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`") from None
+        for doc in snapshot_documents(read_text(path, stdin), path):
+            docs.append(doc)
+            names.append(path)
     snap = load_snapshot(docs, names=names)
     return ClusterView.of_snapshot(snap, "snapshot " + ", ".join(paths))
 

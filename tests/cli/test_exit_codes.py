@@ -37,7 +37,6 @@ CASES = [
      "error: AuthFailure: bad signature (request id req-3)", None),
     ("unreachable", ConnectionError("refused"), 3, "error: cannot reach the server", "hint: check the endpoint"),
     ("a bug", ValueError("oops"), 1, "error: unexpected ValueError: oops", "hint: rerun with --debug"),
-    ("interrupted", KeyboardInterrupt(), 130, "interrupted", None),
 ]
 
 
@@ -59,6 +58,12 @@ def test_an_exception_maps_to_one_exit_code_and_one_line(monkeypatch, name, exc,
     if hint:
         assert lines[1].startswith(hint) and len(lines) == 2
     assert "Traceback" not in env.err() and env.out() == ""
+
+
+def test_an_interrupt_exits_130_without_a_traceback(monkeypatch):
+    # (the one line it prints is sgpctl.interrupts', once per process: tests/cli/test_signals.py)
+    got, env = run_raising(monkeypatch, KeyboardInterrupt())
+    assert got == 130 and "Traceback" not in env.err() and env.out() == ""
 
 
 def test_debug_adds_the_traceback(monkeypatch):

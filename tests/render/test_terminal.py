@@ -73,7 +73,7 @@ def test_confirm_asks_on_a_terminal(answer, accepted):
     else:
         with pytest.raises(RefusedError, match="nothing was changed"):
             out.confirm("delete it?", yes=False)
-    assert env.err() == "delete it? [y/N]: "
+    assert env.err() == "delete it? [y/N]:"
 
 
 def test_progress_is_silent_off_a_terminal():
