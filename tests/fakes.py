@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, Ipamd, NetworkInterface, \
-    Policy, PodLimits, PolicyDetail, Role, SecurityGroup
+from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, GroupRules, Ipamd, \
+    NetworkInterface, Policy, PodLimits, PolicyDetail, Role, RuleBook, SecurityGroup
 from sgpctl.core.addon_values import values_merge
 from sgpctl.core.selectors import parse as parse_selector
 from sgpctl.errors import CloudError
@@ -226,6 +226,10 @@ class FakeVpc:
         self.enis: dict[str, tuple[str, ...]] = {}
         self.sub_eni_limits: dict[str, int] = {}
         self.rules: dict[str, list] = {}
+        #: what DescribeSecurityGroupPolicies answers, per group
+        self.group_rules: dict[str, GroupRules] = {}
+        #: each ENI's private addresses (for group members)
+        self.eni_ips: dict[str, tuple[str, ...]] = {}
         self.sg_limit = 5
 
     def describe_security_group_limit(self) -> int:
@@ -256,12 +260,39 @@ class FakeVpc:
 
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
-        return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
-                if ids is None or i in ids]
+        return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, self.eni_ips.get(i, ()))
+                for i, g in self.enis.items() if ids is None or i in ids]
 
-    def describe_subnets(self, ids) -> list[Subnet]:
+    def describe_subnets(self, ids=None, filters=None) -> list[Subnet]:
         self.cloud.record("vpc", "DescribeSubnets")
-        return [Subnet(i, None, "vpc-fake0001", self.cloud.subnets[i], None) for i in ids if i in self.cloud.subnets]
+        vpcs = (filters or {}).get("vpc-id")
+        if vpcs is not None and "vpc-fake0001" not in ([vpcs] if isinstance(vpcs, str) else vpcs):
+            return []
+        wanted = ids if ids is not None else sorted(self.cloud.subnets)
+        return [Subnet(i, None, "vpc-fake0001", self.cloud.subnets[i], None) for i in wanted if i in self.cloud.subnets]
+
+    def describe_security_group_policies(self, group_ids, *, concurrency: int = 8) -> list[GroupRules]:
+        out = []
+        for gid in dict.fromkeys(group_ids):
+            self.cloud.record("vpc", "DescribeSecurityGroupPolicies")
+            if gid in self.group_rules:
+                out.append(self.group_rules[gid])
+        return out
+
+    def describe_rule_book(self, group_ids, known_enis=(), *, concurrency: int = 8) -> RuleBook:
+        """Like the adapter: the groups' rules, and the addresses of the ENIs bound to the groups their
+        ``SecurityGroupId`` rules name (``eni_ips`` holds each ENI's addresses)."""
+        rules = self.describe_security_group_policies(group_ids)
+        referenced = RuleBook.build(rules).referenced()[0]
+        members: dict[str, set[str]] = {g: set() for g in referenced}
+        known = {ip for e in known_enis for ip in e.private_ips}
+        if referenced:
+            self.cloud.record("vpc", "DescribeNetworkInterfaces")
+            for eni_id, groups in self.enis.items():
+                for g in set(groups) & members.keys():
+                    members[g].update(self.eni_ips.get(eni_id, ()))
+                    known.update(self.eni_ips.get(eni_id, ()))
+        return RuleBook.build(rules, members, known_addresses=known)
 
     def describe_network_interface_limit(self, instance_id: str) -> EniLimit:
         self.cloud.record("vpc", "DescribeNetworkInterfaceLimit")

@@ -13,6 +13,7 @@ API::
     describe_service_templates(ids=None) -> list[ServiceTemplate]
     describe_service_template_groups(ids=None) -> list[ServiceTemplateGroup]
     describe_rule_book(group_ids, known_enis=(), concurrency=8) -> RuleBook     # all core.traffic needs
+    describe_subnets(ids=None, filters=None) -> list[Subnet]            # by id, or e.g. {"vpc-id": ...}
     describe_network_interfaces(ids=None, filters=None) -> list[NetworkInterface]
     describe_network_interface_limit(instance_id) -> EniLimit
     describe_security_group_limit() -> int                              # groups per instance, 5 if unsaid
@@ -27,7 +28,8 @@ Limit are *strings* in this API's model); ``CreateSecurityGroupPolicies {"Securi
 "SecurityGroupPolicySet": {"Ingress": [...]}}`` and a second call for ``"Egress"`` (the API takes one
 direction per request); ``DescribeNetworkInterfaces {"NetworkInterfaceIds"? | "Filters"?, "Offset": 0,
 "Limit": 100}`` (integers here); ``DescribeNetworkInterfaceLimit {"InstanceId"}``;
-``DescribeSecurityGroupLimits {}``; ``DescribeSecurityGroupPolicies {"SecurityGroupId"}`` (one group per
+``DescribeSecurityGroupLimits {}``; ``DescribeSubnets {"SubnetIds"? | "Filters"?, "Offset": "0", "Limit":
+"100"}`` (strings); ``DescribeSecurityGroupPolicies {"SecurityGroupId"}`` (one group per
 call: the API's shape); ``DescribeAddressTemplates`` / ``DescribeAddressTemplateGroups`` /
 ``DescribeServiceTemplates`` / ``DescribeServiceTemplateGroups`` ``{"Filters"?: [{"Name":
 "address-template-id" | "address-template-group-id" | "service-template-id" |
@@ -252,17 +254,23 @@ class VpcAdapter(Adapter):
         )
 
     # -- subnets ---------------------------------------------------------------------------------
-    def describe_subnets(self, ids: Iterable[str]) -> list[Subnet]:
-        """Subnets by id (100 per call; like DescribeSecurityGroups, Offset/Limit are strings).
+    def describe_subnets(self, ids: Iterable[str] | None = None, filters: FilterSpec | None = None) -> list[Subnet]:
+        """Subnets by id (100 per call; like DescribeSecurityGroups, Offset/Limit are strings), or
+        every subnet the filters match (``{"vpc-id": "vpc-1"}``: a VPC's subnets), page by page.
         Ids the VPC does not know are simply absent from the result."""
+        if ids is not None and filters:
+            raise ValueError("DescribeSubnets takes ids or filters, not both")
+        if ids is None:
+            def fetch(offset: int, limit: int):
+                d = self._call("DescribeSubnets", {**({"Filters": filters_param(filters)} if filters else {}),
+                                                   "Offset": str(offset), "Limit": str(limit)})
+                return [_subnet(x) for x in d.get("SubnetSet") or []], d.get("TotalCount")
+
+            return paginate_offset(fetch, limit=100)
         out: list[Subnet] = []
         for batch in batched(unique(ids), 100):
             d = self._call("DescribeSubnets", {"SubnetIds": batch, "Offset": "0", "Limit": "100"})
-            out.extend(
-                Subnet(subnet_id=x.get("SubnetId") or "", name=x.get("SubnetName"), vpc_id=x.get("VpcId"),
-                       cidr_block=x.get("CidrBlock"), zone=x.get("Zone"), available_ips=x.get("AvailableIpAddressCount"))
-                for x in d.get("SubnetSet") or []
-            )
+            out.extend(_subnet(x) for x in d.get("SubnetSet") or [])
         return out
 
     # -- network interfaces ---------------------------------------------------------------------
@@ -328,6 +336,11 @@ def _security_group(g: dict) -> SecurityGroup:
         created_time=g.get("CreatedTime"),
         tags=tuple((t.get("Key") or "", t.get("Value") or "") for t in g.get("TagSet") or []),
     )
+
+
+def _subnet(x: dict) -> Subnet:
+    return Subnet(subnet_id=x.get("SubnetId") or "", name=x.get("SubnetName"), vpc_id=x.get("VpcId"),
+                  cidr_block=x.get("CidrBlock"), zone=x.get("Zone"), available_ips=x.get("AvailableIpAddressCount"))
 
 
 def _eni(e: dict) -> NetworkInterface:

@@ -290,3 +290,21 @@ def test_describe_subnets_by_id_with_string_paging(api, session):
     got = session.vpc.describe_subnets(["subnet-1", "subnet-gone", "subnet-1"])
     assert got == [Subnet("subnet-1", "pods", "vpc-1", "10.0.32.0/20", "ap-guangzhou-3", 4000)]
     assert api.bodies("DescribeSubnets") == ['{"SubnetIds": ["subnet-1", "subnet-gone"], "Offset": "0", "Limit": "100"}']
+
+
+def test_describe_subnets_of_a_vpc_by_filter_page_by_page(api, session):
+    def subnet(i: int) -> dict:
+        return {"SubnetId": f"subnet-{i:08d}", "VpcId": "vpc-1", "CidrBlock": f"10.{i // 256}.{i % 256}.0/24",
+                "Zone": "ap-guangzhou-3"}
+
+    api.reply("vpc", "DescribeSubnets", {"TotalCount": 130, "SubnetSet": [subnet(i) for i in range(100)]})
+    api.reply("vpc", "DescribeSubnets", {"TotalCount": 130, "SubnetSet": [subnet(i) for i in range(100, 130)]})
+    got = session.vpc.describe_subnets(filters={"vpc-id": "vpc-1"})
+    assert [s.subnet_id for s in got] == [f"subnet-{i:08d}" for i in range(130)]
+    assert got[129].cidr_block == "10.0.129.0/24"
+    assert [json.loads(b) for b in api.bodies("DescribeSubnets")] == [
+        {"Filters": [{"Name": "vpc-id", "Values": ["vpc-1"]}], "Offset": "0", "Limit": "100"},
+        {"Filters": [{"Name": "vpc-id", "Values": ["vpc-1"]}], "Offset": "100", "Limit": "100"},
+    ]
+    with pytest.raises(ValueError):
+        session.vpc.describe_subnets(["subnet-1"], filters={"vpc-id": "vpc-1"})
