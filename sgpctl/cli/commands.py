@@ -35,6 +35,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list."),
     Entry("policy", "sgpctl.cli.policy_cmd", "app", "Validate, explain, apply, roll out policies."),
     Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups."),
+    Entry("traffic", "sgpctl.cli.traffic_cmd", "app", "Will a flow pass the Pods' groups? explain, check."),
     Entry("routing", "sgpctl.cli.routing_cmd", "app", "Strict routing: check the limits, switch."),
     Entry("snat", "sgpctl.cli.snat_cmd", "app", "Would strict-mode Pods' egress be SNATed?"),
     Entry("doctor", "sgpctl.cli.doctor_cmd", "doctor", "Check the whole setup, with a hint per problem."),

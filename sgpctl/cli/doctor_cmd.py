@@ -13,14 +13,15 @@ from sgpctl.render.output import OutputFormat
 HELP = """Check the whole setup, with a hint per problem.
 
 Linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
-nodes, policies, Pods, routing, and the one manual item (the VPC client-token allowlist).
+nodes, policies, Pods, routing, the traffic the policy Pods need (`sgpctl traffic check -A`), and the
+one manual item (the VPC client-token allowlist).
 
 Categories run in order and print as they complete; every failure comes with a hint. A failure
 skips only the checks it makes meaningless. Exit 0 when nothing failed (warnings allowed unless
 --fail-on warning), 1 when a check failed, 3 when something could not be determined.
 
 Categories: settings, cloud-access, network-mode, cam, trunking, addon, nodes, policies, pods,
-routing, manual. Every cloud read is made at most once, and every cluster collection listed at most
+routing, traffic, manual. Every cloud read is made at most once, and every cluster collection listed at most
 once, per run.
 
 Examples:

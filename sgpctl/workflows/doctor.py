@@ -21,7 +21,8 @@ Categories and check ids (scripts key on them)::
                     policies-overlap
     pods            pods-stale, pods-verified, pods-pending-sub-eni, pods-container-creating
     routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
-                    strict-external-traffic-local, strict-early-demux, strict-snat
+                    strict-external-traffic-local, strict-early-demux, strict-snat, strict-probes-dns
+    traffic         traffic-needs
     manual          manual-client-token-allowlist
 
 Decisions:
@@ -33,6 +34,10 @@ Decisions:
   can. A stale Pod fails (as in `verify`): it does not have the groups its policy says.
 - In standard routing the strict-mode limits are notes about a future switch; in strict routing they
   are failures (see ``workflows.routing``).
+- ``traffic-needs`` is `sgpctl traffic check -A` as one check: the flows the policy Pods need
+  (probes, DNS, Services, declared egress) against their groups' rules, under the current routing.
+  It and ``strict-probes-dns`` stand on one read of the rules (``DoctorContext.traffic``), and on
+  the ENIs verify read.
 - The VPC client-token allowlist cannot be read through any API: it is always a warning to confirm by
   hand, so a fully set-up cluster ends with warnings, never with a silent pass.
 """
@@ -215,7 +220,29 @@ class DoctorContext:
 
         return self.memo("routing", lambda: gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(),
                                                    addons=self.addons(), ipamd=self._ipamd_or_none(),
-                                                   eniipamd=self.eniipamd()))
+                                                   eniipamd=self.eniipamd(), traffic=self.traffic))
+
+    def traffic(self):
+        """The policy Pods' traffic facts (``workflows.traffic``): one batched rules read, shared by the
+        traffic and routing checks; the Pods' ENIs as verify read them."""
+        def read():
+            from sgpctl.workflows.traffic import gather
+
+            known = None
+            try:
+                known = {(p.namespace, p.name): (p.eni_id, p.eni_groups) for p in self.verify().pods
+                         if p.eni_id and p.eni_groups is not None}
+            except Exception:  # noqa: BLE001 - the ENIs are then read here; pods-verified reports the failure
+                pass
+            view = self.view()
+            eni = None
+            if known is not None:
+                from sgpctl.workflows.traffic import eni_groups, traffic_keys
+
+                eni = eni_groups(view, self.cloud().vpc, traffic_keys(view), known)
+            return gather(view, self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(), eni=eni)
+
+        return self.memo("traffic", read)
 
     def _ipamd_or_none(self):
         try:
@@ -652,6 +679,16 @@ def check_container_creating(c: DoctorContext) -> CheckOutcome:
 
 
 # --------------------------------------------------------------------------------------------------
+# traffic
+# --------------------------------------------------------------------------------------------------
+
+def check_traffic(c: DoctorContext) -> CheckOutcome:
+    from sgpctl.workflows.traffic import evaluate, summary_outcome
+
+    return summary_outcome(evaluate(c.traffic()))
+
+
+# --------------------------------------------------------------------------------------------------
 # manual
 # --------------------------------------------------------------------------------------------------
 
@@ -666,7 +703,7 @@ def check_allowlist(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 CATEGORIES = ("settings", "cloud-access", "network-mode", "cam", "trunking", "addon", "nodes", "policies", "pods",
-              "routing", "manual")
+              "routing", "traffic", "manual")
 
 CRED, REGION, CLUSTER, KUBECONFIG = "settings-credentials", "settings-region", "settings-cluster-id", "settings-kubeconfig"
 CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm", "access-kubernetes"
@@ -737,6 +774,10 @@ def categories() -> list[CategorySpec]:
             _spec("pods-container-creating", "no Pod is stuck creating its sub-ENI", check_container_creating, KUBE),
         )),
         routing,
+        CategorySpec("traffic", (
+            _spec("traffic-needs", "the policy Pods' groups let through the traffic they need", check_traffic,
+                  "addon-crd-served", TKE, VPC),
+        )),
         CategorySpec("manual", (
             _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist),
         )),

@@ -40,6 +40,7 @@ from sgpctl.core.checks import (
     CheckSpec,
     Status,
     noted,
+    passed,
     run_checks,
     undetermined,
     warned,
@@ -60,6 +61,7 @@ KUBE_PROXY = "kube-proxy"
 CATEGORY_ROUTING = "routing"
 CATEGORY_STRICT = "strict routing compatibility"
 ID_MODE = "routing-mode"
+ID_PROBES_DNS = "strict-probes-dns"
 
 ROLLABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
@@ -79,6 +81,8 @@ class RoutingFacts:
     inputs: strict.StrictInputs
     snat: snat_flow.SnatAudit
     notes: list[str] = field(default_factory=list)
+    #: the traffic facts (``workflows.traffic.TrafficFacts``) of the same Pods, read on first use
+    traffic: Callable[[], Any] | None = None
 
     @property
     def mode(self) -> str:
@@ -86,11 +90,12 @@ class RoutingFacts:
 
 
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str, *, cluster=None, addons=None,
-           ipamd=None, eniipamd: EniipamdValues | None = None) -> RoutingFacts:
+           ipamd=None, eniipamd: EniipamdValues | None = None, traffic: Callable[[], Any] | None = None) -> RoutingFacts:
     """Everything `routing check` decides on, from the view (Pods, policies, ServiceAccounts,
     Services, NetworkPolicies, kube-system's DaemonSets and two ConfigMaps: each read once) and five
-    cloud reads, whatever the number of Pods. A caller that has read DescribeClusters, DescribeAddon,
-    DescribeIPAMD or eniipamd's values already passes the answers."""
+    cloud reads, whatever the number of Pods; the Pods' rules (``workflows.traffic.gather``) when the
+    probe and DNS check first needs them. A caller that has read DescribeClusters, DescribeAddon,
+    DescribeIPAMD, eniipamd's values or the traffic facts already passes the answers."""
     from sgpctl.kube import resources as r
 
     notes: list[str] = []
@@ -118,7 +123,21 @@ def gather(view: ClusterView, cloud: Cloud, cluster_id: str, *, cluster=None, ad
         addon_names=addon_names,
         snat=audit.verdict,
     )
-    return RoutingFacts(cluster_id, view.namespace, eni, strict_pods, matches, inputs, audit, notes)
+    if traffic is None:
+        from sgpctl.workflows import traffic as traffic_flow
+
+        traffic = _once(lambda: traffic_flow.gather(view, cloud, cluster_id, cluster=cluster, eniipamd=eni))
+    return RoutingFacts(cluster_id, view.namespace, eni, strict_pods, matches, inputs, audit, notes, traffic)
+
+
+def _once(fn: Callable[[], Any]) -> Callable[[], Any]:
+    done: list = []
+
+    def get() -> Any:
+        if not done:
+            done.append(fn())
+        return done[0]
+    return get
 
 
 # --------------------------------------------------------------------------------------------------
@@ -166,14 +185,26 @@ def _informational_in_standard(get_facts: Callable[[Any], RoutingFacts]):
     return transform
 
 
+def check_probes_dns(facts: RoutingFacts) -> CheckOutcome:
+    """The kubelet probes and DNS of the strict-mode Pods, judged on their groups' real rules."""
+    from sgpctl.workflows.traffic import strict_hazards
+
+    if facts.traffic is None or not facts.pods:
+        return passed("no Pod that strict routing applies to")
+    return strict_hazards(facts.traffic())
+
+
 def routing_categories(get_facts: Callable[[Any], RoutingFacts] = lambda ctx: ctx, *,
                        requires: Sequence[str] = (), for_doctor: bool = False) -> list[CategorySpec]:
-    """``routing-mode`` and the six ``strict-*`` checks. For `routing check` the limits are judged as
-    if switching to strict now; for `doctor` (``for_doctor``) they only fail once the cluster is strict."""
+    """``routing-mode`` and the seven ``strict-*`` checks (the document's six limits, and the probes
+    and DNS the Pods' groups would drop). For `routing check` the limits are judged as if switching to
+    strict now; for `doctor` (``for_doctor``) they only fail once the cluster is strict."""
     req = tuple(requires)
     mode = CheckSpec(ID_MODE, "eniipamd's routing mode", lambda ctx: check_mode(get_facts(ctx)), requires=req)
+    probes_dns = CheckSpec(ID_PROBES_DNS, "the Pods' groups let their kubelet probes and DNS through in strict routing",
+                           lambda ctx: check_probes_dns(get_facts(ctx)), requires=req)
     specs = []
-    for spec in strict.strict_specs(lambda ctx: get_facts(ctx).inputs, requires=req):
+    for spec in (*strict.strict_specs(lambda ctx: get_facts(ctx).inputs, requires=req), probes_dns):
         if spec.id == strict.ID_EARLY_DEMUX:
             spec = _wrap(spec, _demux_before_switch(get_facts))
         if for_doctor:

@@ -106,6 +106,16 @@ def test_cluster_dns_needs_the_service_ip_and_its_pods_on_their_target_ports():
     assert all(n.source.ref == "pod/web/web-0" and n.kind == "dns" for n in needs.needs)
 
 
+def test_the_metrics_port_of_kube_dns_is_no_dns_need():
+    # CoreDNS's kube-dns Service also publishes metrics on TCP 9153 (the CoreDNS Helm chart and kubeadm's
+    # manifest); resolvers only ever ask on port 53.
+    with_metrics = {**KUBE_DNS, "spec": {**KUBE_DNS["spec"], "ports": [
+        *KUBE_DNS["spec"]["ports"], {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}}
+    dns = cluster_dns(with_metrics, [(COREDNS, COREDNS_EP)])
+    assert dns.ports == (("udp", 53), ("tcp", 53))
+    assert sorted({n.flow.lo for n in pod_needs(make_pod(), me(), node=N1, dns=dns).needs}) == [53, 5353]
+
+
 def test_a_fix_for_dns_pods_names_their_subnet():
     dns = cluster_dns(KUBE_DNS, [(COREDNS, COREDNS_EP)], pod_cidrs=["10.0.1.0/24", "10.0.2.0/24"])
     results = check_needs(pod_needs(make_pod(), me(), node=N1, dns=dns).needs, RuleBook.build([group("sg-a")]))

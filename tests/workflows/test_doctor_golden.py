@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sgpctl.cloud.types import PodLimits
+from sgpctl.cloud.types import GroupRules, PodLimits
 from sgpctl.core.cam_policy import seed_document
 from sgpctl.kube import resources as r
 from sgpctl.environment import Environment
@@ -81,6 +81,13 @@ def half_set_up_world() -> tuple[FakeKube, FakeCloud]:
                             "reason": reason, "message": message, "type": "Warning",
                             "lastTimestamp": "2026-02-01T00:00:00Z", "source": {"component": component}})
     kube.add(r.DAEMONSETS, daemonset("node-local-dns"))
+    # The cluster DNS, and a group that lets DNS out over UDP only: TCP DNS (large answers) is dropped.
+    kube.add(r.SERVICES, {"metadata": {"name": "kube-dns", "namespace": "kube-system"},
+                          "spec": {"clusterIP": "172.16.0.10", "selector": {"k8s-app": "kube-dns"},
+                                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP"},
+                                             {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}})
+    cloud.vpc.group_rules["sg-web00001"] = GroupRules.from_api("sg-web00001", {"Version": "3", "Egress": [
+        {"PolicyIndex": 0, "Protocol": "UDP", "Port": "53", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}]})
     return kube, cloud
 
 
@@ -136,10 +143,16 @@ def test_the_half_set_up_world_fails_where_it_should(tmp_path):
     st = statuses(json.loads(text))
     failing = sorted(k for k, v in st.items() if v == "fail")
     assert failing == ["cam-role-tke-qcsrole", "pods-container-creating", "pods-pending-sub-eni", "pods-stale",
-                       "policies-groups-exist"]
+                       "policies-groups-exist", "traffic-needs"]
     assert st["nodes-families"] == "warn" and st["manual-client-token-allowlist"] == "warn"
     assert st["strict-nodelocaldns"] == "info"  # standard routing: a note about a future switch
     assert st["pods-verified"] == "pass"
+    # the group lets DNS out over UDP only: TCP 53 to the DNS Service is dropped for both web Pods (the one
+    # on its sub-ENI, the stale one once rebuilt), and the rule to add is appended after the UDP rule
+    traffic = next(c for cat in json.loads(text)["categories"] for c in cat["checks"] if c["id"] == "traffic-needs")
+    assert [e.split(":")[0] for e in traffic["evidence"]] == ["shop/web-1", "shop/web-old"]
+    assert traffic["hint"].startswith("add egress ACCEPT TCP:53 172.16.0.10/32 to sg-web00001 after the last rule")
+    assert '"Version":"3"' in traffic["hint"] and st["strict-probes-dns"] == "pass"
 
 
 @pytest.mark.parametrize("names,expected", [

@@ -81,8 +81,10 @@ def test_check_reads_the_cluster_with_a_constant_number_of_calls():
     cloud.log.clear()
     check(kube, cloud)
     assert kube.calls == small
+    # the probes-and-DNS check adds the rules of the Pods' one group and the listing of the VPC's subnets
     assert sorted(a for _, a, _ in cloud.log) == sorted(
-        ["DescribeClusters", "DescribeAddon", "DescribeAddonValues", "DescribeIPAMD", "DescribeSubnets"])
+        ["DescribeClusters", "DescribeAddon", "DescribeAddonValues", "DescribeIPAMD", "DescribeSubnets",
+         "DescribeSecurityGroupPolicies", "DescribeSubnets"])
 
 
 def test_set_strict_refuses_while_a_hazard_remains_naming_the_checks():

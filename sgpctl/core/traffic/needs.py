@@ -210,7 +210,8 @@ def probe_needs(pod: Mapping[str, Any], me: Endpoint, node: Endpoint | None, nod
 def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[str, Any], Endpoint]] = (),
                 pod_cidrs: Sequence[str] = ()) -> ClusterDns:
     """The cluster DNS from its Service (``kube-system/kube-dns`` on TKE) and its Pods (with their
-    endpoints), target ports resolved per Pod; ``pod_cidrs``: the subnets those Pods live in."""
+    endpoints), target ports resolved per Pod; ``pod_cidrs``: the subnets those Pods live in. Only
+    the Service's ports 53 count: resolvers ask nothing else."""
     if service is None:
         return ClusterDns(None, pods=())
     spec = service.get("spec") or {}
@@ -223,7 +224,8 @@ def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[
     for sp in spec.get("ports") or ():
         proto = str(sp.get("protocol") or "TCP").lower()
         port = _as_int(sp.get("port"))
-        if proto not in ("tcp", "udp") or port is None:
+        # Resolvers ask on port 53 only; kube-dns also publishes CoreDNS's metrics (9153), no DNS.
+        if proto not in ("tcp", "udp") or port != DNS_PORT:
             continue
         ports.append((proto, port))
         for pod, ep in pods:

@@ -47,6 +47,10 @@ def sgp_addon(b: Builder) -> None:
 
 def build_strict_hazards(b: Builder) -> None:
     b.base(kube_proxy_mode="ipvs", trunking=True)
+    # The nginx Pods' group does what its description says: HTTP(S) in from anywhere, everything out.
+    b.group_rules("web", ingress=[{"Protocol": "TCP", "Port": "80,443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT",
+                                   "PolicyDescription": "HTTP(S) from the internet"}],
+                  egress=[{"CidrBlock": "0.0.0.0/0", "Action": "ACCEPT", "PolicyDescription": "everything out"}])
     sgp_setup(b)
     b.cloud.add_addon(b.cluster_id, "nodelocaldns", "1.1.0", {"localDnsIp": "169.254.20.10"})
     masq = {"NonMasqueradeCIDRs": ["172.16.0.0/16"], "MasqLinkLocal": False, "ResyncInterval": "60s"}

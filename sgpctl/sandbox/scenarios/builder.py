@@ -145,6 +145,15 @@ class Builder:
             self.groups[name] = self.cloud.add_security_group(name, descriptions.get(name, name),
                                                               group_id=self.new_id("sg-"), region=self.region)
 
+    def group_rules(self, name: str, *, ingress: list[dict] = (), egress: list[dict] = ()) -> None:
+        """Rules of group ``name`` as CreateSecurityGroupPolicies takes them (``PolicyDescription``
+        and the peer fields the API stores empty are filled in)."""
+        blank = {"Protocol": "ALL", "Port": "ALL", "CidrBlock": None, "Ipv6CidrBlock": None, "SecurityGroupId": None,
+                 "PolicyDescription": "", "ModifyTime": "2026-01-01 00:00:00"}
+        for direction, rules in (("Ingress", ingress), ("Egress", egress)):
+            if rules:
+                self.cloud.set_group_rules(self.groups[name], direction, [{**blank, **r} for r in rules])
+
     def cluster(self, *, eniipamd_version: str = "3.6.0", non_static_ip: bool = False,
                 kube_proxy_mode: str = "iptables", trunking: bool = False) -> None:
         self.cloud.add_cluster(self.cluster_id, self.cluster_name, KUBERNETES_VERSION, self.vpc_id,
@@ -257,12 +266,12 @@ class Builder:
 
     def deployment(self, namespace: str, name: str, labels: dict[str, str], image: str, *, replicas: int = 1,
                    host_network: bool = False, port: int | None = None, annotations: dict | None = None,
-                   extra_spec: dict | None = None) -> dict:
+                   extra_spec: dict | None = None, ports: list[dict] | None = None) -> dict:
         obj = {"apiVersion": "apps/v1", "kind": "Deployment",
                "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
                "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
                         "template": _template(name, labels, image, host_network=host_network, port=port,
-                                              annotations=annotations, extra_spec=extra_spec)}}
+                                              annotations=annotations, extra_spec=extra_spec, ports=ports)}}
         return self.create("deployments.apps", obj)
 
     def daemonset(self, namespace: str, name: str, labels: dict[str, str], image: str, *,
@@ -307,10 +316,18 @@ class Builder:
             self.deployment("kube-system", "tke-eni-ip-scheduler", {"app": "tke-eni-ip-scheduler"},
                             f"{IMAGE_REPO}/tke-eni-ip-scheduler:v{version}", host_network=True,
                             extra_spec={"priorityClassName": "system-cluster-critical"})
+        # CoreDNS as its manifests publish it: DNS on UDP and TCP 53, metrics on TCP 9153.
         self.deployment("kube-system", "coredns", {"k8s-app": "kube-dns"}, f"{IMAGE_REPO}/coredns:1.11.1",
-                        replicas=2, port=53)
-        self.service("kube-system", "kube-dns", {"k8s-app": "kube-dns"}, 53,
-                     labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}, cluster_ip=self.dns_ip())
+                        replicas=2, ports=[{"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                                           {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                                           {"name": "metrics", "containerPort": 9153, "protocol": "TCP"}])
+        self.create("services", {
+            "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                         "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
+            "spec": {"type": "ClusterIP", "selector": {"k8s-app": "kube-dns"}, "clusterIP": self.dns_ip(),
+                     "ports": [{"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"},
+                               {"name": "dns-tcp", "port": 53, "targetPort": 53, "protocol": "TCP"},
+                               {"name": "metrics", "port": 9153, "targetPort": 9153, "protocol": "TCP"}]}})
         self.create("serviceaccounts", {"metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"}})
         mode = self.kube_proxy_mode
         self.configmap("kube-system", "kube-proxy", {"config.conf": _kube_proxy_config(mode)},
@@ -354,11 +371,13 @@ def _kube_proxy_config(mode: str) -> str:
 
 def _template(name: str, labels: dict[str, str], image: str, *, host_network: bool = False,
               port: int | None = None, args: list[str] | None = None, annotations: dict | None = None,
-              extra_spec: dict | None = None) -> dict:
+              extra_spec: dict | None = None, ports: list[dict] | None = None) -> dict:
     container: dict = {"name": name.split("-")[-1] if name.startswith("tke-") else name, "image": image,
                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
     if port:
         container["ports"] = [{"containerPort": port, "protocol": "TCP"}]
+    if ports:
+        container["ports"] = [dict(p) for p in ports]
     if args:
         container["args"] = list(args)
     spec: dict = {"containers": [container], "terminationGracePeriodSeconds": 30}

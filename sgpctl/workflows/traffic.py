@@ -1,0 +1,1042 @@
+"""Will the Pods' own security groups let their traffic through? `traffic explain` (one flow) and
+`traffic check` (every flow the Pods a policy selects need), over ``core.traffic``.
+
+One read, many evaluations: ``gather`` reads everything once - the cluster through the command's
+``ClusterView`` (Pods, ServiceAccounts, policies, VpcENIs, nodes, Services, the cluster DNS), the
+cloud in batches (one DescribeNetworkInterfaces per 100 sub-ENIs for the Pods' ``GroupSet`` order;
+``describe_rule_book``: DescribeSecurityGroupPolicies per group, the templates and the members of
+referenced groups; one DescribeSubnets listing of the cluster's VPC; eniipamd's values) - and
+``evaluate`` judges the flows under the current routing or a "what if" mode without reading again.
+`doctor`, `routing check` and `verify pod` reuse the same facts, so doctor makes one rules read.
+
+Decisions:
+
+- A Pod's groups: its sub-ENI's ``GroupSet`` in the cloud's order; for a Pod a policy selects that
+  has no sub-ENI yet (created before the policy), the groups it gets once rebuilt (the policies'
+  ``groupIds`` in policy-name order), marked as a prediction.
+- The routing mode of a Pod is the one in force when its sub-ENI was set up (the TKE document: a
+  change "only takes effect for incremental Pods"). No API sgpctl reads tells when eniipamd's
+  values last changed (DescribeAddon has only a CreateTime; the values keep no history), so for a
+  Pod that exists the current mode is used and marked as assumed; where the other mode would
+  change an answer, the answer says so. A Pod yet to be created gets the current mode (assumed
+  too while eniipamd is rolling out a change). ``--routing`` puts every Pod in that mode, as after
+  a switch and a rebuild.
+- Nodes are filtered by Pod security groups only; their own ENI groups are not read (the core
+  notes that as an assumption on each flow it concerns).
+- Kubelet probes and Services reached through kube-proxy come from the nodes: the rule to add names
+  the subnets of the cluster's VPC that hold the nodes, so new nodes in them work too. DNS Pods'
+  subnets likewise.
+- A ClusterIP Service's clients are known when a Pod declares the Service's IP in its
+  ``sgpctl.io/egress`` annotation (with a port of the Service); otherwise the need is noted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sgpctl.core import matching
+from sgpctl.core.annotations import annotated_groups, uses_sub_eni
+from sgpctl.core.checks import CheckResult, Status, exit_code, to_json
+from sgpctl.core.traffic import (
+    EGRESS_ANNOTATION,
+    ENI,
+    EXTERNAL,
+    STANDARD,
+    STRICT,
+    SUB_ENI,
+    VIRTUAL,
+    ClusterDns,
+    Endpoint,
+    Flow,
+    Need,
+    NeedResult,
+    RuleBook,
+    TrafficDecision,
+    check_needs,
+    cluster_dns,
+    explain,
+    find_shadowing,
+    parse_egress,
+    pod_endpoint,
+    pod_needs,
+    resolve_target_port,
+    suggest_fixes,
+)
+from sgpctl.core.traffic.needs import DNS, EGRESS, PROBE, SERVICE, service_selects
+from sgpctl.core.traffic.space import parse_network
+from sgpctl.core.verify import newest_eni_id
+from sgpctl.errors import ExitCode, InputError, SgpctlError
+from sgpctl.kube import resources as r
+from sgpctl.workflows.clients import Cloud, TkeApi, VpcApi
+from sgpctl.workflows.view import ClusterView, object_key
+
+MODES = (STRICT, STANDARD)
+KUBE_SYSTEM = "kube-system"
+CLUSTER_DNS = "kube-dns"
+#: DescribeNetworkInterfaces batches in flight at once
+ENI_CONCURRENCY = 4
+#: the kinds of needs, in the order a Pod's checks are listed
+KINDS = (PROBE, DNS, SERVICE, EGRESS)
+
+Key = tuple[str, str]
+
+
+# --------------------------------------------------------------------------------------------------
+# Routing
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Routing:
+    """eniipamd's routing mode now (``current``; None when eniipamd is not installed), whether its
+    values are settled (``Succeeded``), and a "what if" mode that overrides both."""
+
+    current: str | None
+    settled: bool = True
+    what_if: str | None = None
+
+    def for_pod(self, *, exists: bool) -> tuple[str | None, bool]:
+        """(the mode, whether it is assumed) of a Pod whose sub-ENI ``exists`` or is yet to be made."""
+        if self.what_if is not None:
+            return self.what_if, False
+        if self.current is None:
+            return None, True
+        return self.current, exists or not self.settled
+
+    def with_what_if(self, mode: str | None) -> Routing:
+        if mode is not None and mode not in MODES:
+            raise InputError(f"--routing {mode!r} is not a routing mode", hint="use --routing strict or --routing standard")
+        return replace(self, what_if=mode)
+
+    def describe(self) -> str:
+        now = f"{self.current} routing" if self.current else "routing mode unknown (eniipamd is not installed)"
+        if not self.settled:
+            now += " (eniipamd is rolling out a change)"
+        if self.what_if:
+            return f"what if every Pod ran {self.what_if} routing (after a switch and a rebuild); now: {now}"
+        return now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"current": self.current, "settled": self.settled, "whatIf": self.what_if}
+
+
+def read_routing(tke: TkeApi, cluster_id: str | None, eniipamd=None) -> Routing:
+    """The routing mode from eniipamd's values (``eniipamd``: values already read)."""
+    from sgpctl.workflows.addons import SUCCEEDED, read_eniipamd
+
+    if eniipamd is None:
+        if not cluster_id:
+            return Routing(None)
+        eniipamd = read_eniipamd(tke, cluster_id)
+    if not eniipamd.state.installed:
+        return Routing(None)
+    return Routing(eniipamd.mode, eniipamd.state.phase == SUCCEEDED)
+
+
+# --------------------------------------------------------------------------------------------------
+# Endpoints
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Side:
+    """A Pod as an endpoint, with how its groups and routing mode were found."""
+
+    key: Key
+    pod: dict
+    endpoint: Endpoint
+    routing_assumed: bool
+    eni_id: str | None = None
+
+    def in_mode(self, mode: str | None) -> Side:
+        """The same Pod as if its sub-ENI were set up under ``mode``."""
+        if mode is None or self.endpoint.kind != SUB_ENI:
+            return self
+        return replace(self, endpoint=replace(self.endpoint, routing=mode), routing_assumed=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        ep = self.endpoint
+        return {"namespace": self.key[0], "name": self.key[1], "node": ep.node, "ip": ep.address,
+                "networking": ep.kind, "eniId": self.eni_id,
+                "groups": None if ep.groups is None else list(ep.groups), "groupsPredicted": ep.predicted,
+                "routing": ep.routing, "routingAssumed": self.routing_assumed}
+
+
+def node_ip(node: Mapping[str, Any]) -> str | None:
+    for addr in (node.get("status") or {}).get("addresses") or ():
+        if addr.get("type") == "InternalIP" and addr.get("address"):
+            return addr["address"]
+    return None
+
+
+def node_endpoints(nodes: Iterable[Mapping[str, Any]]) -> dict[str, Endpoint]:
+    out = {}
+    for n in nodes:
+        name, ip = (n.get("metadata") or {}).get("name"), node_ip(n)
+        if name and ip and parse_network(ip) is not None:
+            out[name] = Endpoint.node_endpoint(name, ip)
+    return out
+
+
+def eni_groups(view: ClusterView, vpc: VpcApi, keys: Iterable[Key],
+               known: Mapping[Key, tuple[str, Sequence[str]]] | None = None) -> tuple[dict[Key, tuple[str, ...]], dict[Key, str], list]:
+    """For Pods on a sub-ENI: the ENI's groups in the cloud's order, the ENI id, and the ENIs read
+    (their addresses are the ones whose bindings are known). One DescribeNetworkInterfaces per 100;
+    ``known``: (ENI id, groups) a caller read already (``verify``), not asked again."""
+    from sgpctl.cloud.types import NetworkInterface
+
+    index = view.vpcenis_by_pod()
+    pods = view.pods_by_key()
+    ids: dict[Key, str] = {}
+    groups: dict[Key, tuple[str, ...]] = {}
+    found: list = []
+    for key in keys:
+        if known and key in known:
+            eni_id, eni_groups_ = known[key]
+            ids[key], groups[key] = eni_id, tuple(eni_groups_)
+            ip = ((pods.get(key) or {}).get("status") or {}).get("podIP")
+            found.append(NetworkInterface(eni_id, None, None, None, tuple(eni_groups_), (ip,) if ip else ()))
+            continue
+        eni_id = newest_eni_id(index.get(key, []))
+        if eni_id:
+            ids[key] = eni_id
+    wanted = sorted({e for k, e in ids.items() if k not in groups})
+    if wanted:
+        read = vpc.describe_network_interfaces(wanted, concurrency=ENI_CONCURRENCY)
+        by_id = {e.eni_id: e for e in read}
+        groups.update({key: tuple(by_id[e].security_group_ids) for key, e in ids.items() if e in by_id and key not in groups})
+        found.extend(read)
+    return groups, ids, found
+
+
+class SideBuilder:
+    """Builds ``Side``s from Pods: groups from ``groups`` (their ENIs), else predicted."""
+
+    def __init__(self, view: ClusterView, routing: Routing, groups: Mapping[Key, tuple[str, ...]],
+                 eni_ids: Mapping[Key, str]):
+        self.view = view
+        self.routing = routing
+        self.groups = groups
+        self.eni_ids = eni_ids
+        self._serviceaccounts: dict[str, dict[Key, dict]] = {}
+
+    def _policies(self, namespace: str):
+        return self.view.policies_in(namespace) if self.view.serves_policies else []
+
+    def _sas(self, namespace: str) -> dict[Key, dict]:
+        if namespace not in self._serviceaccounts:
+            self._serviceaccounts[namespace] = {object_key(sa): sa for sa in self.view.list(r.SERVICEACCOUNTS, namespace)}
+        return self._serviceaccounts[namespace]
+
+    def side(self, pod: dict) -> Side:
+        """Raises ValueError for a Pod without a readable address."""
+        key = object_key(pod)
+        exists = uses_sub_eni(pod)
+        mode, assumed = self.routing.for_pod(exists=exists)
+        policies = () if exists else self._policies(key[0])
+        sas = {} if exists else self._sas(key[0])
+        ep = pod_endpoint(pod, routing=mode, eni_groups=self.groups.get(key), policies=policies, serviceaccounts=sas)
+        if ep.kind != SUB_ENI:
+            assumed = False
+        return Side(key, pod, ep, assumed, self.eni_ids.get(key))
+
+
+# --------------------------------------------------------------------------------------------------
+# Subnets
+# --------------------------------------------------------------------------------------------------
+
+def vpc_subnet_cidrs(cloud: Cloud, cluster_id: str, cluster=None) -> list[str]:
+    """The CIDR blocks of every subnet of the cluster's VPC (one DescribeSubnets listing)."""
+    cluster = cluster if cluster is not None else cloud.tke.describe_cluster(cluster_id)
+    if not cluster.vpc_id:
+        return []
+    return [s.cidr_block for s in cloud.vpc.describe_subnets(filters={"vpc-id": cluster.vpc_id}) if s.cidr_block]
+
+
+def holding(addresses: Iterable[str], cidrs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the CIDRs that hold some of the addresses, in order; the addresses none holds)."""
+    nets = [(c, parse_network(c)) for c in cidrs]
+    used: dict[str, None] = {}
+    outside = []
+    for a in addresses:
+        ip = parse_network(a)
+        hit = next((c for c, n in nets if ip is not None and n is not None and ip.version == n.version
+                    and ip.subnet_of(n)), None)
+        if hit is None:
+            outside.append(a)
+        else:
+            used.setdefault(hit, None)
+    return list(used), outside
+
+
+@dataclass
+class NodeSubnets:
+    """Where the nodes live: the subnets holding their addresses; nodes outside every subnet of the
+    VPC keep their own address (a /32)."""
+
+    cidrs: list[str]
+    outside: list[str]
+
+    @property
+    def rules_peers(self) -> list[str]:
+        return self.cidrs + [f"{a}/32" for a in self.outside]
+
+
+def node_subnets(view: ClusterView, cloud: Cloud, cluster_id: str) -> NodeSubnets:
+    ips = sorted({ep.address for ep in node_endpoints(view.nodes).values()})
+    if not ips:
+        return NodeSubnets([], [])
+    cidrs, outside = holding(ips, vpc_subnet_cidrs(cloud, cluster_id))
+    return NodeSubnets(cidrs, outside)
+
+
+# --------------------------------------------------------------------------------------------------
+# Gathering the facts
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class TrafficFacts:
+    routing: Routing
+    book: RuleBook
+    #: the Pods checked (a policy selects them, or they are on a sub-ENI), by key
+    pods: list[Side]
+    nodes: dict[str, Endpoint]
+    node_cidrs: list[str]
+    dns_service: dict | None
+    dns_pods: list[Side]
+    dns_cidrs: list[str]
+    services: list[dict]
+    #: (namespace, Service) -> the Pods that declare it in sgpctl.io/egress
+    clients: dict[Key, list[Side]]
+    notes: list[str] = field(default_factory=list)
+
+
+def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
+    """The Pods a policy selects or that are on a sub-ENI, running or to run, with an address."""
+    pods = view.pods_by_key()
+    out, notes = [], []
+    for m in view.match().pods:
+        if m.phase in matching.FINISHED_PHASES or m.host_network:
+            continue
+        if not (m.policies or m.annotated_groups is not None):
+            continue
+        pod = pods.get((m.namespace, m.name))
+        if pod is None:
+            continue
+        if not (pod.get("status") or {}).get("podIP"):
+            notes.append(f"pod/{m.namespace}/{m.name} has no IP address yet: not checked")
+            continue
+        out.append(pod)
+    out.sort(key=object_key)
+    return out, notes
+
+
+def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key, list[dict]]:
+    """Pods that name a ClusterIP Service's address, with one of its ports, in sgpctl.io/egress."""
+    by_ip: dict[str, list[dict]] = {}
+    for svc in services:
+        ip = (svc.get("spec") or {}).get("clusterIP")
+        if ip and parse_network(ip) is not None:
+            by_ip.setdefault(str(parse_network(ip).network_address), []).append(svc)
+    out: dict[Key, list[dict]] = {}
+    for pod in pods:
+        text = ((pod.get("metadata") or {}).get("annotations") or {}).get(EGRESS_ANNOTATION)
+        if not text:
+            continue
+        items, _ = parse_egress(text)
+        for item in items:
+            net = parse_network(item.address)
+            if net is None or net.num_addresses != 1:
+                continue
+            for svc in by_ip.get(str(net.network_address), ()):
+                ports = (svc.get("spec") or {}).get("ports") or ()
+                if any(str(p.get("protocol") or "TCP").lower() == item.protocol and item.lo <= int(p.get("port") or 0) <= item.hi
+                       for p in ports):
+                    key = object_key(svc)
+                    if pod not in out.setdefault(key, []):
+                        out[key].append(pod)
+    return out
+
+
+def _dns_pods(view: ClusterView, dns_service: dict | None) -> list[dict]:
+    if dns_service is None:
+        return []
+    return [p for p in view.list(r.PODS, KUBE_SYSTEM) if service_selects(dns_service, p)
+            and (p.get("status") or {}).get("podIP") and (p.get("status") or {}).get("phase") == "Running"]
+
+
+def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Sequence[dict],
+                services: list[dict], candidates: Iterable[dict], *, cluster=None, eni: tuple | None = None,
+                subnets: list[str] | None = None, notes: Sequence[str] = ()) -> TrafficFacts:
+    """The facts for the ``checked`` Pods: the cluster DNS, ``services``, the Services' clients
+    among ``candidates``, the groups of all of them (``eni``: ``eni_groups``'s answer when read
+    already) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
+    notes = list(notes)
+    dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
+    dns_pods = _dns_pods(view, dns_service)
+    client_pods = _service_clients(candidates, services)
+    everyone = {object_key(p): p for p in [*checked, *dns_pods, *(c for cs in client_pods.values() for c in cs)]}
+    if eni is None:
+        eni = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)])
+    groups, eni_ids, enis = eni
+    builder = SideBuilder(view, routing, groups, eni_ids)
+    sides: dict[Key, Side] = {}
+    for key, pod in sorted(everyone.items()):
+        if not (pod.get("status") or {}).get("podIP"):
+            continue
+        try:
+            sides[key] = builder.side(pod)
+        except ValueError as e:  # an address the core cannot read
+            notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
+    wanted = sorted({g for s in sides.values() for g in (s.endpoint.groups or ())})
+    book = cloud.vpc.describe_rule_book(wanted, enis) if wanted else RuleBook()
+    missing = [g for g in wanted if g not in book.groups]
+    if missing:
+        notes.append(f"security group(s) {', '.join(missing)} do not exist or cannot be read: the flows they "
+                     "filter cannot be decided")
+    nodes = node_endpoints(view.nodes)
+    if subnets is None:
+        subnets = vpc_subnet_cidrs(cloud, cluster_id, cluster) if cluster_id else []
+    node_cidrs, _ = holding(sorted(ep.address for ep in nodes.values()), subnets)
+    dns_sides = [sides[k] for k in map(object_key, dns_pods) if k in sides]
+    dns_cidrs, _ = holding([s.endpoint.address for s in dns_sides], subnets)
+    clients = {k: [sides[c] for c in map(object_key, ps) if c in sides] for k, ps in client_pods.items()}
+    return TrafficFacts(routing, book, [sides[k] for k in map(object_key, checked) if k in sides], nodes,
+                        node_cidrs, dns_service, dns_sides, dns_cidrs, services, clients, notes)
+
+
+def traffic_keys(view: ClusterView) -> list[Key]:
+    """The Pods on a sub-ENI whose ENI ``gather`` reads: the checked Pods, the cluster DNS's, the
+    declared clients of Services (for a caller that reads some ENIs itself)."""
+    checked, _ = _checked_pods(view)
+    services = view.list(r.SERVICES)
+    dns_pods = _dns_pods(view, view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM))
+    clients = [c for cs in _service_clients(view.pods, services).values() for c in cs]
+    return sorted({object_key(p) for p in [*checked, *dns_pods, *clients] if uses_sub_eni(p)})
+
+
+def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
+           routing: Routing | None = None, eni: tuple | None = None, subnets: list[str] | None = None) -> TrafficFacts:
+    """The facts for every Pod of the view a policy selects (or on a sub-ENI). A caller that has read
+    eniipamd, the cluster, the Pods' ENIs or the VPC's subnets passes them."""
+    routing = routing or read_routing(cloud.tke, cluster_id, eniipamd)
+    view.prefetch("pods", "serviceaccounts", "replicasets", "nodes")
+    checked, notes = _checked_pods(view)
+    return build_facts(view, cloud, cluster_id, routing, checked, view.list(r.SERVICES), view.pods, cluster=cluster,
+                       eni=eni, subnets=subnets, notes=[*notes, *view.notes])
+
+
+def gather_for(view: ClusterView, cloud: Cloud, cluster_id: str | None, pods: Sequence[dict], routing: Routing) -> TrafficFacts:
+    """The facts for a few named Pods (explain, verify pod): only their namespaces are read."""
+    namespaces = sorted({object_key(p)[0] for p in pods})
+    return build_facts(view, cloud, cluster_id, routing, pods, [s for ns in namespaces for s in view.list(r.SERVICES, ns)],
+                       [p for ns in namespaces for p in view.list(r.PODS, ns)])
+
+
+# --------------------------------------------------------------------------------------------------
+# Judging
+# --------------------------------------------------------------------------------------------------
+
+def _word(allowed: bool | None) -> str:
+    return {True: "allowed", False: "dropped", None: "undecided"}[allowed]
+
+
+def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResult:
+    """One need against the rules. For an endpoint whose routing mode is assumed (``assumed``: refs),
+    the other mode is tried too, and the decision says when it would answer otherwise."""
+    (result,) = check_needs([need], book)
+    extra = []
+    for ep in {e.ref: e for e in (need.source, need.destination)}.values():
+        if ep.ref not in assumed or ep.kind != SUB_ENI or ep.routing not in MODES:
+            continue
+        other = STANDARD if ep.routing == STRICT else STRICT
+        src, dst = (replace(e, routing=other) if e.ref == ep.ref else e for e in (need.source, need.destination))
+        alt = explain(src, dst, need.flow, book)
+        if alt.allowed != result.decision.allowed:
+            extra.append(f"{ep.ref} is taken to run {ep.routing} routing, the current mode: the mode in force when "
+                         f"it was created cannot be read; had it been created under {other} routing, this flow "
+                         f"would be {_word(alt.allowed)}")
+    if extra:
+        result = replace(result, decision=replace(result.decision, assumptions=result.decision.assumptions + tuple(extra)))
+    return result
+
+
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(text: str) -> str:
+    return _NOT_ID.sub("-", text.lower()).strip("-")
+
+
+def check_key(need: Need) -> str:
+    """The stable id of the check a need belongs to (several needs of one kind and peer share one)."""
+    if need.kind == PROBE:
+        return _slug(need.id)
+    if need.kind == DNS:
+        proto = need.flow.protocol
+        if need.destination.kind == VIRTUAL:
+            return f"dns-{proto}-service"
+        if need.destination.kind == EXTERNAL:
+            return _slug(f"dns-{proto}-nameserver-{need.destination.address}")
+        return f"dns-{proto}-pods"
+    if need.kind == SERVICE:
+        base = need.id.split(":from:", 1)[0]  # service:NS/NAME:PROTO:PORT
+        _, svc, proto, port = base.split(":", 3)
+        src = need.source
+        peer = "nodes" if src.ref.startswith("node/") else "clients" if src.kind in (SUB_ENI, ENI) else "sources"
+        return _slug(f"service-{svc.split('/', 1)[1]}-{proto}-{port}-from-{peer}")
+    return _slug(need.id)
+
+
+def _why(decision: TrafficDecision) -> str:
+    if decision.allowed is None:
+        unknown = [u for h in decision.hops for u in h.unknowns()]
+        return "could not be decided: " + "; ".join(unknown or [decision.reason])
+    hops = [h for h in decision.hops if h.filtered and h.allowed is decision.allowed] or list(decision.hops)
+    return "; ".join(f"{h.direction} of {h.endpoint.ref}: {h.verdict()}" for h in hops)
+
+
+def _describe(key: str, results: Sequence[NeedResult]) -> str:
+    first = results[0].need
+    if len(results) == 1:
+        return first.description
+    if first.kind == DNS:
+        return f"DNS ({first.flow.protocol.upper()}) to the {len(results)} Pods behind {CLUSTER_DNS}"
+    if first.kind == SERVICE:
+        label = first.description.split(" (", 1)[0]
+        what = "nodes" if key.endswith("from-nodes") else "client Pods" if key.endswith("from-clients") else "sources"
+        return f"{label} ({first.flow.describe()}) from {len(results)} {what}"
+    return first.description
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rule to add, for the check that needs it."""
+
+    check_id: str
+    pod: str
+    fix: Any  # core.traffic.RuleFix
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checkId": self.check_id, "pod": self.pod, **self.fix.to_dict()}
+
+
+def fix_text(fix) -> str:
+    return f"{fix.describe()}: CreateSecurityGroupPolicies {json.dumps(fix.request(), separators=(',', ':'))}"
+
+
+def need_checks(results: Sequence[NeedResult], category: str) -> list[CheckResult]:
+    """The needs as checks of the one model: one per ``check_key``, failing when any of its flows is
+    dropped (with the rules to add as the hint), undetermined when one cannot be decided."""
+    groups: dict[str, list[NeedResult]] = {}
+    for res in results:
+        groups.setdefault(check_key(res.need), []).append(res)
+    out = []
+    for key, rs in groups.items():
+        description = _describe(key, rs)
+        dropped = [x for x in rs if x.decision.allowed is False]
+        unknown = [x for x in rs if x.decision.allowed is None]
+        assumptions = list(dict.fromkeys(a for x in rs for a in x.decision.assumptions if "taken to run" in a))
+        evidence = [f"assumed: {a}" for a in assumptions]
+        if dropped:
+            fixes = list({json.dumps(f.request(), sort_keys=True): f for x in dropped for f in x.fixes}.values())
+            first = dropped[0]
+            message = f"dropped: {_why(first.decision)}"
+            if len(rs) > 1:
+                message = f"{len(dropped)} of {len(rs)} flows dropped; {first.need.description}: {message}"
+                evidence = [f"{x.need.description}: {_why(x.decision)}" for x in dropped[1:]] + evidence
+            hint = "; ".join(fix_text(f) for f in fixes) if fixes else "allow it in the groups' rules"
+            out.append(CheckResult(key, description, Status.FAIL, message, hint, evidence, category=category))
+        elif unknown:
+            first = unknown[0]
+            out.append(CheckResult(key, description, Status.SKIP, f"could not determine: {_why(first.decision)}",
+                                   "make the templates and referenced groups readable (sgpctl sg rules GROUP shows "
+                                   "what a group names)", evidence, category=category, undetermined=True))
+        else:
+            how = "allowed" if any(x.decision.filtered for x in rs) else "not filtered by the Pod's groups"
+            out.append(CheckResult(key, description, Status.PASS, how, None, evidence, category=category))
+    return out
+
+
+@dataclass
+class PodTraffic:
+    side: Side
+    results: list[NeedResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.side.key[0]}/{self.side.key[1]}"
+
+    def checks(self) -> list[CheckResult]:
+        return need_checks(self.results, self.ref)
+
+    def fixes(self) -> list[Fix]:
+        seen: dict[str, Fix] = {}
+        for res in self.results:
+            for f in res.fixes:
+                seen.setdefault(json.dumps(f.request(), sort_keys=True), Fix(check_key(res.need), self.ref, f))
+        return list(seen.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        needs = []
+        for res in self.results:
+            d: dict[str, Any] = {**res.need.to_dict(), "checkId": check_key(res.need), "status": res.status}
+            if res.status != "pass" or res.decision.assumptions:
+                d["decision"] = res.decision.to_dict()
+                d["fixes"] = [f.to_dict() for f in res.fixes]
+            needs.append(d)
+        return {**self.side.to_dict(), "needs": needs, "notes": self.notes}
+
+
+@dataclass
+class TrafficReport:
+    routing: Routing
+    pods: list[PodTraffic]
+    notes: list[str] = field(default_factory=list)
+
+    def results(self) -> list[CheckResult]:
+        return [c for p in self.pods for c in p.checks()]
+
+    def fixes(self) -> list[Fix]:
+        return [f for p in self.pods for f in p.fixes()]
+
+    def exit_code(self, fail_on_warning: bool = False) -> ExitCode:
+        return exit_code(self.results(), fail_on_warning)
+
+    def summary(self) -> dict[str, int]:
+        results = self.results()
+        return {"pods": len(self.pods), "checks": len(results),
+                "failed": sum(1 for c in results if c.status is Status.FAIL),
+                "undetermined": sum(1 for c in results if c.undetermined)}
+
+    def to_dict(self, fail_on_warning: bool = False) -> dict[str, Any]:
+        results = self.results()
+        doc = to_json(results, fail_on_warning)
+        return {"ok": doc["ok"], "routing": self.routing.to_dict(), "summary": self.summary(),
+                "categories": doc["categories"], "pods": [p.to_dict() for p in self.pods],
+                "fixes": [f.to_dict() for f in self.fixes()], "notes": self.notes}
+
+
+def _dns(facts: TrafficFacts, mode: str | None) -> ClusterDns:
+    return cluster_dns(facts.dns_service, [(s.pod, s.in_mode(mode).endpoint) for s in facts.dns_pods], facts.dns_cidrs)
+
+
+def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence[str] = KINDS,
+             pods: Iterable[Side] | None = None) -> TrafficReport:
+    """Judge every need of the Pods (``pods``: a subset of ``facts.pods``) under the routing the
+    facts were read with, or every Pod in ``what_if``."""
+    routing = facts.routing.with_what_if(what_if) if what_if else facts.routing
+    dns = _dns(facts, what_if)
+    nodes = list(facts.nodes.values())
+    clients = {k: [c.in_mode(what_if).endpoint for c in cs] for k, cs in facts.clients.items()}
+    assumed = set() if what_if else {s.endpoint.ref for s in [*facts.pods, *facts.dns_pods,
+                                                              *(c for cs in facts.clients.values() for c in cs)]
+                                     if s.routing_assumed}
+    out = []
+    for side in (facts.pods if pods is None else pods):
+        side = side.in_mode(what_if)
+        spec = side.pod.get("spec") or {}
+        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(spec.get("nodeName") or ""), nodes=nodes,
+                          dns=dns, services=facts.services, clients=clients, node_cidrs=facts.node_cidrs)
+        chosen = sorted((n for n in needs.needs if n.kind in kinds), key=lambda n: KINDS.index(n.kind))
+        notes = needs.notes if set(kinds) == set(KINDS) else []
+        out.append(PodTraffic(side, [decide(n, facts.book, assumed) for n in chosen], list(notes)))
+    return TrafficReport(routing, out, list(facts.notes))
+
+
+def traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str, *, what_if: str | None = None) -> TrafficReport:
+    """`traffic check`: every need of every Pod a policy selects (or on a sub-ENI) in the view."""
+    if not view.serves_policies:
+        raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
+                         hint="run `sgpctl addon install` (or `sgpctl setup`)")
+    routing = read_routing(cloud.tke, cluster_id).with_what_if(what_if)
+    facts = gather(view, cloud, cluster_id, routing=replace(routing, what_if=None))
+    report = evaluate(facts, what_if=what_if)
+    if not report.pods:
+        report.notes.append("no Pod is selected by a SecurityGroupPolicy" + (f" in namespace {view.namespace}" if view.namespace else ""))
+    return report
+
+
+# --------------------------------------------------------------------------------------------------
+# One check for doctor, routing check and verify pod
+# --------------------------------------------------------------------------------------------------
+
+def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
+    """The whole report as one ``CheckOutcome``: failed when a flow a Pod needs is dropped (evidence:
+    each failing check, the rule to add), undetermined when one cannot be decided."""
+    from sgpctl.core.checks import failed, passed, undetermined
+
+    results = report.results()
+    bad = [c for c in results if c.status is Status.FAIL]
+    unknown = [c for c in results if c.undetermined]
+    mode = report.routing.describe()
+    if bad:
+        pods = sorted({c.category for c in bad})
+        evidence = [f"{c.category}: {c.id}: {c.message}" for c in bad]
+        hints = list(dict.fromkeys(c.hint for c in bad if c.hint))
+        hint = hints[0] if len(hints) == 1 else "see each one with `sgpctl traffic check`; the rules to add are in its hints"
+        return failed(f"{len(bad)} flow(s) that {len(pods)} of {len(report.pods)} {subject} need are dropped by their "
+                      f"security groups ({mode})", hint, evidence)
+    if unknown:
+        return undetermined(f"{len(unknown)} flow(s) could not be decided ({mode})", "see `sgpctl traffic check`",
+                            [f"{c.category}: {c.id}: {c.message}" for c in unknown])
+    if not report.pods:
+        return passed(f"no {subject} to check")
+    if not results:
+        return passed(f"no flow the {len(report.pods)} {subject} need could be derived (no network probe, cluster DNS "
+                      f"Service, Service or declared egress)")
+    return passed(f"the security groups of {len(report.pods)} {subject} let through every flow they need "
+                  f"({len(results)} checks, {mode})")
+
+
+def strict_hazards(facts: TrafficFacts):
+    """`routing check`'s ``strict-probes-dns``: the kubelet probes and DNS flows the Pods' own groups
+    let through only because standard routing does not filter them (a Pod and its own node, Pods on
+    one node), which strict routing would drop: the Pods would stop becoming Ready, or resolving."""
+    from sgpctl.core.checks import failed, passed, undetermined
+
+    kinds = (PROBE, DNS)
+    before = {(p.ref, x.need.id): x for p in evaluate(facts, what_if=STANDARD, kinds=kinds).pods for x in p.results}
+    after = evaluate(facts, what_if=STRICT, kinds=kinds)
+    broken, unknown, already = [], [], 0
+    fixes: dict[str, Any] = {}
+    for p in after.pods:
+        for x in p.results:
+            was = before[(p.ref, x.need.id)].decision.allowed
+            now = x.decision.allowed
+            if was is False:
+                already += 1
+            elif was is True and now is False:
+                broken.append(f"{p.ref}: {x.need.description}: {_why(x.decision)}")
+                fixes.update({json.dumps(f.request(), sort_keys=True): f for f in x.fixes})
+            elif now is None or was is None:
+                unknown.append(f"{p.ref}: {x.need.description}: {_why(x.decision)}")
+    also = f" ({already} more dropped under either mode: see `sgpctl traffic check`)" if already else ""
+    if broken:
+        return failed(f"strict routing would drop {len(broken)} kubelet probe or DNS flow(s) the Pods' groups let "
+                      f"through today only because standard routing does not filter them{also}",
+                      "; ".join(fix_text(f) for f in fixes.values()) or "allow them in the Pods' groups", broken)
+    if unknown:
+        return undetermined(f"{len(unknown)} probe or DNS flow(s) could not be decided under strict routing",
+                            "see `sgpctl traffic check --routing strict`", unknown)
+    return passed(f"strict routing drops none of the {len(facts.pods)} Pods' kubelet probes and DNS flows{also}")
+
+
+def pod_traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str | None, namespace: str, name: str) -> CheckResult:
+    """`verify pod`'s ``traffic`` check: the one Pod's needs under the current routing."""
+    from sgpctl.core.verify import DESCRIPTIONS
+
+    description = DESCRIPTIONS["traffic"]
+    pod = view.get(r.PODS, name, namespace)
+    if pod is None or not (pod.get("status") or {}).get("podIP") or (pod.get("spec") or {}).get("hostNetwork"):
+        why = "the Pod does not exist" if pod is None else "the Pod uses hostNetwork" if (pod.get("spec") or {}).get(
+            "hostNetwork") else "the Pod has no IP address yet"
+        return CheckResult("traffic", description, Status.SKIP, why, category=f"{namespace}/{name}")
+    try:
+        routing = read_routing(cloud.tke, cluster_id)
+        facts = gather_for(view, cloud, cluster_id, [pod], routing)
+        report = evaluate(facts)
+    except SgpctlError as e:
+        if e.exit_code == ExitCode.UNDETERMINED:
+            return CheckResult("traffic", description, Status.SKIP, f"could not determine: {e.message}", e.hint,
+                               category=f"{namespace}/{name}", undetermined=True)
+        raise
+    outcome = summary_outcome(report, subject="Pod")
+    checks = report.results()
+    if outcome.status is Status.PASS and checks:
+        outcome = replace(outcome, message=f"its groups let through every flow it needs ({len(checks)} checks: "
+                                           f"{', '.join(c.id for c in checks)}; {report.routing.describe()})")
+    return CheckResult("traffic", description, outcome.status, outcome.message, outcome.hint, outcome.evidence,
+                       category=f"{namespace}/{name}", undetermined=outcome.undetermined)
+
+
+# --------------------------------------------------------------------------------------------------
+# traffic explain
+# --------------------------------------------------------------------------------------------------
+
+REF_KINDS = ("pod", "node", "ip", "service")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An endpoint as the user named it: ``pod/NS/NAME``, ``node/NAME``, ``ip/ADDR`` or ``service/NS/NAME``."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+def parse_ref(text: str, field: str, *, allow_service: bool = False) -> Ref:
+    """Raises InputError (exit 2) naming ``field`` and the forms it takes."""
+    from sgpctl.core import names
+
+    forms = "pod/NAMESPACE/NAME, node/NAME, ip/ADDRESS" + (" or service/NAMESPACE/NAME" if allow_service else "")
+    kind, _, rest = (text or "").partition("/")
+    kind = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "svc": "service", "services": "service"}.get(kind, kind)
+    if kind not in REF_KINDS or not rest:
+        raise InputError(f"{field} {text!r} is not an endpoint", hint=f"name one as {forms}")
+    if kind == "service" and not allow_service:
+        raise InputError(f"{field} {text!r}: a Service is a destination, not a source",
+                         hint="name one of its Pods (pod/NAMESPACE/NAME) as the source")
+    if kind == "ip":
+        if parse_network(rest) is None:
+            raise InputError(f"{field} {text!r}: {rest!r} is not an IP address or CIDR", hint="e.g. ip/10.0.1.5 or ip/10.0.0.0/16")
+        return Ref("ip", str(parse_network(rest)) if "/" in rest else rest.strip())
+    if kind == "node":
+        return Ref("node", names.object_name("", "Node", rest, field))
+    namespace, _, name = rest.partition("/")
+    if not name:
+        raise InputError(f"{field} {text!r} names no namespace", hint=f"write {kind}/NAMESPACE/NAME")
+    kind_name = "Pod" if kind == "pod" else "Service"
+    return Ref(kind, names.object_name("", kind_name, name, field), names.namespace(namespace, field))
+
+
+@dataclass
+class Explanation:
+    """One flow explained; for a Service destination, the flow to its IP and to each backend Pod."""
+
+    routing: Routing
+    result: NeedResult
+    #: ref -> how the endpoint was found (groups read from the ENI, predicted, an address resolved...)
+    notes: list[str] = field(default_factory=list)
+    service: dict | None = None
+    backends: list[tuple[str, NeedResult]] = field(default_factory=list)
+
+    @property
+    def decisions(self) -> list[TrafficDecision]:
+        return [self.result.decision, *(b.decision for _, b in self.backends)]
+
+    @property
+    def allowed(self) -> bool | None:
+        verdicts = [d.allowed for d in self.decisions]
+        if any(v is False for v in verdicts):
+            return False
+        return True if all(v is True for v in verdicts) else None
+
+    def exit_code(self) -> ExitCode:
+        return {True: ExitCode.OK, False: ExitCode.FAILED, None: ExitCode.UNDETERMINED}[self.allowed]
+
+    def fixes(self) -> list:
+        return list({json.dumps(f.request(), sort_keys=True): f
+                     for res in [self.result, *(b for _, b in self.backends)] for f in res.fixes}.values())
+
+    def reason(self) -> str:
+        if self.service is None:
+            return self.result.decision.reason
+        dropped = [(ref, b) for ref, b in self.backends if b.decision.allowed is False]
+        unknown = [(ref, b) for ref, b in self.backends if b.decision.allowed is None]
+        first = self.result.decision
+        what = f"{first.flow.describe()} from {first.source.ref} to {self.service['ref']}"
+        if first.allowed is False:
+            return f"{what} is dropped on its way to the Service IP: {first.reason}"
+        if not self.backends:
+            return f"{what}: the Service has no ready backend Pod: nothing answers"
+        if dropped:
+            part = "every backend" if len(dropped) == len(self.backends) else \
+                f"{len(dropped)} of {len(self.backends)} backends (connections to them fail, to the others pass)"
+            return f"{what} is dropped for {part}: {dropped[0][1].decision.reason}"
+        if unknown or first.allowed is None:
+            return f"{what} could not be decided: {(unknown[0][1].decision if unknown else first).reason}"
+        return (f"{what} is allowed to its IP and to each of its {len(self.backends)} backends (which address a "
+                f"Pod's groups see behind kube-proxy is not documented, so both are judged)")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.result.decision.to_dict()
+        dropped = next((x for x in self.decisions if x.allowed is False), None)
+        d.update({"allowed": self.allowed, "filtered": any(x.filtered for x in self.decisions),
+                  "decidedBy": (dropped.decided_by.to_dict() if dropped and dropped.decided_by else
+                                None if dropped or self.service else d["decidedBy"]),
+                  "reason": self.reason(), "routing": self.routing.to_dict(),
+                  "fixes": [f.to_dict() for f in self.fixes()], "notes": self.notes})
+        if self.service is not None:
+            d["to"] = self.service["ref"]
+            d["service"] = self.service
+            d["backends"] = [{"pod": ref, **b.decision.to_dict(), "fixes": [f.to_dict() for f in b.fixes]}
+                             for ref, b in self.backends]
+        return d
+
+
+def _find(view: ClusterView, ref: Ref) -> dict:
+    resource = {"pod": r.PODS, "node": r.NODES, "service": r.SERVICES}[ref.kind]
+    obj = view.get(resource, ref.name, ref.namespace)
+    if obj is None:
+        where = f" -n {ref.namespace}" if ref.namespace else ""
+        raise InputError(f"{ref.text} not found", hint=f"kubectl get {resource.plural}{where}")
+    return obj
+
+
+def _holder(view: ClusterView, address: str) -> tuple[str, dict] | None:
+    """The node or Pod (not hostNetwork) whose address this is."""
+    for n in view.nodes:
+        if node_ip(n) == address:
+            return "node", n
+    for p in view.pods:
+        status, spec = p.get("status") or {}, p.get("spec") or {}
+        if status.get("podIP") == address and not spec.get("hostNetwork") and status.get("phase") not in matching.FINISHED_PHASES:
+            return "pod", p
+    return None
+
+
+def explain_flow(view: ClusterView, cloud: Cloud, cluster_id: str | None, source: str, destination: str, *,
+                 protocol: str = "tcp", port: int | None = None, what_if: str | None = None) -> Explanation:
+    """`traffic explain FROM TO`: whether the flow passes, hop by hop, and the rule to add if not."""
+    src_ref = parse_ref(source, "FROM")
+    dst_ref = parse_ref(destination, "TO", allow_service=True)
+    protocol = (protocol or "tcp").lower()
+    if protocol not in ("tcp", "udp", "icmp"):
+        raise InputError(f"--protocol {protocol!r} is not tcp, udp or icmp", hint="e.g. --protocol udp")
+    if protocol in ("tcp", "udp") and port is None:
+        raise InputError(f"a {protocol} flow needs --port", hint="e.g. --port 8080")
+    if port is not None and not (0 <= port <= (255 if protocol == "icmp" else 65535)) or (protocol != "icmp" and port == 0):
+        raise InputError(f"--port {port} is out of range", hint="a port is 1-65535 (for icmp, a type 0-255)")
+    routing = read_routing(cloud.tke, cluster_id).with_what_if(what_if)
+    notes: list[str] = []
+    objs: dict[str, tuple[str, dict | str]] = {}
+    for label, ref in (("from", src_ref), ("to", dst_ref)):
+        if ref.kind == "ip":
+            held = _holder(view, ref.name) if parse_network(ref.name).num_addresses == 1 else None
+            if held is not None:
+                kind, obj = held
+                key = object_key(obj)
+                notes.append(f"{ref.text} is {'node/' + key[1] if kind == 'node' else f'pod/{key[0]}/{key[1]}'}")
+                objs[label] = (kind, obj)
+            else:
+                objs[label] = ("ip", ref.name)
+        else:
+            objs[label] = (ref.kind, _find(view, ref))
+    service = None
+    backends: list[tuple[dict, int]] = []
+    if objs["to"][0] == "service":
+        service, backends = _service_backends(view, objs["to"][1], protocol, port)
+        if protocol == "icmp":
+            raise InputError("a Service takes TCP or UDP", hint="use --protocol tcp or udp with a Service")
+    pods = [o for k, o in objs.values() if k == "pod"] + [p for p, _ in backends]
+    for kind, obj in objs.values():
+        if kind == "pod" and not (obj.get("status") or {}).get("podIP"):
+            key = object_key(obj)
+            raise InputError(f"pod/{key[0]}/{key[1]} has no IP address yet", hint="wait until it is Running (kubectl get pod -w)")
+    keys = {object_key(p): p for p in pods}
+    groups, eni_ids, enis = eni_groups(view, cloud.vpc, [k for k, p in keys.items() if uses_sub_eni(p)])
+    builder = SideBuilder(view, replace(routing, what_if=None), groups, eni_ids)
+    sides = {k: builder.side(p).in_mode(what_if) for k, p in keys.items()}
+    nodes = node_endpoints(view.nodes)
+
+    def endpoint(kind: str, obj) -> Endpoint:
+        if kind == "pod":
+            return sides[object_key(obj)].endpoint
+        if kind == "node":
+            name = (obj.get("metadata") or {}).get("name")
+            if name not in nodes:
+                raise InputError(f"node/{name} has no InternalIP address", hint="kubectl get node -o wide")
+            return nodes[name]
+        return Endpoint.external(obj)
+
+    src = endpoint(*objs["from"])
+    for s in sides.values():
+        if s.endpoint.predicted:
+            notes.append(f"{s.endpoint.ref}: groups {', '.join(s.endpoint.groups or ())} predicted (not on a sub-ENI yet)")
+    wanted = sorted({g for s in sides.values() for g in (s.endpoint.groups or ())})
+    book = cloud.vpc.describe_rule_book(wanted, enis) if wanted else RuleBook()
+    peer_cidrs: tuple[str, ...] = ()
+    if objs["from"][0] == "node" and cluster_id:
+        peer_cidrs = tuple(holding([src.address], vpc_subnet_cidrs(cloud, cluster_id))[0])
+    assumed = {s.endpoint.ref for s in sides.values() if s.routing_assumed}
+    ipv6 = parse_network(src.address).version == 6
+
+    def judge(dst: Endpoint, p: int | None, what: str) -> NeedResult:
+        flow = Flow.of(protocol, p, ipv6=ipv6)
+        need = Need(f"explain:{what}", "explain", f"{flow.describe()} from {src.ref} to {what}", src, dst, flow, peer_cidrs)
+        return decide(need, book, assumed)
+
+    if service is None:
+        dst = endpoint(*objs["to"])
+        return Explanation(routing, judge(dst, port, dst.ref), notes)
+    svc_ep = Endpoint.virtual(service["clusterIP"], service["ref"]) if service["clusterIP"] else None
+    first = judge(svc_ep, port, service["ref"]) if svc_ep is not None else None
+    judged = [(sides[object_key(p)].endpoint.ref, judge(sides[object_key(p)].endpoint, target, sides[object_key(p)].endpoint.ref))
+              for p, target in backends]
+    if first is None:
+        if not judged:
+            raise InputError(f"{service['ref']} is headless and has no ready backend Pod", hint="nothing answers on it")
+        first = judged[0][1]
+    return Explanation(routing, first, notes, service, judged)
+
+
+def _service_backends(view: ClusterView, svc: dict, protocol: str, port: int | None) -> tuple[dict, list[tuple[dict, int]]]:
+    ns, name = object_key(svc)
+    spec = svc.get("spec") or {}
+    ports = spec.get("ports") or []
+    chosen = next((p for p in ports if int(p.get("port") or 0) == port
+                   and str(p.get("protocol") or "TCP").lower() == protocol), None)
+    if chosen is None:
+        listed = ", ".join(f"{p.get('port')}/{p.get('protocol') or 'TCP'}" for p in ports) or "none"
+        raise InputError(f"service/{ns}/{name} has no {protocol.upper()} port {port}", hint=f"its ports: {listed}")
+    backends = []
+    for p in view.list(r.PODS, ns):
+        status = p.get("status") or {}
+        if not service_selects(svc, p) or status.get("phase") != "Running" or not status.get("podIP"):
+            continue
+        target = resolve_target_port(chosen, p)
+        if target is not None:
+            backends.append((p, target))
+    ip = spec.get("clusterIP")
+    info = {"ref": f"service/{ns}/{name}", "clusterIP": ip if ip and parse_network(ip) is not None else None,
+            "port": port, "protocol": protocol, "targetPort": chosen.get("targetPort"), "type": spec.get("type") or "ClusterIP",
+            "backends": len(backends)}
+    return info, sorted(backends, key=lambda b: object_key(b[0]))
+
+
+# --------------------------------------------------------------------------------------------------
+# policy apply: the order of groupIds
+# --------------------------------------------------------------------------------------------------
+
+def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matching.MatchResult],
+                   policies: Sequence[Any]) -> list[dict]:
+    """Where the order of the groups the file gives Pods lets a DROP of an earlier group shadow an
+    ACCEPT of a later one, for a flow those Pods need (probes, DNS, their Services), judged as if
+    every hop were filtered. One entry per (DROP, ACCEPT, kind of flow), with the Pods concerned.
+    A cloud read that fails becomes one entry saying so: the warning never stops the apply."""
+    names = {(p.namespace, p.name) for p in policies}
+    chosen: list[tuple[matching.PodMatch, dict]] = []
+    for ns, result in sorted(matches.items()):
+        pods = {object_key(p): p for p in view.list(r.PODS, ns)}
+        for m in result.pods:
+            pod = pods.get((m.namespace, m.name))
+            if (pod is None or len(m.expected_groups) < 2 or m.host_network or m.phase in matching.FINISHED_PHASES
+                    or not any((m.namespace, n) in names for n in m.policies) or not (pod.get("status") or {}).get("podIP")):
+                continue
+            chosen.append((m, pod))
+    if not chosen:
+        return []
+    try:
+        book = vpc.describe_rule_book(sorted({g for m, _ in chosen for g in m.expected_groups}))
+    except SgpctlError as e:
+        return [{"message": f"could not check the order of the groups: {e.message}", "pods": []}]
+    nodes = node_endpoints(view.nodes)
+    dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
+    dns = cluster_dns(dns_service, [(p, pod_endpoint(p, routing=STRICT)) for p in _dns_pods(view, dns_service)])
+    found: dict[tuple, dict] = {}
+    for m, pod in chosen:
+        me = Endpoint.sub_eni_pod(m.namespace, m.name, pod["status"]["podIP"], m.node, m.expected_groups, STRICT,
+                                  predicted=True)
+        needs = pod_needs(pod, me, node=nodes.get(m.node or ""), nodes=list(nodes.values()), dns=dns,
+                          services=view.list(r.SERVICES, m.namespace)).needs
+        for sh in find_shadowing([n for n in needs if n.kind in (PROBE, DNS, SERVICE)], book):
+            key = (sh.drop.security_group_id, sh.drop.policy_index, sh.accept.security_group_id,
+                   sh.accept.policy_index, check_key(sh.need))
+            entry = found.get(key)
+            if entry is None:
+                same_node = sh.need.source.node is not None and sh.need.source.node == m.node
+                message = sh.message() + (" (on the Pod's own node this flow passes its groups under strict routing "
+                                          "only)" if same_node else "")
+                entry = found[key] = {"message": message, "pods": [], **sh.to_dict()}
+                entry.pop("need", None)
+            entry["pods"].append(f"{m.namespace}/{m.name}")
+    return list(found.values())
