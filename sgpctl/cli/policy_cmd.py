@@ -115,6 +115,9 @@ def _apply(app_, policies, dry_run: bool, output) -> ExitCode:
     code = finish(app_, outcome, output)
     for ns, info in (outcome.extra.get("stale") or {}).items():
         app_.out.note(f"{len(info['pods'])} existing Pod(s) in {ns} keep their old security groups until rebuilt: {info['rebuild']}")
+    for w in outcome.extra.get("orderWarnings") or ():
+        pods = f" ({len(w['pods'])} Pod(s): {', '.join(w['pods'][:3])}{', ...' if len(w['pods']) > 3 else ''})" if w["pods"] else ""
+        app_.out.note(f"warning: {w['message']}{pods}")
     return code
 
 
@@ -125,7 +128,9 @@ def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, 
     schema, then against the cluster and the cloud (namespaces exist, the add-on is installed, every
     security group exists in the region, each affected Pod's union of groups fits the per-ENI limit).
     Any problem: exit 2 and nothing is written. Reports created/configured/unchanged per policy and
-    how many existing Pods are now stale (policies apply only to Pods created after them).
+    how many existing Pods are now stale (policies apply only to Pods created after them), and warns
+    when the order of a Pod's groups lets a DROP in an earlier group shadow a later group's ACCEPT for
+    a flow the Pods need (probes, DNS, their Services): groups are matched in bound order.
 
     Example: sgpctl policy apply -f examples/policy.yaml --dry-run
     """

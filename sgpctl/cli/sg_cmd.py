@@ -9,7 +9,7 @@ from sgpctl.cli.options import DryRun, Output, check_plain_name
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Security groups for Pods: create, list.\n\nIn the cluster's region.", no_args_is_help=True)
+app = typer.Typer(help="Security groups for Pods: create, list, rules.\n\nIn the cluster's region.", no_args_is_help=True)
 
 
 def _tags(pairs: list[str] | None) -> dict:
@@ -28,19 +28,21 @@ def create(
     name: Annotated[str, typer.Argument(help="Security group name (<= 60 characters).", callback=check_plain_name)],
     description: Annotated[str, typer.Option("--description", help="Description (<= 100 characters).")] = "",
     tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag key=value (repeatable).")] = None,
-    allow_node_probes: Annotated[bool, typer.Option("--allow-node-probes", help="Allow TCP/UDP from the cluster's nodes (kubelet probes).")] = False,
+    allow_node_probes: Annotated[bool, typer.Option("--allow-node-probes", help="Allow TCP/UDP from the subnets of the cluster's nodes (kubelet probes; new nodes in them too).")] = False,
     allow_dns: Annotated[bool, typer.Option("--allow-dns", help="Allow egress TCP/UDP 53 (DNS).")] = False,
     dry_run: DryRun = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
     """Create a security group, idempotent by name: an existing group of that name is reused and
     reported, never duplicated. Prints its id. A new group denies everything: --allow-node-probes
-    and --allow-dns add the rules Pods usually need.
+    and --allow-dns add the rules Pods usually need: TCP and UDP 1-65535 in from each subnet of the
+    cluster's VPC that holds a node (DescribeSubnets; so nodes added later are allowed too), and TCP
+    and UDP 53 out.
 
     Example: sgpctl sg create web-pods --allow-node-probes --allow-dns -o json
     """
     from sgpctl.cli.outcome import finish
-    from sgpctl.workflows.security_groups import node_cidrs, sg_create
+    from sgpctl.workflows.security_groups import node_probe_sources, sg_create
 
     if not name or len(name) > 60:
         raise InputError(f"security group name {name!r} must be 1 to 60 characters")
@@ -48,9 +50,11 @@ def create(
         raise InputError("--description must be at most 100 characters")
     app_ = get_app(ctx)
     tags = _tags(tag)
-    cidrs = node_cidrs(app_.view(None)) if allow_node_probes else []
+    cidrs, sources = [], ""
+    if allow_node_probes:
+        cidrs, sources = node_probe_sources(app_.view(None), app_.cloud(), app_.settings.require_cluster_id())
     outcome = sg_create(app_.cloud().vpc, name, description=description, tags=tags, dry_run=dry_run,
-                        node_cidrs=cidrs, allow_probes=allow_node_probes, allow_dns=allow_dns)
+                        node_cidrs=cidrs, allow_probes=allow_node_probes, allow_dns=allow_dns, node_sources=sources)
     if output == OutputFormat.table and outcome.extra.get("securityGroup"):
         # The id alone on stdout, for scripts: GROUP=$(sgpctl sg create NAME)
         app_.out.write(outcome.extra["securityGroup"]["securityGroupId"] + "\n")
@@ -76,4 +80,26 @@ def list_(
     app_ = get_app(ctx)
     data = {"securityGroups": list_security_groups(app_.cloud().vpc, name_prefix)}
     app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]))
+    return ExitCode.OK
+
+
+@app.command("rules")
+def rules(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(metavar="GROUP", help="Security group id (sg-...) or exact name.", callback=check_plain_name)],
+    output: Output = OutputFormat.table,
+) -> ExitCode:
+    """List a security group's rules in the order they are matched (PolicyIndex, top to bottom):
+    ingress, then egress, each with its action, protocol and port (or service template) and peer
+    (CIDR, a group's members, or an address template), and the rules' Version (which a change
+    must carry).
+
+    Example: sgpctl sg rules sg-1a2b3c4d -o json
+    """
+    from sgpctl.render.security_groups import render_rules
+    from sgpctl.workflows.security_groups import group_rules
+
+    app_ = get_app(ctx)
+    data = group_rules(app_.cloud().vpc, group)
+    app_.out.emit(data, output, lambda term: render_rules(term, data))
     return ExitCode.OK

@@ -36,7 +36,9 @@ def pod(
     """Verify one Pod: not hostNetwork; annotated tke-sub-eni; requests tke.cloud.tencent.com/sub-eni;
     its security-group annotation equals what the policies give it (and --expect-sg); its VpcENI
     (found by the pod-name/pod-namespace labels) names an ENI; that ENI exists in VPC with the same
-    groups; its node's family supports Trunking ENI. A stale Pod fails with the rollout command.
+    groups; its node's family supports Trunking ENI; its groups let through the traffic it needs
+    (kubelet probes, DNS, Services, declared egress: `sgpctl traffic check` for one Pod, under the
+    current routing). A stale Pod fails with the rollout command.
 
     Exit 0 verified (warnings allowed unless --fail-on warning), 1 a check failed, 2 bad input,
     3 could not determine.
@@ -50,7 +52,9 @@ def pod(
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
-    result = verify_one(app_.view(ns), app_.cloud().vpc, name, ns, expect_sg=expect)
+    cloud = app_.cloud()
+    result = verify_one(app_.view(ns), cloud.vpc, name, ns, expect_sg=expect, cloud=cloud,
+                        cluster_id=app_.settings.cluster_id.value)
     return app_.out.checks(result.checks, output, fail_on_warning=strict, document=lambda _: result.to_dict(),
                            footer=pod_footer(result))
 

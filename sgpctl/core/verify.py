@@ -5,7 +5,7 @@ inputs with a constant number of list calls and one DescribeNetworkInterfaces pe
 
 Check ids are stable (the JSON contract): pod-exists, host-network, network-annotation,
 sub-eni-resource, security-groups, expected-groups (only with --expect-sg), vpceni, eni-groups,
-node-family. A stale Pod (created before the policy that now selects it, or with other groups) fails,
+node-family; `verify pod` adds traffic (``workflows.traffic.pod_traffic_check``). A stale Pod (created before the policy that now selects it, or with other groups) fails,
 with the rollout command as its hint."""
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ DESCRIPTIONS = {
     "vpceni": "a VpcENI names its sub-ENI",
     "eni-groups": "the ENI has the same security groups in VPC",
     "node-family": "its node's instance family supports Trunking ENI",
+    # added by the workflow of `verify pod` (it reads the groups' rules): ``workflows.traffic``
+    "traffic": "its groups let through the traffic it needs (probes, DNS, Services, declared egress)",
 }
 
 

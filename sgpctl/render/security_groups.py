@@ -1,4 +1,4 @@
-"""Human rendering of `sg list`."""
+"""Human rendering of `sg list` and `sg rules`."""
 
 from __future__ import annotations
 
@@ -11,3 +11,12 @@ if TYPE_CHECKING:  # pragma: no cover
 def render_list(term: Terminal, groups: list[dict]) -> None:
     term.table(["ID", "NAME", "DESCRIPTION", "CREATED"],
                [(g["securityGroupId"], g["name"], g["description"] or "", g["createdTime"] or "") for g in groups])
+
+
+def render_rules(term: Terminal, data: dict) -> None:
+    name = f" ({data['name']})" if data.get("name") else ""
+    term.line(f"{data['securityGroupId']}{name}: rules version {data['version'] or '-'}, matched top to bottom, "
+              "first match decides, nothing matched: dropped")
+    rows = [(direction, r["policyIndex"], r["action"] or "?", r["service"], r["peer"], r["description"] or "")
+            for direction in ("ingress", "egress") for r in data[direction]]
+    term.table(["DIRECTION", "INDEX", "ACTION", "SERVICE", "PEER", "DESCRIPTION"], rows)

@@ -203,8 +203,18 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
         _update_with_retry(kube, sgp, existing, desired)
         step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
     out.extra["stale"] = stale_after(after, policies)
+    out.extra["orderWarnings"] = group_order_warnings(view, vpc, after, policies)
     view.forget()
     return out
+
+
+def group_order_warnings(view: ClusterView, vpc: VpcApi, after: dict[str, matching.MatchResult],
+                         policies: list[SecurityGroupPolicy]) -> list[dict]:
+    """Where the groups' order lets a DROP shadow a later group's ACCEPT for a flow the Pods need
+    (``workflows.traffic.order_warnings``): a warning, never a reason to refuse."""
+    from sgpctl.workflows.traffic import order_warnings
+
+    return order_warnings(view, vpc, after, policies)
 
 
 def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int = 3) -> dict:

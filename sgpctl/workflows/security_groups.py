@@ -1,11 +1,12 @@
 """Security groups for Pods: create one idempotently by name (an existing group of that name is
 reused), optionally with the rules a new group needs for kubelet probes and DNS (a new Tencent Cloud
-security group denies everything until rules are added)."""
+security group denies everything until rules are added); list them; show one's rules in match order."""
 
 from __future__ import annotations
 
 from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step
-from sgpctl.workflows.clients import VpcApi
+from sgpctl.errors import InputError
+from sgpctl.workflows.clients import Cloud, VpcApi
 from sgpctl.workflows.safely import create_once
 from sgpctl.workflows.view import ClusterView
 
@@ -23,35 +24,46 @@ def list_security_groups(vpc: VpcApi, name_prefix: str | None = None) -> list[di
     return [group_dict(g) for g in sorted(groups, key=lambda g: g.name)]
 
 
-def node_cidrs(view: ClusterView) -> list[str]:
-    """Each node's InternalIP as a /32: where kubelet probes come from."""
-    from sgpctl.kube import resources as r
-
-    cidrs = []
-    for node in view.list(r.NODES):
-        for addr in (node.get("status") or {}).get("addresses") or []:
-            if addr.get("type") == "InternalIP" and addr.get("address"):
-                cidrs.append(f"{addr['address']}/32")
-    return sorted(set(cidrs))
-
-
 def probe_and_dns_rules(node_cidrs: list[str], allow_probes: bool, allow_dns: bool):
+    """Ingress TCP and UDP on every port from each node CIDR (kubelet probes, and Services that
+    kube-proxy forwards from the nodes); egress TCP and UDP 53 anywhere (DNS). Ports are written
+    ``1-65535``, never ``ALL``: whether the API takes ``ALL`` with TCP/UDP is not settled, an explicit
+    range is valid under either reading (``core.traffic.fixes``)."""
     from sgpctl.cloud.types import SecurityGroupRule
+    from sgpctl.core.traffic import ALL_TCP_UDP_PORTS
 
     ingress, egress = [], []
     if allow_probes:
-        # kubelet probes come from the node itself: allow TCP and UDP from the nodes' addresses.
         for cidr in node_cidrs:
             for proto in ("TCP", "UDP"):
-                ingress.append(SecurityGroupRule(protocol=proto, port="ALL", cidr_block=cidr, description="kubelet probes (sgpctl)"))
+                ingress.append(SecurityGroupRule(protocol=proto, port=ALL_TCP_UDP_PORTS, cidr_block=cidr,
+                                                 description="kubelet probes from the nodes (sgpctl)"))
     if allow_dns:
         for proto in ("UDP", "TCP"):
             egress.append(SecurityGroupRule(protocol=proto, port="53", cidr_block="0.0.0.0/0", description="DNS (sgpctl)"))
     return ingress, egress
 
 
+def node_probe_sources(view: ClusterView, cloud: Cloud, cluster_id: str) -> tuple[list[str], str]:
+    """Where kubelet probes come from, as rule peers: the subnets of the cluster's VPC that hold the
+    nodes (so nodes added to them later are allowed too); a node outside every subnet keeps its own
+    /32. With a sentence saying which."""
+    from sgpctl.workflows.traffic import node_subnets
+
+    found = node_subnets(view, cloud, cluster_id)
+    if not found.cidrs and not found.outside:
+        return [], "the cluster has no node with an InternalIP: no probe rule to add"
+    text = f"the nodes' subnets {', '.join(found.cidrs)}" if found.cidrs else ""
+    if found.outside:
+        text += ("; " if text else "") + f"{len(found.outside)} node(s) in no subnet of the VPC, by address: " \
+                + ", ".join(found.outside)
+    return found.rules_peers, text
+
+
 def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | None = None, dry_run: bool = False,
-              node_cidrs: list[str] | None = None, allow_probes: bool = False, allow_dns: bool = False) -> Outcome:
+              node_cidrs: list[str] | None = None, allow_probes: bool = False, allow_dns: bool = False,
+              node_sources: str = "") -> Outcome:
+    """``node_cidrs``/``node_sources``: ``node_probe_sources``'s answer, with ``allow_probes``."""
     out = Outcome("sg create", dry_run=dry_run)
     step = out.add(Step("security-group", f"security group {name} exists"))
     existing = sorted(vpc.find_security_groups_by_name(name), key=lambda g: (g.created_time or "", g.security_group_id))
@@ -69,7 +81,9 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
     if dry_run:
         step.status, step.message = PLANNED, f"would create security group {name}"
         if ingress or egress:
-            out.add(Step("security-group-rules", "probe/DNS rules", PLANNED, f"would add {len(ingress)} ingress and {len(egress)} egress rule(s)"))
+            out.add(Step("security-group-rules", "probe/DNS rules", PLANNED,
+                         f"would add {len(ingress)} ingress and {len(egress)} egress rule(s){_from(node_sources)}",
+                         details=_rules(ingress, egress)))
         out.extra["securityGroup"] = None
         return out
     def find():
@@ -85,5 +99,54 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
     out.extra["securityGroup"] = group_dict(group)
     if ingress or egress:
         vpc.create_security_group_policies(group.security_group_id, ingress=ingress, egress=egress)
-        out.add(Step("security-group-rules", "probe/DNS rules", CHANGED, f"added {len(ingress)} ingress and {len(egress)} egress rule(s)"))
+        out.add(Step("security-group-rules", "probe/DNS rules", CHANGED,
+                     f"added {len(ingress)} ingress and {len(egress)} egress rule(s){_from(node_sources)}",
+                     details=_rules(ingress, egress)))
     return out
+
+
+def _from(node_sources: str) -> str:
+    return f" (probes from {node_sources})" if node_sources else ""
+
+
+def _rules(ingress, egress) -> dict:
+    return {"ingress": [r.to_api() for r in ingress], "egress": [r.to_api() for r in egress]}
+
+
+# -- sg rules ------------------------------------------------------------------------------------
+
+def _rule_dict(rule) -> dict:
+    at, st = rule.address_template, rule.service_template
+    return {"policyIndex": rule.policy_index, "action": rule.action, "protocol": rule.protocol, "port": rule.port,
+            "cidrBlock": rule.cidr_block, "ipv6CidrBlock": rule.ipv6_cidr_block, "securityGroupId": rule.security_group_id,
+            "addressTemplate": at.to_api() if at else None, "serviceTemplate": st.to_api() if st else None,
+            "description": rule.description, "modifyTime": rule.modify_time,
+            "service": rule.service_text(), "peer": rule.peer_text()}
+
+
+def group_rules(vpc: VpcApi, group: str) -> dict:
+    """`sg rules GROUP`: a group's rules (by id, or by its exact name) in the order they are matched,
+    ingress then egress, with the ``Version`` they were read at."""
+    from sgpctl.core import names
+    from sgpctl.core.traffic import EGRESS, INGRESS
+    from sgpctl.errors import RefusedError
+
+    if names.id_pattern("sg").fullmatch(group):
+        gid, name = group, None
+    elif group.startswith("sg-"):
+        raise InputError(f"GROUP {group!r} is not a security group id", hint="an id is sg- and 8 lowercase letters or "
+                         "digits (e.g. sg-1a2b3c4d), or give the group's name")
+    else:
+        found = vpc.find_security_groups_by_name(group)
+        if not found:
+            raise RefusedError(f"no security group is named {group!r} in the region", hint="sgpctl sg list")
+        if len(found) > 1:
+            raise InputError(f"{len(found)} security groups are named {group!r}: "
+                             f"{', '.join(g.security_group_id for g in found)}", hint="give the id: sgpctl sg rules sg-xxxxxxxx")
+        gid, name = found[0].security_group_id, found[0].name
+    rules = vpc.describe_security_group_policies([gid])
+    if not rules:
+        raise RefusedError(f"security group {gid} does not exist in the region", hint="sgpctl sg list")
+    g = rules[0]
+    return {"securityGroupId": gid, "name": name, "version": g.version,
+            "ingress": [_rule_dict(x) for x in g.rules(INGRESS)], "egress": [_rule_dict(x) for x in g.rules(EGRESS)]}

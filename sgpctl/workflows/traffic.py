@@ -744,6 +744,9 @@ def pod_traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str | None, n
             return CheckResult("traffic", description, Status.SKIP, f"could not determine: {e.message}", e.hint,
                                category=f"{namespace}/{name}", undetermined=True)
         raise
+    if report.pods and report.pods[0].side.endpoint.kind != SUB_ENI:
+        return CheckResult("traffic", description, Status.SKIP, "the Pod has no security groups of its own (no policy "
+                           "selects it): its node's groups filter it", category=f"{namespace}/{name}")
     outcome = summary_outcome(report, subject="Pod")
     checks = report.results()
     if outcome.status is Status.PASS and checks:

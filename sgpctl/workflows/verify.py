@@ -19,7 +19,7 @@ from sgpctl.core.checks import CheckResult, Status, exit_code
 from sgpctl.core.verify import ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.kube import resources as r
-from sgpctl.workflows.clients import VpcApi
+from sgpctl.workflows.clients import Cloud, VpcApi
 from sgpctl.workflows.view import ClusterView, object_key
 
 #: DescribeNetworkInterfaces batches in flight at once (each is a round trip to the cloud)
@@ -169,11 +169,23 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
 
 
 def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,
-               expect_sg: list[str] | None = None) -> PodVerification:
-    """One Pod: the same checks, reading only that Pod's namespace (and its VpcENI by labels)."""
+               expect_sg: list[str] | None = None, cloud: Cloud | None = None,
+               cluster_id: str | None = None) -> PodVerification:
+    """One Pod: the same checks, reading only that Pod's namespace (and its VpcENI by labels); with
+    ``cloud``, the ``traffic`` check too (its needs against its groups' rules)."""
     pod = view.get(r.PODS, name, namespace)
     if pod is None:
         return verify_pod(namespace=namespace, name=name, pod=None)
+    result = _verify_one(view, vpc, pod, name, namespace, expect_sg)
+    if cloud is not None:
+        from sgpctl.workflows.traffic import pod_traffic_check
+
+        result.checks.append(pod_traffic_check(view, cloud, cluster_id, namespace, name))
+    return result
+
+
+def _verify_one(view: ClusterView, vpc: VpcApi, pod: dict, name: str, namespace: str,
+                expect_sg: list[str] | None) -> PodVerification:
     policies = view.policies_in(namespace) if view.serves(r.SGP_GROUP, r.SGP_KIND) else []
     result = matching.match([pod], policies, view.list(r.SERVICEACCOUNTS, namespace))
     m = result.pods[0] if result.pods else None
