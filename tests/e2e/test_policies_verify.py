@@ -52,7 +52,9 @@ def running_pods(cli, kube, selector="app=my-app", count=1, ns=NS, timeout=15.0)
 
 def prepare(cli, tmp_path, group_name="demo-nginx"):
     assert cli("setup", "--yes").exit_code == 0
-    gid = cli("sg", "create", group_name).stdout.strip()
+    # A new group drops everything: the Pods it guards need DNS out (and their probes in), or `verify
+    # pod`'s traffic check fails, as the Pods would.
+    gid = cli("sg", "create", group_name, "--allow-node-probes", "--allow-dns").stdout.strip()
     policy = tmp_path / "policy.yaml"
     policy.write_text((ROOT / "examples" / "policy.yaml").read_text().replace("sg-xxxxyyyy", gid))
     ensure_namespace(kube_of(cli))
@@ -77,7 +79,10 @@ def test_seed_procedure_verifies_with_eni_groups_equal_to_the_policys(cli, tmp_p
     assert data["expectedSecurityGroups"] == data["annotatedSecurityGroups"] == data["eniSecurityGroups"] == [gid]
     assert data["eniId"].startswith("eni-")
     assert [c["id"] for c in data["checks"]] == ["pod-exists", "host-network", "network-annotation", "sub-eni-resource",
-                                                 "security-groups", "expected-groups", "vpceni", "eni-groups", "node-family"]
+                                                 "security-groups", "expected-groups", "vpceni", "eni-groups", "node-family",
+                                                 "traffic"]
+    traffic = data["checks"][-1]
+    assert traffic["status"] == "pass" and "dns-udp-service" in traffic["message"], traffic
     # The document's own kubectl commands find the same ENI.
     sel = f"tke.cloud.tencent.com/pod-name={name},tke.cloud.tencent.com/pod-namespace={NS}"
     got = kubectl(cli, "get", "vpceni", "-l", sel, "-o", "name")
