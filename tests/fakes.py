@@ -279,19 +279,21 @@ class FakeVpc:
                 out.append(self.group_rules[gid])
         return out
 
-    def describe_rule_book(self, group_ids, known_enis=(), *, concurrency: int = 8) -> RuleBook:
+    def describe_rule_book(self, group_ids, known_enis=(), *, concurrency: int = 8, eni_addresses=()) -> RuleBook:
         """Like the adapter: the groups' rules, and the addresses of the ENIs bound to the groups their
         ``SecurityGroupId`` rules name (``eni_ips`` holds each ENI's addresses)."""
+        known_enis = list(known_enis)
         rules = self.describe_security_group_policies(group_ids)
         referenced = RuleBook.build(rules).referenced()[0]
         members: dict[str, set[str]] = {g: set() for g in referenced}
-        known = {ip for e in known_enis for ip in e.private_ips}
+        known = {ip for e in known_enis for ip in e.private_ips} | set(eni_addresses)
+        listed = [(groups, self.eni_ips.get(eni_id, ())) for eni_id, groups in self.enis.items()]
         if referenced:
             self.cloud.record("vpc", "DescribeNetworkInterfaces")
-            for eni_id, groups in self.enis.items():
-                for g in set(groups) & members.keys():
-                    members[g].update(self.eni_ips.get(eni_id, ()))
-                    known.update(self.eni_ips.get(eni_id, ()))
+        for groups, ips in [*listed, *((e.security_group_ids, e.private_ips) for e in known_enis)]:
+            for g in set(groups) & members.keys():
+                members[g].update(ips)
+                known.update(ips)
         return RuleBook.build(rules, members, known_addresses=known)
 
     def describe_network_interface_limit(self, instance_id: str) -> EniLimit:

@@ -12,7 +12,7 @@ API::
     describe_address_template_groups(ids=None) -> list[AddressTemplateGroup]
     describe_service_templates(ids=None) -> list[ServiceTemplate]
     describe_service_template_groups(ids=None) -> list[ServiceTemplateGroup]
-    describe_rule_book(group_ids, known_enis=(), concurrency=8) -> RuleBook     # all core.traffic needs
+    describe_rule_book(group_ids, known_enis=(), concurrency=8, eni_addresses=()) -> RuleBook  # all core.traffic needs
     describe_subnets(ids=None, filters=None) -> list[Subnet]            # by id, or e.g. {"vpc-id": ...}
     describe_network_interfaces(ids=None, filters=None) -> list[NetworkInterface]
     describe_network_interface_limit(instance_id) -> EniLimit
@@ -227,12 +227,17 @@ class VpcAdapter(Adapter):
                                "service-template-group-id", ServiceTemplateGroup.from_api, ids)
 
     def describe_rule_book(self, group_ids: Iterable[str], known_enis: Iterable[NetworkInterface] = (), *,
-                           concurrency: int = 8) -> RuleBook:
+                           concurrency: int = 8, eni_addresses: Iterable[str] = ()) -> RuleBook:
         """The rules of ``group_ids`` and everything they refer to: the templates and template
         groups they name, and the private addresses of the ENIs bound to the groups their
-        ``SecurityGroupId`` rules name. ``known_enis`` are ENIs the caller described (its Pods' and
-        nodes' ENIs): with the ENIs found bound to referenced groups, their addresses are the ones
-        whose bindings are known (``RuleBook.known_addresses``)."""
+        ``SecurityGroupId`` rules name. ``known_enis`` are ENIs the caller described (its Pods'
+        sub-ENIs): they count as members of the groups they carry even if the listing by group
+        leaves them out (whether it shows sub-ENIs is not documented). ``eni_addresses`` are
+        addresses the caller knows to be on ENIs the listing does show (nodes' primary ENIs, Pods on
+        a node's ENIs). With the ENIs found bound to referenced groups, all these are the addresses
+        whose bindings are known (``RuleBook.known_addresses``): only another kind of resource (a
+        load balancer, a database) can make an unknown address a member."""
+        known_enis = list(known_enis)
         rules = self.describe_security_group_policies(group_ids, concurrency=concurrency)
         sgs, at, atg, st, stg = RuleBook.build(rules).referenced()
         address_groups = self.describe_address_template_groups(sorted(atg)) if atg else []
@@ -240,12 +245,14 @@ class VpcAdapter(Adapter):
         at.update(i for g in address_groups for i in g.template_ids)
         st.update(i for g in service_groups for i in g.template_ids)
         members: dict[str, set[str]] = {g: set() for g in sgs}
-        known = {ip for e in known_enis for ip in e.private_ips}
+        known = {ip for e in known_enis for ip in e.private_ips} | set(eni_addresses)
+        listed = []
         for batch in batched(sorted(sgs), MEMBER_GROUPS_PER_CALL):
-            for eni in self.describe_network_interfaces(filters={"groups.security-group-id": batch}):
-                known.update(eni.private_ips)
-                for g in set(eni.security_group_ids) & members.keys():
-                    members[g].update(eni.private_ips)
+            listed.extend(self.describe_network_interfaces(filters={"groups.security-group-id": batch}))
+        for eni in [*listed, *known_enis]:
+            known.update(eni.private_ips)
+            for g in set(eni.security_group_ids) & members.keys():
+                members[g].update(eni.private_ips)
         return RuleBook.build(
             rules, members,
             self.describe_address_templates(sorted(at)) if at else [], address_groups,

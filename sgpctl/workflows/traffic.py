@@ -360,6 +360,18 @@ def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key
     return out
 
 
+def rule_book(vpc: VpcApi, sides: Iterable[Side], enis: Sequence, nodes: Iterable[Endpoint]) -> RuleBook:
+    """One batched read of the rules of every group the sides carry. The nodes' addresses and those
+    of Pods on a node's ENIs are on ENIs the listing of a group's members shows, so whether they
+    are members is certain; so is it for the sub-ENIs described (``enis``)."""
+    sides = list(sides)
+    wanted = sorted({g for s in sides for g in (s.endpoint.groups or ())})
+    if not wanted:
+        return RuleBook()
+    addresses = [ep.address for ep in nodes] + [s.endpoint.address for s in sides if not uses_sub_eni(s.pod)]
+    return vpc.describe_rule_book(wanted, enis, eni_addresses=sorted(set(addresses)))
+
+
 def _dns_pods(view: ClusterView, dns_service: dict | None) -> list[dict]:
     if dns_service is None:
         return []
@@ -390,13 +402,12 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
             sides[key] = builder.side(pod)
         except ValueError as e:  # an address the core cannot read
             notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
-    wanted = sorted({g for s in sides.values() for g in (s.endpoint.groups or ())})
-    book = cloud.vpc.describe_rule_book(wanted, enis) if wanted else RuleBook()
-    missing = [g for g in wanted if g not in book.groups]
+    nodes = node_endpoints(view.nodes)
+    book = rule_book(cloud.vpc, sides.values(), enis, nodes.values())
+    missing = [g for g in sorted({g for s in sides.values() for g in (s.endpoint.groups or ())}) if g not in book.groups]
     if missing:
         notes.append(f"security group(s) {', '.join(missing)} do not exist or cannot be read: the flows they "
                      "filter cannot be decided")
-    nodes = node_endpoints(view.nodes)
     if subnets is None:
         subnets = vpc_subnet_cidrs(cloud, cluster_id, cluster) if cluster_id else []
     node_cidrs, _ = holding(sorted(ep.address for ep in nodes.values()), subnets)
@@ -945,8 +956,7 @@ def explain_flow(view: ClusterView, cloud: Cloud, cluster_id: str | None, source
     for s in sides.values():
         if s.endpoint.predicted:
             notes.append(f"{s.endpoint.ref}: groups {', '.join(s.endpoint.groups or ())} predicted (not on a sub-ENI yet)")
-    wanted = sorted({g for s in sides.values() for g in (s.endpoint.groups or ())})
-    book = cloud.vpc.describe_rule_book(wanted, enis) if wanted else RuleBook()
+    book = rule_book(cloud.vpc, sides.values(), enis, nodes.values())
     peer_cidrs: tuple[str, ...] = ()
     if objs["from"][0] == "node" and cluster_id:
         peer_cidrs = tuple(holding([src.address], vpc_subnet_cidrs(cloud, cluster_id))[0])
@@ -1018,11 +1028,12 @@ def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matchin
             chosen.append((m, pod))
     if not chosen:
         return []
+    nodes = node_endpoints(view.nodes)
     try:
-        book = vpc.describe_rule_book(sorted({g for m, _ in chosen for g in m.expected_groups}))
+        book = vpc.describe_rule_book(sorted({g for m, _ in chosen for g in m.expected_groups}),
+                                      eni_addresses=sorted(ep.address for ep in nodes.values()))
     except SgpctlError as e:
         return [{"message": f"could not check the order of the groups: {e.message}", "pods": []}]
-    nodes = node_endpoints(view.nodes)
     dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
     dns = cluster_dns(dns_service, [(p, pod_endpoint(p, routing=STRICT)) for p in _dns_pods(view, dns_service)])
     found: dict[tuple, dict] = {}

@@ -164,3 +164,25 @@ def test_describe_rule_book_known_enis_make_non_members_certain(api, session):
     pod = Endpoint.sub_eni_pod("ns", "p", "10.1.0.5", "n1", ["sg-pods0001"], "strict")
     d = explain(Endpoint.node_endpoint("n1", "10.0.1.10"), pod, Flow.of("tcp", 80), book)
     assert d.allowed is False and d.decided_by is None
+
+
+def test_describe_rule_book_counts_described_sub_enis_and_eni_addresses(api, session):
+    from sgpctl.cloud.types import NetworkInterface
+
+    by_group(api, {"sg-pods0001": {"Version": "9", "Egress": [], "Ingress": [
+        {"PolicyIndex": 0, "Protocol": "TCP", "Port": "80", "SecurityGroupId": "sg-clients", "Action": "ACCEPT"}]}})
+    # the listing by group shows no sub-ENI (whether it would is not documented) ...
+    api.reply("vpc", "DescribeNetworkInterfaces", {"TotalCount": 0, "NetworkInterfaceSet": []})
+    # ... but a client's sub-ENI, described by id, carries sg-clients
+    client = NetworkInterface("eni-client01", None, "vpc-1", "subnet-1", ("sg-clients",), ("10.1.0.9",))
+
+    book = session.vpc.describe_rule_book(["sg-pods0001"], known_enis=[client], eni_addresses=["10.0.1.10"])
+
+    assert book.members == {"sg-clients": frozenset({"10.1.0.9"})}
+    pod = Endpoint.sub_eni_pod("ns", "p", "10.1.0.5", "n1", ["sg-pods0001"], "strict")
+    assert explain(Endpoint.external("10.1.0.9"), pod, Flow.of("tcp", 80), book).allowed is True
+    # a node's address is on its primary ENI, which the listing would show if it were bound: not a member
+    node = explain(Endpoint.node_endpoint("n1", "10.0.1.10"), pod, Flow.of("tcp", 80), book)
+    assert node.allowed is False and node.decided_by is None
+    # an address on no ENI the caller knows of may be a load balancer bound to sg-clients
+    assert explain(Endpoint.external("10.9.9.9"), pod, Flow.of("tcp", 80), book).allowed is None
