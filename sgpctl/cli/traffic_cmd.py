@@ -55,7 +55,7 @@ def explain(
       sgpctl traffic explain pod/shop/web-1 ip/10.2.0.5 --protocol udp --port 53 --routing strict
     """
     from sgpctl.render.traffic import render_explain
-    from sgpctl.workflows.traffic import explain_flow
+    from sgpctl.workflows.traffic_explain import explain_flow
 
     app_ = get_app(ctx)
     result = explain_flow(app_.view(None), app_.cloud(), app_.settings.require_cluster_id(), source, destination,
