@@ -809,7 +809,7 @@ def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matchin
                 same_node = sh.need.source.node is not None and sh.need.source.node == m.node
                 message = sh.message() + (" (on the Pod's own node this flow passes its groups under strict routing "
                                           "only)" if same_node else "")
-                entry = found[key] = {"message": message, "pods": [], **sh.to_dict()}
+                entry = found[key] = {**sh.to_dict(), "message": message, "pods": []}
                 entry.pop("need", None)
             entry["pods"].append(f"{m.namespace}/{m.name}")
     return list(found.values())

@@ -1,0 +1,319 @@
+"""`traffic check`, the doctor/routing/verify checks built on it, `sg create --allow-node-probes`, `sg
+rules` and the group-order warning of `policy apply`, over the fakes of ``tests/fakes.py``.
+
+The world: nodes n1 (10.0.0.10) and n2 (10.0.0.11) in subnet 10.0.0.0/24 of the cluster's VPC; a Pod web-1
+of policy web on n1, on its sub-ENI with group sg-web00001, with a readiness probe on 8080; CoreDNS (a
+Pod on n2's shared ENI) behind kube-system/kube-dns 172.16.0.10, UDP and TCP 53. The rules of sg-web00001
+are given per test; expected answers follow from them with Tencent Cloud's semantics (first match
+decides; nothing matched: dropped; standard routing does not filter a Pod and its own node)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sgpctl.cloud.types import GroupRules
+from sgpctl.core.checks import Status
+from sgpctl.core.traffic import Endpoint, Flow, Need
+from sgpctl.errors import CloudError, InputError, RefusedError
+from sgpctl.kube import resources as r
+from sgpctl.workflows import traffic
+from sgpctl.workflows.view import ClusterView
+from tests.fakes import CLUSTER_ID, SGP, VPCENI, FakeCloud, FakeKube, eniipamd, node, pod, policy
+
+WEB = "sg-web00001"
+EVERYTHING_OUT = {"PolicyIndex": 0, "Protocol": "ALL", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}
+
+
+def rules(gid: str, *, ingress=(), egress=(EVERYTHING_OUT,), version: str = "3") -> GroupRules:
+    return GroupRules.from_api(gid, {"Version": version, "Ingress": list(ingress), "Egress": list(egress)})
+
+
+def with_ip(n: dict, ip: str) -> dict:
+    n["status"]["addresses"] = [{"type": "InternalIP", "address": ip}]
+    return n
+
+
+def probed(p: dict, port: int = 8080) -> dict:
+    p["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": port}]
+    p["spec"]["containers"][0]["readinessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}}
+    return p
+
+
+def world(mode: str = "standard", *, ingress=(), egress=(EVERYTHING_OUT,)) -> tuple[FakeKube, FakeCloud]:
+    kube, cloud = FakeKube(), FakeCloud()
+    eniipamd(cloud, values={"vpcCni": {"trunkingEni": {"enableSubEni": True, "podSecurityGroupEnforcingMode": mode}}})
+    cloud.subnets = {"subnet-nodes001": "10.0.0.0/24", "subnet-pods0001": "10.0.1.0/24"}
+    kube.add(r.NODES, with_ip(node("n1", "SA5.2XLARGE16"), "10.0.0.10"))
+    kube.add(r.NODES, with_ip(node("n2", "SA5.2XLARGE16"), "10.0.0.11"))
+    kube.add(SGP, policy("web", "shop", groups=(WEB,)))
+    kube.add(r.PODS, probed(pod("web-1", "shop", ip="10.0.1.10", node="n1", sub_eni=True, groups=WEB)))
+    kube.add(VPCENI, {"metadata": {"name": "vpceni-web-1", "labels": {"tke.cloud.tencent.com/pod-name": "web-1",
+                                                                       "tke.cloud.tencent.com/pod-namespace": "shop"}},
+                      "status": {"eni": {"eniID": "eni-web00001"}}})
+    cloud.vpc.enis["eni-web00001"] = (WEB,)
+    cloud.vpc.eni_ips["eni-web00001"] = ("10.0.1.10",)
+    cloud.vpc.group_rules[WEB] = rules(WEB, ingress=ingress, egress=egress)
+    kube.add(r.SERVICES, {"metadata": {"name": "kube-dns", "namespace": "kube-system"},
+                          "spec": {"clusterIP": "172.16.0.10", "selector": {"k8s-app": "kube-dns"},
+                                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP"},
+                                             {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}})
+    kube.add(r.PODS, pod("coredns-1", "kube-system", labels={"k8s-app": "kube-dns"}, ip="10.0.1.50", node="n2"))
+    return kube, cloud
+
+
+def check(kube, cloud, what_if=None, namespace=None) -> traffic.TrafficReport:
+    return traffic.traffic_check(ClusterView(kube, namespace=namespace), cloud, CLUSTER_ID, what_if=what_if)
+
+
+def statuses(report: traffic.TrafficReport) -> dict[str, str]:
+    return {f"{c.category} {c.id}": str(c.status) for c in report.results()}
+
+
+# --- the routing mode ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("routing,exists,expected", [
+    (traffic.Routing("standard"), True, ("standard", True)),     # a running Pod: the mode of its creation is unknown
+    (traffic.Routing("standard"), False, ("standard", False)),   # a Pod yet to be made gets the current mode
+    (traffic.Routing("strict", settled=False), False, ("strict", True)),  # unless eniipamd is rolling out a change
+    (traffic.Routing("standard", what_if="strict"), True, ("strict", False)),
+    (traffic.Routing(None), True, (None, True)),
+])
+def test_a_pods_routing_mode_and_whether_it_is_assumed(routing, exists, expected):
+    assert routing.for_pod(exists=exists) == expected
+
+
+def test_an_unknown_what_if_mode_is_bad_input():
+    with pytest.raises(InputError):
+        traffic.Routing("standard").with_what_if("loose")
+
+
+# --- traffic check ----------------------------------------------------------------------------------
+
+
+def test_in_standard_routing_the_probe_from_its_own_node_is_not_filtered():
+    kube, cloud = world("standard")  # no ingress rule at all
+    report = check(kube, cloud)
+    assert statuses(report) == {"shop/web-1 probe-c-readiness-8080": "pass", "shop/web-1 dns-udp-service": "pass",
+                                "shop/web-1 dns-tcp-service": "pass", "shop/web-1 dns-udp-pods": "pass",
+                                "shop/web-1 dns-tcp-pods": "pass"}
+    probe = next(c for c in report.results() if c.id.startswith("probe"))
+    assert probe.message == "not filtered by the Pod's groups"
+    # the running Pod's mode is assumed; strict would drop the probe, and the check says so
+    assert probe.evidence == ["assumed: pod/shop/web-1 is taken to run standard routing, the current mode: the mode in "
+                              "force when it was created cannot be read; had it been created under strict routing, "
+                              "this flow would be dropped"]
+    assert report.exit_code() == 0
+
+
+def test_what_if_strict_drops_the_probe_and_says_which_rule_to_add_where():
+    kube, cloud = world("standard", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                              "CidrBlock": "192.168.0.0/16", "Action": "ACCEPT"}])
+    report = check(kube, cloud, what_if="strict")
+    failed = [c for c in report.results() if c.status is Status.FAIL]
+    assert [c.id for c in failed] == ["probe-c-readiness-8080"]
+    assert failed[0].message == f"dropped: ingress of pod/shop/web-1: no rule of {WEB} matched: dropped"
+    assert failed[0].evidence == []  # forced mode: nothing assumed
+    (fix,) = report.fixes()
+    # nothing matched, so the ACCEPT goes after the last rule; the source is the node's subnet, not its address
+    assert fix.fix.request() == {"SecurityGroupId": WEB, "SecurityGroupPolicySet": {"Version": "3", "Ingress": [
+        {"Protocol": "TCP", "Port": "8080", "CidrBlock": "10.0.0.0/24", "Action": "ACCEPT",
+         "PolicyDescription": "sgpctl: readiness probe of container c (HTTP GET :8080/healthz) from node/n1"}]}}
+    assert failed[0].hint.startswith(f"add ingress ACCEPT TCP:8080 10.0.0.0/24 to {WEB} after the last rule: "
+                                     f"CreateSecurityGroupPolicies {{")
+    doc = report.to_dict()
+    assert doc["ok"] is False and doc["routing"] == {"current": "standard", "settled": True, "whatIf": "strict"}
+    assert doc["summary"] == {"pods": 1, "checks": 5, "failed": 1, "undetermined": 0}
+    (web,) = doc["pods"]
+    assert web["groups"] == [WEB] and web["eniId"] == "eni-web00001" and web["routing"] == "strict"
+    assert [n["status"] for n in web["needs"] if n["checkId"] == "probe-c-readiness-8080"] == ["fail"]
+
+
+def test_a_drop_rule_decides_and_the_fix_goes_before_it():
+    kube, cloud = world("strict", ingress=[
+        {"PolicyIndex": 0, "Protocol": "TCP", "Port": "443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"},
+        {"PolicyIndex": 1, "Protocol": "ALL", "CidrBlock": "10.0.0.0/16", "Action": "DROP"}])
+    report = check(kube, cloud)
+    probe = next(c for c in report.results() if c.id.startswith("probe"))
+    assert probe.status is Status.FAIL and f"dropped by {WEB} ingress rule 1 (DROP ALL 10.0.0.0/16)" in probe.message
+    (fix,) = report.fixes()
+    assert fix.fix.policy_index == 1  # inserted where the DROP is: the API inserts at PolicyIndex
+
+
+def test_dns_dropped_by_egress_fails_with_the_rule_for_the_service_ip_and_the_dns_pods_subnet():
+    kube, cloud = world("standard", egress=[{"PolicyIndex": 0, "Protocol": "UDP", "Port": "53", "CidrBlock": "0.0.0.0/0",
+                                             "Action": "ACCEPT"}])
+    report = check(kube, cloud)
+    st = statuses(report)
+    assert st["shop/web-1 dns-udp-service"] == "pass" and st["shop/web-1 dns-tcp-service"] == "fail"
+    # CoreDNS runs on n2, another node: its traffic is filtered in standard routing too
+    assert st["shop/web-1 dns-udp-pods"] == "pass" and st["shop/web-1 dns-tcp-pods"] == "fail"
+    peers = sorted(f.fix.rules[0].cidr_block for f in report.fixes())
+    assert peers == ["10.0.1.0/24", "172.16.0.10/32"]  # the DNS Pods' subnet; the Service IP itself
+
+
+def test_a_pod_not_yet_on_its_sub_eni_is_judged_on_its_predicted_groups():
+    kube, cloud = world("standard")
+    kube.add(r.PODS, pod("web-old", "shop", ip="10.0.1.11", node="n2"))  # created before the policy
+    report = check(kube, cloud)
+    (old,) = [p for p in report.to_dict()["pods"] if p["name"] == "web-old"]
+    assert old["groups"] == [WEB] and old["groupsPredicted"] is True and old["eniId"] is None
+    assert old["routing"] == "standard" and old["routingAssumed"] is False  # a new Pod gets the current mode
+
+
+def test_a_client_that_declares_a_service_is_checked_on_the_pods_it_reaches():
+    kube, cloud = world("standard", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                              "SecurityGroupId": "sg-clnt0001", "Action": "ACCEPT"}])
+    kube.add(r.SERVICES, {"metadata": {"name": "web", "namespace": "shop"},
+                          "spec": {"clusterIP": "172.16.0.80", "selector": {"app": "web"},
+                                   "ports": [{"port": 80, "targetPort": "http"}]}})
+    member = pod("client-1", "shop", labels={"app": "client"}, ip="10.0.1.20", node="n2")
+    member["metadata"]["annotations"] = {"sgpctl.io/egress": "tcp:80@172.16.0.80"}
+    stranger = pod("client-2", "shop", labels={"app": "client"}, ip="10.0.1.21", node="n2")
+    stranger["metadata"]["annotations"] = {"sgpctl.io/egress": "tcp:80@172.16.0.80/32"}
+    kube.add(r.PODS, member)
+    kube.add(r.PODS, stranger)
+    cloud.vpc.enis["eni-node0002"] = ("sg-clnt0001",)
+    cloud.vpc.eni_ips["eni-node0002"] = ("10.0.1.20",)  # client-1's address is on an ENI bound to sg-clnt0001
+    report = check(kube, cloud)
+    svc = next(c for c in report.results() if c.id == "service-web-tcp-8080-from-clients")
+    assert svc.status is Status.FAIL and svc.description == "service/shop/web port 80 (TCP 8080) from 2 client Pods"
+    assert "1 of 2 flows dropped; service/shop/web port 80 (TCP 8080) from client pod/shop/client-2" in svc.message
+
+
+def test_check_reads_each_collection_once_and_the_rules_once_per_group():
+    kube, cloud = world("standard")
+    for i in range(20):
+        kube.add(r.PODS, pod(f"web-{i + 2}", "shop", ip=f"10.0.1.{30 + i}", node="n1", sub_eni=True, groups=WEB))
+    check(kube, cloud)
+    assert sorted(set(kube.lists)) == sorted(kube.lists)
+    actions = [a for _, a, _ in cloud.log]
+    assert actions.count("DescribeSecurityGroupPolicies") == 1
+    assert actions.count("DescribeNetworkInterfaces") == 1 and actions.count("DescribeSubnets") == 1
+
+
+# --- routing check, doctor, verify pod ----------------------------------------------------------------
+
+
+def test_strict_hazards_are_the_flows_only_standard_routing_lets_through():
+    kube, cloud = world("standard", egress=[{"PolicyIndex": 0, "Protocol": "UDP", "Port": "53", "CidrBlock": "0.0.0.0/0",
+                                             "Action": "ACCEPT"}])
+    facts = traffic.gather(ClusterView(kube), cloud, CLUSTER_ID)
+    outcome = traffic.strict_hazards(facts)
+    # the probe from n1 passes only because standard routing does not filter it; TCP DNS is dropped either way
+    assert outcome.status is Status.FAIL
+    assert outcome.evidence == [f"shop/web-1: readiness probe of container c (HTTP GET :8080/healthz) from node/n1: "
+                                f"ingress of pod/shop/web-1: no rule of {WEB} matched: dropped"]
+    assert "(2 more dropped under either mode: see `sgpctl traffic check`)" in outcome.message
+    assert outcome.hint.startswith(f"add ingress ACCEPT TCP:8080 10.0.0.0/24 to {WEB}")
+
+
+def test_verify_pod_traffic_check_passes_skips_and_cannot_determine():
+    from sgpctl.errors import ExitCode
+
+    kube, cloud = world("standard")
+    result = traffic.pod_traffic_check(ClusterView(kube), cloud, CLUSTER_ID, "shop", "web-1")
+    assert result.id == "traffic" and result.status is Status.PASS and "5 checks" in result.message
+    kube.add(r.PODS, pod("plain", "shop", labels={"app": "other"}, ip="10.0.1.99", node="n1"))
+    plain = traffic.pod_traffic_check(ClusterView(kube), cloud, CLUSTER_ID, "shop", "plain")
+    assert plain.status is Status.SKIP and not plain.undetermined and "no security groups of its own" in plain.message
+    cloud.failing["DescribeSecurityGroupPolicies"] = CloudError("AuthFailure.UnauthorizedOperation", "no permission", "req-1")
+    assert CloudError("AuthFailure.UnauthorizedOperation", "x").exit_code == ExitCode.UNDETERMINED
+    denied = traffic.pod_traffic_check(ClusterView(kube), cloud, CLUSTER_ID, "shop", "web-1")
+    assert denied.undetermined and "no permission" in denied.message
+
+
+# --- policy apply: the order of the groups ------------------------------------------------------------
+
+
+def order_world(groups: tuple[str, ...]):
+    kube, cloud = world("standard")
+    kube.objects.pop(("securitygrouppolicies", "shop", "web"))
+    cloud.vpc.group_rules["sg-deny0001"] = rules("sg-deny0001", ingress=[
+        {"PolicyIndex": 0, "Protocol": "ALL", "CidrBlock": "10.0.0.0/16", "Action": "DROP"}])
+    cloud.vpc.group_rules["sg-allw0001"] = rules("sg-allw0001", ingress=[
+        {"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080", "CidrBlock": "10.0.0.0/24", "Action": "ACCEPT"}])
+    from sgpctl.core import matching
+    from sgpctl.core.policy import SecurityGroupPolicy
+
+    p = SecurityGroupPolicy.from_object(policy("web", "shop", groups=groups))
+    view = ClusterView(kube)
+    after = {"shop": matching.match(view.list(r.PODS, "shop"), [p], [])}
+    return traffic.order_warnings(view, cloud.vpc, after, [p])
+
+
+def test_a_drop_in_an_earlier_group_shadowing_a_later_accept_is_a_warning():
+    (w,) = order_world(("sg-deny0001", "sg-allw0001"))
+    assert w["pods"] == ["shop/web-1"]
+    assert w["drop"] == {"securityGroupId": "sg-deny0001", "direction": "ingress", "policyIndex": 0, "action": "DROP"}
+    assert w["accept"] == {"securityGroupId": "sg-allw0001", "direction": "ingress", "policyIndex": 0, "action": "ACCEPT"}
+    assert "list sg-allw0001 before sg-deny0001 in groupIds" in w["message"]
+    assert w["message"].endswith("(on the Pod's own node this flow passes its groups under strict routing only)")
+    assert order_world(("sg-allw0001", "sg-deny0001")) == []  # the ACCEPT comes first: no shadowing
+
+
+# --- sg create, sg rules ------------------------------------------------------------------------------
+
+
+def test_node_probe_sources_are_the_nodes_subnets_and_a_node_outside_them_by_address():
+    from sgpctl.workflows.security_groups import node_probe_sources, sg_create
+
+    kube, cloud = world()
+    kube.add(r.NODES, with_ip(node("n3", "SA5.2XLARGE16"), "192.168.9.9"))
+    cidrs, text = node_probe_sources(ClusterView(kube), cloud, CLUSTER_ID)
+    assert cidrs == ["10.0.0.0/24", "192.168.9.9/32"]
+    assert text == "the nodes' subnets 10.0.0.0/24; 1 node(s) in no subnet of the VPC, by address: 192.168.9.9"
+    out = sg_create(cloud.vpc, "pods", node_cidrs=cidrs, allow_probes=True, allow_dns=True, node_sources=text)
+    made = cloud.vpc.rules["sg-fake0001"]
+    assert [(x.protocol, x.port, x.cidr_block) for x in made] == [
+        ("TCP", "1-65535", "10.0.0.0/24"), ("UDP", "1-65535", "10.0.0.0/24"),
+        ("TCP", "1-65535", "192.168.9.9/32"), ("UDP", "1-65535", "192.168.9.9/32"),
+        ("UDP", "53", "0.0.0.0/0"), ("TCP", "53", "0.0.0.0/0")]
+    assert "ALL" not in json.dumps([x.to_api() for x in made])
+    assert out.steps[-1].message == f"added 4 ingress and 2 egress rule(s) (probes from {text})"
+
+
+def test_sg_rules_by_id_and_by_name_in_match_order():
+    from sgpctl.workflows.security_groups import group_rules
+
+    cloud = FakeCloud()
+    cloud.vpc.groups = {WEB: "web", "sg-web00002": "twin", "sg-web00003": "twin"}
+    cloud.vpc.group_rules[WEB] = GroupRules.from_api(WEB, {"Version": "7", "Ingress": [
+        {"PolicyIndex": 1, "Protocol": "ALL", "CidrBlock": "0.0.0.0/0", "Action": "DROP"},
+        {"PolicyIndex": 0, "Protocol": "TCP", "Port": "80,443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}]})
+    doc = group_rules(cloud.vpc, WEB)
+    assert [(x["policyIndex"], x["action"], x["service"]) for x in doc["ingress"]] == [(0, "ACCEPT", "TCP:80,443"),
+                                                                                       (1, "DROP", "ALL")]
+    assert doc["version"] == "7" and doc["egress"] == []
+    assert group_rules(cloud.vpc, "web")["securityGroupId"] == WEB
+    with pytest.raises(InputError, match="2 security groups are named 'twin'"):
+        group_rules(cloud.vpc, "twin")
+    with pytest.raises(InputError, match="is not a security group id"):
+        group_rules(cloud.vpc, "sg-12")
+    with pytest.raises(RefusedError, match="sg-none0001 does not exist"):
+        group_rules(cloud.vpc, "sg-none0001")
+
+
+# --- stable check ids -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("need_id,kind,source,destination,expected", [
+    ("probe:app:liveness:8080", "probe", Endpoint.node_endpoint("n1", "10.0.0.1"), None, "probe-app-liveness-8080"),
+    ("dns:udp:service/kube-system/kube-dns", "dns", None, Endpoint.virtual("172.16.0.10", "service/kube-system/kube-dns"),
+     "dns-udp-service"),
+    ("dns:tcp:pod/kube-system/coredns-abc", "dns", None, Endpoint.eni_pod("kube-system", "coredns-abc", "10.0.1.5", "n2"),
+     "dns-tcp-pods"),
+    ("dns:udp:10.0.0.2", "dns", None, Endpoint.external("10.0.0.2"), "dns-udp-nameserver-10-0-0-2"),
+    ("service:shop/web:tcp:8080:from:node/n1", "service", Endpoint.node_endpoint("n1", "10.0.0.1"), None,
+     "service-web-tcp-8080-from-nodes"),
+    ("service:shop/web:tcp:8080:from:0.0.0.0/0", "service", Endpoint.external("0.0.0.0/0"), None,
+     "service-web-tcp-8080-from-sources"),
+    ("egress:tcp:443@10.0.0.0/8", "egress", None, Endpoint.external("10.0.0.0/8"), "egress-tcp-443-10-0-0-0-8"),
+])
+def test_check_ids_are_kebab_case_and_do_not_name_what_changes(need_id, kind, source, destination, expected):
+    me = Endpoint.sub_eni_pod("shop", "web-1", "10.0.1.10", "n1", [WEB], "strict")
+    proto = "udp" if ":udp:" in need_id else "tcp"
+    need = Need(need_id, kind, "d", source or me, destination or me, Flow(proto, 1, 1))
+    assert traffic.check_key(need) == expected
