@@ -772,8 +772,9 @@ def pod_traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str | None, n
 def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matching.MatchResult],
                    policies: Sequence[Any]) -> list[dict]:
     """Where the order of the groups the file gives Pods lets a DROP of an earlier group shadow an
-    ACCEPT of a later one, for a flow those Pods need (probes, DNS, their Services), judged as if
-    every hop were filtered. One entry per (DROP, ACCEPT, kind of flow), with the Pods concerned.
+    ACCEPT of a later one, for a flow those Pods need (probes, DNS, their Services from the nodes,
+    the load balancer's sources and the clients that declare them), judged as if every hop were
+    filtered. One entry per (DROP, ACCEPT, kind of flow), with the Pods concerned.
     A cloud read that fails becomes one entry saying so: the warning never stops the apply."""
     names = {(p.namespace, p.name) for p in policies}
     chosen: list[tuple[matching.PodMatch, dict]] = []
@@ -795,12 +796,15 @@ def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matchin
         return [{"message": f"could not check the order of the groups: {e.message}", "pods": []}]
     dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
     dns = cluster_dns(dns_service, [(p, pod_endpoint(p, routing=STRICT)) for p in _dns_pods(view, dns_service)])
+    # Only the Pods' own hops are judged here: a client is an endpoint by its address and annotation.
+    clients = {k: [pod_endpoint(c, routing=STRICT) for c in cs] for ns in sorted({m.namespace for m, _ in chosen})
+               for k, cs in _service_clients(view.list(r.PODS, ns), view.list(r.SERVICES, ns)).items()}
     found: dict[tuple, dict] = {}
     for m, pod in chosen:
         me = Endpoint.sub_eni_pod(m.namespace, m.name, pod["status"]["podIP"], m.node, m.expected_groups, STRICT,
                                   predicted=True)
         needs = pod_needs(pod, me, node=nodes.get(m.node or ""), nodes=list(nodes.values()), dns=dns,
-                          services=view.list(r.SERVICES, m.namespace)).needs
+                          services=view.list(r.SERVICES, m.namespace), clients=clients).needs
         for sh in find_shadowing([n for n in needs if n.kind in (PROBE, DNS, SERVICE)], book):
             key = (sh.drop.security_group_id, sh.drop.policy_index, sh.accept.security_group_id,
                    sh.accept.policy_index, check_key(sh.need))
@@ -811,5 +815,6 @@ def order_warnings(view: ClusterView, vpc: VpcApi, matches: Mapping[str, matchin
                                           "only)" if same_node else "")
                 entry = found[key] = {**sh.to_dict(), "message": message, "pods": []}
                 entry.pop("need", None)
-            entry["pods"].append(f"{m.namespace}/{m.name}")
+            if f"{m.namespace}/{m.name}" not in entry["pods"]:
+                entry["pods"].append(f"{m.namespace}/{m.name}")
     return list(found.values())

@@ -363,3 +363,46 @@ def test_the_probe_strict_routing_breaks_breaks_in_the_sandbox_until_the_suggest
     assert ready(w.pod("api")) and w.pod("api")["metadata"]["name"] == new["metadata"]["name"]
     assert cli("traffic", "check", "-n", NS).exit_code == 0
     assert json.loads(cli("routing", "check", "-o", "json").stdout)["ok"] is True
+
+
+# --- policy apply, sg create ------------------------------------------------------------------------
+
+
+def test_policy_apply_warns_when_a_drop_in_an_earlier_group_shadows_a_later_accept(world, tmp_path):
+    deny = make_group(world.cli.sandbox, "deny-all-in", [{"Protocol": "ALL", "CidrBlock": "0.0.0.0/0", "Action": "DROP"}])
+    doc = (f"apiVersion: vpcresources.tke.cloud.tencent.com/v1beta1\nkind: SecurityGroupPolicy\n"
+           f"metadata: {{name: api, namespace: {NS}}}\n"
+           f"spec: {{podSelector: {{matchLabels: {{app: api}}}}, securityGroups: {{groupIds: [{deny}, {world.api_group}]}}}}\n")
+    path = tmp_path / "order.yaml"
+    path.write_text(doc)
+    res = world.cli("policy", "apply", "-f", str(path), "--dry-run", "-o", "json")
+    assert res.exit_code == 0, res.output
+    warnings = res.json()["orderWarnings"]
+    # the clients reach the api Pod through the ACCEPT of its own group, which the DROP of deny-all-in,
+    # listed first, would shadow
+    assert {(w["drop"]["securityGroupId"], w["accept"]["securityGroupId"], w["accept"]["policyIndex"]) for w in warnings} \
+        == {(deny, world.api_group, 0)}
+    assert all(w["pods"] == [f"{NS}/{world.pod('api')['metadata']['name']}"] for w in warnings)
+    assert f"warning: service/{NS}/api port 80 (TCP 8080) from client pod/{NS}/" in res.stderr
+    assert f"list {world.api_group} before {deny} in groupIds" in res.stderr
+    path.write_text(doc.replace(f"[{deny}, {world.api_group}]", f"[{world.api_group}, {deny}]"))
+    assert world.cli("policy", "apply", "-f", str(path), "--dry-run", "-o", "json").json()["orderWarnings"] == []
+
+
+@pytest.mark.parametrize("port_all", ["accept", "reject"])
+def test_sg_create_allows_the_node_subnets_with_explicit_ports_under_either_reading_of_port_all(sandbox_cli, port_all):
+    import ipaddress
+
+    cli = sandbox_cli("default", variants={"sg-port-all": port_all})
+    res = cli("sg", "create", "probes", "--allow-node-probes", "--allow-dns", "-o", "json")
+    assert res.exit_code == 0, res.output
+    gid = res.json()["securityGroup"]["securityGroupId"]
+    node_ips = [ipaddress.ip_address(n["metadata"]["name"]) for n in cli.sandbox.kube.list("nodes")]
+    subnets = sorted({s["CidrBlock"] for s in cli.sandbox.cloud.subnets.values()
+                      if any(ip in ipaddress.ip_network(s["CidrBlock"]) for ip in node_ips)})
+    assert len(subnets) == 3  # the default scenario's nodes are in three zones
+    rules = cli("sg", "rules", gid, "-o", "json").json()
+    assert sorted((x["protocol"], x["port"], x["cidrBlock"]) for x in rules["ingress"]) == sorted(
+        (p, "1-65535", c) for c in subnets for p in ("TCP", "UDP"))
+    assert [(x["protocol"], x["port"], x["cidrBlock"]) for x in rules["egress"]] == [("UDP", "53", "0.0.0.0/0"),
+                                                                                   ("TCP", "53", "0.0.0.0/0")]
