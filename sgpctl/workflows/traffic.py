@@ -457,6 +457,8 @@ def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResul
     the other mode is tried too, and the decision says when it would answer otherwise."""
     (result,) = check_needs([need], book)
     extra = []
+    if need.source.node is None or need.source.node != need.destination.node:
+        return result  # the routing mode only decides whether traffic within a node is filtered
     for ep in {e.ref: e for e in (need.source, need.destination)}.values():
         if ep.ref not in assumed or ep.kind != SUB_ENI or ep.routing not in MODES:
             continue
@@ -528,9 +530,6 @@ class Fix:
     pod: str
     fix: Any  # core.traffic.RuleFix
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"checkId": self.check_id, "pod": self.pod, **self.fix.to_dict()}
-
 
 def fix_text(fix) -> str:
     return f"{fix.describe()}: CreateSecurityGroupPolicies {json.dumps(fix.request(), separators=(',', ':'))}"
@@ -550,7 +549,7 @@ def need_checks(results: Sequence[NeedResult], category: str) -> list[CheckResul
         assumptions = list(dict.fromkeys(a for x in rs for a in x.decision.assumptions if "taken to run" in a))
         evidence = [f"assumed: {a}" for a in assumptions]
         if dropped:
-            fixes = list({json.dumps(f.request(), sort_keys=True): f for x in dropped for f in x.fixes}.values())
+            fixes = list({_fix_key(f): f for x in dropped for f in x.fixes}.values())
             first = dropped[0]
             message = f"dropped: {_why(first.decision)}"
             if len(rs) > 1:
@@ -574,28 +573,38 @@ class PodTraffic:
     side: Side
     results: list[NeedResult]
     notes: list[str] = field(default_factory=list)
+    _checks: list[CheckResult] | None = field(default=None, repr=False)
 
     @property
     def ref(self) -> str:
         return f"{self.side.key[0]}/{self.side.key[1]}"
 
     def checks(self) -> list[CheckResult]:
-        return need_checks(self.results, self.ref)
+        if self._checks is None:
+            self._checks = need_checks(self.results, self.ref)
+        return self._checks
 
     def fixes(self) -> list[Fix]:
-        seen: dict[str, Fix] = {}
+        seen: dict[Any, Fix] = {}
         for res in self.results:
             for f in res.fixes:
-                seen.setdefault(json.dumps(f.request(), sort_keys=True), Fix(check_key(res.need), self.ref, f))
+                seen.setdefault(_fix_key(f), Fix(check_key(res.need), self.ref, f))
         return list(seen.values())
 
     def to_dict(self) -> dict[str, Any]:
+        """The Pod, and each need with its status; a need that does not pass (or whose answer rests
+        on an assumption) with its decision in short (``traffic explain`` shows the hops) and the
+        rules to add (their requests are in the report's ``fixes``)."""
         needs = []
         for res in self.results:
             d: dict[str, Any] = {**res.need.to_dict(), "checkId": check_key(res.need), "status": res.status}
             if res.status != "pass" or res.decision.assumptions:
-                d["decision"] = res.decision.to_dict()
-                d["fixes"] = [f.to_dict() for f in res.fixes]
+                dec = res.decision
+                d["decision"] = {"allowed": dec.allowed, "filtered": dec.filtered,
+                                 "decidedBy": dec.decided_by.to_dict() if dec.decided_by else None,
+                                 "reason": _why(dec) if dec.allowed is not True else dec.reason,
+                                 "assumptions": list(dec.assumptions)}
+                d["fixes"] = [f.describe() for f in res.fixes]
             needs.append(d)
         return {**self.side.to_dict(), "needs": needs, "notes": self.notes}
 
@@ -609,8 +618,21 @@ class TrafficReport:
     def results(self) -> list[CheckResult]:
         return [c for p in self.pods for c in p.checks()]
 
-    def fixes(self) -> list[Fix]:
-        return [f for p in self.pods for f in p.fixes()]
+    def fixes(self) -> list[dict[str, Any]]:
+        """Each rule to add once (rules that differ only in their description are one), with the
+        checks and Pods that need it."""
+        merged: dict[Any, dict[str, Any]] = {}
+        for p in self.pods:
+            for f in p.fixes():
+                key = _fix_key(f.fix)
+                entry = merged.get(key)
+                if entry is None:
+                    entry = merged[key] = {**f.fix.to_dict(), "checkIds": [], "pods": []}
+                if f.check_id not in entry["checkIds"]:
+                    entry["checkIds"].append(f.check_id)
+                if f.pod not in entry["pods"][-1:]:
+                    entry["pods"].append(f.pod)
+        return list(merged.values())
 
     def exit_code(self, fail_on_warning: bool = False) -> ExitCode:
         return exit_code(self.results(), fail_on_warning)
@@ -626,7 +648,12 @@ class TrafficReport:
         doc = to_json(results, fail_on_warning)
         return {"ok": doc["ok"], "routing": self.routing.to_dict(), "summary": self.summary(),
                 "categories": doc["categories"], "pods": [p.to_dict() for p in self.pods],
-                "fixes": [f.to_dict() for f in self.fixes()], "notes": self.notes}
+                "fixes": self.fixes(), "notes": self.notes}
+
+
+def _fix_key(fix) -> tuple:
+    return (fix.security_group_id, fix.direction, fix.policy_index, fix.version,
+            tuple(replace(rule, description="") for rule in fix.rules))
 
 
 def _dns(facts: TrafficFacts, mode: str | None) -> ClusterDns:

@@ -260,7 +260,8 @@ def test_check_passes_in_standard_routing_and_flags_the_probe_strict_routing_wou
     failing = [k for k, c in checks(doc).items() if c["status"] == "fail"]
     assert failing == [(api, "probe-app-readiness-8080")]
     (fix,) = doc["fixes"]
-    assert fix["checkId"] == "probe-app-readiness-8080" and fix["policyIndex"] is None
+    assert fix["checkIds"] == ["probe-app-readiness-8080"] and fix["policyIndex"] is None
+    assert fix["pods"] == [api]
     assert fix["request"]["SecurityGroupPolicySet"]["Ingress"] == [
         {"Protocol": "TCP", "Port": "8080", "CidrBlock": world.subnet_a, "Action": "ACCEPT",
          "PolicyDescription": f"sgpctl: readiness probe of container app (HTTP GET :8080/healthz) from node/{world.node_a}"}]

@@ -118,7 +118,8 @@ def test_what_if_strict_drops_the_probe_and_says_which_rule_to_add_where():
     assert failed[0].evidence == []  # forced mode: nothing assumed
     (fix,) = report.fixes()
     # nothing matched, so the ACCEPT goes after the last rule; the source is the node's subnet, not its address
-    assert fix.fix.request() == {"SecurityGroupId": WEB, "SecurityGroupPolicySet": {"Version": "3", "Ingress": [
+    assert fix["checkIds"] == ["probe-c-readiness-8080"] and fix["pods"] == ["shop/web-1"]
+    assert fix["request"] == {"SecurityGroupId": WEB, "SecurityGroupPolicySet": {"Version": "3", "Ingress": [
         {"Protocol": "TCP", "Port": "8080", "CidrBlock": "10.0.0.0/24", "Action": "ACCEPT",
          "PolicyDescription": "sgpctl: readiness probe of container c (HTTP GET :8080/healthz) from node/n1"}]}}
     assert failed[0].hint.startswith(f"add ingress ACCEPT TCP:8080 10.0.0.0/24 to {WEB} after the last rule: "
@@ -139,7 +140,7 @@ def test_a_drop_rule_decides_and_the_fix_goes_before_it():
     probe = next(c for c in report.results() if c.id.startswith("probe"))
     assert probe.status is Status.FAIL and f"dropped by {WEB} ingress rule 1 (DROP ALL 10.0.0.0/16)" in probe.message
     (fix,) = report.fixes()
-    assert fix.fix.policy_index == 1  # inserted where the DROP is: the API inserts at PolicyIndex
+    assert fix["policyIndex"] == 1  # inserted where the DROP is: the API inserts at PolicyIndex
 
 
 def test_dns_dropped_by_egress_fails_with_the_rule_for_the_service_ip_and_the_dns_pods_subnet():
@@ -150,7 +151,7 @@ def test_dns_dropped_by_egress_fails_with_the_rule_for_the_service_ip_and_the_dn
     assert st["shop/web-1 dns-udp-service"] == "pass" and st["shop/web-1 dns-tcp-service"] == "fail"
     # CoreDNS runs on n2, another node: its traffic is filtered in standard routing too
     assert st["shop/web-1 dns-udp-pods"] == "pass" and st["shop/web-1 dns-tcp-pods"] == "fail"
-    peers = sorted(f.fix.rules[0].cidr_block for f in report.fixes())
+    peers = sorted(f["rules"][0]["CidrBlock"] for f in report.fixes())
     assert peers == ["10.0.1.0/24", "172.16.0.10/32"]  # the DNS Pods' subnet; the Service IP itself
 
 

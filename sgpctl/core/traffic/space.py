@@ -18,6 +18,7 @@ treats such a rule as unknown, not as matching nothing):
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
@@ -28,8 +29,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ALL_PORTS: tuple[tuple[int, int], ...] = ((0, 65535),)
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_network(text: str | None) -> Network | None:
-    """An address or CIDR (host bits allowed, as the API accepts ``10.1.1.2/22``), or None."""
+    """An address or CIDR (host bits allowed, as the API accepts ``10.1.1.2/22``), or None. Cached:
+    a check of 10,000 Pods reads the same few thousand addresses hundreds of thousands of times, and
+    networks are immutable."""
     if not text:
         return None
     try:
