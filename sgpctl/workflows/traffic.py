@@ -652,8 +652,10 @@ class TrafficReport:
 
 
 def _fix_key(fix) -> tuple:
+    """What a fix's request does: its rules but for their descriptions."""
     return (fix.security_group_id, fix.direction, fix.policy_index, fix.version,
-            tuple(replace(rule, description="") for rule in fix.rules))
+            tuple((x.action, x.protocol, x.port, x.cidr_block, x.ipv6_cidr_block, x.security_group_id,
+                   x.address_template, x.service_template) for x in fix.rules))
 
 
 def _dns(facts: TrafficFacts, mode: str | None) -> ClusterDns:
@@ -731,25 +733,32 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
 def strict_hazards(facts: TrafficFacts):
     """`routing check`'s ``strict-probes-dns``: the kubelet probes and DNS flows the Pods' own groups
     let through only because standard routing does not filter them (a Pod and its own node, Pods on
-    one node), which strict routing would drop: the Pods would stop becoming Ready, or resolving."""
+    one node), which strict routing would drop: the Pods would stop becoming Ready, or resolving.
+
+    Judged under strict routing; a flow strict routing does not let through is judged again under
+    standard routing only when it stays within a node - across nodes the mode changes nothing."""
     from sgpctl.core.checks import failed, passed, undetermined
 
-    kinds = (PROBE, DNS)
-    before = {(p.ref, x.need.id): x for p in evaluate(facts, what_if=STANDARD, kinds=kinds).pods for x in p.results}
-    after = evaluate(facts, what_if=STRICT, kinds=kinds)
+    after = evaluate(facts, what_if=STRICT, kinds=(PROBE, DNS))
     broken, unknown, already = [], [], 0
-    fixes: dict[str, Any] = {}
+    fixes: dict[Any, Any] = {}
     for p in after.pods:
         for x in p.results:
-            was = before[(p.ref, x.need.id)].decision.allowed
             now = x.decision.allowed
+            if now is True:
+                continue
+            need = x.need
+            was = now
+            if need.source.node is not None and need.source.node == need.destination.node:
+                src, dst = (e if e.kind != SUB_ENI else replace(e, routing=STANDARD) for e in (need.source, need.destination))
+                was = explain(src, dst, need.flow, facts.book).allowed
             if was is False:
                 already += 1
             elif was is True and now is False:
-                broken.append(f"{p.ref}: {x.need.description}: {_why(x.decision)}")
-                fixes.update({json.dumps(f.request(), sort_keys=True): f for f in x.fixes})
-            elif now is None or was is None:
-                unknown.append(f"{p.ref}: {x.need.description}: {_why(x.decision)}")
+                broken.append(f"{p.ref}: {need.description}: {_why(x.decision)}")
+                fixes.update({_fix_key(f): f for f in x.fixes})
+            else:
+                unknown.append(f"{p.ref}: {need.description}: {_why(x.decision)}")
     also = f" ({already} more dropped under either mode: see `sgpctl traffic check`)" if already else ""
     if broken:
         return failed(f"strict routing would drop {len(broken)} kubelet probe or DNS flow(s) the Pods' groups let "

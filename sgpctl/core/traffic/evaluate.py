@@ -114,7 +114,16 @@ def _chain(book: RuleBook, groups: Sequence[str], direction: str) -> list[_Entry
 def evaluate_chain(book: RuleBook, groups: Sequence[str], direction: str, protocol: str, box: Box) -> tuple[Segment, ...]:
     """How ``box`` of ``protocol`` traffic fares on an ENI with ``groups`` (bound order) in
     ``direction``; the segments partition ``box``. For egress the box's addresses are the
-    destination's, for ingress the source's; the ports are always the destination port."""
+    destination's, for ingress the source's; the ports are always the destination port. Answers
+    are kept in ``book.memo`` (the book is immutable, and so are they)."""
+    key = (tuple(groups), direction, protocol, box)
+    found = book.memo.get(key)
+    if found is None:
+        found = book.memo[key] = _evaluate_chain(book, groups, direction, protocol, box)
+    return found
+
+
+def _evaluate_chain(book: RuleBook, groups: Sequence[str], direction: str, protocol: str, box: Box) -> tuple[Segment, ...]:
     chain = _chain(book, groups, direction)
     compiled: dict[int, Any] = {}
     out: list[Segment] = []

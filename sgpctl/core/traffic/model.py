@@ -254,6 +254,10 @@ class RuleBook:
     address_template_groups: Mapping[str, AddressTemplateGroup] = field(default_factory=dict)
     service_templates: Mapping[str, ServiceTemplate] = field(default_factory=dict)
     service_template_groups: Mapping[str, ServiceTemplateGroup] = field(default_factory=dict)
+    #: decisions already made on this book (``evaluate.evaluate_chain``): a check of 10,000 Pods asks
+    #: the same few questions of the same groups again and again. Not an init field, so a book made
+    #: with ``dataclasses.replace`` (other rules) starts with an empty one.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def build(cls, groups=(), members: Mapping[str, Any] | None = None, address_templates=(),
