@@ -171,7 +171,9 @@ class Inconsistency:
 
 @dataclass
 class LeakReport:
-    """One read: what was found at ``read_at`` (epoch seconds)."""
+    """One read: what was found at ``read_at`` (epoch seconds, when it began: ages are measured from
+    there, never overstated); ``finished_at`` when it ended (two reads count as apart from the end of
+    the first to the beginning of the second)."""
 
     read_at: float
     leaks: list[Leak] = field(default_factory=list)
@@ -183,6 +185,10 @@ class LeakReport:
     sub_enis: int = 0
     nodes: int = 0
     zone_offset: float | None = None
+    finished_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.finished_at = self.finished_at or self.read_at
 
     def by_eni(self) -> dict[str, Leak]:
         return {leak.eni_id: leak for leak in self.leaks}
@@ -352,7 +358,7 @@ def wait_needed(first: LeakReport, older_than: float) -> float:
 
 def decide(first: LeakReport, second: LeakReport, older_than: float) -> list[Decision]:
     """For each leak of the first read: delete it now, or not and why (see the module's docstring)."""
-    apart = second.read_at - first.read_at
+    apart = second.read_at - first.finished_at
     again = second.by_eni()
     out = []
     for leak in first.leaks:
