@@ -13,14 +13,15 @@ from sgpctl.render.output import OutputFormat
 HELP = """Check the whole setup, with a hint per problem.
 
 Linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
-nodes, policies, Pods, routing, and the one manual item (the VPC client-token allowlist).
+nodes, policies, Pods, routing, leaked sub-ENIs, and the one manual item (the VPC client-token
+allowlist).
 
 Categories run in order and print as they complete; every failure comes with a hint. A failure
 skips only the checks it makes meaningless. Exit 0 when nothing failed (warnings allowed unless
 --fail-on warning), 1 when a check failed, 3 when something could not be determined.
 
 Categories: settings, cloud-access, network-mode, cam, trunking, addon, nodes, policies, pods,
-routing, manual. Every cloud read is made at most once, and every cluster collection listed at most
+routing, leaks, manual. Every cloud read is made at most once, and every cluster collection listed at most
 once, per run.
 
 Examples:
@@ -45,5 +46,5 @@ def doctor(
     strict = fail_on_warning(fail_on)
     select(categories(), category)  # an unknown category is bad input before any call
     app_ = get_app(ctx)
-    context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube)
+    context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube, wall_clock=app_.env.wall_clock)
     return app_.out.checks(run_doctor(context, category), output, fail_on_warning=strict)

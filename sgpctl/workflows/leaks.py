@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sgpctl.core import leaks as core
+from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, noted, passed, undetermined, warned
 from sgpctl.core.durations import format_age, format_duration
 from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
@@ -196,3 +198,48 @@ def removal_exit_code(outcome: Outcome) -> ExitCode:
         return ExitCode.UNDETERMINED
     return outcome.exit_code
 
+
+
+# --------------------------------------------------------------------------------------------------
+# doctor's `leaks` category
+# --------------------------------------------------------------------------------------------------
+
+CATEGORY = "leaks"
+
+
+def leak_category(read: Callable[[Any], core.LeakReport], requires: tuple[str, ...] = ()) -> CategorySpec:
+    """doctor's ``leaks`` checks over ``read(context)`` (one read, memoised by the context)."""
+    def leaks(c: Any) -> CheckOutcome:
+        report = read(c)
+        if report.blockers and not report.leaks:
+            return undetermined("; ".join(report.blockers), "see `sgpctl eni leaks`")
+        if not report.leaks:
+            return passed(f"no leaked sub-ENI ({report.sub_enis} sub-ENI(s) on {report.nodes} node(s))")
+        evidence = [f"{x.eni_id} on {x.node or x.instance_id}: {x.reason}, {format_age(x.age)} old, "
+                    f"groups {', '.join(x.security_groups) or '-'}" for x in report.leaks]
+        return warned(f"{len(report.leaks)} sub-ENI(s) of the cluster's nodes have no live Pod: they hold the nodes' "
+                      "sub-ENI quota and keep their security groups in use (the leaks the TKE document warns of "
+                      "without VPC's client-token allowlist)",
+                      "delete them safely: sgpctl eni leaks --delete (only what two reads find without an owner)",
+                      evidence)
+
+    def agree(c: Any) -> CheckOutcome:
+        report = read(c)
+        if not report.inconsistencies:
+            return passed("every VpcENI's ENI exists and every Running sub-ENI Pod has a VpcENI")
+        return warned(f"{len(report.inconsistencies)} inconsistenc{'y' if len(report.inconsistencies) == 1 else 'ies'} "
+                      "between VpcENIs, sub-ENIs and Pods", "see `sgpctl eni leaks`; eniipamd repairs most on its own, "
+                      "a Pod whose VpcENI names a missing ENI needs rebuilding (delete it; its owner recreates it)",
+                      [i.message for i in report.inconsistencies])
+
+    def delete_action(c: Any) -> CheckOutcome:
+        return noted("which public API action deletes a per-Pod sub-ENI is not documented (the CAM policy grants "
+                     "vpc:DeleteSubNetworkInterface, which the public API lacks): `sgpctl eni leaks --delete` uses "
+                     "DeleteNetworkInterface and stops at its first refusal",
+                     "if it is refused, delete leaked sub-ENIs in the VPC console or by a ticket to VPC")
+
+    return CategorySpec(CATEGORY, (
+        CheckSpec("leaks-sub-enis", "no sub-ENI of the cluster's nodes is left without a live Pod", leaks, requires=requires),
+        CheckSpec("leaks-inconsistencies", "VpcENIs, sub-ENIs and Pods agree", agree, requires=requires),
+        CheckSpec("leaks-delete-action", "a public API action deletes per-Pod sub-ENIs", delete_action),
+    ))

@@ -231,3 +231,17 @@ def test_plan_and_confirmation(leaky):
 def test_bad_input_changes_nothing(cli, args, words):
     result = sgpctl(cli, "eni", "leaks", *args)
     assert result.exit_code == 2 and words in result.stderr and result.stdout == ""
+
+
+def test_doctor_reports_the_leaks_and_the_unconfirmed_delete_action(leaky):
+    cli = leaky()
+    truth = unowned_sub_enis(cli)
+    result = sgpctl(cli, "doctor", "-c", "leaks", "-o", "json")
+    checks = {c["id"]: c for cat in result.json()["categories"] for c in cat["checks"]}
+    assert result.exit_code == 0  # warnings only
+    assert checks["leaks-sub-enis"]["status"] == "warn"
+    assert {line.split(" ")[0] for line in checks["leaks-sub-enis"]["evidence"]} == truth
+    assert "sgpctl eni leaks --delete" in checks["leaks-sub-enis"]["hint"]
+    assert checks["leaks-inconsistencies"]["status"] == "pass"
+    assert checks["leaks-delete-action"]["status"] == "info"
+    assert sgpctl(cli, "doctor", "-c", "leaks", "--fail-on", "warning").exit_code == 1
