@@ -32,7 +32,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("enable-trunking", "sgpctl.cli.trunking_cmd", "enable_trunking", "Check the preconditions, switch Trunking ENI on.", "ENABLE_HELP"),
     Entry("trunking", "sgpctl.cli.trunking_cmd", "app", "Whether Trunking ENI is on, and why not."),
     Entry("addon", "sgpctl.cli.addon_cmd", "app", "Install the SecurityGroupPolicy add-on; status."),
-    Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list."),
+    Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list, delete."),
     Entry("policy", "sgpctl.cli.policy_cmd", "app", "Validate, explain, apply, roll out policies."),
     Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups."),
     Entry("routing", "sgpctl.cli.routing_cmd", "app", "Strict routing: check the limits, switch."),
