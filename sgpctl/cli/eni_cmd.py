@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sgpctl.cli.context import get_app
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import DryRun, Output, Yes
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
@@ -31,6 +32,7 @@ def older_than_seconds(value: str) -> float:
 
 
 @app.command("leaks")
+@fleet_options
 def leaks(
     ctx: typer.Context,
     older_than: Annotated[str, typer.Option("--older-than", metavar="DURATION",
@@ -40,6 +42,7 @@ def leaks(
     yes: Yes = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="With --delete: wait until a second read can decide the younger leaks (at most --older-than).")] = True,
     output: Output = OutputFormat.table,
+    fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     """Sub-ENIs of the cluster's nodes that no live Pod owns, and the reverse inconsistencies.
 
@@ -63,6 +66,8 @@ def leaks(
       sgpctl eni leaks --delete --dry-run
 
       sgpctl eni leaks --delete --yes --older-than 30m
+
+      sgpctl eni leaks --all-clusters --regions all      # report only: --delete is per cluster
     """
     from sgpctl.cli.outcome import finish
     from sgpctl.render.leaks import render_leaks, render_plan, summary
@@ -72,6 +77,20 @@ def leaks(
     if not delete and (dry_run or yes):
         raise InputError(f"{'--dry-run' if dry_run else '--yes'} goes with --delete", hint="sgpctl eni leaks --delete --dry-run")
     app_ = get_app(ctx)
+    if fleet.active:
+        from sgpctl.cli.fleet import refuse_with_fleet, run_fleet_command
+        from sgpctl.workflows.fleet import ClusterResult
+
+        refuse_with_fleet(fleet, "--delete", delete)
+
+        def per_cluster(a):
+            report = find_leaks(a.view(None), a.cloud(), a.settings.require_cluster_id(), clock=a.env.wall_clock)
+            data = report.to_dict()
+            details = [f"{x['eniId']} on {x['node']}: {x['reason']}, {x['age'] or '-'} old" for x in data["leaks"]]
+            details += [i["message"] for i in data["inconsistencies"]] + [f"cannot tell: {b}" for b in report.blockers]
+            return ClusterResult(data, report_exit_code(report), summary(data), details + report.notes)
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     cloud, cluster_id, clock = app_.cloud(), app_.settings.require_cluster_id(), app_.env.wall_clock
     first = find_leaks(app_.view(None), cloud, cluster_id, clock=clock)
     for note in first.notes:
