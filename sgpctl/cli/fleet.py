@@ -145,5 +145,5 @@ def run_fleet_command(app, fleet: FleetOptions, per_cluster: Callable[[Any], Any
                               access=access.describe())
 
     run_fleet(report, run_one, parallel=fleet.parallel, timeout=timeout, clock=app.env.clock)
-    app.out.emit(report.to_dict(), output, lambda term: render_fleet(term, report))
+    app.out.emit(report.to_dict(), output, lambda term: render_fleet(term, report.to_view()))
     return report.exit_code

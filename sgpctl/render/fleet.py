@@ -1,5 +1,5 @@
-"""Human rendering of a command run over a fleet: one row per cluster, then what each cluster that
-is not fine has to say, then the regions."""
+"""Human rendering of a command run over a fleet (``workflows.fleet.FleetReport.to_view()``): one
+row per cluster, then what each cluster that is not fine has to say, then the regions."""
 
 from __future__ import annotations
 
@@ -9,38 +9,38 @@ from sgpctl.errors import ExitCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from sgpctl.render.terminal import Terminal
-    from sgpctl.workflows.fleet import ClusterOutcome, FleetReport
 
 MAX_DETAILS = 10
 STATUS = {ExitCode.OK: "ok", ExitCode.FAILED: "FAIL", ExitCode.USAGE: "FAIL", ExitCode.UNDETERMINED: "UNKNOWN"}
 
 
-def status_of(c: ClusterOutcome) -> str:
-    return "ERROR" if c.error is not None else STATUS.get(c.exit_code, "FAIL")
+def status_of(c: dict) -> str:
+    return "ERROR" if c["error"] is not None else STATUS.get(c["exitCode"], "FAIL")
 
 
-def render_fleet(term: Terminal, report: FleetReport) -> None:
-    rows = [(c.target.cluster_id, c.target.name or "-", c.target.region or "-", status_of(c),
-             c.error if c.error is not None else c.summary) for c in report.clusters]
+def render_fleet(term: Terminal, view: dict) -> None:
+    clusters = view["clusters"]
+    rows = [(c["clusterId"], c["name"] or "-", c["region"] or "-", status_of(c),
+             c["error"] if c["error"] is not None else c["summary"]) for c in clusters]
     if rows:
         term.table(["CLUSTER", "NAME", "REGION", "STATUS", "SUMMARY"], rows)
-    for c in report.clusters:
-        if c.error is None and c.exit_code == ExitCode.OK and not c.details:
+    for c in clusters:
+        if c["error"] is None and c["exitCode"] == ExitCode.OK and not c["details"]:
             continue
         term.line()
-        term.line(f"{c.target.cluster_id} ({', '.join(x for x in (c.target.name, c.target.region, c.access) if x)}): "
-                  f"{status_of(c)}")
-        if c.error is not None:
-            term.line(f"    {c.error}")
-            if c.hint:
-                term.line(f"    hint: {c.hint}")
-        for line in c.details[:MAX_DETAILS]:
+        where = ", ".join(x for x in (c["name"], c["region"], c["access"]) if x)
+        term.line(f"{c['clusterId']} ({where}): {status_of(c)}")
+        if c["error"] is not None:
+            term.line(f"    {c['error']}")
+            if c["hint"]:
+                term.line(f"    hint: {c['hint']}")
+        for line in c["details"][:MAX_DETAILS]:
             term.line(f"    {line}")
-        if len(c.details) > MAX_DETAILS:
-            term.line(f"    ... and {len(c.details) - MAX_DETAILS} more (-o json shows all)")
+        if len(c["details"]) > MAX_DETAILS:
+            term.line(f"    ... and {len(c['details']) - MAX_DETAILS} more (-o json shows all)")
     term.line()
-    term.line(f"regions: {regions_line(report.regions)}")
-    term.line(summary(report))
+    term.line(f"regions: {regions_line(view['regions'])}")
+    term.line(summary(clusters))
 
 
 def regions_line(regions: list[dict]) -> str:
@@ -54,11 +54,11 @@ def regions_line(regions: list[dict]) -> str:
     return ", ".join(shown) or "-"
 
 
-def summary(report: FleetReport) -> str:
+def summary(clusters: list[dict]) -> str:
     counts: dict[str, int] = {}
-    for c in report.clusters:
+    for c in clusters:
         counts[status_of(c)] = counts.get(status_of(c), 0) + 1
     words = {"ok": "ok", "FAIL": "failed", "UNKNOWN": "could not be determined", "ERROR": "could not run"}
     parts = [f"{counts[k]} {words[k]}" for k in ("ok", "FAIL", "UNKNOWN", "ERROR") if counts.get(k)]
-    n = len(report.clusters)
+    n = len(clusters)
     return f"{n} cluster{'s' if n != 1 else ''}: {', '.join(parts) or 'none found'}"

@@ -64,6 +64,11 @@ class ClusterOutcome:
             return {**head, "error": self.error, "hint": self.hint}
         return {**head, "ok": self.ok, "result": self.result}
 
+    def to_view(self) -> dict:
+        """What the table shows (``render.fleet``): the JSON's keys and the lines around them."""
+        return {**self.to_dict(), "name": self.target.name, "exitCode": int(self.exit_code), "summary": self.summary,
+                "details": list(self.details), "access": self.access, "error": self.error, "hint": self.hint}
+
 
 @dataclass
 class ClusterResult:
@@ -110,6 +115,9 @@ class FleetReport:
     def to_dict(self) -> dict:
         return {"ok": self.exit_code == ExitCode.OK, "clusters": [c.to_dict() for c in self.clusters],
                 "regions": list(self.regions)}
+
+    def to_view(self) -> dict:
+        return {"clusters": [c.to_view() for c in self.clusters], "regions": list(self.regions)}
 
 
 # --------------------------------------------------------------------------------------------------
