@@ -67,7 +67,9 @@ def leaks(
 
       sgpctl eni leaks --delete --yes --older-than 30m
 
-      sgpctl eni leaks --all-clusters --regions all      # report only: --delete is per cluster
+      sgpctl eni leaks --all-clusters --regions all
+
+    Over a fleet it reports; --delete is one cluster at a time.
     """
     from sgpctl.cli.outcome import finish
     from sgpctl.render.leaks import render_leaks, render_plan, summary
