@@ -72,9 +72,9 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
                            found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)
     report.finished_at = clock()
     report.notes[:0] = notes
-    if not instances:
-        report.blockers.append(f"no node of this cluster is a CVM instance TKE lists for {cluster_id}: is the "
-                               "kubeconfig context that cluster?")
+    if view.nodes and not instances:
+        report.blockers.append(f"none of the {len(view.nodes)} node(s) is a CVM instance TKE lists for {cluster_id}: "
+                               "is the kubeconfig context that cluster?")
     return report
 
 

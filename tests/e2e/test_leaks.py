@@ -245,3 +245,14 @@ def test_doctor_reports_the_leaks_and_the_unconfirmed_delete_action(leaky):
     assert checks["leaks-inconsistencies"]["status"] == "pass"
     assert checks["leaks-delete-action"]["status"] == "info"
     assert sgpctl(cli, "doctor", "-c", "leaks", "--fail-on", "warning").exit_code == 1
+
+
+def test_nodes_of_another_cluster_are_never_looked_at(sandbox_cli, tmp_path):
+    """--cluster-id names a cluster the kubeconfig's nodes do not belong to: nothing is in scope,
+    nothing can be told, nothing is deleted."""
+    cli = sandbox_cli("strict-hazards")
+    cli.sandbox.cloud.add_cluster("cls-other001", "other", "1.30.0", next(iter(cli.sandbox.cloud.vpcs)),
+                                  network_type="VPC-CNI", vpc_cni_type="tke-route-eni")
+    result = sgpctl(cli, "--cluster-id", "cls-other001", "eni", "leaks", "--delete", "--yes")
+    assert result.exit_code == 3 and "is the kubeconfig context that cluster?" in result.stdout
+    assert "not an instance of cluster cls-other001" in result.stderr
