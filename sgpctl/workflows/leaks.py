@@ -25,8 +25,8 @@ from typing import Any
 from sgpctl.core import leaks as core
 from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, noted, passed, undetermined, warned
 from sgpctl.core.durations import format_age, format_duration
-from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
+from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.errors import CloudError, ExitCode
 from sgpctl.kube import resources as r
 from sgpctl.workflows.capacity import instance_id_of

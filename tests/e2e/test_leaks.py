@@ -256,3 +256,20 @@ def test_nodes_of_another_cluster_are_never_looked_at(sandbox_cli, tmp_path):
     result = sgpctl(cli, "--cluster-id", "cls-other001", "eni", "leaks", "--delete", "--yes")
     assert result.exit_code == 3 and "is the kubeconfig context that cluster?" in result.stdout
     assert "not an instance of cluster cls-other001" in result.stderr
+
+
+def test_a_vpceni_whose_eni_was_deleted_behind_eniipamd_is_reported(sandbox_cli):
+    cli = sandbox_cli("strict-hazards")
+    sb = cli.sandbox
+    vpceni = sb.kube.list(VPCENI_RESOURCE)[0]
+    eni_id = vpceni["status"]["eni"]["eniID"]
+    pod = vpceni["metadata"]["labels"]["tke.cloud.tencent.com/pod-name"]
+    sb.cloud.delete_eni(eni_id)
+    result = sgpctl(cli, "eni", "leaks", "-o", "json")
+    assert result.exit_code == 1
+    (odd,) = result.json()["inconsistencies"]
+    assert (odd["kind"], odd["eniId"], odd["pod"]) == ("vpceni-without-eni", eni_id, f"{NS}/{pod}")
+    assert result.json()["leaks"] == []
+    doctor = sgpctl(cli, "doctor", "-c", "leaks", "-o", "json")
+    checks = {c["id"]: c for cat in doctor.json()["categories"] for c in cat["checks"]}
+    assert checks["leaks-inconsistencies"]["status"] == "warn" and eni_id in checks["leaks-inconsistencies"]["evidence"][0]
