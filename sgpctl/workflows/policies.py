@@ -240,8 +240,9 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
             refusals = [_union_refusal(u) for u in unions]
             _refuse(refusals, RefusedError if any(u.others for u in unions) else InputError)
         out = Outcome("policy apply")
+        known = {ns: {p.name for p in view.policies_in(ns)} for ns in check.namespaces}
         written = _write_policies(view, sgp, policies, out, deadline, waiter)
-        _read_back(view.kube, sgp, policies, written, out, check.sg_limit)
+        _read_back(view.kube, sgp, policies, written, out, check.sg_limit, known)
     notes = [f"{n}; the per-ENI limit was checked again after the write" for n in (lease.note() for lease in leases) if n]
     if notes:
         out.extra["notes"] = notes
@@ -332,9 +333,10 @@ def _updated(existing: dict, desired: dict) -> dict:
 
 
 def _read_back(kube: KubeWriter, sgp: r.Resource, policies: list[SecurityGroupPolicy],
-               written: dict[tuple[str, str], dict], out: Outcome, limit: int) -> None:
+               written: dict[tuple[str, str], dict], out: Outcome, limit: int, known: dict[str, set[str]]) -> None:
     """Read each namespace again (a fresh view, not the one we decided on) and make the report the
-    truth: what is stored now, and whether every Pod still fits the per-ENI limit."""
+    truth: what is stored now, and whether every Pod still fits the per-ENI limit. ``known``: the
+    policies each namespace held when we decided (what appeared since came from another writer)."""
     results: dict[str, matching.MatchResult] = {}
     for ns in sorted({p.namespace for p in policies}):
         fresh = ClusterView(kube, namespace=ns)
@@ -356,16 +358,20 @@ def _read_back(kube: KubeWriter, sgp: r.Resource, policies: list[SecurityGroupPo
         results[ns] = matching.match(fresh.pods, fresh.policies, fresh.serviceaccounts, sg_limit=limit)
     unions = unions_over_limit(results, policies, limit)
     if unions:
-        first = unions[0]
-        out.add(Step("per-eni-limit", "every selected Pod fits the per-ENI limit", FAILED,
-                     "; ".join(f"{u.pods_text()} are now selected by {', '.join(u.policies)} and would get "
-                               f"{len(u.groups)} security groups, over the limit of {u.limit} per ENI: "
-                               f"another writer applied {', '.join(u.others) or 'a policy'} at the same time"
-                               for u in unions),
-                     hint=f"delete or edit one of these policies so the union fits, e.g. the one this apply wrote: "
-                          f"sgpctl policy delete {first.ours[0]} -n {first.namespace}",
+        out.add(Step("per-eni-limit", "every Pod the policies select fits the per-ENI limit", FAILED,
+                     "; ".join(_pushed_over(u, known.get(u.namespace, set())) for u in unions),
+                     hint=f"delete or edit one of these policies so that the union fits, e.g. the one this apply "
+                          f"wrote: sgpctl policy delete {unions[0].ours[0]} -n {unions[0].namespace}",
                      details={"unions": [u.to_dict() for u in unions]}))
     out.extra["stale"] = stale_after(results, policies)
+
+
+def _pushed_over(u: UnionOverLimit, known: set[str]) -> str:
+    new = [p for p in u.others if p not in known]
+    who = (f"another writer applied {', '.join(new)} meanwhile" if new
+           else f"another writer changed {', '.join(u.others) or ', '.join(u.ours)} meanwhile")
+    return (f"{u.pods_text()} are now selected by {', '.join(u.policies)} and would get {len(u.groups)} "
+            f"security groups, over the limit of {u.limit} per ENI: {who}")
 
 
 def _desired_object(p: SecurityGroupPolicy) -> dict:
