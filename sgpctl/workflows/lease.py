@@ -115,6 +115,8 @@ class WriterLease:
         #: who held it when we started waiting (None: we did not wait)
         self.waited_for: str | None = None
         self._lease: dict | None = None
+        #: a take was sent: the Lease may be ours even if its answer never arrived (an interrupt)
+        self._sent = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
@@ -184,6 +186,7 @@ class WriterLease:
         if current is not None and holder_of(current) != self.identity:
             transitions += 1
         spec["leaseTransitions"] = transitions
+        self._sent = True
         try:
             if current is None:
                 taken = self.kube.create_lease(
@@ -246,9 +249,17 @@ class WriterLease:
             self._renewer.join(timeout=5)
         with self._lock:
             lease, self._lease = self._lease, None
-        if lease is None or not self.held:
-            return
-        self.held = False
+        held, self.held = self.held, False
+        if not held:
+            if not self._sent or self.lost_to:
+                return
+            try:  # interrupted while taking it: the server may have made us the holder
+                lease = self.kube.get_lease(LEASE_NAME, self.namespace)
+            except Exception as e:  # noqa: BLE001 - the Lease expires by itself
+                log.debug("%s: release failed: %s", self.where, e)
+                return
+            if lease is None or holder_of(lease) != self.identity:
+                return
         for _ in range(3):
             now = micro_time(self.wall())
             try:

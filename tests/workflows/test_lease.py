@@ -291,3 +291,21 @@ def test_parse_time_reads_what_other_writers_write():
     assert L.parse_time("2026-05-28T20:26:40Z") == EPOCH
     assert L.parse_time("2026-05-28T22:26:40.5+02:00") == EPOCH + 0.5
     assert L.parse_time("yesterday") is None and L.parse_time(None) is None
+
+
+def test_an_interrupt_while_taking_the_lease_still_releases_it(clock):
+    """Ctrl-C after the server made us the holder but before its answer arrived: we never knew we
+    held it, and release finds that out from the server."""
+    kube = FakeKube()
+    real_create = kube.create_lease
+
+    def create(lease, namespace):
+        real_create(lease, namespace)
+        raise KeyboardInterrupt
+    kube.create_lease = create
+    lease = make(kube, clock)
+    with pytest.raises(KeyboardInterrupt):
+        lease.acquire(deadline=30)
+    assert not lease.held and stored(kube)["spec"]["holderIdentity"] == ME
+    lease.release()
+    assert stored(kube)["spec"]["holderIdentity"] == ""
