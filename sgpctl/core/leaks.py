@@ -209,8 +209,19 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else _EMPTY
 
 
+def named_eni(vpceni: Mapping[str, Any]) -> str | None:
+    """The ENI id a VpcENI names, or None when it names none or cannot be read (such VpcENIs are
+    the view's problems, which block deleting)."""
+    try:
+        eni_id = vpceni_eni_id(vpceni)
+    except (AttributeError, TypeError):
+        return None
+    return eni_id if isinstance(eni_id, str) else None
+
+
 def _pod_key(vpceni: Mapping[str, Any]) -> tuple[str, str] | None:
-    labels = _meta(vpceni).get("labels") or _EMPTY
+    labels = _meta(vpceni).get("labels")
+    labels = labels if isinstance(labels, Mapping) else _EMPTY
     ns, name = labels.get(VPCENI_LABEL_POD_NAMESPACE), labels.get(VPCENI_LABEL_POD_NAME)
     return (str(ns), str(name)) if ns and name else None
 
@@ -259,7 +270,7 @@ def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequ
 
     naming: dict[str, list[Mapping[str, Any]]] = {}
     for v in vpcenis:
-        eni_id = vpceni_eni_id(v)
+        eni_id = named_eni(v)
         if eni_id:
             naming.setdefault(eni_id, []).append(v)
     named_by_pod = {key for v in vpcenis if (key := _pod_key(v)) is not None}

@@ -26,7 +26,6 @@ from sgpctl.core import leaks as core
 from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, noted, passed, undetermined, warned
 from sgpctl.core.durations import format_age, format_duration
 from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
-from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.errors import CloudError, ExitCode
 from sgpctl.kube import resources as r
 from sgpctl.workflows.capacity import instance_id_of
@@ -66,7 +65,7 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
     unreadable = [p for p in view.problems if p.startswith("VpcENI ")]
     pods = view.pods
     listed = {e.eni_id for e in enis}
-    unlisted = sorted({i for v in vpcenis if (i := vpceni_eni_id(v)) and i not in listed})
+    unlisted = sorted({i for v in vpcenis if (i := core.named_eni(v)) and i not in listed})
     found_by_id = cloud.vpc.describe_network_interfaces(unlisted, concurrency=4) if unlisted else []
     report = core.classify(instances=instances, enis=enis, vpcenis=vpcenis, pods=pods, read_at=read_at,
                            found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)

@@ -150,7 +150,7 @@ def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = 
 def _holders(vpc: VpcApi, view: ClusterView, group_id: str) -> list[dict]:
     """The ENIs that carry the group, each described with what it belongs to as far as the
     cluster knows (a Pod through its VpcENI, a node through its instance)."""
-    from sgpctl.core.verify import vpceni_eni_id
+    from sgpctl.core.leaks import named_eni
     from sgpctl.workflows.capacity import instance_id_of
 
     enis = vpc.describe_network_interfaces(filters={"groups.security-group-id": group_id})
@@ -159,8 +159,8 @@ def _holders(vpc: VpcApi, view: ClusterView, group_id: str) -> list[dict]:
     pods = {}
     for v in view.vpcenis:
         labels = (v.get("metadata") or {}).get("labels") or {}
-        eni = vpceni_eni_id(v)
-        if eni:
+        eni = named_eni(v)
+        if eni and isinstance(labels, dict):
             pods[eni] = f"{labels.get('tke.cloud.tencent.com/pod-namespace')}/{labels.get('tke.cloud.tencent.com/pod-name')}"
     nodes = {i: (n.get("metadata") or {}).get("name") for n in view.nodes if (i := instance_id_of(n))}
     out = []

@@ -153,3 +153,11 @@ def test_the_two_read_rule():
     verdicts = {d.leak.eni_id: (d.delete, d.why) for d in L.decide(first, later, 600)}
     assert verdicts["eni-young"] == (True, "without an owner on both reads and 10m old (at least 10m)")
     assert verdicts["eni-unknown"] == (True, "without an owner on two reads 10m apart")
+
+
+def test_a_vpceni_that_cannot_be_read_names_nothing_and_blocks_deleting():
+    broken = [{"metadata": {"name": "vpceni-odd", "labels": "x"}, "status": "not an object"},
+              {"metadata": {"name": "vpceni-num"}, "status": {"eni": {"eniID": 7}}}]
+    assert [L.named_eni(v) for v in broken] == [None, None]
+    r = report([eni("eni-leaked01", "ins-node0001")], broken, unreadable=["VpcENI vpceni-odd cannot be read"])
+    assert [x.eni_id for x in r.leaks] == ["eni-leaked01"] and r.blockers
