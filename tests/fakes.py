@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, GroupRules, Ipamd, \
-    NetworkInterface, Policy, PodLimits, PolicyDetail, Role, RuleBook, SecurityGroup
+from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, ClusterEndpoints, ClusterInstance, \
+    EniLimit, GroupRules, Ipamd, NetworkInterface, Policy, PodLimits, PolicyDetail, Region, Role, RuleBook, SecurityGroup
 from sgpctl.core.addon_values import values_merge
 from sgpctl.core.selectors import parse as parse_selector
 from sgpctl.errors import CloudError
@@ -117,6 +117,54 @@ class FakeKube:
         self.calls += 1
         return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-tke.1"}
 
+    # -- the writer Lease: resourceVersions and conflicts as the API server has them -------------
+    #: "served", "forbidden" (RBAC: 403 on every Lease request) or "absent" (coordination.k8s.io not served)
+    leases = "served"
+    _lease_rv = 0
+
+    def _lease_access(self, verb: str, namespace: str) -> None:
+        from sgpctl.errors import KubeError
+
+        self.calls += 1
+        if self.leases == "forbidden":
+            raise KubeError(403, "Forbidden", f'leases.coordination.k8s.io is forbidden: User "dev" cannot {verb} '
+                                              f'resource "leases" in API group "coordination.k8s.io" in the namespace "{namespace}"')
+        if self.leases == "absent" and verb != "get":
+            raise KubeError(404, "NotFound", "the server could not find the requested resource")
+
+    def get_lease(self, name: str, namespace: str) -> dict | None:
+        self._lease_access("get", namespace)
+        obj = self.objects.get((r.LEASES.plural, namespace, name))
+        return copy.deepcopy(obj) if obj else None
+
+    def create_lease(self, lease: dict, namespace: str) -> dict:
+        from sgpctl.errors import KubeError
+
+        self._lease_access("create", namespace)
+        name = lease["metadata"]["name"]
+        if (r.LEASES.plural, namespace, name) in self.objects:
+            raise KubeError(409, "AlreadyExists", f'leases.coordination.k8s.io "{name}" already exists')
+        return self._store_lease(lease, namespace)
+
+    def replace_lease(self, lease: dict, namespace: str) -> dict:
+        from sgpctl.errors import KubeError
+
+        self._lease_access("update", namespace)
+        name = lease["metadata"]["name"]
+        current = self.objects.get((r.LEASES.plural, namespace, name))
+        if current is None:
+            raise KubeError(404, "NotFound", f'leases.coordination.k8s.io "{name}" not found')
+        if lease["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            raise KubeError(409, "Conflict", f'Operation cannot be fulfilled on leases.coordination.k8s.io "{name}": '
+                                             "the object has been modified; please apply your changes to the latest version and try again")
+        return self._store_lease(lease, namespace)
+
+    def _store_lease(self, lease: dict, namespace: str) -> dict:
+        self._lease_rv += 1
+        obj = copy.deepcopy(lease)
+        obj["metadata"].update(namespace=namespace, resourceVersion=str(self._lease_rv))
+        return copy.deepcopy(self.add(r.LEASES, obj))
+
 
 def _field_requirements(selector: str | None) -> list[tuple[str, bool, str]]:
     """``a.b=c,d!=e`` as (path, equal, value) triples: the field selectors the API server takes."""
@@ -163,12 +211,37 @@ class FakeTke:
         self.updates: list[dict] = []
         #: phases reported by the next DescribeAddon calls after an update
         self.after_update = ["Upgrading", "Succeeded"]
+        #: the cluster's CVM instances (DescribeClusterInstances)
+        self.instances: list[str] = []
+        self.endpoints = ClusterEndpoints(CLUSTER_ID, intranet="cls-fake0001.example")
+        self.kubeconfig = ""
 
     def describe_cluster(self, cluster_id: str) -> Cluster:
         self.cloud.record("tke", "DescribeClusters")
         if cluster_id != self.cluster.cluster_id:
             raise CloudError("ResourceNotFound.ClusterNotFound", f"cluster {cluster_id} not found")
         return self.cluster
+
+    def describe_clusters(self, cluster_ids: list[str] | None = None) -> list[Cluster]:
+        self.cloud.record("tke", "DescribeClusters")
+        return [self.cluster] if not cluster_ids or self.cluster.cluster_id in cluster_ids else []
+
+    def describe_cluster_instances(self, cluster_id: str, instance_ids: list[str] | None = None) -> list[ClusterInstance]:
+        self.cloud.record("tke", "DescribeClusterInstances")
+        return [ClusterInstance(i, "WORKER", "running", None) for i in self.instances
+                if instance_ids is None or i in instance_ids]
+
+    def describe_cluster_endpoints(self, cluster_id: str) -> ClusterEndpoints:
+        self.cloud.record("tke", "DescribeClusterEndpoints")
+        return self.endpoints
+
+    def describe_cluster_kubeconfig(self, cluster_id: str, extranet: bool = False) -> str:
+        self.cloud.record("tke", "DescribeClusterKubeconfig")
+        return self.kubeconfig
+
+    def describe_regions(self) -> list[Region]:
+        self.cloud.record("tke", "DescribeRegions")
+        return [Region(self.cloud.region, "alluser")]
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:
         self.cloud.record("tke", "DescribeIPAMD")
@@ -231,6 +304,10 @@ class FakeVpc:
         #: each ENI's private addresses (for group members)
         self.eni_ips: dict[str, tuple[str, ...]] = {}
         self.sg_limit = 5
+        #: ENIs with their attachment, type and creation time (``eni`` below builds them)
+        self.records: dict[str, NetworkInterface] = {}
+        #: a code DeleteNetworkInterface refuses sub-ENIs with (None: it deletes them)
+        self.refuse_sub_eni_delete: str | None = None
 
     def describe_security_group_limit(self) -> int:
         self.cloud.record("vpc", "DescribeSecurityGroupLimits")
@@ -260,8 +337,29 @@ class FakeVpc:
 
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
-        return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, self.eni_ips.get(i, ()))
-                for i, g in self.enis.items() if ids is None or i in ids]
+        plain = [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, self.eni_ips.get(i, ()))
+                 for i, g in self.enis.items()]
+        wanted = None if ids is None else set(ids)
+        return [e for e in [*plain, *self.records.values()] if wanted is None or e.eni_id in wanted]
+
+    def describe_instance_network_interfaces(self, instance_ids, *, concurrency: int = 4) -> list[NetworkInterface]:
+        self.cloud.record("vpc", "DescribeNetworkInterfaces")
+        wanted = set(instance_ids)
+        return [e for e in self.records.values() if e.instance_id in wanted]
+
+    def delete_network_interface(self, eni_id: str) -> bool:
+        self.cloud.record("vpc", "DeleteNetworkInterface", mutating=True)
+        found = self.records.get(eni_id)
+        if found is None:
+            return False
+        if found.eni_type == 2 and self.refuse_sub_eni_delete:
+            raise CloudError(self.refuse_sub_eni_delete, f"The network interface {eni_id} is a relayed (sub) ENI.")
+        del self.records[eni_id]
+        return True
+
+    def delete_security_group(self, group_id: str) -> bool:
+        self.cloud.record("vpc", "DeleteSecurityGroup", mutating=True)
+        return self.groups.pop(group_id, None) is not None
 
     def describe_subnets(self, ids=None, filters=None) -> list[Subnet]:
         self.cloud.record("vpc", "DescribeSubnets")
@@ -440,6 +538,22 @@ def node(name: str, instance_type: str, *, allocatable: int | None = None, provi
                                                   "topology.kubernetes.io/zone": zone,
                                                   "kubernetes.io/hostname": name}},
             "spec": spec, "status": status}
+
+
+def eni(eni_id: str, instance_id: str, *, groups=("sg-web00001",), eni_type: int = 2, primary: bool = False,
+        created: str | None = "2026-02-01 00:00:00") -> NetworkInterface:
+    """An ENI attached to ``instance_id`` (a per-Pod sub-ENI unless told otherwise)."""
+    return NetworkInterface(eni_id, None, "vpc-fake0001", "subnet-fake0001", tuple(groups), ("10.0.1.99",),
+                            primary=primary, eni_type=eni_type, instance_id=instance_id, created_time=created)
+
+
+def vpceni(name: str, eni_id: str, pod_name: str, ns: str = "shop", *, uid: str | None = None,
+           created: str = "2026-02-01T00:00:01Z") -> dict:
+    """A VpcENI as eniipamd writes it (labels naming the Pod, ``status.eni.eniID``)."""
+    spec = {"podUID": uid} if uid else {}
+    return {"metadata": {"name": name, "creationTimestamp": created,
+                         "labels": {"tke.cloud.tencent.com/pod-name": pod_name, "tke.cloud.tencent.com/pod-namespace": ns}},
+            "spec": spec, "status": {"eni": {"eniID": eni_id}}}
 
 
 def eniipamd(cloud: FakeCloud, values: dict | None = None, defaults: dict | None = None, version: str = "3.6.0") -> FakeAddon:
