@@ -34,6 +34,14 @@ def build_legacy(b: Builder) -> None:
     b.deployment(SEED_NAMESPACE, "web", {"app": "web"}, "nginx:1.25", replicas=2, port=80)
 
 
+def web_group_rules(b: Builder) -> None:
+    """The rules of group ``web``, for the scenarios whose policy Pods it guards: what its description
+    says, HTTP(S) in from anywhere, and everything out (DNS included)."""
+    b.group_rules("web", ingress=[{"Protocol": "TCP", "Port": "80,443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT",
+                                   "PolicyDescription": "HTTP(S) from the internet"}],
+                  egress=[{"CidrBlock": "0.0.0.0/0", "Action": "ACCEPT", "PolicyDescription": "everything out"}])
+
+
 def sgp_setup(b: Builder) -> None:
     """The document's setup, done: CAM policy attached, trunking on, the SGP add-on installed."""
     b.sub_eni_policy()
@@ -47,10 +55,7 @@ def sgp_addon(b: Builder) -> None:
 
 def build_strict_hazards(b: Builder) -> None:
     b.base(kube_proxy_mode="ipvs", trunking=True)
-    # The nginx Pods' group does what its description says: HTTP(S) in from anywhere, everything out.
-    b.group_rules("web", ingress=[{"Protocol": "TCP", "Port": "80,443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT",
-                                   "PolicyDescription": "HTTP(S) from the internet"}],
-                  egress=[{"CidrBlock": "0.0.0.0/0", "Action": "ACCEPT", "PolicyDescription": "everything out"}])
+    web_group_rules(b)
     sgp_setup(b)
     b.cloud.add_addon(b.cluster_id, "nodelocaldns", "1.1.0", {"localDnsIp": "169.254.20.10"})
     masq = {"NonMasqueradeCIDRs": ["172.16.0.0/16"], "MasqLinkLocal": False, "ResyncInterval": "60s"}

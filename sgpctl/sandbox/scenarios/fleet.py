@@ -15,13 +15,14 @@ cluster (name)     region          what it holds
                                    with sub-ENIs; 3 nodes
 =================  ==============  ============================================================
 
-The two Guangzhou clusters share that region's security groups; each cluster has a VPC of its
+The two Guangzhou clusters share that region's security groups; the policy Pods' group ``web``
+has the rules its description says (HTTP(S) in, everything out). Each cluster has a VPC of its
 own (10.0, 10.1 and 10.2.0.0/16), so node names (their LAN IPs) differ across the fleet.
 """
 
 from __future__ import annotations
 
-from .basic import seed_nginx, sgp_addon, sgp_setup
+from .basic import seed_nginx, sgp_addon, sgp_setup, web_group_rules
 from .builder import SEED_NAMESPACE, SEED_POLICY, Builder
 
 SHANGHAI = "ap-shanghai"
@@ -46,7 +47,8 @@ SHANGHAI_NODES = [
 
 
 def _policy_pods(b: Builder) -> None:
-    """The seed's policy (app: my-app -> web) and nginx Pods, which get sub-ENIs."""
+    """The seed's policy (app: my-app -> web) and nginx Pods, which get sub-ENIs; the group lets them work."""
+    web_group_rules(b)
     b.converge()  # the add-on controller creates the SecurityGroupPolicy CRD
     b.policy(SEED_NAMESPACE, SEED_POLICY, {"app": "my-app"}, ["web"])
     seed_nginx(b)
