@@ -384,10 +384,7 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     among ``candidates``, the groups of all of them (``eni``: ``eni_groups``'s answer when read
     already) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
     notes = list(notes)
-    dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
-    dns_pods = _dns_pods(view, dns_service)
-    client_pods = _service_clients(candidates, services)
-    everyone = {object_key(p): p for p in [*checked, *dns_pods, *(c for cs in client_pods.values() for c in cs)]}
+    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates)
     if eni is None:
         eni = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)])
     groups, eni_ids, enis = eni
@@ -416,14 +413,21 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
                         node_cidrs, dns_service, dns_sides, dns_cidrs, services, clients, notes)
 
 
+def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict]):
+    """(the cluster DNS Service, its Pods, the Services' declared clients, every Pod that takes part
+    by key): the Pods whose groups the flows of ``checked`` may pass."""
+    dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
+    dns_pods = _dns_pods(view, dns_service)
+    client_pods = _service_clients(candidates, services)
+    everyone = {object_key(p): p for p in [*checked, *dns_pods, *(c for cs in client_pods.values() for c in cs)]}
+    return dns_service, dns_pods, client_pods, everyone
+
+
 def traffic_keys(view: ClusterView) -> list[Key]:
-    """The Pods on a sub-ENI whose ENI ``gather`` reads: the checked Pods, the cluster DNS's, the
-    declared clients of Services (for a caller that reads some ENIs itself)."""
+    """The Pods on a sub-ENI whose ENI ``gather`` reads (for a caller that read some ENIs itself)."""
     checked, _ = _checked_pods(view)
-    services = view.list(r.SERVICES)
-    dns_pods = _dns_pods(view, view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM))
-    clients = [c for cs in _service_clients(view.pods, services).values() for c in cs]
-    return sorted({object_key(p) for p in [*checked, *dns_pods, *clients] if uses_sub_eni(p)})
+    everyone = _participants(view, checked, view.list(r.SERVICES), view.pods)[3]
+    return sorted(k for k, p in everyone.items() if uses_sub_eni(p))
 
 
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
@@ -452,6 +456,10 @@ def _word(allowed: bool | None) -> str:
     return {True: "allowed", False: "dropped", None: "undecided"}[allowed]
 
 
+#: how ``decide`` words an assumed routing mode that matters (checks show these assumptions as evidence)
+ROUTING_ASSUMED = "is taken to run"
+
+
 def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResult:
     """One need against the rules. For an endpoint whose routing mode is assumed (``assumed``: refs),
     the other mode is tried too, and the decision says when it would answer otherwise."""
@@ -466,7 +474,7 @@ def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResul
         src, dst = (replace(e, routing=other) if e.ref == ep.ref else e for e in (need.source, need.destination))
         alt = explain(src, dst, need.flow, book)
         if alt.allowed != result.decision.allowed:
-            extra.append(f"{ep.ref} is taken to run {ep.routing} routing, the current mode: the mode in force when "
+            extra.append(f"{ep.ref} {ROUTING_ASSUMED} {ep.routing} routing, the current mode: the mode in force when "
                          f"it was created cannot be read; had it been created under {other} routing, this flow "
                          f"would be {_word(alt.allowed)}")
     if extra:
@@ -546,7 +554,7 @@ def need_checks(results: Sequence[NeedResult], category: str) -> list[CheckResul
         description = _describe(key, rs)
         dropped = [x for x in rs if x.decision.allowed is False]
         unknown = [x for x in rs if x.decision.allowed is None]
-        assumptions = list(dict.fromkeys(a for x in rs for a in x.decision.assumptions if "taken to run" in a))
+        assumptions = list(dict.fromkeys(a for x in rs for a in x.decision.assumptions if ROUTING_ASSUMED in a))
         evidence = [f"assumed: {a}" for a in assumptions]
         if dropped:
             fixes = list({_fix_key(f): f for x in dropped for f in x.fixes}.values())

@@ -98,6 +98,8 @@ class Explanation:
 
     @property
     def allowed(self) -> bool | None:
+        if self.service is not None and not self.backends:
+            return False  # nothing answers behind the Service (the reason says so)
         verdicts = [d.allowed for d in self.decisions]
         if any(v is False for v in verdicts):
             return False
@@ -177,7 +179,8 @@ def explain_flow(view: ClusterView, cloud: Cloud, cluster_id: str | None, source
         raise InputError(f"--protocol {protocol!r} is not tcp, udp or icmp", hint="e.g. --protocol udp")
     if protocol in ("tcp", "udp") and port is None:
         raise InputError(f"a {protocol} flow needs --port", hint="e.g. --port 8080")
-    if port is not None and not (0 <= port <= (255 if protocol == "icmp" else 65535)) or (protocol != "icmp" and port == 0):
+    lowest, highest = (0, 255) if protocol == "icmp" else (1, 65535)
+    if port is not None and not lowest <= port <= highest:
         raise InputError(f"--port {port} is out of range", hint="a port is 1-65535 (for icmp, a type 0-255)")
     routing = read_routing(cloud.tke, cluster_id).with_what_if(what_if)
     notes: list[str] = []
@@ -197,9 +200,9 @@ def explain_flow(view: ClusterView, cloud: Cloud, cluster_id: str | None, source
     service = None
     backends: list[tuple[dict, int]] = []
     if objs["to"][0] == "service":
-        service, backends = _service_backends(view, objs["to"][1], protocol, port)
         if protocol == "icmp":
             raise InputError("a Service takes TCP or UDP", hint="use --protocol tcp or udp with a Service")
+        service, backends = _service_backends(view, objs["to"][1], protocol, port)
     pods = [o for k, o in objs.values() if k == "pod"] + [p for p, _ in backends]
     for kind, obj in objs.values():
         if kind == "pod" and not (obj.get("status") or {}).get("podIP"):
@@ -235,7 +238,10 @@ def explain_flow(view: ClusterView, cloud: Cloud, cluster_id: str | None, source
     def judge(dst: Endpoint, p: int | None, what: str) -> NeedResult:
         flow = Flow.of(protocol, p, ipv6=ipv6)
         need = Need(f"explain:{what}", "explain", f"{flow.describe()} from {src.ref} to {what}", src, dst, flow, peer_cidrs)
-        return decide(need, book, assumed)
+        try:
+            return decide(need, book, assumed)
+        except ValueError as e:  # e.g. an IPv4 and an IPv6 end
+            raise InputError(f"{src.ref} to {what}: {e}", hint="name two ends of one IP version") from None
 
     if service is None:
         dst = endpoint(*objs["to"])

@@ -211,6 +211,11 @@ def test_a_service_is_judged_on_its_ip_and_on_each_backend_on_the_target_port(wo
     assert backend["pod"] == world.ref("api") and backend["flow"] == {"protocol": "tcp", "port": "8080"}
     assert backend["decidedBy"] == {"securityGroupId": world.api_group, "direction": "ingress", "policyIndex": 0,
                                     "action": "ACCEPT"}
+    # a Service that selects no ready Pod: its IP is reached, but nothing answers
+    world.kube.create(r.SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nobody", "namespace": NS},
+                                   "spec": {"selector": {"app": "nobody"}, "ports": [{"port": 80}]}}, NS)
+    code, doc = explain(world, world.ref("client", world.node_b), f"service/{NS}/nobody", "--port", "80")
+    assert code == 1 and doc["allowed"] is False and doc["backends"] == [] and doc["reason"].endswith("nothing answers")
     res = world.cli("traffic", "explain", world.ref("client", world.node_b), f"service/{NS}/api", "--port", "81")
     assert res.exit_code == 2 and "has no TCP port 81" in res.stderr and "80/TCP" in res.stderr
     table = world.cli("traffic", "explain", world.ref("client", world.node_b), f"service/{NS}/api", "--port", "80")
@@ -228,9 +233,12 @@ def test_a_service_is_judged_on_its_ip_and_on_each_backend_on_the_target_port(wo
     (["NODE", "pod/shop/nope", "--port", "70000"], "--port 70000 is out of range"),
     (["NODE", "pod/shop/nope", "--port", "1", "--protocol", "sctp"], "--protocol 'sctp' is not tcp, udp or icmp"),
     (["NODE", "pod/shop/nope", "--port", "1", "--routing", "loose"], "--routing 'loose' is not a routing mode"),
+    (["ip/2001:db8::1", "POD", "--port", "80"], "are not of one IP version"),
+    (["POD", "service/shop/api", "--protocol", "icmp"], "a Service takes TCP or UDP"),
 ])
 def test_bad_endpoints_and_flows_are_bad_input(world, args, message):
-    res = world.cli("traffic", "explain", *(f"node/{world.node_a}" if a == "NODE" else a for a in args))
+    names = {"NODE": f"node/{world.node_a}", "POD": world.ref("api")}
+    res = world.cli("traffic", "explain", *(names.get(a, a) for a in args))
     assert res.exit_code == 2 and message in res.stderr, res.output
     assert "Traceback" not in res.output
 
