@@ -36,8 +36,8 @@ def create(
     """Create a security group, idempotent by name: an existing group of that name is reused and
     reported, never duplicated. Prints its id. A new group denies everything: --allow-node-probes
     and --allow-dns add the rules Pods usually need: TCP and UDP 1-65535 in from each subnet of the
-    cluster's VPC that holds a node (DescribeSubnets; so nodes added later are allowed too), and TCP
-    and UDP 53 out.
+    cluster's VPC that holds a node (DescribeSubnets; so nodes added later are allowed too; needs
+    the cluster id), and TCP and UDP 53 out.
 
     Example: sgpctl sg create web-pods --allow-node-probes --allow-dns -o json
     """

@@ -463,10 +463,13 @@ ROUTING_ASSUMED = "is taken to run"
 def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResult:
     """One need against the rules. For an endpoint whose routing mode is assumed (``assumed``: refs),
     the other mode is tried too, and the decision says when it would answer otherwise."""
+    if need.source.node is None or need.source.node != need.destination.node:
+        return check_needs([need], book)[0]  # the routing mode only decides whether traffic within a node is filtered
+    unknown = [e for e in (need.source, need.destination) if e.kind == SUB_ENI and e.routing is None]
+    if unknown:
+        return _either_mode(need, book, unknown)
     (result,) = check_needs([need], book)
     extra = []
-    if need.source.node is None or need.source.node != need.destination.node:
-        return result  # the routing mode only decides whether traffic within a node is filtered
     for ep in {e.ref: e for e in (need.source, need.destination)}.values():
         if ep.ref not in assumed or ep.kind != SUB_ENI or ep.routing not in MODES:
             continue
@@ -480,6 +483,25 @@ def decide(need: Need, book: RuleBook, assumed: Iterable[str] = ()) -> NeedResul
     if extra:
         result = replace(result, decision=replace(result.decision, assumptions=result.decision.assumptions + tuple(extra)))
     return result
+
+
+def _either_mode(need: Need, book: RuleBook, unknown: Sequence[Endpoint]) -> NeedResult:
+    """A flow within a node whose Pods' routing mode is not known (no cluster id, eniipamd not
+    readable): decided if both modes agree, else undetermined, saying why."""
+    refs = {e.ref for e in unknown}
+    results = {}
+    for mode in MODES:
+        src, dst = (replace(e, routing=mode) if e.ref in refs else e for e in (need.source, need.destination))
+        results[mode] = check_needs([replace(need, source=src, destination=dst)], book)[0]
+    strict, standard = results[STRICT], results[STANDARD]
+    if strict.decision.allowed == standard.decision.allowed:
+        return strict
+    why = (f"{', '.join(sorted(refs))}: the routing mode is not known (eniipamd's values could not be read), and this "
+           f"flow within a node is {_word(standard.decision.allowed)} under standard routing, "
+           f"{_word(strict.decision.allowed)} under strict")
+    decision = replace(strict.decision, allowed=None, decided_by=None, reason=why,
+                       assumptions=strict.decision.assumptions + (why,))
+    return replace(strict, decision=decision, fixes=())
 
 
 _NOT_ID = re.compile(r"[^a-z0-9]+")

@@ -318,3 +318,16 @@ def test_check_ids_are_kebab_case_and_do_not_name_what_changes(need_id, kind, so
     proto = "udp" if ":udp:" in need_id else "tcp"
     need = Need(need_id, kind, "d", source or me, destination or me, Flow(proto, 1, 1))
     assert traffic.check_key(need) == expected
+
+
+def test_without_the_routing_mode_a_flow_within_a_node_is_decided_only_when_both_modes_agree():
+    kube, cloud = world("standard")  # no ingress rule: the probe from n1 passes only in standard routing
+    # verify pod without a cluster id: eniipamd's values cannot be read
+    result = traffic.pod_traffic_check(ClusterView(kube), cloud, None, "shop", "web-1")
+    assert result.undetermined and "pod/shop/web-1: the routing mode is not known" in result.evidence[0]
+    assert "passes under standard routing" not in result.evidence[0]  # the wording is the decision's own
+    assert "allowed under standard routing, dropped under strict" in result.evidence[0]
+    # with an ingress rule for the node's subnet both modes agree: decided
+    cloud.vpc.group_rules[WEB] = rules(WEB, ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                                      "CidrBlock": "10.0.0.0/24", "Action": "ACCEPT"}])
+    assert traffic.pod_traffic_check(ClusterView(kube), cloud, None, "shop", "web-1").status is Status.PASS
