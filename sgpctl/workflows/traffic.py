@@ -742,15 +742,14 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
     unknown = [c for c in results if c.undetermined]
     mode = report.routing.describe()
     if bad:
-        pods = sorted({c.category for c in bad})
-        evidence = [f"{c.category}: {c.id}: {c.message}" for c in bad]
+        pods = {c.category for c in bad}
         hints = list(dict.fromkeys(c.hint for c in bad if c.hint))
         hint = hints[0] if len(hints) == 1 else "see each one with `sgpctl traffic check`; the rules to add are in its hints"
-        return failed(f"{len(bad)} flow(s) that {len(pods)} of {len(report.pods)} {subject} need are dropped by their "
-                      f"security groups ({mode})", hint, evidence)
+        return failed(f"{len(bad)} failing check(s) in {len(pods)} of {len(report.pods)} {subject}: flows they need are "
+                      f"dropped by their security groups ({mode})", hint, _by_check(bad))
     if unknown:
         return undetermined(f"{len(unknown)} flow(s) could not be decided ({mode})", "see `sgpctl traffic check`",
-                            [f"{c.category}: {c.id}: {c.message}" for c in unknown])
+                            _by_check(unknown))
     if not report.pods:
         return passed(f"no {subject} to check")
     if not results:
@@ -758,6 +757,18 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
                       f"Service, Service or declared egress)")
     return passed(f"the security groups of {len(report.pods)} {subject} let through every flow they need "
                   f"({len(results)} checks, {mode})")
+
+
+def _by_check(results: Sequence[CheckResult]) -> list[str]:
+    """One line per check id: the first Pod's message, and how many more Pods fail it."""
+    by_id: dict[str, list[CheckResult]] = {}
+    for c in results:
+        by_id.setdefault(c.id, []).append(c)
+    out = []
+    for check_id, cs in by_id.items():
+        more = f" (and {len(cs) - 1} more Pod(s))" if len(cs) > 1 else ""
+        out.append(f"{cs[0].category}: {check_id}: {cs[0].message}{more}")
+    return out
 
 
 def strict_hazards(facts: TrafficFacts):

@@ -151,7 +151,9 @@ def test_the_half_set_up_world_fails_where_it_should(tmp_path):
     # the group lets DNS out over UDP only: TCP 53 to the DNS Service is dropped for both web Pods (the one
     # on its sub-ENI, the stale one once rebuilt), and the rule to add is appended after the UDP rule
     traffic = next(c for cat in json.loads(text)["categories"] for c in cat["checks"] if c["id"] == "traffic-needs")
-    assert [e.split(":")[0] for e in traffic["evidence"]] == ["shop/web-1", "shop/web-old"]
+    assert traffic["evidence"] == ["shop/web-1: dns-tcp-service: dropped: egress of pod/shop/web-1: no rule of "
+                                   "sg-web00001 matched: dropped (and 1 more Pod(s))"]
+    assert traffic["message"].startswith("2 failing check(s) in 2 of 2 policy Pods")
     assert traffic["hint"].startswith("add egress ACCEPT TCP:53 172.16.0.10/32 to sg-web00001 after the last rule")
     assert '"Version":"3"' in traffic["hint"] and st["strict-probes-dns"] == "pass"
 
