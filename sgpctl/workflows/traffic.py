@@ -776,39 +776,47 @@ def strict_hazards(facts: TrafficFacts):
     let through only because standard routing does not filter them (a Pod and its own node, Pods on
     one node), which strict routing would drop: the Pods would stop becoming Ready, or resolving.
 
-    Judged under strict routing; a flow strict routing does not let through is judged again under
-    standard routing only when it stays within a node - across nodes the mode changes nothing."""
+    Only flows within a node are judged (across nodes the mode changes nothing; `traffic check`
+    judges those): under strict routing, and those it does not let through under standard too."""
     from sgpctl.core.checks import failed, passed, undetermined
 
-    after = evaluate(facts, what_if=STRICT, kinds=(PROBE, DNS))
-    broken, unknown, already = [], [], 0
+    dns = _dns(facts, STRICT)
+    nodes = list(facts.nodes.values())
+    broken, unknown, already, judged = [], [], 0, 0
     fixes: dict[Any, Any] = {}
-    for p in after.pods:
-        for x in p.results:
+    for side in facts.pods:
+        side = side.in_mode(STRICT)
+        spec = side.pod.get("spec") or {}
+        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(spec.get("nodeName") or ""), nodes=nodes,
+                          dns=dns, services=(), node_cidrs=facts.node_cidrs)
+        ref = f"{side.key[0]}/{side.key[1]}"
+        for need in needs.needs:
+            if need.kind not in (PROBE, DNS) or need.source.node is None or need.source.node != need.destination.node:
+                continue
+            judged += 1
+            (x,) = check_needs([need], facts.book)
             now = x.decision.allowed
             if now is True:
                 continue
-            need = x.need
-            was = now
-            if need.source.node is not None and need.source.node == need.destination.node:
-                src, dst = (e if e.kind != SUB_ENI else replace(e, routing=STANDARD) for e in (need.source, need.destination))
-                was = explain(src, dst, need.flow, facts.book).allowed
+            src, dst = (e if e.kind != SUB_ENI else replace(e, routing=STANDARD) for e in (need.source, need.destination))
+            was = explain(src, dst, need.flow, facts.book).allowed
             if was is False:
                 already += 1
             elif was is True and now is False:
-                broken.append(f"{p.ref}: {need.description}: {_why(x.decision)}")
+                broken.append(f"{ref}: {need.description}: {_why(x.decision)}")
                 fixes.update({_fix_key(f): f for f in x.fixes})
             else:
-                unknown.append(f"{p.ref}: {need.description}: {_why(x.decision)}")
+                unknown.append(f"{ref}: {need.description}: {_why(x.decision)}")
     also = f" ({already} more dropped under either mode: see `sgpctl traffic check`)" if already else ""
     if broken:
         return failed(f"strict routing would drop {len(broken)} kubelet probe or DNS flow(s) the Pods' groups let "
                       f"through today only because standard routing does not filter them{also}",
                       "; ".join(fix_text(f) for f in fixes.values()) or "allow them in the Pods' groups", broken)
     if unknown:
-        return undetermined(f"{len(unknown)} probe or DNS flow(s) could not be decided under strict routing",
-                            "see `sgpctl traffic check --routing strict`", unknown)
-    return passed(f"strict routing drops none of the {len(facts.pods)} Pods' kubelet probes and DNS flows{also}")
+        return undetermined(f"{len(unknown)} probe or DNS flow(s) within a node could not be decided under strict "
+                            "routing", "see `sgpctl traffic check --routing strict`", unknown)
+    return passed(f"strict routing drops none of the {judged} kubelet probe and DNS flows within a node of the "
+                  f"{len(facts.pods)} Pods{also}")
 
 
 def pod_traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str | None, namespace: str, name: str) -> CheckResult:

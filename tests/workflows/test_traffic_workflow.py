@@ -203,11 +203,19 @@ def test_strict_hazards_are_the_flows_only_standard_routing_lets_through():
                                              "Action": "ACCEPT"}])
     facts = traffic.gather(ClusterView(kube), cloud, CLUSTER_ID)
     outcome = traffic.strict_hazards(facts)
-    # the probe from n1 passes only because standard routing does not filter it; TCP DNS is dropped either way
+    # the probe from n1 passes only because standard routing does not filter it; TCP DNS (to the Service IP and
+    # to CoreDNS on n2) is dropped in either mode: `traffic check`'s business, not a hazard of the switch
     assert outcome.status is Status.FAIL
     assert outcome.evidence == [f"shop/web-1: readiness probe of container c (HTTP GET :8080/healthz) from node/n1: "
                                 f"ingress of pod/shop/web-1: no rule of {WEB} matched: dropped"]
-    assert "(2 more dropped under either mode: see `sgpctl traffic check`)" in outcome.message
+    assert outcome.message.startswith("strict routing would drop 1 kubelet probe or DNS flow(s)")
+    assert "more dropped under either mode" not in outcome.message
+    # CoreDNS on web-1's own node: standard routing does not filter DNS to it, strict lets UDP through and drops TCP
+    kube.add(r.PODS, pod("coredns-2", "kube-system", labels={"k8s-app": "kube-dns"}, ip="10.0.1.51", node="n1"))
+    outcome = traffic.strict_hazards(traffic.gather(ClusterView(kube), cloud, CLUSTER_ID))
+    assert [e.split(": ")[1] for e in outcome.evidence] == [
+        "readiness probe of container c (HTTP GET :8080/healthz) from node/n1",
+        "DNS (TCP 53) to pod/kube-system/coredns-2, behind service/kube-system/kube-dns"]
     assert outcome.hint.startswith(f"add ingress ACCEPT TCP:8080 10.0.0.0/24 to {WEB}")
 
 
