@@ -10,7 +10,7 @@ from sgpctl.core.matching import expected_groups
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
 
-from .basic import sgp_setup
+from .basic import sgp_setup, web_group_rules
 from .builder import Builder, _uuid
 
 LARGE_NAMESPACES = 20
@@ -29,6 +29,7 @@ def build_large(b: Builder) -> None:
 
     b.network(node_prefix=18, pod_prefix=19)
     b.security_groups("default", "web", "db")
+    web_group_rules(b)  # the Pods' first group lets them work (HTTP(S) in, everything out)
     b.cluster(trunking=True)
     b.roles()
     sgp_setup(b)
