@@ -39,6 +39,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("snat", "sgpctl.cli.snat_cmd", "app", "Would strict-mode Pods' egress be SNATed?"),
     Entry("doctor", "sgpctl.cli.doctor_cmd", "doctor", "Check the whole setup, with a hint per problem."),
     Entry("capacity", "sgpctl.cli.capacity_cmd", "capacity", "Sub-ENI quota and usage; --plan predicts."),
+    Entry("capture", "sgpctl.cli.capture_cmd", "capture", "Record the cluster and cloud answers, secrets removed, to replay offline."),
     Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", pause_gc=False),
     Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
     Entry("version", "sgpctl.cli.version_cmd", "version", "Show the sgpctl version."),

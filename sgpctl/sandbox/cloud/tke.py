@@ -67,13 +67,14 @@ def component_version(chart: str) -> str:
 
 def _shown_version(ctx: Ctx, name: str, version: str) -> str:
     if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
-        return chart_version(version)
+        return ctx.state.chart_versions.get(version) or chart_version(version)
     return version
 
 
 def _sent_version(ctx: Ctx, name: str, version: str | None) -> str | None:
     if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
-        return component_version(version)
+        known = {chart: component for component, chart in ctx.state.chart_versions.items()}
+        return known.get(version) or component_version(version)
     return version
 
 
@@ -212,6 +213,8 @@ def get_tke_app_chart_list(ctx: Ctx, params: dict) -> dict:
 
 
 def _pod_limits(ctx: Ctx, t: dict) -> dict:
+    if t.get("_pod_limits") is not None:
+        return dict(t["_pod_limits"])  # what a captured region answered (``sandbox.replay``)
     # Only TKESubENI feeds sgpctl's logic; the other three are plausible figures from the ENI count
     # and IPs per ENI a CVM of this size gets. TKESubENI is the type's assigned quota (the document's
     # table: 0 for unlisted families), or under tkesubeni=type-max what the API documents, "the
