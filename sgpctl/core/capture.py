@@ -23,12 +23,13 @@ container's env value or ``--flag=value`` argument, a ConfigMap line, an annotat
 a field of a cloud answer. User info in URLs is masked (``core.redact``).
 
 Names (:func:`redact_names`): the namespaces other than ``default`` and the system ones, and the name of
-every object in them (but the ``default`` ServiceAccount and the ``kubernetes`` Service), become
-``h`` + 11 hex digits of a salted SHA-256: the same name gives the same hash everywhere in the file, in
-references (owners, service accounts, VpcENI labels, events) and in any label value or text of those
-objects that equals the name, so selectors still select what they selected. The cluster's name and the
-names and descriptions of ENIs (which carry ``namespace/pod``) go the same way. The salt is random per
-capture and not kept: a hash cannot be checked against a guessed name.
+every object in them (but the ``default`` ServiceAccount and the ``kubernetes`` Service), become ``h``,
+the name's rank in their sorted order and 6 hex digits of a salted SHA-256 (``h0003a1b2c3``): the same
+name gives the same hash everywhere in the file, in references (owners, service accounts, VpcENI labels,
+events) and in any label value or text of those objects that equals the name, so selectors still select
+what they selected, and the hashes sort as the names did (policies combine their groups in name order).
+The cluster's name and the names and descriptions of ENIs (which carry ``namespace/pod``) go the same way.
+The salt is random per capture and not kept: a hash cannot be checked against a guessed name.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def scrub_tree(value: Any, *, secret: bool = False) -> Any:
     return value
 
 
-_LINE_SECRET = re.compile(r"(?im)^(\s*[\"']?([A-Za-z0-9_.-]+)[\"']?\s*[:=]\s*)(\S.*)$")
+_LINE_SECRET = re.compile(r"(?im)^([ \t-]*[\"']?([A-Za-z0-9_.-]+)[\"']?[ \t]*[:=][ \t]*)(\S.*)$")
 
 
 def scrub_text(text: str) -> str:
@@ -240,18 +241,19 @@ def scrub_object(obj: dict) -> dict | None:
 # Names
 # --------------------------------------------------------------------------------------------------
 
-class NameHasher:
-    """``name -> h + 11 hex digits`` of SHA-256 over a salt and the name: a DNS-1035 label, so valid as
-    any Kubernetes name; the same name, the same hash."""
+def hash_name(name: str, salt: str, length: int = 11) -> str:
+    """``h`` + ``length`` hex digits of SHA-256 over a salt and the name: a DNS-1035 label, so valid as
+    any Kubernetes name."""
+    return "h" + hashlib.sha256(f"{salt}\0{name}".encode()).hexdigest()[:length]
 
-    def __init__(self, salt: str):
-        self.salt = salt
-        self.mapping: dict[str, str] = {}
 
-    def __call__(self, name: str) -> str:
-        if name not in self.mapping:
-            self.mapping[name] = "h" + hashlib.sha256(f"{self.salt}\0{name}".encode()).hexdigest()[:11]
-        return self.mapping[name]
+def hashed_names(names: Iterable[str], salt: str) -> dict[str, str]:
+    """Each name -> ``h`` + its rank among ``names`` (zero-padded) + 6 hex digits of its salted hash. The
+    hashes sort as the names do: several policies that select a Pod give it their groups in policy-name
+    order, and a replay must give the same order."""
+    ordered = sorted(set(names))
+    width = max(4, len(str(len(ordered))))
+    return {n: f"h{rank:0{width}d}{hash_name(n, salt, 6)[1:]}" for rank, n in enumerate(ordered)}
 
 
 def _meta(obj: dict) -> dict:
@@ -315,11 +317,10 @@ def _hash_generate_name(meta: dict, table: dict[str, str]) -> None:
 
 def redact_names(doc: dict, salt: str) -> dict:
     """The capture with the user's names hashed (see the module's docstring). ``salt`` should be random."""
-    hasher = NameHasher(salt)
     kube = doc.get("kubernetes") or {}
     objects = [o for o in kube.get("objects") or [] if isinstance(o, dict)]
     namespaces, names = user_names(objects)
-    table = {n: hasher(n) for n in sorted(namespaces | names)}
+    table = hashed_names(namespaces | names, salt)
     out = dict(doc)
     new_objects = []
     for obj in objects:
@@ -332,7 +333,7 @@ def redact_names(doc: dict, salt: str) -> dict:
             _hash_generate_name(meta, table)
         new_objects.append(obj)
     out["kubernetes"] = {**kube, "objects": new_objects}
-    out["cloud"] = [_redact_call_names(c, table, hasher) for c in doc.get("cloud") or []]
+    out["cloud"] = [_redact_call_names(c, table, lambda name: hash_name(name, salt)) for c in doc.get("cloud") or []]
     scope = dict(doc.get("scope") or {})
     if isinstance(scope.get("namespace"), str):
         scope["namespace"] = table.get(scope["namespace"], scope["namespace"])
