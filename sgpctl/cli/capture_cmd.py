@@ -25,6 +25,7 @@ sgpctl command work against it), and `sgpctl policy explain` and `sgpctl capacit
 --snapshot FILE. Send it when sgpctl meets something it does not expect.
 
 The whole cluster unless -n narrows it. The file is JSON, written with mode 0600 (- for stdout).
+Exit 0, or 3 when something could not be read (each named; the file is written all the same).
 
 Examples:
 
@@ -47,6 +48,7 @@ def capture(
     redact_names: Annotated[bool, typer.Option("--redact-names", help="Hash the names of your namespaces and "
                                                "of the objects in them.")] = False,
 ) -> ExitCode:
+    import json
     import os
     import secrets
     import time
@@ -65,8 +67,6 @@ def capture(
     result = run_capture(app.view(scope), app.cloud(), settings.require_cluster_id(), settings.require_region(),
                          version=__version__, now=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          redact_names=redact_names, salt=secrets.token_hex(16))
-    import json
-
     text = json.dumps(result.document, ensure_ascii=False, separators=(",", ":")) + "\n"
     if output == "-":
         app.out.write(text)
@@ -80,4 +80,5 @@ def capture(
         except OSError as e:
             raise InputError(f"cannot write {output}: {e.strerror or e}", hint="choose another -o FILE") from None
     capture_summary(app.out, result.summary(), None if output == "-" else output)
-    return ExitCode.OK
+    # A partial capture is still worth sending; the exit status says it is partial.
+    return ExitCode.UNDETERMINED if result.problems else ExitCode.OK

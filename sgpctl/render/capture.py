@@ -21,3 +21,5 @@ def capture_summary(term: Terminal, summary: dict, path: str | None) -> None:
                  "; names are kept (--redact-names hashes them)"))
     for problem in summary["problems"]:
         term.note(f"note: not captured: {problem}")
+    if summary["problems"]:
+        term.note(f"the capture is partial: {len(summary['problems'])} read(s) failed (listed above)")

@@ -147,12 +147,14 @@ def _kube_objects(view: ClusterView, read: _Reader) -> tuple[list[dict], list[st
     for ns, name in CONFIGMAPS:
         out += [cm for cm in listed(f"ConfigMap {ns}/{name}", lambda ns=ns, name=name: [view.get(r.CONFIGMAPS, name, ns)])
                 if cm]
+    before = len(errors)
     crds = [c for c in listed("CustomResourceDefinitions", lambda: view.list(r.CRDS)) if _wanted_crd(c)]
     out += crds
-    for crd in crds:
-        resource = _served_by(crd)
-        if resource is None:
-            continue
+    resources = [x for x in (_served_by(c) for c in crds) if x is not None]
+    if len(errors) > before:  # CRDs not listable (RBAC): the kinds sgpctl knows, through discovery
+        resources = [view.resource(group, kind) for group, kind in CRD_KINDS
+                     if read(f"discovery of {kind}", lambda group=group, kind=kind: view.serves(group, kind), False)]
+    for resource in resources:
         items = listed(f"{resource.kind} objects", lambda resource=resource: view.list(resource))
         if not resource.namespaced and scope is not None:  # VpcENIs: those of the namespace's Pods
             items = [v for v in items if ((v.get("metadata") or {}).get("labels") or {}).get(VPCENI_LABEL_POD_NAMESPACE) == scope]

@@ -283,6 +283,11 @@ def test_capture_of_one_namespace_to_stdout(sandbox_cli):
     assert {v["metadata"]["labels"]["tke.cloud.tencent.com/pod-namespace"]
             for v in doc["kubernetes"]["objects"] if v["kind"] == "VpcENI"} == {NS}
     assert f"captured cluster {cli.sandbox.cluster_id}" in r.stderr and f"namespace {NS}" in r.stderr
+    # The namespace alone replays: its Pods verify as they did.
+    replay = replayed(sandbox_cli, doc)
+    original = cli("verify", "pods", "-n", NS, "-o", "json").json()
+    again = replay("verify", "pods", "-A", "-o", "json").json()
+    assert again["pods"] == original["pods"] and len(again["pods"]) == 2
 
 
 def test_capture_refuses_a_format_name_as_its_file(sandbox_cli, tmp_path):
@@ -291,3 +296,24 @@ def test_capture_refuses_a_format_name_as_its_file(sandbox_cli, tmp_path):
     assert r.exit_code == 2
     assert "-o names the file" in r.stderr and "capture.json" in r.stderr
     assert not Path("json").exists()
+
+
+def test_a_read_that_fails_makes_a_partial_capture_said_so_with_exit_3(sandbox_cli, tmp_path):
+    cli = sandbox_cli("default", faults="cam.ListAttachedRolePolicies:5xx=1")
+    path = tmp_path / "capture.json"
+    r = cli("capture", "-o", str(path))
+    assert r.exit_code == 3
+    assert "note: not captured: ListAttachedRolePolicies IPAMDofTKE_QCSRole" in r.stderr
+    assert "the capture is partial" in r.stderr
+    doc = json.loads(path.read_text())
+    failed = [c for c in doc["cloud"] if c["action"] == "ListAttachedRolePolicies"]
+    assert failed and all("error" in c for c in failed)
+    assert any(c["action"] == "DescribeClusters" and "response" in c for c in doc["cloud"])
+
+
+def test_without_the_cluster_nothing_is_written(sandbox_cli, tmp_path):
+    cli = sandbox_cli("default", env={"SGPCTL_CLUSTER_ID": "cls-00000000"})
+    path = tmp_path / "capture.json"
+    r = cli("capture", "-o", str(path))
+    assert r.exit_code == 1 and "ClusterNotFound" in r.stderr
+    assert not path.exists()

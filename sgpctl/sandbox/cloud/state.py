@@ -28,6 +28,7 @@ Builder methods (scenario authors; ids are given or generated)::
                        sub_eni_quota=None) -> its primary ENI id
     state.add_security_group(name, description="", group_id=None, region=None, tags=None,
                              project_id="0") -> SecurityGroupId
+    state.add_eni(kind, instance_id, eni_id=None, groups=(), ip=None, ...) -> ENI   # e.g. a replay's
 
 A new state already holds a region, the QCS preset CAM policies, the TKE add-on chart catalogue
 (``eniipamd``, ``securitygrouppolicy`` labelled "SecurityGroupPolicy", ``ip-masq-agent``,
@@ -78,6 +79,9 @@ lists sub-ENIs at all is unconfirmed: the variant ``subeni-listed`` plays both.
 
 Unconfirmed readings of the real API are variants (``sgpctl.sandbox.variants``): ``variants`` holds the
 chosen values (only those that differ from the default), ``variant(key)`` answers any key.
+``chart_versions`` (eniipamd component version -> the chart version shown under
+``eniipamd-version=chart``) and an instance type's ``_pod_limits`` (DescribeVpcCniPodLimits' figures as
+given) keep what a captured account answered (``sgpctl.sandbox.replay``).
 
 Add-on phases are derived lazily from timestamps: an install (update, delete) reports
 ``Installing`` (``Upgrading``, ``Terminating``) until ``addon_delay`` seconds have passed on

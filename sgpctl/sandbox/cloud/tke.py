@@ -15,8 +15,9 @@ the API documents: "会使用已设置的参数和chart里的默认参数做渲�
 
 Variants (``sgpctl.sandbox.variants``): ``missing-addon``, ``sgp-addon-listed`` (GetTkeAppChartList),
 ``eniipamd-version`` (AddonVersion and LatestVersion of eniipamd as a chart version, see
-:func:`chart_version`), ``tkesubeni`` (DescribeVpcCniPodLimits). The others change the region itself
-(``variants.apply``) or ``CloudState``.
+:func:`chart_version`; a region replayed from a capture shows the chart versions it saw,
+``CloudState.chart_versions``), ``tkesubeni`` (DescribeVpcCniPodLimits; an instance type with captured
+``_pod_limits`` answers those). The others change the region itself (``variants.apply``) or ``CloudState``.
 
 Cluster access follows the API docs: DescribeClusterKubeconfig returns the calling account's own
 kubeconfig with an x509 client certificate (issued by the cluster's CA on the first call, valid 20
