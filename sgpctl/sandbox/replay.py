@@ -63,6 +63,7 @@ ENIIPAMD = "eniipamd"
 IPAMD_IMAGE = ("kube-system", "tke-eni-ipamd")
 TRANSITIONS = {"Installing": "install", "Upgrading": "upgrade", "Terminating": "delete"}
 ENFORCING_MODE = ("vpcCni", "trunkingEni", "podSecurityGroupEnforcingMode")
+DEFAULT_SERVICE_CIDR = "172.17.0.0/20"
 _EMPTY_DOCUMENT = json.dumps({"version": "2.0", "statement": []})
 
 
@@ -118,11 +119,28 @@ def _strip_v(version: Any) -> str:
 
 
 class _Answers:
+    """The captured calls, each answer pruned to what the installed SDK's response model defines (the
+    sandbox serves nothing else); ``dropped`` names what was left out."""
+
     def __init__(self, doc: dict):
+        from sgpctl.sandbox.cloud.models import prune_response
+
         self.doc = doc
+        self.dropped: list[str] = []
+        self._answers: dict[tuple[str, str], list[tuple[dict, dict]]] = {}
+        for call in doc.get("cloud") or ():
+            if not isinstance(call, dict) or not isinstance(call.get("response"), dict):
+                continue
+            service, action = call.get("service"), call.get("action")
+            try:
+                response, dropped = prune_response(service, action, call["response"])
+            except KeyError:
+                response, dropped = {}, [f"{action} (a service the sandbox does not serve)"]
+            self.dropped += [f"{service}.{action} {d}" for d in dropped if f"{service}.{action} {d}" not in self.dropped]
+            self._answers.setdefault((service, action), []).append((call.get("params") or {}, response))
 
     def all(self, service: str, action: str) -> list[tuple[dict, dict]]:
-        return fmt.answers(self.doc, service, action)
+        return list(self._answers.get((service, action), ()))
 
     def items(self, service: str, action: str, key: str, id_key: str) -> dict[str, dict]:
         """Every item of ``key`` over the answers of one action, by ``id_key`` (the last answer wins)."""
@@ -164,7 +182,7 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
     state["variants"] = {}
     variants: dict[str, str] = {}
 
-    addons, charts, chart_versions = _addons(a, cluster_id, objects, variants, evidence)
+    addons, charts, chart_versions = _addons(a, objects, variants, evidence)
     state["addon_records"] = {cluster_id: addons}
     if a.all("tke", "GetTkeAppChartList"):
         state["charts"] = charts
@@ -172,7 +190,7 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
         state["charts"] = {**base["charts"], **charts}
         evidence.append("no GetTkeAppChartList answer: the sandbox's chart catalogue stands in")
     state["chart_versions"] = chart_versions
-    state["clusters"] = {cluster_id: _cluster(cluster, region, a, cluster_id, objects)}
+    state["clusters"] = {cluster_id: _cluster(cluster, region, a)}
     state["instance_types"] = _instance_types(a, instances, base["instance_types"], evidence)
     state["instances"] = _instances(instances, region, a)
     state["subnets"] = {k: {f: v.get(f) for f in ("SubnetId", "VpcId", "CidrBlock", "Zone", "SubnetName", "CreatedTime")}
@@ -201,8 +219,9 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
     from sgpctl.sandbox import variants as variants_mod
 
     state["variants"] = variants_mod.validate(variants)
-    settings = cluster.get("ClusterNetworkSettings") or {}
-    service_cidr = settings.get("ServiceCIDR") or "172.17.0.0/20"
+    if a.dropped:
+        evidence.append("left out, unknown to the installed SDK's models (a newer API): " + ", ".join(a.dropped))
+    service_cidr = _service_cidr(cluster, evidence)
     ipamd = state["clusters"][cluster_id]["_ipamd"]
     return Plan(cluster_id, region, state, _kube(objects, evidence), service_cidr,
                 _pod_cidrs(ipamd.get("SubnetIds") or (), subnets), _vpc_cni(cluster, a), to_add,
@@ -212,6 +231,18 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
 # --------------------------------------------------------------------------------------------------
 # Cloud
 # --------------------------------------------------------------------------------------------------
+
+def _service_cidr(cluster: dict, evidence: list[str]) -> str:
+    """The range the replayed API server gives new Services their IPs from: the cluster's ServiceCIDR."""
+    import ipaddress
+
+    given = (cluster.get("ClusterNetworkSettings") or {}).get("ServiceCIDR")
+    try:
+        return str(ipaddress.ip_network(str(given)))
+    except ValueError:
+        evidence.append(f"ServiceCIDR {given!r} is not a network: new Services get IPs from {DEFAULT_SERVICE_CIDR}")
+        return DEFAULT_SERVICE_CIDR
+
 
 def _zones(region: str, instances: dict, subnets: dict, enis: dict, a: _Answers) -> list[str]:
     zones: list[str] = []
@@ -223,7 +254,7 @@ def _zones(region: str, instances: dict, subnets: dict, enis: dict, a: _Answers)
     return zones or [f"{region}-1"]
 
 
-def _cluster(c: dict, region: str, a: _Answers, cluster_id: str, objects: list[dict]) -> dict:
+def _cluster(c: dict, region: str, a: _Answers) -> dict:
     record = {k: v for k, v in _strip_none(c).items() if k not in ("Property", "ClusterNodeNum")}
     try:
         network = json.loads(c.get("Property") or "{}")
@@ -261,7 +292,9 @@ def _eniipamd_tag(objects: list[dict]) -> str | None:
     return None
 
 
-def _addons(a: _Answers, cluster_id: str, objects: list[dict], variants: dict, evidence: list[str]):
+def _addons(a: _Answers, objects: list[dict], variants: dict, evidence: list[str]):
+    """(add-on records, charts, eniipamd's chart versions) from DescribeAddon, DescribeAddonValues and
+    GetTkeAppChartList; chooses ``eniipamd-version=chart`` when AddonVersion is not the image tag."""
     from sgpctl.sandbox.cloud.tke import chart_version, component_version
 
     values: dict[str, dict] = {}

@@ -150,3 +150,21 @@ def test_installed_cli_serves_a_capture_to_sgpctl_and_kubectl(tmp_path):
         sgpctl(env, "sandbox", "down", "--state-dir", str(sd))
     held = sgpctl(env, "sandbox", "up", "--from-capture", str(path), "--state-dir", str(sd), "--detach")
     assert held.returncode == 2 and "--reset" in held.stderr
+
+
+def test_fields_a_newer_api_sent_are_left_out_and_said_so(tmp_path):
+    with running_sandbox("strict-hazards") as sb:
+        doc = capture_of(sb, tmp_path / "original")
+    for call in doc["cloud"]:
+        if call["action"] == "DescribeClusters":
+            call["response"]["Clusters"][0]["ClusterFutureField"] = {"x": 1}
+        if call["action"] == "DescribeNetworkInterfaces":
+            for eni in call["response"]["NetworkInterfaceSet"]:
+                eni["Attachment"]["FutureAttachmentField"] = "y"
+    with running_sandbox("capture", capture=doc) as rb:
+        evidence = "\n".join(rb.replay_evidence)
+        assert "tke.DescribeClusters Clusters[].ClusterFutureField" in evidence
+        assert "vpc.DescribeNetworkInterfaces NetworkInterfaceSet[].Attachment.FutureAttachmentField" in evidence
+        cli = SandboxCli(rb, tmp_path / "replay")
+        assert cli("verify", "pods", "-A").exit_code == 0
+        assert cli("doctor", "--category", "cloud-access").exit_code == 0
