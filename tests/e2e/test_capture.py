@@ -317,3 +317,22 @@ def test_without_the_cluster_nothing_is_written(sandbox_cli, tmp_path):
     r = cli("capture", "-o", str(path))
     assert r.exit_code == 1 and "ClusterNotFound" in r.stderr
     assert not path.exists()
+
+
+def test_capture_only_reads_and_lists_each_collection_once(sandbox_cli, tmp_path):
+    from collections import Counter
+
+    from sgpctl.sandbox.requestlog import describe
+
+    cli = sandbox_cli("strict-hazards")
+    mark = cli.sandbox.log.mark()
+    doc = capture(cli, tmp_path / "capture.json")
+    entries = [describe(e) for e in cli.sandbox.log.since(mark)]
+    assert [e for e in entries if e["mutating"]] == []
+    lists = Counter((e["resource"], e["namespace"], e.get("labelSelector"), e.get("fieldSelector"))
+                    for e in entries if e["api"] == "kube" and e["verb"] == "list" and not e.get("continue"))
+    assert {k: n for k, n in lists.items() if n > 1} == {}
+    assert ("secrets", None, None, None) not in lists and not any(e.get("resource") == "secrets" for e in entries)
+    # what the file records is what the cloud was asked: one recorded call per cloud request
+    cloud = [e for e in entries if e["api"] == "cloud"]
+    assert len(doc["cloud"]) == len(cloud)
