@@ -91,9 +91,11 @@ class _Reader:
 def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str, *, version: str, now: str,
             redact_names: bool = False, salt: str = "") -> Capture:
     """Read what sgpctl needs about the cluster and the cloud, take the secrets out (and, with
-    ``redact_names``, hash the names with ``salt``). ``now`` is the capture's time (ISO, UTC)."""
-    read = _Reader()
-    objects, kube_errors = _kube_objects(view, read)
+    ``redact_names``, hash the names with ``salt``). ``version`` is sgpctl's, ``now`` the capture's time
+    (ISO, UTC)."""
+    read, kube_read = _Reader(), _Reader()
+    objects = _kube_objects(view, kube_read)
+    server_version = kube_read("GET /version", view.version, {})
     with cloud.recording() as calls:
         cloud.tke.describe_cluster(cluster_id)  # without the cluster there is nothing to capture
         _cloud_reads(cloud, cluster_id, objects, read)
@@ -106,28 +108,22 @@ def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str
         "redaction": {"namesHashed": False, "removed": list(fmt.REMOVED)},
         "cloud": [{**c, "response": fmt.scrub_cloud_answer(c["response"])} if "response" in c else dict(c)
                   for c in calls],
-        "kubernetes": {"version": read("GET /version", view.version, {}),
+        "kubernetes": {"version": server_version,
                        "objects": [o for o in (fmt.scrub_object(x) for x in objects) if o is not None],
-                       "errors": kube_errors},
+                       "errors": list(kube_read.problems)},
     }
     if redact_names:
         document = fmt.redact_names(document, salt)
-    return Capture(document, read.problems + kube_errors)
+    return Capture(document, kube_read.problems + read.problems)
 
 
 # --------------------------------------------------------------------------------------------------
 # The cluster
 # --------------------------------------------------------------------------------------------------
 
-def _kube_objects(view: ClusterView, read: _Reader) -> tuple[list[dict], list[str]]:
-    errors: list[str] = []
-
+def _kube_objects(view: ClusterView, read: _Reader) -> list[dict]:
     def listed(what: str, fn) -> list[dict]:
-        before = len(read.problems)
-        items = read(what, fn, [])
-        errors.extend(read.problems[before:])
-        del read.problems[before:]
-        return list(items or [])
+        return [o for o in read(what, fn, []) or [] if o]
 
     scope = view.namespace
     out: list[dict] = []
@@ -137,7 +133,7 @@ def _kube_objects(view: ClusterView, read: _Reader) -> tuple[list[dict], list[st
         out += listed("namespaces", lambda: view.list(r.NAMESPACES))
     else:
         for name in dict.fromkeys((scope, KUBE_SYSTEM)):
-            out += [ns for ns in listed(f"namespace {name}", lambda name=name: [view.get(r.NAMESPACES, name)]) if ns]
+            out += listed(f"namespace {name}", lambda name=name: [view.get(r.NAMESPACES, name)])
     for resource in NAMESPACED:
         out += listed(resource.plural, lambda resource=resource: view.list(resource))
     if scope not in (None, KUBE_SYSTEM):
@@ -145,13 +141,12 @@ def _kube_objects(view: ClusterView, read: _Reader) -> tuple[list[dict], list[st
             out += listed(f"{KUBE_SYSTEM} {resource.plural}", lambda resource=resource: view.list(resource, KUBE_SYSTEM))
     out += listed("Pod Warning events", lambda: view.warning_events)
     for ns, name in CONFIGMAPS:
-        out += [cm for cm in listed(f"ConfigMap {ns}/{name}", lambda ns=ns, name=name: [view.get(r.CONFIGMAPS, name, ns)])
-                if cm]
-    before = len(errors)
+        out += listed(f"ConfigMap {ns}/{name}", lambda ns=ns, name=name: [view.get(r.CONFIGMAPS, name, ns)])
+    before = len(read.problems)
     crds = [c for c in listed("CustomResourceDefinitions", lambda: view.list(r.CRDS)) if _wanted_crd(c)]
     out += crds
     resources = [x for x in (_served_by(c) for c in crds) if x is not None]
-    if len(errors) > before:  # CRDs not listable (RBAC): the kinds sgpctl knows, through discovery
+    if len(read.problems) > before:  # CRDs not listable (RBAC): the kinds sgpctl knows, through discovery
         resources = [view.resource(group, kind) for group, kind in CRD_KINDS
                      if read(f"discovery of {kind}", lambda group=group, kind=kind: view.serves(group, kind), False)]
     for resource in resources:
@@ -159,7 +154,7 @@ def _kube_objects(view: ClusterView, read: _Reader) -> tuple[list[dict], list[st
         if not resource.namespaced and scope is not None:  # VpcENIs: those of the namespace's Pods
             items = [v for v in items if ((v.get("metadata") or {}).get("labels") or {}).get(VPCENI_LABEL_POD_NAMESPACE) == scope]
         out += items
-    return out, errors
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
