@@ -6,7 +6,8 @@ The captured answers become the region's state, and the sandbox's own handlers a
 
 =============================  ===========================================================================
 DescribeClusters               the cluster (every field, ``Property`` as given), in the captured region
-DescribeIPAMD                  its subnets, claim duration, VPC-CNI and Pod CIDR switches
+DescribeIPAMD                  its subnets, claim duration, VPC-CNI and Pod CIDR switches (and a trunking
+                               switch that disagreed with eniipamd's values)
 DescribeClusterInstances       its nodes
 DescribeAddon / Values         each add-on: version, phase (an operation in flight finishes after the
                                add-on delay), the values set, the chart's defaults
@@ -41,7 +42,8 @@ The region starts as captured: the simulated controllers learn the objects but a
 Pod stuck in ContainerCreating stays so, a VpcENI without its Pod stays); they act on what changes from
 then on (apply a policy, create a Deployment, and its Pods get sub-ENIs). What cannot be reproduced is
 named in the evidence: a DescribeAddonValues whose ``Values`` are not the set values over the defaults is
-served rendered; DescribeIPAMD's ``EnableTrunkingENI`` follows eniipamd's values.
+served rendered; answer fields the installed SDK's models do not define are left out. A DescribeIPAMD
+whose ``EnableTrunkingENI`` disagreed with eniipamd's values keeps disagreeing until the values change.
 """
 
 from __future__ import annotations
@@ -214,6 +216,7 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
             options["security_group_limit"] = int(limits_set["SecurityGroupLimit"])
         state["options"] = options
     _cam(a, state, base, evidence)
+    _ipamd_trunking(a, state, cluster_id, evidence)
 
     _infer_variants(a, cluster, objects, state, enis, vpcenis, variants, evidence)
     from sgpctl.sandbox import variants as variants_mod
@@ -278,6 +281,23 @@ def _cluster(c: dict, region: str, a: _Answers) -> dict:
     record["_endpoint"] = None
     record.setdefault("DeletionProtection", False)
     return record
+
+
+def _ipamd_trunking(a: _Answers, state: dict, cluster_id: str, evidence: list[str]) -> None:
+    """DescribeIPAMD's EnableTrunkingENI as answered, where it disagrees with eniipamd's values (until
+    they change): the disagreement is what a command reads."""
+    from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get
+
+    reported = next((r.get("EnableTrunkingENI") for _, r in a.all("tke", "DescribeIPAMD")), None)
+    record = state["addon_records"][cluster_id].get(ENIIPAMD)
+    if reported is None or record is None:
+        return
+    defaults = (state["charts"].get(ENIIPAMD) or {}).get("_defaults") or {}
+    enabled = is_true(values_get(values_merge(defaults, record["Values"]), ENABLE_SUB_ENI))
+    if bool(reported) != enabled:
+        state["clusters"][cluster_id]["_ipamd"]["_reported_trunking"] = {"while": enabled, "value": bool(reported)}
+        evidence.append(f"DescribeIPAMD's EnableTrunkingENI is {str(bool(reported)).lower()} while eniipamd's "
+                        f"values say {str(enabled).lower()}: served so until the values change")
 
 
 def _eniipamd_tag(objects: list[dict]) -> str | None:

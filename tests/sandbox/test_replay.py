@@ -168,3 +168,23 @@ def test_fields_a_newer_api_sent_are_left_out_and_said_so(tmp_path):
         cli = SandboxCli(rb, tmp_path / "replay")
         assert cli("verify", "pods", "-A").exit_code == 0
         assert cli("doctor", "--category", "cloud-access").exit_code == 0
+
+
+def test_a_describe_ipamd_that_disagrees_with_the_values_keeps_disagreeing_until_they_change(tmp_path):
+    with running_sandbox("default") as sb:
+        doc = capture_of(sb, tmp_path / "original")
+    (ipamd,) = [c for c in doc["cloud"] if c["action"] == "DescribeIPAMD"]
+    assert ipamd["response"]["EnableTrunkingENI"] is False
+    ipamd["response"]["EnableTrunkingENI"] = True  # what an account could answer while enableSubEni is false
+    with running_sandbox("capture", capture=doc) as rb:
+        cli = SandboxCli(rb, tmp_path / "replay")
+        status = cli("trunking", "status", "-o", "json").json()
+        assert (status["enabled"], status["describeIpamdEnableTrunkingEni"]) == (False, True)
+        assert any("EnableTrunkingENI is true while eniipamd's values say false" in e for e in rb.replay_evidence)
+        assert cli("enable-trunking").exit_code == 0
+        status = cli("trunking", "status", "-o", "json").json()
+        assert (status["enabled"], status["describeIpamdEnableTrunkingEni"]) == (True, True)
+        rb.cloud.update_addon(rb.cluster_id, "eniipamd", values={"vpcCni": {"trunkingEni": {"enableSubEni": False}}})
+        rb.settle()
+        status = cli("trunking", "status", "-o", "json").json()
+        assert (status["enabled"], status["describeIpamdEnableTrunkingEni"]) == (False, True)

@@ -124,8 +124,15 @@ def describe_ipamd(ctx: Ctx, params: dict) -> dict:
         "Reason": addon["Reason"] if phase == "failed" else "",
         "SubnetIds": list(ipamd["SubnetIds"]),
         "ClaimExpiredDuration": ipamd["ClaimExpiredDuration"],
-        "EnableTrunkingENI": ctx.state.trunking_enabled(c["ClusterId"]),
+        "EnableTrunkingENI": _trunking_reported(ipamd, ctx.state.trunking_enabled(c["ClusterId"])),
     }
+
+
+def _trunking_reported(ipamd: dict, enabled: bool) -> bool:
+    # A replayed account whose DescribeIPAMD disagreed with eniipamd's values keeps disagreeing until the
+    # values change (``sandbox.replay``).
+    reported = ipamd.get("_reported_trunking")
+    return bool(reported["value"]) if reported and reported.get("while") == enabled else enabled
 
 
 def _addon_out(ctx: Ctx, view: dict) -> dict:
