@@ -161,9 +161,14 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
     """Read a capture (already checked) into what the Sandbox builds."""
     from sgpctl.sandbox.cloud.state import CloudState
 
+    from sgpctl.sandbox.cloud import regions
+
     check(doc)
     scope = doc["scope"]
     cluster_id, region = scope["clusterId"], scope["region"]
+    if not regions.is_real(region):
+        raise InputError(f"the capture is of region {region!r}, which the sandbox does not emulate",
+                         hint=f"the sandbox answers in: {', '.join(regions.REGIONS)}")
     a = _Answers(doc)
     objects = [o for o in doc["kubernetes"]["objects"] if isinstance(o, dict)]
     evidence: list[str] = []
@@ -511,13 +516,16 @@ def _enis(enis: dict, vpcenis: list[dict], instances: dict, region: str) -> tupl
             tokens[uid] = eni_id
     to_add = []
     have_primary = {e["Attachment"]["InstanceId"] for e in records.values() if e["_kind"] == "primary"}
+    def placed(i: dict) -> bool:  # what CloudState.add_eni needs of an instance
+        return bool(i.get("VirtualPrivateCloud", {}).get("SubnetId") and i.get("Placement", {}).get("Zone"))
+
     for iid, i in instances.items():
-        if iid not in have_primary and i.get("VirtualPrivateCloud", {}).get("SubnetId"):
+        if iid not in have_primary and placed(i):
             ips = i.get("PrivateIpAddresses") or [None]
             to_add.append({"kind": "primary", "instance_id": iid, "groups": i.get("_groups") or [], "ip": ips[0],
                            "name": "Primary ENI", "device_index": 0})
     for trunk, iid in sorted(trunks.items()):
-        if trunk not in records and iid in instances and instances[iid].get("VirtualPrivateCloud", {}).get("SubnetId"):
+        if trunk not in records and iid in instances and placed(instances[iid]):
             to_add.append({"kind": "trunk", "instance_id": iid, "eni_id": trunk, "groups": instances[iid].get("_groups") or [],
                            "name": "trunk-eni", "description": f"trunk ENI of {iid}", "device_index": 1})
     return records, tokens, to_add
@@ -530,6 +538,8 @@ def _cam(a: _Answers, state: dict, base: dict, evidence: list[str]) -> None:
     policies: dict[int, dict] = {}
     for _, response in a.all("cam", "ListPolicies"):
         for p in response.get("List") or ():
+            if p.get("PolicyId") is None:
+                continue
             pid = int(p["PolicyId"])
             policies[pid] = {"PolicyId": pid, "PolicyName": p.get("PolicyName") or str(pid),
                              "PolicyDocument": documents.get(pid) or _EMPTY_DOCUMENT,
@@ -548,6 +558,8 @@ def _cam(a: _Answers, state: dict, base: dict, evidence: list[str]) -> None:
         if rid is None:
             continue
         for p in response.get("List") or ():
+            if p.get("PolicyId") is None:
+                continue
             pid = int(p["PolicyId"])
             attachments[rid][str(pid)] = p.get("AddTime") or ""
             if pid in policies:

@@ -88,6 +88,8 @@ def test_variants_cannot_be_chosen_for_a_replay_and_a_capture_is_needed(tmp_path
         Sandbox(capture={"kind": "List", "items": []})
     with pytest.raises(InputError, match="format version 9"):
         Sandbox(capture={**doc, "formatVersion": 9})
+    with pytest.raises(InputError, match="region 'mars-north-1', which the sandbox does not emulate"):
+        Sandbox(capture={**doc, "scope": {**doc["scope"], "region": "mars-north-1"}}).start()
 
 
 def test_a_replay_resumes_from_its_state_dir_and_a_capture_does_not_overwrite_it(tmp_path):
