@@ -20,6 +20,7 @@ from tests.fakes import FakeCam, FakeCloud, FakeCvm, FakeKube, FakeTke, FakeVpc
 
 PAIRS = [
     (clients.KubeWriter, Kube, FakeKube),
+    (clients.LeaseApi, Kube, FakeKube),
     (clients.TkeApi, TkeAdapter, FakeTke),
     (clients.VpcApi, VpcAdapter, FakeVpc),
     (clients.CamApi, CamAdapter, FakeCam),
