@@ -13,7 +13,9 @@ One JSON object, ``formatVersion`` 1::
     cloud          [{"service", "action", "params", "response"}                 in the order they were made;
                     or {"service", "action", "params", "error": {"code", "message"}}]
     kubernetes     {"version": GET /version, "objects": [every object, as the API listed it],
-                    "errors": [a list that failed, one line each]}
+                    "access": [{"verb", "resource", "namespace", "status", "reason"?, "message"?}]
+                               (how a read that may be refused was answered: the writer Leases),
+                    "errors": [a read that failed, one line each]}
 
 Cloud answers are the responses as the SDK decoded them (every field of the response model); Kubernetes
 objects are as listed, with ``kind`` and ``apiVersion``. What never enters: credentials, tokens, Secret
@@ -332,7 +334,9 @@ def redact_names(doc: dict, salt: str) -> dict:
             meta = _meta(obj)
             _hash_generate_name(meta, table)
         new_objects.append(obj)
-    out["kubernetes"] = {**kube, "objects": new_objects}
+    access = [{**x, "namespace": table.get(x.get("namespace"), x.get("namespace"))} if isinstance(x, dict) else x
+              for x in kube.get("access") or ()]
+    out["kubernetes"] = {**kube, "objects": new_objects, "access": access}
     out["cloud"] = [_redact_call_names(c, table, lambda name: hash_name(name, salt)) for c in doc.get("cloud") or []]
     scope = dict(doc.get("scope") or {})
     if isinstance(scope.get("namespace"), str):

@@ -427,6 +427,7 @@ class Sandbox:
                                  vpc_cni=plan.vpc_cni)
         kube = KubeStore.from_dict(plan.kube, service_cidr=plan.service_cidr, **self._kube_settings())
         kube.sgp_crd_schema = cloud.variant("sgp-crd-schema")
+        kube.set_leases(cloud.variant("leases"))
         cluster.attach(kube)
         self.clusters.append(cluster)
         self.replay_evidence = list(plan.evidence)

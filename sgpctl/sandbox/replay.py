@@ -223,7 +223,7 @@ def plan(doc: dict, *, seed: int = 0, addon_delay: float = 0.3) -> Plan:
     _cam(a, state, base, evidence)
     _ipamd_trunking(a, state, cluster_id, evidence)
 
-    _infer_variants(a, cluster, objects, state, enis, vpcenis, variants, evidence)
+    _infer_variants(a, cluster, objects, state, enis, vpcenis, variants, evidence, doc["kubernetes"])
     from sgpctl.sandbox import variants as variants_mod
 
     state["variants"] = variants_mod.validate(variants)
@@ -587,7 +587,7 @@ def _cam(a: _Answers, state: dict, base: dict, evidence: list[str]) -> None:
 # --------------------------------------------------------------------------------------------------
 
 def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict, enis: dict, vpcenis: list[dict],
-                    variants: dict, evidence: list[str]) -> None:
+                    variants: dict, evidence: list[str], doc_kube: dict) -> None:
     from sgpctl.sandbox import variants as variants_mod
 
     def choose(key: str, value: str, why: str) -> None:
@@ -679,8 +679,17 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
     if isinstance(default_mode, str) and default_mode:
         choose("enforcing-mode-default", default_mode,
                f"eniipamd's DefaultValues hold podSecurityGroupEnforcingMode {default_mode!r}")
-    for key in ("addon-merge", "sg-port-all", "client-token-allowlist", "subeni-delete"):
-        evidence.append(f"{key}: no read shows it; the default ({variants_mod.default(key)}) is played")
+    leases = [x for x in (doc_kube.get("access") or ()) if isinstance(x, dict)
+              and str(x.get("resource", "")).startswith("leases.")]
+    for status, value in ((403, "forbidden"), (404, "absent"), (200, "served")):
+        hit = next((x for x in leases if x.get("status") == status), None)
+        if hit is not None:
+            choose("leases", value, f"listing the Leases of namespace {hit.get('namespace')} answered {status}")
+            break
+    decided = {line.split("=", 1)[0].split(":", 1)[0] for line in evidence}
+    for key in variants_mod.REGISTRY:
+        if key not in decided:
+            evidence.append(f"{key}: no read shows it; the default ({variants_mod.default(key)}) is played")
 
 
 def _sgp_addon(addons: dict, charts: dict, crd: dict | None) -> tuple[str | None, str]:

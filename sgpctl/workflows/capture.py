@@ -7,8 +7,10 @@ Reads, all of them the ones the commands make, through the same paths (never a s
 - the cluster through the command's ``ClusterView``: nodes, namespaces, Pods, ServiceAccounts, the owners
   (ReplicaSets, Deployments, StatefulSets, DaemonSets), Services, NetworkPolicies, Pod Warning events,
   SecurityGroupPolicies and VpcENIs (found by discovery), their CRDs, kube-system's DaemonSets and
-  Deployments (kube-proxy, NodeLocal DNS, ip-masq-agent, eniipamd's image tag) and the ConfigMaps
-  ``kube-system/kube-proxy`` and ``kube-system/ip-masq-agent-config``; never a Secret;
+  Deployments (kube-proxy, NodeLocal DNS, ip-masq-agent, eniipamd's image tag), the ConfigMaps
+  ``kube-system/kube-proxy`` and ``kube-system/ip-masq-agent-config``, and the Leases of the namespaces
+  with policies (where `policy apply` takes its writer Lease; whether that is allowed is recorded in
+  ``kubernetes.access``); never a Secret;
 - the cloud through the adapters, with the session recording each request and its answer:
   DescribeClusters, DescribeIPAMD, DescribeAddon and every installed add-on's DescribeAddonValues,
   GetTkeAppChartList (all charts, and the network kind), DescribeVpcCniPodLimits, DescribeClusterInstances,
@@ -34,7 +36,7 @@ from sgpctl.core.annotations import VPCENI_LABEL_POD_NAMESPACE, annotated_groups
 from sgpctl.core.cam_policy import POLICY_NAME, ROLES
 from sgpctl.core.policy import GROUP_ID_RE
 from sgpctl.core.verify import vpceni_eni_id
-from sgpctl.errors import SgpctlError
+from sgpctl.errors import KubeError, SgpctlError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.addons import discover_sgp_addon_name
 from sgpctl.workflows.cam import cam_status
@@ -95,6 +97,8 @@ def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str
     (ISO, UTC)."""
     read, kube_read = _Reader(), _Reader()
     objects = _kube_objects(view, kube_read)
+    access, leases = _lease_access(view, objects)
+    objects += leases
     server_version = kube_read("GET /version", view.version, {})
     with cloud.recording() as calls:
         cloud.tke.describe_cluster(cluster_id)  # without the cluster there is nothing to capture
@@ -110,6 +114,7 @@ def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str
                   for c in calls],
         "kubernetes": {"version": server_version,
                        "objects": [o for o in (fmt.scrub_object(x) for x in objects) if o is not None],
+                       "access": access,
                        "errors": list(kube_read.problems)},
     }
     if redact_names:
@@ -155,6 +160,25 @@ def _kube_objects(view: ClusterView, read: _Reader) -> list[dict]:
             items = [v for v in items if ((v.get("metadata") or {}).get("labels") or {}).get(VPCENI_LABEL_POD_NAMESPACE) == scope]
         out += items
     return out
+
+
+def _lease_access(view: ClusterView, objects: list[dict]) -> tuple[list[dict], list[dict]]:
+    """How the cluster answers a list of Leases where `policy apply` takes its writer Lease (the
+    namespaces with policies and the capture's; ``default`` when there are none): 200 with the Leases,
+    403 (RBAC) or 404 (not served).
+    An answer, not a failure: it is what a replay plays (the ``leases`` variant)."""
+    namespaces = sorted({(o.get("metadata") or {}).get("namespace") or "default" for o in objects
+                         if o.get("kind") == r.SGP_KIND} | ({view.namespace} if view.namespace else set())) or ["default"]
+    access: list[dict] = []
+    leases: list[dict] = []
+    for ns in namespaces:
+        entry = {"verb": "list", "resource": f"{r.LEASES.plural}.{r.LEASES.group}", "namespace": ns}
+        try:
+            leases += view.list(r.LEASES, ns)
+            access.append({**entry, "status": 200})
+        except KubeError as e:
+            access.append({**entry, "status": e.status, "reason": e.reason, "message": e.api_message})
+    return access, leases
 
 
 # --------------------------------------------------------------------------------------------------

@@ -143,7 +143,9 @@ def _capture() -> dict:
               "response": {"Clusters": [{"ClusterId": "cls-abcd1234", "ClusterName": "acme-prod"}]}}]
     return {"kind": fmt.KIND, "formatVersion": 1, "scope": {"clusterId": "cls-abcd1234", "region": "ap-guangzhou",
                                                             "namespace": ns},
-            "redaction": {"namesHashed": False}, "cloud": cloud, "kubernetes": {"objects": objects}}
+            "redaction": {"namesHashed": False}, "cloud": cloud,
+            "kubernetes": {"objects": objects, "access": [{"verb": "list", "resource": "leases.coordination.k8s.io",
+                                                          "namespace": ns, "status": 403}]}}
 
 
 USER_NAMES = ("shop", "payments", "checkout", "checkout-5d8f", "checkout-5d8f-x2k4q", "cron-1", "checkout-policy",
@@ -191,6 +193,7 @@ def test_every_reference_points_at_the_same_hash():
     assert event["message"] == f"Successfully assigned {ns}/{pod['metadata']['name']} to 10.0.0.11"
     namespace = next(o for o in objs if o["kind"] == "Namespace" and o["metadata"]["name"] == ns)
     assert namespace["metadata"]["labels"] == {"kubernetes.io/metadata.name": ns}
+    assert out["kubernetes"]["access"][0]["namespace"] == ns
     eni = out["cloud"][0]["response"]["NetworkInterfaceSet"][0]
     assert eni["NetworkInterfaceName"] == f"{ns}/{pod['metadata']['name']}"
 

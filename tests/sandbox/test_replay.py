@@ -43,9 +43,10 @@ def objects(doc: dict) -> dict:
 CASES = {
     "default": {"eniipamd-version": "chart", "network": "gr-vpc-cni", "kube-proxy": "ipvs-bpf", "vpceni-kind": "VpcEni",
                 "sgp-addon-name": "sgp", "tkesubeni": "type-max", "missing-addon": "empty",
-                "enforcing-mode-default": "loose"},
+                "enforcing-mode-default": "loose", "leases": "absent"},
     "strict-hazards": {"sgp-addon-name": "sgp", "sgp-addon-listed": "false", "subeni-listed": "false",
-                       "missing-eni-ids": "error", "sgp-crd-schema": "strict", "kube-proxy": "ipvs"},
+                       "missing-eni-ids": "error", "sgp-crd-schema": "strict", "kube-proxy": "ipvs",
+                       "leases": "forbidden"},
 }
 
 
@@ -63,6 +64,7 @@ def test_the_replay_plays_the_readings_the_answers_imply_and_answers_as_captured
         second = capture_of(rb, tmp_path / "replay")
     assert answers(second) == answers(first)
     assert objects(second) == objects(first)
+    assert second["kubernetes"]["access"] == first["kubernetes"]["access"]
 
 
 def test_a_chart_version_stays_the_version_shown(tmp_path):
