@@ -34,9 +34,10 @@ from the VpcENI CRD, ``sgp-addon-name`` and ``sgp-addon-listed`` from the add-on
 ``missing-addon`` and ``missing-eni-ids`` from how a read of something absent was answered, ``tkesubeni``
 from the families the TKE document gives no sub-ENI, ``subeni-listed`` from whether the sub-ENIs VpcENIs
 name were returned, ``enforcing-mode-default`` and ``sgp-crd-schema`` from eniipamd's defaults and the
-SecurityGroupPolicy CRD. ``addon-merge``, ``sg-port-all``, ``client-token-allowlist`` and
-``subeni-delete`` show in no read: they keep their defaults (``--variant`` cannot be combined with a
-capture: the answers decide).
+SecurityGroupPolicy CRD, ``leases`` from how the list of the writer Leases was answered
+(``kubernetes.access``). ``addon-merge``, ``sg-port-all``, ``client-token-allowlist`` and
+``subeni-delete`` show in no read: they keep their defaults, as does any reading the capture does not
+show (each is named in the evidence; ``--variant`` cannot be combined with a capture: the answers decide).
 
 The region starts as captured: the simulated controllers learn the objects but act on none of them (a
 Pod stuck in ContainerCreating stays so, a VpcENI without its Pod stays); they act on what changes from
