@@ -28,8 +28,9 @@ Names (:func:`redact_names`): the namespaces other than ``default`` and the syst
 every object in them (but the ``default`` ServiceAccount and the ``kubernetes`` Service), become ``h``,
 the name's rank in their sorted order and 6 hex digits of a salted SHA-256 (``h0003a1b2c3``): the same
 name gives the same hash everywhere in the file, in references (owners, service accounts, VpcENI labels,
-events) and in any label value or text of those objects that equals the name, so selectors still select
-what they selected, and the hashes sort as the names did (policies combine their groups in name order).
+events) and in any label value or text of those objects (and of the nodes, the namespaces and the
+VpcENIs) that equals the name, so selectors still select what they selected, and the hashes sort as the
+names did (policies combine their groups in name order).
 The cluster's name and the names and descriptions of ENIs (which carry ``namespace/pod``) go the same way.
 The salt is random per capture and not kept: a hash cannot be checked against a guessed name.
 """
@@ -329,7 +330,9 @@ def redact_names(doc: dict, salt: str) -> dict:
         meta = _meta(obj)
         kind = obj.get("kind")
         ns = meta.get("namespace")
-        if _user_namespace(ns) or kind == "Namespace" or str(kind).lower() == "vpceni":
+        # Nodes too: a node label that equals a name (a pool named after a team's namespace) must still
+        # match the nodeSelectors and affinities of the Pods, which are rewritten.
+        if _user_namespace(ns) or kind in ("Namespace", "Node") or str(kind).lower() == "vpceni":
             obj = _rewrite(obj, table)
             meta = _meta(obj)
             _hash_generate_name(meta, table)

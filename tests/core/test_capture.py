@@ -113,7 +113,8 @@ def _capture() -> dict:
             "ownerReferences": [{"kind": "ReplicaSet", "name": "checkout-5d8f", "uid": "rs-1", "controller": True}],
             "annotations": {"tke.cloud.tencent.com/networks": "tke-sub-eni",
                             "tke.cloud.tencent.com/security-group-id": "sg-aaaa0001,sg-bbbb0002"}},
-         "spec": {"serviceAccountName": "payments", "nodeName": "10.0.0.11", "containers": [{"name": "c", "image": "checkout:1"}]},
+         "spec": {"serviceAccountName": "payments", "nodeName": "10.0.0.11", "nodeSelector": {"pool": ns},
+                  "containers": [{"name": "c", "image": "checkout:1"}]},
          "status": {"phase": "Running"}},
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cron-1", "namespace": ns, "uid": "p-2",
                                                          "labels": {"app": "cron"}, "creationTimestamp": "2026-01-01T00:00:00Z"},
@@ -135,6 +136,9 @@ def _capture() -> dict:
          "involvedObject": {"kind": "Pod", "name": "checkout-5d8f-x2k4q", "namespace": ns},
          "message": f"Successfully assigned {ns}/checkout-5d8f-x2k4q to 10.0.0.11"},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "10.0.0.11", "labels": {"pool": ns,
+                                                                                        "kubernetes.io/hostname": "10.0.0.11"}},
+         "spec": {"providerID": "qcloud:///100003/ins-abcd1234"}},
     ]
     cloud = [{"service": "vpc", "action": "DescribeNetworkInterfaces", "params": {},
               "response": {"NetworkInterfaceSet": [{"NetworkInterfaceId": "eni-aaaa0001",
@@ -194,6 +198,9 @@ def test_every_reference_points_at_the_same_hash():
     namespace = next(o for o in objs if o["kind"] == "Namespace" and o["metadata"]["name"] == ns)
     assert namespace["metadata"]["labels"] == {"kubernetes.io/metadata.name": ns}
     assert out["kubernetes"]["access"][0]["namespace"] == ns
+    node = next(o for o in objs if o["kind"] == "Node")
+    assert node["metadata"] == {"name": "10.0.0.11", "labels": {"pool": ns, "kubernetes.io/hostname": "10.0.0.11"}}
+    assert pod["spec"]["nodeSelector"] == {"pool": ns} and node["spec"]["providerID"] == "qcloud:///100003/ins-abcd1234"
     eni = out["cloud"][0]["response"]["NetworkInterfaceSet"][0]
     assert eni["NetworkInterfaceName"] == f"{ns}/{pod['metadata']['name']}"
 
