@@ -660,14 +660,10 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
         choose("tkesubeni", "assigned", f"TKESubENI is 0 for {unsupported[0][0]}, a family the TKE document gives no sub-ENI")
 
     named = {(v.get("status") or {}).get("eni", {}).get("eniID") for v in vpcenis} - {None}
-    asked = {i for p, _ in a.all("vpc", "DescribeNetworkInterfaces") + a.errors("vpc", "DescribeNetworkInterfaces")
-             for i in [*(p.get("NetworkInterfaceIds") or ()),
-                       *(v for f in p.get("Filters") or () if f.get("Name") == "network-interface-id"
-                         for v in f.get("Values") or ())]}
-    if named & asked:
-        found = named & asked & set(enis)
+    if named and a.all("vpc", "DescribeNetworkInterfaces") + a.errors("vpc", "DescribeNetworkInterfaces"):
+        found = named & set(enis)
         choose("subeni-listed", "true" if found else "false",
-               f"DescribeNetworkInterfaces returned {len(found)} of the {len(named & asked)} sub-ENIs VpcENIs name")
+               f"DescribeNetworkInterfaces returned {len(found)} of the {len(named)} sub-ENIs VpcENIs name")
     for params, error in a.errors("vpc", "DescribeNetworkInterfaces"):
         if params.get("NetworkInterfaceIds") and str(error.get("code", "")).startswith("ResourceNotFound"):
             choose("missing-eni-ids", "error", f"DescribeNetworkInterfaces by id answered {error.get('code')}")

@@ -233,10 +233,17 @@ def _cloud_reads(cloud: CaptureCloud, cluster_id: str, objects: list[dict], read
     for itype, instance in sorted(first_of_type.items()):
         read(f"DescribeNetworkInterfaceLimit {instance}", lambda instance=instance: vpc.describe_network_interface_limit(instance))
 
+    # The nodes' ENIs as `eni leaks` lists them (primary, trunk, sub-ENIs with or without a VpcENI), then by
+    # id those VpcENIs name that the listing lacks (as `verify` reads them).
+    members_ids = {m.instance_id for m in members}
+    node_instances = sorted({i for i in (instance_id_of(n) for n in nodes) if i and (i in members_ids or not members)})
+    enis = list(read("DescribeNetworkInterfaces of the nodes",
+                     lambda: vpc.describe_instance_network_interfaces(node_instances), []) or []) if node_instances else []
     vpcenis = [o for o in objects if str(o.get("kind")).lower() == "vpceni"]
-    eni_ids = sorted({e for e in (vpceni_eni_id(v) for v in vpcenis) if isinstance(e, str) and e})
-    enis = read("DescribeNetworkInterfaces", lambda: vpc.describe_network_interfaces(eni_ids, concurrency=4), []) \
-        if eni_ids else []
+    listed = {e.eni_id for e in enis}
+    eni_ids = sorted({e for e in (vpceni_eni_id(v) for v in vpcenis) if isinstance(e, str) and e} - listed)
+    if eni_ids:
+        enis += read("DescribeNetworkInterfaces", lambda: vpc.describe_network_interfaces(eni_ids, concurrency=4), []) or []
 
     groups = _named_groups(objects, instances or [], enis or [])
     found = read("DescribeSecurityGroups", lambda: vpc.describe_security_groups(sorted(groups)), []) if groups else []

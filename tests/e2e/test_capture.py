@@ -336,3 +336,34 @@ def test_capture_only_reads_and_lists_each_collection_once(sandbox_cli, tmp_path
     # what the file records is what the cloud was asked: one recorded call per cloud request
     cloud = [e for e in entries if e["api"] == "cloud"]
     assert len(doc["cloud"]) == len(cloud)
+
+
+def test_leaked_sub_enis_replay_as_leaks(sandbox_cli, tmp_path):
+    """Scale-downs without the client-token allowlist leave sub-ENIs behind; the capture lists the nodes'
+    ENIs as `eni leaks` does, so the replay finds the same leaks (their ages move on: timestamps)."""
+    from sgpctl.kube import resources as r
+    from sgpctl.kube.client import Kube
+
+    cli = sandbox_cli("default", variants={"client-token-allowlist": "false"})
+    run_procedure(cli, tmp_path)
+    kube = Kube.from_kubeconfig(cli.env["KUBECONFIG"])
+    for replicas in (6, 0):
+        kube.patch(r.DEPLOYMENTS, "nginx", {"spec": {"replicas": replicas}}, NS)
+        deadline = time.monotonic() + 20
+        while len(cli.sandbox.kube.list("pods", NS, label_selector="app=my-app")) != replicas:
+            cli.sandbox.settle()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        cli.sandbox.settle()
+
+    def leaks(c) -> tuple:
+        data = c("eni", "leaks", "-o", "json").json()
+        return ({(x["eniId"], x["node"], x["reason"], tuple(x["securityGroups"])) for x in data["leaks"]},
+                data["subEnis"], data["inconsistencies"], data["blockers"])
+
+    before = leaks(cli)
+    assert len(before[0]) == 2  # 6 teardowns, one in three leaks
+    doc = capture(cli, tmp_path / "capture.json")
+    replay = replayed(sandbox_cli, doc)
+    assert leaks(replay) == before
+    assert {k: v[0] for k, v in doctor_verdicts(replay)[1].items()} == {k: v[0] for k, v in doctor_verdicts(cli)[1].items()}
