@@ -292,10 +292,6 @@ class FakeTke:
         self.cloud.record("tke", "DescribeVpcCniPodLimits")
         return list(self.pod_limits)
 
-    def describe_cluster_instances(self, cluster_id: str, instance_ids: list[str] | None = None) -> list:
-        self.cloud.record("tke", "DescribeClusterInstances")
-        return []
-
 
 class FakeVpc:
     def __init__(self, cloud: "FakeCloud"):

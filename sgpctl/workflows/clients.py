@@ -160,11 +160,6 @@ class Cloud(Protocol):
 
 
 @runtime_checkable
-class CaptureTke(TkeApi, Protocol):
-    def describe_cluster_instances(self, cluster_id: str, instance_ids: list[str] | None = None) -> list: ...
-
-
-@runtime_checkable
 class CaptureVpc(VpcApi, Protocol):
     def describe_rule_book(self, group_ids: Iterable[str], known_enis: Iterable[Any] = (), *,
                            concurrency: int = 8) -> Any: ...
@@ -183,9 +178,6 @@ class CvmApi(Protocol):
 @runtime_checkable
 class CaptureCloud(Cloud, Protocol):
     """A cloud session that can record what it is asked and answered (``CloudSession.recording``)."""
-
-    @property
-    def tke(self) -> CaptureTke: ...
 
     @property
     def vpc(self) -> CaptureVpc: ...

@@ -25,7 +25,6 @@ PAIRS = [
     (clients.VpcApi, VpcAdapter, FakeVpc),
     (clients.CamApi, CamAdapter, FakeCam),
     (clients.Cloud, CloudSession, FakeCloud),
-    (clients.CaptureTke, TkeAdapter, FakeTke),
     (clients.CaptureVpc, VpcAdapter, FakeVpc),
     (clients.CaptureCam, CamAdapter, FakeCam),
     (clients.CvmApi, CvmAdapter, FakeCvm),
