@@ -58,6 +58,7 @@ from sgpctl.core.checks import (
     noted,
     passed,
     run_checks,
+    undetermined,
     warned,
 )
 from sgpctl.core.preconditions import CATEGORY as NETWORK_MODE
@@ -128,10 +129,12 @@ class DoctorContext:
 
         return self.memo("eniipamd", lambda: read_eniipamd(self.cloud().tke, self.cluster_id, self.addons()))
 
-    def sgp_addon_name(self) -> str:
-        from sgpctl.workflows.addons import discover_sgp_addon_name
+    def sgp_addon(self):
+        """How the SecurityGroupPolicy add-on's name is established (``core.api_facts.Fact``)."""
+        from sgpctl.workflows.addons import sgp_addon
 
-        return self.memo("sgp-addon-name", lambda: discover_sgp_addon_name(self.cloud().tke, self.cluster_id, self.addons()))
+        return self.memo("sgp-addon", lambda: sgp_addon(self.cloud().tke, self.cluster_id,
+                                                        setting=self.settings.sgp_addon_name(), addons=self.addons()))
 
     def cam_status(self):
         from sgpctl.workflows.cam import cam_status
@@ -141,14 +144,13 @@ class DoctorContext:
     def sg_limit(self) -> int:
         return self.memo("sg-limit", lambda: self.cloud().vpc.describe_security_group_limit())
 
-    def eniipamd_version(self) -> tuple[str | None, bool]:
+    def eniipamd_version(self):
+        """(how eniipamd's version is established, whether it is installed): the image tag, with
+        AddonVersion beside it (``workflows.trunking.eniipamd_version``)."""
         def read():
-            eni = self.eniipamd()
-            if eni.state.installed and eni.state.version:
-                return eni.state.version, True
             from sgpctl.workflows.trunking import eniipamd_version
 
-            return eniipamd_version(self.cloud().tke, self._view_or_none(), self.cluster_id)
+            return eniipamd_version(self.cloud().tke, self._view_or_none(), self.cluster_id, state=self.eniipamd().state)
 
         return self.memo("eniipamd-version", read)
 
@@ -163,6 +165,10 @@ class DoctorContext:
         return self.memo("network", read)
 
     def _view_or_none(self) -> ClusterView | None:
+        """The view, or None when the kubeconfig is not usable (settings-kubeconfig fails): then no
+        check touches the cluster."""
+        if check_kubeconfig(self).status is not Status.PASS:
+            return None
         try:
             return self.view()
         except Exception:  # noqa: BLE001 - the image tag is only a fallback
@@ -400,7 +406,7 @@ def check_eniipamd(c: DoctorContext) -> CheckOutcome:
 def check_trunking(c: DoctorContext) -> CheckOutcome:
     hint = ("fix the network-mode failures above first: Trunking ENI cannot be enabled on this cluster yet"
             if _network_blocked(c) else f"{SETUP_HINT}, or `sgpctl enable-trunking`")
-    return trunking_enabled(c.eniipamd().effective, hint)
+    return trunking_enabled(c.eniipamd().effective, hint, c.ipamd().trunking_enabled)
 
 
 def _network_blocked(c: DoctorContext) -> bool:
@@ -415,7 +421,10 @@ def _network_blocked(c: DoctorContext) -> bool:
 def check_addon(c: DoctorContext) -> CheckOutcome:
     from sgpctl.workflows.addons import FAILED_PHASES, SUCCEEDED
 
-    name = c.sgp_addon_name()
+    found = c.sgp_addon()
+    if not found.established:
+        return undetermined(found.message, found.hint, list(found.evidence))
+    name = found.value
     a = next((x for x in c.addons() if x.name == name), None)
     if a is None:
         return failed(f"the SecurityGroupPolicy add-on ({name}) is not installed",
