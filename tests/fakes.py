@@ -283,6 +283,16 @@ class FakeVpc:
         self.cloud.record("vpc", "CreateSecurityGroupPolicies", mutating=True)
         self.rules.setdefault(group_id, []).extend([*ingress, *egress])
 
+    def describe_security_group_policies(self, group_ids, *, concurrency: int = 8) -> list:
+        """``rules[group]`` holds SecurityGroupRule (what create_security_group_policies was given);
+        answered as core.traffic GroupRules, every rule ingress."""
+        from sgpctl.core.traffic.model import GroupRules, Rule
+
+        self.cloud.record("vpc", "DescribeSecurityGroupPolicies")
+        return [GroupRules(g, "1", tuple(Rule(i, r.action, r.protocol, r.port, r.cidr_block)
+                                         for i, r in enumerate(self.rules.get(g, ()))))
+                for g in group_ids if g in self.groups]
+
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
         return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()

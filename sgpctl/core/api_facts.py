@@ -23,6 +23,9 @@ Readings and how they are told apart:
   ``strict``.
 - the SecurityGroupPolicy add-on's name (variants ``sgp-addon-name``, ``sgp-addon-listed``):
   installed add-ons, then GetTkeAppChartList; nothing matching means not established.
+- whether DescribeNetworkInterfaces lists per-Pod sub-ENIs (variant ``subeni-listed``): looking up
+  the sub-ENIs the VpcENIs name; some found means it does, none of several means it likely does not
+  (their groups cannot be checked there), none to look up tells nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sgpctl.core.addon_values import ENABLE_SUB_ENI, ENFORCING_MODE, is_true, values_get
+from sgpctl.core.addon_values import ENABLE_SUB_ENI, ENFORCING_MODE, is_true, leaf_diff, leaves, values_get
+from sgpctl.core.quotas import SUPPORTED_FAMILIES, instance_family
 from sgpctl.core.versions import parse_version
 
 __all__ = [
@@ -45,6 +49,13 @@ __all__ = [
     "sgp_addon_name",
     "looks_like_sgp",
     "confirm_hint",
+    "subeni_listed",
+    "merge_depth",
+    "values_rendered",
+    "tkesubeni_meaning",
+    "port_all",
+    "kube_proxy_reading",
+    "vpceni_kind",
 ]
 
 
@@ -245,3 +256,131 @@ def sgp_addon_name(installed: Sequence[str], charts: Iterable[tuple[str, str | N
                  f"GetTkeAppChartList: {', '.join(seen) or 'no chart'}"),
                 "find its name in the TKE console (Add-on management: SecurityGroupPolicy), then pass --addon-name "
                 "NAME (`addon` commands: --name) or save it: sgpctl config set sgp-addon-name NAME")
+
+
+# --- whether DescribeNetworkInterfaces lists sub-ENIs ----------------------------------------------
+
+def subeni_listed(looked_up: int, found: int) -> Fact:
+    """From one verify's lookup: ``looked_up`` sub-ENI ids the VpcENIs name, ``found`` of them answered
+    by DescribeNetworkInterfaces."""
+    evidence = (f"DescribeNetworkInterfaces: {found} of the {looked_up} sub-ENIs the VpcENIs name found",)
+    if looked_up == 0:
+        return Fact("subeni-listed", None, None, "no VpcENI names a sub-ENI yet: whether DescribeNetworkInterfaces "
+                    "lists sub-ENIs cannot be told", evidence)
+    if found:
+        return Fact("subeni-listed", True, "DescribeNetworkInterfaces lists sub-ENIs",
+                    "DescribeNetworkInterfaces lists per-Pod sub-ENIs", evidence)
+    return Fact("subeni-listed", False, "DescribeNetworkInterfaces does not list sub-ENIs",
+                f"DescribeNetworkInterfaces found none of the {looked_up} sub-ENIs the VpcENIs name: this account's VPC "
+                "API does not seem to list sub-ENIs, so their security groups cannot be checked there", evidence,
+                "check one sub-ENI's security groups in the ENI console (the TKE document's own check)")
+
+
+# --- facts sgpctl does not depend on, shown for the record -----------------------------------------
+
+def merge_depth() -> Fact:
+    """UpdateAddon's ``merge``: nested keys merged, or each top-level key sent replaced. No read tells
+    (only a write would), and sgpctl needs neither: it sends whole top-level subtrees and reads every
+    leaf back (``workflows.values_write``)."""
+    return Fact("addon-merge", None, None,
+                "how deep UpdateAddon's merge goes cannot be read without a write; sgpctl does not depend on it: it "
+                "sends every top-level key it changes whole and compares every value after the update",
+                ("UpdateAddon UpdateStrategy merge: documented as adding or updating the parameters sent "
+                 "(depth not stated)",))
+
+
+def values_rendered(raw_values: Mapping[str, Any] | None, values: Mapping[str, Any] | None,
+                    defaults: Mapping[str, Any] | None) -> Fact:
+    """Whether DescribeAddonValues' ``Values`` is rendered (the values set over the chart's defaults,
+    as documented) or only the values set (DescribeAddon's ``RawValues``). sgpctl merges the defaults
+    under ``Values`` either way."""
+    set_leaves, value_leaves, default_leaves = leaves(raw_values), leaves(values), leaves(defaults)
+    from_defaults = [p for p in value_leaves if p not in set_leaves and p in default_leaves]
+    evidence = (f"DescribeAddon RawValues: {len(set_leaves)} values set" if raw_values is not None
+                else "DescribeAddon RawValues: (none)",
+                f"DescribeAddonValues Values: {len(value_leaves)} values, DefaultValues: {len(default_leaves)}")
+    if raw_values is None:
+        return Fact("addon-values-rendered", None, None, "DescribeAddon answers no RawValues: whether Values is "
+                    "rendered cannot be told (sgpctl merges DefaultValues under Values, right either way)", evidence)
+    if from_defaults:
+        path = ".".join(from_defaults[0])
+        return Fact("addon-values-rendered", True, "Values is rendered (set values over the chart's defaults)",
+                    "DescribeAddonValues' Values holds the chart's defaults too (rendered)",
+                    evidence + (f"{path} is in Values and DefaultValues but not in RawValues",))
+    missing = [p for p in default_leaves if p not in value_leaves]
+    if missing and not leaf_diff(raw_values, values):
+        return Fact("addon-values-rendered", False, "Values holds only the values set",
+                    "DescribeAddonValues' Values equals RawValues: only the values set (sgpctl merges DefaultValues "
+                    "under it)", evidence + (f"{'.'.join(missing[0])} is in DefaultValues only",))
+    return Fact("addon-values-rendered", None, None, "the answers cannot tell whether Values is rendered (every "
+                "default is also set); sgpctl merges DefaultValues under Values, right either way", evidence)
+
+
+def tkesubeni_meaning(limits: Iterable[tuple[str, int | None]]) -> Fact:
+    """DescribeVpcCniPodLimits' ``TKESubENI`` for types of families the TKE document does not list:
+    above 0 means it is the type's maximum, 0 that it is the quota assigned. sgpctl takes the
+    smallest source and never lets TKESubENI alone make a family supported, right either way."""
+    unlisted = sorted({(t, n) for t, n in limits if n is not None and instance_family(t) not in SUPPORTED_FAMILIES})
+    listed_note = f"the TKE document lists {', '.join(SUPPORTED_FAMILIES)}"
+    above = [(t, n) for t, n in unlisted if n > 0]
+    if above:
+        t, n = above[0]
+        return Fact("tkesubeni", "type-max", "TKESubENI is the instance type's maximum",
+                    f"TKESubENI is the instance type's maximum, not the quota assigned: {t} answers {n} though its family "
+                    f"{instance_family(t)} gets 0 by default", (f"DescribeVpcCniPodLimits {t} TKESubENI: {n}", listed_note))
+    if unlisted:
+        t, n = unlisted[0]
+        return Fact("tkesubeni", "assigned", "TKESubENI is the quota assigned",
+                    f"TKESubENI follows the TKE document's family list ({t} answers 0)",
+                    (f"DescribeVpcCniPodLimits {t} TKESubENI: {n}", listed_note))
+    return Fact("tkesubeni", None, None, "DescribeVpcCniPodLimits answers no type of an unlisted family: what "
+                "TKESubENI means cannot be told (sgpctl uses the smallest quota source either way)", (listed_note,))
+
+
+def port_all(rules: Iterable[tuple[str, str | None, str | None]]) -> Fact:
+    """Whether the API accepts TCP/UDP rules with ``Port: "ALL"``: (group id, protocol, port) of rules
+    that exist; one such rule shows it does. None seen tells nothing (such a rule is then written as
+    ``1-65535``, valid under either reading)."""
+    seen = [(g, proto, port) for g, proto, port in rules
+            if (proto or "").upper() in ("TCP", "UDP") and (port or "").upper() == "ALL"]
+    if seen:
+        g, proto, port = seen[0]
+        return Fact("sg-port-all", "accept", "TCP/UDP rules with Port ALL are accepted",
+                    f"security group {g} holds a {proto} rule with Port {port}: the API accepts Port ALL for TCP/UDP",
+                    (f"DescribeSecurityGroupPolicies {g}: Protocol {proto}, Port {port}",))
+    return Fact("sg-port-all", None, None, "no TCP or UDP rule with Port ALL among the groups read: whether the API "
+                "accepts one cannot be told (an explicit range, 1-65535, is valid either way)",
+                ("DescribeSecurityGroupPolicies: no TCP/UDP rule with Port ALL",))
+
+
+def kube_proxy_reading(kube_proxy_mode: str | None, ipvs: bool | None) -> Fact:
+    """How DescribeClusters encodes kube-proxy's mode: ``Ipvs`` true (ipvs, as CreateCluster documents),
+    ``KubeProxyMode`` ``kube-proxy-bpf`` (IPVS-BPF, counted as IPVS), ``ipvs`` spelled out, or neither
+    (iptables)."""
+    from sgpctl.core.strict import says_ipvs
+
+    evidence = (f"DescribeClusters ClusterNetworkSettings.KubeProxyMode: {json.dumps(kube_proxy_mode)}",
+                f"DescribeClusters ClusterNetworkSettings.Ipvs: {json.dumps(ipvs)}")
+    mode = (kube_proxy_mode or "").strip().lower()
+    if mode == "kube-proxy-bpf":
+        return Fact("kube-proxy", "ipvs-bpf", "KubeProxyMode kube-proxy-bpf (IPVS-BPF)",
+                    "kube-proxy runs IPVS-BPF (KubeProxyMode kube-proxy-bpf): counted as IPVS for strict routing", evidence)
+    if says_ipvs(mode) or ipvs:
+        how = "Ipvs true" if ipvs and not says_ipvs(mode) else f"KubeProxyMode {kube_proxy_mode}"
+        return Fact("kube-proxy", "ipvs", how, f"kube-proxy runs IPVS ({how})", evidence)
+    if kube_proxy_mode is None and ipvs is None:
+        return Fact("kube-proxy", None, None, "DescribeClusters reports neither KubeProxyMode nor Ipvs: the mode is "
+                    "read from the kube-proxy ConfigMap and DaemonSet instead", evidence)
+    return Fact("kube-proxy", "iptables", "neither Ipvs nor an IPVS KubeProxyMode",
+                f"kube-proxy runs iptables (KubeProxyMode {kube_proxy_mode or 'unset'}, Ipvs {json.dumps(ipvs)})", evidence)
+
+
+def vpceni_kind(served: tuple[str, str, str] | None, wanted: str) -> Fact:
+    """The VpcENI kind as discovery found it: (group/version, plural, kind), or None when not served."""
+    if served is None:
+        return Fact("vpceni-kind", None, None, "the cluster does not serve VpcENI: its kind's spelling cannot be "
+                    "read (sgpctl finds it by kind in any case, singular or short name)",
+                    (f"API discovery: no resource of kind {wanted} (any case) or short name {wanted.lower()}",))
+    group_version, plural, kind = served
+    return Fact("vpceni-kind", kind, f"kind {kind}", f"VpcENI is served as kind {kind} ({plural}.{group_version})",
+                (f"API discovery {group_version}: {plural}, kind {kind}",))

@@ -12,6 +12,7 @@ it changes anything, unless the user confirmed it (``--confirm ID``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,7 @@ def _from_fact(fact: Fact, fail_hint: str, *, failed_when=False) -> CheckOutcome
 
 def check_vpc_cni(n: ClusterNetwork) -> CheckOutcome:
     evidence = [f"DescribeClusters Property.NetworkType: {n.network_type or '(none)'}",
-                f"DescribeIPAMD EnableIPAMD: {n.ipamd_enabled}, DisableVpcCniMode: {n.vpc_cni_disabled}"]
+                f"DescribeIPAMD EnableIPAMD: {json.dumps(n.ipamd_enabled)}, DisableVpcCniMode: {json.dumps(n.vpc_cni_disabled)}"]
     if n.network_type is None and n.ipamd_enabled is None:
         return undetermined("the cluster does not report its network mode", None, evidence)
     if n.network_type == "VPC-CNI":

@@ -19,7 +19,7 @@ A cloud call that fails leaves the other sources to answer and adds a note; it n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sgpctl.core import allocation
@@ -89,7 +89,8 @@ def _reports_allocatable(node: Mapping[str, Any]) -> bool:
     return ((node.get("status") or {}).get("allocatable") or {}).get(RESOURCE_SUB_ENI) is not None
 
 
-def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud) -> tuple[dict[str, dict[str, int]], list[str]]:
+def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud, *,
+                 pod_limits: Callable[[], list] | None = None) -> tuple[dict[str, dict[str, int]], list[str]]:
     """(instance type -> {source: figure}, notes) for the nodes that report no allocatable:
     DescribeVpcCniPodLimits' TKESubENI (one call for every type) and DescribeNetworkInterfaceLimit's
     SubEniQuantity (one call per node, by its CVM instance id); ``allocation.node_quota`` takes the
@@ -97,7 +98,8 @@ def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud) -> tuple[dict
 
     Keyed by instance type because that is how ``allocation.node_quota`` takes them. When the
     per-instance answers for one type differ, the smallest is used (a plan must not promise room a
-    node lacks) and a note names the type."""
+    node lacks) and a note names the type. ``pod_limits`` (a memo of DescribeVpcCniPodLimits) saves
+    the call when the caller reads it anyway."""
     unknown = [n for n in nodes if not _reports_allocatable(n) and node_instance_type(n)]
     if not unknown:
         return {}, []
@@ -105,7 +107,7 @@ def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud) -> tuple[dict
     limits: dict[str, dict[str, int]] = {}
     notes: list[str] = []
     try:
-        for p in cloud.tke.describe_vpc_cni_pod_limits():
+        for p in (pod_limits or cloud.tke.describe_vpc_cni_pod_limits)():
             if p.instance_type in types and p.sub_eni is not None:
                 limits.setdefault(p.instance_type, {}).setdefault(allocation.SOURCE_TKE_LIMITS, int(p.sub_eni))
     except CloudError as e:

@@ -23,6 +23,12 @@ Categories and check ids (scripts key on them)::
     routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
                     strict-external-traffic-local, strict-early-demux, strict-snat
     manual          manual-client-token-allowlist
+    api-assumptions assume-addon-merge, assume-addon-values-rendered, assume-trunking-flag,
+                    assume-eniipamd-version, assume-cluster-property, assume-sgp-addon-name,
+                    assume-enforcing-mode-default, assume-tkesubeni, assume-kube-proxy-mode,
+                    assume-vpceni-kind, assume-sg-port-all, assume-subeni-listed
+                    (``workflows.assumptions``: which reading of the unconfirmed API facts this
+                    account follows, with the response field and value that decided it)
 
 Decisions:
 - What makes later checks meaningless is declared with ``requires`` on fatal checks: no credentials ->
@@ -141,6 +147,10 @@ class DoctorContext:
 
         return self.memo("cam", lambda: cam_status(self.cloud().cam))
 
+    def pod_limits(self) -> list:
+        """DescribeVpcCniPodLimits for every type (the nodes' quotas and api-assumptions share it)."""
+        return self.memo("pod-limits", lambda: self.cloud().tke.describe_vpc_cni_pod_limits())
+
     def sg_limit(self) -> int:
         return self.memo("sg-limit", lambda: self.cloud().vpc.describe_security_group_limit())
 
@@ -200,7 +210,7 @@ class DoctorContext:
             from sgpctl.workflows.capacity import cloud_limits
 
             v = self.view()
-            limits, notes = cloud_limits(v.nodes, self.cloud()) if self._cloud_or_none() else ({}, [])
+            limits, notes = cloud_limits(v.nodes, self.cloud(), pod_limits=self.pod_limits) if self._cloud_or_none() else ({}, [])
             return node_usage(v.nodes, v.pods, cloud_limits=limits), notes
 
         return self.memo("usage", run)
@@ -675,7 +685,7 @@ def check_allowlist(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 CATEGORIES = ("settings", "cloud-access", "network-mode", "cam", "trunking", "addon", "nodes", "policies", "pods",
-              "routing", "manual")
+              "routing", "manual", "api-assumptions")
 
 CRED, REGION, CLUSTER, KUBECONFIG = "settings-credentials", "settings-region", "settings-cluster-id", "settings-kubeconfig"
 CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm", "access-kubernetes"
@@ -687,6 +697,7 @@ def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckO
 
 
 def categories() -> list[CategorySpec]:
+    from sgpctl.workflows import assumptions
     from sgpctl.workflows.routing import routing_categories
 
     network = precondition_specs(lambda c: c.network(), requires=(TKE,))
@@ -749,6 +760,7 @@ def categories() -> list[CategorySpec]:
         CategorySpec("manual", (
             _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist),
         )),
+        assumptions.category(lambda kind: {"tke": (TKE,), "vpc": (VPC,), "kube": (KUBE,)}.get(kind, ())),
     ]
 
 
