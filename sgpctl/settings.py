@@ -188,15 +188,16 @@ def _field(what: str, source: str) -> str:
     return f"{what} from {source}"
 
 
-def _read_json(path: Path) -> dict | None:
-    """A tccli profile file: None when it does not exist; a JSON object, or InputError naming the file."""
+def _read_json(path: Path, what: str = "tccli profile",
+               hint: str = "fix or remove the file (it is a tccli profile)") -> dict | None:
+    """A settings file (a tccli profile by default): None when it does not exist; a JSON object, or
+    InputError naming the file."""
     from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_json
     from sgpctl.inputs import read_text
 
-    hint = "fix or remove the file (it is a tccli profile)"
     if not path.exists() and not path.is_symlink():
         return None
-    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what="tccli profile", hint=hint)
+    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what=what, hint=hint)
     try:
         data = load_json(text, str(path), CONFIG_LIMITS)
     except LoadError as e:
@@ -328,20 +329,8 @@ def user_config_path(environ: Mapping[str, str], home: Path) -> Path:
 
 def read_user_config(path: Path) -> dict:
     """sgpctl's settings file: {} when it does not exist; InputError naming it when it is broken."""
-    from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_json
-    from sgpctl.inputs import read_text
-
-    hint = "fix the file, or remove it (it holds only what `sgpctl config set` wrote)"
-    if not path.exists() and not path.is_symlink():
-        return {}
-    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what="sgpctl settings file", hint=hint)
-    try:
-        data = load_json(text, str(path), CONFIG_LIMITS)
-    except LoadError as e:
-        raise InputError(f"cannot read {e.message}", hint=hint) from None
-    if not isinstance(data, dict):
-        raise InputError(f"cannot read {path}: expected a JSON object, found {type(data).__name__}", hint=hint)
-    return data
+    return _read_json(path, "sgpctl settings file",
+                      "fix the file, or remove it (it holds only what `sgpctl config set` wrote)") or {}
 
 
 def write_user_setting(environ: Mapping[str, str], home: Path, name: str, value: str | None) -> Path:

@@ -90,7 +90,7 @@ def restore(
     Example: sgpctl addon restore eniipamd --from ~/.local/state/sgpctl/backups/cls-xxxxxxxx/eniipamd-20250101T120000Z.json --dry-run
     """
     from sgpctl.backups import load_backup
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import confirm_plan, finish
     from sgpctl.core.steps import PLANNED
     from sgpctl.workflows.values_write import restore_values
 
@@ -103,10 +103,7 @@ def restore(
     planned = [s for s in plan.steps if s.status == PLANNED]
     if dry_run or not planned:
         return finish(app_, plan, output)
-    app_.out.note("plan:")
-    for s in planned:
-        app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"restore add-on {addon}'s values on cluster {cluster_id}?", yes)
+    confirm_plan(app_, planned, f"restore add-on {addon}'s values on cluster {cluster_id}?", yes)
     with app_.waiter(timeout) as waiter:
         outcome = restore_values(tke, cluster_id, addon, backup, from_, backups=app_.backups(), waiter=waiter, wait=wait)
     return finish(app_, outcome, output)

@@ -74,7 +74,7 @@ def set_(
 
     Example: sgpctl routing set strict --dry-run
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import confirm_plan, finish
     from sgpctl.core.steps import PLANNED
     from sgpctl.errors import InputError
     from sgpctl.render.routing import rebuild_notes
@@ -92,11 +92,8 @@ def set_(
         code = finish(app_, preview, output)
         rebuild_notes(app_.out, preview)
         return code
-    app_.out.note("plan:")
-    for s in preview.steps:
-        if s.status == PLANNED:
-            app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
+    confirm_plan(app_, [s for s in preview.steps if s.status == PLANNED],
+                 f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
     with app_.waiter(timeout) as waiter:
         outcome = apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter, backups=app_.backups())
     code = finish(app_, outcome, output)

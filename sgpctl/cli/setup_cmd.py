@@ -34,7 +34,7 @@ def setup(
 ) -> ExitCode:
     from functools import partial
 
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import confirm_plan, finish
     from sgpctl.core.steps import PLANNED
     from sgpctl.workflows.setup import run_setup
     from sgpctl.workflows.trunking import confirmable
@@ -48,10 +48,7 @@ def setup(
     planned = [s for s in plan.steps if s.status == PLANNED]
     if dry_run or not plan.ok or not planned:
         return finish(app_, plan, output)
-    app_.out.note("plan:")
-    for s in planned:
-        app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"apply {len(planned)} change(s) to cluster {cluster_id}?", yes)
+    confirm_plan(app_, planned, f"apply {len(planned)} change(s) to cluster {cluster_id}?", yes)
     with app_.waiter(timeout) as waiter:
         outcome = run(waiter=waiter)
     return finish(app_, outcome, output)
