@@ -17,6 +17,7 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -189,13 +190,13 @@ def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = 
     new_value = coerce_like(current, True)
     if dry_run:
         step.status = PLANNED
-        step.message = (f"would set {ENABLE_SUB_ENI}: {new_value!r} (backup first; vpcCni sent whole, so every other "
-                        "value stays whatever UpdateAddon's merge does)")
+        step.message = (f"would set {ENABLE_SUB_ENI}: {json.dumps(new_value)} (backup first; vpcCni sent whole, so every "
+                        "other value stays whatever UpdateAddon's merge does)")
         return out
     if backups is None:
         raise ValueError("enable_trunking needs a BackupStore to change values")
     written = write_values(tke, cluster_id, ENIIPAMD, {ENABLE_SUB_ENI: new_value}, backups=backups, waiter=waiter,
-                           wait=wait, reason=f"before enable-trunking: {ENABLE_SUB_ENI} -> {new_value!r}")
+                           wait=wait, reason=f"before enable-trunking: {ENABLE_SUB_ENI} -> {json.dumps(new_value)}")
     step.status, step.message, step.hint = written.status, written.message, written.hint
     step.details.update(written.details())
     if written.status != CHANGED or not wait:
