@@ -120,7 +120,7 @@ def write_values(tke: TkeApi, cluster_id: str, name: str,
     path = backups.save(AddonBackup(cluster_id, name, current.values, current.defaults, state.version, state.phase,
                                     reason))
     out = Written(CHANGED, "", backup=path, patch=patch, changes=changes)
-    sent = _send(tke, cluster_id, name, patch, expected, waiter, out)
+    sent = _send(tke, cluster_id, name, patch, expected, out)
     if sent is not None:
         return sent
     what = ", ".join(f"{k}: {shown(old)} -> {shown(new)}" for k, old, new in changes[:SHOWN])
@@ -143,7 +143,7 @@ def write_values(tke: TkeApi, cluster_id: str, name: str,
         out.status = FAILED
         out.message = (f"add-on {name}'s values read back differently from what was intended at {len(diff)} "
                        f"leaf{'' if len(diff) == 1 else 's'}: {'; '.join(out.differences[:SHOWN])}{more}")
-        out.hint = f"nothing else was changed; to put the old values back: {restore_command(name, path)}"
+        out.hint = f"to put back the values from before the update: {restore_command(name, path)}"
         return out
     out.message = f"set {what} (add-on {name} {SUCCEEDED}; every other value reads back unchanged; backup {path})"
     return out
@@ -153,8 +153,7 @@ def _same(have: Any, want: Any) -> bool:
     return have is not ABSENT and type(have) is type(want) and have == want
 
 
-def _send(tke: TkeApi, cluster_id: str, name: str, patch: dict, expected: dict, waiter: Waiter,
-          out: Written) -> Written | None:
+def _send(tke: TkeApi, cluster_id: str, name: str, patch: dict, expected: dict, out: Written) -> Written | None:
     """Send the update; None when it ran (or runs), else the result to report."""
     from sgpctl.cloud.errors import OutcomeUnknownError
 
