@@ -186,3 +186,23 @@ def test_the_name_from_the_flag_the_environment_or_the_settings_file(unlisted, t
     assert cli("config", "unset", "sgp-addon-name").exit_code == 0
     assert cli("addon", "status").exit_code == 3
     assert os.path.exists(cli.home / ".config" / "sgpctl" / "config.json")
+
+
+def test_values_and_describeipamd_that_disagree_are_undetermined_everywhere(sandbox_cli, monkeypatch):
+    cli = sandbox_cli("default")
+    sb = cli.sandbox
+    assert cli("cam", "setup").exit_code == 0 and cli("enable-trunking").exit_code == 0
+    # DescribeIPAMD says off although eniipamd's values say on
+    monkeypatch.setattr(sb.cloud, "trunking_enabled", lambda cluster_id: False)
+    mark = sb.log.mark()
+    status = cli("trunking", "status")
+    assert status.exit_code == 3 and "trunking: UNKNOWN" in status.stdout and "EnableTrunkingENI=false" in status.stdout
+    doctor = cli("doctor", "-c", "trunking", "-o", "json").json()
+    checks = {c["id"]: c for cat in doctor["categories"] for c in cat["checks"]}
+    assert checks["trunking-enabled"].get("undetermined") and not doctor["ok"]
+    install = cli("addon", "install", "-o", "json")
+    assert install.exit_code == 3
+    assert [s["status"] for s in install.json()["steps"]] == ["unchanged", "undetermined"]
+    again = cli("enable-trunking")
+    assert again.exit_code == 3 and "EnableTrunkingENI" in again.stdout
+    assert mutating(sb, mark) == []
