@@ -66,7 +66,8 @@ def capture(
     settings = app.settings
     result = run_capture(app.view(scope), app.cloud(), settings.require_cluster_id(), settings.require_region(),
                          version=__version__, now=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         redact_names=redact_names, salt=secrets.token_hex(16))
+                         redact_names=redact_names, salt=secrets.token_hex(16),
+                         sgp_addon_setting=settings.sgp_addon_name())
     text = json.dumps(result.document, ensure_ascii=False, separators=(",", ":")) + "\n"
     if output == "-":
         app.out.write(text)

@@ -14,7 +14,7 @@ DescribeAddon / Values         each add-on: version, phase (an operation in flig
 GetTkeAppChartList             the charts, those of the ``network`` kind as such
 DescribeVpcCniPodLimits        per instance type and zone, the four figures as answered
 CVM DescribeInstances          the nodes' instances, with DescribeNetworkInterfaceLimit's SubEniQuantity
-                               (asked for one node of each type) as their sub-ENI quota
+                               (theirs, else a node's of the same type) as their sub-ENI quota
 DescribeNetworkInterfaces      the ENIs as answered (ids, groups, addresses); a node's primary ENI and a
                                trunk ENI a VpcENI names that were not captured are made up, holding the
                                instance's groups
@@ -447,11 +447,15 @@ def _instance_types(a: _Answers, instances: dict, preset: dict, evidence: list[s
 
 
 def _instances(instances: dict, region: str, a: _Answers) -> dict:
+    """The nodes' instances, each with the sub-ENI quota DescribeNetworkInterfaceLimit gave it (or, when
+    it was not asked, gave a node of its type)."""
+    quota: dict[str, int] = {}
     quota_of_type: dict[str, int] = {}
     for params, response in a.all("vpc", "DescribeNetworkInterfaceLimit"):
         asked = instances.get(params.get("InstanceId"))
         if asked and response.get("SubEniQuantity") is not None:
-            quota_of_type[asked.get("InstanceType")] = int(response["SubEniQuantity"])
+            quota[params["InstanceId"]] = int(response["SubEniQuantity"])
+            quota_of_type.setdefault(asked.get("InstanceType"), int(response["SubEniQuantity"]))
     out = {}
     for iid, i in instances.items():
         record = {k: v for k, v in i.items() if k != "SecurityGroupIds"}
@@ -459,7 +463,7 @@ def _instances(instances: dict, region: str, a: _Answers) -> dict:
         record.setdefault("VirtualPrivateCloud", {})
         record.setdefault("PrivateIpAddresses", [])
         record["_region"] = region
-        record["_sub_eni_quota"] = quota_of_type.get(i.get("InstanceType"))
+        record["_sub_eni_quota"] = quota.get(iid, quota_of_type.get(i.get("InstanceType")))
         record["_groups"] = list(i.get("SecurityGroupIds") or [])
         out[iid] = record
     return out

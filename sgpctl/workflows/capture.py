@@ -14,7 +14,8 @@ Reads, all of them the ones the commands make, through the same paths (never a s
 - the cloud through the adapters, with the session recording each request and its answer:
   DescribeClusters, DescribeIPAMD, DescribeAddon and every installed add-on's DescribeAddonValues,
   GetTkeAppChartList (all charts, and the network kind), DescribeVpcCniPodLimits, DescribeClusterInstances,
-  the nodes' CVM instances, DescribeNetworkInterfaceLimit (one node of each instance type), the security
+  the nodes' CVM instances, DescribeNetworkInterfaceLimit (of each node without sub-ENI allocatable, as
+  ``capacity`` reads them, and of one node of each other instance type), the security
   groups the policies, Pods, ENIs and nodes name with their rules (and the templates and peer groups the
   rules name), the ENIs of the sub-ENI Pods (by id, as ``verify`` reads them), the subnets and the VPC,
   DescribeSecurityGroupLimits, and CAM: the custom policies, SubENIForIPAMD's document, the two roles and
@@ -38,9 +39,9 @@ from sgpctl.core.policy import GROUP_ID_RE
 from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.errors import KubeError, SgpctlError
 from sgpctl.kube import resources as r
-from sgpctl.workflows.addons import discover_sgp_addon_name
+from sgpctl.workflows.addons import sgp_addon
 from sgpctl.workflows.cam import cam_status
-from sgpctl.workflows.capacity import instance_id_of
+from sgpctl.workflows.capacity import cloud_limits, instance_id_of
 from sgpctl.workflows.clients import CaptureCloud
 from sgpctl.workflows.view import ClusterView
 
@@ -91,10 +92,10 @@ class _Reader:
 
 
 def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str, *, version: str, now: str,
-            redact_names: bool = False, salt: str = "") -> Capture:
+            redact_names: bool = False, salt: str = "", sgp_addon_setting: Any = None) -> Capture:
     """Read what sgpctl needs about the cluster and the cloud, take the secrets out (and, with
     ``redact_names``, hash the names with ``salt``). ``version`` is sgpctl's, ``now`` the capture's time
-    (ISO, UTC)."""
+    (ISO, UTC); ``sgp_addon_setting`` the user's ``sgp-addon-name`` setting, as the add-on commands take it."""
     read, kube_read = _Reader(), _Reader()
     objects = _kube_objects(view, kube_read)
     access, leases = _lease_access(view, objects)
@@ -102,7 +103,7 @@ def capture(view: ClusterView, cloud: CaptureCloud, cluster_id: str, region: str
     server_version = kube_read("GET /version", view.version, {})
     with cloud.recording() as calls:
         cloud.tke.describe_cluster(cluster_id)  # without the cluster there is nothing to capture
-        _cloud_reads(cloud, cluster_id, objects, read)
+        _cloud_reads(cloud, cluster_id, objects, read, calls, sgp_addon_setting)
     document = {
         "kind": fmt.KIND,
         "formatVersion": fmt.FORMAT_VERSION,
@@ -207,7 +208,9 @@ def _of_kind(objects: list[dict], kind: str) -> list[dict]:
     return [o for o in objects if o.get("kind") == kind]
 
 
-def _cloud_reads(cloud: CaptureCloud, cluster_id: str, objects: list[dict], read: _Reader) -> None:
+def _cloud_reads(cloud: CaptureCloud, cluster_id: str, objects: list[dict], read: _Reader, calls: list[dict],
+                 sgp_addon_setting: Any = None) -> None:
+    """The cloud reads, in order; ``calls`` is what the session recorded so far."""
     tke, vpc, cam = cloud.tke, cloud.vpc, cloud.cam
     ipamd = read("DescribeIPAMD", lambda: tke.describe_ipamd(cluster_id))
     addons = read("DescribeAddon", lambda: tke.describe_addons(cluster_id), []) or []
@@ -215,7 +218,9 @@ def _cloud_reads(cloud: CaptureCloud, cluster_id: str, objects: list[dict], read
         read(f"DescribeAddonValues {a.name}", lambda a=a: tke.describe_addon_values(cluster_id, a.name))
     for kind in (None, "network"):
         read(f"GetTkeAppChartList {kind or 'all'}", lambda kind=kind: tke.get_app_chart_list(kind=kind))
-    sgp = read("the SecurityGroupPolicy add-on's name", lambda: discover_sgp_addon_name(tke, cluster_id, addons))
+    fact = read("the SecurityGroupPolicy add-on's name",
+                lambda: sgp_addon(tke, cluster_id, setting=sgp_addon_setting, addons=addons))
+    sgp = fact.value if fact is not None else None
     if sgp and sgp not in {a.name for a in addons}:
         # How the API answers for an add-on that is not installed (an error, or an empty list).
         read(f"DescribeAddon {sgp}", lambda: tke.get_addon(cluster_id, sgp))
@@ -226,9 +231,14 @@ def _cloud_reads(cloud: CaptureCloud, cluster_id: str, objects: list[dict], read
     instance_ids = list(dict.fromkeys([i for i in (instance_id_of(n) for n in nodes) if i]
                                       + [m.instance_id for m in members if m.instance_id]))
     instances = read("DescribeInstances", lambda: cloud.cvm.describe_instances(instance_ids), []) if instance_ids else []
+    # The sub-ENI quotas as `capacity` and `doctor` read them (DescribeNetworkInterfaceLimit of each node that
+    # reports no allocatable), then of one node of each instance type not asked yet (a replay's quotas).
+    read("the nodes' sub-ENI quotas", lambda: cloud_limits(nodes, cloud))
+    asked = {c["params"].get("InstanceId") for c in calls if c["action"] == "DescribeNetworkInterfaceLimit"}
+    types_asked = {i.instance_type for i in instances or [] if i.instance_id in asked}
     first_of_type: dict[str, str] = {}
     for i in instances or []:
-        if i.instance_type:
+        if i.instance_type and i.instance_type not in types_asked:
             first_of_type.setdefault(i.instance_type, i.instance_id)
     for itype, instance in sorted(first_of_type.items()):
         read(f"DescribeNetworkInterfaceLimit {instance}", lambda instance=instance: vpc.describe_network_interface_limit(instance))
