@@ -339,6 +339,9 @@ def _addons(a: _Answers, objects: list[dict], variants: dict, evidence: list[str
         chart_versions[tag] = eni["AddonVersion"]
         evidence.append(f"eniipamd-version=chart: DescribeAddon's AddonVersion {eni['AddonVersion']} is not the "
                         f"kube-system/tke-eni-ipamd image tag v{tag}")
+    elif eni is not None and tag and eni.get("AddonVersion"):
+        evidence.append(f"eniipamd-version=addon: DescribeAddon's AddonVersion {eni['AddonVersion']} is the "
+                        f"kube-system/tke-eni-ipamd image tag")
     records: dict[str, dict] = {}
     for name, x in installed.items():
         if not name:
@@ -611,6 +614,8 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
         prop = {}
     if isinstance(prop, dict) and "MetaFeatureParam" in prop and not prop.get("VpcCniType"):
         choose("network", "gr-vpc-cni", "Property carries MetaFeatureParam and no VpcCniType")
+    elif isinstance(prop, dict) and prop.get("VpcCniType"):
+        choose("network", "vpc-cni", f"Property carries VpcCniType {prop['VpcCniType']}")
     settings = cluster.get("ClusterNetworkSettings") or {}
     mode, ipvs = settings.get("KubeProxyMode"), settings.get("Ipvs")
     if mode == "kube-proxy-bpf":
@@ -618,6 +623,8 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
     elif not mode:
         choose("kube-proxy", "ipvs" if ipvs else "iptables",
                f"ClusterNetworkSettings has no KubeProxyMode and Ipvs {str(bool(ipvs)).lower()}")
+    else:
+        choose("kube-proxy", "scenario", f"ClusterNetworkSettings spells KubeProxyMode {mode!r}")
 
     crds = {((o.get("spec") or {}).get("group")): o for o in objects if o.get("kind") == "CustomResourceDefinition"}
     from sgpctl.sandbox.kube.crds import SGP_RESOURCE, VPCENI_RESOURCE
@@ -680,6 +687,16 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
     if isinstance(default_mode, str) and default_mode:
         choose("enforcing-mode-default", default_mode,
                f"eniipamd's DefaultValues hold podSecurityGroupEnforcingMode {default_mode!r}")
+    zone = _vpc_time_zone(state["enis"], vpcenis)
+    if zone is not None:
+        value, why = zone
+        choose("vpc-time-zone", value, why)
+        if value == "utc+8":  # the state keeps UTC; the handler shows it in the account's zone again
+            for eni in state["enis"].values():
+                eni["CreatedTime"] = _shifted(eni.get("CreatedTime"), -8)
+                attachment = eni.get("Attachment") or {}
+                if attachment.get("AttachTime"):
+                    attachment["AttachTime"] = _shifted(attachment["AttachTime"], -8)
     leases = [x for x in (doc_kube.get("access") or ()) if isinstance(x, dict)
               and str(x.get("resource", "")).startswith("leases.")]
     for status, value in ((403, "forbidden"), (404, "absent"), (200, "served")):
@@ -691,6 +708,36 @@ def _infer_variants(a: _Answers, cluster: dict, objects: list[dict], state: dict
     for key in variants_mod.REGISTRY:
         if key not in decided:
             evidence.append(f"{key}: no read shows it; the default ({variants_mod.default(key)}) is played")
+
+
+def _vpc_time_zone(enis: dict, vpcenis: list[dict]) -> tuple[str, str] | None:
+    """The zone VPC writes times in, from how far each sub-ENI's CreatedTime (no zone) is ahead of the
+    creationTimestamp (UTC) of the VpcENI that names it: about 0 (utc) or about 8 hours (utc+8)."""
+    from sgpctl.core.leaks import aware, naive_as_utc
+
+    diffs = []
+    for v in vpcenis:
+        eni = enis.get(((v.get("status") or {}).get("eni") or {}).get("eniID") or "")
+        created, named = naive_as_utc((eni or {}).get("CreatedTime")), aware((v.get("metadata") or {}).get("creationTimestamp"))
+        if created is not None and named is not None:
+            diffs.append(created - named)
+    if not diffs:
+        return None
+    hours = sorted(diffs)[len(diffs) // 2] / 3600
+    for value, offset in (("utc", 0), ("utc+8", 8)):
+        if abs(hours - offset) < 1:
+            return value, (f"the sub-ENIs' CreatedTime is {hours:+.1f} h from the creationTimestamp of the VpcENIs "
+                           f"naming them (median of {len(diffs)})")
+    return None
+
+
+def _shifted(text: Any, hours: int) -> Any:
+    from datetime import datetime, timedelta
+
+    try:
+        return (datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S") + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
 
 
 def _sgp_addon(addons: dict, charts: dict, crd: dict | None) -> tuple[str | None, str]:

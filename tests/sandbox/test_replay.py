@@ -40,19 +40,19 @@ def objects(doc: dict) -> dict:
 
 # The readings each case plays; every one of them shows in some captured answer (the sandbox's variant
 # docs say which), so the replay must arrive at exactly these.
-CASES = {
-    "default": {"eniipamd-version": "chart", "network": "gr-vpc-cni", "kube-proxy": "ipvs-bpf", "vpceni-kind": "VpcEni",
-                "sgp-addon-name": "sgp", "tkesubeni": "type-max", "missing-addon": "empty",
-                "enforcing-mode-default": "loose", "leases": "absent"},
-    "strict-hazards": {"sgp-addon-name": "sgp", "sgp-addon-listed": "false", "subeni-listed": "false",
-                       "missing-eni-ids": "error", "sgp-crd-schema": "strict", "kube-proxy": "ipvs",
-                       "leases": "forbidden"},
-}
+CASES = [
+    ("default", {"eniipamd-version": "chart", "network": "gr-vpc-cni", "kube-proxy": "ipvs-bpf",
+                 "vpceni-kind": "VpcEni", "sgp-addon-name": "sgp", "tkesubeni": "type-max", "missing-addon": "empty",
+                 "enforcing-mode-default": "loose", "leases": "absent"}),
+    ("strict-hazards", {"sgp-addon-name": "sgp", "sgp-addon-listed": "false", "subeni-listed": "false",
+                        "missing-eni-ids": "error", "sgp-crd-schema": "strict", "kube-proxy": "ipvs",
+                        "leases": "forbidden"}),
+    ("strict-hazards", {"vpc-time-zone": "utc+8", "kube-proxy": "iptables"}),
+]
 
 
-@pytest.mark.parametrize("scenario", sorted(CASES))
-def test_the_replay_plays_the_readings_the_answers_imply_and_answers_as_captured(scenario, tmp_path):
-    chosen = CASES[scenario]
+@pytest.mark.parametrize("scenario,chosen", CASES, ids=["default", "strict-hazards", "strict-hazards-utc+8"])
+def test_the_replay_plays_the_readings_the_answers_imply_and_answers_as_captured(scenario, chosen, tmp_path):
     # addon-merge shows in no read: the replay cannot know it and plays the default.
     with running_sandbox(scenario, variants={**chosen, "addon-merge": "shallow"}) as sb:
         sb.settle()
