@@ -51,6 +51,21 @@ CASES = [
 ]
 
 
+#: readings no read shows: a replay plays their defaults
+NOT_SHOWN = {"addon-merge", "sg-port-all", "client-token-allowlist", "subeni-delete"}
+
+
+def test_every_variant_is_inferred_by_a_case_or_shows_in_no_read():
+    """A new variant needs its inference in ``sandbox.replay`` (and a case above), or a place here."""
+    from sgpctl.sandbox.variants import REGISTRY
+
+    played = {(k, v) for _, chosen in CASES for k, v in chosen.items()}
+    for key, variant in REGISTRY.items():
+        if key in NOT_SHOWN:
+            continue
+        assert [v for v in variant.alternatives() if (key, v) not in played] == [], key
+
+
 @pytest.mark.parametrize("scenario,chosen", CASES, ids=["default", "strict-hazards", "strict-hazards-utc+8"])
 def test_the_replay_plays_the_readings_the_answers_imply_and_answers_as_captured(scenario, chosen, tmp_path):
     # addon-merge shows in no read: the replay cannot know it and plays the default.
