@@ -35,7 +35,8 @@ from the VpcENI CRD, ``sgp-addon-name`` and ``sgp-addon-listed`` from the add-on
 from the families the TKE document gives no sub-ENI, ``subeni-listed`` from whether the sub-ENIs VpcENIs
 name were returned, ``enforcing-mode-default`` and ``sgp-crd-schema`` from eniipamd's defaults and the
 SecurityGroupPolicy CRD, ``leases`` from how the list of the writer Leases was answered
-(``kubernetes.access``). ``addon-merge``, ``sg-port-all``, ``client-token-allowlist`` and
+(``kubernetes.access``), ``vpc-time-zone`` from how far the sub-ENIs' ``CreatedTime`` is ahead of their
+VpcENIs' ``creationTimestamp`` (the state keeps UTC, the handler shows the account's zone again). ``addon-merge``, ``sg-port-all``, ``client-token-allowlist`` and
 ``subeni-delete`` show in no read: they keep their defaults, as does any reading the capture does not
 show (each is named in the evidence; ``--variant`` cannot be combined with a capture: the answers decide).
 
