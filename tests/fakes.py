@@ -15,6 +15,7 @@ tests run the real adapters.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 
@@ -211,6 +212,13 @@ class FakeTke:
         self.updates: list[dict] = []
         #: phases reported by the next DescribeAddon calls after an update
         self.after_update = ["Upgrading", "Succeeded"]
+        #: UpdateAddon's merge: "deep" (nested keys merged) or "shallow" (each top-level key sent replaced)
+        self.merge = "deep"
+        #: what the next UpdateAddons' answers do: "lost" (applied, then OutcomeUnknownError), "5xx" (not
+        #: applied, OutcomeUnknownError), or a callable(values) -> values that stands for what the add-on keeps
+        self.update_faults: list = []
+        #: DescribeIPAMD's EnableTrunkingENI follows eniipamd's values (else ``ipamd`` is answered as set)
+        self.ipamd_follows_values = False
         #: the cluster's CVM instances (DescribeClusterInstances)
         self.instances: list[str] = []
         self.endpoints = ClusterEndpoints(CLUSTER_ID, intranet="cls-fake0001.example")
@@ -245,6 +253,13 @@ class FakeTke:
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:
         self.cloud.record("tke", "DescribeIPAMD")
+        if self.ipamd_follows_values and "eniipamd" in self.addons:
+            from dataclasses import replace
+
+            from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get
+
+            a = self.addons["eniipamd"]
+            return replace(self.ipamd, trunking_enabled=is_true(values_get(values_merge(a.defaults, a.values), ENABLE_SUB_ENI)))
         return self.ipamd
 
     def _addon(self, a: FakeAddon) -> Addon:
@@ -270,12 +285,27 @@ class FakeTke:
 
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", dry_run: bool = False) -> None:
+        from sgpctl.cloud.errors import OutcomeUnknownError
+
         self.cloud.record("tke", "UpdateAddon", mutating=True)
         self.updates.append({"name": name, "values": copy.deepcopy(values), "strategy": strategy})
+        fault = self.update_faults.pop(0) if self.update_faults else None
+        if fault == "5xx":
+            raise OutcomeUnknownError("ServerNetworkError", "HTTP 500", None, action="UpdateAddon")
         a = self.addons[name]
-        a.values = values_merge(a.values, values) if strategy == "merge" else copy.deepcopy(values)
+        if strategy != "merge":
+            a.values = copy.deepcopy(values)
+        elif self.merge == "shallow":
+            a.values = {**a.values, **copy.deepcopy(values)}
+        else:
+            a.values = values_merge(a.values, values)
+        if callable(fault):
+            a.values = fault(a.values)
         a.phase = "Upgrading"
         self.after_update = ["Succeeded"]
+        if fault == "lost":
+            raise OutcomeUnknownError("ClientNetworkError", "Connection aborted: RemoteDisconnected", None,
+                                      action="UpdateAddon")
 
     def install_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                       dry_run: bool = False) -> None:
@@ -335,6 +365,7 @@ class FakeVpc:
         self.cloud.record("vpc", "CreateSecurityGroupPolicies", mutating=True)
         self.rules.setdefault(group_id, []).extend([*ingress, *egress])
 
+
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
         plain = [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, self.eni_ips.get(i, ()))
@@ -370,11 +401,18 @@ class FakeVpc:
         return [Subnet(i, None, "vpc-fake0001", self.cloud.subnets[i], None) for i in wanted if i in self.cloud.subnets]
 
     def describe_security_group_policies(self, group_ids, *, concurrency: int = 8) -> list[GroupRules]:
+        """``group_rules[group]`` when set; else, for a group of ``groups``, ``rules[group]`` (the
+        SecurityGroupRules create_security_group_policies was given) as GroupRules, every rule ingress."""
+        from sgpctl.core.traffic.model import Rule
+
         out = []
         for gid in dict.fromkeys(group_ids):
             self.cloud.record("vpc", "DescribeSecurityGroupPolicies")
             if gid in self.group_rules:
                 out.append(self.group_rules[gid])
+            elif gid in self.groups:
+                out.append(GroupRules(gid, "1", tuple(Rule(i, r.action, r.protocol, r.port, r.cidr_block)
+                                                      for i, r in enumerate(self.rules.get(gid, ())))))
         return out
 
     def describe_rule_book(self, group_ids, known_enis=(), *, concurrency: int = 8, eni_addresses=()) -> RuleBook:
@@ -439,14 +477,28 @@ class FakeCam:
         self.cloud.record("cam", "GetRole")
         return Role(f"role-{name}", name) if name in self.roles else None
 
+    def list_policies(self, scope: str = "Local", keyword: str | None = None) -> list[Policy]:
+        self.cloud.record("cam", "ListPolicies")
+        return [Policy(pid, name, 1) for name, (pid, _) in sorted(self.policies.items())
+                if keyword is None or keyword in name]
+
     def list_attached_role_policies(self, role_name: str) -> list[AttachedPolicy]:
         self.cloud.record("cam", "ListAttachedRolePolicies")
         names = {pid: n for n, (pid, _) in self.policies.items()}
         return [AttachedPolicy(pid, names.get(pid, "?"), "User") for pid in self.roles.get(role_name, [])]
 
 
+class FakeCvm:
+    def __init__(self, cloud: "FakeCloud"):
+        self.cloud = cloud
+
+    def describe_instances(self, ids=None, filters=None) -> list:
+        self.cloud.record("cvm", "DescribeInstances")
+        return []
+
+
 class FakeCloud:
-    """``.tke/.vpc/.cam`` adapters and ``.call`` for the actions without an adapter method."""
+    """``.tke/.vpc/.cam/.cvm`` adapters and ``.call`` for the actions without an adapter method."""
 
     def __init__(self, region: str = "ap-guangzhou"):
         self.region = region
@@ -454,6 +506,7 @@ class FakeCloud:
         self.tke = FakeTke(self)
         self.vpc = FakeVpc(self)
         self.cam = FakeCam(self)
+        self.cvm = FakeCvm(self)
         self.subnets: dict[str, str] = {"subnet-fake0001": "10.0.1.0/24"}
         self.failing: dict[str, CloudError] = {}
 
@@ -469,6 +522,16 @@ class FakeCloud:
         if action == "DescribeInstances":
             return {"TotalCount": 1, "InstanceSet": [], "RequestId": "r"}
         raise CloudError("InvalidAction", f"{action} is not faked")
+
+    @contextlib.contextmanager
+    def recording(self):
+        """The calls made meanwhile, as ``CloudSession.recording`` gives them (without answers here)."""
+        calls: list[dict] = []
+        start = len(self.log)
+        try:
+            yield calls
+        finally:
+            calls.extend({"service": s, "action": a, "params": {}} for s, a, _ in self.log[start:])
 
     def actions(self, mutating: bool | None = None) -> list[str]:
         return [a for _, a, m in self.log if mutating is None or m == mutating]
@@ -538,6 +601,13 @@ def node(name: str, instance_type: str, *, allocatable: int | None = None, provi
                                                   "topology.kubernetes.io/zone": zone,
                                                   "kubernetes.io/hostname": name}},
             "spec": spec, "status": status}
+
+
+def ipamd_deployment(version: str = "3.6.0") -> dict:
+    """kube-system/deploy/tke-eni-ipamd, whose image tag TKE documents as eniipamd's version."""
+    return {"metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "tke-eni-ipamd", "image": f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v{version}"}]}}}}
 
 
 def eni(eni_id: str, instance_id: str, *, groups=("sg-web00001",), eni_type: int = 2, primary: bool = False,

@@ -139,6 +139,13 @@ class App:
             self.out.note(f"note: quotas not read from the cloud ({e.message}): nodes without allocatable use the TKE table")
             return None
 
+    def recorded_cloud(self, calls: list[dict]):
+        """The cloud as a capture recorded it (``sgpctl.cloud.recorded.RecordedSession``): the adapters
+        answer from ``calls``, for commands that run offline on a capture."""
+        from sgpctl.cloud.recorded import RecordedSession
+
+        return RecordedSession(calls, self.settings.region.value)
+
     def kube(self):
         """A Kube adapter for the resolved kubeconfig and context (a ``workflows.clients.KubeWriter``)."""
         if self._kube is None:
@@ -162,6 +169,12 @@ class App:
 
         client = kube if kube is not None else self.kube()
         return ClusterView(client, namespace=namespace, pod_selector=pod_selector)
+
+    def backups(self):
+        """Where backups of add-on values go (``sgpctl.backups.BackupStore``): the user's state directory."""
+        from sgpctl.backups import BackupStore
+
+        return BackupStore.for_user(self.env.environ, self.env.home)
 
     @contextlib.contextmanager
     def waiter(self, timeout: float, interval: float = 2.0) -> Iterator[Any]:

@@ -66,6 +66,10 @@ Selector = Annotated[Optional[str], typer.Option("-l", "--selector", help="Label
 FailOn = Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too (exit 1).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the change has taken effect.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)]
+Confirm = Annotated[Optional[list[str]], typer.Option(
+    "--confirm", metavar="CHECK",
+    help="A precondition sgpctl could not establish from the API, checked by you (its id, as the refusal "
+         "names it, e.g. network-shared-eni; repeatable).")]
 
 
 def fail_on_warning(value: str | None) -> bool:

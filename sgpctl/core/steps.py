@@ -16,6 +16,8 @@ CHANGED = "changed"       # changed now
 FAILED = "failed"         # tried and failed
 REFUSED = "refused"       # a precondition failed: not tried
 SKIPPED = "skipped"       # not reached (an earlier step failed or refused)
+UNDETERMINED = "undetermined"  # a fact it stands on could not be established: stopped (exit 3), or done
+                               # but the read-back cannot tell whether it took effect
 
 
 @dataclass
@@ -58,11 +60,14 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not any(s.status in (FAILED, REFUSED) for s in self.steps)
+        return not any(s.status in (FAILED, REFUSED, UNDETERMINED) for s in self.steps)
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.OK if self.ok else ExitCode.FAILED
+        """1 when a step failed or was refused, else 3 when one could not be determined, else 0."""
+        if any(s.status in (FAILED, REFUSED) for s in self.steps):
+            return ExitCode.FAILED
+        return ExitCode.UNDETERMINED if any(s.status == UNDETERMINED for s in self.steps) else ExitCode.OK
 
     def to_dict(self) -> dict:
         return {
@@ -76,7 +81,8 @@ class Outcome:
 
     def summary(self) -> str:
         if not self.ok:
-            bad = next(s for s in self.steps if s.status in (FAILED, REFUSED))
+            bad = next((s for s in self.steps if s.status in (FAILED, REFUSED)), None) or next(
+                s for s in self.steps if s.status == UNDETERMINED)
             return f"{self.command}: {bad.status}: {bad.message}"
         if self.dry_run:
             n = sum(1 for s in self.steps if s.status == PLANNED)

@@ -15,15 +15,17 @@ PHASES = ("cam", "trunking", "addon")
 
 
 def run_setup(cloud: Cloud, kube: KubeReader, cluster_id: str, *, dry_run: bool = False, waiter: Waiter | None = None,
-              addon_name: str | None = None, on_phase=None) -> Outcome:
+              addon_name: str | None = None, setting=None, confirmed=(), backups=None, on_phase=None) -> Outcome:
     """Run (or, with dry_run, plan) every phase. Stops at the first phase that fails or refuses:
     later phases build on it (no add-on without trunking, no trunking without authorization)."""
     out = Outcome("setup", dry_run=dry_run)
     phases = {
         "cam": lambda: cam_setup(cloud.cam, dry_run=dry_run),
-        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, view=ClusterView(kube), dry_run=dry_run, waiter=waiter),
+        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, view=ClusterView(kube), dry_run=dry_run, waiter=waiter,
+                                            backups=backups, confirmed=confirmed),
         # In a dry run trunking is not on yet; the add-on step must not refuse for that reason.
-        "addon": lambda: addon_install(cloud.tke, kube, cluster_id, name=addon_name, dry_run=dry_run, waiter=waiter, force=dry_run),
+        "addon": lambda: addon_install(cloud.tke, kube, cluster_id, name=addon_name, setting=setting, dry_run=dry_run,
+                                       waiter=waiter, force=dry_run),
     }
     results = {}
     stopped = None
