@@ -45,6 +45,9 @@ class RootFlags:
     endpoint: str | None = None
     debug: bool = False
     no_color: bool = False
+    #: kubectl's -n/-A given before the command (commands that take them use them)
+    namespace: str | None = None
+    all_namespaces: bool = False
 
 
 @dataclass(frozen=True)

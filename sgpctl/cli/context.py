@@ -45,6 +45,22 @@ class App:
     def debug(self) -> bool:
         return self.flags.debug
 
+    def set_flag(self, name: str, value: Any) -> None:
+        """A global option given after the subcommand (``cli/conventions.py``), or --debug at the root:
+        the same flags, as if given first. Settings resolve afterwards, lazily."""
+        import dataclasses
+
+        self.flags = dataclasses.replace(self.flags, **{name: value})
+        self._settings = None
+        if name == "no_color" and value and self._out is not None:
+            self._out.no_color = True
+        if name == "debug" and value:
+            import logging
+
+            logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s", stream=self.env.stderr, force=True)
+            # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
+            logging.getLogger("urllib3").setLevel(logging.WARNING)
+
     def context_namespace(self) -> str:
         """The namespace commands use without -n/-A, as kubectl: the context's, else default."""
         from sgpctl.kube.kubeconfig import current_context_info

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.errors import ExitCode, SgpctlError
+from sgpctl.cli.options import Timeout
 
 HELP = """The whole TKE procedure on an embedded sandbox.
 
@@ -113,7 +114,7 @@ def demo(
     ctx: typer.Context,
     keep: Annotated[bool, typer.Option("--keep", help="Leave the sandbox running afterwards (in the foreground, until Ctrl-C) and print its env.")] = False,
     state_dir: Annotated[Optional[Path], typer.Option("--state-dir", help="Where to write the sandbox's kubeconfig and env (default: a temporary directory).")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the Pod to run.", min=1)] = 60,
+    timeout: Timeout = 60,
 ) -> ExitCode:
     import tempfile
 

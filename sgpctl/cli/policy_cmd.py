@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, Yes, check_policy_name, namespace_scope
+from sgpctl.cli.options import AllNamespaces, Namespace, Output, Timeout, Yes, check_policy_name, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
@@ -228,7 +228,7 @@ def rollout(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; rebuild nothing.")] = False,
     yes: Yes = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the rollout, then verify the new Pods.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait with --wait.", min=1)] = 600,
+    timeout: Timeout = 600,
     delete_bare_pods: Annotated[bool, typer.Option("--delete-bare-pods", help="Also delete stale Pods that have no owner (they are not recreated).")] = False,
     every_pod: Annotated[bool, typer.Option("--all", help="Rebuild every Pod policies select or that is on a sub-ENI, stale or not "
                                                           "(after `sgpctl routing set`: only new Pods get the new routing).")] = False,

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Yes, check_plain_name
+from sgpctl.cli.options import DryRun, Output, Timeout, Yes, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -24,7 +24,7 @@ def setup(
     dry_run: DryRun = False,
     yes: Yes = False,
     addon_name: Annotated[Optional[str], typer.Option("--addon-name", help="The SecurityGroupPolicy add-on's API name (default: discovered).", callback=check_plain_name)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each add-on.", min=1)] = 600,
+    timeout: Timeout = 600,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
     from sgpctl.cli.outcome import finish

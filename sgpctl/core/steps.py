@@ -5,6 +5,7 @@ partial failures read the same everywhere."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from sgpctl.core.checks import CheckResult, Status
@@ -16,6 +17,28 @@ CHANGED = "changed"       # changed now
 FAILED = "failed"         # tried and failed
 REFUSED = "refused"       # a precondition failed: not tried
 SKIPPED = "skipped"       # not reached (an earlier step failed or refused)
+FORCED = "forced"         # a check failed and --force went past it: the step went on, at the user's word
+
+
+class DryRun(str, enum.Enum):
+    """``--dry-run[=client|server]``, as kubectl: ``client`` plans from what it reads and sends no
+    change; ``server`` also sends each change the API can dry-run (Kubernetes ``dryRun=All``, the
+    cloud's ``DryRun`` parameter) so the server validates it without applying it. False when NONE."""
+
+    NONE = "none"
+    CLIENT = "client"
+    SERVER = "server"
+
+    def __bool__(self) -> bool:
+        return self is not DryRun.NONE
+
+    @classmethod
+    def of(cls, value: "bool | str | DryRun | None") -> "DryRun":
+        if isinstance(value, DryRun):
+            return value
+        if isinstance(value, str):
+            return cls(value)
+        return cls.CLIENT if value else cls.NONE
 
 
 @dataclass
@@ -61,26 +84,40 @@ class Outcome:
         return not any(s.status in (FAILED, REFUSED) for s in self.steps)
 
     @property
+    def mode(self) -> DryRun:
+        return DryRun.of(self.dry_run)
+
+    @property
+    def forced(self) -> list[Step]:
+        return [s for s in self.steps if s.status == FORCED]
+
+    @property
     def exit_code(self) -> ExitCode:
         return ExitCode.OK if self.ok else ExitCode.FAILED
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "command": self.command,
             "ok": self.ok,
-            "dryRun": self.dry_run,
+            "dryRun": bool(self.dry_run),
             "changed": self.changed,
             "steps": [s.to_dict() for s in self.steps],
             **self.extra,
         }
+        if self.dry_run:
+            out["dryRunMode"] = self.mode.value
+        return out
 
     def summary(self) -> str:
         if not self.ok:
             bad = next(s for s in self.steps if s.status in (FAILED, REFUSED))
             return f"{self.command}: {bad.status}: {bad.message}"
+        forced = f"; forced past {len(self.forced)} failed check(s)" if self.forced else ""
         if self.dry_run:
+            kind = "server dry run" if self.mode is DryRun.SERVER else "dry run"
             n = sum(1 for s in self.steps if s.status == PLANNED)
-            return f"{self.command}: dry run, {n} change(s) planned, nothing changed" if n else f"{self.command}: dry run, nothing to change"
+            return (f"{self.command}: {kind}, {n} change(s) planned, nothing changed{forced}" if n
+                    else f"{self.command}: {kind}, nothing to change{forced}")
         if self.changed:
-            return f"{self.command}: done, {sum(1 for s in self.steps if s.status == CHANGED)} change(s)"
-        return f"{self.command}: nothing to change (already set up)"
+            return f"{self.command}: done, {sum(1 for s in self.steps if s.status == CHANGED)} change(s){forced}"
+        return f"{self.command}: nothing to change (already set up){forced}"
