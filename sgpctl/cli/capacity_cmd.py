@@ -39,11 +39,11 @@ def capacity(
     from sgpctl.cli.context import get_app
     from sgpctl.render.capacity import render_capacity
     from sgpctl.workflows.capacity import capacity_report
-    from sgpctl.workflows.sources import from_snapshot, load_policy_file, require_valid
+    from sgpctl.workflows.sources import from_snapshot, load_policy_files, require_valid
 
     app_ = get_app(ctx)
     # Bad input is refused before the cluster is read.
-    policies = require_valid(load_policy_file(plan, app_.env.stdin)) if plan else None
+    policies = require_valid(load_policy_files([plan], app_.env.stdin)) if plan else None
     if snapshot:
         view, cloud = from_snapshot(snapshot, app_.env.stdin), None
     else:

@@ -38,7 +38,9 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = resolve_settings(self.flags, self.env.environ, self.env.home)
+            from sgpctl.kube.kubeconfig import current_context_info
+
+            self._settings = resolve_settings(self.flags, self.env.environ, self.env.home, context_info=current_context_info)
         return self._settings
 
     @property

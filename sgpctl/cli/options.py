@@ -157,6 +157,13 @@ FailOn = Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warn
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the change has taken effect.")]
 Timeout = Annotated[str, typer.Option("--timeout", metavar="DURATION", callback=_duration_option,
                                       help="How long to wait: 300, 300s, 5m, 1h30m.")]
+Files = Annotated[list[str], typer.Option("-f", "--filename", metavar="FILE",
+                                          help="Policy file (multi-document YAML or JSON), a directory of them "
+                                               "(*.yaml, *.yml, *.json) or - for stdin; repeatable.")]
+OptionalFiles = Annotated[Optional[list[str]], typer.Option("-f", "--filename", metavar="FILE",
+                                                            help="Policy file, a directory of them or - for stdin; "
+                                                                 "repeatable.")]
+Recursive = Annotated[bool, typer.Option("-R", "--recursive", help="Also read the subdirectories of a -f directory.")]
 Watch = Annotated[bool, typer.Option("-w", "--watch", help="Keep watching: a live summary on a terminal, one line per "
                                                            "change otherwise; Ctrl-C stops.")]
 

@@ -7,13 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, Timeout, Yes, check_policy_name, namespace_scope
+from sgpctl.cli.options import (AllNamespaces, Files, Namespace, OptionalFiles, Output, Recursive, Timeout, Yes, check_policy_name,
+                                namespace_scope)
+from sgpctl.core.policy import NAME_KIND
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate, explain and manage SecurityGroupPolicy objects.", no_args_is_help=True)
 
-PolicyFile = Annotated[str, typer.Option("-f", "--filename", help="Policy file (multi-document YAML), or - for stdin.")]
 Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`); repeatable.")]
 Name = Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)]
 
@@ -27,24 +28,26 @@ def _problems(app_, problems) -> ExitCode:
 
 
 @app.command("validate")
-def validate(ctx: typer.Context, policy_file: PolicyFile, output: Output = OutputFormat.table) -> ExitCode:
-    """Validate SecurityGroupPolicy documents offline; every problem in the file is listed.
+def validate(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+             output: Output = OutputFormat.table) -> ExitCode:
+    """Validate SecurityGroupPolicy documents offline; every problem in every file is listed. -f may
+    repeat and name directories (-R: their subdirectories too).
 
     Exit 0 when valid, 2 when any document has a problem.
 
     Example: sgpctl policy validate -f examples/policy.yaml
     """
     from sgpctl.render.policies import render_validation
-    from sgpctl.workflows.sources import load_policy_file
+    from sgpctl.workflows.sources import load_policy_files
 
     app_ = get_app(ctx)
-    result = load_policy_file(policy_file, app_.env.stdin)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
     data = {
         "valid": result.ok,
         "policies": [{"namespace": p.namespace, "name": p.name, "groupIds": list(p.group_ids)} for p in result.policies],
         "problems": [p.to_dict() for p in result.problems],
     }
-    app_.out.emit(data, output, lambda term: render_validation(term, data))
+    app_.out.emit(data, output, lambda term: render_validation(term, data), kind=NAME_KIND)
     return ExitCode.OK if result.ok else _problems(app_, result.problems)
 
 
@@ -63,7 +66,8 @@ def _view(app_, snapshot: list[str] | None, namespace: str | None):
 def explain(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).", callback=check_policy_name)] = None,
-    policy_file: Annotated[Optional[str], typer.Option("-f", "--filename", help="Explain the policies in this file as if applied.")] = None,
+    policy_file: OptionalFiles = None,
+    recursive: Recursive = False,
     snapshot: Snapshot = None,
     namespace: Namespace = None,
     all_namespaces: AllNamespaces = False,
@@ -85,12 +89,12 @@ def explain(
     """
     from sgpctl.render.explain import render_explain
     from sgpctl.workflows.explain import explain_scope
-    from sgpctl.workflows.sources import load_policy_file, require_valid
+    from sgpctl.workflows.sources import load_policy_files, require_valid
 
     app_ = get_app(ctx)
     if namespace and all_namespaces:
         namespace_scope(app_, namespace, all_namespaces)  # refuses the pair
-    subject = require_valid(load_policy_file(policy_file, app_.env.stdin)) if policy_file else None
+    subject = require_valid(load_policy_files(policy_file, app_.env.stdin, recursive=recursive)) if policy_file else None
     if name and subject is not None:
         raise InputError("give a policy NAME or -f FILE, not both", hint="sgpctl policy explain NAME -n NS, or -f FILE")
     view = _view(app_, snapshot, None if all_namespaces else namespace)
@@ -119,7 +123,10 @@ def _apply(app_, policies, dry_run: bool, output) -> ExitCode:
 
 
 @app.command("apply")
-def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything and print what would change; write nothing.")] = False,
+def apply(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything and print what would change; write "
+                                                                 "nothing. --dry-run=server also has the API server "
+                                                                 "validate each write (dryRun=All).")] = False,
           output: Output = OutputFormat.table) -> ExitCode:
     """Create or update the SecurityGroupPolicies in a file, after validating the whole file: the
     schema, then against the cluster and the cloud (namespaces exist, the add-on is installed, every
@@ -129,10 +136,10 @@ def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, 
 
     Example: sgpctl policy apply -f examples/policy.yaml --dry-run
     """
-    from sgpctl.workflows.sources import load_policy_file
+    from sgpctl.workflows.sources import load_policy_files
 
     app_ = get_app(ctx)
-    result = load_policy_file(policy_file, app_.env.stdin)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
     if not result.ok:
         return _problems(app_, result.problems)
     return _apply(app_, result.policies, dry_run, output)
@@ -177,7 +184,7 @@ def list_(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
 
     app_ = get_app(ctx)
     rows = list_policies(app_.view(namespace_scope(app_, namespace, all_namespaces)))
-    app_.out.emit({"policies": rows}, output, lambda term: render_list(term, rows))
+    app_.out.emit({"policies": rows}, output, lambda term: render_list(term, rows), kind=NAME_KIND)
     return ExitCode.OK
 
 

@@ -51,7 +51,7 @@ def create(
     cidrs = node_cidrs(app_.view(None)) if allow_node_probes else []
     outcome = sg_create(app_.cloud().vpc, name, description=description, tags=tags, dry_run=dry_run,
                         node_cidrs=cidrs, allow_probes=allow_node_probes, allow_dns=allow_dns)
-    if output == OutputFormat.table and outcome.extra.get("securityGroup"):
+    if output in (OutputFormat.table, OutputFormat.wide) and outcome.extra.get("securityGroup"):
         # The id alone on stdout, for scripts: GROUP=$(sgpctl sg create NAME)
         app_.out.write(outcome.extra["securityGroup"]["securityGroupId"] + "\n")
         for s in outcome.steps:
@@ -75,5 +75,5 @@ def list_(
 
     app_ = get_app(ctx)
     data = {"securityGroups": list_security_groups(app_.cloud().vpc, name_prefix)}
-    app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]))
+    app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]), kind="securitygroup")
     return ExitCode.OK

@@ -52,7 +52,7 @@ def pod(
     ns = namespace or app_.context_namespace()
     result = verify_one(app_.view(ns), app_.cloud().vpc, name, ns, expect_sg=expect)
     return app_.out.checks(result.checks, output, fail_on_warning=strict, document=lambda _: result.to_dict(),
-                           footer=pod_footer(result))
+                           footer=pod_footer(result), items="checks", kind="check")
 
 
 @app.command("pods")
@@ -85,4 +85,4 @@ def pods(
     ns = namespace_scope(app_, namespace, all_namespaces)
     report = verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
     return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
-                           footer=pods_footer(report.summary(), report.notes))
+                           footer=pods_footer(report.summary(), report.notes), items="pods", kind="pod")
