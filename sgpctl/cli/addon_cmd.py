@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Timeout, Wait, check_plain_name
+from sgpctl.cli.options import DryRun, Output, Timeout, Wait, Watch, Yes, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -22,24 +22,31 @@ def install(
     version: Annotated[Optional[str], typer.Option("--version", help="Add-on version (default: the latest).")] = None,
     wait: Wait = True,
     timeout: Timeout = 600,
-    force: Annotated[bool, typer.Option("--force", help="Install even while Trunking ENI is off.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Install even while Trunking ENI is off (asks for the cluster id to be typed).")] = False,
     dry_run: DryRun = False,
+    yes: Yes = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    """Install the SecurityGroupPolicy add-on; already installed: nothing to do. Refuses while
-    Trunking ENI is off unless --force. Waits (unless --no-wait) for Succeeded and for the cluster to
+    """Install the SecurityGroupPolicy add-on; already installed: nothing to do (it still checks that
+    the CRD is served). Refuses while Trunking ENI is off unless --force. The plan is shown and
+    confirmed first (--yes in scripts). Waits (unless --no-wait) for Succeeded and for the cluster to
     serve the CRD. Reports InstallFailed with its reason (exit 1).
 
-    Example: sgpctl addon install --wait --timeout 300
+    Example: sgpctl addon install --wait --timeout 5m
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.addons import addon_install
 
     app_ = get_app(ctx)
-    with app_.waiter(timeout) as waiter:
-        outcome = addon_install(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(), name=name, version=version,
-                                wait=wait, waiter=waiter, dry_run=dry_run, force=force)
-    return finish(app_, outcome, output)
+    tke, kube, cluster_id = app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id()
+    return mutate(
+        app_,
+        lambda mode: addon_install(tke, kube, cluster_id, name=name, version=version, wait=False, dry_run=mode, force=force),
+        lambda waiter, on_step: addon_install(tke, kube, cluster_id, name=name, version=version, wait=wait, waiter=waiter,
+                                              force=force),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout, cluster_id=cluster_id,
+        question=f"install the SecurityGroupPolicy add-on in cluster {cluster_id}?",
+    )
 
 
 @app.command("status")

@@ -103,6 +103,9 @@ class SgpctlGroup(TyperGroup):
                 raise
             raise typer.Exit(_report(exc, ctx))
         finally:
+            obj = ctx.find_root().obj
+            if getattr(obj, "_out", None) is not None:
+                obj.out.quiet()  # a progress line never outlives the command
             if ctx.meta.pop(_GC_PAUSED, False):
                 import gc
 

@@ -111,14 +111,15 @@ class App:
         from sgpctl.workflows.view import ClusterView
 
         client = kube if kube is not None else self.kube()
-        return ClusterView(client, namespace=namespace, pod_selector=pod_selector)
+        return ClusterView(client, namespace=namespace, pod_selector=pod_selector, progress=self.out.progress)
 
     @contextlib.contextmanager
     def waiter(self, timeout: float, interval: float = 2.0) -> Iterator[Any]:
-        """A ``workflows.waiting.Waiter`` whose progress is one transient line on a terminal."""
+        """A ``workflows.waiting.Waiter`` whose progress is one transient line on a terminal, with the
+        elapsed time and the limit ("waiting for eniipamd (12s of 600s)")."""
         from sgpctl.workflows.waiting import Waiter
 
-        with self.out.status("working") as update:
+        with self.out.status("working", limit=timeout) as update:
             yield Waiter(timeout=timeout, interval=interval, progress=update, clock=self.env.clock, sleep=self.env.sleep)
 
 

@@ -163,10 +163,10 @@ def _procedure(d: Demo, timeout: float, scratch: Path) -> None:
 
     ex = _examples_dir()
     d.run("Preflight: what the cluster has before anything is set up", ["trunking", "status"], expect=(0, 1))
-    d.run("CAM: create SubENIForIPAMD and attach it to IPAMDofTKE_QCSRole and TKE_QCSRole", ["cam", "setup"])
-    d.run("Run it again: nothing to change", ["cam", "setup"])
-    d.run("Trunking ENI: check the preconditions, set vpcCni.trunkingEni.enableSubEni and wait", ["enable-trunking"])
-    d.run("Install the SecurityGroupPolicy add-on and wait for its CRD", ["addon", "install"])
+    d.run("CAM: create SubENIForIPAMD and attach it to IPAMDofTKE_QCSRole and TKE_QCSRole", ["cam", "setup", "--yes"])
+    d.run("Run it again: nothing to change", ["cam", "setup", "--yes"])
+    d.run("Trunking ENI: check the preconditions, set vpcCni.trunkingEni.enableSubEni and wait", ["enable-trunking", "--yes"])
+    d.run("Install the SecurityGroupPolicy add-on and wait for its CRD", ["addon", "install", "--yes"])
     printed = d.run("Create the Pods' security group, allowing kubelet probes and DNS (idempotent by name)",
                     ["sg", "create", "demo-nginx", "--allow-node-probes", "--allow-dns"])
     group_id = printed.strip().splitlines()[0]

@@ -212,19 +212,21 @@ def delete(ctx: typer.Context, name: Name, namespace: Namespace = None, yes: Yes
 
     Example: sgpctl policy delete my-security-group-policy -n my-namespace --yes
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.render.policies import keeping_note
     from sgpctl.workflows.policies import delete_policy, plan_delete
 
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     view = app_.view(ns)
-    plan = plan_delete(view, name, ns)
-    keeping_note(app_.out, plan.extra["podsKeepingGroups"])
-    if dry_run:
-        return finish(app_, plan, output)
-    app_.out.confirm(f"delete SecurityGroupPolicy {ns}/{name}?", yes)
-    return finish(app_, delete_policy(view, plan, name, ns), output)
+
+    def plan(mode):
+        planned = plan_delete(view, name, ns, mode)
+        keeping_note(app_.out, planned.extra["podsKeepingGroups"])
+        return planned
+
+    return mutate(app_, plan, lambda waiter, on_step: delete_policy(view, plan_delete(view, name, ns), name, ns),
+                  dry_run=dry_run, yes=yes, output=output, question=f"delete SecurityGroupPolicy {ns}/{name}?")
 
 
 @app.command("rollout")
@@ -249,25 +251,24 @@ def rollout(
 
     Example: sgpctl policy rollout -n my-namespace --yes --wait
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.policies import plan_rollout, require_room, rollout_outcome, run_rollout
 
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     view = app_.view(ns)
     plan = plan_rollout(view, ns, name, every_sub_eni_pod=every_pod)
-    planned = rollout_outcome(plan, delete_bare_pods=delete_bare_pods)
     for p in plan.pending:
         app_.out.note(f"would stay Pending: {p['pod']}: {p['reason']}")
     require_room(plan)
-    if dry_run or not plan.owners and not (plan.bare_pods and delete_bare_pods):
-        if not plan.stale:
-            app_.out.note(f"no {'sub-ENI' if every_pod else 'stale'} Pods in {ns}" + (f" for policy {name}" if name else ""))
-        return finish(app_, planned, output)
-    for s in planned.steps:
-        app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"rebuild {plan.stale} {'' if every_pod else 'stale '}Pod(s) in {ns}?", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = run_rollout(view, app_.cloud().vpc if wait else None, plan, delete_bare_pods=delete_bare_pods,
-                              wait=wait, waiter=waiter)
-    return finish(app_, outcome, output)
+    if not plan.stale:
+        app_.out.note(f"no {'sub-ENI' if every_pod else 'stale'} Pods in {ns}" + (f" for policy {name}" if name else ""))
+    kind = "" if every_pod else "stale "
+    return mutate(
+        app_,
+        lambda mode: rollout_outcome(plan, delete_bare_pods=delete_bare_pods, dry_run=mode, kube=view.kube),
+        lambda waiter, on_step: run_rollout(view, app_.cloud().vpc if wait else None, plan, delete_bare_pods=delete_bare_pods,
+                                            wait=wait, waiter=waiter),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+        question=f"rebuild {plan.stale} {kind}Pod(s) in {ns} through their owners?",
+    )

@@ -50,7 +50,8 @@ def set_(
     mode: Annotated[str, typer.Argument(help="strict or standard.", metavar="strict|standard")],
     dry_run: DryRun = False,
     yes: Yes = False,
-    force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails (names each failed "
+                                                        "limit and asks for the cluster id to be typed).")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for eniipamd to roll out and read the values back.")] = True,
     timeout: Timeout = 600,
     output: Output = OutputFormat.table,
@@ -65,32 +66,24 @@ def set_(
 
     Example: sgpctl routing set strict --dry-run
     """
-    from sgpctl.cli.outcome import finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.errors import InputError
     from sgpctl.render.routing import rebuild_notes
-    from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, routing_outcome
+    from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, preview_routing
 
     if mode not in MODES:
         raise InputError(f"unknown routing mode {mode!r}", hint="use strict or standard")
     app_ = get_app(ctx)
     cloud, cluster_id = app_.cloud(), app_.settings.require_cluster_id()
     plan = plan_routing(app_.view(None), cloud, cluster_id, mode)
-    preview = routing_outcome(plan, dry_run=True, force=force)
-    if dry_run or not preview.ok or plan.nothing_to_change:
-        code = finish(app_, preview, output)
-        rebuild_notes(app_.out, preview)
-        return code
-    app_.out.note("plan:")
-    for s in preview.steps:
-        if s.status == PLANNED:
-            app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter)
-    code = finish(app_, outcome, output)
-    rebuild_notes(app_.out, outcome)
-    return code
+    return mutate(
+        app_,
+        lambda dry: preview_routing(cloud.tke, plan, dry_run=dry, force=force),
+        lambda waiter, on_step: apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout, cluster_id=cluster_id,
+        question=f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it",
+        after=lambda outcome: rebuild_notes(app_.out, outcome),
+    )
 
 
 @app.command("status")

@@ -13,7 +13,8 @@ HELP = """CAM, Trunking ENI and the add-on, in order.
 
 Runs the cloud half of the TKE procedure in order: CAM authorization (cam setup), Trunking ENI
 (enable-trunking), the SecurityGroupPolicy add-on (addon install). Prints the plan first, asks before
-changing anything (--yes in scripts), skips what is already done and reports the outcome per step.
+changing anything (--yes in scripts), skips what is already done and reports each step as it
+finishes. With nothing to change it still checks that the cluster serves SecurityGroupPolicy.
 
 Example: sgpctl setup --dry-run; sgpctl setup --yes
 """
@@ -27,20 +28,16 @@ def setup(
     timeout: Timeout = 600,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    from sgpctl.cli.outcome import finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.setup import run_setup
 
     app_ = get_app(ctx)
     cloud, kube, cluster_id = app_.cloud(), app_.kube(), app_.settings.require_cluster_id()
-    plan = run_setup(cloud, kube, cluster_id, dry_run=True, addon_name=addon_name)
-    planned = [s for s in plan.steps if s.status == PLANNED]
-    if dry_run or not plan.ok or not planned:
-        return finish(app_, plan, output)
-    app_.out.note("plan:")
-    for s in planned:
-        app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"apply {len(planned)} change(s) to cluster {cluster_id}?", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = run_setup(cloud, kube, cluster_id, waiter=waiter, addon_name=addon_name)
-    return finish(app_, outcome, output)
+    region = app_.settings.region.value
+    return mutate(
+        app_,
+        lambda mode: run_setup(cloud, kube, cluster_id, dry_run=mode, addon_name=addon_name),
+        lambda waiter, on_step: run_setup(cloud, kube, cluster_id, waiter=waiter, addon_name=addon_name, on_step=on_step),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+        question=f"apply these changes to cluster {cluster_id} in {region} (the CAM ones are account-wide)?",
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Timeout, Wait
+from sgpctl.cli.options import DryRun, Output, Timeout, Wait, Watch, Yes
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -14,7 +14,8 @@ ENABLE_HELP = """Check the preconditions, switch Trunking ENI on.
 Enables Trunking ENI on the cluster: checks the preconditions (VPC-CNI, shared ENI, static Pod IP,
 eniipamd 3.5.6 or later; refuses naming each failed one), then sets eniipamd's
 vpcCni.trunkingEni.enableSubEni to true with a merge update that keeps every other value, and waits
-until the add-on is Succeeded and the value reads back true. Idempotent.
+until the add-on is Succeeded and the value reads back true. The switch is cluster-wide (eniipamd rolls
+out): the plan is shown and confirmed first (--yes in scripts). Idempotent.
 
 Example: sgpctl enable-trunking --dry-run
 """
@@ -29,18 +30,24 @@ def _view_or_none(app_):
 def enable_trunking(
     ctx: typer.Context,
     dry_run: DryRun = False,
+    yes: Yes = False,
     wait: Wait = True,
     timeout: Timeout = 600,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.trunking import enable_trunking as run
 
     app_ = get_app(ctx)
     cluster_id = app_.settings.require_cluster_id()
-    with app_.waiter(timeout) as waiter:
-        outcome = run(app_.cloud().tke, cluster_id, view=_view_or_none(app_), dry_run=dry_run, wait=wait, waiter=waiter)
-    return finish(app_, outcome, output)
+    tke, view = app_.cloud().tke, _view_or_none(app_)
+    return mutate(
+        app_,
+        lambda mode: run(tke, cluster_id, view=view, dry_run=mode, wait=False),
+        lambda waiter, on_step: run(tke, cluster_id, view=view, wait=wait, waiter=waiter),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+        question=f"switch Trunking ENI on in cluster {cluster_id}? eniipamd rolls out the new value",
+    )
 
 
 @app.command("status")

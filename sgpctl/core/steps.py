@@ -41,6 +41,15 @@ class DryRun(str, enum.Enum):
         return cls.CLIENT if value else cls.NONE
 
 
+def client_side(outcome: "Outcome", api: str) -> None:
+    """Under ``--dry-run=server``, say of each planned step that ``api`` has no dry run, so it was
+    planned from reads only (nothing is sent that the server could check)."""
+    if outcome.mode is DryRun.SERVER:
+        for s in outcome.steps:
+            if s.status == PLANNED:
+                s.message += f" (planned from reads: the {api} API has no dry run)"
+
+
 @dataclass
 class Step:
     id: str
@@ -108,10 +117,22 @@ class Outcome:
             out["dryRunMode"] = self.mode.value
         return out
 
+    def refused_run(self) -> "Outcome":
+        """A plan that refused, as the report of the real run that was asked for: nothing was done, so
+        its planned steps are skipped (``dryRun`` false, the summary says nothing was changed)."""
+        out = Outcome(self.command, dry_run=DryRun.NONE, extra=dict(self.extra))
+        for s in self.steps:
+            if s.status == PLANNED:
+                s = Step(s.id, s.description, SKIPPED, f"not done: {s.message}", None, dict(s.details))
+            out.add(s)
+        return out
+
     def summary(self) -> str:
         if not self.ok:
-            bad = next(s for s in self.steps if s.status in (FAILED, REFUSED))
-            return f"{self.command}: {bad.status}: {bad.message}"
+            bad = [s for s in self.steps if s.status in (FAILED, REFUSED)]
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            unchanged = "" if self.changed else "; nothing was changed"
+            return f"{self.command}: {bad[0].status}: {bad[0].message}{more}{unchanged}"
         forced = f"; forced past {len(self.forced)} failed check(s)" if self.forced else ""
         if self.dry_run:
             kind = "server dry run" if self.mode is DryRun.SERVER else "dry run"

@@ -231,21 +231,27 @@ class Kube:
                 return None
             raise
 
-    def create(self, resource: Resource, obj: dict, namespace: str | None = None) -> dict:
+    # Every write takes ``dry_run``: the API server validates and admits it (``dryRun=All``) without
+    # persisting it, as `kubectl --dry-run=server` does.
+
+    def create(self, resource: Resource, obj: dict, namespace: str | None = None, *, dry_run: bool = False) -> dict:
         ns = namespace or (obj.get("metadata") or {}).get("namespace")
-        return self.request("POST", resource.collection_path(ns), body=obj)
+        return self.request("POST", resource.collection_path(ns), body=obj, query=_dry(dry_run))
 
-    def replace(self, resource: Resource, obj: dict) -> dict:
+    def replace(self, resource: Resource, obj: dict, *, dry_run: bool = False) -> dict:
         meta = obj.get("metadata") or {}
-        return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj)
+        return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj, query=_dry(dry_run))
 
-    def patch(self, resource: Resource, name: str, patch: Any, namespace: str | None = None, *, patch_type: str = "merge") -> dict:
-        return self.request("PATCH", resource.object_path(name, namespace), body=patch, content_type=PATCH_TYPES[patch_type])
+    def patch(self, resource: Resource, name: str, patch: Any, namespace: str | None = None, *, patch_type: str = "merge",
+              dry_run: bool = False) -> dict:
+        return self.request("PATCH", resource.object_path(name, namespace), body=patch, content_type=PATCH_TYPES[patch_type],
+                            query=_dry(dry_run))
 
-    def delete(self, resource: Resource, name: str, namespace: str | None = None, *, propagation: str = "Background") -> bool:
+    def delete(self, resource: Resource, name: str, namespace: str | None = None, *, propagation: str = "Background",
+               dry_run: bool = False) -> bool:
         """Delete; False when it was already gone."""
         try:
-            self.request("DELETE", resource.object_path(name, namespace),
+            self.request("DELETE", resource.object_path(name, namespace), query=_dry(dry_run),
                          body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation})
             return True
         except KubeError as e:
@@ -255,6 +261,10 @@ class Kube:
 
     def version(self) -> dict:
         return self.request("GET", "/version")
+
+
+def _dry(dry_run: bool) -> dict | None:
+    return {"dryRun": "All"} if dry_run else None
 
 
 def _retry_after(resp) -> float | None:

@@ -25,7 +25,7 @@ def render_status(term: Terminal, data: dict) -> None:
 
 def rebuild_notes(term: Terminal, outcome) -> None:
     """The running Pods that keep the old routing until rebuilt, and the commands that rebuild them."""
-    rebuild = outcome.extra.get("rebuild") or []
+    rebuild = outcome.extra.get("rebuild") or [] if outcome.ok else []  # refused: nothing was switched
     verb = "would keep" if outcome.dry_run else "keep"
     for e in rebuild:
         names = ", ".join(e["pods"][:10]) + (" ..." if len(e["pods"]) > 10 else "")

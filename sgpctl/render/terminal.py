@@ -201,6 +201,15 @@ class Terminal:
         self.env.stderr.write(clean(text) + "\n")
         self.env.stderr.flush()
 
+    def alert(self, text: Any) -> None:
+        """A diagnostic that must stand out (a check that --force goes past): red on a colour terminal."""
+        if self.env.stderr_isatty and not self.no_color:
+            self.quiet()
+            self.env.stderr.write(f"\x1b[31m{clean(text)}{_RESET}\n")
+            self.env.stderr.flush()
+        else:
+            self.note(text)
+
     def error(self, message: Any, hint: Any = None) -> None:
         self.note(f"error: {message}")
         if hint:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from sgpctl.core.addon_values import mode_of, values_get, values_merge
-from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED, DryRun, Outcome, Step
 from sgpctl.errors import RefusedError
 from sgpctl.workflows.clients import KubeReader, TkeApi
 from sgpctl.workflows.waiting import Waiter
@@ -120,13 +120,18 @@ def sgp_crd_served(kube: KubeReader) -> bool:
 
 
 def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str | None = None, version: str | None = None,
-                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool = False, force: bool = False) -> Outcome:
-    """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off."""
+                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool | DryRun = False, force: bool = False,
+                  trunking_planned: bool = False) -> Outcome:
+    """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off
+    (``force`` goes past that: the step is ``forced``; ``trunking_planned``: an earlier step of the same
+    dry run switches it on). ``--dry-run=server`` sends InstallAddon with ``DryRun`` (TKE checks it and
+    installs nothing). A real run with nothing to install still checks that the CRD is served."""
     from sgpctl.core.checks import CheckResult
     from sgpctl.core.preconditions import trunking_enabled
 
     waiter = waiter or Waiter()
-    out = Outcome("addon install", dry_run=dry_run)
+    mode = DryRun.of(dry_run)
+    out = Outcome("addon install", dry_run=mode)
     name = name or discover_sgp_addon_name(tke, cluster_id)
     out.extra["addonName"] = name
     check = trunking_enabled(read_eniipamd(tke, cluster_id).effective,
@@ -134,10 +139,14 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
     trunk = out.add(Step.from_check(CheckResult("trunking-enabled", "Trunking ENI is enabled (eniipamd enableSubEni)",
                                                 check.status, check.message, check.hint)))
     if trunk.status == REFUSED:
-        if not force:
+        if trunking_planned and mode:
+            trunk.status, trunk.hint = UNCHANGED, None
+            trunk.message += " yet: the trunking step above switches it on first"
+        elif not force:
             return out
-        trunk.status, trunk.hint = UNCHANGED, None
-        trunk.message += " (--force: installing anyway)"
+        else:
+            trunk.status = FORCED
+            trunk.message += " (--force: installing anyway)"
 
     step = out.add(Step("addon-installed", f"add-on {name} is installed and {SUCCEEDED}"))
     state = addon_state(tke, cluster_id, name)
@@ -150,8 +159,11 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
         if state.phase != SUCCEEDED and wait and not dry_run:
             state = wait_for_addon(tke, cluster_id, name, waiter)
             step.message = f"add-on {name} {state.version or ''} is {SUCCEEDED}".replace("  ", " ")
-    elif dry_run:
+    elif mode:
         step.status, step.message = PLANNED, f"would install add-on {name}" + (f" {version}" if version else "")
+        if mode is DryRun.SERVER:
+            tke.install_addon(cluster_id, name, version=version, dry_run=True)
+            step.message += " (TKE accepted InstallAddon in a dry run)"
     else:
         from sgpctl.workflows.safely import ensure
 
@@ -162,10 +174,17 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
             step.message += f" ({SUCCEEDED})"
 
     crd = out.add(Step("sgp-crd-served", "the cluster serves SecurityGroupPolicy"))
-    if dry_run or not wait:
-        crd.message = "not checked" + (" (dry run)" if dry_run else " (--no-wait)")
+    if step.status == PLANNED:
+        crd.status, crd.message = SKIPPED, "not checked: the add-on is not installed yet"
         return out
-    done, _ = waiter.until(lambda: (sgp_crd_served(kube), None), "the SecurityGroupPolicy CRD to be served")
+    if step.status == CHANGED and not wait:
+        crd.status, crd.message = SKIPPED, "not checked (--no-wait)"
+        return out
+    if mode or not wait:
+        # Installed already: one read says whether it is served (nothing to wait for).
+        done = sgp_crd_served(kube)
+    else:
+        done, _ = waiter.until(lambda: (sgp_crd_served(kube), None), "the SecurityGroupPolicy CRD to be served")
     if not done:
         crd.status, crd.message = REFUSED, "the add-on is Succeeded but the cluster does not serve SecurityGroupPolicy"
         crd.hint = "check `kubectl get crd | grep securitygrouppolic` and the add-on's Pods in kube-system"

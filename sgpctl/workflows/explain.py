@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.errors import InputError
+from sgpctl.errors import RefusedError
 from sgpctl.workflows.view import ClusterView
 
 
@@ -162,7 +162,7 @@ def explain_scope(view: ClusterView, *, name: str | None = None, subject: list[S
         ns = namespace or view.default_namespace
         matches = [p for p in view.policies if p.name == name and (ns is None or p.namespace == ns)]
         if not matches:
-            raise InputError(f"SecurityGroupPolicy {name!r} not found in namespace {ns or '(any)'}",
-                             hint="list them with `sgpctl policy list -A`")
+            raise RefusedError(f"SecurityGroupPolicy {ns + '/' + name if ns else repr(name)} not found",
+                               hint="list them with `sgpctl policy list -A`")
         subject = matches
     return explain(view, subject=subject, namespaces=namespaces, sg_limit=sg_limit)

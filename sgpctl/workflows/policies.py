@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, DryRun, Outcome, Step
 from sgpctl.errors import InputError, KubeError, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import KubeWriter, VpcApi
@@ -26,10 +26,7 @@ ROLLABLE = {"Deployment": r.DEPLOYMENTS, "StatefulSet": r.STATEFULSETS, "DaemonS
 
 
 def sgp_resource(view: ClusterView) -> r.Resource:
-    if not view.serves(r.SGP_GROUP, r.SGP_KIND):
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the SecurityGroupPolicy add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`) first")
-    return view.resource(r.SGP_GROUP, r.SGP_KIND)
+    return view.require_policies()
 
 
 # -- list, get -----------------------------------------------------------------------------------
@@ -178,7 +175,9 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
         err.problems = check.problems  # type: ignore[attr-defined]
         raise err
 
-    out = Outcome("policy apply", dry_run=dry_run)
+    mode = DryRun.of(dry_run)
+    server = " (server dry run)" if mode is DryRun.SERVER else " (dry run)"
+    out = Outcome("policy apply", dry_run=mode)
     for p in policies:
         desired = _desired_object(p)
         key = f"{p.namespace}/{p.name}"
@@ -186,8 +185,10 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
         existing = view.get(sgp, p.name, p.namespace)
         if existing is None:
             step.details["result"] = "created"
-            if dry_run:
-                step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} created (dry run)"
+            if mode:
+                if mode is DryRun.SERVER:
+                    kube.create(sgp, desired, p.namespace, dry_run=True)
+                step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} created{server}"
             else:
                 kube.create(sgp, desired, p.namespace)
                 step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} created"
@@ -197,8 +198,10 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
             step.details["result"] = "unchanged"
             continue
         step.details["result"] = "configured"
-        if dry_run:
-            step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} configured (dry run)"
+        if mode:
+            if mode is DryRun.SERVER:
+                _update_with_retry(kube, sgp, existing, desired, dry_run=True)
+            step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} configured{server}"
             continue
         _update_with_retry(kube, sgp, existing, desired)
         step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
@@ -207,7 +210,7 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
     return out
 
 
-def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int = 3) -> dict:
+def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int = 3, *, dry_run: bool = False) -> dict:
     """PUT with the resourceVersion read; on a conflict (someone wrote in between) re-read and retry."""
     for attempt in range(attempts):
         obj = copy.deepcopy(existing)
@@ -217,7 +220,7 @@ def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int =
             if desired["metadata"].get(key):
                 meta[key] = {**(meta.get(key) or {}), **desired["metadata"][key]}
         try:
-            return kube.replace(sgp, obj)
+            return kube.replace(sgp, obj, dry_run=dry_run)
         except KubeError as e:
             if e.status != 409 or attempt == attempts - 1:
                 raise
@@ -246,12 +249,17 @@ def pods_keeping_groups(view: ClusterView, name: str, namespace: str) -> list[st
                   and m.phase not in matching.FINISHED_PHASES)
 
 
-def plan_delete(view: ClusterView, name: str, namespace: str) -> Outcome:
-    """`policy delete --dry-run`: what would be deleted, and the Pods that keep the policy's groups."""
+def plan_delete(view: ClusterView, name: str, namespace: str, dry_run: bool | DryRun = True) -> Outcome:
+    """`policy delete --dry-run`: what would be deleted, and the Pods that keep the policy's groups
+    (``--dry-run=server``: the API server is sent the delete with ``dryRun=All``)."""
     get_policy(view, name, namespace)
-    out = Outcome("policy delete", dry_run=True, extra={"podsKeepingGroups": pods_keeping_groups(view, name, namespace)})
-    out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", PLANNED,
-                 f"securitygrouppolicy/{name} would be deleted"))
+    mode = DryRun.of(dry_run) or DryRun.CLIENT
+    out = Outcome("policy delete", dry_run=mode, extra={"podsKeepingGroups": pods_keeping_groups(view, name, namespace)})
+    step = out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", PLANNED,
+                        f"securitygrouppolicy/{name} would be deleted"))
+    if mode is DryRun.SERVER:
+        view.kube.delete(sgp_resource(view), name, namespace, dry_run=True)
+        step.message += " (the API server accepted the delete in a dry run)"
     return out
 
 
@@ -294,7 +302,7 @@ def plan_rollout(view: ClusterView, namespace: str, policy: str | None = None, *
     every_pod = view.list(r.PODS, None)
     policies = view.policies_in(namespace)
     if policy and not any(p.name == policy for p in policies):
-        raise InputError(f"SecurityGroupPolicy {policy!r} not found in namespace {namespace}", hint="sgpctl policy list -n " + namespace)
+        raise RefusedError(f"SecurityGroupPolicy {namespace}/{policy} not found", hint="sgpctl policy list -n " + namespace)
     pods = view.list(r.PODS, namespace)
     result = matching.match(pods, policies, view.list(r.SERVICEACCOUNTS, namespace),
                             replicasets=view.list(r.REPLICASETS, namespace))
@@ -329,17 +337,34 @@ def require_room(plan: RolloutPlan) -> None:
                            hint="add nodes of a supported family (sgpctl capacity) or scale down, then retry")
 
 
-def rollout_outcome(plan: RolloutPlan, *, delete_bare_pods: bool = False) -> Outcome:
-    """The plan as a dry-run outcome: a planned restart per owner, and what happens to bare Pods."""
-    out = Outcome("policy rollout", dry_run=True, extra={"plan": plan.to_dict()})
+def rollout_outcome(plan: RolloutPlan, *, delete_bare_pods: bool = False, dry_run: bool | DryRun = True,
+                    kube: KubeWriter | None = None) -> Outcome:
+    """The plan as a dry-run outcome: a planned restart per owner, and what happens to bare Pods.
+    ``--dry-run=server`` sends each restart (and delete) with ``dryRun=All`` through ``kube``."""
+    mode = DryRun.of(dry_run) or DryRun.CLIENT
+    server = mode is DryRun.SERVER and kube is not None
+    out = Outcome("policy rollout", dry_run=mode, extra={"plan": plan.to_dict()})
+    stamp = now_rfc3339()
     for o in plan.owners:
         kind = o["kind"].lower()
-        out.add(Step(f"restart-{kind}-{o['name']}", f"restart {kind}/{o['name']}", PLANNED,
-                     f"would restart {kind}/{o['name']} ({len(o['pods'])} stale Pod(s): {', '.join(o['pods'])})"))
+        step = out.add(Step(f"restart-{kind}-{o['name']}", f"restart {kind}/{o['name']}", PLANNED,
+                            f"would restart {kind}/{o['name']} ({len(o['pods'])} Pod(s): {', '.join(o['pods'])})"))
+        if server:
+            kube.patch(ROLLABLE[o["kind"]], o["name"], _restart_patch(stamp), plan.namespace, patch_type="strategic",
+                       dry_run=True)
+            step.message += " (the API server accepted the restart in a dry run)"
     for b in plan.bare_pods:
-        out.add(Step(f"delete-pod-{b}", f"bare Pod {b}", PLANNED if delete_bare_pods else UNCHANGED,
-                     f"would delete pod/{b}" if delete_bare_pods else f"pod/{b} has no owner: left alone (pass --delete-bare-pods)"))
+        step = out.add(Step(f"delete-pod-{b}", f"bare Pod {b}", PLANNED if delete_bare_pods else UNCHANGED,
+                            f"would delete pod/{b}" if delete_bare_pods else f"pod/{b} has no owner: left alone (pass --delete-bare-pods)"))
+        if server and delete_bare_pods:
+            kube.delete(r.PODS, b, plan.namespace, dry_run=True)
+            step.message += " (the API server accepted the delete in a dry run)"
     return out
+
+
+def _restart_patch(stamp: str) -> dict:
+    """What `kubectl rollout restart` sends: a new annotation on the Pod template."""
+    return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
 
 def run_rollout(view: ClusterView, vpc: VpcApi, plan: RolloutPlan, *, delete_bare_pods: bool = False,
@@ -365,9 +390,7 @@ def execute_rollout(kube: KubeWriter, plan: RolloutPlan, *, delete_bare_pods: bo
     out = Outcome("policy rollout")
     stamp = now_rfc3339()
     for o in plan.owners:
-        res = ROLLABLE[o["kind"]]
-        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-        kube.patch(res, o["name"], patch, plan.namespace, patch_type="strategic")
+        kube.patch(ROLLABLE[o["kind"]], o["name"], _restart_patch(stamp), plan.namespace, patch_type="strategic")
         out.add(Step(f"restart-{o['kind'].lower()}-{o['name']}", f"restart {o['kind'].lower()}/{o['name']}", CHANGED,
                      f"{o['kind'].lower()}/{o['name']} restarted ({len(o['pods'])} stale Pod(s))"))
     for name in plan.bare_pods:

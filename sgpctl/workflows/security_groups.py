@@ -4,7 +4,7 @@ security group denies everything until rules are added)."""
 
 from __future__ import annotations
 
-from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step
+from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step, client_side
 from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.safely import create_once
 from sgpctl.workflows.view import ClusterView
@@ -71,6 +71,7 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
         if ingress or egress:
             out.add(Step("security-group-rules", "probe/DNS rules", PLANNED, f"would add {len(ingress)} ingress and {len(egress)} egress rule(s)"))
         out.extra["securityGroup"] = None
+        client_side(out, "VPC")
         return out
     def find():
         found = vpc.find_security_groups_by_name(name)

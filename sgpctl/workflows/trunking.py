@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sgpctl.core.addon_values import ENABLE_SUB_ENI, coerce_like, is_true, patch_for, values_get
 from sgpctl.core.checks import CheckResult, Status
 from sgpctl.core.preconditions import ClusterNetwork, trunking_preconditions
-from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step
+from sgpctl.core.steps import CHANGED, PLANNED, DryRun, Outcome, Step
 from sgpctl.core.versions import image_tag
 from sgpctl.workflows.addons import ENIIPAMD, SUCCEEDED, addon_state, read_eniipamd, wait_for_addon
 from sgpctl.workflows.clients import TkeApi
@@ -95,10 +95,12 @@ def trunking_status(tke: TkeApi, cluster_id: str, view: ClusterView | None = Non
     return TrunkingStatus(cluster_id, is_true(value), value, state.to_dict(), ipamd.trunking_enabled, conds)
 
 
-def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = None, dry_run: bool = False,
+def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = None, dry_run: bool | DryRun = False,
                     wait: bool = True, waiter: Waiter | None = None) -> Outcome:
+    """``--dry-run=server`` sends the UpdateAddon with ``DryRun`` (TKE checks it and changes nothing)."""
     waiter = waiter or Waiter()
-    out = Outcome("enable-trunking", dry_run=dry_run)
+    mode = DryRun.of(dry_run)
+    out = Outcome("enable-trunking", dry_run=mode)
     conds = preconditions(tke, view, cluster_id)
     out.extra["preconditions"] = [precondition_dict(c) for c in conds]
     for c in conds:
@@ -118,11 +120,14 @@ def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = 
             wait_for_addon(tke, cluster_id, ENIIPAMD, waiter)
         step.message = f"{ENABLE_SUB_ENI} is already true"
         return out
-    if dry_run:
-        step.status, step.message = PLANNED, f"would set {ENABLE_SUB_ENI}: true (merge update; other values kept)"
-        return out
     # Keep the chart's own type for the value (a string "false" becomes "true").
     new_value = coerce_like(current, True)
+    if mode:
+        step.status, step.message = PLANNED, f"would set {ENABLE_SUB_ENI}: true (merge update; other values kept)"
+        if mode is DryRun.SERVER:
+            tke.update_addon(cluster_id, ENIIPAMD, values=patch_for(ENABLE_SUB_ENI, new_value), strategy="merge", dry_run=True)
+            step.message += " (TKE accepted the UpdateAddon in a dry run)"
+        return out
     tke.update_addon(cluster_id, ENIIPAMD, values=patch_for(ENABLE_SUB_ENI, new_value), strategy="merge")
     step.status, step.message = CHANGED, f"set {ENABLE_SUB_ENI}: true"
     if wait:

@@ -17,7 +17,7 @@ from sgpctl.core.allocation import node_quota
 from sgpctl.core.annotations import VPCENI_LABEL_POD_NAME, VPCENI_LABEL_POD_NAMESPACE, uses_sub_eni
 from sgpctl.core.checks import CheckResult, Status, exit_code
 from sgpctl.core.verify import ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
-from sgpctl.errors import ExitCode, InputError
+from sgpctl.errors import ExitCode, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.view import ClusterView, object_key
@@ -115,16 +115,14 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
                 sg_limit: int = matching.DEFAULT_SG_LIMIT) -> VerifyReport:
     """Every Pod of the view that a policy selects (or that carries a policy's groups); with
     ``policy``, only the Pods that policy selects."""
-    if not view.serves(r.SGP_GROUP, r.SGP_KIND):
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`)")
+    view.require_policies()
     # The cloud lookups start as soon as the VpcENIs are known; the rest of the cluster is read and
     # matched meanwhile. Without -l/--policy every VpcENI of the scope belongs to a Pod in it; with
     # them, the Pods are listed first.
     policies = view.policies
     if policy and not any(p.name == policy for p in policies):
-        raise InputError(f"SecurityGroupPolicy {policy!r} not found" + (f" in namespace {view.namespace}" if view.namespace else ""),
-                         hint="list them with `sgpctl policy list -A`")
+        where = f"{view.namespace}/{policy}" if view.namespace else repr(policy)
+        raise RefusedError(f"SecurityGroupPolicy {where} not found", hint="list them with `sgpctl policy list -A`")
     everything = ("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
     if view.pod_selector or policy:
         view.prefetch(*everything)

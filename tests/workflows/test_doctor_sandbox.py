@@ -87,9 +87,9 @@ def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
 
 
 def full_procedure(sb, tmp_path: Path) -> None:
-    cli(sb, "cam", "setup")
-    cli(sb, "enable-trunking", "--timeout", "30")
-    cli(sb, "addon", "install", "--timeout", "30")
+    cli(sb, "cam", "setup", "--yes")
+    cli(sb, "enable-trunking", "--yes", "--timeout", "30")
+    cli(sb, "addon", "install", "--yes", "--timeout", "30")
     group = json.loads(cli(sb, "sg", "create", "doctor-nginx", "--allow-node-probes", "--allow-dns", "-o", "json").stdout)
     group_id = group["securityGroup"]["securityGroupId"]
     policy = tmp_path / "policy.yaml"
