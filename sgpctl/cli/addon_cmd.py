@@ -50,16 +50,22 @@ def install(
 
 
 @app.command("status")
-def status(ctx: typer.Context, name: Name = None, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, name: Name = None, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """Version, phase and reason of eniipamd and the SecurityGroupPolicy add-on, and whether the
-    cluster serves the SecurityGroupPolicy CRD (exit 1 unless both are Succeeded and served).
+    cluster serves the SecurityGroupPolicy CRD (exit 1 unless both are Succeeded and served). -w
+    follows the phases until Ctrl-C.
 
-    Example: sgpctl addon status -o json
+    Example: sgpctl addon status -w
     """
-    from sgpctl.render.addons import render_status
+    from sgpctl.render.addons import render_status, states
     from sgpctl.workflows.addons import addons_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(addons_status(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(),
+                                                         name=name)))
     data = addons_status(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(), name=name)
     app_.out.emit(data, output, lambda term: render_status(term, data))
     return ExitCode.OK if data["ok"] else ExitCode.FAILED

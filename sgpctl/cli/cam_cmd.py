@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Yes, check_cam_policy_name, check_plain_name
+from sgpctl.cli.options import DryRun, Output, Watch, Yes, check_cam_policy_name, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -54,16 +54,21 @@ def setup(
 
 
 @app.command("status")
-def status(ctx: typer.Context, policy_name: PolicyName = "SubENIForIPAMD", role: Roles = None,
+def status(ctx: typer.Context, policy_name: PolicyName = "SubENIForIPAMD", role: Roles = None, watch: Watch = False,
            output: Output = OutputFormat.table) -> ExitCode:
-    """Report the policy id, the actions it grants or lacks, and its attachment per role (exit 1 when incomplete).
+    """Report the policy id, the actions it grants or lacks, and its attachment per role (exit 1 when
+    incomplete). -w follows them until Ctrl-C.
 
     Example: sgpctl cam status -o json
     """
-    from sgpctl.render.cam import render_status
+    from sgpctl.render.cam import render_status, states
     from sgpctl.workflows.cam import cam_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(cam_status(app_.cloud().cam, policy_name, _roles(role)).to_dict()))
     st = cam_status(app_.cloud().cam, policy_name, _roles(role))
     data = st.to_dict()
     app_.out.emit(data, output, lambda term: render_status(term, data))

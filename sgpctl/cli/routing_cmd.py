@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Yes, fail_on_warning, namespace_scope
+from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Watch, Yes, fail_on_warning,
+                                namespace_scope)
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -87,16 +88,20 @@ def set_(
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """The routing mode, the three eniipamd values behind it, and eniipamd's phase (exit 1 when
-    eniipamd is missing or failed).
+    eniipamd is missing or failed). -w follows them until Ctrl-C (after `routing set --no-wait`).
 
     Example: sgpctl routing status -o json
     """
-    from sgpctl.render.routing import render_status
+    from sgpctl.render.routing import render_status, states
     from sgpctl.workflows.routing import routing_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(routing_status(app_.cloud().tke, app_.settings.require_cluster_id())))
     data = routing_status(app_.cloud().tke, app_.settings.require_cluster_id())
     app_.out.emit(data, output, lambda term: render_status(term, data))
     return ExitCode.OK if data["ok"] else ExitCode.FAILED

@@ -51,16 +51,21 @@ def enable_trunking(
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """Whether Trunking ENI is on (eniipamd values and phase) and the cluster's preconditions (exit 1
-    unless it is on and eniipamd Succeeded).
+    unless it is on and eniipamd Succeeded). -w follows it until Ctrl-C.
 
     Example: sgpctl trunking status -o json
     """
-    from sgpctl.render.trunking import render_status
+    from sgpctl.render.trunking import render_status, states
     from sgpctl.workflows.trunking import trunking_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(),
+                                                           _view_or_none(app_)).to_dict()))
     st = trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(), _view_or_none(app_))
     data = st.to_dict()
     app_.out.emit(data, output, lambda term: render_status(term, data))

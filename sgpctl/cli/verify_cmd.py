@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, check_pod_name, check_policy_name,
+from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, Watch, check_pod_name, check_policy_name,
                                 fail_on_warning, label_selector, namespace_scope)
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
@@ -64,6 +64,7 @@ def pods(
     policy: Annotated[Optional[str], typer.Option("--policy", help="Only the Pods this policy selects.", callback=check_policy_name)] = None,
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
+    watch: Watch = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
     """Verify every Pod a SecurityGroupPolicy selects (the same checks as `verify pod`): one line per
@@ -73,9 +74,15 @@ def pods(
     Exit 0 all verified (warnings allowed unless --fail-on warning), 1 any failure, 2 bad input,
     3 could not determine.
 
-    Example: sgpctl verify pods -A -o json
+    With -w, verify again every 2 s and print each Pod whose verdict changed (Ctrl-C stops).
+
+    Examples:
+
+      sgpctl verify pods -A -o json
+
+      sgpctl verify pods -n my-namespace -w
     """
-    from sgpctl.render.verify import pods_footer
+    from sgpctl.render.verify import pod_state, pods_footer, pods_line
     from sgpctl.workflows.verify import verify_pods
 
     selector = label_selector(selector)
@@ -83,6 +90,18 @@ def pods(
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     ns = namespace_scope(app_, namespace, all_namespaces)
-    report = verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
+
+    def read():
+        return verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
+
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        def poll():
+            rep = read()
+            return pods_line(rep.summary()), {f"{p.namespace}/{p.name}": pod_state(p) for p in rep.pods}
+
+        return follow(app_, poll)
+    report = read()
     return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
                            footer=pods_footer(report.summary(), report.notes), items="pods", kind="pod")

@@ -13,3 +13,12 @@ def render_status(term: Terminal, data: dict) -> None:
                [(a["name"], "yes" if a["installed"] else "NO", a["version"] or "-", a["phase"] or "-", a["reason"] or "")
                 for a in data["addons"]])
     term.line(f"SecurityGroupPolicy CRD served: {'yes' if data['securityGroupPolicyServed'] else 'NO'}")
+
+
+def states(data: dict) -> tuple[str, dict[str, str]]:
+    """What `addon status -w` follows: each add-on's version and phase, and whether the CRD is served."""
+    out = {a["name"]: (f"{a['version'] or '-'} {a['phase'] or '-'}" + (f" ({a['reason']})" if a["reason"] else ""))
+           if a["installed"] else "not installed" for a in data["addons"]}
+    out["securitygrouppolicy CRD"] = "served" if data["securityGroupPolicyServed"] else "not served"
+    summary = "; ".join(f"{a['name']} {a['phase'] or 'not installed'}" for a in data["addons"])
+    return summary, out

@@ -18,13 +18,23 @@ def pod_footer(v: PodVerification):
     return draw
 
 
+def pods_line(s: dict) -> str:
+    return f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
+
+
+def pod_state(v: PodVerification) -> str:
+    """A Pod's verdict and why, in a few words (what `verify pods -w` prints when it changes)."""
+    result = v.summary()
+    return v.verdict() + (f": {result.message}" if result.message else "")
+
+
 def pods_footer(summary: dict, notes: list[str]):
     def draw(term: Terminal) -> None:
         s = summary
         if s["namespaces"]:
             term.table(["NAMESPACE", "PODS", "OK", "STALE", "FAILED", "WITH WARNINGS"],
                        [(n["namespace"], n["pods"], n["ok"], n["stale"], n["failed"], n["warnings"]) for n in s["namespaces"]])
-        term.line(f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed")
+        term.line(pods_line(s))
         for note in notes:
             term.line(f"note: {note}")
         term.line()
