@@ -84,6 +84,8 @@ class Settings:
     endpoint: Setting
     kubeconfig: Setting
     context: Setting
+    #: checks the user confirmed by hand (doctor's --ack): SGPCTL_ACK, comma-separated ids
+    ack: Setting = field(default_factory=lambda: Setting(None, "not set"))
     debug: bool = False
     no_color: bool = False
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -118,6 +120,10 @@ class Settings:
             )
         return self.cluster_id.value
 
+    def acknowledged(self) -> list[str]:
+        """The check ids of SGPCTL_ACK."""
+        return [i.strip() for i in (self.ack.value or "").split(",") if i.strip()]
+
     def require_region(self) -> str:
         if not self.region.value:
             raise InputError("no region", hint="pass --region (e.g. ap-guangzhou) or set TENCENTCLOUD_REGION")
@@ -133,6 +139,7 @@ class Settings:
              "source": self.endpoint.source},
             {"name": "kubeconfig", "value": self.kubeconfig.value, "source": self.kubeconfig.source},
             {"name": "context", "value": self.context.value, "source": self.context.source},
+            {"name": "ack", "value": self.ack.value, "source": self.ack.source},
         ]
         creds = self.try_credentials()
         if creds is None:
@@ -225,7 +232,9 @@ def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None,
         inferred = infer_cluster_id(info.context, info.cluster)
         if inferred and not cluster_id.value:
             cluster_id = Setting(inferred, f"inferred from kube context {info.context}")
+    ack = _first((env.get("SGPCTL_ACK"), "env SGPCTL_ACK"))
     return Settings(
+        ack=ack,
         profile=profile,
         region=region,
         cluster_id=cluster_id,

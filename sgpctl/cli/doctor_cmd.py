@@ -29,7 +29,10 @@ Examples:
 
   sgpctl doctor --category cam --category trunking -o json
 
-  sgpctl doctor --fail-on warning        # strict CI
+  sgpctl doctor --fail-on warning --ack manual-client-token-allowlist    # strict CI
+
+A check that no API can answer (the client-token allowlist) can be acknowledged once confirmed by
+hand: --ack ID, or SGPCTL_ACK=ID[,ID] in the environment; it then passes as acknowledged.
 """
 
 
@@ -37,13 +40,16 @@ def doctor(
     ctx: typer.Context,
     category: Annotated[Optional[list[str]], typer.Option("--category", "-c", metavar="NAME", help="Only this category (repeatable).")] = None,
     fail_on: FailOn = "error",
+    ack: Annotated[Optional[list[str]], typer.Option("--ack", metavar="CHECK_ID", help="Acknowledge a check no API can answer, "
+                                                                                        "confirmed by hand (repeatable; also SGPCTL_ACK).")] = None,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
     from sgpctl.cli.context import get_app
-    from sgpctl.workflows.doctor import DoctorContext, categories, run_doctor, select
+    from sgpctl.workflows.doctor import DoctorContext, categories, check_acks, run_doctor, select
 
     strict = fail_on_warning(fail_on)
     select(categories(), category)  # an unknown category is bad input before any call
     app_ = get_app(ctx)
+    acknowledged = check_acks([*(ack or []), *app_.settings.acknowledged()])
     context = DoctorContext(app_.settings, cloud_factory=app_.cloud, kube_factory=app_.kube)
-    return app_.out.checks(run_doctor(context, category), output, fail_on_warning=strict)
+    return app_.out.checks(run_doctor(context, category, acknowledged), output, fail_on_warning=strict)

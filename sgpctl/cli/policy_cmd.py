@@ -145,6 +145,31 @@ def apply(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
     return _apply(app_, result.policies, dry_run, output)
 
 
+@app.command("diff")
+def diff(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+         output: Output = OutputFormat.table) -> ExitCode:
+    """Show what `policy apply` would change, reading only: per policy created, configured or
+    unchanged; each changed field (security groups, selectors, labels) before -> after; and the Pods
+    whose groups would change (they get them once rebuilt: sgpctl policy rollout).
+
+    Exit 0 when nothing would change, 1 when something would (as `kubectl diff`), 2 on bad input.
+
+    Example: sgpctl policy diff -f examples/policy.yaml
+    """
+    from sgpctl.render.policies import render_diff
+    from sgpctl.workflows.policies import diff_policies
+    from sgpctl.workflows.sources import load_policy_files
+
+    app_ = get_app(ctx)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
+    if not result.ok:
+        return _problems(app_, result.problems)
+    diffs = diff_policies(app_.view(None), result.policies, namespace_default=app_.context_namespace())
+    data = {"changed": any(d.result != "unchanged" for d in diffs), "policies": [d.to_dict() for d in diffs]}
+    app_.out.emit(data, output, lambda term: render_diff(term, diffs), kind=NAME_KIND)
+    return ExitCode.FAILED if data["changed"] else ExitCode.OK
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -243,8 +268,9 @@ def rollout(
                                                           "(after `sgpctl routing set`: only new Pods get the new routing).")] = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    """Rebuild the stale Pods (created before the policy, or with other groups), or with --all every
-    Pod on a sub-ENI, through their owners:
+    """Rebuild the stale Pods (created before the policy, or with other groups) and the Pods whose
+    ENI groups drifted in VPC (changed behind the controller's back), or with --all every Pod on a
+    sub-ENI, through their owners:
     a restart annotation on the Pod template of Deployments, StatefulSets and DaemonSets, as
     `kubectl rollout restart` does. Shows the plan and asks first; refuses when the capacity plan says
     the rebuilt Pods would not fit.
@@ -257,12 +283,18 @@ def rollout(
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     view = app_.view(ns)
-    plan = plan_rollout(view, ns, name, every_sub_eni_pod=every_pod)
+    # The ENIs' groups in VPC show the Pods whose groups drifted; without credentials they go unchecked.
+    vpc = app_.cloud().vpc if app_.settings.try_credentials() is not None else None
+    if vpc is None:
+        app_.out.note("note: no Tencent Cloud credentials: Pods whose ENI groups drifted are not looked for")
+    plan = plan_rollout(view, ns, name, every_sub_eni_pod=every_pod, vpc=vpc)
     for p in plan.pending:
         app_.out.note(f"would stay Pending: {p['pod']}: {p['reason']}")
     require_room(plan)
     if not plan.stale:
-        app_.out.note(f"no {'sub-ENI' if every_pod else 'stale'} Pods in {ns}" + (f" for policy {name}" if name else ""))
+        app_.out.note(f"no {'sub-ENI' if every_pod else 'stale or drifted'} Pods in {ns}" + (f" for policy {name}" if name else ""))
+    for pod in plan.drifted:
+        app_.out.note(f"pod/{pod}: its ENI's security groups drifted from its annotation: rebuilding gives it a new sub-ENI")
     kind = "" if every_pod else "stale "
     return mutate(
         app_,

@@ -104,4 +104,4 @@ def pods(
         return follow(app_, poll)
     report = read()
     return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
-                           footer=pods_footer(report.summary(), report.notes), items="pods", kind="pod")
+                           footer=pods_footer(report.summary(), report.notes, report.next_steps()), items="pods", kind="pod")

@@ -9,10 +9,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def render_status(term: Terminal, data: dict) -> None:
-    term.table(["ADD-ON", "INSTALLED", "VERSION", "PHASE", "REASON"],
-               [(a["name"], "yes" if a["installed"] else "NO", a["version"] or "-", a["phase"] or "-", a["reason"] or "")
-                for a in data["addons"]])
-    term.line(f"SecurityGroupPolicy CRD served: {'yes' if data['securityGroupPolicyServed'] else 'NO'}")
+    from sgpctl.render.terminal import Column
+
+    term.table(["ADD-ON", "INSTALLED", "VERSION", "PHASE", Column("REASON", text=True), Column("NEXT", text=True)],
+               [(a["name"], "yes" if a["installed"] else "NO", a["version"] or "-", a["phase"] or "-", a["reason"] or "",
+                 a.get("next") or "") for a in data["addons"]])
+    served = data["securityGroupPolicyServed"]
+    term.line(f"SecurityGroupPolicy CRD served: {'yes' if served else 'NO'}"
+              + ("" if served else "; next: sgpctl addon install (once installed, the add-on serves it)"))
 
 
 def states(data: dict) -> tuple[str, dict[str, str]]:

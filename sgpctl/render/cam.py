@@ -14,8 +14,11 @@ def render_status(term: Terminal, data: dict) -> None:
         term.line(f"  allows   {a}")
     for a in data["actionsMissing"]:
         term.line(f"  MISSING  {a}")
-    term.table(["ROLE", "EXISTS", "POLICY ATTACHED"],
-               [(r["role"], "yes" if r["exists"] else "NO", "yes" if r["attached"] else "NO") for r in data["roles"]])
+    from sgpctl.render.terminal import Column
+
+    term.table(["ROLE", "EXISTS", "POLICY ATTACHED", Column("NEXT", text=True)],
+               [(r["role"], "yes" if r["exists"] else "NO", "yes" if r["attached"] else "NO", r.get("next") or "")
+                for r in data["roles"]])
 
 
 def states(data: dict) -> tuple[str, dict[str, str]]:

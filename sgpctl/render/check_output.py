@@ -97,7 +97,7 @@ class CheckTableRenderer:
             self._line("-" * len(name))
             self._category = result.category
         glyph = self.glyphs[result.status.value]
-        head = f"{glyph} {self.clean(result.description)}"
+        head = f"{glyph} {self.clean(result.description)}" + (" (acknowledged)" if result.acknowledged else "")
         if self.width:
             for part in self.wrap(head, self.width, "", " " * (len(glyph) + 1)):
                 self._line(part)

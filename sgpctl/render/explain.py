@@ -20,6 +20,8 @@ def render_explain(term: Terminal, data: dict) -> None:
     for p in data["policies"]:
         term.line()
         term.heading(f"policy {p['namespace']}/{p['name']}  groups {groups(p['groupIds'])}  selects {p['selectedPods']} Pods")
+        for why in p.get("whyNoPods") or []:
+            term.wrapped(f"- {why}", "  ", "    ")
         if p["pods"]:
             term.table(
                 ["POD", "OWNER", "NODE", "GROUPS", "STATUS"],

@@ -20,6 +20,8 @@ def step_lines(step: dict) -> list[tuple[str, str]]:
     when it failed, was refused or forced."""
     out = [(f"{MARKS.get(step['status'], '?')} {WORDS.get(step['status'], step['status']):<8} "
             f"{step['message'] or step['description']}", _PAD)]
+    for change in (step.get("details") or {}).get("changes") or []:
+        out.append((f"{_PAD}~ {change}", _PAD + "  "))
     if step.get("hint") and step["status"] in (FAILED, REFUSED, FORCED):
         out.append((f"{_PAD}hint: {step['hint']}", _PAD + "      "))
     return out

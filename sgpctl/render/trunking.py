@@ -13,7 +13,13 @@ def render_status(term: Terminal, data: dict) -> None:
     term.line(f"trunking: {'enabled' if data['enabled'] else 'DISABLED'} ({data['key']}={data['value']!r}); "
               f"eniipamd {eni.get('version') or '-'} {eni.get('phase') or 'not installed'}")
     glyphs = term.glyphs()
-    term.table(["PRECONDITION", "MET", "DETAIL"], [(c["description"], glyphs[c["status"]], c["message"]) for c in data["preconditions"]])
+    from sgpctl.render.terminal import Column
+
+    term.table(["PRECONDITION", "MET", Column("DETAIL", text=True), Column("NEXT", text=True)],
+               [(c["description"], glyphs[c["status"]], c["message"], c["hint"] if c["status"] != "pass" else "")
+                for c in data["preconditions"]])
+    if not data["enabled"]:
+        term.line("next: sgpctl enable-trunking")
 
 
 def states(data: dict) -> tuple[str, dict[str, str]]:

@@ -28,7 +28,7 @@ def pod_state(v: PodVerification) -> str:
     return v.verdict() + (f": {result.message}" if result.message else "")
 
 
-def pods_footer(summary: dict, notes: list[str]):
+def pods_footer(summary: dict, notes: list[str], next_steps: list[str] = ()):
     def draw(term: Terminal) -> None:
         s = summary
         if s["namespaces"]:
@@ -37,5 +37,7 @@ def pods_footer(summary: dict, notes: list[str]):
         term.line(pods_line(s))
         for note in notes:
             term.line(f"note: {note}")
+        for step in next_steps:
+            term.wrapped(f"next: {step}", "", "      ")
         term.line()
     return draw

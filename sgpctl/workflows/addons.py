@@ -199,4 +199,17 @@ def addons_status(tke: TkeApi, kube: KubeReader | None, cluster_id: str, *, name
     sgp = addon_state(tke, cluster_id, sgp_name)
     served = sgp_crd_served(kube) if kube is not None else None
     ok = eni.installed and eni.phase == SUCCEEDED and sgp.installed and sgp.phase == SUCCEEDED and served is not False
-    return {"ok": ok, "addons": [eni.to_dict(), sgp.to_dict()], "securityGroupPolicyServed": served}
+    addons = [{**a.to_dict(), "next": next_step(a)} for a in (eni, sgp)]
+    return {"ok": ok, "addons": addons, "securityGroupPolicyServed": served}
+
+
+def next_step(state: AddonState) -> str | None:
+    """What to do about an add-on that is not installed and Succeeded (None when it is)."""
+    if not state.installed:
+        return ("enable VPC-CNI on the cluster (TKE console; it installs eniipamd)" if state.name == ENIIPAMD
+                else "sgpctl addon install")
+    if state.phase in FAILED_PHASES:
+        return "see the add-on's events in the TKE console, then reinstall it there"
+    if state.phase != SUCCEEDED:
+        return "sgpctl addon status -w (follows it until Succeeded)"
+    return None

@@ -26,7 +26,8 @@ class RoleStatus:
     attached: bool
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "exists": self.exists, "attached": self.attached}
+        nxt = None if self.attached else (ROLE_HINT if not self.exists else "sgpctl cam setup")
+        return {"role": self.role, "exists": self.exists, "attached": self.attached, "next": nxt}
 
 
 @dataclass

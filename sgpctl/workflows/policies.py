@@ -178,10 +178,15 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
     mode = DryRun.of(dry_run)
     server = " (server dry run)" if mode is DryRun.SERVER else " (dry run)"
     out = Outcome("policy apply", dry_run=mode)
+    diffs = {(d.namespace, d.name): d for d in diff_policies(view, policies)}
     for p in policies:
         desired = _desired_object(p)
         key = f"{p.namespace}/{p.name}"
         step = out.add(Step(f"policy-{key}", f"SecurityGroupPolicy {key}"))
+        diff = diffs[(p.namespace, p.name)]
+        if diff.result != "unchanged":
+            # What changes, field by field, and the Pods that get other groups once rebuilt.
+            step.details["changes"] = [f.text() for f in diff.fields] + [c.text() for c in diff.pods]
         existing = view.get(sgp, p.name, p.namespace)
         if existing is None:
             step.details["result"] = "created"
@@ -207,6 +212,29 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
         step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
     out.extra["stale"] = stale_after(after, policies)
     view.forget()
+    return out
+
+
+def diff_policies(view: ClusterView, policies: list[SecurityGroupPolicy], *, namespace_default: str = "default") -> list:
+    """`policy diff`: per policy of the file, created/configured/unchanged, the fields that change
+    (``core.policy_diff.field_changes``) and the Pods whose groups change (``pod_changes``)."""
+    from sgpctl.core.policy_diff import PolicyDiff, field_changes, pod_changes
+    from sgpctl.workflows.sources import merge_policies
+
+    policies = [p.with_namespace(namespace_default) for p in policies]
+    sgp = sgp_resource(view)
+    out = []
+    for ns in sorted({p.namespace for p in policies}):
+        here = [p for p in policies if p.namespace == ns]
+        before = view.policies_in(ns)
+        pods = pod_changes(view.list(r.PODS, ns), view.list(r.SERVICEACCOUNTS, ns), before, merge_policies(before, here))
+        for p in sorted(here, key=lambda p: p.name):
+            existing = view.get(sgp, p.name, ns)
+            desired = _desired_object(p)
+            fields = field_changes(existing, desired)
+            result = "created" if existing is None else ("unchanged" if _same(existing, desired) else "configured")
+            mine = [c for c in pods if p.name in c.policies]
+            out.append(PolicyDiff(ns, p.name, result, fields if result != "unchanged" else [], mine))
     return out
 
 
@@ -286,17 +314,31 @@ class RolloutPlan:
     #: every Pod the plan rebuilds (uid -> name): waiting ends when none of them is left
     uids: dict = field(default_factory=dict)
     every_sub_eni_pod: bool = False
+    #: Pods whose ENI carries other groups than their annotation (changed behind the controller's
+    #: back): rebuilding gives them a new sub-ENI with the right ones
+    drifted: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"namespace": self.namespace, "policy": self.policy, "stalePods": self.stale, "owners": self.owners,
-                "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending}
+                "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending,
+                "driftedPods": self.drifted}
+
+
+def drifted_pods(view: ClusterView, vpc: VpcApi, policy: str | None = None) -> set[str]:
+    """The Pods whose ENI, in VPC, does not carry the groups of their annotation (`verify`'s eni-groups
+    check fails): someone changed the ENI, or it is gone."""
+    from sgpctl.core.checks import Status
+    from sgpctl.workflows.verify import verify_pods
+
+    report = verify_pods(view, vpc, policy=policy)
+    return {p.name for p in report.pods if any(c.id == "eni-groups" and c.status is Status.FAIL for c in p.checks)}
 
 
 def plan_rollout(view: ClusterView, namespace: str, policy: str | None = None, *,
-                 every_sub_eni_pod: bool = False) -> RolloutPlan:
+                 every_sub_eni_pod: bool = False, vpc: VpcApi | None = None) -> RolloutPlan:
     """The stale Pods (or, with ``every_sub_eni_pod``, every running Pod a policy selects or that is
     on a sub-ENI: what a routing-mode switch needs, since only new Pods get the new scheme) and the
-    owners that rebuild them."""
+    owners that rebuild them. With ``vpc``, also the Pods whose ENI groups drifted (``drifted_pods``)."""
     sgp_resource(view)
     # Room on the nodes depends on every Pod; the namespace's Pods come from the same list.
     every_pod = view.list(r.PODS, None)
@@ -306,12 +348,14 @@ def plan_rollout(view: ClusterView, namespace: str, policy: str | None = None, *
     pods = view.list(r.PODS, namespace)
     result = matching.match(pods, policies, view.list(r.SERVICEACCOUNTS, namespace),
                             replicasets=view.list(r.REPLICASETS, namespace))
+    drifted = drifted_pods(view, vpc, policy) if vpc is not None and not every_sub_eni_pod else set()
     if every_sub_eni_pod:
         candidates = [m for m in result.pods if m.phase not in matching.FINISHED_PHASES and (m.policies or m.annotated_groups is not None)]
     else:
-        candidates = result.stale()
+        candidates = result.stale() + [m for m in result.pods if m.name in drifted and not m.stale]
     stale = [m for m in candidates if policy is None or policy in m.policies]
-    plan = RolloutPlan(namespace, policy, stale=len(stale), every_sub_eni_pod=every_sub_eni_pod)
+    plan = RolloutPlan(namespace, policy, stale=len(stale), every_sub_eni_pod=every_sub_eni_pod,
+                       drifted=sorted(m.name for m in stale if m.name in drifted))
     owners: dict[tuple[str, str], list[str]] = {}
     for m in stale:
         if m.owner is None:

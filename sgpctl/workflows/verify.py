@@ -45,6 +45,8 @@ class VerifyReport:
     #: objects that could not be read (a failed check of their own)
     problems: list[str] = field(default_factory=list)
     problem_check: CheckResult | None = None
+    #: a warning when nothing was selected: an empty result must not pass silently (--fail-on warning)
+    empty_check: CheckResult | None = None
 
     def summary(self) -> dict:
         by_ns: dict[str, dict] = {}
@@ -66,12 +68,26 @@ class VerifyReport:
         """The report as check results: the unreadable objects (if any), then one result per Pod."""
         if self.problem_check is not None:
             yield self.problem_check
+        if self.empty_check is not None:
+            yield self.empty_check
         for p in self.pods:
             yield p.summary()
 
+    def next_steps(self, limit: int = 5) -> list[str]:
+        """The commands that fix what failed, each once, most Pods first: the table's "next:" lines."""
+        counts: dict[str, int] = {}
+        for p in self.pods:
+            if not p.ok:
+                hint = p.summary().hint
+                if hint:
+                    counts[hint] = counts.get(hint, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        return [f"{hint} ({n} Pod{'s' if n > 1 else ''})" for hint, n in ranked[:limit]]
+
     def exit_code(self, fail_on_warning: bool = False) -> ExitCode:
         checks = [c for p in self.pods for c in p.checks]
-        return exit_code(checks + ([self.problem_check] if self.problem_check else []), fail_on_warning)
+        extra = [c for c in (self.problem_check, self.empty_check) if c is not None]
+        return exit_code(checks + extra, fail_on_warning)
 
     def ok(self, fail_on_warning: bool = False) -> bool:
         return self.exit_code(fail_on_warning) == ExitCode.OK
@@ -79,6 +95,8 @@ class VerifyReport:
     def to_dict(self, fail_on_warning: bool = False) -> dict:
         out = {"ok": self.ok(fail_on_warning), "summary": self.summary(), "pods": [p.to_dict() for p in self.pods],
                "notes": self.notes}
+        if self.empty_check is not None:
+            out["warnings"] = [self.empty_check.to_dict()]
         if self.problems:
             out["problems"] = self.problems
         return out
@@ -162,8 +180,38 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
         report.notes.append(f"DescribeNetworkInterfaces found none of the {len(looked_up)} sub-ENIs the VpcENIs name: "
                             "if the cluster works, this account's VPC API may not list sub-ENIs; check one in the ENI console")
     if not selected:
-        report.notes.append("no Pod is selected by a SecurityGroupPolicy" + (f" in namespace {view.namespace}" if view.namespace else ""))
+        report.empty_check = nothing_selected(view, policy)
     return report
+
+
+def nothing_selected(view: ClusterView, policy: str | None) -> CheckResult:
+    """A warning for a run that verified no Pod, saying where the policies are (or why the one named
+    selects nothing)."""
+    where = f" in namespace {view.namespace}" if view.namespace else ""
+    scope = f"policy {policy}" if policy else "a SecurityGroupPolicy"
+    message, hint, evidence = f"no Pod{where} is selected by {scope}" + (f" (-l {view.pod_selector})" if view.pod_selector else ""), None, []
+    if policy:
+        subject = next((p for p in view.policies if p.name == policy), None)
+        if subject is not None:
+            from sgpctl.workflows.explain import why_no_pods
+
+            evidence = why_no_pods(view, subject)
+            hint = f"sgpctl policy explain {policy} -n {subject.namespace}"
+    elif view.namespace is not None:
+        elsewhere: dict[str, int] = {}
+        for p in view.policies_in(None):
+            if p.namespace != view.namespace:
+                elsewhere[p.namespace] = elsewhere.get(p.namespace, 0) + 1
+        if elsewhere:
+            evidence = [f"{n} polic{'y' if n == 1 else 'ies'} in namespace {ns}" for ns, n in sorted(elsewhere.items())]
+            first = sorted(elsewhere)[0]
+            hint = f"sgpctl verify pods -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
+        else:
+            hint = "no namespace has a SecurityGroupPolicy: create one (sgpctl policy apply -f FILE)"
+    else:
+        hint = "no Pod runs under a policy yet: sgpctl policy explain -A shows what the policies select"
+    return CheckResult("pods-selected", "the policies select Pods to verify", Status.WARN, message, hint, evidence,
+                       category=view.namespace or "all namespaces")
 
 
 def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,
