@@ -190,6 +190,7 @@ app = typer.Typer(
     cls=SgpctlGroup,
     help=HELP,
     no_args_is_help=True,
+    add_completion=False,  # `sgpctl completion bash|zsh|fish` (cli/completion.py)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
@@ -284,6 +285,14 @@ def main() -> None:
     from sgpctl.cli.errors import install_log_redaction
 
     interrupts.install()
+    import os
+
+    if os.environ.get("_SGPCTL_COMPLETE") == "complete":  # the shell asks for completions (cli/completion.py)
+        from sgpctl.cli.completion import respond
+        from sgpctl.environment import Environment
+
+        respond(Environment.from_process())
+        sys.exit(0)
     install_log_redaction()
     interrupts.running()
     try:

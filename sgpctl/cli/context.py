@@ -97,6 +97,12 @@ class App:
             self._kube = kube_from_settings(self.settings)
         return self._kube
 
+    def quick_kube(self):
+        """A Kubernetes adapter that answers within seconds or fails (shell completion)."""
+        from sgpctl.kube.factory import kube_from_settings
+
+        return kube_from_settings(self.settings, quick=True)
+
     def kube_or_none(self):
         """The Kubernetes adapter, or None without a usable kubeconfig: for commands where the cluster is
         only a fallback source (eniipamd's image tag)."""

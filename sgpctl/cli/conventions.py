@@ -12,6 +12,8 @@ here once (``finish_command``), so a command added tomorrow follows the same con
   (a value only with ``=``, as kubectl: ``--dry-run NAME`` keeps NAME an argument).
 - Help shows metavars a person reads (``FILE``, ``NAME``, ``DURATION``), never Python types.
 - The command's output facade knows the command's path (it names ``-o junit`` reports).
+- Shell completion for every parameter (``cli.completion.completer_for``): live names, fixed choices,
+  and file names only for options that take a file.
 """
 
 from __future__ import annotations
@@ -39,14 +41,16 @@ METAVARS = {
 NO_HEADERS_HELP = "Tables without their header line (-o table, wide, custom-columns)."
 
 
-def finish_command(command: Any, root_params: list) -> Any:
-    """Apply the conventions to every leaf of ``command`` (a Click command or group)."""
+def finish_command(command: Any, root_params: list, path: str | None = None) -> Any:
+    """Apply the conventions to every leaf of ``command`` (a Click command or group); ``path`` is its
+    command line ("sgpctl verify")."""
+    path = path or f"sgpctl {command.name}"
     subcommands = getattr(command, "commands", None)
     if subcommands:
-        for sub in subcommands.values():
-            finish_command(sub, root_params)
+        for name, sub in subcommands.items():
+            finish_command(sub, root_params, f"{path} {name}")
         return command
-    _finish_leaf(command, root_params)
+    _finish_leaf(command, root_params, path)
     return command
 
 
@@ -54,7 +58,9 @@ def _opts(params: list) -> set[str]:
     return {o for p in params for o in (*p.opts, *getattr(p, "secondary_opts", ()))}
 
 
-def _finish_leaf(leaf: Any, root_params: list) -> None:
+def _finish_leaf(leaf: Any, root_params: list, path: str) -> None:
+    from sgpctl.cli.completion import completer_for
+
     taken = _opts(leaf.params)
     for p in root_params:
         if p.name in GLOBALS and not set(p.opts) & taken:
@@ -69,6 +75,8 @@ def _finish_leaf(leaf: Any, root_params: list) -> None:
     leaf.params.append(copy.copy(extra["sgpctl_conventions"]))
     for p in leaf.params:
         _readable(p)
+        # Completion: live names and fixed choices; file names only where a file is taken.
+        p._custom_shell_complete = completer_for(path, p)
         if "--dry-run" in p.opts:
             # Every --dry-run, however declared, reads as a DryRun mode (core.steps.DryRun).
             p.callback = _dry_run

@@ -30,8 +30,10 @@ PATCH_TYPES = {
 
 class Kube:
     def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500,
-                 max_attempts: int = 6, max_delay: float = 5.0, sleep=time.sleep):
+                 max_attempts: int = 6, max_delay: float = 5.0, sleep=time.sleep, request_timeout: float = 60):
         self.api = api_client
+        #: seconds a request may take (shell completion asks for a short one)
+        self.request_timeout = request_timeout
         # Like client-go: an answer of 429 is retried after its Retry-After (capped), so a busy API
         # server slows sgpctl down instead of failing it; reads are also retried after a 5xx.
         self.max_attempts = max_attempts
@@ -76,15 +78,16 @@ class Kube:
             raise InputError(f"cannot use kubeconfig {shown}: {type(e).__name__}: {e}",
                              hint="pass --kubeconfig/--context or set KUBECONFIG") from None
         # One quick retry is enough to ride out a blip; urllib3's default of 3 makes an unreachable
-        # server take many seconds to report.
-        configuration.retries = 1
+        # server take many seconds to report (none when the caller wants an answer fast).
+        configuration.retries = 0 if kw.get("max_attempts") == 1 else 1
         from kubernetes.client import ApiClient
 
         return cls(ApiClient(configuration=configuration), server=configuration.host, context=context, **kw)
 
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
-                content_type: str = "application/json", timeout: float | None = 60) -> Any:
+                content_type: str = "application/json", timeout: float | None = None) -> Any:
+        timeout = self.request_timeout if timeout is None else timeout
         url = self._base_url.rstrip("/") + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
