@@ -34,13 +34,15 @@ Wraps every step of the TKE procedure in an idempotent command, verifies the res
 (policy -> Pod annotation -> VpcENI -> the cloud ENI's security groups) and predicts what a change
 will do before it is made.
 
+Global options may also follow the subcommand, as in kubectl: sgpctl verify pods -A --context prod.
+
 Examples:
 
-  sgpctl demo                                   # the whole procedure on an embedded sandbox
-
+\b
+  sgpctl demo                         # the whole procedure on an embedded sandbox
   sgpctl policy validate -f policy.yaml
-
   sgpctl verify pods -A -o json
+  source <(sgpctl completion bash)    # completion that knows the cluster
 """
 
 

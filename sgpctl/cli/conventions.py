@@ -38,6 +38,9 @@ METAVARS = {
     "context": "CONTEXT", "endpoint": "URL", "ack": "CHECK_ID", "shell": "SHELL",
 }
 
+GLOBALS_EPILOG = ("The global options (--context, --kubeconfig, --profile, --region, --cluster-id, --endpoint, "
+                  "--debug, --no-color) may also go here: see `sgpctl --help`.")
+
 NO_HEADERS_HELP = "Tables without their header line (-o table, wide, custom-columns)."
 
 
@@ -68,6 +71,7 @@ def _finish_leaf(leaf: Any, root_params: list, path: str) -> None:
             clone.hidden, clone.envvar, clone.expose_value, clone.callback = True, None, False, _apply_global
             clone.show_envvar = False
             leaf.params.append(clone)
+    leaf.epilog = ((leaf.epilog + "\n\n") if leaf.epilog else "") + GLOBALS_EPILOG
     names = {p.name for p in leaf.params}
     extra = _extra_params()
     if "output" in names and "--no-headers" not in taken:

@@ -125,11 +125,23 @@ class CheckTableRenderer:
         if footer is not None:
             footer(self.term)
         glyph = self.glyphs["pass" if code == ExitCode.OK else "fail"]
-        unknown = sum(1 for r in self.results if r.undetermined)
-        suffix = f" ({unknown} could not be determined)" if unknown else ""
-        self._line(f"Status check results are {glyph}{suffix}")
+        self._line(f"Status check results are {glyph}{counts(self.results)}")
         self.flush()
         return code
+
+
+def counts(results: list[CheckResult]) -> str:
+    """" (2 failed, 1 warning, 28 passed, 1 could not be determined)": what the status line adds."""
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    by = {status: sum(1 for r in results if r.status is status and not r.undetermined) for status in Status}
+    unknown = sum(1 for r in results if r.undetermined)
+    parts = [n(by[Status.FAIL], "failed", "failed"), n(by[Status.WARN], "warning", "warnings"),
+             n(by[Status.PASS], "passed", "passed"), n(by[Status.INFO], "note", "notes"),
+             n(by[Status.SKIP], "skipped", "skipped"), n(unknown, "could not be determined", "could not be determined")]
+    shown = [p for p in parts if not p.startswith("0 ")]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def _all_checks(doc: dict) -> list:

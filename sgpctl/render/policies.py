@@ -21,7 +21,9 @@ def render_validation(term: Terminal, data: dict) -> None:
 
 
 def render_list(term: Terminal, rows: list[dict]) -> None:
-    term.table(["NAMESPACE", "NAME", "GROUPS", "POD SELECTOR", "SA SELECTOR", "CREATED"],
+    from sgpctl.render.terminal import Column
+
+    term.table(["NAMESPACE", "NAME", "GROUPS", "POD SELECTOR", "SA SELECTOR", Column("CREATED", wide=True)],
                [(x["namespace"], x["name"], ",".join(x["groupIds"]), selector_text(x["podSelector"]),
                  selector_text(x["serviceAccountSelector"]), x["creationTimestamp"] or "") for x in rows])
 
