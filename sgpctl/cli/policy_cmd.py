@@ -47,7 +47,13 @@ def validate(ctx: typer.Context, policy_file: Files, recursive: Recursive = Fals
         "policies": [{"namespace": p.namespace, "name": p.name, "groupIds": list(p.group_ids)} for p in result.policies],
         "problems": [p.to_dict() for p in result.problems],
     }
-    app_.out.emit(data, output, lambda term: render_validation(term, data), kind=NAME_KIND)
+    if output == OutputFormat.junit:
+        from sgpctl.workflows.sources import validation_checks
+
+        # One testcase per valid policy and one failure per problem, for CI.
+        app_.out.checks(validation_checks(result), output)
+    else:
+        app_.out.emit(data, output, lambda term: render_validation(term, data), kind=NAME_KIND)
     return ExitCode.OK if result.ok else _problems(app_, result.problems)
 
 

@@ -45,6 +45,6 @@ def render_explain(term: Terminal, data: dict) -> None:
         term.line()
         term.heading("warnings")
         for w in data["warnings"]:
-            term.line(f"  {w['code']}: {w['message']}")
+            term.wrapped(f"{w['code']}: {w['message']}", "  ", "    ")
     for note in data.get("notes") or []:
-        term.line(f"note: {note}")
+        term.wrapped(f"note: {note}", "", "      ")

@@ -162,7 +162,10 @@ class Terminal:
         self.env.stdout.write("".join(clean(t) + "\n" for t in texts))
 
     def heading(self, text: Any) -> None:
-        self.line(text) if not self.color else self.write(f"{_BOLD}{clean(text)}{_RESET}\n")
+        lines = wrap(clean(text), self.width, "", "  ")
+        if self.color:
+            lines = [f"{_BOLD}{line}{_RESET}" for line in lines]
+        self.write("".join(line + "\n" for line in lines))
 
     def wrapped(self, text: Any, indent: str = "", hanging: str | None = None) -> None:
         """Free text on stdout, wrapped at the terminal's width with a hanging indent."""

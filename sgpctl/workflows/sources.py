@@ -73,3 +73,16 @@ def merge_policies(existing: list[SecurityGroupPolicy], new: list[SecurityGroupP
     """The policies as they would be after applying ``new``: same namespace/name replaced."""
     keys = {(p.namespace, p.name) for p in new}
     return [p for p in existing if (p.namespace, p.name) not in keys] + list(new)
+
+
+def validation_checks(result: ValidationResult) -> list:
+    """A validation as check results (``-o junit``): a pass per valid policy, a failure per problem."""
+    from sgpctl.core.checks import CheckResult, Status
+
+    out = [CheckResult(f"policy-{p.namespace or 'default'}-{p.name}", f"{p.namespace or '(context namespace)'}/{p.name} is valid",
+                       Status.PASS, category=p.namespace or "policies") for p in result.policies]
+    for i, problem in enumerate(result.problems, 1):
+        where = f"{problem.source}:{problem.line}" if problem.source and problem.line else (problem.source or "input")
+        out.append(CheckResult(f"problem-{i}", f"{where}: {problem.doc_name or 'document'} is valid", Status.FAIL,
+                               str(problem), "fix the file and run `sgpctl policy validate` again", category="problems"))
+    return out
