@@ -235,7 +235,9 @@ class Terminal:
             from rich.console import Console  # lazy: only on a terminal
 
             self._spinner_text = _Elapsed(text, self.env.clock, limit)
-            self._spinner = Console(file=self.env.stderr, no_color=self.no_color, highlight=False).status(self._spinner_text)
+            # The Environment decided that stderr is a terminal (force it: Rich would ask the stream again).
+            console = Console(file=self.env.stderr, no_color=self.no_color, highlight=False, force_terminal=True)
+            self._spinner = console.status(self._spinner_text)
             self._spinner.start()
         elif self._spinner_text is not None:
             if self._spinner_text.limit != limit:  # another wait: its own clock

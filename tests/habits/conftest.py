@@ -73,3 +73,12 @@ def world(tmp_path_factory):
     with running_sandbox("default", addon_delay=0.05) as sb:
         sb.settle()
         yield build_world(sb, tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def fresh_interrupts(monkeypatch):
+    """The interrupt line is printed once per process (sgpctl.interrupts): a test that reads it gets
+    a process state of its own."""
+    from sgpctl import interrupts
+
+    monkeypatch.setattr(interrupts, "_state", interrupts._State())
