@@ -107,13 +107,15 @@ def pod_changes(pods: Iterable[Mapping[str, Any]], serviceaccounts: Iterable[Map
     Running Pods keep their groups until rebuilt: these are the groups they get once rebuilt."""
     pods, sas = list(pods), list(serviceaccounts)
     was = {(m.namespace, m.name): m for m in matching.match(pods, before, sas).pods}
+    now = {(m.namespace, m.name): m for m in matching.match(pods, after, sas).pods}
     out = []
-    for m in matching.match(pods, after, sas).pods:
-        if m.phase in matching.FINISHED_PHASES:
+    for key in set(was) | set(now):
+        old, new = was.get(key), now.get(key)
+        if (new or old).phase in matching.FINISHED_PHASES:
             continue
-        old = was.get((m.namespace, m.name))
         old_groups = tuple(old.expected_groups) if old else ()
-        if old_groups != tuple(m.expected_groups):
-            by = tuple(sorted(set(m.policies) | set(old.policies if old else ())))
-            out.append(PodChange(m.namespace, m.name, old_groups, tuple(m.expected_groups), by))
+        new_groups = tuple(new.expected_groups) if new else ()
+        if old_groups != new_groups:
+            by = tuple(sorted(set(new.policies if new else ()) | set(old.policies if old else ())))
+            out.append(PodChange(key[0], key[1], old_groups, new_groups, by))
     return sorted(out, key=lambda p: (p.namespace, p.name))
