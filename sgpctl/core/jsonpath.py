@@ -403,11 +403,15 @@ def _filter(value: Any, node: _Filter) -> list:
         raise JsonPathError(f"{_kind(value)} is not array or slice and cannot be filtered")
     out = []
     for item in value:
-        lefts = _walk([item], node.left)
         if node.op == "exists":
+            try:  # kubectl ignores an error here: a path that cannot be followed does not exist
+                lefts = _walk([item], node.left)
+            except JsonPathError:
+                lefts = []
             if lefts:
                 out.append(item)
             continue
+        lefts = _walk([item], node.left)
         rights = _walk([item], node.right)
         if len(lefts) != 1 or len(rights) != 1:
             continue  # a missing key matches nothing (kubectl does the same)
