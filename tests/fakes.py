@@ -127,6 +127,54 @@ class FakeKube:
         self.calls += 1
         return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-tke.1"}
 
+    # -- the writer Lease: resourceVersions and conflicts as the API server has them -------------
+    #: "served", "forbidden" (RBAC: 403 on every Lease request) or "absent" (coordination.k8s.io not served)
+    leases = "served"
+    _lease_rv = 0
+
+    def _lease_access(self, verb: str, namespace: str) -> None:
+        from sgpctl.errors import KubeError
+
+        self.calls += 1
+        if self.leases == "forbidden":
+            raise KubeError(403, "Forbidden", f'leases.coordination.k8s.io is forbidden: User "dev" cannot {verb} '
+                                              f'resource "leases" in API group "coordination.k8s.io" in the namespace "{namespace}"')
+        if self.leases == "absent" and verb != "get":
+            raise KubeError(404, "NotFound", "the server could not find the requested resource")
+
+    def get_lease(self, name: str, namespace: str) -> dict | None:
+        self._lease_access("get", namespace)
+        obj = self.objects.get((r.LEASES.plural, namespace, name))
+        return copy.deepcopy(obj) if obj else None
+
+    def create_lease(self, lease: dict, namespace: str) -> dict:
+        from sgpctl.errors import KubeError
+
+        self._lease_access("create", namespace)
+        name = lease["metadata"]["name"]
+        if (r.LEASES.plural, namespace, name) in self.objects:
+            raise KubeError(409, "AlreadyExists", f'leases.coordination.k8s.io "{name}" already exists')
+        return self._store_lease(lease, namespace)
+
+    def replace_lease(self, lease: dict, namespace: str) -> dict:
+        from sgpctl.errors import KubeError
+
+        self._lease_access("update", namespace)
+        name = lease["metadata"]["name"]
+        current = self.objects.get((r.LEASES.plural, namespace, name))
+        if current is None:
+            raise KubeError(404, "NotFound", f'leases.coordination.k8s.io "{name}" not found')
+        if lease["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            raise KubeError(409, "Conflict", f'Operation cannot be fulfilled on leases.coordination.k8s.io "{name}": '
+                                             "the object has been modified; please apply your changes to the latest version and try again")
+        return self._store_lease(lease, namespace)
+
+    def _store_lease(self, lease: dict, namespace: str) -> dict:
+        self._lease_rv += 1
+        obj = copy.deepcopy(lease)
+        obj["metadata"].update(namespace=namespace, resourceVersion=str(self._lease_rv))
+        return copy.deepcopy(self.add(r.LEASES, obj))
+
 
 def _field_requirements(selector: str | None) -> list[tuple[str, bool, str]]:
     """``a.b=c,d!=e`` as (path, equal, value) triples: the field selectors the API server takes."""

@@ -155,8 +155,12 @@ Selector = Annotated[Optional[str], typer.Option("-l", "--selector", metavar="SE
                                                  help="Label selector, as kubectl -l (e.g. app=web,tier!=db).")]
 FailOn = Annotated[str, typer.Option("--fail-on", metavar="warning", help="`warning` makes warnings fail too (exit 1).")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the change has taken effect.")]
-Timeout = Annotated[str, typer.Option("--timeout", metavar="DURATION", callback=_duration_option,
-                                      help="How long to wait: 300, 300s, 5m, 1h30m.")]
+def timeout_option(help_text: str):
+    """A --timeout that reads durations (300, 300s, 5m, 1h30m), with its own help."""
+    return Annotated[str, typer.Option("--timeout", metavar="DURATION", callback=_duration_option, help=help_text)]
+
+
+Timeout = timeout_option("How long to wait: 300, 300s, 5m, 1h30m.")
 Files = Annotated[list[str], typer.Option("-f", "--filename", metavar="FILE",
                                           help="Policy file (multi-document YAML or JSON), a directory of them "
                                                "(*.yaml, *.yml, *.json) or - for stdin; repeatable.")]

@@ -8,7 +8,7 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.options import (AllNamespaces, Files, Namespace, OptionalFiles, Output, Recursive, Timeout, Yes, check_policy_name,
-                                namespace_scope)
+                                namespace_scope, timeout_option)
 from sgpctl.core.policy import NAME_KIND
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
@@ -17,6 +17,8 @@ app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate
 
 Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`); repeatable.")]
 Name = Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)]
+WriteTimeout = timeout_option("How long to wait for other sgpctl writers of the namespace (its writer Lease) and to "
+                              "retry updates that conflict with other writers: 60, 90s, 5m.")
 
 
 def _problems(app_, problems) -> ExitCode:
@@ -110,18 +112,29 @@ def explain(
     return ExitCode.OK
 
 
-def _apply(app_, policies, dry_run: bool, output) -> ExitCode:
+def _lease_notice(app_):
+    """Where waiting for another writer is said once on stderr: without a terminal (with one, the
+    waiter's transient line says it)."""
+    return None if app_.env.stderr_isatty else app_.out.note
+
+
+def _apply(app_, policies, dry_run: bool, output, timeout: float = 60) -> ExitCode:
     from sgpctl.cli.outcome import finish
+    from sgpctl.errors import SgpctlError
     from sgpctl.workflows.policies import apply_policies
 
     try:
-        outcome = apply_policies(app_.view(None), app_.cloud().vpc, policies, dry_run=dry_run,
-                                 namespace_default=app_.context_namespace())
-    except InputError as e:
+        with app_.waiter(timeout) as waiter:
+            outcome = apply_policies(app_.view(None), app_.cloud().vpc, policies, dry_run=dry_run,
+                                     namespace_default=app_.context_namespace(), waiter=waiter,
+                                     notify=_lease_notice(app_))
+    except SgpctlError as e:
         # Every problem on its own line; the first is the error's message (the one mapping prints it).
         for problem in getattr(e, "problems", [])[1:]:
             app_.out.note(f"error: {problem}")
         raise
+    for note in outcome.extra.get("notes") or ():
+        app_.out.note(f"note: {note}")
     code = finish(app_, outcome, output)
     for ns, info in (outcome.extra.get("stale") or {}).items():
         app_.out.note(f"{len(info['pods'])} existing Pod(s) in {ns} keep their old security groups until rebuilt: {info['rebuild']}")
@@ -133,12 +146,19 @@ def apply(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything and print what would change; write "
                                                                  "nothing. --dry-run=server also has the API server "
                                                                  "validate each write (dryRun=All).")] = False,
-          output: Output = OutputFormat.table) -> ExitCode:
+          output: Output = OutputFormat.table, timeout: WriteTimeout = 60) -> ExitCode:
     """Create or update the SecurityGroupPolicies in a file, after validating the whole file: the
     schema, then against the cluster and the cloud (namespaces exist, the add-on is installed, every
     security group exists in the region, each affected Pod's union of groups fits the per-ENI limit).
-    Any problem: exit 2 and nothing is written. Reports created/configured/unchanged per policy and
-    how many existing Pods are now stale (policies apply only to Pods created after them).
+    Any problem: exit 2 and nothing is written; a union over the limit with policies the cluster
+    already holds: exit 1, nothing written. Reports created/configured/unchanged per policy as the
+    cluster holds it afterwards (and when another writer changed it after this apply), and how many
+    existing Pods are now stale (policies apply only to Pods created after them).
+
+    Concurrent writers: sgpctl's writers of a namespace take turns on its Lease
+    `sgpctl-policy-writer` (where the cluster offers Leases); a policy created or changed meanwhile
+    is read again and updated; the per-ENI limit is checked again after the write (exit 1 naming
+    the policies when another writer pushed a Pod over it).
 
     Example: sgpctl policy apply -f examples/policy.yaml --dry-run
     """
@@ -148,7 +168,7 @@ def apply(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
     result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
     if not result.ok:
         return _problems(app_, result.problems)
-    return _apply(app_, result.policies, dry_run, output)
+    return _apply(app_, result.policies, dry_run, output, timeout)
 
 
 @app.command("diff")
@@ -186,6 +206,7 @@ def create(
     sg: Annotated[Optional[list[str]], typer.Option("--sg", help="Security group id (repeatable, in priority order).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With -o yaml: print the policy; otherwise validate and show what would change.")] = False,
     output: Output = OutputFormat.table,
+    timeout: WriteTimeout = 60,
 ) -> ExitCode:
     """Build a SecurityGroupPolicy from kubectl-style selectors and apply it (the same checks as
     `policy apply`). `--dry-run -o yaml` prints the YAML without contacting anything.
@@ -200,7 +221,7 @@ def create(
     if dry_run and output == OutputFormat.yaml:
         app_.out.emit(obj, output)
         return ExitCode.OK
-    return _apply(app_, policies, dry_run, output)
+    return _apply(app_, policies, dry_run, output, timeout)
 
 
 @app.command("list")
@@ -238,7 +259,7 @@ def get(ctx: typer.Context, name: Name, namespace: Namespace = None, output: Out
 @app.command("delete")
 def delete(ctx: typer.Context, name: Name, namespace: Namespace = None, yes: Yes = False,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; delete nothing.")] = False,
-           output: Output = OutputFormat.table) -> ExitCode:
+           output: Output = OutputFormat.table, timeout: WriteTimeout = 60) -> ExitCode:
     """Delete a SecurityGroupPolicy. Running Pods keep their groups until rebuilt: they are listed.
 
     Example: sgpctl policy delete my-security-group-policy -n my-namespace --yes
@@ -256,8 +277,14 @@ def delete(ctx: typer.Context, name: Name, namespace: Namespace = None, yes: Yes
         keeping_note(app_.out, planned.extra["podsKeepingGroups"])
         return planned
 
-    return mutate(app_, plan, lambda waiter, on_step: delete_policy(view, plan_delete(view, name, ns), name, ns),
-                  dry_run=dry_run, yes=yes, output=output, question=f"delete SecurityGroupPolicy {ns}/{name}?")
+    def run(waiter, on_step):
+        outcome = delete_policy(view, plan_delete(view, name, ns), name, ns, waiter=waiter, notify=_lease_notice(app_))
+        for note in outcome.extra.get("notes") or ():
+            app_.out.note(f"note: {note}")
+        return outcome
+
+    return mutate(app_, plan, run, dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+                  question=f"delete SecurityGroupPolicy {ns}/{name}?")
 
 
 @app.command("rollout")

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from sgpctl import interrupts
 from sgpctl.core.redact import redact_url_credentials
 from sgpctl.errors import InputError, KubeError, UndeterminedError
-from sgpctl.kube.resources import BUILTIN, Resource, discovery_path
+from sgpctl.kube.resources import BUILTIN, LEASES, Resource, discovery_path
 
 log = logging.getLogger("sgpctl.kube")
 
@@ -86,7 +86,10 @@ class Kube:
 
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
-                content_type: str = "application/json", timeout: float | None = None) -> Any:
+                content_type: str = "application/json", timeout: float | None = None, mutation: bool | None = None) -> Any:
+        """One request. ``mutation`` (default: any method but GET) marks it as a change in flight for
+        the interrupt message; bookkeeping writes (sgpctl's writer Lease) pass False. ``timeout``:
+        the adapter's ``request_timeout`` unless given."""
         timeout = self.request_timeout if timeout is None else timeout
         url = self._base_url.rstrip("/") + path
         if query:
@@ -96,8 +99,10 @@ class Kube:
             headers["Content-Type"] = content_type
         # update_params_for_auth adds the bearer token / exec-plugin credentials.
         self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
+        if mutation is None:
+            mutation = method != "GET"
         with contextlib.ExitStack() as stack:
-            if method != "GET":  # an interrupt now says the change may have been applied
+            if mutation:  # an interrupt now says the change may have been applied
                 stack.enter_context(interrupts.mutation(f"{method} {path}"))
             resp = self._send_with_retries(method, url, path, headers, body, timeout)
         if resp.status >= 400:
@@ -264,6 +269,19 @@ class Kube:
 
     def version(self) -> dict:
         return self.request("GET", "/version")
+
+    # -- sgpctl's writer Lease (``workflows.lease``) ------------------------------------------------
+    # Its writes are bookkeeping, not the user's change: an interrupt while sgpctl waits for or
+    # releases the Lease has changed nothing the user asked for, so they are not marked in flight.
+    def get_lease(self, name: str, namespace: str) -> dict | None:
+        return self.get(LEASES, name, namespace)
+
+    def create_lease(self, lease: dict, namespace: str) -> dict:
+        return self.request("POST", LEASES.collection_path(namespace), body=lease, mutation=False)
+
+    def replace_lease(self, lease: dict, namespace: str) -> dict:
+        path = LEASES.object_path((lease.get("metadata") or {}).get("name", ""), namespace)
+        return self.request("PUT", path, body=lease, mutation=False)
 
 
 def _dry(dry_run: bool) -> dict | None:

@@ -71,11 +71,12 @@ DAEMONSETS = Resource("apps", "v1", "daemonsets", "DaemonSet", True)
 STATEFULSETS = Resource("apps", "v1", "statefulsets", "StatefulSet", True)
 NETWORKPOLICIES = Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True)
 CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False)
+LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease", True)
 
 BUILTIN = {
     (r.group, r.kind): r
     for r in (NAMESPACES, NODES, PODS, SERVICES, SERVICEACCOUNTS, CONFIGMAPS, EVENTS, DEPLOYMENTS, REPLICASETS,
-              DAEMONSETS, STATEFULSETS, NETWORKPOLICIES, CRDS)
+              DAEMONSETS, STATEFULSETS, NETWORKPOLICIES, CRDS, LEASES)
 }
 
 SGP_GROUP, SGP_KIND = "vpcresources.tke.cloud.tencent.com", "SecurityGroupPolicy"

@@ -463,6 +463,7 @@ class Sandbox:
             service_cidr = self.cloud.cluster(cluster.cluster_id)["ClusterNetworkSettings"]["ServiceCIDR"]
             kube = KubeStore.from_dict(item["kube"], service_cidr=service_cidr, **self._kube_settings())
             kube.sgp_crd_schema = self.cloud.variant("sgp-crd-schema")
+            kube.set_leases(self.cloud.variant("leases"))
             cluster.attach(kube)
             self.clusters.append(cluster)
         for cluster in self.clusters:

@@ -143,6 +143,11 @@ _VARIANTS = (
             "(the AWS VPC resource controller's structural schema, which TKE's API mirrors: typed fields, 1 to 16 "
             "groupIds, unknown fields refused under kubectl's strict validation and pruned otherwise).",
             ("none", "strict")),
+    Variant("leases", "served",
+            "Whether the kubeconfig's user may use coordination.k8s.io Leases in a namespace (served); or RBAC forbids "
+            "them (forbidden: HTTP 403, as for a sub-account whose TKE role grants no Leases; the preset roles' rules "
+            "are not published); or the cluster does not serve the group (absent: 404).",
+            ("served", "forbidden", "absent")),
     Variant("missing-eni-ids", "omit",
             "DescribeNetworkInterfaces with ids of which some do not exist leaves them out of the answer (omit) or "
             "fails with ResourceNotFound (error).",
@@ -224,6 +229,7 @@ def apply(chosen: Mapping[str, str], cloud: "CloudState", kube: "KubeStore") -> 
     _kube_proxy_objects(cloud, kube)
     _vpceni_kind(cloud, kube)
     _sgp_crd_schema(cloud, kube)
+    kube.set_leases(cloud.variant("leases"))
 
 
 def _sgp_crd_schema(cloud: "CloudState", kube: "KubeStore") -> None:

@@ -46,6 +46,18 @@ class KubeWriter(KubeReader, Protocol):
 
 
 @runtime_checkable
+class LeaseApi(Protocol):
+    """A ``coordination.k8s.io/v1`` Lease of a namespace (``workflows.lease``): GET (None when absent
+    or not served), create, and replace with the resourceVersion read (409 Conflict when it moved)."""
+
+    def get_lease(self, name: str, namespace: str) -> dict | None: ...
+
+    def create_lease(self, lease: dict, namespace: str) -> dict: ...
+
+    def replace_lease(self, lease: dict, namespace: str) -> dict: ...
+
+
+@runtime_checkable
 class VpcApi(Protocol):
     def describe_network_interfaces(self, ids: Iterable[str] | None = None, filters: Any = None, *,
                                     concurrency: int = 1) -> list: ...

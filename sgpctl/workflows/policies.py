@@ -9,17 +9,23 @@ or not at all."""
 from __future__ import annotations
 
 import copy
+import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, DryRun, Outcome, Step
-from sgpctl.errors import InputError, KubeError, RefusedError
+from sgpctl.errors import InputError, KubeError, RefusedError, SgpctlError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import KubeWriter, VpcApi
+from sgpctl.workflows.lease import writer_leases
 from sgpctl.workflows.view import ClusterView
 from sgpctl.workflows.waiting import Waiter
+
+log = logging.getLogger("sgpctl.policies")
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ROLLABLE = {"Deployment": r.DEPLOYMENTS, "StatefulSet": r.STATEFULSETS, "DaemonSet": r.DAEMONSETS}
@@ -116,22 +122,286 @@ def check_against_cluster(view: ClusterView, vpc: VpcApi, policies: list[Securit
     return check
 
 
-def _match_after(view: ClusterView, policies: list[SecurityGroupPolicy], namespaces: set[str],
+def _match_after(views: dict[str, ClusterView], policies: list[SecurityGroupPolicy],
                  limit: int) -> dict[str, matching.MatchResult]:
-    """Per namespace, the Pods matched against the policies as they will be once the file is
-    applied: read once, it answers both the per-ENI limit check and the stale-Pod report."""
+    """Per namespace (``views``: the view to read each one from), the Pods matched against the
+    policies as they will be once the file is applied: read once, it answers both the per-ENI limit
+    check and the stale-Pod report."""
     from sgpctl.workflows.sources import merge_policies
 
     results = {}
-    for ns in sorted(namespaces):
+    for ns, view in sorted(views.items()):
         after = merge_policies(view.policies_in(ns), [p for p in policies if p.namespace == ns])
         results[ns] = matching.match(view.list(r.PODS, ns), after, view.list(r.SERVICEACCOUNTS, ns), sg_limit=limit)
     return results
 
 
-def _union_problems(results: dict[str, matching.MatchResult], limit: int) -> list[str]:
-    return [f"{w.message} (limit {limit} security groups per ENI); split the policies or use fewer groups"
-            for result in results.values() for w in result.warnings if w.code == "union-over-limit"]
+def _fresh_views(kube: KubeWriter, namespaces: set[str]) -> dict[str, ClusterView]:
+    """A new view of each namespace, its Pods and ServiceAccounts already being listed in the
+    background while the policies are: one round trip, not three, while the Lease is held."""
+    views = {}
+    for ns in sorted(namespaces):
+        views[ns] = ClusterView(kube, namespace=ns)
+        views[ns].prefetch("pods", "serviceaccounts")
+    return views
+
+
+@dataclass(frozen=True)
+class UnionOverLimit:
+    """Pods that a set of policies selects together, whose union of groups is over the per-ENI limit."""
+
+    namespace: str
+    pods: tuple[str, ...]
+    #: every policy selecting them (name order), and those of them the command writes
+    policies: tuple[str, ...]
+    ours: tuple[str, ...]
+    groups: tuple[str, ...]
+    limit: int
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        return tuple(p for p in self.policies if p not in self.ours)
+
+    def pods_text(self, shown: int = 5) -> str:
+        more = f" and {len(self.pods) - shown} more" if len(self.pods) > shown else ""
+        return f"{len(self.pods)} Pod(s) in {self.namespace} ({', '.join(self.pods[:shown])}{more})"
+
+    def to_dict(self) -> dict:
+        return {"namespace": self.namespace, "pods": list(self.pods), "policies": list(self.policies),
+                "appliedNow": list(self.ours), "groups": list(self.groups), "limit": self.limit}
+
+
+def unions_over_limit(results: dict[str, matching.MatchResult], policies: list[SecurityGroupPolicy],
+                      limit: int) -> list[UnionOverLimit]:
+    """The unions over the limit that involve one of ``policies`` (one an unrelated pair of
+    policies already breaks is not this command's to refuse)."""
+    out = []
+    for ns, result in results.items():
+        ours = {p.name for p in policies if p.namespace == ns}
+        by_name = {m.name: m for m in result.pods}
+        for w in result.warnings:
+            if w.code != "union-over-limit" or not w.pods or w.pods[0] not in by_name:
+                continue
+            first = by_name[w.pods[0]]
+            if not ours & set(first.policies):
+                continue
+            out.append(UnionOverLimit(ns, tuple(w.pods), tuple(first.policies),
+                                      tuple(p for p in first.policies if p in ours), tuple(first.expected_groups), limit))
+    return out
+
+
+def _refuse(problems: list[str], error=InputError, hint: str = "nothing was applied; fix the file or the cluster and retry"):
+    """Every problem listed (``err.problems``), the first as the message."""
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    err = error(problems[0] + more, hint=hint)
+    err.problems = problems  # type: ignore[attr-defined]
+    raise err
+
+
+def _union_refusal(u: UnionOverLimit) -> str:
+    """A union the file would create: in the file alone it is the file's problem (exit 2); with a
+    policy the cluster holds, the cluster's state refuses it (exit 1); either way, what to change."""
+    text = f"{u.pods_text()} would get {len(u.groups)} security groups from "
+    if u.others:
+        text += f"{', '.join(u.others)} (in the cluster) and {', '.join(u.ours)} (this file)"
+        fix = (f"use fewer groups in {', '.join(u.ours)}, or delete or edit one of {', '.join(u.others)} first "
+               f"(sgpctl policy delete NAME -n {u.namespace})")
+    else:
+        text += ", ".join(u.ours)
+        fix = "split the policies or use fewer groups"
+    return f"{text}, over the limit of {u.limit} security groups per ENI; {fix}"
+
+
+def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupPolicy], *, dry_run: bool = False,
+                   namespace_default: str = "default", waiter: Waiter | None = None,
+                   notify: Callable[[str], None] | None = None) -> Outcome:
+    """Validate against the cluster and cloud, then create or update each policy as `kubectl apply`
+    does, holding the namespaces' writer Leases (``workflows.lease``) from the read to the read-back.
+
+    Problems of the file: InputError listing every one (exit 2), nothing written. A union over the
+    per-ENI limit with policies the cluster holds: RefusedError (exit 1), nothing written. A policy
+    created meanwhile is read and updated; an update that conflicts is read again and retried until
+    the waiter's timeout. Afterwards the namespace is read again: each step says what is stored (and
+    whether another writer changed it after us), and a union over the limit that racing writers made
+    fails the ``per-eni-limit`` step (exit 1) naming the policies, the Pods and what to delete."""
+    policies = [p.with_namespace(namespace_default) for p in policies]
+    seen = set()
+    for p in policies:
+        if (p.namespace, p.name) in seen:
+            raise InputError(f"{p.namespace}/{p.name} appears twice in the file", hint="keep one document per policy")
+        seen.add((p.namespace, p.name))
+    sgp = sgp_resource(view)
+    check = check_against_cluster(view, vpc, policies)
+    if check.problems:
+        # The file's own problems, with the unions as the cluster is now: every problem at once.
+        after = _match_after({ns: view for ns in check.namespaces}, policies, check.sg_limit)
+        _refuse(check.problems + [_union_refusal(u) for u in unions_over_limit(after, policies, check.sg_limit)])
+    if dry_run:
+        return _plan_apply(view, sgp, policies, check, DryRun.of(dry_run))
+    waiter = waiter or Waiter(timeout=60)
+    deadline = waiter.clock() + waiter.timeout
+    with writer_leases(view.kube, check.namespaces, waiter=waiter, notify=notify) as leases:
+        # Read only now: the writers before us (under the Lease) have finished and are in what we read.
+        views = _fresh_views(view.kube, check.namespaces)
+        after = _match_after(views, policies, check.sg_limit)
+        unions = unions_over_limit(after, policies, check.sg_limit)
+        if unions:
+            refusals = [_union_refusal(u) for u in unions]
+            _refuse(refusals, RefusedError if any(u.others for u in unions) else InputError)
+        out = Outcome("policy apply")
+        known = {ns: {p.name for p in v.policies_in(ns)} for ns, v in views.items()}
+        diffs = {(d.namespace, d.name): d for ns, v in views.items()
+                 for d in diff_policies(v, [p for p in policies if p.namespace == ns])}
+        written = _write_policies(views, sgp, policies, out, deadline, waiter)
+        for step, p in zip(out.steps, policies):
+            d = diffs.get((p.namespace, p.name))
+            if d is not None and step.details.get("result") != "unchanged":
+                step.details["changes"] = _change_lines(d)
+        _read_back(view.kube, sgp, policies, written, out, check.sg_limit, known)
+    notes = [f"{n}; the per-ENI limit was checked again after the write" for n in (lease.note() for lease in leases) if n]
+    if notes:
+        out.extra["notes"] = notes
+    view.forget()
+    return out
+
+
+def _plan_apply(view: ClusterView, sgp: r.Resource, policies: list[SecurityGroupPolicy], check: ApplyCheck,
+                mode: DryRun = DryRun.CLIENT) -> Outcome:
+    """--dry-run: the checks as the cluster is now, and what each policy would become, field by field
+    (``diff_policies``). ``--dry-run=server`` also sends each write with ``dryRun=All``: the API server
+    validates and admits it without storing it."""
+    after = _match_after({ns: view for ns in check.namespaces}, policies, check.sg_limit)
+    unions = unions_over_limit(after, policies, check.sg_limit)
+    if unions:
+        _refuse([_union_refusal(u) for u in unions], RefusedError if any(u.others for u in unions) else InputError)
+    out = Outcome("policy apply", dry_run=mode)
+    suffix = " (server dry run)" if mode is DryRun.SERVER else " (dry run)"
+    for d in diff_policies(view, policies):
+        p = next(q for q in policies if (q.namespace, q.name) == (d.namespace, d.name))
+        step = out.add(Step(f"policy-{p.namespace}/{p.name}", f"SecurityGroupPolicy {p.namespace}/{p.name}",
+                            UNCHANGED if d.result == "unchanged" else PLANNED,
+                            f"securitygrouppolicy/{p.name} {d.result}" + ("" if d.result == "unchanged" else suffix),
+                            details={"result": d.result}))
+        if d.result != "unchanged":
+            step.details["changes"] = _change_lines(d)
+        if mode is DryRun.SERVER and d.result != "unchanged":
+            existing, desired = view.get(sgp, p.name, p.namespace), _desired_object(p)
+            if existing is None:
+                view.kube.create(sgp, desired, p.namespace, dry_run=True)
+            else:
+                view.kube.replace(sgp, _updated(existing, desired), dry_run=True)
+    out.steps.sort(key=lambda s: [f"policy-{q.namespace}/{q.name}" for q in policies].index(s.id))
+    out.extra["stale"] = stale_after(after, policies)
+    return out
+
+
+def _change_lines(d) -> list[str]:
+    """What a policy's write changes, field by field, and the Pods that get other groups once rebuilt."""
+    return [f.text() for f in d.fields] + [c.text() for c in d.pods]
+
+
+def _write_policies(views: dict[str, ClusterView], sgp: r.Resource, policies: list[SecurityGroupPolicy], out: Outcome,
+                    deadline: float, waiter: Waiter) -> dict[tuple[str, str], dict]:
+    """Create or update each policy in file order; (namespace, name) -> the object our write stored
+    (for "unchanged": the object found). A failure after some writes says which were made."""
+    written: dict[tuple[str, str], dict] = {}
+    for i, p in enumerate(policies):
+        step = out.add(Step(f"policy-{p.namespace}/{p.name}", f"SecurityGroupPolicy {p.namespace}/{p.name}"))
+        view = views[p.namespace]
+        try:
+            result, stored = _create_or_update(view.kube, sgp, _desired_object(p), view.get(sgp, p.name, p.namespace),
+                                               deadline, waiter)
+        except SgpctlError as e:
+            done = [s.description.split(" ", 1)[1] for s in out.steps[:i] if s.status == CHANGED]
+            if done:
+                e.message = f"{e.message} (stopped after writing {', '.join(done)}; " \
+                            f"{len(policies) - i} of {len(policies)} policies not applied: rerun to converge)"
+                e.args = (e.message,)
+            raise
+        written[(p.namespace, p.name)] = stored
+        step.status = UNCHANGED if result == "unchanged" else CHANGED
+        step.message = f"securitygrouppolicy/{p.name} {result}"
+        step.details["result"] = result
+    return written
+
+
+def _create_or_update(kube: KubeWriter, sgp: r.Resource, desired: dict, existing: dict | None, deadline: float,
+                      waiter: Waiter) -> tuple[str, dict]:
+    """`kubectl apply` for one policy, safe against other writers: AlreadyExists on create means it was
+    created meanwhile (read it and update it); Conflict on update, or NotFound, means it changed since
+    we read it (read again). Returns (created|configured|unchanged, the stored object)."""
+    name, ns = desired["metadata"]["name"], desired["metadata"]["namespace"]
+    attempt = 0
+    while True:
+        try:
+            if existing is None:
+                return "created", kube.create(sgp, desired, ns)
+            if _same(existing, desired):
+                return "unchanged", existing
+            return "configured", kube.replace(sgp, _updated(existing, desired))
+        except KubeError as e:
+            if e.status not in (404, 409):
+                raise
+            if waiter.clock() >= deadline:
+                raise RefusedError(f"securitygrouppolicy {ns}/{name}: other writers kept changing it until the "
+                                   f"timeout ({e.reason}); this apply did not write it",
+                                   hint="rerun when they have finished, or wait longer with --timeout") from None
+            log.debug("securitygrouppolicy %s/%s: %s, reading it again", ns, name, e.reason)
+        attempt += 1
+        # Writers that collided once would collide again in step: spread them out a little.
+        waiter.sleep(random.uniform(0, min(0.05 * 2 ** attempt, 0.5)))
+        existing = kube.get(sgp, name, ns)
+
+
+def _updated(existing: dict, desired: dict) -> dict:
+    """The stored object (its resourceVersion: a conflict if it moves) with our spec, labels and annotations."""
+    obj = copy.deepcopy(existing)
+    obj["spec"] = desired["spec"]
+    meta = obj.setdefault("metadata", {})
+    for key in ("labels", "annotations"):
+        if desired["metadata"].get(key):
+            meta[key] = {**(meta.get(key) or {}), **desired["metadata"][key]}
+    return obj
+
+
+def _read_back(kube: KubeWriter, sgp: r.Resource, policies: list[SecurityGroupPolicy],
+               written: dict[tuple[str, str], dict], out: Outcome, limit: int, known: dict[str, set[str]]) -> None:
+    """Read each namespace again (a fresh view, not the one we decided on) and make the report the
+    truth: what is stored now, and whether every Pod still fits the per-ENI limit. ``known``: the
+    policies each namespace held when we decided (what appeared since came from another writer)."""
+    results: dict[str, matching.MatchResult] = {}
+    for ns, fresh in _fresh_views(kube, {p.namespace for p in policies}).items():
+        stored = {(o.get("metadata") or {}).get("name"): o for o in fresh.list(sgp)}
+        for step, p in ((s, p) for s, p in zip(out.steps, policies) if p.namespace == ns):
+            ours = written.get((ns, p.name))
+            if ours is None:
+                continue
+            now = stored.get(p.name)
+            if now is None:
+                step.details["result"] = "deleted"
+                step.message += ", then deleted by another writer"
+            elif not _same(now, {"spec": ours.get("spec"), "metadata": _desired_object(p)["metadata"]}):
+                step.details["result"] = "overwritten"
+                step.details["stored"] = policy_row(now)
+                groups = ", ".join(policy_row(now)["groupIds"]) or "none"
+                step.message += f", then changed by another writer: it now holds security groups {groups}"
+        results[ns] = matching.match(fresh.pods, fresh.policies, fresh.serviceaccounts, sg_limit=limit)
+    unions = unions_over_limit(results, policies, limit)
+    if unions:
+        out.add(Step("per-eni-limit", "every Pod the policies select fits the per-ENI limit", FAILED,
+                     "; ".join(_pushed_over(u, known.get(u.namespace, set())) for u in unions),
+                     hint=f"delete or edit one of these policies so that the union fits, e.g. the one this apply "
+                          f"wrote: sgpctl policy delete {unions[0].ours[0]} -n {unions[0].namespace}",
+                     details={"unions": [u.to_dict() for u in unions]}))
+    out.extra["stale"] = stale_after(results, policies)
+
+
+def _pushed_over(u: UnionOverLimit, known: set[str]) -> str:
+    new = [p for p in u.others if p not in known]
+    who = (f"another writer applied {', '.join(new)} meanwhile" if new
+           else f"another writer changed {', '.join(u.others) or ', '.join(u.ours)} meanwhile")
+    return (f"{u.pods_text()} are now selected by {', '.join(u.policies)} and would get {len(u.groups)} "
+            f"security groups, over the limit of {u.limit} per ENI: {who}")
 
 
 def _desired_object(p: SecurityGroupPolicy) -> dict:
@@ -152,67 +422,6 @@ def _same(existing: dict, desired: dict) -> bool:
             if (meta.get(key) or {}).get(k) != v:
                 return False
     return True
-
-
-def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupPolicy], *, dry_run: bool = False,
-                   namespace_default: str = "default") -> Outcome:
-    """Validate against the cluster and cloud, then create/update each policy (kubectl's
-    created/configured/unchanged). Raises InputError listing every problem when any check fails."""
-    policies = [p.with_namespace(namespace_default) for p in policies]
-    seen = set()
-    for p in policies:
-        if (p.namespace, p.name) in seen:
-            raise InputError(f"{p.namespace}/{p.name} appears twice in the file", hint="keep one document per policy")
-        seen.add((p.namespace, p.name))
-    sgp = sgp_resource(view)
-    kube: KubeWriter = view.kube
-    check = check_against_cluster(view, vpc, policies)
-    after = _match_after(view, policies, check.namespaces, check.sg_limit)
-    check.problems += _union_problems(after, check.sg_limit)
-    if check.problems:
-        err = InputError(check.problems[0] + (f" (and {len(check.problems) - 1} more problems)" if len(check.problems) > 1 else ""),
-                         hint="nothing was applied; fix the file or the cluster and retry")
-        err.problems = check.problems  # type: ignore[attr-defined]
-        raise err
-
-    mode = DryRun.of(dry_run)
-    server = " (server dry run)" if mode is DryRun.SERVER else " (dry run)"
-    out = Outcome("policy apply", dry_run=mode)
-    diffs = {(d.namespace, d.name): d for d in diff_policies(view, policies)}
-    for p in policies:
-        desired = _desired_object(p)
-        key = f"{p.namespace}/{p.name}"
-        step = out.add(Step(f"policy-{key}", f"SecurityGroupPolicy {key}"))
-        diff = diffs[(p.namespace, p.name)]
-        if diff.result != "unchanged":
-            # What changes, field by field, and the Pods that get other groups once rebuilt.
-            step.details["changes"] = [f.text() for f in diff.fields] + [c.text() for c in diff.pods]
-        existing = view.get(sgp, p.name, p.namespace)
-        if existing is None:
-            step.details["result"] = "created"
-            if mode:
-                if mode is DryRun.SERVER:
-                    kube.create(sgp, desired, p.namespace, dry_run=True)
-                step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} created{server}"
-            else:
-                kube.create(sgp, desired, p.namespace)
-                step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} created"
-            continue
-        if _same(existing, desired):
-            step.status, step.message = UNCHANGED, f"securitygrouppolicy/{p.name} unchanged"
-            step.details["result"] = "unchanged"
-            continue
-        step.details["result"] = "configured"
-        if mode:
-            if mode is DryRun.SERVER:
-                _update_with_retry(kube, sgp, existing, desired, dry_run=True)
-            step.status, step.message = PLANNED, f"securitygrouppolicy/{p.name} configured{server}"
-            continue
-        _update_with_retry(kube, sgp, existing, desired)
-        step.status, step.message = CHANGED, f"securitygrouppolicy/{p.name} configured"
-    out.extra["stale"] = stale_after(after, policies)
-    view.forget()
-    return out
 
 
 def diff_policies(view: ClusterView, policies: list[SecurityGroupPolicy], *, namespace_default: str = "default") -> list:
@@ -236,24 +445,6 @@ def diff_policies(view: ClusterView, policies: list[SecurityGroupPolicy], *, nam
             mine = [c for c in pods if p.name in c.policies]
             out.append(PolicyDiff(ns, p.name, result, fields if result != "unchanged" else [], mine))
     return out
-
-
-def _update_with_retry(kube, sgp, existing: dict, desired: dict, attempts: int = 3, *, dry_run: bool = False) -> dict:
-    """PUT with the resourceVersion read; on a conflict (someone wrote in between) re-read and retry."""
-    for attempt in range(attempts):
-        obj = copy.deepcopy(existing)
-        obj["spec"] = desired["spec"]
-        meta = obj.setdefault("metadata", {})
-        for key in ("labels", "annotations"):
-            if desired["metadata"].get(key):
-                meta[key] = {**(meta.get(key) or {}), **desired["metadata"][key]}
-        try:
-            return kube.replace(sgp, obj, dry_run=dry_run)
-        except KubeError as e:
-            if e.status != 409 or attempt == attempts - 1:
-                raise
-            existing = kube.get(sgp, desired["metadata"]["name"], desired["metadata"]["namespace"]) or existing
-    raise AssertionError("unreachable")
 
 
 def stale_after(results: dict[str, matching.MatchResult], policies: list[SecurityGroupPolicy]) -> dict:
@@ -291,12 +482,24 @@ def plan_delete(view: ClusterView, name: str, namespace: str, dry_run: bool | Dr
     return out
 
 
-def delete_policy(view: ClusterView, plan: Outcome, name: str, namespace: str) -> Outcome:
+def delete_policy(view: ClusterView, plan: Outcome, name: str, namespace: str, *, waiter: Waiter | None = None,
+                  notify: Callable[[str], None] | None = None) -> Outcome:
+    """Delete under the namespace's writer Lease (``workflows.lease``), so that no sgpctl apply
+    decides on a picture this deletion changes halfway. Already gone: unchanged, and said so."""
     kube: KubeWriter = view.kube
-    kube.delete(sgp_resource(view), name, namespace)
+    sgp = sgp_resource(view)
+    with writer_leases(kube, [namespace], waiter=waiter or Waiter(timeout=60), notify=notify) as leases:
+        deleted = kube.delete(sgp, name, namespace)
     view.forget()
     out = Outcome("policy delete", extra=dict(plan.extra))
-    out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", CHANGED, f"securitygrouppolicy/{name} deleted"))
+    if deleted:
+        out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", CHANGED, f"securitygrouppolicy/{name} deleted"))
+    else:
+        out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", UNCHANGED,
+                     f"securitygrouppolicy/{name} was already deleted (by another writer)"))
+    notes = [n for n in (lease.note() for lease in leases) if n]
+    if notes:
+        out.extra["notes"] = notes
     return out
 
 

@@ -226,8 +226,9 @@ def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,
     vpcenis: list[dict] = []
     if uses_sub_eni(pod) and view.serves(r.VPCENI_GROUP, r.VPCENI_KIND):
         selector = f"{VPCENI_LABEL_POD_NAME}={name},{VPCENI_LABEL_POD_NAMESPACE}={namespace}"
-        vpcenis = sorted(view.list(view.resource(r.VPCENI_GROUP, r.VPCENI_KIND), None, label_selector=selector),
-                         key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"].get("name")))
+        listed = view.list(view.resource(r.VPCENI_GROUP, r.VPCENI_KIND), None, label_selector=selector)
+        vpcenis = sorted(view.readable_vpcenis(listed),
+                         key=lambda o: (str(o["metadata"].get("creationTimestamp") or ""), str(o["metadata"].get("name"))))
     eni_id = newest_eni_id(vpcenis)
     facts = _eni_facts(vpc, [eni_id] if eni_id else [])
     node_name = (pod.get("spec") or {}).get("nodeName")
@@ -237,7 +238,7 @@ def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,
         if node:
             family, supported = _node_facts([node]).get(node_name, (None, None))
     reason = view.latest_warning((namespace, name)) if (pod.get("status") or {}).get("phase") != "Running" else None
-    return verify_pod(
+    result = verify_pod(
         namespace=namespace, name=name, pod=pod,
         policies=m.policies if m else (), expected=m.expected_groups if m else (),
         stale=m.stale if m else False, stale_reason=m.stale_reason if m else None,
@@ -245,3 +246,7 @@ def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,
         node_family=family, node_supported=supported, expect_sg=expect_sg,
         pending_reason=reason,
     )
+    unreadable = policies_readable(view, result.checks[0].category if result.checks else f"{namespace}/{name}")
+    if unreadable is not None:
+        result.checks.append(unreadable)
+    return result

@@ -261,16 +261,9 @@ class ClusterView:
 
         def build() -> dict[tuple[str, str], list[dict]]:
             index: dict[tuple[str, str], list[dict]] = {}
-            for o in self.vpcenis:
-                try:
-                    labels = _meta(o).get("labels") or {}
-                    key = (labels.get(VPCENI_LABEL_POD_NAMESPACE), labels.get(VPCENI_LABEL_POD_NAME))
-                    vpceni_eni_id(o)  # a status that is not an object cannot be interpreted
-                    created = str(_meta(o).get("creationTimestamp") or "")
-                except Exception as exc:  # noqa: BLE001 - skip what cannot be read, name it, go on
-                    self._problem(f"VpcENI {_meta(o).get('name') or '(unnamed)'} cannot be read "
-                                  f"({type(exc).__name__}: {exc}): skipped")
-                    continue
+            for o in self.readable_vpcenis(self.vpcenis):
+                labels = _meta(o).get("labels") or {}
+                key = (labels.get(VPCENI_LABEL_POD_NAMESPACE), labels.get(VPCENI_LABEL_POD_NAME))
                 if key[0] and key[1]:
                     index.setdefault(key, []).append(o)
             for lst in index.values():
@@ -278,6 +271,25 @@ class ClusterView:
             return index
 
         return self._once("vpcenis-by-pod", build)
+
+    def readable_vpcenis(self, items: list[dict]) -> list[dict]:
+        """The VpcENIs of ``items`` sgpctl can interpret; each other one is named in ``problems``
+        (a status, ENI or label set that is not an object, an ENI id that is not a string)."""
+        out = []
+        for o in items:
+            try:
+                if not isinstance(_meta(o).get("labels") or {}, dict):
+                    raise TypeError("metadata.labels is not an object")
+                eni_id = vpceni_eni_id(o)
+                if eni_id is not None and not isinstance(eni_id, str):
+                    raise TypeError(f"status.eni.eniID is {type(eni_id).__name__}, not a string")
+                str(_meta(o).get("creationTimestamp") or "")
+            except Exception as exc:  # noqa: BLE001 - skip what cannot be read, name it, go on
+                self._problem(f"VpcENI {_meta(o).get('name') or '(unnamed)'} cannot be read "
+                              f"({type(exc).__name__}: {exc}): skipped")
+                continue
+            out.append(o)
+        return out
 
     def warnings_by_pod(self) -> dict[tuple[str, str], list[dict]]:
         """Each Pod's Warning events, oldest first."""

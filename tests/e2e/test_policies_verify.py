@@ -222,8 +222,11 @@ def test_apply_refuses_unions_over_the_per_eni_limit(cli, tmp_path):
     mark = cli.sandbox.log.mark()
     r_ = cli("policy", "apply", "-f", str(both))
     assert r_.exit_code == 2, r_.stdout + r_.stderr
-    assert "limit 5 security groups per ENI" in r_.stderr
-    assert [e for e in cli.sandbox.log.since(mark) if e["mutating"]] == []
+    assert "would get 6 security groups from a-policy, b-policy, over the limit of 5 security groups per ENI" in r_.stderr
+    # Nothing written but sgpctl's writer Lease, taken for the read and released.
+    writes = [e for e in cli.sandbox.log.since(mark) if e["mutating"]]
+    assert {e["params"]["resource"] for e in writes} == {"leases.coordination.k8s.io"}
+    assert kube_of(cli).get_lease("sgpctl-policy-writer", NS)["spec"]["holderIdentity"] == ""
 
 
 def test_rollout_refuses_when_the_rebuilt_pods_would_not_fit(cli, tmp_path):

@@ -19,6 +19,7 @@ from tests.fakes import FakeCam, FakeCloud, FakeKube, FakeTke, FakeVpc
 
 PAIRS = [
     (clients.KubeWriter, Kube, FakeKube),
+    (clients.LeaseApi, Kube, FakeKube),
     (clients.TkeApi, TkeAdapter, FakeTke),
     (clients.VpcApi, VpcAdapter, FakeVpc),
     (clients.CamApi, CamAdapter, FakeCam),

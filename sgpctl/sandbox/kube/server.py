@@ -32,7 +32,7 @@ from . import auth, errors, fieldmanager, logs, openapi, schema, tables
 from .admission import Request
 from .errors import ApiError
 from .resources import api_group, api_group_list, api_resource_list, api_versions, group_versions
-from .store import PATCH_TYPES, KubeStore, ResourceType, _dumps
+from .store import LEASES_KEY, PATCH_TYPES, KubeStore, ResourceType, _dumps
 from .tls import ensure_certificate
 
 __all__ = ["KubeServer", "start_kube_server", "write_kubeconfig", "KUBE_VERSION"]
@@ -448,6 +448,11 @@ class KubeHandler(BaseHTTPRequestHandler):
         rt = store.resource(route.group, route.version, route.plural or "")
         if rt is None:
             raise errors.no_route()
+        if rt.key == LEASES_KEY and store.leases == "forbidden":
+            target = f'{rt.key} "{route.name}"' if route.name else rt.key
+            raise errors.forbidden(f'{target} is forbidden: User "{auth.ADMIN_USER["username"]}" cannot {self._verb} '
+                                   f'resource "{rt.plural}" in API group "{rt.group}"'
+                                   + (f' in the namespace "{route.namespace}"' if route.namespace else " at the cluster scope"))
         if (rt.namespaced and route.namespace is None and (route.name or method != "GET")) or \
                 (not rt.namespaced and route.namespace is not None):
             raise errors.no_route()

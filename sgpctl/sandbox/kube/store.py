@@ -159,6 +159,9 @@ class Matcher:
         return True
 
 
+LEASES_KEY = "leases.coordination.k8s.io"
+
+
 class KubeStore:
     """Thread-safe in-memory Kubernetes object store with the apiserver's semantics."""
 
@@ -194,6 +197,8 @@ class KubeStore:
             raise ValueError(f"sgp_crd_schema must be one of {', '.join(SGP_CRD_SCHEMAS)}, not {sgp_crd_schema!r}")
         #: the sandbox variant ``sgp-crd-schema``: which schema the SecurityGroupPolicy CRD is created with
         self.sgp_crd_schema = sgp_crd_schema
+        #: the sandbox variant ``leases`` (``set_leases``): served, forbidden (RBAC) or absent
+        self.leases = "served"
         #: the Service IP range (``--service-cluster-ip-range``): the sandbox's TKE cluster reports
         #: the same value as its ServiceCIDR
         self.service_cidr = str(ipaddress.ip_network(service_cidr))
@@ -231,6 +236,18 @@ class KubeStore:
             self._keys[rt.key] = []
             self._changed[rt.key] = self._rv
         self._cond.notify_all()
+
+    def set_leases(self, mode: str) -> None:
+        """The sandbox variant ``leases``: ``served``; ``forbidden``, every Lease request answered 403 as
+        RBAC answers a user without rights on them (the server asks ``leases``); ``absent``, the
+        ``coordination.k8s.io`` group is not served at all (gone from discovery, 404)."""
+        with self._lock:
+            self.leases = mode
+            if mode == "absent" and LEASES_KEY in self._types:
+                for table in (self._types, self._objects, self._keys, self._changed):
+                    table.pop(LEASES_KEY, None)
+                self._snap.pop(LEASES_KEY, None)
+                self._cond.notify_all()
 
     def types(self) -> list[ResourceType]:
         with self._lock:
