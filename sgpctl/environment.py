@@ -5,7 +5,8 @@ terminals, colour, width, the environment variables, the home directory and the 
 build their own (``Environment.captured(environ=...)``) and pass it in, so nothing patches
 ``os.environ`` or ``sys.stdout`` to run a command. Everything that reads the environment, writes to a
 terminal or waits takes it from here: settings (``environ``, ``home``), the output facade
-(``render.terminal.Terminal``: streams, ``color``, ``width``) and waiting (``clock``, ``sleep``).
+(``render.terminal.Terminal``: streams, ``color``, ``width``), waiting (``clock``, ``sleep``) and ages
+(``wall_clock``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Environment:
     width: int | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    #: the time of day (epoch seconds), for ages of cloud resources
+    wall_clock: Callable[[], float] = time.time
 
     @classmethod
     def from_process(cls) -> Environment:

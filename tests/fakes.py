@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, EniLimit, Ipamd, NetworkInterface, \
-    Policy, PodLimits, PolicyDetail, Role, SecurityGroup
+from sgpctl.cloud.types import Subnet, Addon, AddonValues, AttachedPolicy, Cluster, ClusterEndpoints, ClusterInstance, \
+    EniLimit, Ipamd, NetworkInterface, Policy, PodLimits, PolicyDetail, Region, Role, SecurityGroup
 from sgpctl.core.addon_values import values_merge
 from sgpctl.core.selectors import parse as parse_selector
 from sgpctl.errors import CloudError
@@ -221,12 +221,37 @@ class FakeTke:
         self.updates: list[dict] = []
         #: phases reported by the next DescribeAddon calls after an update
         self.after_update = ["Upgrading", "Succeeded"]
+        #: the cluster's CVM instances (DescribeClusterInstances)
+        self.instances: list[str] = []
+        self.endpoints = ClusterEndpoints(CLUSTER_ID, intranet="cls-fake0001.example")
+        self.kubeconfig = ""
 
     def describe_cluster(self, cluster_id: str) -> Cluster:
         self.cloud.record("tke", "DescribeClusters")
         if cluster_id != self.cluster.cluster_id:
             raise CloudError("ResourceNotFound.ClusterNotFound", f"cluster {cluster_id} not found")
         return self.cluster
+
+    def describe_clusters(self, cluster_ids: list[str] | None = None) -> list[Cluster]:
+        self.cloud.record("tke", "DescribeClusters")
+        return [self.cluster] if not cluster_ids or self.cluster.cluster_id in cluster_ids else []
+
+    def describe_cluster_instances(self, cluster_id: str, instance_ids: list[str] | None = None) -> list[ClusterInstance]:
+        self.cloud.record("tke", "DescribeClusterInstances")
+        return [ClusterInstance(i, "WORKER", "running", None) for i in self.instances
+                if instance_ids is None or i in instance_ids]
+
+    def describe_cluster_endpoints(self, cluster_id: str) -> ClusterEndpoints:
+        self.cloud.record("tke", "DescribeClusterEndpoints")
+        return self.endpoints
+
+    def describe_cluster_kubeconfig(self, cluster_id: str, extranet: bool = False) -> str:
+        self.cloud.record("tke", "DescribeClusterKubeconfig")
+        return self.kubeconfig
+
+    def describe_regions(self) -> list[Region]:
+        self.cloud.record("tke", "DescribeRegions")
+        return [Region(self.cloud.region, "alluser")]
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:
         self.cloud.record("tke", "DescribeIPAMD")
@@ -289,6 +314,10 @@ class FakeVpc:
         self.sub_eni_limits: dict[str, int] = {}
         self.rules: dict[str, list] = {}
         self.sg_limit = 5
+        #: ENIs with their attachment, type and creation time (``eni`` below builds them)
+        self.records: dict[str, NetworkInterface] = {}
+        #: a code DeleteNetworkInterface refuses sub-ENIs with (None: it deletes them)
+        self.refuse_sub_eni_delete: str | None = None
 
     def describe_security_group_limit(self) -> int:
         self.cloud.record("vpc", "DescribeSecurityGroupLimits")
@@ -318,8 +347,28 @@ class FakeVpc:
 
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
-        return [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()
-                if ids is None or i in ids]
+        plain = [NetworkInterface(i, None, "vpc-fake0001", "subnet-fake0001", g, ()) for i, g in self.enis.items()]
+        wanted = None if ids is None else set(ids)
+        return [e for e in [*plain, *self.records.values()] if wanted is None or e.eni_id in wanted]
+
+    def describe_instance_network_interfaces(self, instance_ids, *, concurrency: int = 4) -> list[NetworkInterface]:
+        self.cloud.record("vpc", "DescribeNetworkInterfaces")
+        wanted = set(instance_ids)
+        return [e for e in self.records.values() if e.instance_id in wanted]
+
+    def delete_network_interface(self, eni_id: str) -> bool:
+        self.cloud.record("vpc", "DeleteNetworkInterface", mutating=True)
+        found = self.records.get(eni_id)
+        if found is None:
+            return False
+        if found.eni_type == 2 and self.refuse_sub_eni_delete:
+            raise CloudError(self.refuse_sub_eni_delete, f"The network interface {eni_id} is a relayed (sub) ENI.")
+        del self.records[eni_id]
+        return True
+
+    def delete_security_group(self, group_id: str) -> bool:
+        self.cloud.record("vpc", "DeleteSecurityGroup", mutating=True)
+        return self.groups.pop(group_id, None) is not None
 
     def describe_subnets(self, ids) -> list[Subnet]:
         self.cloud.record("vpc", "DescribeSubnets")
@@ -469,6 +518,22 @@ def node(name: str, instance_type: str, *, allocatable: int | None = None, provi
                                                   "topology.kubernetes.io/zone": zone,
                                                   "kubernetes.io/hostname": name}},
             "spec": spec, "status": status}
+
+
+def eni(eni_id: str, instance_id: str, *, groups=("sg-web00001",), eni_type: int = 2, primary: bool = False,
+        created: str | None = "2026-02-01 00:00:00") -> NetworkInterface:
+    """An ENI attached to ``instance_id`` (a per-Pod sub-ENI unless told otherwise)."""
+    return NetworkInterface(eni_id, None, "vpc-fake0001", "subnet-fake0001", tuple(groups), ("10.0.1.99",),
+                            primary=primary, eni_type=eni_type, instance_id=instance_id, created_time=created)
+
+
+def vpceni(name: str, eni_id: str, pod_name: str, ns: str = "shop", *, uid: str | None = None,
+           created: str = "2026-02-01T00:00:01Z") -> dict:
+    """A VpcENI as eniipamd writes it (labels naming the Pod, ``status.eni.eniID``)."""
+    spec = {"podUID": uid} if uid else {}
+    return {"metadata": {"name": name, "creationTimestamp": created,
+                         "labels": {"tke.cloud.tencent.com/pod-name": pod_name, "tke.cloud.tencent.com/pod-namespace": ns}},
+            "spec": spec, "status": {"eni": {"eniID": eni_id}}}
 
 
 def eniipamd(cloud: FakeCloud, values: dict | None = None, defaults: dict | None = None, version: str = "3.6.0") -> FakeAddon:

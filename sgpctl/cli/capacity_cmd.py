@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import Output
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
@@ -27,14 +28,18 @@ Examples:
   sgpctl capacity --plan examples/policy.yaml
 
   sgpctl capacity --snapshot examples/snapshot.yaml --plan examples/policy.yaml
+
+  sgpctl capacity --all-clusters --regions all
 """
 
 
+@fleet_options
 def capacity(
     ctx: typer.Context,
     plan: Annotated[Optional[str], typer.Option("--plan", metavar="POLICY_FILE", help="Policy file (or -) to plan for, as if applied now.")] = None,
     snapshot: Annotated[Optional[list[str]], typer.Option("--snapshot", metavar="FILE", help="Offline cluster snapshot file; repeatable.")] = None,
     output: Output = OutputFormat.table,
+    fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     from sgpctl.cli.context import get_app
     from sgpctl.render.capacity import render_capacity
@@ -44,6 +49,23 @@ def capacity(
     app_ = get_app(ctx)
     # Bad input is refused before the cluster is read.
     policies = require_valid(load_policy_files([plan], app_.env.stdin)) if plan else None
+    if fleet.active:
+        from sgpctl.cli.fleet import refuse_with_fleet, run_fleet_command
+        from sgpctl.workflows.fleet import ClusterResult
+
+        refuse_with_fleet(fleet, "--snapshot", bool(snapshot))
+
+        def per_cluster(a):
+            planned = [p.with_namespace(a.context_namespace()) for p in policies] if policies else None
+            data = capacity_report(a.view(None), cloud=a.cloud_or_none(), plan=planned, plan_source=plan or "")
+            t = data["totals"]
+            line = (f"{t['nodes']} node(s), {t['supportedNodes']} with sub-ENI quota: quota {t['quota']}, "
+                    f"used {t['used']}, free {t['free']}")
+            if "plan" in data:
+                line += f"; plan: {data['plan']['fits']} fit, {len(data['plan']['wouldStayPending'])} would stay Pending"
+            return ClusterResult(data, ExitCode.OK, line, list(data["notes"]))
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     if snapshot:
         view, cloud = from_snapshot(snapshot, app_.env.stdin), None
     else:

@@ -27,6 +27,11 @@ class App:
     _cloud: Any = None
     _kube: Any = None
     _out: Terminal | None = None
+    #: the kube context as a ``kube.kubeconfig.ContextInfo`` when it is not the kubeconfig file's (a
+    #: fleet cluster reached through DescribeClusterKubeconfig)
+    _context_info: Any = None
+    #: cloud sessions of other regions (``cloud_for``)
+    _regional: dict = field(default_factory=dict)
 
     @property
     def out(self) -> Terminal:
@@ -63,11 +68,17 @@ class App:
             # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
             logging.getLogger("urllib3").setLevel(logging.WARNING)
 
-    def context_namespace(self) -> str:
-        """The namespace commands use without -n/-A, as kubectl: the context's, else default."""
+    def context_info(self):
+        """The kube context in use (``kube.kubeconfig.ContextInfo``)."""
+        if self._context_info is not None:
+            return self._context_info
         from sgpctl.kube.kubeconfig import current_context_info
 
-        return current_context_info(self.settings.kubeconfig.value, self.settings.context.value).namespace or "default"
+        return current_context_info(self.settings.kubeconfig.value, self.settings.context.value)
+
+    def context_namespace(self) -> str:
+        """The namespace commands use without -n/-A, as kubectl: the context's, else default."""
+        return self.context_info().namespace or "default"
 
     def cloud(self):
         """A CloudSession for the resolved credentials, region and endpoint (a ``workflows.clients.Cloud``)."""
@@ -76,6 +87,63 @@ class App:
 
             self._cloud = session_from_settings(self.settings)
         return self._cloud
+
+    def cloud_for(self, region: str):
+        """A cloud session for ``region`` (the same credentials and endpoint), one per region."""
+        if region == self.settings.region.value:
+            return self.cloud()
+        if region not in self._regional:
+            import dataclasses
+
+            from sgpctl.cloud.factory import session_from_settings
+            from sgpctl.settings import Setting
+
+            self._regional[region] = session_from_settings(dataclasses.replace(self.settings, region=Setting(region, "fleet")))
+        return self._regional[region]
+
+    def kube_contexts(self) -> tuple[list[tuple[str, str | None]], str | None]:
+        """The kubeconfig's contexts as (name, server), and the current one's name."""
+        from sgpctl.kube.kubeconfig import load_merged
+
+        merged, _ = load_merged(self.settings.kubeconfig.value)
+        servers = {c.get("name"): (c.get("cluster") or {}).get("server") for c in merged["clusters"]}
+        contexts = [(c.get("name"), servers.get((c.get("context") or {}).get("cluster"))) for c in merged["contexts"]]
+        return contexts, self.settings.context.value or merged.get("current-context")
+
+    def for_cluster(self, cluster_id: str, region: str, *, context: str | None = None, kubeconfig: str | None = None,
+                    timeout: float = 60) -> App:
+        """The App of one cluster of a fleet: its cluster id and region, the cloud session of that
+        region, and its Kubernetes API through ``context`` of the kubeconfig or ``kubeconfig`` text
+        (kept in memory), each request bounded by ``timeout``. It writes to a buffer of its own."""
+        import dataclasses
+
+        from sgpctl.kube.kubeconfig import ContextInfo
+        from sgpctl.settings import Setting
+
+        source = "fleet (DescribeClusters)"
+        env = Environment.captured(self.env.environ, home=self.env.home, clock=self.env.clock, sleep=self.env.sleep,
+                                   wall_clock=self.env.wall_clock)
+        child = App(self.flags, env)
+        child._settings = dataclasses.replace(
+            self.settings, cluster_id=Setting(cluster_id, source), region=Setting(region, source),
+            context=Setting(context, "fleet (its server is the cluster's endpoint)") if context else self.settings.context)
+        child._cloud = self.cloud_for(region)
+        from sgpctl.settings import retry_settings
+
+        policy = retry_settings(self.settings.environ or {})
+        limits = {"max_attempts": min(policy.max_attempts, 10), "max_delay": policy.max_delay, "request_timeout": timeout}
+        if kubeconfig is not None:
+            from sgpctl.kube.memory import kube_from_kubeconfig_text
+
+            child._kube = kube_from_kubeconfig_text(kubeconfig, **limits)
+            child._settings.kubeconfig = Setting("DescribeClusterKubeconfig (in memory)", source)
+            child._context_info = ContextInfo(path="DescribeClusterKubeconfig (in memory)", context=child._kube.context,
+                                              server=child._kube.server, cluster_id=cluster_id)
+        else:
+            from sgpctl.kube.client import Kube
+
+            child._kube = Kube.from_kubeconfig(self.settings.kubeconfig.value, context, **limits)
+        return child
 
     def cloud_or_none(self):
         """The cloud session, or None with a note when there are no credentials: for commands where

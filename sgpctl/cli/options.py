@@ -136,7 +136,7 @@ def _duration_option(ctx: typer.Context, param: typer.CallbackParam, value):
     if value is None or ctx.resilient_parsing:
         return value
     try:
-        return parse_duration(value, field="/".join(param.opts))
+        return parse_duration(value, field="/".join(param.opts), minimum=1)
     except DurationError as e:
         raise bad_option(InputError(e.message, hint=e.hint)) from None
 

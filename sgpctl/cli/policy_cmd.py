@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import (AllNamespaces, Files, Namespace, OptionalFiles, Output, Recursive, Timeout, Yes, check_policy_name,
                                 namespace_scope, timeout_option)
 from sgpctl.core.policy import NAME_KIND
@@ -71,6 +72,7 @@ def _view(app_, snapshot: list[str] | None, namespace: str | None):
 
 
 @app.command("explain")
+@fleet_options
 def explain(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).", callback=check_policy_name)] = None,
@@ -81,6 +83,7 @@ def explain(
     all_namespaces: AllNamespaces = False,
     sg_limit: Annotated[int, typer.Option("--sg-limit", help="Security groups allowed per ENI.", min=1)] = 5,
     output: Output = OutputFormat.table,
+    fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     """Explain what policies do: the Pods each selects (with owners), each Pod's resulting groups,
     stale Pods (created before the policy, or with other groups), warnings, and where the Pods that
@@ -94,6 +97,8 @@ def explain(
       sgpctl policy explain -f examples/policy.yaml --snapshot examples/snapshot.yaml -A
 
       sgpctl policy explain my-security-group-policy -n my-namespace -o json
+
+      sgpctl policy explain -f policy.yaml -A --clusters cls-1a2b3c4d,cls-5e6f7a8b
     """
     from sgpctl.render.explain import render_explain
     from sgpctl.workflows.explain import explain_scope
@@ -105,6 +110,21 @@ def explain(
     subject = require_valid(load_policy_files(policy_file, app_.env.stdin, recursive=recursive)) if policy_file else None
     if name and subject is not None:
         raise InputError("give a policy NAME or -f FILE, not both", hint="sgpctl policy explain NAME -n NS, or -f FILE")
+    if fleet.active:
+        from sgpctl.cli.fleet import refuse_with_fleet, run_fleet_command
+        from sgpctl.workflows.fleet import ClusterResult
+
+        refuse_with_fleet(fleet, "--snapshot", bool(snapshot))
+
+        def per_cluster(a):
+            data = explain_scope(_view(a, None, None if all_namespaces else namespace), name=name, subject=subject,
+                                 namespace=namespace, all_namespaces=all_namespaces, sg_limit=sg_limit).to_dict()
+            s = data["summary"]
+            return ClusterResult(data, ExitCode.OK, f"{s['policies']} policy(ies) select {s['selectedPods']} Pod(s); "
+                                 f"{s['stalePods']} stale, {s['wouldStayPending']} would stay Pending, {s['warnings']} warning(s)",
+                                 [w["message"] for w in data["warnings"]])
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     view = _view(app_, snapshot, None if all_namespaces else namespace)
     result = explain_scope(view, name=name, subject=subject, namespace=namespace, all_namespaces=all_namespaces,
                            sg_limit=sg_limit).to_dict()

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sgpctl.cli.context import get_app
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Watch, Yes, fail_on_warning,
                                 namespace_scope)
 from sgpctl.errors import ExitCode
@@ -16,9 +17,10 @@ app = typer.Typer(help="Strict routing: check the limits, switch.\n\nStrict or s
 
 
 @app.command("check")
+@fleet_options
 def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNamespaces = False,
           fail_on: FailOn = "error",
-          output: Output = OutputFormat.table) -> ExitCode:
+          output: Output = OutputFormat.table, fleet: FleetOptions = NO_FLEET) -> ExitCode:
     """Would strict routing break anything? The six limits, each with evidence and a fix.
 
     Checks the six limits of the TKE document for the Pods strict routing applies to (selected by a policy, now or once rebuilt, or already on a sub-ENI):
@@ -29,13 +31,34 @@ def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
     The whole cluster by default (the mode is cluster-wide); -n narrows the Pods, Services and
     NetworkPolicies to one namespace.
 
-    Example: sgpctl routing check -o json
+    Examples:
+
+      sgpctl routing check -o json
+
+      sgpctl routing check --all-clusters
     """
     from sgpctl.core.checks import run_checks
     from sgpctl.workflows.routing import extra_json, gather, routing_categories
 
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
+    if fleet.active:
+        from sgpctl.cli.fleet import run_fleet_command
+        from sgpctl.core.checks import to_json
+        from sgpctl.workflows.fleet import check_result
+
+        if namespace and all_namespaces:
+            namespace_scope(app_, namespace, all_namespaces)  # refused before any cluster is read
+
+        def per_cluster(a):
+            facts = gather(a.view(namespace_scope(a, namespace, all_namespaces, all_by_default=True)), a.cloud(),
+                           a.settings.require_cluster_id())
+            results = list(run_checks(routing_categories(), facts))
+            answer = check_result(results, {**to_json(results, strict), **extra_json(facts)}, fail_on_warning=strict)
+            answer.details += facts.notes + facts.snat.notes
+            return answer
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     # The mode is cluster-wide: the default scope is every namespace, not the context's.
     scope = namespace_scope(app_, namespace, all_namespaces, all_by_default=True)
     facts = gather(app_.view(scope), app_.cloud(), app_.settings.require_cluster_id())

@@ -5,11 +5,11 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, check_plain_name
+from sgpctl.cli.options import DryRun, Output, Yes, check_plain_name
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
-app = typer.Typer(help="Security groups for Pods: create, list.\n\nIn the cluster's region.", no_args_is_help=True)
+app = typer.Typer(help="Security groups for Pods: create, list, delete.\n\nIn the cluster's region.", no_args_is_help=True)
 
 
 def _tags(pairs: list[str] | None) -> dict:
@@ -77,3 +77,40 @@ def list_(
     data = {"securityGroups": list_security_groups(app_.cloud().vpc, name_prefix)}
     app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]), kind="securitygroup")
     return ExitCode.OK
+
+
+def _check_group_id(ctx: typer.Context, param: typer.CallbackParam, value):
+    from sgpctl.core import names
+
+    if value is None or ctx.resilient_parsing:
+        return value
+    return names.security_group_id(value, "GROUP")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(metavar="GROUP", help="Security group id (sg-xxxxxxxx).", callback=_check_group_id)],
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    output: Output = OutputFormat.table,
+) -> ExitCode:
+    """Delete a security group, never while something uses it. Refuses, naming each one, while ENIs
+    still carry it (a Pod's sub-ENI, a leaked sub-ENI, a CVM's ENI) or a SecurityGroupPolicy of the
+    cluster names it. Asks first (--yes in scripts), reads back that it is gone; a group already
+    gone is "nothing to change".
+
+    Example: sgpctl sg delete sg-1a2b3c4d --dry-run
+    """
+    from sgpctl.cli.outcome import finish
+    from sgpctl.core.steps import PLANNED
+    from sgpctl.workflows.security_groups import sg_delete
+
+    app_ = get_app(ctx)
+    vpc = app_.cloud().vpc
+    plan = sg_delete(vpc, app_.view(None), group, dry_run=True)
+    if dry_run or not plan.ok or plan.steps[0].status != PLANNED:
+        return finish(app_, plan, output)
+    name = (plan.extra.get("securityGroup") or {}).get("name")
+    app_.out.confirm(f"delete security group {group} ({name})? A deleted group cannot be recovered", yes)
+    return finish(app_, sg_delete(vpc, app_.view(None), group), output)

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, Watch, check_pod_name, check_policy_name,
                                 fail_on_warning, label_selector, namespace_scope)
 from sgpctl.errors import ExitCode, InputError
@@ -56,6 +57,7 @@ def pod(
 
 
 @app.command("pods")
+@fleet_options
 def pods(
     ctx: typer.Context,
     namespace: Namespace = None,
@@ -66,6 +68,7 @@ def pods(
     fail_on: FailOn = "error",
     watch: Watch = False,
     output: Output = OutputFormat.table,
+    fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     """Verify every Pod a SecurityGroupPolicy selects (the same checks as `verify pod`): one line per
     Pod, its problems beneath it, and a summary per namespace. Reads the cluster with a constant number
@@ -81,6 +84,8 @@ def pods(
       sgpctl verify pods -A -o json
 
       sgpctl verify pods -n my-namespace -w
+
+      sgpctl verify pods -A --all-clusters --regions all
     """
     from sgpctl.render.verify import pod_state, pods_footer, pods_line
     from sgpctl.workflows.verify import verify_pods
@@ -89,6 +94,24 @@ def pods(
     expect = _check_expect(expect_sg)
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
+    if fleet.active:
+        from sgpctl.cli.fleet import run_fleet_command
+        from sgpctl.workflows.fleet import check_result
+
+        if namespace and all_namespaces:
+            namespace_scope(app_, namespace, all_namespaces)  # refused before any cluster is read
+
+        def per_cluster(a):
+            report = verify_pods(a.view(namespace_scope(a, namespace, all_namespaces), pod_selector=selector),
+                                 a.cloud().vpc, policy=policy, expect_sg=expect)
+            answer = check_result(list(report.results()), report.to_dict(strict), fail_on_warning=strict)
+            s = report.summary()
+            answer.summary = (f"{s['pods']} policy Pod(s): {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
+                              + (f", {s['warnings']} with warnings" if s["warnings"] else ""))
+            answer.details += list(report.notes)
+            return answer
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)
 
     def read():

@@ -13,13 +13,19 @@ API::
     get_app_chart_list(kind=None, cluster_type="tke", arch=None) -> list[Chart]
     describe_vpc_cni_pod_limits(zone=None, family=None, instance_type=None) -> list[PodLimits]
     describe_cluster_instances(cluster_id, instance_ids=None) -> list[ClusterInstance]
+    describe_clusters(cluster_ids=None) -> list[Cluster]                # every cluster of the region, paged
+    describe_cluster_endpoints(cluster_id) -> ClusterEndpoints          # where its kube-apiserver answers
+    describe_cluster_kubeconfig(cluster_id, extranet=False) -> str      # kubeconfig text (credentials!)
+    describe_regions() -> list[Region]
 
 Request bodies (what a fake must accept): ``DescribeClusters {"ClusterIds": [id]}``,
 ``DescribeIPAMD {"ClusterId"}``, ``DescribeAddon {"ClusterId", "AddonName"?}``,
 ``DescribeAddonValues {"ClusterId", "AddonName"}``, ``InstallAddon {"ClusterId", "AddonName",
 "AddonVersion"?, "RawValues"?, "DryRun"? (only when true)}``, ``UpdateAddon {"ClusterId", "AddonName",
 "AddonVersion"?, "RawValues"?, "UpdateStrategy", "DryRun"?}``, ``DeleteAddon {"ClusterId", "AddonName"}``,
-``GetTkeAppChartList {"Kind"?, "Arch"?, "ClusterType"}``, ``DescribeVpcCniPodLimits {"Zone"?,
+``GetTkeAppChartList {"Kind"?, "Arch"?, "ClusterType"}``, ``DescribeClusters {"ClusterIds"?, "Offset",
+"Limit": 100}`` (listing), ``DescribeClusterEndpoints {"ClusterId"}``, ``DescribeClusterKubeconfig
+{"ClusterId", "IsExtranet"?}``, ``DescribeRegions {}``, ``DescribeVpcCniPodLimits {"Zone"?,
 "InstanceFamily"?, "InstanceType"?}``, ``DescribeClusterInstances {"ClusterId", "Offset", "Limit": 100,
 "InstanceIds"?}`` (ids batched by 100, each batch paged). ``RawValues`` is base64 of compact JSON.
 
@@ -42,7 +48,7 @@ import json
 from sgpctl.cloud.params import Adapter, optional
 from sgpctl.cloud.errors import hint_for, is_cluster_not_found
 from sgpctl.cloud.paging import batched, paginate_offset, unique
-from sgpctl.cloud.types import Addon, AddonValues, Chart, Cluster, ClusterInstance, Ipamd, PodLimits
+from sgpctl.cloud.types import Addon, AddonValues, Chart, Cluster, ClusterEndpoints, ClusterInstance, Ipamd, PodLimits, Region
 from sgpctl.errors import CloudError
 
 
@@ -102,23 +108,48 @@ class TkeAdapter(Adapter):
                 code, f"cluster {cluster_id} not found", data.get("RequestId"), action="DescribeClusters",
                 hint=hint_for(code, service="tke", action="DescribeClusters", endpoint=None, region=self.session.region),
             )
-        c = found[0]
-        net = c.get("ClusterNetworkSettings") or {}
-        prop = _json_object(c.get("Property"))
-        return Cluster(
+        return _cluster(found[0])
+
+    def describe_clusters(self, cluster_ids: list[str] | None = None) -> list[Cluster]:
+        """Every cluster of the region the credentials see (or those of ``cluster_ids`` that exist),
+        paged 100 at a time."""
+        def fetch(offset: int, limit: int):
+            params: dict = {"Offset": offset, "Limit": limit}
+            if cluster_ids:
+                params["ClusterIds"] = list(cluster_ids)
+            d = self._call("DescribeClusters", params)
+            return [_cluster(c) for c in d.get("Clusters") or []], d.get("TotalCount")
+
+        return paginate_offset(fetch, limit=100)
+
+    def describe_cluster_endpoints(self, cluster_id: str) -> ClusterEndpoints:
+        d = self._call("DescribeClusterEndpoints", {"ClusterId": cluster_id})
+        return ClusterEndpoints(
             cluster_id=cluster_id,
-            name=c.get("ClusterName"),
-            version=c.get("ClusterVersion"),
-            status=c.get("ClusterStatus"),
-            vpc_id=net.get("VpcId"),
-            kube_proxy_mode=net.get("KubeProxyMode"),
-            ipvs=net.get("Ipvs"),
-            network_type=prop.get("NetworkType"),
-            vpc_cni_type=prop.get("VpcCniType"),
-            non_static_ip=_bool(prop.get("IsNonStaticIpMode")),
-            cluster_type=c.get("ClusterType"),
-            properties=prop,
+            external=d.get("ClusterExternalEndpoint") or None,
+            intranet=d.get("ClusterIntranetEndpoint") or None,
+            domain=d.get("ClusterDomain") or None,
+            external_domain=d.get("ClusterExternalDomain") or None,
+            intranet_domain=d.get("ClusterIntranetDomain") or None,
         )
+
+    def describe_cluster_kubeconfig(self, cluster_id: str, extranet: bool = False) -> str:
+        """The cluster's kubeconfig (YAML text, with credentials: callers keep it in memory)."""
+        params: dict = {"ClusterId": cluster_id}
+        if extranet:
+            params["IsExtranet"] = True
+        d = self._call("DescribeClusterKubeconfig", params)
+        text = d.get("Kubeconfig")
+        if not text:
+            raise CloudError("InvalidResponse", f"DescribeClusterKubeconfig answered without a Kubeconfig for {cluster_id}",
+                             d.get("RequestId"), action="DescribeClusterKubeconfig")
+        return text
+
+    def describe_regions(self) -> list[Region]:
+        """The regions TKE offers (``Status`` ``alluser``: open to every account)."""
+        d = self._call("DescribeRegions", {})
+        return [Region(name=r.get("RegionName") or "", status=r.get("Status"), alias=r.get("Alias"))
+                for r in d.get("RegionInstanceSet") or [] if r.get("RegionName")]
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:
         d = self._call("DescribeIPAMD", {"ClusterId": cluster_id})
@@ -231,6 +262,25 @@ class TkeAdapter(Adapter):
             and (not family or (p.instance_family or "").upper() == family.upper())
             and (not instance_type or (p.instance_type or "").upper() == instance_type.upper())
         ]
+
+
+def _cluster(c: dict) -> Cluster:
+    net = c.get("ClusterNetworkSettings") or {}
+    prop = _json_object(c.get("Property"))
+    return Cluster(
+        cluster_id=c.get("ClusterId") or "",
+        name=c.get("ClusterName"),
+        version=c.get("ClusterVersion"),
+        status=c.get("ClusterStatus"),
+        vpc_id=net.get("VpcId"),
+        kube_proxy_mode=net.get("KubeProxyMode"),
+        ipvs=net.get("Ipvs"),
+        network_type=prop.get("NetworkType"),
+        vpc_cni_type=prop.get("VpcCniType"),
+        non_static_ip=_bool(prop.get("IsNonStaticIpMode")),
+        cluster_type=c.get("ClusterType"),
+        properties=prop,
+    )
 
 
 def _addon(a: dict) -> Addon:

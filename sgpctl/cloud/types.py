@@ -172,6 +172,32 @@ class ClusterInstance:
     drain_status: str | None = None
 
 
+@dataclass(frozen=True)
+class ClusterEndpoints:
+    """DescribeClusterEndpoints: where the cluster's kube-apiserver answers. Each address is an IP or a
+    domain, with or without a port (443 when absent); None when not enabled."""
+
+    cluster_id: str
+    external: str | None = None
+    intranet: str | None = None
+    domain: str | None = None
+    external_domain: str | None = None
+    intranet_domain: str | None = None
+
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.intranet, self.external, self.domain, self.intranet_domain,
+                                 self.external_domain) if a)
+
+
+@dataclass(frozen=True)
+class Region:
+    """TKE DescribeRegions entry."""
+
+    name: str
+    status: str | None = None
+    alias: str | None = None
+
+
 # -- VPC ------------------------------------------------------------------------------------------
 
 
@@ -254,6 +280,8 @@ class NetworkInterface:
     instance_id: str | None = None
     device_index: int | None = None
     mac: str | None = None
+    #: ``CreatedTime`` as the API writes it (``2020-10-28 08:23:59``: no time zone, see ``core.leaks``)
+    created_time: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class Kube:
     def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500,
                  max_attempts: int = 6, max_delay: float = 5.0, sleep=time.sleep, request_timeout: float = 60):
         self.api = api_client
-        #: seconds a request may take (shell completion asks for a short one)
+        #: seconds a request may take when the caller does not say (a fleet gives each cluster its deadline)
         self.request_timeout = request_timeout
         # Like client-go: an answer of 429 is retried after its Retry-After (capped), so a busy API
         # server slows sgpctl down instead of failing it; reads are also retried after a 5xx.
@@ -88,8 +88,8 @@ class Kube:
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
                 content_type: str = "application/json", timeout: float | None = None, mutation: bool | None = None) -> Any:
         """One request. ``mutation`` (default: any method but GET) marks it as a change in flight for
-        the interrupt message; bookkeeping writes (sgpctl's writer Lease) pass False. ``timeout``:
-        the adapter's ``request_timeout`` unless given."""
+        the interrupt message; bookkeeping writes (sgpctl's writer Lease) pass False. ``timeout``: the
+        adapter's ``request_timeout`` unless given."""
         timeout = self.request_timeout if timeout is None else timeout
         url = self._base_url.rstrip("/") + path
         if query:

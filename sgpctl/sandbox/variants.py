@@ -143,6 +143,10 @@ _VARIANTS = (
             "(the AWS VPC resource controller's structural schema, which TKE's API mirrors: typed fields, 1 to 16 "
             "groupIds, unknown fields refused under kubectl's strict validation and pruned otherwise).",
             ("none", "strict")),
+    Variant("vpc-time-zone", "utc",
+            "The time zone of the times VPC writes without one (an ENI's CreatedTime and AttachTime, "
+            "'2020-10-28 08:23:59'): UTC, or Beijing time (utc+8, Tencent Cloud's habit in its consoles).",
+            ("utc", "utc+8")),
     Variant("leases", "served",
             "Whether the kubeconfig's user may use coordination.k8s.io Leases in a namespace (served); or RBAC forbids "
             "them (forbidden: HTTP 403, as for a sub-account whose TKE role grants no Leases; the preset roles' rules "

@@ -22,6 +22,7 @@ Categories and check ids (scripts key on them)::
     pods            pods-stale, pods-verified, pods-pending-sub-eni, pods-container-creating
     routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
                     strict-external-traffic-local, strict-early-demux, strict-snat
+    leaks           leaks-sub-enis, leaks-inconsistencies, leaks-delete-action
     manual          manual-client-token-allowlist
 
 Decisions:
@@ -40,6 +41,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -85,10 +87,15 @@ class _Failed:
 class DoctorContext:
     """Settings plus the clients, and a memo of every read the checks share."""
 
-    def __init__(self, settings: Settings, *, cloud_factory: Callable[[], Any], kube_factory: Callable[[], Any]):
+    def __init__(self, settings: Settings, *, cloud_factory: Callable[[], Any], kube_factory: Callable[[], Any],
+                 wall_clock: Callable[[], float] = time.time, context_info: Any = None):
         self.settings = settings
         self._cloud_factory = cloud_factory
         self._kube_factory = kube_factory
+        self._wall_clock = wall_clock
+        #: the kube context as a ``kube.kubeconfig.ContextInfo`` when it does not come from the
+        #: kubeconfig file (a fleet cluster's, from DescribeClusterKubeconfig)
+        self._context_info = context_info
         self._memo: dict[str, Any] = {}
 
     def memo(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -217,6 +224,11 @@ class DoctorContext:
                                                    addons=self.addons(), ipamd=self._ipamd_or_none(),
                                                    eniipamd=self.eniipamd()))
 
+    def leaks(self):
+        from sgpctl.workflows.leaks import find_leaks
+
+        return self.memo("leaks", lambda: find_leaks(self.view(), self.cloud(), self.cluster_id, clock=self._wall_clock))
+
     def _ipamd_or_none(self):
         try:
             return self.ipamd()
@@ -273,6 +285,8 @@ def check_cluster_id(c: DoctorContext) -> CheckOutcome:
 def _context_info(c: DoctorContext):
     from sgpctl.kube.kubeconfig import current_context_info
 
+    if c._context_info is not None:
+        return c._context_info
     return c.memo("context", lambda: current_context_info(c.settings.kubeconfig.value, c.settings.context.value))
 
 
@@ -681,7 +695,7 @@ def check_allowlist(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 CATEGORIES = ("settings", "cloud-access", "network-mode", "cam", "trunking", "addon", "nodes", "policies", "pods",
-              "routing", "manual")
+              "routing", "leaks", "manual")
 
 CRED, REGION, CLUSTER, KUBECONFIG = "settings-credentials", "settings-region", "settings-cluster-id", "settings-kubeconfig"
 CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm", "access-kubernetes"
@@ -693,6 +707,7 @@ def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckO
 
 
 def categories() -> list[CategorySpec]:
+    from sgpctl.workflows.leaks import leak_category
     from sgpctl.workflows.routing import routing_categories
 
     network = precondition_specs(lambda c: c.network(), requires=(TKE,))
@@ -752,6 +767,7 @@ def categories() -> list[CategorySpec]:
             _spec("pods-container-creating", "no Pod is stuck creating its sub-ENI", check_container_creating, KUBE),
         )),
         routing,
+        leak_category(lambda c: c.leaks(), requires=(TKE, VPC, KUBE)),
         CategorySpec("manual", (
             _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist,
                   ackable=True),

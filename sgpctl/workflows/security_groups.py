@@ -4,7 +4,7 @@ security group denies everything until rules are added)."""
 
 from __future__ import annotations
 
-from sgpctl.core.steps import CHANGED, PLANNED, Outcome, Step, client_side
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, Outcome, Step, client_side
 from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.safely import create_once
 from sgpctl.workflows.view import ClusterView
@@ -87,4 +87,88 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
     if ingress or egress:
         vpc.create_security_group_policies(group.security_group_id, ingress=ingress, egress=egress)
         out.add(Step("security-group-rules", "probe/DNS rules", CHANGED, f"added {len(ingress)} ingress and {len(egress)} egress rule(s)"))
+    return out
+
+
+def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = False) -> Outcome:
+    """Delete a security group, with the care of a destructive step: never while an ENI still
+    carries it (each is named: a Pod's sub-ENI, a leaked sub-ENI, a CVM's ENI) or a policy of the
+    cluster names it (its Pods' sub-ENIs would fail); idempotent (a group already gone is "nothing
+    to change"); read back. The API itself refuses a group that other groups' rules name."""
+    from sgpctl.errors import CloudError
+
+    out = Outcome("sg delete", dry_run=dry_run)
+    step = out.add(Step("security-group", f"security group {group_id} is deleted"))
+    found = vpc.describe_security_groups([group_id])
+    if not found:
+        step.message = f"security group {group_id} does not exist (already deleted): nothing to change"
+        out.extra["securityGroup"] = None
+        return out
+    group = found[0]
+    out.extra["securityGroup"] = group_dict(group)
+    holders = _holders(vpc, view, group_id)
+    out.extra["heldBy"] = holders
+    naming = sorted(f"{p.namespace}/{p.name}" for p in view.policies_in(None) if group_id in p.group_ids)
+    out.extra["policies"] = naming
+    refusals = []
+    if holders:
+        refusals.append(Step("enis", f"no ENI carries {group_id}", REFUSED,
+                             f"{len(holders)} ENI(s) still carry {group_id} ({group.name}): "
+                             + "; ".join(h["description"] for h in holders[:10])
+                             + (f"; and {len(holders) - 10} more (-o json lists all)" if len(holders) > 10 else ""),
+                             "a Pod's sub-ENI: take the group out of its policy and rebuild the Pod (sgpctl policy "
+                             "rollout); a leaked sub-ENI: sgpctl eni leaks --delete; a CVM's ENI: change its security "
+                             "groups in the console"))
+    if naming:
+        refusals.append(Step("policies", f"no SecurityGroupPolicy names {group_id}", REFUSED,
+                             f"{len(naming)} SecurityGroupPolicy(s) name {group_id}: {', '.join(naming)}; Pods they "
+                             "select would fail to get a sub-ENI", "remove the group from them first (sgpctl policy apply -f FILE)"))
+    if refusals:
+        step.status, step.message = SKIPPED, f"not deleted: {group_id} ({group.name}) is in use"
+        for s in refusals:
+            out.add(s)
+        return out
+    if dry_run:
+        step.status, step.message = PLANNED, f"would delete security group {group_id} ({group.name}): no ENI carries it"
+        return out
+    try:
+        existed = vpc.delete_security_group(group_id)
+    except CloudError as e:
+        step.status, step.message = FAILED, f"DeleteSecurityGroup: {e.code}: {e.api_message or e.message}"
+        step.hint = ("other groups' rules may name it (the API refuses then): remove those rules first"
+                     if e.category == "state" else e.hint)
+        return out
+    left = vpc.describe_security_groups([group_id])
+    if left:
+        step.status, step.message = FAILED, f"DeleteSecurityGroup answered, but {group_id} is still listed"
+        return out
+    step.status = CHANGED
+    step.message = f"deleted security group {group_id} ({group.name}); read back: gone" if existed else \
+        f"security group {group_id} was already gone"
+    return out
+
+
+def _holders(vpc: VpcApi, view: ClusterView, group_id: str) -> list[dict]:
+    """The ENIs that carry the group, each described with what it belongs to as far as the
+    cluster knows (a Pod through its VpcENI, a node through its instance)."""
+    from sgpctl.core.leaks import named_eni
+    from sgpctl.workflows.capacity import instance_id_of
+
+    enis = vpc.describe_network_interfaces(filters={"groups.security-group-id": group_id})
+    if not enis:
+        return []
+    pods = {}
+    for v in view.vpcenis:
+        labels = (v.get("metadata") or {}).get("labels") or {}
+        eni = named_eni(v)
+        if eni and isinstance(labels, dict):
+            pods[eni] = f"{labels.get('tke.cloud.tencent.com/pod-namespace')}/{labels.get('tke.cloud.tencent.com/pod-name')}"
+    nodes = {i: (n.get("metadata") or {}).get("name") for n in view.nodes if (i := instance_id_of(n))}
+    out = []
+    for e in sorted(enis, key=lambda e: e.eni_id):
+        kind = {1: "primary ENI", 2: "sub-ENI"}.get(e.eni_type, "ENI")
+        where = f"Pod {pods[e.eni_id]}" if e.eni_id in pods else (
+            f"node {nodes[e.instance_id]}" if e.instance_id in nodes else (e.instance_id or "no instance"))
+        out.append({"eniId": e.eni_id, "type": kind, "instanceId": e.instance_id, "pod": pods.get(e.eni_id),
+                    "description": f"{e.eni_id} ({kind} of {where})"})
     return out

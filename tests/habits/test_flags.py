@@ -88,13 +88,13 @@ def test_f_repeats_reads_directories_recursively_and_stdin_once(tmp_path):
 @pytest.mark.parametrize("text,seconds", [("300", 300), ("300s", 300), ("5m", 300), ("1h30m", 5400), ("1.5m", 90),
                                           ("2h", 7200), ("90s", 90), (42, 42)])
 def test_durations(text, seconds):
-    assert parse_duration(text) == seconds
+    assert parse_duration(text, field="--timeout", minimum=1) == seconds
 
 
 @pytest.mark.parametrize("text", ["5x", "m5", "", "-5", "0", "250ms", "5 m", "1h30"])
 def test_bad_durations(text):
     with pytest.raises(DurationError):
-        parse_duration(text)
+        parse_duration(text, field="--timeout", minimum=1)
 
 
 def test_durations_on_the_command_line(world):

@@ -75,6 +75,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("vpc", "DescribeVpcs", {"Limit": "100"}),
     ("vpc", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": "$sub_eni", "SecurityGroupIds": ["sg-node0001"]}),
     ("vpc", "DeleteNetworkInterface", {"NetworkInterfaceId": "$sub_eni"}),
+    ("vpc", "DeleteSecurityGroup", {"SecurityGroupId": "sg-doomed01"}),
     ("cvm", "DescribeInstances", {}),
     ("cvm", "DescribeRegions", {}),
     ("cvm", "DescribeInstanceTypeConfigs", {"Filters": [{"Name": "instance-family", "Values": ["S5"]}]}),
@@ -87,6 +88,7 @@ def cloud():
     state = demo_state(addon_delay=0)
     state.create_sub_eni("tok-fidelity", "ins-sa5node1", None, None, ["sg-app00001"], "pod-fidelity")
     state.add_security_group("with-rules", "d", group_id="sg-rules001")
+    state.add_security_group("doomed", "d", group_id="sg-doomed01")
     try:
         with serve(state) as rc:
             rc.refs = {"$sub_eni": state.enis_of_instance("ins-sa5node1", kind="sub")[0]["NetworkInterfaceId"],

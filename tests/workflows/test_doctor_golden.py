@@ -23,7 +23,7 @@ from sgpctl.settings import RootFlags, resolve_settings
 from sgpctl.workflows.doctor import CATEGORIES, DoctorContext, run_doctor
 
 from tests.fakes import CLUSTER_ID, SGP, VPCENI, FakeAddon, FakeCloud, FakeKube, daemonset, \
-    eniipamd, node, pod, policy
+    eni, eniipamd, node, pod, policy
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("SGPCTL_UPDATE_GOLDEN") == "1"
@@ -62,7 +62,8 @@ def half_set_up_world() -> tuple[FakeKube, FakeCloud]:
     kube.add(VPCENI, {"metadata": {"name": "vpceni-web-1", "labels": {"tke.cloud.tencent.com/pod-name": "web-1",
                                                                        "tke.cloud.tencent.com/pod-namespace": "shop"}},
                       "status": {"eni": {"eniID": "eni-web00001"}}})
-    cloud.vpc.enis["eni-web00001"] = ("sg-web00001",)
+    cloud.vpc.records["eni-web00001"] = eni("eni-web00001", "ins-aaaaaaaa")
+    cloud.tke.instances = ["ins-aaaaaaaa", "ins-bbbbbbbb"]
     kube.add(r.PODS, pod("web-old", "shop", ip="10.0.1.11", node="10.0.0.10", created="2026-01-02T00:00:00Z"))
     pending = pod("web-2", "shop", ip=None, node=None, phase="Pending", sub_eni=True)
     kube.add(r.PODS, pending)

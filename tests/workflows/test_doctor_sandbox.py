@@ -107,7 +107,7 @@ def test_after_the_full_procedure_only_the_known_warnings_remain(sandbox, tmp_pa
     assert code == 0
     assert by_status(checks, "fail") == [] and by_status(checks, "skip") == []
     assert by_status(checks, "warn") == ["manual-client-token-allowlist", "nodes-families"]
-    assert by_status(checks, "info") == ["routing-mode", "strict-early-demux"]
+    assert by_status(checks, "info") == ["leaks-delete-action", "routing-mode", "strict-early-demux"]
     assert "1 policy Pod verified" in checks["pods-verified"]["message"]
 
 

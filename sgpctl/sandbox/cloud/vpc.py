@@ -13,7 +13,7 @@ DeleteNetworkInterface list ``ResourceNotFound`` and ``InvalidParameterValue.Mal
 ``InvalidParameterValue.Range`` (Offset/Limit), ``InvalidParameterValue.Malformed`` (an id of the wrong
 form, a bad number), ``ResourceNotFound`` (a well-formed id that does not exist),
 ``InvalidInstanceId.NotFound``, ``UnsupportedOperation`` / ``ResourceInUse`` (an ENI that cannot be
-deleted).
+deleted, a security group still in use).
 
 Variants (``sgpctl.sandbox.variants``): ``subeni-listed`` and ``missing-eni-ids``
 (DescribeNetworkInterfaces), ``sg-port-all`` (CreateSecurityGroupPolicies), ``subeni-delete``
@@ -261,6 +261,24 @@ def _matches(entry: dict, wanted: dict) -> bool:
     return True
 
 
+def delete_security_group(ctx: Ctx, params: dict) -> dict:
+    """Refused (``ResourceInUse``) while another group's rules name it, as the API documents, and -
+    the sandbox's reading, since the documentation is silent - while an ENI carries it."""
+    gid = _group(ctx, require(params, "SecurityGroupId"))["SecurityGroupId"]
+    with ctx.state.transaction():
+        referring = sorted(g["SecurityGroupId"] for g in ctx.state.security_groups.values() if g["SecurityGroupId"] != gid
+                           and any(rule.get("SecurityGroupId") == gid for direction in DIRECTIONS
+                                   for rule in g["_policies"].get(direction) or ()))
+        if referring:
+            raise ApiError("ResourceInUse", f"The security group {gid} is referenced by rules of {', '.join(referring)}.")
+        holders = sorted(e["NetworkInterfaceId"] for e in ctx.state.enis.values() if gid in e["GroupSet"])
+        if holders:
+            raise ApiError("ResourceInUse", f"The security group {gid} is bound to {len(holders)} network interface(s), "
+                                            f"e.g. {', '.join(holders[:3])}.")
+        ctx.state.remove_security_group(gid)
+    return {}
+
+
 def delete_security_group_policies(ctx: Ctx, params: dict) -> dict:
     """By ``PolicyIndex`` or by matching the rule (one way per request, one direction)."""
     g, direction, items, current = _one_direction_edit(ctx, params, "deleted")
@@ -428,7 +446,25 @@ def describe_network_interfaces(ctx: Ctx, params: dict) -> dict:
         enis = [e for e in ctx.state.enis.values() if visible(e)]
     for name, values in filters_of(params, ENI_FILTERS, prefixes=("tag:",)):
         enis = [e for e in enis if _eni_matches(e, name, values)]
-    return {"NetworkInterfaceSet": [_public(e) for e in enis[offset : offset + limit]], "TotalCount": len(enis)}
+    return {"NetworkInterfaceSet": [_eni_out(ctx, e) for e in enis[offset : offset + limit]], "TotalCount": len(enis)}
+
+
+def _eni_out(ctx: Ctx, eni: dict) -> dict:
+    """An ENI as the API shows it: times without a zone, in the zone of the variant ``vpc-time-zone``
+    (the state keeps them in UTC)."""
+    out = _public(eni)
+    if ctx.state.variant("vpc-time-zone") == "utc+8":
+        out["CreatedTime"] = _shifted(out.get("CreatedTime"), 8)
+        out["Attachment"] = {**out["Attachment"], "AttachTime": _shifted(out["Attachment"].get("AttachTime"), 8)}
+    return out
+
+
+def _shifted(text: str | None, hours: int) -> str | None:
+    from datetime import datetime, timedelta
+
+    if not text:
+        return text
+    return (datetime.strptime(text, "%Y-%m-%d %H:%M:%S") + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def describe_network_interface_limit(ctx: Ctx, params: dict) -> dict:
@@ -558,6 +594,7 @@ ACTIONS = {
     "DescribeSecurityGroups": describe_security_groups,
     "CreateSecurityGroupPolicies": create_security_group_policies,
     "DescribeSecurityGroupPolicies": describe_security_group_policies,
+    "DeleteSecurityGroup": delete_security_group,
     "DeleteSecurityGroupPolicies": delete_security_group_policies,
     "ModifySecurityGroupPolicies": modify_security_group_policies,
     "ReplaceSecurityGroupPolicy": replace_security_group_policy,
