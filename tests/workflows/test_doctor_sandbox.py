@@ -83,7 +83,8 @@ def test_after_setup_alone_passes_with_notes_and_warnings(sandbox, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("settings\n--------\n[ok] Tencent Cloud credentials resolve\n")
     assert "[warn] the account is on VPC's client-token allowlist" in proc.stdout
-    assert proc.stdout.rstrip().endswith("Status check results are [ok]")
+    last = proc.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("Status check results are [ok] (2 warnings, ") and last.endswith(" passed, 4 notes)")
 
 
 def full_procedure(sb, tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     assert rebuild["commands"] == [f"sgpctl policy rollout -n {NS} --all"]
     assert "keep the old routing until rebuilt" in r.stderr
     # ... and the command does rebuild them (they are not stale, so without --all nothing happens)
-    assert "no stale Pods" in sb("policy", "rollout", "-n", NS, "--yes").stderr
+    assert "no stale or drifted Pods" in sb("policy", "rollout", "-n", NS, "--yes").stderr
     rolled = sb("policy", "rollout", "-n", NS, "--all", "--yes", "--wait", "-o", "json")
     assert rolled.exit_code == 0, rolled.output
     sb.settle()
