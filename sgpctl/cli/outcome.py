@@ -80,10 +80,11 @@ def show_plan(app, plan) -> None:
 
 
 def mutate(app, plan: Callable[[Any], Any], run: Callable[[Any, Callable], Any], *, dry_run, yes: bool, output,
-           question: str, cluster_id: str | None = None, timeout: float = 600.0,
+           question: str | Callable[[Any], str], cluster_id: str | None = None, timeout: float = 600.0,
            after: Callable[[Any], None] | None = None) -> ExitCode:
     """The confirmation policy of every mutating command (see the module's docstring). ``plan(mode)``
-    returns the dry-run Outcome; ``run(waiter, on_step)`` the real one; ``after(outcome)`` adds notes."""
+    returns the dry-run Outcome; ``run(waiter, on_step)`` the real one; ``question`` is asked (a
+    function of the plan when it names what the plan found); ``after(outcome)`` adds notes."""
     from sgpctl.core.steps import PLANNED, DryRun
 
     mode = DryRun.of(dry_run)
@@ -95,6 +96,7 @@ def mutate(app, plan: Callable[[Any], Any], run: Callable[[Any, Callable], Any],
             after(report)
         return code
     if any(s.status == PLANNED for s in planned.steps) or planned.forced:
+        question = question(planned) if callable(question) else question
         show_plan(app, planned)
         if planned.forced and cluster_id:
             overridden = sum(len(s.details.get("overridden") or [None]) for s in planned.forced)

@@ -102,15 +102,16 @@ def delete(
 
     Example: sgpctl sg delete sg-1a2b3c4d --dry-run
     """
-    from sgpctl.cli.outcome import finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.security_groups import sg_delete
 
     app_ = get_app(ctx)
     vpc = app_.cloud().vpc
-    plan = sg_delete(vpc, app_.view(None), group, dry_run=True)
-    if dry_run or not plan.ok or plan.steps[0].status != PLANNED:
-        return finish(app_, plan, output)
-    name = (plan.extra.get("securityGroup") or {}).get("name")
-    app_.out.confirm(f"delete security group {group} ({name})? A deleted group cannot be recovered", yes)
-    return finish(app_, sg_delete(vpc, app_.view(None), group), output)
+
+    def question(plan) -> str:
+        name = (plan.extra.get("securityGroup") or {}).get("name")
+        return f"delete security group {group} ({name})? A deleted group cannot be recovered"
+
+    return mutate(app_, lambda mode: sg_delete(vpc, app_.view(None), group, dry_run=mode),
+                  lambda waiter, on_step: sg_delete(vpc, app_.view(None), group),
+                  dry_run=dry_run, yes=yes, output=output, question=question)

@@ -4,7 +4,7 @@ security group denies everything until rules are added)."""
 
 from __future__ import annotations
 
-from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, Outcome, Step, client_side
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, DryRun, Outcome, Step, client_side
 from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.safely import create_once
 from sgpctl.workflows.view import ClusterView
@@ -90,7 +90,7 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
     return out
 
 
-def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = False) -> Outcome:
+def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool | DryRun = False) -> Outcome:
     """Delete a security group, with the care of a destructive step: never while an ENI still
     carries it (each is named: a Pod's sub-ENI, a leaked sub-ENI, a CVM's ENI) or a policy of the
     cluster names it (its Pods' sub-ENIs would fail); idempotent (a group already gone is "nothing
@@ -130,6 +130,7 @@ def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = 
         return out
     if dry_run:
         step.status, step.message = PLANNED, f"would delete security group {group_id} ({group.name}): no ENI carries it"
+        client_side(out, "VPC")
         return out
     try:
         existed = vpc.delete_security_group(group_id)
