@@ -91,6 +91,7 @@ def test_kubectl_sgp_completes_through_kubectl(world):
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("needs kubectl")
+    assert (BIN / "kubectl_complete-sgp").exists(), "kubectl_complete-sgp is not installed: pip install -e ."
     env = {**world.env, "PATH": f"{BIN}{os.pathsep}{world.env.get('PATH', '')}"}
     r = subprocess.run([kubectl, "__complete", "sgp", "verify", "pods", "-n", ""], env=env, capture_output=True, text=True,
                        timeout=60)
