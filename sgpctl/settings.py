@@ -14,6 +14,12 @@ Profile files are read lazily, only for what flags and the environment leave mis
 when one is read, every problem with it is an InputError (exit 2) naming the file. The region,
 cluster id and profile name are checked by their formats (``sgpctl.core.names``) whatever their source.
 
+sgpctl's own settings (today one: the SecurityGroupPolicy add-on's API name, which no public source
+names) resolve like the others: the command's flag, then the environment (``SGPCTL_SGP_ADDON_NAME``),
+then sgpctl's settings file ``$XDG_CONFIG_HOME/sgpctl/config.json`` (default
+``~/.config/sgpctl/config.json``, written by `sgpctl config set`). The file is read only when the
+setting is needed, so a broken one fails only the commands that need it.
+
 Nothing here imports an SDK: resolving settings is part of start-up.
 """
 
@@ -31,6 +37,10 @@ from sgpctl.errors import InputError, UndeterminedError
 from sgpctl.inputs import checked
 
 CLUSTER_ID_RE = re.compile(r"\bcls-[a-z0-9]{8}\b")
+
+#: sgpctl's own persistent settings: name on the command line (`config set NAME`) -> key in the file,
+#: environment variable
+USER_SETTINGS = {"sgp-addon-name": ("sgpAddonName", "SGPCTL_SGP_ADDON_NAME")}
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,24 @@ class Settings:
             raise InputError("no region", hint="pass --region (e.g. ap-guangzhou) or set TENCENTCLOUD_REGION")
         return self.region.value
 
+    def user_setting(self, name: str) -> Setting:
+        """One of sgpctl's own settings (``USER_SETTINGS``): the environment, then the settings file."""
+        key, variable = USER_SETTINGS[name]
+        value = self.environ.get(variable)
+        if value:
+            return Setting(checked(names.plain_text, value, variable), f"env {variable}")
+        path = user_config_path(self.environ, self.home)
+        stored = read_user_config(path).get(key)
+        if stored is None:
+            return Setting(None, "not set")
+        if not isinstance(stored, str) or not stored:
+            raise InputError(f"cannot read {path}: {key} must be a non-empty string",
+                             hint=f"fix the file, or run `sgpctl config unset {name}`")
+        return Setting(checked(names.plain_text, stored, f"{key} in {path}"), f"file {path}")
+
+    def sgp_addon_name(self) -> Setting:
+        return self.user_setting("sgp-addon-name")
+
     def describe(self) -> list[dict]:
         """Each setting with its source, secrets masked (for `sgpctl config view`)."""
         rows = [
@@ -141,6 +169,9 @@ class Settings:
             {"name": "context", "value": self.context.value, "source": self.context.source},
             {"name": "ack", "value": self.ack.value, "source": self.ack.source},
         ]
+        for name, (key, _) in USER_SETTINGS.items():
+            setting = self.user_setting(name)
+            rows.append({"name": key, "value": setting.value, "source": setting.source})
         creds = self.try_credentials()
         if creds is None:
             rows.append({"name": "credentials", "value": None, "source": "not found"})
@@ -168,15 +199,16 @@ def _field(what: str, source: str) -> str:
     return f"{what} from {source}"
 
 
-def _read_json(path: Path) -> dict | None:
-    """A tccli profile file: None when it does not exist; a JSON object, or InputError naming the file."""
+def _read_json(path: Path, what: str = "tccli profile",
+               hint: str = "fix or remove the file (it is a tccli profile)") -> dict | None:
+    """A settings file (a tccli profile by default): None when it does not exist; a JSON object, or
+    InputError naming the file."""
     from sgpctl.core.loading import CONFIG_LIMITS, LoadError, load_json
     from sgpctl.inputs import read_text
 
-    hint = "fix or remove the file (it is a tccli profile)"
     if not path.exists() and not path.is_symlink():
         return None
-    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what="tccli profile", hint=hint)
+    text = read_text(str(path), max_bytes=CONFIG_LIMITS.max_bytes, what=what, hint=hint)
     try:
         data = load_json(text, str(path), CONFIG_LIMITS)
     except LoadError as e:
@@ -312,6 +344,40 @@ def _sdk_chain_credentials(env: Mapping[str, str], home: Path) -> Credentials | 
     if env.get("TKE_WEB_IDENTITY_TOKEN_FILE") and env.get("TKE_ROLE_ARN"):
         return Credentials("", "", None, source="SDK default chain (TKE OIDC)", kind="oidc")
     return None
+
+
+def user_config_path(environ: Mapping[str, str], home: Path) -> Path:
+    """``$XDG_CONFIG_HOME/sgpctl/config.json``; ``~/.config`` when XDG_CONFIG_HOME is unset or
+    relative (the XDG Base Directory specification)."""
+    base = environ.get("XDG_CONFIG_HOME") or ""
+    return (Path(base) if os.path.isabs(base) else home / ".config") / "sgpctl" / "config.json"
+
+
+def read_user_config(path: Path) -> dict:
+    """sgpctl's settings file: {} when it does not exist; InputError naming it when it is broken."""
+    return _read_json(path, "sgpctl settings file",
+                      "fix the file, or remove it (it holds only what `sgpctl config set` wrote)") or {}
+
+
+def write_user_setting(environ: Mapping[str, str], home: Path, name: str, value: str | None) -> Path:
+    """Set (or, with None, remove) one of sgpctl's own settings in its settings file; the path."""
+    import json
+
+    key, _ = USER_SETTINGS[name]
+    path = user_config_path(environ, home)
+    data = read_user_config(path)
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}", hint="check the directory's permissions") from None
+    return path
 
 
 def infer_cluster_id(*names: str | None) -> str | None:

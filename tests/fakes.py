@@ -221,6 +221,13 @@ class FakeTke:
         self.updates: list[dict] = []
         #: phases reported by the next DescribeAddon calls after an update
         self.after_update = ["Upgrading", "Succeeded"]
+        #: UpdateAddon's merge: "deep" (nested keys merged) or "shallow" (each top-level key sent replaced)
+        self.merge = "deep"
+        #: what the next UpdateAddons' answers do: "lost" (applied, then OutcomeUnknownError), "5xx" (not
+        #: applied, OutcomeUnknownError), or a callable(values) -> values that stands for what the add-on keeps
+        self.update_faults: list = []
+        #: DescribeIPAMD's EnableTrunkingENI follows eniipamd's values (else ``ipamd`` is answered as set)
+        self.ipamd_follows_values = False
         #: the cluster's CVM instances (DescribeClusterInstances)
         self.instances: list[str] = []
         self.endpoints = ClusterEndpoints(CLUSTER_ID, intranet="cls-fake0001.example")
@@ -255,6 +262,13 @@ class FakeTke:
 
     def describe_ipamd(self, cluster_id: str) -> Ipamd:
         self.cloud.record("tke", "DescribeIPAMD")
+        if self.ipamd_follows_values and "eniipamd" in self.addons:
+            from dataclasses import replace
+
+            from sgpctl.core.addon_values import ENABLE_SUB_ENI, is_true, values_get
+
+            a = self.addons["eniipamd"]
+            return replace(self.ipamd, trunking_enabled=is_true(values_get(values_merge(a.defaults, a.values), ENABLE_SUB_ENI)))
         return self.ipamd
 
     def _addon(self, a: FakeAddon) -> Addon:
@@ -280,14 +294,29 @@ class FakeTke:
 
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", dry_run: bool = False) -> None:
+        from sgpctl.cloud.errors import OutcomeUnknownError
+
         self.cloud.record("tke", "UpdateAddon", mutating=not dry_run)
         if dry_run:
             return
         self.updates.append({"name": name, "values": copy.deepcopy(values), "strategy": strategy})
+        fault = self.update_faults.pop(0) if self.update_faults else None
+        if fault == "5xx":
+            raise OutcomeUnknownError("ServerNetworkError", "HTTP 500", None, action="UpdateAddon")
         a = self.addons[name]
-        a.values = values_merge(a.values, values) if strategy == "merge" else copy.deepcopy(values)
+        if strategy != "merge":
+            a.values = copy.deepcopy(values)
+        elif self.merge == "shallow":
+            a.values = {**a.values, **copy.deepcopy(values)}
+        else:
+            a.values = values_merge(a.values, values)
+        if callable(fault):
+            a.values = fault(a.values)
         a.phase = "Upgrading"
         self.after_update = ["Succeeded"]
+        if fault == "lost":
+            raise OutcomeUnknownError("ClientNetworkError", "Connection aborted: RemoteDisconnected", None,
+                                      action="UpdateAddon")
 
     def install_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                       dry_run: bool = False) -> None:
@@ -344,6 +373,16 @@ class FakeVpc:
     def create_security_group_policies(self, group_id: str, ingress=(), egress=()) -> None:
         self.cloud.record("vpc", "CreateSecurityGroupPolicies", mutating=True)
         self.rules.setdefault(group_id, []).extend([*ingress, *egress])
+
+    def describe_security_group_policies(self, group_ids, *, concurrency: int = 8) -> list:
+        """``rules[group]`` holds SecurityGroupRule (what create_security_group_policies was given);
+        answered as core.traffic GroupRules, every rule ingress."""
+        from sgpctl.core.traffic.model import GroupRules, Rule
+
+        self.cloud.record("vpc", "DescribeSecurityGroupPolicies")
+        return [GroupRules(g, "1", tuple(Rule(i, r.action, r.protocol, r.port, r.cidr_block)
+                                         for i, r in enumerate(self.rules.get(g, ()))))
+                for g in group_ids if g in self.groups]
 
     def describe_network_interfaces(self, ids=None, filters=None, *, concurrency: int = 1) -> list[NetworkInterface]:
         self.cloud.record("vpc", "DescribeNetworkInterfaces")
@@ -518,6 +557,13 @@ def node(name: str, instance_type: str, *, allocatable: int | None = None, provi
                                                   "topology.kubernetes.io/zone": zone,
                                                   "kubernetes.io/hostname": name}},
             "spec": spec, "status": status}
+
+
+def ipamd_deployment(version: str = "3.6.0") -> dict:
+    """kube-system/deploy/tke-eni-ipamd, whose image tag TKE documents as eniipamd's version."""
+    return {"metadata": {"name": "tke-eni-ipamd", "namespace": "kube-system"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "tke-eni-ipamd", "image": f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v{version}"}]}}}}
 
 
 def eni(eni_id: str, instance_id: str, *, groups=("sg-web00001",), eni_type: int = 2, primary: bool = False,

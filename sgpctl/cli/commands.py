@@ -31,7 +31,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("cam", "sgpctl.cli.cam_cmd", "app", "The SubENIForIPAMD policy and its two roles."),
     Entry("enable-trunking", "sgpctl.cli.trunking_cmd", "enable_trunking", "Check the preconditions, switch Trunking ENI on.", "ENABLE_HELP"),
     Entry("trunking", "sgpctl.cli.trunking_cmd", "app", "Whether Trunking ENI is on, and why not."),
-    Entry("addon", "sgpctl.cli.addon_cmd", "app", "Install the SecurityGroupPolicy add-on; status."),
+    Entry("addon", "sgpctl.cli.addon_cmd", "app", "Install the SecurityGroupPolicy add-on; status; restore values."),
     Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list, delete."),
     Entry("policy", "sgpctl.cli.policy_cmd", "app", "Validate, explain, apply, roll out policies."),
     Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups."),

@@ -187,6 +187,12 @@ class App:
         client = kube if kube is not None else self.kube()
         return ClusterView(client, namespace=namespace, pod_selector=pod_selector, progress=self.out.progress)
 
+    def backups(self):
+        """Where backups of add-on values go (``sgpctl.backups.BackupStore``): the user's state directory."""
+        from sgpctl.backups import BackupStore
+
+        return BackupStore.for_user(self.env.environ, self.env.home)
+
     @contextlib.contextmanager
     def waiter(self, timeout: float, interval: float = 2.0) -> Iterator[Any]:
         """A ``workflows.waiting.Waiter`` whose progress is one transient line on a terminal, with the

@@ -14,22 +14,25 @@ from sgpctl.render.output import OutputFormat
 HELP = """Check the whole setup, with a hint per problem.
 
 Linkerd-style: settings, cloud access, network mode, CAM, trunking, add-on,
-nodes, policies, Pods, routing, leaked sub-ENIs, and the one manual item (the VPC client-token
-allowlist).
+nodes, policies, Pods, routing, leaked sub-ENIs, the one manual item (the VPC client-token
+allowlist), and which reading of the Tencent Cloud API facts no public source settles this account
+follows (api-assumptions: each with the response field and value that decided it).
 
 Categories run in order and print as they complete; every failure comes with a hint. A failure
 skips only the checks it makes meaningless. Exit 0 when nothing failed (warnings allowed unless
 --fail-on warning), 1 when a check failed, 3 when something could not be determined.
 
 Categories: settings, cloud-access, network-mode, cam, trunking, addon, nodes, policies, pods,
-routing, leaks, manual. Every cloud read is made at most once, and every cluster collection listed at most
-once, per run.
+routing, leaks, manual, api-assumptions. Every cloud read is made at most once, and every cluster
+collection listed at most once, per run.
 
 Examples:
 
   sgpctl doctor
 
   sgpctl doctor --category cam --category trunking -o json
+
+  sgpctl doctor -c api-assumptions      # which reading of the API this account follows
 
   sgpctl doctor --fail-on warning --ack manual-client-token-allowlist    # strict CI
 

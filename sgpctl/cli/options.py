@@ -170,6 +170,10 @@ OptionalFiles = Annotated[Optional[list[str]], typer.Option("-f", "--filename", 
 Recursive = Annotated[bool, typer.Option("-R", "--recursive", help="Also read the subdirectories of a -f directory.")]
 Watch = Annotated[bool, typer.Option("-w", "--watch", help="Keep watching: a live summary on a terminal, one line per "
                                                            "change otherwise; Ctrl-C stops.")]
+Confirm = Annotated[Optional[list[str]], typer.Option(
+    "--confirm", metavar="CHECK",
+    help="A precondition sgpctl could not establish from the API, checked by you (its id, as the refusal "
+         "names it, e.g. network-shared-eni; repeatable).")]
 
 
 def fail_on_warning(value: str | None) -> bool:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
-from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Watch, Yes, fail_on_warning,
-                                namespace_scope)
+from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Watch, Yes, check_plain_name,
+                                fail_on_warning, namespace_scope)
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -76,6 +76,10 @@ def set_(
     yes: Yes = False,
     force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails (names each failed "
                                                         "limit and asks for the cluster id to be typed).")] = False,
+    value: Annotated[Optional[str], typer.Option(
+        "--value", metavar="VALUE", callback=check_plain_name,
+        help="standard only: the podSecurityGroupEnforcingMode value that means standard routing (default: "
+             "eniipamd's DefaultValues; needed when they hold none).")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for eniipamd to roll out and read the values back.")] = True,
     timeout: Timeout = 600,
     output: Output = OutputFormat.table,
@@ -84,9 +88,13 @@ def set_(
 
     Sets eniipamd's vpcCni.trunkingEni.podSecurityGroupEnforcingMode
     (and, for strict, agent.config.disableTcpEarlyDemux and disableUdpEarlyDemux to true) with one
-    merge update that keeps every other value. Refuses strict while `routing check` fails, unless
-    --force. Asks first (the change affects every new Pod in the cluster; --yes in scripts), waits for
-    eniipamd, and lists the running Pods that keep the old scheme until rebuilt. Idempotent.
+    merge update that sends vpcCni (and agent) whole, so every other value stays whatever the API's
+    merge does; the values are saved to a backup file first (path printed) and every one is read back
+    (any other difference: exit 1 and the `sgpctl addon restore` command). standard writes the value
+    eniipamd's DefaultValues hold (the document names only strict); when they hold none it stops
+    until --value names it. Refuses strict while `routing check` fails, unless --force. Asks first
+    (the change affects every new Pod in the cluster; --yes in scripts), waits for eniipamd, and lists
+    the running Pods that keep the old scheme until rebuilt. Idempotent.
 
     Example: sgpctl routing set strict --dry-run
     """
@@ -99,11 +107,13 @@ def set_(
         raise InputError(f"unknown routing mode {mode!r}", hint="use strict or standard")
     app_ = get_app(ctx)
     cloud, cluster_id = app_.cloud(), app_.settings.require_cluster_id()
-    plan = plan_routing(app_.view(None), cloud, cluster_id, mode)
+    if value is not None and mode != "standard":
+        raise InputError("--value applies to `routing set standard` only", hint="drop --value")
+    plan = plan_routing(app_.view(None), cloud, cluster_id, mode, standard_value=value)
     return mutate(
         app_,
         lambda dry: preview_routing(cloud.tke, plan, dry_run=dry, force=force),
-        lambda waiter, on_step: apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter),
+        lambda waiter, on_step: apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter, backups=app_.backups()),
         dry_run=dry_run, yes=yes, output=output, timeout=timeout, cluster_id=cluster_id,
         question=f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it",
         after=lambda outcome: rebuild_notes(app_.out, outcome),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Timeout, Wait, Watch, Yes
+from sgpctl.cli.options import Confirm, DryRun, Output, Timeout, Wait, Watch, Yes
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -12,12 +12,16 @@ app = typer.Typer(help="Whether Trunking ENI is on, and why not.\n\nTrunking ENI
 ENABLE_HELP = """Check the preconditions, switch Trunking ENI on.
 
 Enables Trunking ENI on the cluster: checks the preconditions (VPC-CNI, shared ENI, static Pod IP,
-eniipamd 3.5.6 or later; refuses naming each failed one), then sets eniipamd's
-vpcCni.trunkingEni.enableSubEni to true with a merge update that keeps every other value, and waits
-until the add-on is Succeeded and the value reads back true. The switch is cluster-wide (eniipamd rolls
-out): the plan is shown and confirmed first (--yes in scripts). Idempotent.
+eniipamd 3.5.6 or later, read from the tke-eni-ipamd image tag; refuses naming each failed one, and
+stops when one cannot be established until you check it and pass --confirm ID). Then saves eniipamd's
+values to a backup file (path printed), sets vpcCni.trunkingEni.enableSubEni to true with one merge
+update that sends vpcCni whole (so every other value stays, however the API merges), waits until the
+add-on is Succeeded, reads every value back (any other difference: exit 1 and the `sgpctl addon
+restore` command) and checks DescribeIPAMD agrees. Idempotent.
+The switch is cluster-wide (eniipamd rolls out): the plan is shown and confirmed first (--yes in
+scripts).
 
-Example: sgpctl enable-trunking --dry-run
+Example: sgpctl enable-trunking --dry-run; sgpctl enable-trunking --confirm network-shared-eni
 """
 
 
@@ -33,18 +37,21 @@ def enable_trunking(
     yes: Yes = False,
     wait: Wait = True,
     timeout: Timeout = 600,
+    confirm: Confirm = None,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
     from sgpctl.cli.outcome import mutate
-    from sgpctl.workflows.trunking import enable_trunking as run
+    from sgpctl.workflows.trunking import confirmable, enable_trunking as run
 
+    confirmed = confirmable(confirm)
     app_ = get_app(ctx)
     cluster_id = app_.settings.require_cluster_id()
     tke, view = app_.cloud().tke, _view_or_none(app_)
     return mutate(
         app_,
-        lambda mode: run(tke, cluster_id, view=view, dry_run=mode, wait=False),
-        lambda waiter, on_step: run(tke, cluster_id, view=view, wait=wait, waiter=waiter),
+        lambda mode: run(tke, cluster_id, view=view, dry_run=mode, wait=False, confirmed=confirmed),
+        lambda waiter, on_step: run(tke, cluster_id, view=view, wait=wait, waiter=waiter, backups=app_.backups(),
+                                    confirmed=confirmed),
         dry_run=dry_run, yes=yes, output=output, timeout=timeout,
         question=f"switch Trunking ENI on in cluster {cluster_id}? eniipamd rolls out the new value",
     )
@@ -52,8 +59,9 @@ def enable_trunking(
 
 @app.command("status")
 def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
-    """Whether Trunking ENI is on (eniipamd values and phase) and the cluster's preconditions (exit 1
-    unless it is on and eniipamd Succeeded). -w follows it until Ctrl-C.
+    """Whether Trunking ENI is on (eniipamd values and phase, cross-checked with DescribeIPAMD's
+    EnableTrunkingENI) and the cluster's preconditions (exit 1 unless it is on and eniipamd Succeeded;
+    3 when the two sources disagree). -w follows it until Ctrl-C.
 
     Example: sgpctl trunking status -o json
     """
@@ -69,4 +77,6 @@ def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputForm
     st = trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(), _view_or_none(app_))
     data = st.to_dict()
     app_.out.emit(data, output, lambda term: render_status(term, data))
+    if not st.determined:
+        return ExitCode.UNDETERMINED
     return ExitCode.OK if st.ok else ExitCode.FAILED

@@ -17,6 +17,11 @@ Decisions:
   is strict. Whether eniipamd accepts ``Strict`` is unconfirmed, and claiming strict mode that the
   agent does not apply is the worse mistake. Pass the effective values (DefaultValues merged with
   Values) when the chart's default matters.
+- How deep UpdateAddon's ``merge`` goes is unconfirmed (nested keys merged, or each top-level key sent
+  replaced). ``subtree_patch`` builds the patch that ends the same under both readings: every
+  top-level key it touches is sent whole, with the change applied, so what the add-on holds
+  afterwards is ``replaced_top_level(current, patch)`` either way. ``leaf_diff`` compares two value
+  documents leaf by leaf, the read-back after every write.
 """
 
 from __future__ import annotations
@@ -35,11 +40,17 @@ __all__ = [
     "ENABLE_SUB_ENI",
     "ENFORCING_MODE",
     "coerce_like",
+    "dotted",
     "is_true",
+    "leaf_diff",
+    "leaves",
     "mode_of",
     "patch_for",
     "routing_patch",
+    "routing_values",
+    "replaced_top_level",
     "split_key",
+    "subtree_patch",
     "values_get",
     "values_merge",
     "values_set",
@@ -153,19 +164,86 @@ def mode_of(values: Mapping[str, Any] | None) -> Mode:
     return "strict" if values_get(values, ENFORCING_MODE) == "strict" else "standard"
 
 
-def routing_patch(values: Mapping[str, Any] | None, mode: Mode) -> dict[str, Any]:
-    """The merge patch that switches routing to ``mode`` (types kept as stored in ``values``).
+def routing_values(values: Mapping[str, Any] | None, mode: Mode, standard_value: str = "standard") -> dict[str, Any]:
+    """The dotted keys that switch routing to ``mode``, each with its value (types kept as stored in
+    ``values``).
 
-    strict also sets both demux settings true (the seed's steps 3.2 and 3.3); standard changes only
-    the mode and leaves demux alone: early demux off is harmless in standard mode, and turning it
-    back on is not part of the documented procedure.
+    strict sets the mode ``strict`` and both demux settings true (the seed's steps 3.2 and 3.3);
+    standard sets only the mode, to ``standard_value`` (what eniipamd's DefaultValues hold: the seed
+    names no value for it), and leaves demux alone: early demux off is harmless in standard mode, and
+    turning it back on is not part of the documented procedure.
     """
     if mode not in ("strict", "standard"):
         raise InputError(f"unknown routing mode {mode!r}: use strict or standard")
-    patch: dict[str, Any] = {}
-    wanted: list[tuple[str, Any]] = [(ENFORCING_MODE, mode)]
+    wanted: list[tuple[str, Any]] = [(ENFORCING_MODE, "strict" if mode == "strict" else standard_value)]
     if mode == "strict":
         wanted += [(key, True) for key in DEMUX_KEYS]
-    for key, value in wanted:
-        patch = values_merge(patch, patch_for(key, coerce_like(values_get(values, key), value)))
+    return {key: coerce_like(values_get(values, key), value) for key, value in wanted}
+
+
+def routing_patch(values: Mapping[str, Any] | None, mode: Mode, standard_value: str = "standard") -> dict[str, Any]:
+    """``routing_values`` as one nested merge patch of those keys alone."""
+    patch: dict[str, Any] = {}
+    for key, value in routing_values(values, mode, standard_value).items():
+        patch = values_merge(patch, patch_for(key, value))
     return patch
+
+
+# --- whole-subtree writes and leaf-by-leaf read-backs -------------------------------------------
+
+Path = tuple[str, ...]
+#: a leaf that one side of a comparison does not have
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
+
+
+def dotted(path: Path) -> str:
+    """``("a", "b.c")`` -> ``"a.b\\.c"``: the inverse of ``split_key``."""
+    return ".".join(p.replace(".", "\\.") for p in path)
+
+
+def leaves(values: Mapping[str, Any] | None, prefix: Path = ()) -> dict[Path, Any]:
+    """Every leaf of a value document by path. A leaf is anything but a non-empty mapping: a
+    scalar, ``None``, a list (compared whole, as UpdateAddon replaces lists), or an empty mapping."""
+    out: dict[Path, Any] = {}
+    for key, value in (values or {}).items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            out.update(leaves(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def leaf_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[Path, Any, Any]]:
+    """``(path, before, after)`` for every leaf that differs, ``ABSENT`` on the side that lacks it;
+    sorted by path. ``True`` and ``1`` differ (JSON does not mix them up either)."""
+    a, b = leaves(before), leaves(after)
+    out = []
+    for path in sorted(a.keys() | b.keys()):
+        x, y = a.get(path, ABSENT), b.get(path, ABSENT)
+        if x is ABSENT or y is ABSENT or type(x) is not type(y) or x != y:
+            out.append((path, x, y))
+    return out
+
+
+def subtree_patch(current: Mapping[str, Any] | None, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The patch that sets each dotted key of ``changes`` and sends every top-level key it touches
+    whole (``current``'s subtree with the changes applied): UpdateAddon's merge gives the same
+    result with it whether it merges nested keys or replaces each top-level key sent."""
+    wanted: dict[str, Any] = copy.deepcopy(dict(current or {}))
+    tops: list[str] = []
+    for key, value in changes.items():
+        wanted = values_set(wanted, key, value)
+        top = split_key(key)[0]
+        if top not in tops:
+            tops.append(top)
+    return {top: wanted[top] for top in tops}
+
+
+def replaced_top_level(current: Mapping[str, Any] | None, patch: Mapping[str, Any]) -> dict[str, Any]:
+    """What the add-on holds after a patch of whole top-level subtrees under the shallow reading of
+    merge (each top-level key sent replaces the one held); under the deep reading it is the same
+    when every subtree sent holds every leaf of the one it replaces (``subtree_patch`` does)."""
+    out = copy.deepcopy(dict(current or {}))
+    out.update(copy.deepcopy(dict(patch)))
+    return out

@@ -3,10 +3,10 @@
 One model shared by the capacity planner (predict), the sandbox's simulated scheduler and
 eniipamd (decide), and verify (what a Pod should have):
 
-- A node's quota comes, in order of trust, from its reported allocatable
-  ``tke.cloud.tencent.com/sub-eni``; from the cloud's per-instance figure (TKE
-  ``DescribeVpcCniPodLimits`` or VPC ``DescribeNetworkInterfaceLimit``, the caller says which);
-  from the document's table (``quotas``).
+- A node's quota is its reported allocatable ``tke.cloud.tencent.com/sub-eni``; a node that reports
+  none has the smallest of the figures that apply: TKE ``DescribeVpcCniPodLimits`` (the type's
+  maximum), VPC ``DescribeNetworkInterfaceLimit`` (the instance's quota) and the document's table
+  (``quotas``), which VPC's own figure overrides (``node_quota``).
 - Used = sub-ENIs held by Pods bound to the node that have not finished. Pods being deleted still
   count: the sub-ENI is released only once the Pod is gone.
 - Placement treats each planned Pod as a new, unbound Pod (a rebuild replaces the old one, whose
@@ -113,38 +113,62 @@ def _name(obj: Mapping[str, Any]) -> str:
 
 def node_quota(
     node: Mapping[str, Any],
-    cloud_limits: Mapping[str, tuple[int, str]] | None = None,
+    cloud_limits: Mapping[str, Any] | None = None,
     cpu_by_type: Mapping[str, int] | None = None,
 ) -> SubEniQuota:
     """The node's sub-ENI quota and where it came from.
 
-    ``cloud_limits`` maps instance type -> (quota, source), source being
-    ``DescribeVpcCniPodLimits`` or ``DescribeNetworkInterfaceLimit``; a bare int is taken as
-    coming from DescribeVpcCniPodLimits. ``cpu_by_type`` (from CVM) decides the table's 64-core
-    tier; without it the node's capacity, then the instance type's size name, are used.
+    A node that reports allocatable ``tke.cloud.tencent.com/sub-eni`` has that quota: it is what
+    eniipamd advertises to the scheduler, which never places a Pod beyond it. For any other node the
+    quota is the smallest of the sources that apply (a plan must not promise room a node lacks):
+
+    - ``DescribeVpcCniPodLimits`` ``TKESubENI``: the instance type's figure, which the API documents
+      as the type's maximum (the official example answers 100 for a family the TKE document gives 0),
+      so it bounds the quota and never makes a family supported by itself;
+    - ``DescribeNetworkInterfaceLimit`` ``SubEniQuantity``: the instance's own quota in VPC;
+    - the TKE document's table (``quotas``): 100, 256 from 64 cores, 0 for an unlisted family - except
+      that it does not apply once VPC reports the instance's own quota (VPC enables families by ticket).
+
+    ``cloud_limits`` maps instance type -> {source: figure} (a ``(quota, source)`` pair or a bare int,
+    taken as DescribeVpcCniPodLimits', are accepted too). ``cpu_by_type`` (from CVM) decides the
+    table's 64-core tier; without it the node's capacity, then the instance type's size name, are used.
+    ``source`` names the source of the figure used (the most specific one on a tie).
     """
     name = _name(node)
     itype = node_instance_type(node)
     family = instance_family(itype) if itype else None
     default_supported = bool(itype) and is_supported_family(itype)
 
-    def made(quota: int, source: str) -> SubEniQuota:
-        return SubEniQuota(name, itype, family, default_supported or quota > 0, quota, source)
-
     allocatable = ((node.get("status") or _EMPTY).get("allocatable") or _EMPTY).get(RESOURCE_SUB_ENI)
     reported = _int_quantity(allocatable)
     if reported is not None:
-        return made(max(reported, 0), SOURCE_ALLOCATABLE)
+        quota = max(reported, 0)
+        return SubEniQuota(name, itype, family, default_supported or quota > 0, quota, SOURCE_ALLOCATABLE)
     if itype is None:
         return SubEniQuota(name, None, None, False, 0, SOURCE_UNKNOWN)
-    if cloud_limits and itype in cloud_limits:
-        entry = cloud_limits[itype]
-        quota, source = (entry, SOURCE_TKE_LIMITS) if isinstance(entry, int) else entry
-        return made(int(quota), source)
-    cpu = (cpu_by_type or _EMPTY).get(itype)
-    if cpu is None:
-        cpu = _node_cpu(node)
-    return made(table_quota(itype, cpu), SOURCE_TABLE)
+    figures = _figures((cloud_limits or _EMPTY).get(itype))
+    vpc = figures.get(SOURCE_VPC_LIMITS)
+    candidates = [(s, figures[s]) for s in (SOURCE_VPC_LIMITS, SOURCE_TKE_LIMITS) if figures.get(s) is not None]
+    if vpc is None:
+        cpu = (cpu_by_type or _EMPTY).get(itype)
+        if cpu is None:
+            cpu = _node_cpu(node)
+        candidates.append((SOURCE_TABLE, table_quota(itype, cpu)))
+    source, quota = min(candidates, key=lambda c: c[1])
+    supported = default_supported or (vpc is not None and vpc > 0)
+    return SubEniQuota(name, itype, family, supported, max(int(quota), 0), source)
+
+
+def _figures(entry: Any) -> dict[str, int]:
+    """A cloud_limits entry as {source: figure}."""
+    if entry is None:
+        return {}
+    if isinstance(entry, int):
+        return {SOURCE_TKE_LIMITS: entry}
+    if isinstance(entry, tuple):
+        quota, source = entry
+        return {source: int(quota)}
+    return {k: int(v) for k, v in dict(entry).items() if v is not None}
 
 
 # --- usage -------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ CHANGED = "changed"       # changed now
 FAILED = "failed"         # tried and failed
 REFUSED = "refused"       # a precondition failed: not tried
 SKIPPED = "skipped"       # not reached (an earlier step failed or refused)
+UNDETERMINED = "undetermined"  # a fact it stands on could not be established: stopped (exit 3), or done
+                               # but the read-back cannot tell whether it took effect
 FORCED = "forced"         # a check failed and --force went past it: the step went on, at the user's word
 
 
@@ -90,7 +92,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not any(s.status in (FAILED, REFUSED) for s in self.steps)
+        return not any(s.status in (FAILED, REFUSED, UNDETERMINED) for s in self.steps)
 
     @property
     def mode(self) -> DryRun:
@@ -102,7 +104,10 @@ class Outcome:
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.OK if self.ok else ExitCode.FAILED
+        """1 when a step failed or was refused, else 3 when one could not be determined, else 0."""
+        if any(s.status in (FAILED, REFUSED) for s in self.steps):
+            return ExitCode.FAILED
+        return ExitCode.UNDETERMINED if any(s.status == UNDETERMINED for s in self.steps) else ExitCode.OK
 
     def to_dict(self) -> dict:
         out = {
@@ -129,7 +134,8 @@ class Outcome:
 
     def summary(self) -> str:
         if not self.ok:
-            bad = [s for s in self.steps if s.status in (FAILED, REFUSED)]
+            bad = [s for s in self.steps if s.status in (FAILED, REFUSED)] or [
+                s for s in self.steps if s.status == UNDETERMINED]
             more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
             unchanged = "" if self.changed else "; nothing was changed"
             return f"{self.command}: {bad[0].status}: {bad[0].message}{more}{unchanged}"

@@ -20,7 +20,9 @@ Decisions:
   in the namespace): in the API it is a non-pointer LabelSelector whose zero value selects all.
 - IPVS: any source that says ``ipvs`` fails (cluster settings ``KubeProxyMode``/``Ipvs``, the
   ``kube-proxy`` ConfigMap's ``config.conf`` ``mode``, or ``--proxy-mode`` on the kube-proxy
-  DaemonSet). No source at all: could not determine.
+  DaemonSet). ``KubeProxyMode: kube-proxy-bpf`` (IPVS-BPF) counts as IPVS: the seed's limit names
+  IPVS, and IPVS-BPF is IPVS with an eBPF fast path (``says_ipvs``). No source at all: could not
+  determine.
 - externalTrafficPolicy: a Service's selector is a plain map (all pairs must match the Pod's labels,
   same namespace); an empty or absent selector selects nothing (such Services have hand-made
   Endpoints, which we do not follow).
@@ -52,6 +54,8 @@ from sgpctl.core.snat import SnatVerdict
 
 __all__ = [
     "CHECK_IDS",
+    "KUBE_PROXY_BPF",
+    "says_ipvs",
     "ID_EARLY_DEMUX",
     "ID_EXTERNAL_TRAFFIC_LOCAL",
     "ID_IPVS",
@@ -288,6 +292,18 @@ def _shown(mode: str) -> str:
     return f"{mode}" if mode else '"" (iptables, the default)'
 
 
+#: DescribeClusters' KubeProxyMode for IPVS-BPF (CreateCluster's documentation: "ipvs-bpf:
+#: KubeProxyMode kube-proxy-bpf"): IPVS with an eBPF fast path, so IPVS as far as strict routing goes
+KUBE_PROXY_BPF = "kube-proxy-bpf"
+
+
+def says_ipvs(mode: str | None) -> bool:
+    """Whether a kube-proxy mode value is of the IPVS family: ``ipvs``, ``kube-proxy-bpf`` (IPVS-BPF),
+    or any other value naming ipvs."""
+    text = (mode or "").strip().lower()
+    return "ipvs" in text or text == KUBE_PROXY_BPF
+
+
 def check_ipvs(
     kube_proxy_mode: str | None = None,
     ipvs: bool | None = None,
@@ -297,21 +313,21 @@ def check_ipvs(
     sources: list[tuple[str, bool]] = []  # (evidence, says ipvs)
     notes: list[str] = []
     if kube_proxy_mode is not None:
-        sources.append((f"cluster network settings: KubeProxyMode={kube_proxy_mode or '(empty)'}",
-                        kube_proxy_mode.strip().lower() == "ipvs"))
+        sources.append((f"cluster network settings: KubeProxyMode={kube_proxy_mode or '(empty)'}"
+                        + (" (IPVS-BPF: IPVS with an eBPF fast path)" if kube_proxy_mode.strip().lower() == KUBE_PROXY_BPF else ""),
+                        says_ipvs(kube_proxy_mode)))
     if ipvs is not None:
         sources.append((f"cluster network settings: Ipvs={'true' if ipvs else 'false'}", bool(ipvs)))
     mode, problem = kube_proxy_mode_from_configmap(kube_proxy_configmap)
     if mode is not None:
-        sources.append((f"ConfigMap kube-system/kube-proxy config.conf: mode: {_shown(mode)}",
-                        mode.strip().lower() == "ipvs"))
+        sources.append((f"ConfigMap kube-system/kube-proxy config.conf: mode: {_shown(mode)}", says_ipvs(mode)))
     elif problem:
         notes.append(f"ConfigMap kube-system/kube-proxy {problem}")
     for ds in daemonsets or ():
         if _in_kube_system(ds) and _meta(ds).get("name") == "kube-proxy":
             flag = _proxy_mode_flag(ds)
             if flag is not None:
-                sources.append((f"DaemonSet kube-system/kube-proxy: --proxy-mode={flag}", flag.strip().lower() == "ipvs"))
+                sources.append((f"DaemonSet kube-system/kube-proxy: --proxy-mode={flag}", says_ipvs(flag)))
     if not sources:
         return undetermined(
             "kube-proxy's mode is unknown: no cluster network settings, no readable kube-proxy ConfigMap "

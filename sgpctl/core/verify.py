@@ -28,6 +28,9 @@ _EMPTY: Mapping[str, Any] = {}
 
 #: what the workflow found for a Pod's ENI in the cloud
 ENI_NOT_LOOKED_UP = object()
+#: DescribeNetworkInterfaces found none of the sub-ENIs looked up: this account does not list them
+#: (``core.api_facts.subeni_listed``), so their groups cannot be checked in VPC
+ENI_NOT_LISTED = object()
 
 #: each check's description, in the order the checks run
 DESCRIPTIONS = {
@@ -70,16 +73,24 @@ class PodVerification:
         return not any(c.status is FAIL for c in self.checks)
 
     @property
+    def undetermined(self) -> bool:
+        """A check could not be determined (e.g. the VPC API does not list sub-ENIs)."""
+        return any(c.undetermined for c in self.checks)
+
+    @property
     def warnings(self) -> int:
         return sum(1 for c in self.checks if c.status is WARN)
 
-    def check(self, id_: str, status: Status, message: str, hint: str | None = None) -> None:
+    def check(self, id_: str, status: Status, message: str, hint: str | None = None, *, undetermined: bool = False) -> None:
         if not self.checks:
             self._category = f"{self.namespace}/{self.name}"
-        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint, category=self._category))
+        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint, category=self._category,
+                                       undetermined=undetermined))
 
     def verdict(self) -> str:
-        return "verified" if self.ok else ("STALE" if self.stale else "FAILED")
+        if self.ok:
+            return "UNDETERMINED" if self.undetermined else "verified"
+        return "STALE" if self.stale else "FAILED"
 
     def chain(self) -> str:
         """The Pod's groups at each hop (policies, annotation, ENI), as one line."""
@@ -95,6 +106,10 @@ class PodVerification:
         description = f"{self.name} {where}" + (f": {_groups(groups)} on {self.eni_id}" if self.eni_id else "")
         status = worst(self.checks)
         first = next((c for c in bad if c.status is status), None)
+        unknown = next((c for c in self.checks if c.undetermined), None)
+        if first is None and unknown is not None:
+            return CheckResult(f"pod-{self.name}", description, SKIP, f"{unknown.id}: {unknown.message}", unknown.hint,
+                               category=self.namespace, undetermined=True)
         if first is None:
             return CheckResult(f"pod-{self.name}", description, status, category=self.namespace)
         if self.stale:
@@ -242,6 +257,10 @@ def verify_pod(
             v.check("eni-groups", SKIP, "no ENI to look up")
         elif eni is ENI_NOT_LOOKED_UP:
             v.check("eni-groups", SKIP, "the ENI was not looked up in VPC")
+        elif eni is ENI_NOT_LISTED:
+            v.check("eni-groups", SKIP, f"could not determine: DescribeNetworkInterfaces lists none of the sub-ENIs "
+                    f"looked up, {v.eni_id} included: the account's VPC API does not seem to list sub-ENIs",
+                    "check the sub-ENI's security groups in the ENI console", undetermined=True)
         elif eni is None:
             v.check("eni-groups", FAIL, f"ENI {v.eni_id} not found in VPC (DescribeNetworkInterfaces)",
                     "the sub-ENI may have been deleted behind eniipamd's back: rebuild the Pod")

@@ -28,6 +28,19 @@ PATCH_TYPES = {
 }
 
 
+def find_kind(resources: list[dict], kind: str) -> dict | None:
+    """The entry of a discovery list that serves ``kind``: the exact kind, else (as kubectl resolves a
+    name) one whose kind matches case-insensitively or whose singular or short names include it in
+    lower case. The spelling of some TKE kinds is not published (the seed writes "VpcEni", sgpctl
+    "VpcENI"): the server's own kind is what the returned entry carries. Subresources never match."""
+    top = [r for r in resources if "/" not in str(r.get("name", "")) and r.get("kind")]
+    exact = next((r for r in top if r["kind"] == kind), None)
+    if exact is not None:
+        return exact
+    wanted = kind.lower()
+    return next((r for r in top if r["kind"].lower() == wanted or str(r.get("singularName") or "").lower() == wanted
+                 or wanted in [str(n).lower() for n in r.get("shortNames") or ()]), None)
+
 class Kube:
     def __init__(self, api_client: Any, *, server: str | None = None, context: str | None = None, page_size: int = 500,
                  max_attempts: int = 6, max_delay: float = 5.0, sleep=time.sleep, request_timeout: float = 60):
@@ -187,6 +200,8 @@ class Kube:
             raise
 
     def _discover(self, group: str, kind: str) -> Resource | None:
+        """The served resource of ``kind`` in ``group`` (``find_kind`` decides what matches), at the
+        preferred version first."""
         try:
             g = self.request("GET", discovery_path(group))
         except KubeError as e:
@@ -202,9 +217,9 @@ class Kube:
                 if e.status == 404:
                     continue
                 raise
-            for r in (lst or {}).get("resources", []):
-                if r.get("kind") == kind and "/" not in r.get("name", ""):
-                    return Resource(group, version, r["name"], kind, bool(r.get("namespaced")))
+            found = find_kind((lst or {}).get("resources", []), kind)
+            if found is not None:
+                return Resource(group, version, found["name"], found["kind"], bool(found.get("namespaced")))
         return None
 
     # -- verbs ----------------------------------------------------------------------------------

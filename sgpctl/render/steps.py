@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sgpctl.core.steps import CHANGED, FAILED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED
+from sgpctl.core.steps import CHANGED, FAILED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED, UNDETERMINED
 
 if TYPE_CHECKING:  # pragma: no cover
     from sgpctl.render.terminal import Terminal
 
-MARKS = {UNCHANGED: "=", CHANGED: "+", PLANNED: "~", FAILED: "x", REFUSED: "x", SKIPPED: "-", FORCED: "!"}
+MARKS = {UNCHANGED: "=", CHANGED: "+", PLANNED: "~", FAILED: "x", REFUSED: "x", SKIPPED: "-", FORCED: "!",
+         UNDETERMINED: "?"}
 WORDS = {UNCHANGED: "ok", CHANGED: "changed", PLANNED: "planned", FAILED: "FAILED", REFUSED: "REFUSED", SKIPPED: "skipped",
-         FORCED: "FORCED"}
+         FORCED: "FORCED", UNDETERMINED: "UNKNOWN"}
 _PAD = " " * 11
 
 
@@ -22,7 +23,7 @@ def step_lines(step: dict) -> list[tuple[str, str]]:
             f"{step['message'] or step['description']}", _PAD)]
     for change in (step.get("details") or {}).get("changes") or []:
         out.append((f"{_PAD}~ {change}", _PAD + "  "))
-    if step.get("hint") and step["status"] in (FAILED, REFUSED, FORCED):
+    if step.get("hint") and step["status"] in (FAILED, REFUSED, FORCED, UNDETERMINED):
         out.append((f"{_PAD}hint: {step['hint']}", _PAD + "      "))
     return out
 

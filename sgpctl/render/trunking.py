@@ -10,8 +10,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def render_status(term: Terminal, data: dict) -> None:
     eni = data["eniipamd"]
-    term.line(f"trunking: {'enabled' if data['enabled'] else 'DISABLED'} ({data['key']}={data['value']!r}); "
-              f"eniipamd {eni.get('version') or '-'} {eni.get('phase') or 'not installed'}")
+    state = {True: "enabled", False: "DISABLED", None: "UNKNOWN"}[data["enabled"]]
+    ipamd = data.get("describeIpamdEnableTrunkingEni")
+    term.line(f"trunking: {state} ({data['key']}={data['value']!r}"
+              + (f", DescribeIPAMD EnableTrunkingENI={str(ipamd).lower()}" if ipamd is not None else "")
+              + f"); eniipamd {eni.get('version') or '-'} {eni.get('phase') or 'not installed'}")
+    if data["enabled"] is None and data.get("message"):
+        term.line(f"  {data['message']}")
     glyphs = term.glyphs()
     from sgpctl.render.terminal import Column
 

@@ -19,7 +19,8 @@ def pod_footer(v: PodVerification):
 
 
 def pods_line(s: dict) -> str:
-    return f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
+    unknown = s.get("undetermined", 0)
+    return f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed" + (f", {unknown} undetermined" if unknown else "")
 
 
 def pod_state(v: PodVerification) -> str:
@@ -31,9 +32,11 @@ def pod_state(v: PodVerification) -> str:
 def pods_footer(summary: dict, notes: list[str], next_steps: list[str] = ()):
     def draw(term: Terminal) -> None:
         s = summary
+        unknown = s.get("undetermined", 0)
         if s["namespaces"]:
-            term.table(["NAMESPACE", "PODS", "OK", "STALE", "FAILED", "WITH WARNINGS"],
-                       [(n["namespace"], n["pods"], n["ok"], n["stale"], n["failed"], n["warnings"]) for n in s["namespaces"]])
+            columns = ["NAMESPACE", "PODS", "OK", "STALE", "FAILED"] + (["UNDETERMINED"] if unknown else []) + ["WITH WARNINGS"]
+            term.table(columns, [(n["namespace"], n["pods"], n["ok"], n["stale"], n["failed"],
+                                  *((n.get("undetermined", 0),) if unknown else ()), n["warnings"]) for n in s["namespaces"]])
         term.line(pods_line(s))
         for note in notes:
             term.line(f"note: {note}")

@@ -1,9 +1,12 @@
 """TKE add-ons: eniipamd (Trunking ENI switch, routing mode) and the SecurityGroupPolicy add-on.
 
-The SecurityGroupPolicy add-on's API name is not documented (the console shows "SecurityGroupPolicy";
-chart names are lowercase). It is discovered: first among the cluster's installed add-ons, then in
-the chart list (GetTkeAppChartList), matching "securitygroup" case-insensitively; ``--name``
-overrides."""
+The SecurityGroupPolicy add-on's API name is not documented (the console shows "SecurityGroupPolicy").
+It is the command's ``--name``/``--addon-name``, else the ``sgp-addon-name`` setting
+(``SGPCTL_SGP_ADDON_NAME`` or `sgpctl config set sgp-addon-name`), else discovered: the cluster's
+installed add-ons, then the chart list (GetTkeAppChartList), matching "securitygroup"
+case-insensitively on the name and label (``core.api_facts.sgp_addon_name``). When nothing (or more
+than one) matches there is no guess, for install or for status: the command stops, names the charts it
+saw and the flag and setting that settle it."""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from sgpctl.core.addon_values import mode_of, values_get, values_merge
-from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED, DryRun, Outcome, Step
-from sgpctl.errors import RefusedError
+from sgpctl.core.api_facts import Fact, looks_like_sgp, sgp_addon_name
+from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED, UNDETERMINED, DryRun, Outcome, Step
+from sgpctl.errors import RefusedError, UndeterminedError
 from sgpctl.workflows.clients import KubeReader, TkeApi
 from sgpctl.workflows.waiting import Waiter
 
 ENIIPAMD = "eniipamd"
-SGP_ADDON_FALLBACK = "securitygrouppolicy"
 SUCCEEDED = "Succeeded"
 FAILED_PHASES = ("InstallFailed", "UpgradFailed", "UpgradeFailed", "Failed")
 
@@ -43,17 +46,19 @@ def addon_state(tke: TkeApi, cluster_id: str, name: str) -> AddonState:
 
 @dataclass
 class EniipamdValues:
-    """eniipamd's state and values: what is set over the chart, the chart's defaults, and the
-    effective values (a key left unset takes the chart's default)."""
+    """An add-on's (mostly eniipamd's) state and values: DescribeAddonValues' ``Values``, the chart's
+    ``DefaultValues``, and the effective values."""
 
     state: AddonState
-    #: the values set over the chart (DescribeAddonValues ``Values``)
+    #: DescribeAddonValues ``Values``: already rendered (the values set over the chart's defaults)
     values: dict = field(default_factory=dict)
     #: the chart's defaults (``DefaultValues``)
     defaults: dict = field(default_factory=dict)
 
     @property
     def effective(self) -> dict:
+        # Values is already rendered: merging the defaults under it changes nothing then, and keeps
+        # the answer right should an API answer only the values set.
         return values_merge(self.defaults, self.values)
 
     @property
@@ -67,6 +72,12 @@ class EniipamdValues:
         return {key: values_get(eff, key) for key in (ENFORCING_MODE, *DEMUX_KEYS)}
 
 
+def values_of(tke: TkeApi, cluster_id: str, state: AddonState) -> EniipamdValues:
+    """An installed add-on's values (DescribeAddonValues), with the state already read."""
+    v = tke.describe_addon_values(cluster_id, state.name)
+    return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
+
+
 def read_eniipamd(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) -> EniipamdValues:
     """eniipamd's state and values; ``addons`` (DescribeAddon without a name) saves a call."""
     if addons is None:
@@ -75,25 +86,37 @@ def read_eniipamd(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) 
         found = next((a for a in addons if a.name == ENIIPAMD), None)
     if found is None:
         return EniipamdValues(AddonState(ENIIPAMD, False))
-    state = AddonState(ENIIPAMD, True, found.version, found.phase, found.reason)
-    v = tke.describe_addon_values(cluster_id, ENIIPAMD)
-    return EniipamdValues(state, dict(v.values or {}), dict(v.defaults or {}))
+    return values_of(tke, cluster_id, AddonState(ENIIPAMD, True, found.version, found.phase, found.reason))
 
 
-def discover_sgp_addon_name(tke: TkeApi, cluster_id: str, addons: Sequence | None = None) -> str:
-    """``addons`` (DescribeAddon without a name), when already read, saves the call."""
-    def is_sgp(name: str | None, label: str | None = None) -> bool:
-        text = f"{name or ''} {label or ''}".lower().replace("-", "").replace("_", "")
-        return "securitygroup" in text
-
-    for a in addons if addons is not None else tke.describe_addons(cluster_id):
-        if is_sgp(a.name):
-            return a.name
+def sgp_addon(tke: TkeApi, cluster_id: str, *, name: str | None = None, setting=None,
+              addons: Sequence | None = None) -> Fact:
+    """How the SecurityGroupPolicy add-on's API name is established: ``name`` (the command's flag),
+    else ``setting`` (a ``settings.Setting``), else discovery. ``addons`` (DescribeAddon without a
+    name), when already read, saves the call; the chart list is read only when the installed
+    add-ons do not decide."""
+    if name:
+        return sgp_addon_name((), None, (name, "the command line"))
+    if setting is not None and setting.value:
+        return sgp_addon_name((), None, (setting.value, setting.source))
+    installed = [a.name for a in (addons if addons is not None else tke.describe_addons(cluster_id))]
+    decided = sgp_addon_name(installed, None)
+    if decided.established:
+        return decided
+    charts: dict[str, str | None] = {}
     for kind in ("network", None):
         for chart in tke.get_app_chart_list(kind=kind):
-            if is_sgp(chart.name, chart.label):
-                return chart.name
-    return SGP_ADDON_FALLBACK
+            charts.setdefault(chart.name, chart.label)
+        if any(looks_like_sgp(n, label) for n, label in charts.items()):
+            break
+    return sgp_addon_name(installed, list(charts.items()))
+
+
+def sgp_addon_name_or_stop(fact: Fact) -> str:
+    """The name, or UndeterminedError (exit 3) with the fact's one line and what settles it."""
+    if not fact.established:
+        raise UndeterminedError(fact.message, hint=fact.hint)
+    return fact.value
 
 
 def wait_for_addon(tke: TkeApi, cluster_id: str, name: str, waiter: Waiter, *, what: str | None = None) -> AddonState:
@@ -119,12 +142,13 @@ def sgp_crd_served(kube: KubeReader) -> bool:
     return kube.serves(r.SGP_GROUP, r.SGP_KIND)
 
 
-def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str | None = None, version: str | None = None,
-                  wait: bool = True, waiter: Waiter | None = None, dry_run: bool | DryRun = False, force: bool = False,
-                  trunking_planned: bool = False) -> Outcome:
+def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str | None = None, setting=None,
+                  version: str | None = None, wait: bool = True, waiter: Waiter | None = None,
+                  dry_run: bool | DryRun = False, force: bool = False, trunking_planned: bool = False) -> Outcome:
     """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off
     (``force`` goes past that: the step is ``forced``; ``trunking_planned``: an earlier step of the same
-    dry run switches it on). ``--dry-run=server`` sends InstallAddon with ``DryRun`` (TKE checks it and
+    dry run switches it on). Its name: ``name``, else ``setting``, else discovered; unknown stops before
+    anything changes. ``--dry-run=server`` sends InstallAddon with ``DryRun`` (TKE checks it and
     installs nothing). A real run with nothing to install still checks that the CRD is served."""
     from sgpctl.core.checks import CheckResult
     from sgpctl.core.preconditions import trunking_enabled
@@ -132,13 +156,21 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
     waiter = waiter or Waiter()
     mode = DryRun.of(dry_run)
     out = Outcome("addon install", dry_run=mode)
-    name = name or discover_sgp_addon_name(tke, cluster_id)
+    found = sgp_addon(tke, cluster_id, name=name, setting=setting)
+    named = out.add(Step("addon-name", "the SecurityGroupPolicy add-on's API name is known", UNCHANGED, found.message))
+    if not found.established:
+        named.status, named.hint = UNDETERMINED, found.hint
+        return out
+    name = found.value
     out.extra["addonName"] = name
     check = trunking_enabled(read_eniipamd(tke, cluster_id).effective,
-                             "run `sgpctl enable-trunking` first, or pass --force")
+                             "run `sgpctl enable-trunking` first, or pass --force",
+                             tke.describe_ipamd(cluster_id).trunking_enabled)
     trunk = out.add(Step.from_check(CheckResult("trunking-enabled", "Trunking ENI is enabled (eniipamd enableSubEni)",
                                                 check.status, check.message, check.hint)))
-    if trunk.status == REFUSED:
+    if check.undetermined:
+        trunk.status = UNDETERMINED
+    if trunk.status in (REFUSED, UNDETERMINED):
         if trunking_planned and mode:
             trunk.status, trunk.hint = UNCHANGED, None
             trunk.message += " yet: the trunking step above switches it on first"
@@ -193,14 +225,18 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
     return out
 
 
-def addons_status(tke: TkeApi, kube: KubeReader | None, cluster_id: str, *, name: str | None = None) -> dict:
-    sgp_name = name or discover_sgp_addon_name(tke, cluster_id)
+def addons_status(tke: TkeApi, kube: KubeReader | None, cluster_id: str, *, name: str | None = None, setting=None) -> dict:
+    """eniipamd's and the SecurityGroupPolicy add-on's states; UndeterminedError when the latter's name
+    cannot be established (no guess)."""
+    found = sgp_addon(tke, cluster_id, name=name, setting=setting)
+    sgp_name = sgp_addon_name_or_stop(found)
     eni = addon_state(tke, cluster_id, ENIIPAMD)
     sgp = addon_state(tke, cluster_id, sgp_name)
     served = sgp_crd_served(kube) if kube is not None else None
     ok = eni.installed and eni.phase == SUCCEEDED and sgp.installed and sgp.phase == SUCCEEDED and served is not False
     addons = [{**a.to_dict(), "next": next_step(a)} for a in (eni, sgp)]
-    return {"ok": ok, "addons": addons, "securityGroupPolicyServed": served}
+    return {"ok": ok, "addons": addons, "securityGroupPolicyServed": served,
+            "addonName": {"name": sgp_name, "from": found.reading}}
 
 
 def next_step(state: AddonState) -> str | None:

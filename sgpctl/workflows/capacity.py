@@ -2,22 +2,24 @@
 for the cluster; with a policy file, a what-if of where the Pods it would put on sub-ENIs land.
 
 ``capacity(view)`` is pure over a ClusterView (a snapshot or the live cluster). On the live cluster
-``cloud_limits`` fills in the quota of nodes that report no ``tke.cloud.tencent.com/sub-eni``
-allocatable (eniipamd reports it only once Trunking ENI is on), in order of trust:
+``cloud_limits`` reads the figures for nodes that report no ``tke.cloud.tencent.com/sub-eni``
+allocatable (eniipamd reports it only once Trunking ENI is on), and ``allocation.node_quota`` takes
+the smallest that applies:
 
 1. TKE ``DescribeVpcCniPodLimits`` ``TKESubENI``: one call for every instance type, filtered here
-   (the API answers with other families and zones too).
-2. VPC ``DescribeNetworkInterfaceLimit`` ``SubEniQuantity``: one call per node still unknown, its
-   CVM instance id read from ``spec.providerID`` (``qcloud:///<zone>/ins-...``).
-3. The TKE document's table (``core.quotas``), inside ``allocation.node_quota``.
+   (the API answers with other families and zones too). Documented as the type's maximum: it bounds
+   the quota but never makes an unlisted family supported by itself.
+2. VPC ``DescribeNetworkInterfaceLimit`` ``SubEniQuantity``: one call per such node, its CVM instance
+   id read from ``spec.providerID`` (``qcloud:///<zone>/ins-...``): the instance's own quota.
+3. The TKE document's table (``core.quotas``), unless VPC answered for the instance.
 
-A cloud call that fails leaves the next source to answer and adds a note; it never fails the command.
+A cloud call that fails leaves the other sources to answer and adds a note; it never fails the command.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sgpctl.core import allocation
@@ -87,44 +89,49 @@ def _reports_allocatable(node: Mapping[str, Any]) -> bool:
     return ((node.get("status") or {}).get("allocatable") or {}).get(RESOURCE_SUB_ENI) is not None
 
 
-def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud) -> tuple[dict[str, tuple[int, str]], list[str]]:
-    """(instance type -> (quota, source), notes) for the nodes that report no allocatable.
+def cloud_limits(nodes: Sequence[Mapping[str, Any]], cloud: Cloud, *,
+                 pod_limits: Callable[[], list] | None = None) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """(instance type -> {source: figure}, notes) for the nodes that report no allocatable:
+    DescribeVpcCniPodLimits' TKESubENI (one call for every type) and DescribeNetworkInterfaceLimit's
+    SubEniQuantity (one call per node, by its CVM instance id); ``allocation.node_quota`` takes the
+    smallest that applies.
 
     Keyed by instance type because that is how ``allocation.node_quota`` takes them. When the
     per-instance answers for one type differ, the smallest is used (a plan must not promise room a
-    node lacks) and a note names the type."""
+    node lacks) and a note names the type. ``pod_limits`` (a memo of DescribeVpcCniPodLimits) saves
+    the call when the caller reads it anyway."""
     unknown = [n for n in nodes if not _reports_allocatable(n) and node_instance_type(n)]
     if not unknown:
         return {}, []
     types = {node_instance_type(n) for n in unknown}
-    limits: dict[str, tuple[int, str]] = {}
+    limits: dict[str, dict[str, int]] = {}
     notes: list[str] = []
     try:
-        for p in cloud.tke.describe_vpc_cni_pod_limits():
-            if p.instance_type in types and p.sub_eni is not None and p.instance_type not in limits:
-                limits[p.instance_type] = (int(p.sub_eni), allocation.SOURCE_TKE_LIMITS)
+        for p in (pod_limits or cloud.tke.describe_vpc_cni_pod_limits)():
+            if p.instance_type in types and p.sub_eni is not None:
+                limits.setdefault(p.instance_type, {}).setdefault(allocation.SOURCE_TKE_LIMITS, int(p.sub_eni))
     except CloudError as e:
-        notes.append(f"DescribeVpcCniPodLimits failed ({e.code}): trying DescribeNetworkInterfaceLimit per node")
+        notes.append(f"DescribeVpcCniPodLimits failed ({e.code}): the quota comes from DescribeNetworkInterfaceLimit "
+                     "and the TKE table")
     per_type: dict[str, dict[str, int]] = {}
     for n in unknown:
         itype = node_instance_type(n)
-        if itype in limits:
-            continue
         name = (n.get("metadata") or {}).get("name")
         instance = instance_id_of(n)
         if instance is None:
-            notes.append(f"node {name} has no qcloud providerID: its quota comes from the TKE table")
+            notes.append(f"node {name} has no qcloud providerID: its quota comes from "
+                         + ("DescribeVpcCniPodLimits and " if itype in limits else "") + "the TKE table")
             continue
         try:
             quantity = cloud.vpc.describe_network_interface_limit(instance).sub_eni_quantity
         except CloudError as e:
-            notes.append(f"DescribeNetworkInterfaceLimit {instance} (node {name}) failed ({e.code}): "
-                         "its quota comes from the TKE table")
+            notes.append(f"DescribeNetworkInterfaceLimit {instance} (node {name}) failed ({e.code}): its quota comes from "
+                         + ("DescribeVpcCniPodLimits and " if itype in limits else "") + "the TKE table")
             continue
         if quantity is not None:
             per_type.setdefault(itype, {})[name] = int(quantity)
     for itype, answers in per_type.items():
-        limits[itype] = (min(answers.values()), allocation.SOURCE_VPC_LIMITS)
+        limits.setdefault(itype, {})[allocation.SOURCE_VPC_LIMITS] = min(answers.values())
         if len(set(answers.values())) > 1:
             shown = ", ".join(f"{node} {q}" for node, q in sorted(answers.items()))
             notes.append(f"{itype} nodes report different sub-ENI quotas ({shown}): using the smallest")

@@ -87,6 +87,8 @@ class VpcApi(Protocol):
     def create_security_group_policies(self, group_id: str, ingress: Iterable[Any] = (),
                                        egress: Iterable[Any] = ()) -> None: ...
 
+    def describe_security_group_policies(self, group_ids: Iterable[str], *, concurrency: int = 8) -> list: ...
+
 
 @runtime_checkable
 class TkeApi(Protocol):

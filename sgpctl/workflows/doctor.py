@@ -24,6 +24,12 @@ Categories and check ids (scripts key on them)::
                     strict-external-traffic-local, strict-early-demux, strict-snat
     leaks           leaks-sub-enis, leaks-inconsistencies, leaks-delete-action
     manual          manual-client-token-allowlist
+    api-assumptions assume-addon-merge, assume-addon-values-rendered, assume-trunking-flag,
+                    assume-eniipamd-version, assume-cluster-property, assume-sgp-addon-name,
+                    assume-enforcing-mode-default, assume-tkesubeni, assume-kube-proxy-mode,
+                    assume-vpceni-kind, assume-sg-port-all, assume-subeni-listed
+                    (``workflows.assumptions``: which reading of the unconfirmed API facts this
+                    account follows, with the response field and value that decided it)
 
 Decisions:
 - What makes later checks meaningless is declared with ``requires`` on fatal checks: no credentials ->
@@ -60,6 +66,7 @@ from sgpctl.core.checks import (
     noted,
     passed,
     run_checks,
+    undetermined,
     warned,
 )
 from sgpctl.core.preconditions import CATEGORY as NETWORK_MODE
@@ -135,27 +142,32 @@ class DoctorContext:
 
         return self.memo("eniipamd", lambda: read_eniipamd(self.cloud().tke, self.cluster_id, self.addons()))
 
-    def sgp_addon_name(self) -> str:
-        from sgpctl.workflows.addons import discover_sgp_addon_name
+    def sgp_addon(self):
+        """How the SecurityGroupPolicy add-on's name is established (``core.api_facts.Fact``)."""
+        from sgpctl.workflows.addons import sgp_addon
 
-        return self.memo("sgp-addon-name", lambda: discover_sgp_addon_name(self.cloud().tke, self.cluster_id, self.addons()))
+        return self.memo("sgp-addon", lambda: sgp_addon(self.cloud().tke, self.cluster_id,
+                                                        setting=self.settings.sgp_addon_name(), addons=self.addons()))
 
     def cam_status(self):
         from sgpctl.workflows.cam import cam_status
 
         return self.memo("cam", lambda: cam_status(self.cloud().cam))
 
+    def pod_limits(self) -> list:
+        """DescribeVpcCniPodLimits for every type (the nodes' quotas and api-assumptions share it)."""
+        return self.memo("pod-limits", lambda: self.cloud().tke.describe_vpc_cni_pod_limits())
+
     def sg_limit(self) -> int:
         return self.memo("sg-limit", lambda: self.cloud().vpc.describe_security_group_limit())
 
-    def eniipamd_version(self) -> tuple[str | None, bool]:
+    def eniipamd_version(self):
+        """(how eniipamd's version is established, whether it is installed): the image tag, with
+        AddonVersion beside it (``workflows.trunking.eniipamd_version``)."""
         def read():
-            eni = self.eniipamd()
-            if eni.state.installed and eni.state.version:
-                return eni.state.version, True
             from sgpctl.workflows.trunking import eniipamd_version
 
-            return eniipamd_version(self.cloud().tke, self._view_or_none(), self.cluster_id)
+            return eniipamd_version(self.cloud().tke, self._view_or_none(), self.cluster_id, state=self.eniipamd().state)
 
         return self.memo("eniipamd-version", read)
 
@@ -170,6 +182,10 @@ class DoctorContext:
         return self.memo("network", read)
 
     def _view_or_none(self) -> ClusterView | None:
+        """The view, or None when the kubeconfig is not usable (settings-kubeconfig fails): then no
+        check touches the cluster."""
+        if check_kubeconfig(self).status is not Status.PASS:
+            return None
         try:
             return self.view()
         except Exception:  # noqa: BLE001 - the image tag is only a fallback
@@ -201,7 +217,7 @@ class DoctorContext:
             from sgpctl.workflows.capacity import cloud_limits
 
             v = self.view()
-            limits, notes = cloud_limits(v.nodes, self.cloud()) if self._cloud_or_none() else ({}, [])
+            limits, notes = cloud_limits(v.nodes, self.cloud(), pod_limits=self.pod_limits) if self._cloud_or_none() else ({}, [])
             return node_usage(v.nodes, v.pods, cloud_limits=limits), notes
 
         return self.memo("usage", run)
@@ -414,7 +430,7 @@ def check_eniipamd(c: DoctorContext) -> CheckOutcome:
 def check_trunking(c: DoctorContext) -> CheckOutcome:
     hint = ("fix the network-mode failures above first: Trunking ENI cannot be enabled on this cluster yet"
             if _network_blocked(c) else f"{SETUP_HINT}, or `sgpctl enable-trunking`")
-    return trunking_enabled(c.eniipamd().effective, hint)
+    return trunking_enabled(c.eniipamd().effective, hint, c.ipamd().trunking_enabled)
 
 
 def _network_blocked(c: DoctorContext) -> bool:
@@ -429,7 +445,10 @@ def _network_blocked(c: DoctorContext) -> bool:
 def check_addon(c: DoctorContext) -> CheckOutcome:
     from sgpctl.workflows.addons import FAILED_PHASES, SUCCEEDED
 
-    name = c.sgp_addon_name()
+    found = c.sgp_addon()
+    if not found.established:
+        return undetermined(found.message, found.hint, list(found.evidence))
+    name = found.value
     a = next((x for x in c.addons() if x.name == name), None)
     if a is None:
         return failed(f"the SecurityGroupPolicy add-on ({name}) is not installed",
@@ -695,7 +714,7 @@ def check_allowlist(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 CATEGORIES = ("settings", "cloud-access", "network-mode", "cam", "trunking", "addon", "nodes", "policies", "pods",
-              "routing", "leaks", "manual")
+              "routing", "leaks", "manual", "api-assumptions")
 
 CRED, REGION, CLUSTER, KUBECONFIG = "settings-credentials", "settings-region", "settings-cluster-id", "settings-kubeconfig"
 CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm", "access-kubernetes"
@@ -707,6 +726,7 @@ def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckO
 
 
 def categories() -> list[CategorySpec]:
+    from sgpctl.workflows import assumptions
     from sgpctl.workflows.leaks import leak_category
     from sgpctl.workflows.routing import routing_categories
 
@@ -772,6 +792,7 @@ def categories() -> list[CategorySpec]:
             _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist,
                   ackable=True),
         )),
+        assumptions.category(lambda kind: {"tke": (TKE,), "vpc": (VPC,), "kube": (KUBE,)}.get(kind, ())),
     ]
 
 

@@ -12,6 +12,11 @@ Decisions:
 - Early demux is the one limit `routing set strict` fixes itself (it sets both values with the
   mode), so before the switch an unset demux is a warning, not a failure, and never blocks the switch.
   Once the cluster runs strict, it fails like the others.
+- The value that means standard routing is not published (the seed names only ``strict``):
+  `routing set standard` writes what eniipamd's DefaultValues hold, and stops (exit 3) when they hold
+  none, until ``--value`` names it (``core.api_facts.standard_mode_value``).
+- The switch is one write through ``workflows.values_write``: a backup, a patch that sends vpcCni
+  and agent whole (safe whatever UpdateAddon's merge does), every leaf read back.
 - "Only new Pods get the new scheme" (seed): after a switch, the Running Pods on a sub-ENI are listed
   with the command that rebuilds them through their owners (`sgpctl policy rollout --all`: these
   Pods are not stale, so a plain rollout would leave them).
@@ -29,9 +34,11 @@ from sgpctl.core.addon_values import (
     DEMUX_KEYS,
     ENFORCING_MODE,
     is_true,
-    routing_patch,
+    routing_values,
+    subtree_patch,
     values_get,
 )
+from sgpctl.core.api_facts import standard_mode_value
 from sgpctl.core.annotations import uses_sub_eni
 from sgpctl.core.checks import (
     CategorySpec,
@@ -264,9 +271,12 @@ class RoutingPlan:
     facts: RoutingFacts
     #: the strict-mode checks (target strict only)
     results: list[CheckResult] = field(default_factory=list)
+    #: the patch one UpdateAddon would send (whole top-level subtrees, the changes applied)
     patch: dict = field(default_factory=dict)
     #: (key, current, wanted) for each value that changes
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    #: the dotted keys that change, with their new values
+    wanted: dict = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[CheckResult]:
@@ -280,7 +290,12 @@ class RoutingPlan:
         return rebuild_list(self.facts.pods, self.facts.matches)
 
 
-def plan_routing(view: ClusterView, cloud: Cloud, cluster_id: str, target: str) -> RoutingPlan:
+def plan_routing(view: ClusterView, cloud: Cloud, cluster_id: str, target: str, *,
+                 standard_value: str | None = None) -> RoutingPlan:
+    """What `routing set` would change; UndeterminedError (exit 3) when switching to standard and the
+    value that means it cannot be established (no ``standard_value`` and no DefaultValues entry)."""
+    from sgpctl.errors import UndeterminedError
+
     if target not in MODES:
         raise InputError(f"unknown routing mode {target!r}", hint="use `sgpctl routing set strict` or `standard`")
     facts = gather(view, cloud, cluster_id)
@@ -292,16 +307,18 @@ def plan_routing(view: ClusterView, cloud: Cloud, cluster_id: str, target: str) 
     if target == "strict":
         plan.results = check_results(facts)
     effective = eni.effective
-    patch = routing_patch(effective, target)
-    for key in ROUTING_KEYS:
-        wanted = values_get(patch, key)
-        if wanted is None:
-            continue
+    if target == "standard" and not standard_value:
+        fact = standard_mode_value(eni.defaults)
+        if not fact.established:
+            raise UndeterminedError(fact.message, hint=fact.hint)
+        standard_value = fact.value
+    for key, wanted in routing_values(effective, target, standard_value or "standard").items():
         current = values_get(effective, key)
         same = current == wanted or (key in DEMUX_KEYS and is_true(current) and is_true(wanted))
         if not same:
             plan.changes.append((key, current, wanted))
-    plan.patch = patch if plan.changes else {}
+            plan.wanted[key] = wanted
+    plan.patch = subtree_patch(effective, plan.wanted) if plan.changes else {}
     return plan
 
 
@@ -329,7 +346,8 @@ def _compatibility_step(plan: RoutingPlan, force: bool) -> Step | None:
         else:
             step.status = REFUSED
             step.message = f"strict routing would break {_things(len(bad))}: {listed}"
-            step.hint = "fix each one (`sgpctl routing check` shows what and how), or pass --force to switch anyway"
+            step.hint = (f"fix each one (`sgpctl routing check` shows what and how: {', '.join(r.id for r in bad)}), "
+                         "or pass --force to switch anyway")
     else:
         step.message = "`routing check` passes" + (f" (could not determine: {', '.join(unknown)})" if unknown else "")
     return step
@@ -357,7 +375,9 @@ def preview_routing(tke: TkeApi, plan: RoutingPlan, *, dry_run: bool | DryRun, f
     out = routing_outcome(plan, dry_run=dry_run, force=force)
     step = next(s for s in out.steps if s.id == "eniipamd-routing-values")
     if DryRun.of(dry_run) is DryRun.SERVER and step.status == PLANNED:
-        tke.update_addon(plan.cluster_id, ENIIPAMD, values=plan.patch, strategy="merge", dry_run=True)
+        from sgpctl.workflows.values_write import dry_run_values
+
+        dry_run_values(tke, plan.cluster_id, ENIIPAMD, plan.wanted)
         step.message += " (TKE accepted the UpdateAddon in a dry run)"
     return out
 
@@ -376,14 +396,18 @@ def routing_outcome(plan: RoutingPlan, *, dry_run: bool | DryRun, force: bool = 
         step.message = f"routing is already {plan.target}: nothing to change"
     else:
         step.status = PLANNED
-        step.message = f"would set {_changes_text(plan.changes)} (one merge update; every other value kept)"
+        step.message = (f"would set {_changes_text(plan.changes)} (backup first; one merge update sending "
+                        f"{', '.join(sorted(plan.patch))} whole, so every other value stays whatever the merge does)")
     out.extra["rebuild"] = plan.rebuild() if not plan.nothing_to_change else []
     return out
 
 
 def apply_routing(tke: TkeApi, plan: RoutingPlan, *, force: bool = False, wait: bool = True,
-                  waiter: Waiter | None = None) -> Outcome:
-    """Send the one merge update, wait for eniipamd, read the values back."""
+                  waiter: Waiter | None = None, backups=None) -> Outcome:
+    """Write the values (``workflows.values_write``: backup, one whole-subtree merge update, every leaf
+    read back) and list the Pods that keep the old scheme."""
+    from sgpctl.workflows.values_write import write_values
+
     out = routing_outcome(plan, dry_run=False, force=force)
     state = plan.facts.eniipamd.state
     if not out.ok:
@@ -398,18 +422,14 @@ def apply_routing(tke: TkeApi, plan: RoutingPlan, *, force: bool = False, wait: 
         step.status, step.message = REFUSED, f"eniipamd is {state.phase}: {state.reason or 'no reason given'}"
         step.hint = "fix the add-on first (TKE console > Add-on management > eniipamd)"
         return out
-    waiter = waiter or Waiter()
-    tke.update_addon(plan.cluster_id, ENIIPAMD, values=plan.patch, strategy="merge")
-    step.status, step.message = CHANGED, f"set {_changes_text(plan.changes)}"
-    if wait:
-        wait_for_addon(tke, plan.cluster_id, ENIIPAMD, waiter, what="eniipamd to roll out the routing values")
-        after = read_eniipamd(tke, plan.cluster_id)
-        wrong = [(k, values_get(after.effective, k)) for k, _, new in plan.changes
-                 if not (values_get(after.effective, k) == new or (k in DEMUX_KEYS and is_true(values_get(after.effective, k))))]
-        if wrong:
-            raise RefusedError("eniipamd reports " + ", ".join(f"{k}={v!r}" for k, v in wrong) + " after the update",
-                               hint="check eniipamd's global configuration in the TKE console")
-        step.message += f" (eniipamd {SUCCEEDED}; the values read back)"
+    if backups is None:
+        raise ValueError("apply_routing needs a BackupStore to change values")
+    written = write_values(tke, plan.cluster_id, ENIIPAMD, plan.wanted, backups=backups, waiter=waiter or Waiter(),
+                           wait=wait, reason=f"before routing set {plan.target}: {_changes_text(plan.changes)}")
+    step.status, step.message, step.hint = written.status, written.message, written.hint
+    step.details = written.details()
+    if written.status != CHANGED:
+        return out
     rebuild = out.extra["rebuild"]
     pods = sum(len(e["pods"]) for e in rebuild)
     out.add(Step("rebuild-pods", "Pods created before the switch keep their routing", UNCHANGED,

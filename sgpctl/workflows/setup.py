@@ -19,7 +19,8 @@ def trunking_planned(out: Outcome) -> bool:
 
 
 def run_setup(cloud: Cloud, kube: KubeReader, cluster_id: str, *, dry_run: bool | DryRun = False, waiter: Waiter | None = None,
-              addon_name: str | None = None, on_phase=None, on_step=None) -> Outcome:
+              addon_name: str | None = None, setting=None, confirmed=(), backups=None, on_phase=None,
+              on_step=None) -> Outcome:
     """Run (or, with dry_run, plan) every phase. Stops at the first phase that fails or refuses:
     later phases build on it (no add-on without trunking, no trunking without authorization).
     ``on_step(step)`` hears each step as soon as its phase is done (a terminal streams them)."""
@@ -27,10 +28,11 @@ def run_setup(cloud: Cloud, kube: KubeReader, cluster_id: str, *, dry_run: bool 
     out = Outcome("setup", dry_run=mode)
     phases = {
         "cam": lambda: cam_setup(cloud.cam, dry_run=mode),
-        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, view=ClusterView(kube), dry_run=mode, waiter=waiter),
+        "trunking": lambda: enable_trunking(cloud.tke, cluster_id, view=ClusterView(kube), dry_run=mode, waiter=waiter,
+                                            backups=backups, confirmed=confirmed),
         # In a dry run trunking is not on yet: the trunking phase above would switch it on.
-        "addon": lambda: addon_install(cloud.tke, kube, cluster_id, name=addon_name, dry_run=mode, waiter=waiter,
-                                       trunking_planned=trunking_planned(out)),
+        "addon": lambda: addon_install(cloud.tke, kube, cluster_id, name=addon_name, setting=setting, dry_run=mode,
+                                       waiter=waiter, trunking_planned=trunking_planned(out)),
     }
     results = {}
     stopped = None

@@ -16,8 +16,9 @@ from sgpctl.core import matching
 from sgpctl.core.allocation import node_quota
 from sgpctl.core.annotations import VPCENI_LABEL_POD_NAME, VPCENI_LABEL_POD_NAMESPACE, uses_sub_eni
 from sgpctl.core.checks import CheckResult, Status, exit_code
-from sgpctl.core.verify import ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
-from sgpctl.errors import ExitCode, RefusedError
+from sgpctl.core.api_facts import Fact, subeni_listed
+from sgpctl.core.verify import ENI_NOT_LISTED, ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
+from sgpctl.errors import ExitCode, InputError, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import VpcApi
 from sgpctl.workflows.view import ClusterView, object_key
@@ -47,13 +48,18 @@ class VerifyReport:
     problem_check: CheckResult | None = None
     #: a warning when nothing was selected: an empty result must not pass silently (--fail-on warning)
     empty_check: CheckResult | None = None
+    #: whether DescribeNetworkInterfaces lists sub-ENIs, as this lookup showed
+    subenis_listed: Fact | None = None
 
     def summary(self) -> dict:
         by_ns: dict[str, dict] = {}
         for p in self.pods:
-            s = by_ns.setdefault(p.namespace, {"namespace": p.namespace, "pods": 0, "ok": 0, "stale": 0, "failed": 0, "warnings": 0})
+            s = by_ns.setdefault(p.namespace, {"namespace": p.namespace, "pods": 0, "ok": 0, "stale": 0, "failed": 0,
+                                               "undetermined": 0, "warnings": 0})
             s["pods"] += 1
-            if p.ok:
+            if p.ok and p.undetermined:
+                s["undetermined"] += 1
+            elif p.ok:
                 s["ok"] += 1
             elif p.stale:
                 s["stale"] += 1
@@ -61,7 +67,7 @@ class VerifyReport:
                 s["failed"] += 1
             if p.warnings:
                 s["warnings"] += 1
-        totals = {k: sum(s[k] for s in by_ns.values()) for k in ("pods", "ok", "stale", "failed", "warnings")}
+        totals = {k: sum(s[k] for s in by_ns.values()) for k in ("pods", "ok", "stale", "failed", "undetermined", "warnings")}
         return {**totals, "namespaces": [by_ns[k] for k in sorted(by_ns)]}
 
     def results(self) -> Iterator[CheckResult]:
@@ -160,25 +166,26 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     view.warnings_by_pod()
     facts = lookup.result()
     report = VerifyReport(notes=list(view.notes), problems=list(view.problems), problem_check=policies_readable(view))
+    wanted_ids = {newest_eni_id(vindex.get((m.namespace, m.name), [])) for m in selected} - {None}
+    # Whether DescribeNetworkInterfaces lists per-Pod sub-ENIs is not documented: when it finds none of
+    # them, their groups cannot be checked there (undetermined), rather than N identical failures.
+    listed = subeni_listed(len(wanted_ids), len(wanted_ids & set(facts)))
+    report.subenis_listed = listed
     pods_by_key = view.pods_by_key()
     for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
         key = (m.namespace, m.name)
         vpcenis_of = vindex.get(key, [])
         eni_id = newest_eni_id(vpcenis_of)
         family, supported = nodes_facts.get(m.node, (None, None)) if m.node else (None, None)
+        eni = (facts.get(eni_id) if listed.value is not False else ENI_NOT_LISTED) if eni_id else ENI_NOT_LOOKED_UP
         report.pods.append(verify_pod(
             namespace=m.namespace, name=m.name, pod=pods_by_key.get(key), policies=m.policies, expected=m.expected_groups,
-            stale=m.stale, stale_reason=m.stale_reason, vpcenis=vpcenis_of,
-            eni=facts.get(eni_id) if eni_id else ENI_NOT_LOOKED_UP,
+            stale=m.stale, stale_reason=m.stale_reason, vpcenis=vpcenis_of, eni=eni,
             node_family=family, node_supported=supported, expect_sg=expect_sg,
             pending_reason=view.latest_warning(key),
         ))
-    looked_up = {p.eni_id for p in report.pods if p.eni_id}
-    if looked_up and not looked_up & set(facts):
-        # Whether DescribeNetworkInterfaces lists per-Pod sub-ENIs is not documented: when it finds
-        # none of them, say so once rather than leave N identical failures unexplained.
-        report.notes.append(f"DescribeNetworkInterfaces found none of the {len(looked_up)} sub-ENIs the VpcENIs name: "
-                            "if the cluster works, this account's VPC API may not list sub-ENIs; check one in the ENI console")
+    if listed.value is False:
+        report.notes.append(listed.message + "; " + (listed.hint or ""))
     if not selected:
         report.empty_check = nothing_selected(view, policy)
     return report

@@ -146,3 +146,77 @@ def test_routing_patch_standard_changes_only_the_mode():
     assert routing_patch(VALUES, "standard") == {"vpcCni": {"trunkingEni": {"podSecurityGroupEnforcingMode": "standard"}}}
     with pytest.raises(InputError):
         routing_patch(VALUES, "loose")
+
+
+# --- whole-subtree patches and leaf-by-leaf read-backs ------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sgpctl.core.addon_values import (  # noqa: E402
+    ABSENT,
+    dotted,
+    leaf_diff,
+    leaves,
+    replaced_top_level,
+    subtree_patch,
+)
+
+ENIIPAMD = {"vpcCni": {"ipam": {"subnetIds": ["subnet-a"]}, "securityGroups": {"securityGroups": ["sg-1"]},
+                       "trunkingEni": {"enableSubEni": False}},
+            "agent": {"config": {"logLevel": 2}}}
+
+
+def shallow_merge(current: dict, patch: dict) -> dict:
+    """UpdateAddon's merge under the shallow reading: each top-level key sent replaces the one held."""
+    return {**current, **patch}
+
+
+def test_subtree_patch_sends_the_touched_top_level_keys_whole():
+    patch = subtree_patch(ENIIPAMD, {"vpcCni.trunkingEni.enableSubEni": True})
+    assert patch == {"vpcCni": {"ipam": {"subnetIds": ["subnet-a"]}, "securityGroups": {"securityGroups": ["sg-1"]},
+                                "trunkingEni": {"enableSubEni": True}}}
+    both = subtree_patch(ENIIPAMD, {"vpcCni.trunkingEni.podSecurityGroupEnforcingMode": "strict",
+                                    "agent.config.disableTcpEarlyDemux": True})
+    assert sorted(both) == ["agent", "vpcCni"] and both["agent"] == {"config": {"logLevel": 2, "disableTcpEarlyDemux": True}}
+    assert ENIIPAMD["vpcCni"]["trunkingEni"] == {"enableSubEni": False}  # not modified
+
+
+def test_leaf_diff_names_each_leaf_that_differs():
+    after = {"vpcCni": {"securityGroups": {"securityGroups": ["sg-1"]}, "trunkingEni": {"enableSubEni": "true"}},
+             "agent": {"config": {"logLevel": 2}}}
+    assert leaf_diff(ENIIPAMD, after) == [(("vpcCni", "ipam", "subnetIds"), ["subnet-a"], ABSENT),
+                                          (("vpcCni", "trunkingEni", "enableSubEni"), False, "true")]
+    assert leaf_diff({"a": 1}, {"a": True}) == [(("a",), 1, True)]  # JSON keeps them apart
+    assert leaf_diff({"a": {}}, {"a": {}}) == [] and leaves({"a": {}}) == {("a",): {}}
+    assert dotted(("annotations", "tke.cloud.tencent.com/x")) == r"annotations.tke\.cloud\.tencent\.com/x"
+
+
+_KEYS = st.sampled_from(["vpcCni", "agent", "ipamd", "trunkingEni", "config", "a.b"])
+_SCALARS = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from(["x", "true", "strict"]),
+                     st.lists(st.integers(0, 2), max_size=2))
+_DOCS = st.dictionaries(_KEYS, st.recursive(_SCALARS, lambda inner: st.dictionaries(_KEYS, inner, max_size=3),
+                                            max_leaves=12), max_size=3)
+_CHANGES = st.dictionaries(st.sampled_from(["vpcCni.trunkingEni.enableSubEni", "agent.config.disableTcpEarlyDemux",
+                                           "vpcCni.trunkingEni.podSecurityGroupEnforcingMode", "ipamd.replicas"]),
+                          st.one_of(st.booleans(), st.sampled_from(["strict", "standard"])), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOCS, _CHANGES)
+def test_the_patch_ends_the_same_under_both_readings_of_merge_and_changes_only_the_wanted_leaves(doc, changes):
+    from sgpctl.errors import InputError
+
+    try:
+        patch = subtree_patch(doc, changes)
+    except InputError:
+        return  # a wanted key under a parent that is not an object: refused, nothing sent
+    deep, shallow = values_merge(doc, patch), shallow_merge(doc, patch)
+    assert leaf_diff(deep, shallow) == []
+    assert leaf_diff(replaced_top_level(doc, patch), deep) == []
+    for key, value in changes.items():
+        assert values_get(deep, key) == value
+    # only the wanted leaves differ, or what stood where a wanted key's parent goes (an empty object)
+    wanted = [tuple(k.split(".")) for k in changes]
+    for path, _, _ in leaf_diff(doc, deep):
+        assert any(path == w or w[:len(path)] == path for w in wanted), (path, changes)

@@ -99,6 +99,23 @@ QUOTA_CASES = [
     ("unsupported family from the table", node("S5.LARGE8"), None, None, (0, "table", False, "S5")),
     ("beta instance-type label", node("SA4.LARGE8", beta=True), None, None, (100, "table", True, "SA4")),
     ("no instance type and no allocatable", node(None), None, None, (0, "unknown", False, None)),
+    # TKESubENI is the type's maximum (the API's own example: 100 for SA2, which the document gives 0)
+    ("TKESubENI alone never makes an unlisted family supported", node("SA2.LARGE8"),
+     {"SA2.LARGE8": {"DescribeVpcCniPodLimits": 100}}, None, (0, "table", False, "SA2")),
+    ("TKESubENI below the table bounds it", node(), {"SA5.LARGE8": {"DescribeVpcCniPodLimits": 60}}, None,
+     (60, "DescribeVpcCniPodLimits", True, "SA5")),
+    ("the smallest of TKESubENI and SubEniQuantity", node(),
+     {"SA5.LARGE8": {"DescribeVpcCniPodLimits": 100, "DescribeNetworkInterfaceLimit": 30}}, None,
+     (30, "DescribeNetworkInterfaceLimit", True, "SA5")),
+    ("VPC's own quota enables an unlisted family (by ticket)", node("SA2.LARGE8"),
+     {"SA2.LARGE8": {"DescribeVpcCniPodLimits": 100, "DescribeNetworkInterfaceLimit": 50}}, None,
+     (50, "DescribeNetworkInterfaceLimit", True, "SA2")),
+    ("VPC's 0 on an unlisted family", node("SA2.LARGE8"),
+     {"SA2.LARGE8": {"DescribeVpcCniPodLimits": 100, "DescribeNetworkInterfaceLimit": 0}}, None,
+     (0, "DescribeNetworkInterfaceLimit", False, "SA2")),
+    ("on a tie the instance's own figure is named", node(),
+     {"SA5.LARGE8": {"DescribeVpcCniPodLimits": 100, "DescribeNetworkInterfaceLimit": 100}}, None,
+     (100, "DescribeNetworkInterfaceLimit", True, "SA5")),
 ]
 
 

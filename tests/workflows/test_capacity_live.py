@@ -24,29 +24,36 @@ def test_instance_id_from_provider_id():
     assert flow.instance_id_of(node("n", "S5.LARGE8")) is None
 
 
-def test_each_source_in_order_of_trust():
+def test_each_source_and_the_smallest_that_applies():
     cloud = FakeCloud()
     # The API answers with other types and zones too, and twice for SA5.2XLARGE16 (two zones).
     cloud.tke.pod_limits = [limits("SA5.2XLARGE16", 80), limits("SA5.2XLARGE16", 80, "ap-guangzhou-4"),
-                            limits("M8.2XLARGE32", 120), limits("S8.2XLARGE16", None)]
-    cloud.vpc.sub_eni_limits = {"ins-s8000001": 64}
+                            limits("M8.2XLARGE32", 120), limits("S8.2XLARGE16", None), limits("SA2.LARGE8", 100)]
+    cloud.vpc.sub_eni_limits = {"ins-s8000001": 64, "ins-sa500002": 90, "ins-sa200001": 0}
     nodes = [
         node("reports", "SA5.2XLARGE16", allocatable=42, provider_id="qcloud:///100003/ins-sa500001"),
         node("tke-limits", "SA5.2XLARGE16", provider_id="qcloud:///100003/ins-sa500002"),
         node("vpc-limit", "S8.2XLARGE16", provider_id="qcloud:///100003/ins-s8000001"),
+        node("unlisted", "SA2.LARGE8"),
         node("no-provider", "S9.LARGE8"),
     ]
     found, notes = flow.cloud_limits(nodes, cloud)
-    assert found == {"SA5.2XLARGE16": (80, "DescribeVpcCniPodLimits"), "S8.2XLARGE16": (64, "DescribeNetworkInterfaceLimit")}
-    assert notes == ["node no-provider has no qcloud providerID: its quota comes from the TKE table"]
-    # one DescribeVpcCniPodLimits for all types, one DescribeNetworkInterfaceLimit for the node still unknown
-    assert cloud.actions() == ["DescribeVpcCniPodLimits", "DescribeNetworkInterfaceLimit"]
+    assert found == {"SA5.2XLARGE16": {"DescribeVpcCniPodLimits": 80, "DescribeNetworkInterfaceLimit": 90},
+                     "S8.2XLARGE16": {"DescribeNetworkInterfaceLimit": 64},
+                     "SA2.LARGE8": {"DescribeVpcCniPodLimits": 100}}
+    assert notes == ["node unlisted has no qcloud providerID: its quota comes from DescribeVpcCniPodLimits and the TKE table",
+                     "node no-provider has no qcloud providerID: its quota comes from the TKE table"]
+    # one DescribeVpcCniPodLimits for all types, one DescribeNetworkInterfaceLimit per node without allocatable
+    assert cloud.actions() == ["DescribeVpcCniPodLimits", "DescribeNetworkInterfaceLimit", "DescribeNetworkInterfaceLimit"]
 
     view = ClusterView.of_snapshot(Snapshot(nodes=nodes), "test")
     data = flow.capacity(view, cloud_limits=found)
-    got = {n["node"]: (n["quota"], n["quotaSource"]) for n in data["nodes"]}
-    assert got == {"reports": (42, "allocatable"), "tke-limits": (80, "DescribeVpcCniPodLimits"),
-                   "vpc-limit": (64, "DescribeNetworkInterfaceLimit"), "no-provider": (100, "table")}
+    got = {n["node"]: (n["quota"], n["quotaSource"], n["supported"]) for n in data["nodes"]}
+    # SA5: min(TKESubENI 80, SubEniQuantity 90); S8: VPC's 64 (the table's 100 does not apply once VPC
+    # answered); SA2 is unlisted: TKESubENI's 100 is the type's maximum, the table's 0 stands.
+    assert got == {"reports": (42, "allocatable", True), "tke-limits": (80, "DescribeVpcCniPodLimits", True),
+                   "vpc-limit": (64, "DescribeNetworkInterfaceLimit", True), "unlisted": (0, "table", False),
+                   "no-provider": (100, "table", True)}
 
 
 def test_no_cloud_call_when_every_node_reports_allocatable():
@@ -61,7 +68,8 @@ def test_failures_fall_through_with_notes():
     nodes = [node("a", "SA5.2XLARGE16", provider_id="qcloud:///100003/ins-gone0001")]
     found, notes = flow.cloud_limits(nodes, cloud)
     assert found == {}
-    assert notes[0].startswith("DescribeVpcCniPodLimits failed (UnauthorizedOperation)")
+    assert notes[0] == ("DescribeVpcCniPodLimits failed (UnauthorizedOperation): the quota comes from "
+                        "DescribeNetworkInterfaceLimit and the TKE table")
     assert "DescribeNetworkInterfaceLimit ins-gone0001 (node a) failed (InvalidInstanceId.NotFound)" in notes[1]
 
 
@@ -71,7 +79,7 @@ def test_differing_instance_answers_use_the_smallest():
     nodes = [node("a1", "S8.2XLARGE16", provider_id="qcloud:///100003/ins-a0000001"),
              node("a2", "S8.2XLARGE16", provider_id="qcloud:///100003/ins-a0000002")]
     found, notes = flow.cloud_limits(nodes, cloud)
-    assert found == {"S8.2XLARGE16": (30, "DescribeNetworkInterfaceLimit")}
+    assert found == {"S8.2XLARGE16": {"DescribeNetworkInterfaceLimit": 30}}
     assert "different sub-ENI quotas (a1 100, a2 30)" in notes[0]
 
 

@@ -23,7 +23,7 @@ from sgpctl.settings import RootFlags, resolve_settings
 from sgpctl.workflows.doctor import CATEGORIES, DoctorContext, run_doctor
 
 from tests.fakes import CLUSTER_ID, SGP, VPCENI, FakeAddon, FakeCloud, FakeKube, daemonset, \
-    eni, eniipamd, node, pod, policy
+    eni, eniipamd, ipamd_deployment, node, pod, policy
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("SGPCTL_UPDATE_GOLDEN") == "1"
@@ -50,6 +50,7 @@ def half_set_up_world() -> tuple[FakeKube, FakeCloud]:
     cloud.cam.policies["SubENIForIPAMD"] = (100000001, seed_document())
     cloud.cam.roles["IPAMDofTKE_QCSRole"] = [100000001]
     eniipamd(cloud)
+    kube.add(r.DEPLOYMENTS, ipamd_deployment("3.6.0"))
     cloud.tke.addons["securitygrouppolicy"] = FakeAddon("securitygrouppolicy", "1.1.0")
     cloud.vpc.groups = {"sg-web00001": "web"}
     cloud.tke.pod_limits = [PodLimits("ap-guangzhou-3", "SA5", "SA5.2XLARGE16", 64, 32, 8, 100)]

@@ -8,19 +8,24 @@ import dataclasses
 
 import pytest
 
-from sgpctl.core.addon_values import values_merge
+from sgpctl.backups import BackupStore
 from sgpctl.core.checks import Status
-from sgpctl.errors import RefusedError
+from sgpctl.errors import RefusedError, UndeterminedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows import routing
 from sgpctl.workflows.view import ClusterView
-from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, UNCHANGED
 from sgpctl.workflows.waiting import Waiter
 
 from tests.fakes import CLUSTER_ID, SGP, FakeCloud, FakeKube, configmap, daemonset, eniipamd, \
     network_policy, pod, policy, service
 
 FAST = Waiter(timeout=5, interval=0, sleep=lambda s: None)
+
+
+@pytest.fixture
+def backups(tmp_path):
+    return BackupStore(tmp_path / "backups")
 HAZARD_IDS = ["strict-nodelocaldns", "strict-networkpolicy", "strict-ipvs", "strict-external-traffic-local", "strict-snat"]
 
 
@@ -127,23 +132,24 @@ def test_fixing_each_hazard_clears_exactly_its_check():
         assert sorted(i for i, res in results.items() if res.status is Status.FAIL) == sorted(remaining), fixed
 
 
-def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the_rest():
+def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the_rest(backups):
     kube, cloud = hazards()
     fix_all(kube, cloud)
-    before = copy.deepcopy(cloud.tke.addons["eniipamd"].values)
     plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
     assert routing.routing_outcome(plan, dry_run=True).steps[-1].status == PLANNED
-    out = routing.apply_routing(cloud.tke, plan, waiter=FAST)
+    out = routing.apply_routing(cloud.tke, plan, waiter=FAST, backups=backups)
     assert out.ok, out.to_dict()
     assert [s.status for s in out.steps] == [UNCHANGED, CHANGED, UNCHANGED]
     (update,) = cloud.tke.updates
     assert update["strategy"] == "merge"
-    # The string "false" stays a string; the absent UDP setting becomes a boolean.
-    assert update["values"] == {"vpcCni": {"trunkingEni": {"podSecurityGroupEnforcingMode": "strict"}},
-                                "agent": {"config": {"disableTcpEarlyDemux": "true", "disableUdpEarlyDemux": True}}}
-    after = cloud.tke.addons["eniipamd"].values
-    assert after == values_merge(before, update["values"])
-    assert after["vpcCni"]["securityGroups"] == before["vpcCni"]["securityGroups"]
+    # vpcCni and agent are sent whole (the chart's defaults included), with the three values set: the
+    # string "false" stays a string, the absent UDP setting becomes a boolean.
+    assert update["values"] == {
+        "vpcCni": {"securityGroups": {"securityGroups": ["sg-node0001"]},
+                   "trunkingEni": {"enableSubEni": True, "podSecurityGroupEnforcingMode": "strict"}},
+        "agent": {"config": {"logLevel": 2, "disableTcpEarlyDemux": "true", "disableUdpEarlyDemux": True}}}
+    assert cloud.tke.addons["eniipamd"].values == update["values"]
+    assert "backup" in out.steps[1].details
     rebuild = out.extra["rebuild"]
     assert rebuild == [{"namespace": "shop", "pods": ["web-7d4b9c6f5d-aaaaa", "web-7d4b9c6f5d-bbbbb"],
                         "owners": ["deployment/web"], "barePods": [],
@@ -151,7 +157,8 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     assert "only new Pods get strict routing" in out.steps[-1].message
 
     # Idempotent: a second run changes nothing and makes no call that mutates.
-    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), waiter=FAST)
+    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"),
+                                  waiter=FAST, backups=backups)
     assert again.ok and not again.changed
     assert "already strict" in again.steps[-1].message
     assert len(cloud.tke.updates) == 1
@@ -160,21 +167,42 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     assert results["strict-early-demux"].status is Status.PASS
 
 
-def test_force_switches_despite_hazards():
+def test_force_switches_despite_hazards(backups):
     kube, cloud = hazards()
-    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
+    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True,
+                                waiter=FAST, backups=backups)
     assert out.ok and out.changed
     assert "--force" in out.steps[0].message
 
 
-def test_standard_changes_only_the_mode():
-    kube, cloud = hazards()
+def strict_now(cloud, default_mode=None):
     eni = cloud.tke.addons["eniipamd"]
     eni.values["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] = "strict"
     eni.values["agent"]["config"] = {"disableTcpEarlyDemux": True, "disableUdpEarlyDemux": True}
-    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "standard"), waiter=FAST)
+    if default_mode is not None:
+        eni.defaults["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] = default_mode
+
+
+def test_standard_writes_back_the_charts_default_and_changes_only_the_mode(backups):
+    kube, cloud = hazards()
+    strict_now(cloud, default_mode="loose")
+    out = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "standard"),
+                                waiter=FAST, backups=backups)
     assert out.ok
-    assert cloud.tke.updates[0]["values"] == {"vpcCni": {"trunkingEni": {"podSecurityGroupEnforcingMode": "standard"}}}
+    (update,) = cloud.tke.updates
+    assert update["values"]["vpcCni"]["trunkingEni"] == {"enableSubEni": True, "podSecurityGroupEnforcingMode": "loose"}
+    assert list(update["values"]) == ["vpcCni"]  # agent (demux) untouched
+
+
+def test_standard_without_a_default_stops_before_anything_until_value_names_it(backups):
+    kube, cloud = hazards()
+    strict_now(cloud)
+    with pytest.raises(UndeterminedError, match="DefaultValues") as e:
+        routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "standard")
+    assert "--value" in e.value.hint and cloud.tke.updates == []
+    plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "standard", standard_value="standard")
+    assert routing.apply_routing(cloud.tke, plan, waiter=FAST, backups=backups).ok
+    assert cloud.tke.addons["eniipamd"].values["vpcCni"]["trunkingEni"]["podSecurityGroupEnforcingMode"] == "standard"
 
 
 def test_in_strict_mode_missing_demux_fails_the_check():
@@ -185,7 +213,7 @@ def test_in_strict_mode_missing_demux_fails_the_check():
     assert results["strict-early-demux"].status is Status.FAIL
 
 
-def test_a_value_that_does_not_read_back_is_an_error():
+def test_a_value_that_does_not_read_back_fails_with_the_restore_command(backups):
     kube, cloud = hazards()
     fix_all(kube, cloud)
     plan = routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict")
@@ -196,8 +224,11 @@ def test_a_value_that_does_not_read_back_is_an_error():
         cloud.tke.addons["eniipamd"].values["vpcCni"]["trunkingEni"].pop("podSecurityGroupEnforcingMode")
 
     cloud.tke.update_addon = lossy
-    with pytest.raises(RefusedError, match="podSecurityGroupEnforcingMode"):
-        routing.apply_routing(cloud.tke, plan, waiter=FAST)
+    out = routing.apply_routing(cloud.tke, plan, waiter=FAST, backups=backups)
+    step = out.steps[1]
+    assert step.status == FAILED and out.exit_code == 1
+    assert 'vpcCni.trunkingEni.podSecurityGroupEnforcingMode: expected "strict", reads (absent)' in step.message
+    assert "sgpctl addon restore eniipamd --from " in step.hint
 
 
 def test_status_reports_mode_values_and_phase():
@@ -221,10 +252,12 @@ def test_namespace_scope_narrows_the_pods():
     assert results["strict-nodelocaldns"].status is Status.FAIL
 
 
-def test_already_strict_is_nothing_to_change_even_while_a_check_fails():
+def test_already_strict_is_nothing_to_change_even_while_a_check_fails(backups):
     kube, cloud = hazards()
-    routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True, waiter=FAST)
-    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), waiter=FAST)
+    routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"), force=True,
+                          waiter=FAST, backups=backups)
+    again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"),
+                                  waiter=FAST, backups=backups)
     assert again.ok and not again.changed
     assert again.steps[0].message.startswith("already strict, though `routing check` fails: Node LocalDNS")
     assert len(cloud.tke.updates) == 1
