@@ -15,6 +15,7 @@ tests run the real adapters.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 
@@ -419,6 +420,12 @@ class FakeVpc:
             raise CloudError("InvalidInstanceId.NotFound", f"instance {instance_id} not found")
         return EniLimit(4, 10, None, None, self.sub_eni_limits[instance_id], 1)
 
+    def describe_rule_book(self, group_ids, known_enis=(), *, concurrency: int = 8):
+        from sgpctl.core.traffic.model import RuleBook
+
+        self.cloud.record("vpc", "DescribeSecurityGroupPolicies")
+        return RuleBook.build([])
+
 
 class FakeCam:
     def __init__(self, cloud: "FakeCloud"):
@@ -458,14 +465,28 @@ class FakeCam:
         self.cloud.record("cam", "GetRole")
         return Role(f"role-{name}", name) if name in self.roles else None
 
+    def list_policies(self, scope: str = "Local", keyword: str | None = None) -> list[Policy]:
+        self.cloud.record("cam", "ListPolicies")
+        return [Policy(pid, name, 1) for name, (pid, _) in sorted(self.policies.items())
+                if keyword is None or keyword in name]
+
     def list_attached_role_policies(self, role_name: str) -> list[AttachedPolicy]:
         self.cloud.record("cam", "ListAttachedRolePolicies")
         names = {pid: n for n, (pid, _) in self.policies.items()}
         return [AttachedPolicy(pid, names.get(pid, "?"), "User") for pid in self.roles.get(role_name, [])]
 
 
+class FakeCvm:
+    def __init__(self, cloud: "FakeCloud"):
+        self.cloud = cloud
+
+    def describe_instances(self, ids=None, filters=None) -> list:
+        self.cloud.record("cvm", "DescribeInstances")
+        return []
+
+
 class FakeCloud:
-    """``.tke/.vpc/.cam`` adapters and ``.call`` for the actions without an adapter method."""
+    """``.tke/.vpc/.cam/.cvm`` adapters and ``.call`` for the actions without an adapter method."""
 
     def __init__(self, region: str = "ap-guangzhou"):
         self.region = region
@@ -473,6 +494,7 @@ class FakeCloud:
         self.tke = FakeTke(self)
         self.vpc = FakeVpc(self)
         self.cam = FakeCam(self)
+        self.cvm = FakeCvm(self)
         self.subnets: dict[str, str] = {"subnet-fake0001": "10.0.1.0/24"}
         self.failing: dict[str, CloudError] = {}
 
@@ -488,6 +510,16 @@ class FakeCloud:
         if action == "DescribeInstances":
             return {"TotalCount": 1, "InstanceSet": [], "RequestId": "r"}
         raise CloudError("InvalidAction", f"{action} is not faked")
+
+    @contextlib.contextmanager
+    def recording(self):
+        """The calls made meanwhile, as ``CloudSession.recording`` gives them (without answers here)."""
+        calls: list[dict] = []
+        start = len(self.log)
+        try:
+            yield calls
+        finally:
+            calls.extend({"service": s, "action": a, "params": {}} for s, a, _ in self.log[start:])
 
     def actions(self, mutating: bool | None = None) -> list[str]:
         return [a for _, a, m in self.log if mutating is None or m == mutating]

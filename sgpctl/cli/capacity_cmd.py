@@ -19,7 +19,7 @@ With --plan FILE, a what-if for a policy file: the Pods its policies would put o
 applied and the Pods rebuilt, where each would land, and which would stay Pending and why.
 
 Works on the live cluster (the cloud fills in quotas nodes do not report yet), or offline with
---snapshot.
+--snapshot (a file of `sgpctl capture` brings the cloud's answers along, so the quotas are the live ones).
 
 Examples:
 
@@ -67,7 +67,8 @@ def capacity(
 
         return run_fleet_command(app_, fleet, per_cluster, output)
     if snapshot:
-        view, cloud = from_snapshot(snapshot, app_.env.stdin), None
+        view = from_snapshot(snapshot, app_.env.stdin)
+        cloud = app_.recorded_cloud(view.recorded_calls) if view.recorded_calls else None
     else:
         view, cloud = app_.view(None), app_.cloud_or_none()
         if policies:

@@ -40,6 +40,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("doctor", "sgpctl.cli.doctor_cmd", "doctor", "Check the whole setup, with a hint per problem."),
     Entry("capacity", "sgpctl.cli.capacity_cmd", "capacity", "Sub-ENI quota and usage; --plan predicts."),
     Entry("eni", "sgpctl.cli.eni_cmd", "app", "Sub-ENIs of the cluster's nodes: leaks."),
+    Entry("capture", "sgpctl.cli.capture_cmd", "capture", "Record the cluster and cloud answers, secrets removed, to replay offline."),
     Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", pause_gc=False),
     Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
     Entry("completion", "sgpctl.cli.completion_cmd", "completion", "Print the shell completion script (bash, zsh, fish)."),

@@ -329,6 +329,8 @@ BY_PARAM: dict[str, Any] = {
 def completer_for(command_path: str, param: Any) -> Any:
     """The completer of a parameter of the command ``command_path`` ("sgpctl verify pod"); every
     parameter gets one, so nothing falls back to file names unless it takes a file."""
+    if param.name == "output" and param.metavar == "FILE":  # `capture -o FILE`
+        return _path("file")
     if param.name == "name" and param.param_type_name == "argument":
         if command_path.endswith(("verify pod",)):
             return _live(_pods)

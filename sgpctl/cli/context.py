@@ -157,6 +157,13 @@ class App:
             self.out.note(f"note: quotas not read from the cloud ({e.message}): nodes without allocatable use the TKE table")
             return None
 
+    def recorded_cloud(self, calls: list[dict]):
+        """The cloud as a capture recorded it (``sgpctl.cloud.recorded.RecordedSession``): the adapters
+        answer from ``calls``, for commands that run offline on a capture."""
+        from sgpctl.cloud.recorded import RecordedSession
+
+        return RecordedSession(calls, self.settings.region.value)
+
     def kube(self):
         """A Kube adapter for the resolved kubeconfig and context (a ``workflows.clients.KubeWriter``)."""
         if self._kube is None:

@@ -57,6 +57,12 @@ def finish_command(command: Any, root_params: list, path: str | None = None) -> 
     return command
 
 
+def _is_format(param: Any) -> bool:
+    """The shared ``-o FORMAT`` (``cli.options.Output``); a command whose ``-o`` names a file (`capture -o
+    FILE`) keeps it."""
+    return "--output" in param.opts and param.metavar == "FORMAT"
+
+
 def _opts(params: list) -> set[str]:
     return {o for p in params for o in (*p.opts, *getattr(p, "secondary_opts", ()))}
 
@@ -72,9 +78,9 @@ def _finish_leaf(leaf: Any, root_params: list, path: str) -> None:
             clone.show_envvar = False
             leaf.params.append(clone)
     leaf.epilog = ((leaf.epilog + "\n\n") if leaf.epilog else "") + GLOBALS_EPILOG
-    names = {p.name for p in leaf.params}
+    reports = any(_is_format(p) for p in leaf.params)
     extra = _extra_params()
-    if "output" in names and "--no-headers" not in taken:
+    if reports and "--no-headers" not in taken:
         leaf.params.append(copy.copy(extra["no_headers"]))
     leaf.params.append(copy.copy(extra["sgpctl_conventions"]))
     for p in leaf.params:
@@ -84,7 +90,7 @@ def _finish_leaf(leaf: Any, root_params: list, path: str) -> None:
         if "--dry-run" in p.opts:
             # Every --dry-run, however declared, reads as a DryRun mode (core.steps.DryRun).
             p.callback = _dry_run
-        elif "--output" in p.opts:
+        elif _is_format(p):
             p.callback = _output
     if "--dry-run" in taken:
         leaf.make_parser = types.MethodType(_make_parser, leaf)

@@ -16,7 +16,7 @@ from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate, explain and manage SecurityGroupPolicy objects.", no_args_is_help=True)
 
-Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`); repeatable.")]
+Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`, or a file of `sgpctl capture`); repeatable.")]
 Name = Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)]
 WriteTimeout = timeout_option("How long to wait for other sgpctl writers of the namespace (its writer Lease) and to "
                               "retry updates that conflict with other writers: 60, 90s, 5m.")

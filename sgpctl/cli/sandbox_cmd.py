@@ -106,6 +106,9 @@ def up(
     variant: Annotated[Optional[list[str]], typer.Option(
         "--variant", metavar="KEY=VALUE", help="Play another reading of an unconfirmed API fact, e.g. addon-merge=shallow "
         "(repeatable; see `sgpctl sandbox variants`). A saved state keeps the variants it was built with.")] = None,
+    from_capture: Annotated[Optional[str], typer.Option(
+        "--from-capture", metavar="FILE", help="Build the region from a file of `sgpctl capture` (scenario capture): "
+        "its cluster, objects and cloud answers, with the variant readings the answers imply.")] = None,
 ) -> ExitCode:
     """Start the sandbox: both APIs on 127.0.0.1, DIR/kubeconfig and DIR/env written.
 
@@ -116,12 +119,19 @@ def up(
     self-signed CA that openssl makes (without it the server falls back to http, and kubectl does
     not send credentials over http).
 
+    With --from-capture FILE the region is the captured cluster and account (`sgpctl capture`): the
+    readings of the unconfirmed API facts follow from its answers (printed, and shown by `sandbox
+    status`), and the simulated controllers act only on what changes after the start.
+
     Example: sgpctl sandbox up --detach --scenario strict-hazards --state-dir /tmp/sb
+
+    Example: sgpctl sandbox up --from-capture capture.json --state-dir /tmp/replay --detach
     """
-    from sgpctl.sandbox import runner, scenarios, variants
+    from sgpctl.sandbox import replay, runner, scenarios, variants
     from sgpctl.sandbox.faults import Faults
 
-    out = get_app(ctx).out
+    app_ = get_app(ctx)
+    out = app_.out
     chosen = variants.parse(variant) if variant else None
 
     sd = _state_dir(state_dir)
@@ -129,7 +139,25 @@ def up(
     if pid is not None and pid != os.getpid():
         raise InputError(f"a sandbox is already running from {sd.path} (pid {pid})",
                          hint=f"stop it with `sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}`")
-    if scenario is not None:
+    capture = None
+    if from_capture is not None:
+        if scenario not in (None, replay.SCENARIO):
+            raise InputError("--from-capture builds the region from the capture: it takes no --scenario",
+                             hint="drop --scenario")
+        if chosen:
+            raise InputError("--from-capture takes no --variant: the captured answers decide the readings",
+                             hint="drop --variant (the readings chosen are printed and shown by `sandbox status`)")
+        from sgpctl.core.loading import SNAPSHOT_LIMITS
+        from sgpctl.inputs import read_text
+
+        capture = replay.load(read_text(from_capture, max_bytes=SNAPSHOT_LIMITS.max_bytes, what="capture file",
+                                        hint="give the file `sgpctl capture -o FILE` wrote", stdin=app_.env.stdin),
+                              "<stdin>" if from_capture == "-" else from_capture)
+        if not reset and runner.load_state(sd) is not None:
+            raise InputError(f"{sd.path} holds a sandbox already: a capture builds a new one",
+                             hint="add --reset to build it from the capture afresh, or use another --state-dir")
+        scenario = replay.SCENARIO
+    elif scenario is not None:
         scenarios.get(scenario)
     try:
         Faults.parse(faults or "")
@@ -156,15 +184,19 @@ def up(
             argv += ["--cloud-tls"]
         for key, value in (chosen or {}).items():
             argv += ["--variant", f"{key}={value}"]
+        if capture is not None:
+            if from_capture == "-":
+                raise InputError("--detach reads the capture from a file, not stdin", hint="give the capture's path")
+            argv += ["--from-capture", os.path.abspath(from_capture)]
         info = runner.spawn_detached(sd, argv)
         out.note(_usage(sd, info) + f"Stop it with: sgpctl sandbox down{' --state-dir ' + str(sd.path) if _needs_flag(sd) else ''}")
         return ExitCode.OK
-    _serve(out, sd, scenario, port, faults, addon_delay, cloud_tls, chosen)
+    _serve(out, sd, scenario, port, faults, addon_delay, cloud_tls, chosen, capture)
     return ExitCode.OK
 
 
 def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], addon_delay: float, cloud_tls: bool = False,
-           variants: Optional[dict] = None) -> None:
+           variants: Optional[dict] = None, capture: Optional[dict] = None) -> None:
     from sgpctl.sandbox import runner
     from sgpctl.sandbox.region import Sandbox
 
@@ -172,13 +204,17 @@ def _serve(out, sd, scenario: str, port: Optional[int], faults: Optional[str], a
         raise KeyboardInterrupt
 
     sb = Sandbox(scenario, state_dir=sd.path, cloud_port=port or 0, kube_port=(port + 1) if port else 0,
-                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls, variants=variants)
+                 faults=faults, addon_delay=addon_delay, cloud_tls=cloud_tls, variants=variants, capture=capture)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         sb.start()
         try:
             runner.write_private(sd.pid, f"{os.getpid()}\n")
             info = write_info(sd, sb)
+            if capture is not None:
+                from sgpctl.render.sandbox import render_replay
+
+                render_replay(out, capture, sb.replay_evidence)
             out.note(_usage(sd, info) + f"Stop it with Ctrl-C (state is saved in {sd.state}).")
             # What sandbox status shows: object counts and which clusters are reachable.
             seen = (sb.changes, [c.reachable for c in sb.clusters])

@@ -8,6 +8,7 @@ Public API::
     session.cam / .tke / .vpc / .cvm                 # adapters (sgpctl.cloud.cam.CamAdapter, ...)
     session.endpoint_url(service) -> str             # where calls go, for messages
     session.calls                                    # HTTP attempts made so far
+    with session.recording() as calls: ...           # every call's request and final answer (or error)
 
 ``credentials`` is any object with ``.secret_id``, ``.secret_key``, ``.token`` (``sgpctl.settings.
 Credentials`` fits; its ``kind`` ``"cvm-role"``/``"oidc"`` selects the SDK's temporary-key providers).
@@ -33,6 +34,7 @@ Importing this module does not import the SDK: ``sgpctl --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -47,7 +49,7 @@ from sgpctl.cloud.errors import to_cloud_error
 from sgpctl.cloud.retry import RetryPolicy, is_read_action
 from sgpctl.core.printable import quoted
 from sgpctl.core.redact import redact_url_credentials
-from sgpctl.errors import InputError
+from sgpctl.errors import CloudError, InputError
 
 SDK_LOGGER = "tencentcloud_sdk_common"
 
@@ -140,6 +142,7 @@ class CloudSession:
         self._clients: dict[str, Any] = {}
         self._adapters: dict[str, Any] = {}
         self._sdk_credential: Any = None
+        self._recorders: list[list[dict]] = []
         _quiet_sdk_logger()
 
     # -- clients --------------------------------------------------------------------------------
@@ -220,10 +223,35 @@ class CloudSession:
             return data
 
         idem = is_read_action(action) if idempotent is None else idempotent
-        if is_read_action(action):
-            return self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
-        with interrupts.mutation(action):  # an interrupt now says the change may have been applied
-            return self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
+        try:
+            if is_read_action(action):
+                data = self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
+            else:
+                with interrupts.mutation(action):  # an interrupt now says the change may have been applied
+                    data = self.retry.run(attempt, action=action, idempotent=idem, logger=self.log)
+        except CloudError as e:
+            self._record(service, action, params, error={"code": e.code, "message": e.api_message})
+            raise
+        self._record(service, action, params, response=data)
+        return data
+
+    @contextlib.contextmanager
+    def recording(self):
+        """Record every call made meanwhile: ``{"service", "action", "params", "response"}`` with the final
+        answer (after retries), or ``"error": {"code", "message"}`` instead of ``"response"``; in order.
+        What ``sgpctl capture`` keeps."""
+        calls: list[dict] = []
+        self._recorders.append(calls)
+        try:
+            yield calls
+        finally:
+            self._recorders.remove(calls)
+
+    def _record(self, service: str, action: str, params: dict | None, **outcome: Any) -> None:
+        if self._recorders:
+            entry = {"service": service, "action": action, "params": json.loads(json.dumps(params or {})), **outcome}
+            for calls in self._recorders:
+                calls.append(entry)
 
     # -- adapters -------------------------------------------------------------------------------
     def _adapter(self, service: str) -> Any:

@@ -6,12 +6,18 @@ through the bounded loader, :func:`load_snapshot` sorts the objects by kind. Inp
 may be ``kind: List`` documents, typed lists as the API returns them (``PodList`` whose items
 carry no ``kind``), single objects, or any mix over several files. Anything not understood is
 kept in ``other`` and described in ``problems``; loading never stops at a bad item.
+
+A capture (``sgpctl capture``, ``core.capture``) is read as its Kubernetes objects; the kinds it holds
+that a snapshot does not use go to ``other`` without a problem line, and its recorded cloud answers to
+``cloud_calls`` (``capacity`` replays them for the quotas).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from sgpctl.core import capture
 
 if TYPE_CHECKING:
     from sgpctl.core.policy import SecurityGroupPolicy
@@ -42,6 +48,8 @@ class Snapshot:
     other: list[dict] = field(default_factory=list)
     #: one line per item that was not understood or was dropped, saying where it was
     problems: list[str] = field(default_factory=list)
+    #: the recorded cloud calls of the captures among the documents (``core.capture``'s ``cloud``)
+    cloud_calls: list[dict] = field(default_factory=list)
 
 
 def _group(api_version: Any) -> str:
@@ -61,6 +69,15 @@ class _Loader:
             self.snap.problems.append(f"{where}: expected an object or a List, got {type(doc).__name__}")
             return
         kind = doc.get("kind")
+        if kind == capture.KIND:
+            problem = capture.capture_problem(doc)
+            if problem:
+                self.snap.problems.append(f"{where}: {problem}")
+                return
+            self.snap.cloud_calls.extend(c for c in doc["cloud"] if isinstance(c, dict))
+            for i, item in enumerate(doc["kubernetes"]["objects"]):
+                self.item(item, f"{where}, object {i + 1}", captured=True)
+            return
         if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
             # A typed list (PodList) from the API leaves kind/apiVersion off its items.
             item_kind = kind[: -len("List")] or None
@@ -75,7 +92,7 @@ class _Loader:
             return
         self.item(doc, where)
 
-    def item(self, obj: Any, where: str) -> None:
+    def item(self, obj: Any, where: str, *, captured: bool = False) -> None:
         snap = self.snap
         if not isinstance(obj, dict):
             snap.problems.append(f"{where}: expected an object, got {type(obj).__name__}")
@@ -102,7 +119,9 @@ class _Loader:
         elif lowered in _BUCKETS:
             getattr(snap, _BUCKETS[lowered]).append(obj)
         else:
-            snap.problems.append(f"{where}: {label} ({obj.get('apiVersion') or 'no apiVersion'}) is not a kind sgpctl uses")
+            if not captured:  # a capture holds what the other commands read, on purpose
+                snap.problems.append(f"{where}: {label} ({obj.get('apiVersion') or 'no apiVersion'}) is not a kind "
+                                     "sgpctl uses")
             snap.other.append(obj)
 
     def policy(self, obj: dict, where: str, label: str) -> None:
@@ -124,14 +143,21 @@ class _Loader:
             self.snap.other.append(obj)
 
 
-SNAPSHOT_HINT = "a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`"
+SNAPSHOT_HINT = ("a snapshot is the output of `kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`, "
+                 "or a file of `sgpctl capture`")
 
 
 def snapshot_documents(text: str, source: str) -> list[Any]:
     """The non-empty documents of a snapshot file's text, through the bounded loader
     (``SNAPSHOT_LIMITS``); a LoadError (exit 2) names the file, the line and the problem."""
-    from sgpctl.core.loading import SNAPSHOT_LIMITS, LoadError, load_yaml_all
+    from sgpctl.core.loading import SNAPSHOT_LIMITS, LoadError, load_json, load_yaml_all
 
+    if text.lstrip().startswith("{"):
+        # JSON (`kubectl get -o json`, a capture): parsed as such, many times faster than as YAML.
+        try:
+            return [load_json(text, source, SNAPSHOT_LIMITS)]
+        except LoadError:
+            pass  # a YAML flow mapping, or broken JSON: the YAML loader says where
     try:
         return load_yaml_all(text, source, SNAPSHOT_LIMITS)
     except LoadError as e:

@@ -61,3 +61,12 @@ def render_requests(term: Terminal, data: dict) -> None:
         rows.append((e["seq"], e["api"], what, target, e["status"], e["code"]))
     term.table(["SEQ", "API", "VERB/ACTION", "RESOURCE/SERVICE", "STATUS", "CODE"], rows)
     term.note(f"next: {data['next']} (--since {data['next']} shows only what comes after)")
+
+
+def render_replay(term: Terminal, capture: dict, evidence: list[str]) -> None:
+    """What `sandbox up --from-capture` says before the usage: whose capture, and the readings chosen."""
+    scope = capture.get("scope") or {}
+    term.note(f"sgpctl sandbox: replaying the capture of {scope.get('clusterId')} ({scope.get('region')}, "
+              f"captured {capture.get('capturedAt') or '?'} by sgpctl {capture.get('sgpctlVersion') or '?'})")
+    for line in evidence:
+        term.note(f"  {line}")

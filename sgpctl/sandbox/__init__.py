@@ -34,9 +34,9 @@ each with its own Kubernetes API): ``sb.clusters`` lists them (``cluster_id``, `
 finds one, and ``sb.cluster_id``/``sb.kube``/``sb.kube_url`` are the first's.
 
 Modules: ``region`` (the Sandbox object), ``scenarios``, ``variants`` (other readings of unconfirmed
-API facts: ``Sandbox("default", variants={"addon-merge": "shallow"})``), ``controllers``, ``runner``
-(state dir, background process), ``cloud`` and ``kube`` (the two API servers), ``faults``,
-``requestlog``.
+API facts: ``Sandbox("default", variants={"addon-merge": "shallow"})``), ``replay`` (a region built from a
+file of ``sgpctl capture``: ``Sandbox(capture=document)``), ``controllers``, ``runner`` (state dir,
+background process), ``cloud`` and ``kube`` (the two API servers), ``faults``, ``requestlog``.
 """
 
 from __future__ import annotations

@@ -33,6 +33,10 @@ kubeconfig and env file are written there. Without one they go to a private temp
 
 ``variants={"addon-merge": "shallow", ...}`` plays other readings of what the real API does
 (``sgpctl.sandbox.variants``, in every cluster); a resumed sandbox keeps the variants it was built with.
+
+``capture=document`` (a file of ``sgpctl capture``, scenario ``capture``) builds the region from the
+captured answers instead of a scenario, with the variant readings they imply (``sgpctl.sandbox.replay``,
+``replay_evidence`` says why each); its controllers start without acting on the captured objects.
 """
 
 from __future__ import annotations
@@ -107,7 +111,8 @@ class SandboxCluster:
     # --- store and controllers ---------------------------------------------------------------
 
     def attach(self, kube: Any) -> None:
-        """Serve ``kube`` and run a fresh set of controllers on it (the old ones must be stopped)."""
+        """Serve ``kube`` and run a fresh set of controllers on it (the old ones must be stopped). In a
+        region replayed from a capture they act only on what changes afterwards."""
         from sgpctl.sandbox import controllers
 
         sb = self.sandbox
@@ -119,7 +124,7 @@ class SandboxCluster:
             rng=random.Random(f"{sb.seed}/{self.cluster_id}/{kube.resource_version}"),
             pod_cidrs=dict(self.pod_cidrs), retry_interval=sb.retry_interval)
         self.controllers = controllers.build(self.world, vpc_cni=self.vpc_cni)
-        self.controllers.attach()
+        self.controllers.attach(reconcile=not sb.replayed)
 
     # --- the API server ----------------------------------------------------------------------
 
@@ -227,12 +232,25 @@ class SandboxCluster:
 class Sandbox:
     def __init__(self, scenario: str = "default", *, state_dir: Path | str | None = None, cloud_port: int = 0,
                  kube_port: int = 0, faults: str | None = None, addon_delay: float = 0.3, seed: int = 0,
-                 retry_interval: float = 1.0, cloud_tls: bool = False, variants: dict[str, str] | None = None):
-        from sgpctl.sandbox import scenarios
+                 retry_interval: float = 1.0, cloud_tls: bool = False, variants: dict[str, str] | None = None,
+                 capture: dict | None = None):
+        from sgpctl.sandbox import replay, scenarios
         from sgpctl.sandbox.faults import Faults
         from sgpctl.sandbox.requestlog import RequestLog
 
-        self.scenario = scenarios.get(scenario).name
+        if capture is not None or scenario == replay.SCENARIO:
+            if capture is not None:
+                replay.check(capture)
+            if variants:
+                raise InputError("variants cannot be chosen for a region replayed from a capture: its answers decide "
+                                 "the readings", hint="drop --variant (sandbox status shows the readings chosen)")
+            self.scenario = replay.SCENARIO
+        else:
+            self.scenario = scenarios.get(scenario).name
+        #: the capture the region is built from (scenario ``capture``)
+        self._capture = capture
+        #: why each variant reading of a replayed region was chosen, and what it does not reproduce
+        self.replay_evidence: list[str] = []
         self.state_dir = runner.StateDir.resolve(state_dir) if state_dir is not None else None
         self.cloud_port = int(cloud_port)
         #: the first cluster's Kubernetes port as asked for (0: any); cluster i gets kube_port + i
@@ -268,6 +286,13 @@ class Sandbox:
         self.running = False
 
     # --- the clusters ------------------------------------------------------------------------
+
+    @property
+    def replayed(self) -> bool:
+        """Built from a capture: the region starts as captured (see ``sgpctl.sandbox.replay``)."""
+        from sgpctl.sandbox import replay
+
+        return self.scenario == replay.SCENARIO
 
     @property
     def primary(self) -> SandboxCluster:
@@ -320,6 +345,9 @@ class Sandbox:
         if self.running:
             return self
         saved = runner.load_state(self.state_dir) if self.state_dir is not None else None
+        if saved is not None and self._capture is not None:
+            raise InputError(f"{self.state_dir.path} holds a sandbox already: a capture builds a new one",
+                             hint="add --reset to build it from the capture afresh, or use another --state-dir")
         if saved is not None:
             self._restore(saved)
         else:
@@ -378,9 +406,39 @@ class Sandbox:
         self.clusters.append(cluster)
         return cluster
 
+    def _build_replay(self) -> None:
+        from sgpctl.sandbox import replay
+        from sgpctl.sandbox.cloud.state import CloudState
+        from sgpctl.sandbox.kube import KubeStore
+
+        if self._capture is None:
+            raise InputError("the capture scenario is built from a capture file",
+                             hint="sgpctl sandbox up --from-capture FILE (written by `sgpctl capture`)")
+        plan = replay.plan(self._capture, seed=self.seed, addon_delay=self.addon_delay)
+        self.region = plan.region
+        self.secret_id, self.secret_key = new_credentials()
+        cloud = CloudState.from_dict(plan.cloud)
+        cloud.addon_delay = self.addon_delay
+        cloud.add_credentials(self.secret_id, self.secret_key)
+        for eni in plan.enis_to_add:
+            cloud.add_eni(**eni)
+        self.cloud = cloud
+        cluster = SandboxCluster(self, plan.cluster_id, plan.region, secrets.token_hex(24), pod_cidrs=plan.pod_cidrs,
+                                 vpc_cni=plan.vpc_cni)
+        kube = KubeStore.from_dict(plan.kube, service_cidr=plan.service_cidr, **self._kube_settings())
+        kube.sgp_crd_schema = cloud.variant("sgp-crd-schema")
+        kube.set_leases(cloud.variant("leases"))
+        cluster.attach(kube)
+        self.clusters.append(cluster)
+        self.replay_evidence = list(plan.evidence)
+
     def _build(self) -> None:
         from sgpctl.sandbox import scenarios
         from sgpctl.sandbox.cloud.state import CloudState
+
+        if self.replayed:
+            self._build_replay()
+            return
 
         rng = random.Random(self.seed)
         self.secret_id, self.secret_key = new_credentials()
@@ -450,6 +508,8 @@ class Sandbox:
                 hint="run `sgpctl sandbox up --reset` to start afresh with other variants, or use another --state-dir")
         self.secret_id, self.secret_key = meta["secretId"], meta["secretKey"]
         self.seed = int(meta.get("seed", self.seed))
+        self.region = meta.get("region") or self.region
+        self.replay_evidence = list(meta.get("replayEvidence") or [])
         if not self.cloud_port and meta.get("cloudPort") and runner.port_free(int(meta["cloudPort"])):
             self.cloud_port = int(meta["cloudPort"])
         self.cloud = CloudState.from_dict(saved["cloud"])
@@ -613,7 +673,8 @@ class Sandbox:
         return {
             "sandbox": {"scenario": self.scenario, "clusterId": self.cluster_id, "region": self.region,
                         "secretId": self.secret_id, "secretKey": self.secret_key,
-                        "seed": self.seed, "cloudPort": self.cloud_port, "variants": self.variants},
+                        "seed": self.seed, "cloudPort": self.cloud_port, "variants": self.variants,
+                        **({"replayEvidence": self.replay_evidence} if self.replayed else {})},
             "savedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "counts": self.counts(),
             "cloud": self.cloud.to_dict(),

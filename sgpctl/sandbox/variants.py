@@ -15,8 +15,12 @@ eniipamd (sub-ENI leaks, the VpcENI kind). What a variant changes in the region 
 (a cluster's network settings, a chart's name or defaults, the VpcENI CRD) is done once by
 :func:`apply`, right after the scenario is built, so scenarios stay unaware of variants.
 
+A region replayed from a capture (``sgpctl.sandbox.replay``) is not built by a scenario: it chooses the
+variants its captured answers imply and does not run :func:`apply` (the answers already read that way).
+
 Adding a variant: one ``Variant`` entry below, plus its behaviour where the reading matters (and, for
-something the scenario builds, a step in :func:`apply`).
+something the scenario builds, a step in :func:`apply`; when a captured answer shows the reading, its
+inference in ``replay``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ through a ``workflows.view.ClusterView`` (built on a ``KubeReader``); writes tak
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from sgpctl.kube.resources import Resource
@@ -155,3 +156,38 @@ class Cloud(Protocol):
     def cam(self) -> CamApi: ...
 
     def call(self, service: str, action: str, params: dict | None = None, *, idempotent: bool | None = None) -> dict: ...
+
+
+# -- what `sgpctl capture` reads through: the same adapters, a few more of their reads, and a recording --
+
+
+@runtime_checkable
+class CaptureVpc(VpcApi, Protocol):
+    def describe_rule_book(self, group_ids: Iterable[str], known_enis: Iterable[Any] = (), *,
+                           concurrency: int = 8) -> Any: ...
+
+
+@runtime_checkable
+class CaptureCam(CamApi, Protocol):
+    def list_policies(self, scope: str = "Local", keyword: str | None = None) -> list: ...
+
+
+@runtime_checkable
+class CvmApi(Protocol):
+    def describe_instances(self, ids: Iterable[str] | None = None, filters: Any = None) -> list: ...
+
+
+@runtime_checkable
+class CaptureCloud(Cloud, Protocol):
+    """A cloud session that can record what it is asked and answered (``CloudSession.recording``)."""
+
+    @property
+    def vpc(self) -> CaptureVpc: ...
+
+    @property
+    def cam(self) -> CaptureCam: ...
+
+    @property
+    def cvm(self) -> CvmApi: ...
+
+    def recording(self) -> AbstractContextManager[list[dict]]: ...

@@ -74,6 +74,8 @@ class ClusterView:
         self._memo: dict[Any, Any] = {}
         #: lists started in the background (``prefetch``), taken over by the first ``list`` of the same key
         self._pending: dict[tuple, Any] = {}
+        #: a snapshot's recorded cloud answers (a capture's), which an offline command may replay
+        self.recorded_calls: list[dict] = []
 
     @classmethod
     def of_snapshot(cls, snap: Snapshot, source: str) -> ClusterView:
@@ -84,6 +86,7 @@ class ClusterView:
             view._lists[(resource.plural, resource.group, None, None, None)] = list(items)
         view._memo[("policies", None)] = list(snap.policies)
         view._memo["vpcenis"] = list(snap.vpcenis)
+        view.recorded_calls = list(snap.cloud_calls)
         return view
 
     # -- memo ------------------------------------------------------------------------------------
@@ -164,6 +167,12 @@ class ClusterView:
         if self.kube is None:
             return None
         return self._once(("get", resource.plural, resource.group, ns, name), lambda: self.kube.get(resource, name, ns))
+
+    def version(self) -> dict:
+        """The API server's version (``GET /version``), read once; empty for a snapshot."""
+        if self.kube is None:
+            return {}
+        return self._once("version", self.kube.version)
 
     def forget(self) -> None:
         """Drop what was read (after the command changed the cluster)."""

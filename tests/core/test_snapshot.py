@@ -90,3 +90,38 @@ def test_a_snapshot_feeds_match_directly():
     snap = load_snapshot([{"kind": "List", "items": [pod, sgp("a")]}])
     result = match(snap.pods, snap.policies, snap.serviceaccounts, replicasets=snap.replicasets)
     assert [(m.name, m.policies, m.expected_groups) for m in result.pods] == [("p1", ("a",), ("sg-1",))]
+
+
+def _capture(**over):
+    doc = {"kind": "SgpctlCapture", "formatVersion": 1, "scope": {"clusterId": "cls-abcd1234", "region": "ap-guangzhou"},
+           "cloud": [{"service": "tke", "action": "DescribeVpcCniPodLimits", "params": {}, "response": {"TotalCount": 0}}],
+           "kubernetes": {"objects": [obj("Pod", "p1"), obj("Namespace", "ns", ns=None), sgp("a"),
+                                      obj("Service", "web"), obj("ConfigMap", "kube-proxy", ns="kube-system")]}}
+    doc.update(over)
+    return doc
+
+
+def test_a_capture_is_read_as_its_objects_and_keeps_its_cloud_answers():
+    snap = load_snapshot([_capture()], names=["capture.json"])
+    assert [p["metadata"]["name"] for p in snap.pods] == ["p1"]
+    assert [p.name for p in snap.policies] == ["a"]
+    # the kinds a capture holds for the other commands are kept, without a problem line each
+    assert {o["kind"] for o in snap.other} == {"Namespace", "Service", "ConfigMap"}
+    assert snap.problems == []
+    assert [c["action"] for c in snap.cloud_calls] == ["DescribeVpcCniPodLimits"]
+
+
+def test_a_capture_of_another_format_version_is_one_problem():
+    snap = load_snapshot([_capture(formatVersion=2)], names=["capture.json"])
+    assert snap.pods == [] and snap.cloud_calls == []
+    assert snap.problems == ["capture.json: capture format version 2 is not supported (this sgpctl reads 1)"]
+
+
+def test_json_text_is_read_as_json():
+    import json
+
+    from sgpctl.core.snapshot import snapshot_documents
+
+    assert snapshot_documents(json.dumps(_capture()), "capture.json") == [_capture()]
+    # a YAML flow mapping is not JSON, and is still read
+    assert snapshot_documents("{kind: List, items: []}", "x.yaml") == [{"kind": "List", "items": []}]

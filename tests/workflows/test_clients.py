@@ -9,13 +9,14 @@ import inspect
 import pytest
 
 from sgpctl.cloud.cam import CamAdapter
+from sgpctl.cloud.cvm import CvmAdapter
 from sgpctl.cloud.session import CloudSession
 from sgpctl.cloud.tke import TkeAdapter
 from sgpctl.cloud.vpc import VpcAdapter
 from sgpctl.kube.client import Kube
 from sgpctl.workflows import clients
 
-from tests.fakes import FakeCam, FakeCloud, FakeKube, FakeTke, FakeVpc
+from tests.fakes import FakeCam, FakeCloud, FakeCvm, FakeKube, FakeTke, FakeVpc
 
 PAIRS = [
     (clients.KubeWriter, Kube, FakeKube),
@@ -24,6 +25,10 @@ PAIRS = [
     (clients.VpcApi, VpcAdapter, FakeVpc),
     (clients.CamApi, CamAdapter, FakeCam),
     (clients.Cloud, CloudSession, FakeCloud),
+    (clients.CaptureVpc, VpcAdapter, FakeVpc),
+    (clients.CaptureCam, CamAdapter, FakeCam),
+    (clients.CvmApi, CvmAdapter, FakeCvm),
+    (clients.CaptureCloud, CloudSession, FakeCloud),
 ]
 
 

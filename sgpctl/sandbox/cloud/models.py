@@ -275,3 +275,32 @@ def shape_response(service: str, action: str, data: dict) -> dict:
 def shape(service: str, class_name: str, data: dict) -> dict:
     """Shape one nested object (e.g. a ``NetworkInterface``) the same way."""
     return _shape_object(service, class_name, data, "")
+
+
+def prune_response(service: str, action: str, data: dict) -> tuple[dict, list[str]]:
+    """An answer as an API sent it, without the fields ``<action>Response`` does not define at any depth
+    (a newer API than the installed SDK knows), and the paths of those left out (``Clusters[].NewField``).
+    What a region replayed from a capture can serve: ``shape_response`` refuses unknown fields."""
+    dropped: list[str] = []
+
+    def one(class_name: str, obj: dict, prefix: str) -> dict:
+        known = fields(service, class_name)
+        out = {}
+        for key, value in obj.items():
+            if key not in known:
+                if f"{prefix}{key}" not in dropped:
+                    dropped.append(f"{prefix}{key}")
+                continue
+            out[key] = value_of(known[key], value, prefix + key)
+        return out
+
+    def value_of(spec: TypeSpec, value: Any, path: str) -> Any:
+        if spec.kind == "model" and isinstance(value, dict):
+            return one(spec.model, value, path + ".")
+        if spec.kind == "list" and isinstance(value, list) and spec.item is not None and spec.item.kind == "model":
+            return [value_of(spec.item, v, path + "[]") for v in value]
+        return value
+
+    if model_class(service, f"{action}Response") is None:
+        return {}, [f"{action} (not an action of the installed SDK)"]
+    return one(f"{action}Response", data, ""), dropped

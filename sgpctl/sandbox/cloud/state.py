@@ -28,6 +28,7 @@ Builder methods (scenario authors; ids are given or generated)::
                        sub_eni_quota=None) -> its primary ENI id
     state.add_security_group(name, description="", group_id=None, region=None, tags=None,
                              project_id="0") -> SecurityGroupId
+    state.add_eni(kind, instance_id, eni_id=None, groups=(), ip=None, ...) -> ENI   # e.g. a replay's
 
 A new state already holds a region, the QCS preset CAM policies, the TKE add-on chart catalogue
 (``eniipamd``, ``securitygrouppolicy`` labelled "SecurityGroupPolicy", ``ip-masq-agent``,
@@ -78,6 +79,9 @@ lists sub-ENIs at all is unconfirmed: the variant ``subeni-listed`` plays both.
 
 Unconfirmed readings of the real API are variants (``sgpctl.sandbox.variants``): ``variants`` holds the
 chosen values (only those that differ from the default), ``variant(key)`` answers any key.
+``chart_versions`` (eniipamd component version -> the chart version shown under
+``eniipamd-version=chart``) and an instance type's ``_pod_limits`` (DescribeVpcCniPodLimits' figures as
+given) keep what a captured account answered (``sgpctl.sandbox.replay``).
 
 Add-on phases are derived lazily from timestamps: an install (update, delete) reports
 ``Installing`` (``Upgrading``, ``Terminating``) until ``addon_delay`` seconds have passed on
@@ -247,6 +251,10 @@ class CloudState:
         self.clusters: dict[str, dict] = {}
         self.addon_records: dict[str, dict[str, dict]] = {}
         self.charts: dict[str, dict] = {}
+        #: eniipamd's component version -> the chart version AddonVersion shows under the variant
+        #: ``eniipamd-version=chart`` (a region built from a capture keeps the versions it saw); versions
+        #: not in it are renumbered (``tke.chart_version``)
+        self.chart_versions: dict[str, str] = {}
         self.instance_types: dict[str, dict] = {}
         self.instances: dict[str, dict] = {}
         self.vpcs: dict[str, dict] = {}
@@ -1094,6 +1102,28 @@ class CloudState:
         self._index_eni(eni)
         return eni
 
+    def add_eni(self, kind: str, instance_id: str, *, eni_id: str | None = None, groups: Iterable[str] = (),
+                ip: str | None = None, name: str = "", description: str = "", device_index: int | None = None,
+                trunk: str | None = None, client_token: str | None = None) -> dict:
+        """An ENI (``kind`` primary, trunk, sub or secondary) on an instance of the state, with the given id
+        or a new one, its address given or drawn from the instance's subnet. Returns a copy."""
+        with self.transaction():
+            instance = self.instances[instance_id]
+            vpc = instance["VirtualPrivateCloud"]
+            eni = self._new_eni(kind=kind, instance_id=instance_id, vpc_id=vpc["VpcId"], subnet_id=vpc["SubnetId"],
+                                zone=instance["Placement"]["Zone"], region=instance["_region"], groups=list(groups),
+                                ip=ip, name=name, description=description, device_index=device_index,
+                                client_token=client_token, trunk=trunk)
+            if eni_id is not None and eni_id != eni["NetworkInterfaceId"]:
+                self._unindex_eni(eni)
+                del self.enis[eni["NetworkInterfaceId"]]
+                eni["NetworkInterfaceId"] = eni_id
+                self.enis[eni_id] = eni
+                self._index_eni(eni)
+            if client_token:
+                self.client_tokens[client_token] = eni["NetworkInterfaceId"]
+            return _copy(eni)
+
     def _index_eni(self, eni: dict) -> None:
         eni_id, instance_id = eni["NetworkInterfaceId"], eni["Attachment"]["InstanceId"]
         self._enis_by_instance.setdefault(instance_id, {})[eni_id] = None
@@ -1309,6 +1339,7 @@ class CloudState:
                 "addon_records": self.addon_records,
                 "addon_failures": self.addon_failures,
                 "charts": self.charts,
+                "chart_versions": self.chart_versions,
                 "instance_types": self.instance_types,
                 "instances": self.instances,
                 "vpcs": self.vpcs,
@@ -1342,6 +1373,7 @@ class CloudState:
         state.addon_records = d["addon_records"]
         state.addon_failures = d["addon_failures"]
         state.charts = d["charts"]
+        state.chart_versions = dict(d.get("chart_versions") or {})
         state.instance_types = d["instance_types"]
         state.instances = d["instances"]
         state.subnets = d["subnets"]

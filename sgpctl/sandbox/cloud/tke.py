@@ -15,8 +15,9 @@ the API documents: "会使用已设置的参数和chart里的默认参数做渲�
 
 Variants (``sgpctl.sandbox.variants``): ``missing-addon``, ``sgp-addon-listed`` (GetTkeAppChartList),
 ``eniipamd-version`` (AddonVersion and LatestVersion of eniipamd as a chart version, see
-:func:`chart_version`), ``tkesubeni`` (DescribeVpcCniPodLimits). The others change the region itself
-(``variants.apply``) or ``CloudState``.
+:func:`chart_version`; a region replayed from a capture shows the chart versions it saw,
+``CloudState.chart_versions``), ``tkesubeni`` (DescribeVpcCniPodLimits; an instance type with captured
+``_pod_limits`` answers those). The others change the region itself (``variants.apply``) or ``CloudState``.
 
 Cluster access follows the API docs: DescribeClusterKubeconfig returns the calling account's own
 kubeconfig with an x509 client certificate (issued by the cluster's CA on the first call, valid 20
@@ -67,13 +68,14 @@ def component_version(chart: str) -> str:
 
 def _shown_version(ctx: Ctx, name: str, version: str) -> str:
     if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
-        return chart_version(version)
+        return ctx.state.chart_versions.get(version) or chart_version(version)
     return version
 
 
 def _sent_version(ctx: Ctx, name: str, version: str | None) -> str | None:
     if name == IPAMD and version and ctx.state.variant("eniipamd-version") == "chart":
-        return component_version(version)
+        known = {chart: component for component, chart in ctx.state.chart_versions.items()}
+        return known.get(version) or component_version(version)
     return version
 
 
@@ -122,8 +124,15 @@ def describe_ipamd(ctx: Ctx, params: dict) -> dict:
         "Reason": addon["Reason"] if phase == "failed" else "",
         "SubnetIds": list(ipamd["SubnetIds"]),
         "ClaimExpiredDuration": ipamd["ClaimExpiredDuration"],
-        "EnableTrunkingENI": ctx.state.trunking_enabled(c["ClusterId"]),
+        "EnableTrunkingENI": _trunking_reported(ipamd, ctx.state.trunking_enabled(c["ClusterId"])),
     }
+
+
+def _trunking_reported(ipamd: dict, enabled: bool) -> bool:
+    # A replayed account whose DescribeIPAMD disagreed with eniipamd's values keeps disagreeing until the
+    # values change (``sandbox.replay``).
+    reported = ipamd.get("_reported_trunking")
+    return bool(reported["value"]) if reported and reported.get("while") == enabled else enabled
 
 
 def _addon_out(ctx: Ctx, view: dict) -> dict:
@@ -212,6 +221,8 @@ def get_tke_app_chart_list(ctx: Ctx, params: dict) -> dict:
 
 
 def _pod_limits(ctx: Ctx, t: dict) -> dict:
+    if t.get("_pod_limits") is not None:
+        return dict(t["_pod_limits"])  # what a captured region answered (``sandbox.replay``)
     # Only TKESubENI feeds sgpctl's logic; the other three are plausible figures from the ENI count
     # and IPs per ENI a CVM of this size gets. TKESubENI is the type's assigned quota (the document's
     # table: 0 for unlisted families), or under tkesubeni=type-max what the API documents, "the

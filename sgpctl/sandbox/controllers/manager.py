@@ -71,9 +71,11 @@ class ControllerManager:
 
     # --- feeding -------------------------------------------------------------------------
 
-    def attach(self) -> None:
+    def attach(self, *, reconcile: bool = True) -> None:
         """Subscribe to the store, register the Pod webhook, and fill the cache with what the
-        store holds now."""
+        store holds now. With ``reconcile`` False the controllers learn what is there (the resync
+        passes run for what they note, e.g. the Pod IPs in use) but act on none of it: they act
+        only on what changes from now on (a region replayed from a capture starts as captured)."""
         cache: Cache = self.world.cache
         self._unsubscribe = self.world.kube.subscribe(self._on_event)
         if self.admit is not None:
@@ -90,6 +92,10 @@ class ControllerManager:
         for c in self.controllers.values():
             for key in c.resync():
                 self.enqueue(c.name, key)
+        if not reconcile:
+            with self._cond:
+                self._queue.clear()
+                self._delayed.clear()
 
     def _on_event(self, event_type: str, rt: Any, obj: dict) -> None:
         resource = rt.key
