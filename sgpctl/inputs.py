@@ -18,7 +18,10 @@ from sgpctl.core.loading import MiB
 from sgpctl.core.printable import quoted
 from sgpctl.errors import InputError
 
-__all__ = ["read_text", "checked", "MiB"]
+__all__ = ["read_text", "checked", "expand_paths", "MANIFEST_EXTENSIONS", "MiB"]
+
+#: the files a directory given to -f contributes, as kubectl reads them
+MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def checked(rule, value, field: str):
@@ -29,6 +32,38 @@ def checked(rule, value, field: str):
         return rule(value, field)
     except InvalidNameError as e:
         raise InputError(e.message, hint=e.hint) from None
+
+
+def expand_paths(paths: list[str], *, recursive: bool = False, option: str = "-f") -> list[str]:
+    """The files behind repeated ``-f`` values, as kubectl reads them: a file as given, ``-`` (stdin,
+    once), a directory's ``*.yaml``, ``*.yml`` and ``*.json`` files in name order (its subdirectories'
+    too with ``-R``). Nothing is dropped silently: a path that does not exist, a directory without
+    such files, or ``-`` twice is an InputError."""
+    import os
+
+    out: list[str] = []
+    if not paths:
+        raise InputError(f"no file given to {option}", hint=f"{option} FILE, {option} DIR or {option} - for stdin")
+    if paths.count("-") > 1:
+        raise InputError(f"{option} - given twice: stdin can be read once", hint=f"give {option} - once")
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            out.append(path)  # read_text reports a missing or unreadable file
+            continue
+        found: list[str] = []
+        if recursive:
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(MANIFEST_EXTENSIONS)]
+        else:
+            found = [os.path.join(path, f) for f in sorted(os.listdir(path))
+                     if f.endswith(MANIFEST_EXTENSIONS) and os.path.isfile(os.path.join(path, f))]
+        if not found:
+            deeper = "" if recursive else " (-R reads its subdirectories too)"
+            raise InputError(f"directory {quoted(path)} holds no .yaml, .yml or .json file{deeper}",
+                             hint=f"give {option} a file or a directory of manifests")
+        out += found
+    return out
 
 
 def read_text(path: str, *, max_bytes: int, what: str = "file", hint: str | None = None, stdin=None) -> str:

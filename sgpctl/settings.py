@@ -29,7 +29,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from sgpctl.core import names
 from sgpctl.core.redact import mask, redact_url_credentials
@@ -55,6 +55,9 @@ class RootFlags:
     endpoint: str | None = None
     debug: bool = False
     no_color: bool = False
+    #: kubectl's -n/-A given before the command (commands that take them use them)
+    namespace: str | None = None
+    all_namespaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Settings:
     endpoint: Setting
     kubeconfig: Setting
     context: Setting
+    #: checks the user confirmed by hand (doctor's --ack): SGPCTL_ACK, comma-separated ids
+    ack: Setting = field(default_factory=lambda: Setting(None, "not set"))
     debug: bool = False
     no_color: bool = False
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -120,9 +125,14 @@ class Settings:
     def require_cluster_id(self) -> str:
         if not self.cluster_id.value:
             raise InputError(
-                "no cluster id", hint="pass --cluster-id cls-xxxxxxxx or set SGPCTL_CLUSTER_ID"
+                "no cluster id", hint="pass --cluster-id cls-xxxxxxxx or set SGPCTL_CLUSTER_ID (or use a kube context "
+                                      "named after the cluster, as TKE's are: cls-xxxxxxxx-context-default)"
             )
         return self.cluster_id.value
+
+    def acknowledged(self) -> list[str]:
+        """The check ids of SGPCTL_ACK."""
+        return [i.strip() for i in (self.ack.value or "").split(",") if i.strip()]
 
     def require_region(self) -> str:
         if not self.region.value:
@@ -157,6 +167,7 @@ class Settings:
              "source": self.endpoint.source},
             {"name": "kubeconfig", "value": self.kubeconfig.value, "source": self.kubeconfig.source},
             {"name": "context", "value": self.context.value, "source": self.context.source},
+            {"name": "ack", "value": self.ack.value, "source": self.ack.source},
         ]
         for name, (key, _) in USER_SETTINGS.items():
             setting = self.user_setting(name)
@@ -215,7 +226,13 @@ def _profile_string(data: dict, key: str, path: Path) -> str | None:
                      hint="fix or remove the file (it is a tccli profile)")
 
 
-def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
+def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None, home: Path | None = None, *,
+                     context_info: Callable[[str | None, str | None], Any] | None = None) -> Settings:
+    """Every setting and its source, the one answer every command and `config view` use.
+    ``context_info(kubeconfig, context)`` (``kube.kubeconfig.current_context_info``, handed in by the
+    composition root) reads the kubeconfig: the context is its current one unless --context says
+    otherwise, and the cluster id, unless given, is the one a TKE kube context is named after
+    ("inferred from kube context cls-...-context-default")."""
     env = dict(os.environ if environ is None else environ)
     home = home or Path(env.get("HOME") or Path.home())
     profile_explicit = bool(flags.profile)
@@ -240,7 +257,16 @@ def resolve_settings(flags: RootFlags, environ: Mapping[str, str] | None = None,
     cluster_id = _first((flags.cluster_id, "flag --cluster-id"), (env.get("SGPCTL_CLUSTER_ID"), "env SGPCTL_CLUSTER_ID"))
     if cluster_id.value:
         checked(names.cluster_id, cluster_id.value, _field("cluster id", cluster_id.source))
+    if context_info is not None:
+        info = context_info(kubeconfig.value, context.value)
+        if info.context and not context.value:
+            context = Setting(info.context, f"kubeconfig current-context ({info.path})")
+        inferred = infer_cluster_id(info.context, info.cluster)
+        if inferred and not cluster_id.value:
+            cluster_id = Setting(inferred, f"inferred from kube context {info.context}")
+    ack = _first((env.get("SGPCTL_ACK"), "env SGPCTL_ACK"))
     return Settings(
+        ack=ack,
         profile=profile,
         region=region,
         cluster_id=cluster_id,

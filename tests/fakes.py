@@ -93,25 +93,35 @@ class FakeKube:
         obj = self.objects.get((resource.plural, namespace if resource.namespaced else None, name))
         return copy.deepcopy(obj) if obj else None
 
-    def create(self, resource: r.Resource, obj: dict, namespace: str | None = None) -> dict:
+    def create(self, resource: r.Resource, obj: dict, namespace: str | None = None, *, dry_run: bool = False) -> dict:
         self.calls += 1
         obj = copy.deepcopy(obj)
+        if dry_run:
+            return obj
         if namespace and resource.namespaced:
             obj.setdefault("metadata", {})["namespace"] = namespace
         return copy.deepcopy(self.add(resource, obj))
 
-    def replace(self, resource: r.Resource, obj: dict) -> dict:
+    def replace(self, resource: r.Resource, obj: dict, *, dry_run: bool = False) -> dict:
         self.calls += 1
+        if dry_run:
+            return copy.deepcopy(obj)
         return copy.deepcopy(self.add(resource, obj))
 
-    def patch(self, resource: r.Resource, name: str, patch, namespace: str | None = None, *, patch_type: str = "merge") -> dict:
+    def patch(self, resource: r.Resource, name: str, patch, namespace: str | None = None, *, patch_type: str = "merge",
+              dry_run: bool = False) -> dict:
         self.calls += 1
         key = (resource.plural, namespace if resource.namespaced else None, name)
+        if dry_run:
+            return values_merge(self.objects[key], patch)
         self.objects[key] = values_merge(self.objects[key], patch)
         return copy.deepcopy(self.objects[key])
 
-    def delete(self, resource: r.Resource, name: str, namespace: str | None = None, *, propagation: str = "Background") -> bool:
+    def delete(self, resource: r.Resource, name: str, namespace: str | None = None, *, propagation: str = "Background",
+               dry_run: bool = False) -> bool:
         self.calls += 1
+        if dry_run:
+            return (resource.plural, namespace if resource.namespaced else None, name) in self.objects
         return self.objects.pop((resource.plural, namespace if resource.namespaced else None, name), None) is not None
 
     def version(self) -> dict:
@@ -287,7 +297,9 @@ class FakeTke:
                      strategy: str = "merge", dry_run: bool = False) -> None:
         from sgpctl.cloud.errors import OutcomeUnknownError
 
-        self.cloud.record("tke", "UpdateAddon", mutating=True)
+        self.cloud.record("tke", "UpdateAddon", mutating=not dry_run)
+        if dry_run:
+            return
         self.updates.append({"name": name, "values": copy.deepcopy(values), "strategy": strategy})
         fault = self.update_faults.pop(0) if self.update_faults else None
         if fault == "5xx":
@@ -309,7 +321,9 @@ class FakeTke:
 
     def install_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                       dry_run: bool = False) -> None:
-        self.cloud.record("tke", "InstallAddon", mutating=True)
+        self.cloud.record("tke", "InstallAddon", mutating=not dry_run)
+        if dry_run:
+            return
         self.addons[name] = FakeAddon(name, version or "1.0.0", copy.deepcopy(values or {}))
 
     def get_app_chart_list(self, kind: str | None = None, cluster_type: str = "tke", arch: str | None = None) -> list:

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import DryRun, Output, Timeout, Wait, Yes, check_plain_name
+from sgpctl.cli.options import DryRun, Output, Timeout, Wait, Watch, Yes, check_plain_name
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -23,41 +23,54 @@ def install(
     version: Annotated[Optional[str], typer.Option("--version", help="Add-on version (default: the latest).")] = None,
     wait: Wait = True,
     timeout: Timeout = 600,
-    force: Annotated[bool, typer.Option("--force", help="Install even while Trunking ENI is off.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Install even while Trunking ENI is off (asks for the cluster id to be typed).")] = False,
     dry_run: DryRun = False,
+    yes: Yes = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    """Install the SecurityGroupPolicy add-on; already installed: nothing to do. Refuses while
-    Trunking ENI is off unless --force. Waits (unless --no-wait) for Succeeded and for the cluster to
+    """Install the SecurityGroupPolicy add-on; already installed: nothing to do (it still checks that
+    the CRD is served). Refuses while Trunking ENI is off unless --force. The plan is shown and
+    confirmed first (--yes in scripts). Waits (unless --no-wait) for Succeeded and for the cluster to
     serve the CRD. Reports InstallFailed with its reason (exit 1). The add-on's API name is --name,
     else the sgp-addon-name setting, else discovered (installed add-ons, then the chart list); when
     nothing matches it stops (exit 3) and names the charts it saw.
 
-    Example: sgpctl addon install --wait --timeout 300
+    Example: sgpctl addon install --wait --timeout 5m
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.addons import addon_install
 
     app_ = get_app(ctx)
-    with app_.waiter(timeout) as waiter:
-        outcome = addon_install(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(), name=name,
-                                setting=app_.settings.sgp_addon_name(), version=version, wait=wait, waiter=waiter,
-                                dry_run=dry_run, force=force)
-    return finish(app_, outcome, output)
+    tke, kube, cluster_id = app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id()
+    setting = app_.settings.sgp_addon_name()
+    return mutate(
+        app_,
+        lambda mode: addon_install(tke, kube, cluster_id, name=name, setting=setting, version=version, wait=False,
+                                   dry_run=mode, force=force),
+        lambda waiter, on_step: addon_install(tke, kube, cluster_id, name=name, setting=setting, version=version,
+                                              wait=wait, waiter=waiter, force=force),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout, cluster_id=cluster_id,
+        question=f"install the SecurityGroupPolicy add-on in cluster {cluster_id}?",
+    )
 
 
 @app.command("status")
-def status(ctx: typer.Context, name: Name = None, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, name: Name = None, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """Version, phase and reason of eniipamd and the SecurityGroupPolicy add-on, and whether the
     cluster serves the SecurityGroupPolicy CRD (exit 1 unless both are Succeeded and served; 3 when
-    the add-on's name cannot be established: pass --name).
+    the add-on's name cannot be established: pass --name). -w follows the phases until Ctrl-C.
 
-    Example: sgpctl addon status -o json
+    Example: sgpctl addon status -w
     """
-    from sgpctl.render.addons import render_status
+    from sgpctl.render.addons import render_status, states
     from sgpctl.workflows.addons import addons_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(addons_status(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(),
+                                                         name=name, setting=app_.settings.sgp_addon_name())))
     data = addons_status(app_.cloud().tke, app_.kube(), app_.settings.require_cluster_id(), name=name,
                          setting=app_.settings.sgp_addon_name())
     app_.out.emit(data, output, lambda term: render_status(term, data))
@@ -90,20 +103,20 @@ def restore(
     Example: sgpctl addon restore eniipamd --from ~/.local/state/sgpctl/backups/cls-xxxxxxxx/eniipamd-20250101T120000Z.json --dry-run
     """
     from sgpctl.backups import load_backup
-    from sgpctl.cli.outcome import confirm_plan, finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.values_write import restore_values
 
     app_ = get_app(ctx)
     backup = load_backup(from_, stdin=app_.env.stdin)
     cluster_id = app_.settings.require_cluster_id()
     tke = app_.cloud().tke
-    with app_.waiter(timeout) as waiter:
-        plan = restore_values(tke, cluster_id, addon, backup, from_, backups=None, waiter=waiter, dry_run=True)
-    planned = [s for s in plan.steps if s.status == PLANNED]
-    if dry_run or not planned:
-        return finish(app_, plan, output)
-    confirm_plan(app_, planned, f"restore add-on {addon}'s values on cluster {cluster_id}?", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = restore_values(tke, cluster_id, addon, backup, from_, backups=app_.backups(), waiter=waiter, wait=wait)
-    return finish(app_, outcome, output)
+
+    def plan(mode):
+        with app_.waiter(timeout) as waiter:
+            return restore_values(tke, cluster_id, addon, backup, from_, backups=None, waiter=waiter, dry_run=mode)
+
+    return mutate(app_, plan,
+                  lambda waiter, on_step: restore_values(tke, cluster_id, addon, backup, from_, backups=app_.backups(),
+                                                         waiter=waiter, wait=wait),
+                  dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+                  question=f"restore add-on {addon}'s values on cluster {cluster_id}?")

@@ -34,13 +34,15 @@ Wraps every step of the TKE procedure in an idempotent command, verifies the res
 (policy -> Pod annotation -> VpcENI -> the cloud ENI's security groups) and predicts what a change
 will do before it is made.
 
+Global options may also follow the subcommand, as in kubectl: sgpctl verify pods -A --context prod.
+
 Examples:
 
-  sgpctl demo                                   # the whole procedure on an embedded sandbox
-
+\b
+  sgpctl demo                         # the whole procedure on an embedded sandbox
   sgpctl policy validate -f policy.yaml
-
   sgpctl verify pods -A -o json
+  source <(sgpctl completion bash)    # completion that knows the cluster
 """
 
 
@@ -56,11 +58,14 @@ class SgpctlGroup(TyperGroup):
     def get_command(self, ctx, cmd_name):
         if cmd_name not in self.commands:
             from sgpctl.cli.commands import load
+            from sgpctl.cli.conventions import finish_command
 
             command = load(cmd_name)
             if command is None:
                 return None
-            self.commands[cmd_name] = command
+            # What every command gets without declaring it: global options after the subcommand too,
+            # --no-headers, --dry-run=MODE, readable metavars (cli/conventions.py).
+            self.commands[cmd_name] = finish_command(command, self.params)
         return self.commands[cmd_name]
 
     def resolve_command(self, ctx, args):
@@ -100,6 +105,9 @@ class SgpctlGroup(TyperGroup):
                 raise
             raise typer.Exit(_report(exc, ctx))
         finally:
+            obj = ctx.find_root().obj
+            if getattr(obj, "_out", None) is not None:
+                obj.out.quiet()  # a progress line never outlives the command
             if ctx.meta.pop(_GC_PAUSED, False):
                 import gc
 
@@ -184,24 +192,44 @@ app = typer.Typer(
     cls=SgpctlGroup,
     help=HELP,
     no_args_is_help=True,
+    add_completion=False,  # `sgpctl completion bash|zsh|fish` (cli/completion.py)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
 
 
+def _version(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    """--version: the version line (as `sgpctl version`), then exit 0."""
+    if not value or ctx.resilient_parsing:
+        return
+    from sgpctl import __version__
+    from sgpctl.environment import Environment
+    from sgpctl.render.terminal import Terminal
+
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_process()
+    import platform
+
+    Terminal(env).line(f"sgpctl {__version__} (Python {platform.python_version()}, {platform.platform(terse=True)})")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
-    profile: Annotated[Optional[str], typer.Option(help="tccli profile (~/.tccli/<profile>.*).", envvar="TCCLI_PROFILE", show_envvar=True)] = None,
-    region: Annotated[Optional[str], typer.Option(help="Tencent Cloud region, e.g. ap-guangzhou.", envvar="TENCENTCLOUD_REGION", show_envvar=True)] = None,
-    cluster_id: Annotated[Optional[str], typer.Option("--cluster-id", help="TKE cluster id (cls-xxxxxxxx).", envvar="SGPCTL_CLUSTER_ID", show_envvar=True)] = None,
-    kubeconfig: Annotated[Optional[str], typer.Option(help="Path to the kubeconfig file.", envvar="KUBECONFIG", show_envvar=True)] = None,
-    context: Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use.")] = None,
-    endpoint: Annotated[Optional[str], typer.Option(help="URL that replaces every Tencent Cloud API endpoint, e.g. http://127.0.0.1:8443.", envvar="SGPCTL_ENDPOINT", show_envvar=True)] = None,
+    profile: Annotated[Optional[str], typer.Option(metavar="PROFILE", help="tccli profile (~/.tccli/<profile>.*).", envvar="TCCLI_PROFILE", show_envvar=True)] = None,
+    region: Annotated[Optional[str], typer.Option(metavar="REGION", help="Tencent Cloud region, e.g. ap-guangzhou.", envvar="TENCENTCLOUD_REGION", show_envvar=True)] = None,
+    cluster_id: Annotated[Optional[str], typer.Option("--cluster-id", metavar="ID", help="TKE cluster id (cls-xxxxxxxx); default: the one in the kube context's name.", envvar="SGPCTL_CLUSTER_ID", show_envvar=True)] = None,
+    kubeconfig: Annotated[Optional[str], typer.Option(metavar="FILE", help="Path to the kubeconfig file.", envvar="KUBECONFIG", show_envvar=True)] = None,
+    context: Annotated[Optional[str], typer.Option("--context", metavar="CONTEXT", help="kubeconfig context to use.")] = None,
+    endpoint: Annotated[Optional[str], typer.Option(metavar="URL", help="URL that replaces every Tencent Cloud API endpoint, e.g. http://127.0.0.1:8443.", envvar="SGPCTL_ENDPOINT", show_envvar=True)] = None,
+    namespace: Annotated[Optional[str], typer.Option("-n", "--namespace", metavar="NAMESPACE", help="Namespace, for the commands that take one.")] = None,
+    all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces", help="All namespaces, for the commands that take -A.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Log API calls (never secrets) and show tracebacks.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (NO_COLOR is honoured too).")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.", is_eager=True, callback=_version, expose_value=False)] = False,
 ) -> None:
+    """The global options may also follow the subcommand (`sgpctl verify pods -A --context prod`)."""
     from sgpctl.cli.context import App
     from sgpctl.environment import Environment
     from sgpctl.settings import RootFlags
@@ -212,6 +240,10 @@ def root(
     def given(name, value):
         return value if source(name) is not None and source(name).name == "COMMANDLINE" else None
 
+    if namespace is not None:
+        from sgpctl.cli.options import namespace_value
+
+        namespace = namespace_value(namespace, "-n/--namespace")
     flags = RootFlags(
         profile=given("profile", profile),
         region=given("region", region),
@@ -221,16 +253,14 @@ def root(
         endpoint=given("endpoint", endpoint),
         debug=debug,
         no_color=no_color,
+        namespace=namespace,
+        all_namespaces=all_namespaces,
     )
     # main() runs on the real process; run() and the tests hand in their own Environment.
     env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_process()
-    if debug:
-        import logging
-
-        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s", stream=env.stderr, force=True)
-        # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
     ctx.obj = App(flags, env)
+    if debug:
+        ctx.obj.set_flag("debug", True)
 
 
 def run(argv: list[str], env, prog_name: str = "sgpctl") -> int:
@@ -257,6 +287,14 @@ def main() -> None:
     from sgpctl.cli.errors import install_log_redaction
 
     interrupts.install()
+    import os
+
+    if os.environ.get("_SGPCTL_COMPLETE") == "complete":  # the shell asks for completions (cli/completion.py)
+        from sgpctl.cli.completion import respond
+        from sgpctl.environment import Environment
+
+        respond(Environment.from_process())
+        sys.exit(0)
     install_log_redaction()
     interrupts.running()
     try:

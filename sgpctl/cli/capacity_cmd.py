@@ -44,11 +44,11 @@ def capacity(
     from sgpctl.cli.context import get_app
     from sgpctl.render.capacity import render_capacity
     from sgpctl.workflows.capacity import capacity_report
-    from sgpctl.workflows.sources import from_snapshot, load_policy_file, require_valid
+    from sgpctl.workflows.sources import from_snapshot, load_policy_files, require_valid
 
     app_ = get_app(ctx)
     # Bad input is refused before the cluster is read.
-    policies = require_valid(load_policy_file(plan, app_.env.stdin)) if plan else None
+    policies = require_valid(load_policy_files([plan], app_.env.stdin)) if plan else None
     if fleet.active:
         from sgpctl.cli.fleet import refuse_with_fleet, run_fleet_command
         from sgpctl.workflows.fleet import ClusterResult

@@ -44,6 +44,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("capture", "sgpctl.cli.capture_cmd", "capture", "Record the cluster and cloud answers, secrets removed, to replay offline."),
     Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", pause_gc=False),
     Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
+    Entry("completion", "sgpctl.cli.completion_cmd", "completion", "Print the shell completion script (bash, zsh, fish)."),
     Entry("version", "sgpctl.cli.version_cmd", "version", "Show the sgpctl version."),
 )
 BY_NAME = {e.name: e for e in COMMANDS}

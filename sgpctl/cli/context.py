@@ -43,12 +43,30 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = resolve_settings(self.flags, self.env.environ, self.env.home)
+            from sgpctl.kube.kubeconfig import current_context_info
+
+            self._settings = resolve_settings(self.flags, self.env.environ, self.env.home, context_info=current_context_info)
         return self._settings
 
     @property
     def debug(self) -> bool:
         return self.flags.debug
+
+    def set_flag(self, name: str, value: Any) -> None:
+        """A global option given after the subcommand (``cli/conventions.py``), or --debug at the root:
+        the same flags, as if given first. Settings resolve afterwards, lazily."""
+        import dataclasses
+
+        self.flags = dataclasses.replace(self.flags, **{name: value})
+        self._settings = None
+        if name == "no_color" and value and self._out is not None:
+            self._out.no_color = True
+        if name == "debug" and value:
+            import logging
+
+            logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s", stream=self.env.stderr, force=True)
+            # urllib3 logs request lines; they carry no secrets, but they drown the useful lines.
+            logging.getLogger("urllib3").setLevel(logging.WARNING)
 
     def context_info(self):
         """The kube context in use (``kube.kubeconfig.ContextInfo``)."""
@@ -154,6 +172,12 @@ class App:
             self._kube = kube_from_settings(self.settings)
         return self._kube
 
+    def quick_kube(self):
+        """A Kubernetes adapter that answers within seconds or fails (shell completion)."""
+        from sgpctl.kube.factory import kube_from_settings
+
+        return kube_from_settings(self.settings, quick=True)
+
     def kube_or_none(self):
         """The Kubernetes adapter, or None without a usable kubeconfig: for commands where the cluster is
         only a fallback source (eniipamd's image tag)."""
@@ -168,7 +192,7 @@ class App:
         from sgpctl.workflows.view import ClusterView
 
         client = kube if kube is not None else self.kube()
-        return ClusterView(client, namespace=namespace, pod_selector=pod_selector)
+        return ClusterView(client, namespace=namespace, pod_selector=pod_selector, progress=self.out.progress)
 
     def backups(self):
         """Where backups of add-on values go (``sgpctl.backups.BackupStore``): the user's state directory."""
@@ -178,10 +202,11 @@ class App:
 
     @contextlib.contextmanager
     def waiter(self, timeout: float, interval: float = 2.0) -> Iterator[Any]:
-        """A ``workflows.waiting.Waiter`` whose progress is one transient line on a terminal."""
+        """A ``workflows.waiting.Waiter`` whose progress is one transient line on a terminal, with the
+        elapsed time and the limit ("waiting for eniipamd (12s of 600s)")."""
         from sgpctl.workflows.waiting import Waiter
 
-        with self.out.status("working") as update:
+        with self.out.status("working", limit=timeout) as update:
             yield Waiter(timeout=timeout, interval=interval, progress=update, clock=self.env.clock, sleep=self.env.sleep)
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.errors import ExitCode, SgpctlError
+from sgpctl.cli.options import Timeout
 
 HELP = """The whole TKE procedure on an embedded sandbox.
 
@@ -113,7 +114,7 @@ def demo(
     ctx: typer.Context,
     keep: Annotated[bool, typer.Option("--keep", help="Leave the sandbox running afterwards (in the foreground, until Ctrl-C) and print its env.")] = False,
     state_dir: Annotated[Optional[Path], typer.Option("--state-dir", help="Where to write the sandbox's kubeconfig and env (default: a temporary directory).")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the Pod to run.", min=1)] = 60,
+    timeout: Timeout = 60,
 ) -> ExitCode:
     import tempfile
 
@@ -162,10 +163,10 @@ def _procedure(d: Demo, timeout: float, scratch: Path) -> None:
 
     ex = _examples_dir()
     d.run("Preflight: what the cluster has before anything is set up", ["trunking", "status"], expect=(0, 1))
-    d.run("CAM: create SubENIForIPAMD and attach it to IPAMDofTKE_QCSRole and TKE_QCSRole", ["cam", "setup"])
-    d.run("Run it again: nothing to change", ["cam", "setup"])
-    d.run("Trunking ENI: check the preconditions, set vpcCni.trunkingEni.enableSubEni and wait", ["enable-trunking"])
-    d.run("Install the SecurityGroupPolicy add-on and wait for its CRD", ["addon", "install"])
+    d.run("CAM: create SubENIForIPAMD and attach it to IPAMDofTKE_QCSRole and TKE_QCSRole", ["cam", "setup", "--yes"])
+    d.run("Run it again: nothing to change", ["cam", "setup", "--yes"])
+    d.run("Trunking ENI: check the preconditions, set vpcCni.trunkingEni.enableSubEni and wait", ["enable-trunking", "--yes"])
+    d.run("Install the SecurityGroupPolicy add-on and wait for its CRD", ["addon", "install", "--yes"])
     printed = d.run("Create the Pods' security group, allowing kubelet probes and DNS (idempotent by name)",
                     ["sg", "create", "demo-nginx", "--allow-node-probes", "--allow-dns"])
     group_id = printed.strip().splitlines()[0]

@@ -35,9 +35,12 @@ Examples:
 
   sgpctl doctor -c api-assumptions      # which reading of the API this account follows
 
-  sgpctl doctor --fail-on warning        # strict CI
+  sgpctl doctor --fail-on warning --ack manual-client-token-allowlist    # strict CI
 
   sgpctl doctor --all-clusters --regions ap-guangzhou,ap-shanghai -o json
+
+A check that no API can answer (the client-token allowlist) can be acknowledged once confirmed by
+hand: --ack ID, or SGPCTL_ACK=ID[,ID] in the environment; it then passes as acknowledged.
 """
 
 
@@ -46,15 +49,18 @@ def doctor(
     ctx: typer.Context,
     category: Annotated[Optional[list[str]], typer.Option("--category", "-c", metavar="NAME", help="Only this category (repeatable).")] = None,
     fail_on: FailOn = "error",
+    ack: Annotated[Optional[list[str]], typer.Option("--ack", metavar="CHECK_ID", help="Acknowledge a check no API can answer, "
+                                                                                        "confirmed by hand (repeatable; also SGPCTL_ACK).")] = None,
     output: Output = OutputFormat.table,
     fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     from sgpctl.cli.context import get_app
-    from sgpctl.workflows.doctor import DoctorContext, categories, run_doctor, select
+    from sgpctl.workflows.doctor import DoctorContext, categories, check_acks, run_doctor, select
 
     strict = fail_on_warning(fail_on)
     select(categories(), category)  # an unknown category is bad input before any call
     app_ = get_app(ctx)
+    acknowledged = check_acks([*(ack or []), *app_.settings.acknowledged()])
 
     def context_of(a, info=None):
         return DoctorContext(a.settings, cloud_factory=a.cloud, kube_factory=a.kube, wall_clock=a.env.wall_clock,
@@ -66,8 +72,8 @@ def doctor(
         from sgpctl.workflows.fleet import check_result
 
         def per_cluster(a):
-            results = list(run_doctor(context_of(a, a.context_info()), category))
+            results = list(run_doctor(context_of(a, a.context_info()), category, acknowledged))
             return check_result(results, to_json(group_results(results), strict), fail_on_warning=strict)
 
         return run_fleet_command(app_, fleet, per_cluster, output)
-    return app_.out.checks(run_doctor(context_of(app_), category), output, fail_on_warning=strict)
+    return app_.out.checks(run_doctor(context_of(app_), category, acknowledged), output, fail_on_warning=strict)

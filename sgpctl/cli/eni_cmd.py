@@ -103,9 +103,11 @@ def leaks(
         if output != OutputFormat.table:
             app_.out.note(summary(data))
         return report_exit_code(first)
-    plan = plan_removal(first, older, dry_run=True)
+    plan = plan_removal(first, older, dry_run=dry_run or True)
     if dry_run or not plan.ok or not first.leaks:
-        code = finish(app_, plan, output)
+        # A real run that refused or had nothing to delete reports as the real run it was (dryRun false).
+        report = plan if dry_run else plan.refused_run()
+        code = finish(app_, report, output)
         return ExitCode.UNDETERMINED if plan.extra.get("undetermined") else code
     render_plan(app_.out, plan.to_dict())
     app_.out.confirm(f"delete up to {len(first.leaks)} leaked sub-ENI(s) of cluster {cluster_id}, each only if a second "

@@ -8,17 +8,18 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
-from sgpctl.cli.options import AllNamespaces, Namespace, Output, Yes, check_policy_name, namespace_scope
+from sgpctl.cli.options import (AllNamespaces, Files, Namespace, OptionalFiles, Output, Recursive, Timeout, Yes, check_policy_name,
+                                namespace_scope, timeout_option)
+from sgpctl.core.policy import NAME_KIND
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
 
 app = typer.Typer(help="Validate, explain, apply, roll out policies.\n\nValidate, explain and manage SecurityGroupPolicy objects.", no_args_is_help=True)
 
-PolicyFile = Annotated[str, typer.Option("-f", "--filename", help="Policy file (multi-document YAML), or - for stdin.")]
 Snapshot = Annotated[Optional[list[str]], typer.Option("--snapshot", help="Offline cluster snapshot (`kubectl get pods,serviceaccounts,nodes,securitygrouppolicies -A -o yaml`, or a file of `sgpctl capture`); repeatable.")]
 Name = Annotated[str, typer.Argument(help="Policy name.", callback=check_policy_name)]
-WriteTimeout = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for other sgpctl writers of the "
-                                             "namespace (its writer Lease) and to retry updates that conflict with other writers.")]
+WriteTimeout = timeout_option("How long to wait for other sgpctl writers of the namespace (its writer Lease) and to "
+                              "retry updates that conflict with other writers: 60, 90s, 5m.")
 
 
 def _problems(app_, problems) -> ExitCode:
@@ -30,24 +31,32 @@ def _problems(app_, problems) -> ExitCode:
 
 
 @app.command("validate")
-def validate(ctx: typer.Context, policy_file: PolicyFile, output: Output = OutputFormat.table) -> ExitCode:
-    """Validate SecurityGroupPolicy documents offline; every problem in the file is listed.
+def validate(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+             output: Output = OutputFormat.table) -> ExitCode:
+    """Validate SecurityGroupPolicy documents offline; every problem in every file is listed. -f may
+    repeat and name directories (-R: their subdirectories too).
 
     Exit 0 when valid, 2 when any document has a problem.
 
     Example: sgpctl policy validate -f examples/policy.yaml
     """
     from sgpctl.render.policies import render_validation
-    from sgpctl.workflows.sources import load_policy_file
+    from sgpctl.workflows.sources import load_policy_files
 
     app_ = get_app(ctx)
-    result = load_policy_file(policy_file, app_.env.stdin)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
     data = {
         "valid": result.ok,
         "policies": [{"namespace": p.namespace, "name": p.name, "groupIds": list(p.group_ids)} for p in result.policies],
         "problems": [p.to_dict() for p in result.problems],
     }
-    app_.out.emit(data, output, lambda term: render_validation(term, data))
+    if output == OutputFormat.junit:
+        from sgpctl.workflows.sources import validation_checks
+
+        # One testcase per valid policy and one failure per problem, for CI.
+        app_.out.checks(validation_checks(result), output)
+    else:
+        app_.out.emit(data, output, lambda term: render_validation(term, data), kind=NAME_KIND)
     return ExitCode.OK if result.ok else _problems(app_, result.problems)
 
 
@@ -67,7 +76,8 @@ def _view(app_, snapshot: list[str] | None, namespace: str | None):
 def explain(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Explain only this policy (in the namespace given by -n).", callback=check_policy_name)] = None,
-    policy_file: Annotated[Optional[str], typer.Option("-f", "--filename", help="Explain the policies in this file as if applied.")] = None,
+    policy_file: OptionalFiles = None,
+    recursive: Recursive = False,
     snapshot: Snapshot = None,
     namespace: Namespace = None,
     all_namespaces: AllNamespaces = False,
@@ -92,12 +102,12 @@ def explain(
     """
     from sgpctl.render.explain import render_explain
     from sgpctl.workflows.explain import explain_scope
-    from sgpctl.workflows.sources import load_policy_file, require_valid
+    from sgpctl.workflows.sources import load_policy_files, require_valid
 
     app_ = get_app(ctx)
     if namespace and all_namespaces:
         namespace_scope(app_, namespace, all_namespaces)  # refuses the pair
-    subject = require_valid(load_policy_file(policy_file, app_.env.stdin)) if policy_file else None
+    subject = require_valid(load_policy_files(policy_file, app_.env.stdin, recursive=recursive)) if policy_file else None
     if name and subject is not None:
         raise InputError("give a policy NAME or -f FILE, not both", hint="sgpctl policy explain NAME -n NS, or -f FILE")
     if fleet.active:
@@ -155,7 +165,10 @@ def _apply(app_, policies, dry_run: bool, output, timeout: float = 60) -> ExitCo
 
 
 @app.command("apply")
-def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything and print what would change; write nothing.")] = False,
+def apply(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything and print what would change; write "
+                                                                 "nothing. --dry-run=server also has the API server "
+                                                                 "validate each write (dryRun=All).")] = False,
           output: Output = OutputFormat.table, timeout: WriteTimeout = 60) -> ExitCode:
     """Create or update the SecurityGroupPolicies in a file, after validating the whole file: the
     schema, then against the cluster and the cloud (namespaces exist, the add-on is installed, every
@@ -174,13 +187,38 @@ def apply(ctx: typer.Context, policy_file: PolicyFile, dry_run: Annotated[bool, 
 
     Example: sgpctl policy apply -f examples/policy.yaml --dry-run
     """
-    from sgpctl.workflows.sources import load_policy_file
+    from sgpctl.workflows.sources import load_policy_files
 
     app_ = get_app(ctx)
-    result = load_policy_file(policy_file, app_.env.stdin)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
     if not result.ok:
         return _problems(app_, result.problems)
     return _apply(app_, result.policies, dry_run, output, timeout)
+
+
+@app.command("diff")
+def diff(ctx: typer.Context, policy_file: Files, recursive: Recursive = False,
+         output: Output = OutputFormat.table) -> ExitCode:
+    """Show what `policy apply` would change, reading only: per policy created, configured or
+    unchanged; each changed field (security groups, selectors, labels) before -> after; and the Pods
+    whose groups would change (they get them once rebuilt: sgpctl policy rollout).
+
+    Exit 0 when nothing would change, 1 when something would (as `kubectl diff`), 2 on bad input.
+
+    Example: sgpctl policy diff -f examples/policy.yaml
+    """
+    from sgpctl.render.policies import render_diff
+    from sgpctl.workflows.policies import diff_policies
+    from sgpctl.workflows.sources import load_policy_files
+
+    app_ = get_app(ctx)
+    result = load_policy_files(policy_file, app_.env.stdin, recursive=recursive)
+    if not result.ok:
+        return _problems(app_, result.problems)
+    diffs = diff_policies(app_.view(None), result.policies, namespace_default=app_.context_namespace())
+    data = {"changed": any(d.result != "unchanged" for d in diffs), "policies": [d.to_dict() for d in diffs]}
+    app_.out.emit(data, output, lambda term: render_diff(term, diffs), kind=NAME_KIND)
+    return ExitCode.FAILED if data["changed"] else ExitCode.OK
 
 
 @app.command("create")
@@ -223,7 +261,7 @@ def list_(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
 
     app_ = get_app(ctx)
     rows = list_policies(app_.view(namespace_scope(app_, namespace, all_namespaces)))
-    app_.out.emit({"policies": rows}, output, lambda term: render_list(term, rows))
+    app_.out.emit({"policies": rows}, output, lambda term: render_list(term, rows), kind=NAME_KIND)
     return ExitCode.OK
 
 
@@ -251,23 +289,27 @@ def delete(ctx: typer.Context, name: Name, namespace: Namespace = None, yes: Yes
 
     Example: sgpctl policy delete my-security-group-policy -n my-namespace --yes
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.render.policies import keeping_note
     from sgpctl.workflows.policies import delete_policy, plan_delete
 
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     view = app_.view(ns)
-    plan = plan_delete(view, name, ns)
-    keeping_note(app_.out, plan.extra["podsKeepingGroups"])
-    if dry_run:
-        return finish(app_, plan, output)
-    app_.out.confirm(f"delete SecurityGroupPolicy {ns}/{name}?", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = delete_policy(view, plan, name, ns, waiter=waiter, notify=_lease_notice(app_))
-    for note in outcome.extra.get("notes") or ():
-        app_.out.note(f"note: {note}")
-    return finish(app_, outcome, output)
+
+    def plan(mode):
+        planned = plan_delete(view, name, ns, mode)
+        keeping_note(app_.out, planned.extra["podsKeepingGroups"])
+        return planned
+
+    def run(waiter, on_step):
+        outcome = delete_policy(view, plan_delete(view, name, ns), name, ns, waiter=waiter, notify=_lease_notice(app_))
+        for note in outcome.extra.get("notes") or ():
+            app_.out.note(f"note: {note}")
+        return outcome
+
+    return mutate(app_, plan, run, dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+                  question=f"delete SecurityGroupPolicy {ns}/{name}?")
 
 
 @app.command("rollout")
@@ -278,39 +320,45 @@ def rollout(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; rebuild nothing.")] = False,
     yes: Yes = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the rollout, then verify the new Pods.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait with --wait.", min=1)] = 600,
+    timeout: Timeout = 600,
     delete_bare_pods: Annotated[bool, typer.Option("--delete-bare-pods", help="Also delete stale Pods that have no owner (they are not recreated).")] = False,
     every_pod: Annotated[bool, typer.Option("--all", help="Rebuild every Pod policies select or that is on a sub-ENI, stale or not "
                                                           "(after `sgpctl routing set`: only new Pods get the new routing).")] = False,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    """Rebuild the stale Pods (created before the policy, or with other groups), or with --all every
-    Pod on a sub-ENI, through their owners:
+    """Rebuild the stale Pods (created before the policy, or with other groups) and the Pods whose
+    ENI groups drifted in VPC (changed behind the controller's back), or with --all every Pod on a
+    sub-ENI, through their owners:
     a restart annotation on the Pod template of Deployments, StatefulSets and DaemonSets, as
     `kubectl rollout restart` does. Shows the plan and asks first; refuses when the capacity plan says
     the rebuilt Pods would not fit.
 
     Example: sgpctl policy rollout -n my-namespace --yes --wait
     """
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.policies import plan_rollout, require_room, rollout_outcome, run_rollout
 
     app_ = get_app(ctx)
     ns = namespace or app_.context_namespace()
     view = app_.view(ns)
-    plan = plan_rollout(view, ns, name, every_sub_eni_pod=every_pod)
-    planned = rollout_outcome(plan, delete_bare_pods=delete_bare_pods)
+    # The ENIs' groups in VPC show the Pods whose groups drifted; without credentials they go unchecked.
+    vpc = app_.cloud().vpc if app_.settings.try_credentials() is not None else None
+    if vpc is None:
+        app_.out.note("note: no Tencent Cloud credentials: Pods whose ENI groups drifted are not looked for")
+    plan = plan_rollout(view, ns, name, every_sub_eni_pod=every_pod, vpc=vpc)
     for p in plan.pending:
         app_.out.note(f"would stay Pending: {p['pod']}: {p['reason']}")
     require_room(plan)
-    if dry_run or not plan.owners and not (plan.bare_pods and delete_bare_pods):
-        if not plan.stale:
-            app_.out.note(f"no {'sub-ENI' if every_pod else 'stale'} Pods in {ns}" + (f" for policy {name}" if name else ""))
-        return finish(app_, planned, output)
-    for s in planned.steps:
-        app_.out.note(f"  ~ {s.message}")
-    app_.out.confirm(f"rebuild {plan.stale} {'' if every_pod else 'stale '}Pod(s) in {ns}?", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = run_rollout(view, app_.cloud().vpc if wait else None, plan, delete_bare_pods=delete_bare_pods,
-                              wait=wait, waiter=waiter)
-    return finish(app_, outcome, output)
+    if not plan.stale:
+        app_.out.note(f"no {'sub-ENI' if every_pod else 'stale or drifted'} Pods in {ns}" + (f" for policy {name}" if name else ""))
+    for pod in plan.drifted:
+        app_.out.note(f"pod/{pod}: its ENI's security groups drifted from its annotation: rebuilding gives it a new sub-ENI")
+    kind = "" if every_pod else "stale "
+    return mutate(
+        app_,
+        lambda mode: rollout_outcome(plan, delete_bare_pods=delete_bare_pods, dry_run=mode, kube=view.kube),
+        lambda waiter, on_step: run_rollout(view, app_.cloud().vpc if wait else None, plan, delete_bare_pods=delete_bare_pods,
+                                            wait=wait, waiter=waiter),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+        question=f"rebuild {plan.stale} {kind}Pod(s) in {ns} through their owners?",
+    )

@@ -8,7 +8,7 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
-from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Yes, check_plain_name,
+from sgpctl.cli.options import (AllNamespaces, DryRun, FailOn, Namespace, Output, Timeout, Wait, Watch, Yes, check_plain_name,
                                 fail_on_warning, namespace_scope)
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
@@ -74,7 +74,8 @@ def set_(
     mode: Annotated[str, typer.Argument(help="strict or standard.", metavar="strict|standard")],
     dry_run: DryRun = False,
     yes: Yes = False,
-    force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Switch to strict even while `routing check` fails (names each failed "
+                                                        "limit and asks for the cluster id to be typed).")] = False,
     value: Annotated[Optional[str], typer.Option(
         "--value", metavar="VALUE", callback=check_plain_name,
         help="standard only: the podSecurityGroupEnforcingMode value that means standard routing (default: "
@@ -97,11 +98,10 @@ def set_(
 
     Example: sgpctl routing set strict --dry-run
     """
-    from sgpctl.cli.outcome import confirm_plan, finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.errors import InputError
     from sgpctl.render.routing import rebuild_notes
-    from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, routing_outcome
+    from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, preview_routing
 
     if mode not in MODES:
         raise InputError(f"unknown routing mode {mode!r}", hint="use strict or standard")
@@ -110,31 +110,31 @@ def set_(
     if value is not None and mode != "standard":
         raise InputError("--value applies to `routing set standard` only", hint="drop --value")
     plan = plan_routing(app_.view(None), cloud, cluster_id, mode, standard_value=value)
-    preview = routing_outcome(plan, dry_run=True, force=force)
-    if dry_run or not preview.ok or plan.nothing_to_change:
-        code = finish(app_, preview, output)
-        rebuild_notes(app_.out, preview)
-        return code
-    confirm_plan(app_, [s for s in preview.steps if s.status == PLANNED],
-                 f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it", yes)
-    with app_.waiter(timeout) as waiter:
-        outcome = apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter, backups=app_.backups())
-    code = finish(app_, outcome, output)
-    rebuild_notes(app_.out, outcome)
-    return code
+    return mutate(
+        app_,
+        lambda dry: preview_routing(cloud.tke, plan, dry_run=dry, force=force),
+        lambda waiter, on_step: apply_routing(cloud.tke, plan, force=force, wait=wait, waiter=waiter, backups=app_.backups()),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout, cluster_id=cluster_id,
+        question=f"switch cluster {cluster_id} to {mode} routing? Every Pod created from now on gets it",
+        after=lambda outcome: rebuild_notes(app_.out, outcome),
+    )
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """The routing mode, the three eniipamd values behind it, and eniipamd's phase (exit 1 when
-    eniipamd is missing or failed).
+    eniipamd is missing or failed). -w follows them until Ctrl-C (after `routing set --no-wait`).
 
     Example: sgpctl routing status -o json
     """
-    from sgpctl.render.routing import render_status
+    from sgpctl.render.routing import render_status, states
     from sgpctl.workflows.routing import routing_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(routing_status(app_.cloud().tke, app_.settings.require_cluster_id())))
     data = routing_status(app_.cloud().tke, app_.settings.require_cluster_id())
     app_.out.emit(data, output, lambda term: render_status(term, data))
     return ExitCode.OK if data["ok"] else ExitCode.FAILED

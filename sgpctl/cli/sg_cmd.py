@@ -55,7 +55,7 @@ def create(
         cidrs, sources = node_probe_sources(app_.view(None), app_.cloud(), app_.settings.require_cluster_id())
     outcome = sg_create(app_.cloud().vpc, name, description=description, tags=tags, dry_run=dry_run,
                         node_cidrs=cidrs, allow_probes=allow_node_probes, allow_dns=allow_dns, node_sources=sources)
-    if output == OutputFormat.table and outcome.extra.get("securityGroup"):
+    if output in (OutputFormat.table, OutputFormat.wide) and outcome.extra.get("securityGroup"):
         # The id alone on stdout, for scripts: GROUP=$(sgpctl sg create NAME)
         app_.out.write(outcome.extra["securityGroup"]["securityGroupId"] + "\n")
         for s in outcome.steps:
@@ -79,7 +79,7 @@ def list_(
 
     app_ = get_app(ctx)
     data = {"securityGroups": list_security_groups(app_.cloud().vpc, name_prefix)}
-    app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]))
+    app_.out.emit(data, output, lambda term: render_list(term, data["securityGroups"]), kind="securitygroup")
     return ExitCode.OK
 
 
@@ -126,15 +126,16 @@ def delete(
 
     Example: sgpctl sg delete sg-1a2b3c4d --dry-run
     """
-    from sgpctl.cli.outcome import finish
-    from sgpctl.core.steps import PLANNED
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.security_groups import sg_delete
 
     app_ = get_app(ctx)
     vpc = app_.cloud().vpc
-    plan = sg_delete(vpc, app_.view(None), group, dry_run=True)
-    if dry_run or not plan.ok or plan.steps[0].status != PLANNED:
-        return finish(app_, plan, output)
-    name = (plan.extra.get("securityGroup") or {}).get("name")
-    app_.out.confirm(f"delete security group {group} ({name})? A deleted group cannot be recovered", yes)
-    return finish(app_, sg_delete(vpc, app_.view(None), group), output)
+
+    def question(plan) -> str:
+        name = (plan.extra.get("securityGroup") or {}).get("name")
+        return f"delete security group {group} ({name})? A deleted group cannot be recovered"
+
+    return mutate(app_, lambda mode: sg_delete(vpc, app_.view(None), group, dry_run=mode),
+                  lambda waiter, on_step: sg_delete(vpc, app_.view(None), group),
+                  dry_run=dry_run, yes=yes, output=output, question=question)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from sgpctl.cli.context import get_app
-from sgpctl.cli.options import Confirm, DryRun, Output, Timeout, Wait
+from sgpctl.cli.options import Confirm, DryRun, Output, Timeout, Wait, Watch, Yes
 from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
@@ -18,6 +18,8 @@ values to a backup file (path printed), sets vpcCni.trunkingEni.enableSubEni to 
 update that sends vpcCni whole (so every other value stays, however the API merges), waits until the
 add-on is Succeeded, reads every value back (any other difference: exit 1 and the `sgpctl addon
 restore` command) and checks DescribeIPAMD agrees. Idempotent.
+The switch is cluster-wide (eniipamd rolls out): the plan is shown and confirmed first (--yes in
+scripts).
 
 Example: sgpctl enable-trunking --dry-run; sgpctl enable-trunking --confirm network-shared-eni
 """
@@ -32,35 +34,46 @@ def _view_or_none(app_):
 def enable_trunking(
     ctx: typer.Context,
     dry_run: DryRun = False,
+    yes: Yes = False,
     wait: Wait = True,
     timeout: Timeout = 600,
     confirm: Confirm = None,
     output: Output = OutputFormat.table,
 ) -> ExitCode:
-    from sgpctl.cli.outcome import finish
+    from sgpctl.cli.outcome import mutate
     from sgpctl.workflows.trunking import confirmable, enable_trunking as run
 
     confirmed = confirmable(confirm)
     app_ = get_app(ctx)
     cluster_id = app_.settings.require_cluster_id()
-    with app_.waiter(timeout) as waiter:
-        outcome = run(app_.cloud().tke, cluster_id, view=_view_or_none(app_), dry_run=dry_run, wait=wait, waiter=waiter,
-                      backups=app_.backups(), confirmed=confirmed)
-    return finish(app_, outcome, output)
+    tke, view = app_.cloud().tke, _view_or_none(app_)
+    return mutate(
+        app_,
+        lambda mode: run(tke, cluster_id, view=view, dry_run=mode, wait=False, confirmed=confirmed),
+        lambda waiter, on_step: run(tke, cluster_id, view=view, wait=wait, waiter=waiter, backups=app_.backups(),
+                                    confirmed=confirmed),
+        dry_run=dry_run, yes=yes, output=output, timeout=timeout,
+        question=f"switch Trunking ENI on in cluster {cluster_id}? eniipamd rolls out the new value",
+    )
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.table) -> ExitCode:
+def status(ctx: typer.Context, watch: Watch = False, output: Output = OutputFormat.table) -> ExitCode:
     """Whether Trunking ENI is on (eniipamd values and phase, cross-checked with DescribeIPAMD's
     EnableTrunkingENI) and the cluster's preconditions (exit 1 unless it is on and eniipamd Succeeded;
-    3 when the two sources disagree).
+    3 when the two sources disagree). -w follows it until Ctrl-C.
 
     Example: sgpctl trunking status -o json
     """
-    from sgpctl.render.trunking import render_status
+    from sgpctl.render.trunking import render_status, states
     from sgpctl.workflows.trunking import trunking_status
 
     app_ = get_app(ctx)
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        return follow(app_, lambda: states(trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(),
+                                                           _view_or_none(app_)).to_dict()))
     st = trunking_status(app_.cloud().tke, app_.settings.require_cluster_id(), _view_or_none(app_))
     data = st.to_dict()
     app_.out.emit(data, output, lambda term: render_status(term, data))

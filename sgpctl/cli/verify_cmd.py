@@ -6,7 +6,7 @@ import typer
 
 from sgpctl.cli.context import get_app
 from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
-from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, check_pod_name, check_policy_name,
+from sgpctl.cli.options import (AllNamespaces, FailOn, Namespace, Output, Selector, Watch, check_pod_name, check_policy_name,
                                 fail_on_warning, label_selector, namespace_scope)
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
@@ -57,7 +57,7 @@ def pod(
     result = verify_one(app_.view(ns), cloud.vpc, name, ns, expect_sg=expect, cloud=cloud,
                         cluster_id=app_.settings.cluster_id.value)
     return app_.out.checks(result.checks, output, fail_on_warning=strict, document=lambda _: result.to_dict(),
-                           footer=pod_footer(result))
+                           footer=pod_footer(result), items="checks", kind="check")
 
 
 @app.command("pods")
@@ -70,6 +70,7 @@ def pods(
     policy: Annotated[Optional[str], typer.Option("--policy", help="Only the Pods this policy selects.", callback=check_policy_name)] = None,
     expect_sg: ExpectSg = None,
     fail_on: FailOn = "error",
+    watch: Watch = False,
     output: Output = OutputFormat.table,
     fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
@@ -80,13 +81,17 @@ def pods(
     Exit 0 all verified (warnings allowed unless --fail-on warning), 1 any failure, 2 bad input,
     3 could not determine.
 
+    With -w, verify again every 2 s and print each Pod whose verdict changed (Ctrl-C stops).
+
     Examples:
 
       sgpctl verify pods -A -o json
 
+      sgpctl verify pods -n my-namespace -w
+
       sgpctl verify pods -A --all-clusters --regions all
     """
-    from sgpctl.render.verify import pods_footer
+    from sgpctl.render.verify import pod_state, pods_footer, pods_line
     from sgpctl.workflows.verify import verify_pods
 
     selector = label_selector(selector)
@@ -112,6 +117,18 @@ def pods(
 
         return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)
-    report = verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
+
+    def read():
+        return verify_pods(app_.view(ns, pod_selector=selector), app_.cloud().vpc, policy=policy, expect_sg=expect)
+
+    if watch:
+        from sgpctl.cli.watching import watch as follow
+
+        def poll():
+            rep = read()
+            return pods_line(rep.summary()), {f"{p.namespace}/{p.name}": pod_state(p) for p in rep.pods}
+
+        return follow(app_, poll)
+    report = read()
     return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
-                           footer=pods_footer(report.summary(), report.notes))
+                           footer=pods_footer(report.summary(), report.notes, report.next_steps()), items="pods", kind="pod")

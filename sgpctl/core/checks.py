@@ -132,6 +132,8 @@ class CheckResult:
     evidence: Evidence = field(default_factory=list)
     category: str = ""
     undetermined: bool = False
+    #: an ``ackable`` check the user acknowledged (``--ack ID``): passed without being run
+    acknowledged: bool = False
 
     def __post_init__(self) -> None:
         # Verify makes ten of these per Pod: the Enum lookup only for a plain string.
@@ -154,6 +156,8 @@ class CheckResult:
         }
         if self.undetermined:
             out["undetermined"] = True
+        if self.acknowledged:
+            out["acknowledged"] = True
         return out
 
 
@@ -175,6 +179,9 @@ class CheckSpec:
     run: Callable[[Any], CheckOutcome]
     fatal: bool = False
     requires: tuple[str, ...] = ()
+    #: no API can answer it (it is confirmed by hand): the user may acknowledge it (``--ack ID``) so
+    #: that a strict run (``--fail-on warning``) can pass
+    ackable: bool = False
 
     def __post_init__(self) -> None:
         if not _ID_RE.fullmatch(self.id):
@@ -237,22 +244,34 @@ def _from_exception(exc: Exception) -> CheckOutcome:
                   "this is a bug in sgpctl: run again with --debug and report it")
 
 
-def run_checks(categories: Iterable[CategoryInput], context: Any = None) -> Iterator[CheckResult]:
+def run_checks(categories: Iterable[CategoryInput], context: Any = None, *,
+               acknowledged: Iterable[str] = ()) -> Iterator[CheckResult]:
     """Run every check in order and yield each result as soon as it is known (renderers stream them).
+    An ``ackable`` check whose id is in ``acknowledged`` passes as acknowledged, without running.
 
     Raises ValueError before running anything when the wiring is wrong (duplicate ids, a
     ``requires`` that names a later, unknown or non-fatal check).
     """
     specs = [_as_category(c) for c in categories]
     _validate(specs)
-    return _run(specs, context)
+    return _run(specs, context, frozenset(acknowledged))
 
 
-def _run(categories: list[CategorySpec], context: Any) -> Iterator[CheckResult]:
+def ackable_ids(categories: Iterable[CategoryInput]) -> list[str]:
+    return [s.id for c in map(_as_category, categories) for s in c.checks if s.ackable]
+
+
+def _run(categories: list[CategorySpec], context: Any, acknowledged: frozenset[str] = frozenset()) -> Iterator[CheckResult]:
     done: dict[str, CheckResult] = {}
     for category in categories:
         for spec in category.checks:
             blocker = next((done[d] for d in spec.requires if not done[d].ok), None)
+            if spec.ackable and spec.id in acknowledged:
+                result = CheckResult(spec.id, spec.description, Status.PASS, "acknowledged (--ack or SGPCTL_ACK): confirmed by hand",
+                                     category=category.name, acknowledged=True)
+                done[spec.id] = result
+                yield result
+                continue
             if blocker is not None:
                 outcome = skipped(_skip_reason(blocker))
             else:

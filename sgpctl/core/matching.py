@@ -494,3 +494,74 @@ def _warnings(
                 f"serviceAccountSelector policies cannot match them",
                 None, ns, pods))
     return out
+
+
+# -- why a policy selects nothing ------------------------------------------------------------------
+
+def near_misses(policy: SecurityGroupPolicy, pods: Iterable[Mapping[str, Any]],
+                serviceaccounts: Iterable[Mapping[str, Any]], limit: int = 3) -> list[str]:
+    """Why ``policy`` selects no Pod, from the Pods it nearly selects (``pods`` of every namespace
+    available): Pods elsewhere that its selectors would match (a policy applies in its own namespace
+    only), Pods of its namespace that match one selector but not the other, and label keys of its
+    selectors that the namespace's Pods carry with other values. At most ``limit`` examples per kind."""
+    if not _is_usable(policy):
+        return ["it has no selector or no security group, so it selects nothing"]
+    ns = _policy_namespace(policy)
+    sa_index = _sa_labels_index(serviceaccounts)
+    live = [p for p in pods if not ((p.get("spec") or _EMPTY).get("hostNetwork"))
+            and (p.get("status") or _EMPTY).get("phase") not in FINISHED_PHASES]
+    pod_sel, sa_sel = policy.pod_selector, policy.service_account_selector
+    out: list[str] = []
+
+    def labels_of(pod):
+        return (pod.get("metadata") or _EMPTY).get("labels") or {}
+
+    def sa_of(pod):
+        meta, spec = pod.get("metadata") or _EMPTY, pod.get("spec") or _EMPTY
+        return _service_account_name(spec), sa_index.get((_pod_namespace(meta), _service_account_name(spec)))
+
+    def name(pod):
+        meta = pod.get("metadata") or _EMPTY
+        return f"{_pod_namespace(meta)}/{meta.get('name')}"
+
+    elsewhere = [p for p in live if _pod_namespace(p.get("metadata") or _EMPTY) != ns
+                 and (pod_sel is None or pod_sel.matches(labels_of(p)))
+                 and (sa_sel is None or (sa_of(p)[1] is not None and sa_sel.matches(sa_of(p)[1])))]
+    if elsewhere:
+        shown = ", ".join(name(p) for p in elsewhere[:limit]) + (f" and {len(elsewhere) - limit} more" if len(elsewhere) > limit else "")
+        out.append(f"Pods in other namespaces match its selectors ({shown}), but a policy applies only in its own "
+                   f"namespace {ns}: create it there")
+    here = [p for p in live if _pod_namespace(p.get("metadata") or _EMPTY) == ns]
+    if pod_sel is not None and sa_sel is not None:
+        half = []
+        for p in here:
+            pod_ok = pod_sel.matches(labels_of(p))
+            sa_name, sa_labels = sa_of(p)
+            sa_ok = sa_labels is not None and sa_sel.matches(sa_labels)
+            if pod_ok and not sa_ok:
+                why = (f"its ServiceAccount {sa_name} does not exist" if sa_labels is None else
+                       f"its ServiceAccount {sa_name} does not match serviceAccountSelector {sa_sel}")
+                half.append(f"{name(p)} matches podSelector but {why}")
+            elif sa_ok and not pod_ok:
+                half.append(f"{name(p)} matches serviceAccountSelector but not podSelector {pod_sel}")
+        out += half[:limit]
+    for selector, what, values_of in ((pod_sel, "Pods", lambda p: labels_of(p)),
+                                      (sa_sel, "ServiceAccounts", lambda p: sa_of(p)[1] or {})):
+        if selector is None or selector.empty():
+            continue
+        for req in selector.requirements:
+            if req.operator not in ("=", "==", "in"):
+                continue
+            seen: dict[str, int] = {}
+            for p in here:
+                value = values_of(p).get(req.key)
+                if value is not None and value not in req.values:
+                    seen[value] = seen.get(value, 0) + 1
+            if seen:
+                found = ", ".join(f"{req.key}={v} ({n})" for v, n in sorted(seen.items())[:limit])
+                wanted = ",".join(req.values)
+                out.append(f"{what} in {ns} carry {found}; the policy wants {req.key}={wanted}")
+    if not out:
+        out.append(f"no Pod in {ns} carries the labels it selects ({pod_sel or sa_sel})" if here
+                   else f"there is no running Pod in namespace {ns}")
+    return out

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 API_VERSION = "vpcresources.tke.cloud.tencent.com/v1beta1"
+#: how kubectl names the kind in ``-o name`` (lowercase kind, then the API group)
+NAME_KIND = "securitygrouppolicy.vpcresources.tke.cloud.tencent.com"
 KIND = "SecurityGroupPolicy"
 #: a Tencent Cloud security group id: "sg-" and 8 lowercase letters or digits
 GROUP_ID_RE = id_pattern("sg")

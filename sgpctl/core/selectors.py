@@ -743,6 +743,18 @@ def from_label_selector(obj: Mapping | None, path: str = "") -> Selector:
     return Selector(tuple(reqs)) if reqs else EVERYTHING
 
 
+def label_selector_text(obj: Any) -> str:
+    """A LabelSelector object in kubectl's text form: ``-`` when unset, ``(all)`` for ``{}``; what the
+    server holds, as it is, when it cannot be read."""
+    if obj is None:
+        return "-"
+    try:
+        text = str(from_label_selector(obj))
+    except Exception:  # noqa: BLE001 - show what the server holds, even if odd
+        return str(obj)
+    return text or "(all)"
+
+
 def as_label_selector(selector: Selector) -> dict | None:
     """The LabelSelector object for a selector (ParseToLabelSelector): equality in matchLabels,
     the rest in matchExpressions. None for the nothing-selector. ``!=`` becomes NotIn with one value;

@@ -91,8 +91,8 @@ class Kube:
             raise InputError(f"cannot use kubeconfig {shown}: {type(e).__name__}: {e}",
                              hint="pass --kubeconfig/--context or set KUBECONFIG") from None
         # One quick retry is enough to ride out a blip; urllib3's default of 3 makes an unreachable
-        # server take many seconds to report.
-        configuration.retries = 1
+        # server take many seconds to report (none when the caller wants an answer fast).
+        configuration.retries = 0 if kw.get("max_attempts") == 1 else 1
         from kubernetes.client import ApiClient
 
         return cls(ApiClient(configuration=configuration), server=configuration.host, context=context, **kw)
@@ -254,21 +254,27 @@ class Kube:
                 return None
             raise
 
-    def create(self, resource: Resource, obj: dict, namespace: str | None = None) -> dict:
+    # Every write takes ``dry_run``: the API server validates and admits it (``dryRun=All``) without
+    # persisting it, as `kubectl --dry-run=server` does.
+
+    def create(self, resource: Resource, obj: dict, namespace: str | None = None, *, dry_run: bool = False) -> dict:
         ns = namespace or (obj.get("metadata") or {}).get("namespace")
-        return self.request("POST", resource.collection_path(ns), body=obj)
+        return self.request("POST", resource.collection_path(ns), body=obj, query=_dry(dry_run))
 
-    def replace(self, resource: Resource, obj: dict) -> dict:
+    def replace(self, resource: Resource, obj: dict, *, dry_run: bool = False) -> dict:
         meta = obj.get("metadata") or {}
-        return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj)
+        return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj, query=_dry(dry_run))
 
-    def patch(self, resource: Resource, name: str, patch: Any, namespace: str | None = None, *, patch_type: str = "merge") -> dict:
-        return self.request("PATCH", resource.object_path(name, namespace), body=patch, content_type=PATCH_TYPES[patch_type])
+    def patch(self, resource: Resource, name: str, patch: Any, namespace: str | None = None, *, patch_type: str = "merge",
+              dry_run: bool = False) -> dict:
+        return self.request("PATCH", resource.object_path(name, namespace), body=patch, content_type=PATCH_TYPES[patch_type],
+                            query=_dry(dry_run))
 
-    def delete(self, resource: Resource, name: str, namespace: str | None = None, *, propagation: str = "Background") -> bool:
+    def delete(self, resource: Resource, name: str, namespace: str | None = None, *, propagation: str = "Background",
+               dry_run: bool = False) -> bool:
         """Delete; False when it was already gone."""
         try:
-            self.request("DELETE", resource.object_path(name, namespace),
+            self.request("DELETE", resource.object_path(name, namespace), query=_dry(dry_run),
                          body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation})
             return True
         except KubeError as e:
@@ -291,6 +297,10 @@ class Kube:
     def replace_lease(self, lease: dict, namespace: str) -> dict:
         path = LEASES.object_path((lease.get("metadata") or {}).get("name", ""), namespace)
         return self.request("PUT", path, body=lease, mutation=False)
+
+
+def _dry(dry_run: bool) -> dict | None:
+    return {"dryRun": "All"} if dry_run else None
 
 
 def _retry_after(resp) -> float | None:

@@ -10,8 +10,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def render_capacity(term: Terminal, data: dict) -> None:
     term.line(f"source: {data['source']}")
+    from sgpctl.render.terminal import Column
+
     term.table(
-        ["NODE", "INSTANCE TYPE", "FAMILY", "SUPPORTED", "QUOTA", "SOURCE", "USED", "FREE"],
+        ["NODE", "INSTANCE TYPE", "FAMILY", "SUPPORTED", "QUOTA", Column("SOURCE", wide=True), "USED", "FREE"],
         [(n["node"], n["instanceType"] or "-", n["family"] or "-", "yes" if n["supported"] else "no",
           n["quota"], n["quotaSource"], n["used"], n["free"]) for n in data["nodes"]],
     )
@@ -35,7 +37,9 @@ def render_plan(term: Terminal, p: dict) -> None:
     term.line(f"plan for {p['file']} ({', '.join(p['policies']) or 'no policy'}): {p['needSubEni']} Pod(s) would need a sub-ENI, "
               f"{p['fits']} fit, {len(p['wouldStayPending'])} would stay Pending")
     if p["placements"]:
-        term.table(["POD", "NODE", "FITS", "REASON"],
+        from sgpctl.render.terminal import Column
+
+        term.table(["POD", "NODE", "FITS", Column("REASON", text=True)],
                    [(x["pod"], x["node"] or "-", "yes" if x["fits"] else "NO", x["reason"] or "") for x in p["placements"]])
     for w in p.get("warnings") or []:
         term.line(f"warning: {w['message']}")

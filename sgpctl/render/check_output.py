@@ -41,13 +41,16 @@ _URL = re.compile(r"https?://\S+")
 
 
 class CheckTableRenderer:
-    """Feed results with ``add`` as they come; ``finish`` writes the status line and returns the exit code."""
+    """Feed results with ``add`` as they come; ``finish`` writes the status line and returns the exit code.
+    On a terminal, text is wrapped at its width with a hanging indent (never inside a word)."""
 
     def __init__(self, term: Terminal, *, fail_on_warning: bool = False):
-        from sgpctl.render.terminal import clean
+        from sgpctl.render.terminal import clean, wrap
 
         self.term = term
         self.clean = clean
+        self.wrap = wrap
+        self.width = term.width
         self.glyphs = term.glyphs()
         self.fail_on_warning = fail_on_warning
         self.results: list[CheckResult] = []
@@ -60,9 +63,17 @@ class CheckTableRenderer:
     def _block(self, label: str, text: str) -> None:
         lines = self.clean(text).split("\n")
         pad = INDENT + " " * len(label)
-        self._line(INDENT + label + lines[0])
-        for more in lines[1:]:
-            self._line(pad + more if more else "")
+        first = True
+        for line in lines:
+            if not line and not first:
+                self._line("")
+                continue
+            if self.width:
+                for part in self.wrap(line, self.width, INDENT + label if first else pad, pad):
+                    self._line(part)
+            else:
+                self._line((INDENT + label if first else pad) + line)
+            first = False
 
     def _evidence(self, evidence: list[str] | dict[str, Any]) -> None:
         items = [f"{k}: {v}" for k, v in evidence.items()] if isinstance(evidence, Mapping) else list(evidence)
@@ -85,7 +96,13 @@ class CheckTableRenderer:
             self._line(name)
             self._line("-" * len(name))
             self._category = result.category
-        self._line(f"{self.glyphs[result.status.value]} {self.clean(result.description)}")
+        glyph = self.glyphs[result.status.value]
+        head = f"{glyph} {self.clean(result.description)}" + (" (acknowledged)" if result.acknowledged else "")
+        if self.width:
+            for part in self.wrap(head, self.width, "", " " * (len(glyph) + 1)):
+                self._line(part)
+        else:
+            self._line(head)
         if result.status is not Status.PASS:
             if result.message:
                 self._block("", result.message)
@@ -96,10 +113,9 @@ class CheckTableRenderer:
         self.results.append(result)
 
     def flush(self) -> None:
-        out = self.term.env.stdout
-        out.write("".join(self._buffer))
-        out.flush()
-        self._buffer.clear()
+        if self._buffer:
+            self.term.write("".join(self._buffer))
+            self._buffer.clear()
 
     def finish(self, footer: Callable[[Terminal], None] | None = None) -> ExitCode:
         code = exit_code(self.results, self.fail_on_warning)
@@ -109,24 +125,51 @@ class CheckTableRenderer:
         if footer is not None:
             footer(self.term)
         glyph = self.glyphs["pass" if code == ExitCode.OK else "fail"]
-        unknown = sum(1 for r in self.results if r.undetermined)
-        suffix = f" ({unknown} could not be determined)" if unknown else ""
-        self._line(f"Status check results are {glyph}{suffix}")
+        self._line(f"Status check results are {glyph}{counts(self.results)}")
         self.flush()
         return code
+
+
+def counts(results: list[CheckResult]) -> str:
+    """" (2 failed, 1 warning, 28 passed, 1 could not be determined)": what the status line adds."""
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    by = {status: sum(1 for r in results if r.status is status and not r.undetermined) for status in Status}
+    unknown = sum(1 for r in results if r.undetermined)
+    parts = [n(by[Status.FAIL], "failed", "failed"), n(by[Status.WARN], "warning", "warnings"),
+             n(by[Status.PASS], "passed", "passed"), n(by[Status.INFO], "note", "notes"),
+             n(by[Status.SKIP], "skipped", "skipped"), n(unknown, "could not be determined", "could not be determined")]
+    shown = [p for p in parts if not p.startswith("0 ")]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
+def _all_checks(doc: dict) -> list:
+    return [c for category in doc.get("categories") or [] for c in category.get("checks") or []]
 
 
 def emit_checks(term: Terminal, results: Iterable[CheckResult], output: OutputFormat | str, *,
                 fail_on_warning: bool = False, extra: Mapping[str, Any] | None = None,
                 document: Callable[[list[CheckResult]], Any] | None = None,
-                footer: Callable[[Terminal], None] | None = None) -> ExitCode:
+                footer: Callable[[Terminal], None] | None = None, items=None, kind: str | None = None) -> ExitCode:
     """Render ``results`` (a generator is drawn and flushed result by result as it yields, a list at
     once) and return the exit code (``core.checks.exit_code``).
 
-    JSON/YAML: ``document(results)`` when given (a command with its own contract, e.g. verify),
-    else ``core.checks.to_json`` with ``extra`` keys beside ``ok`` and ``categories``. The table
-    shows neither; ``footer(term)`` draws what a command adds under its results."""
-    if OutputFormat(output) is OutputFormat.table:
+    JSON/YAML (and the forms computed from them): ``document(results)`` when given (a command with its
+    own contract, e.g. verify), else ``core.checks.to_json`` with ``extra`` keys beside ``ok`` and
+    ``categories``; ``-o name``/``custom-columns`` list its checks (or ``items``). JUnit: one testcase
+    per result (``render.junit``). The table shows neither; ``footer(term)`` draws what a command adds
+    under its results."""
+    from sgpctl.render.output import parse_output
+
+    spec = parse_output(output)
+    if spec.form is OutputFormat.junit:
+        from sgpctl.render.junit import checks_report
+
+        items_ = list(results)
+        term.write(checks_report(term.command, items_, fail_on_warning))
+        return exit_code(items_, fail_on_warning)
+    if spec.human:
         renderer = CheckTableRenderer(term, fail_on_warning=fail_on_warning)
         # A generator is drawn line by line as it yields (a slow check shows progress); results
         # already at hand (a list: verify's 10,000 Pods) are written at once.
@@ -136,12 +179,14 @@ def emit_checks(term: Terminal, results: Iterable[CheckResult], output: OutputFo
             if streaming:
                 renderer.flush()
         return renderer.finish(footer)
-    items = list(results)
+    listed = list(results)
     if document is not None:
-        doc = document(items)
+        doc = document(listed)
     else:
-        doc = to_json(items, fail_on_warning)
+        doc = to_json(listed, fail_on_warning)
         for key, value in (extra or {}).items():
             doc.setdefault(key, value)
-    term.emit(doc, output)
-    return exit_code(items, fail_on_warning)
+        if items is None:
+            items, kind = _all_checks, kind or "check"
+    term.emit(doc, spec, items=items, kind=kind)
+    return exit_code(listed, fail_on_warning)

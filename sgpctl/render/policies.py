@@ -9,16 +9,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def selector_text(obj) -> str:
-    """A LabelSelector object in kubectl's text form ("(all)" for {}); what the server holds when odd."""
-    from sgpctl.core.selectors import from_label_selector
+    from sgpctl.core.selectors import label_selector_text
 
-    if obj is None:
-        return "-"
-    try:
-        text = str(from_label_selector(obj))
-    except Exception:  # noqa: BLE001 - show what the server holds, even if odd
-        return str(obj)
-    return text or "(all)"
+    return label_selector_text(obj)
 
 
 def render_validation(term: Terminal, data: dict) -> None:
@@ -28,7 +21,9 @@ def render_validation(term: Terminal, data: dict) -> None:
 
 
 def render_list(term: Terminal, rows: list[dict]) -> None:
-    term.table(["NAMESPACE", "NAME", "GROUPS", "POD SELECTOR", "SA SELECTOR", "CREATED"],
+    from sgpctl.render.terminal import Column
+
+    term.table(["NAMESPACE", "NAME", "GROUPS", "POD SELECTOR", "SA SELECTOR", Column("CREATED", wide=True)],
                [(x["namespace"], x["name"], ",".join(x["groupIds"]), selector_text(x["podSelector"]),
                  selector_text(x["serviceAccountSelector"]), x["creationTimestamp"] or "") for x in rows])
 
@@ -42,3 +37,15 @@ def keeping_note(term: Terminal, pods: list[str]) -> None:
     if pods:
         term.note(f"{len(pods)} running Pod(s) keep the policy's groups until rebuilt: {', '.join(pods[:10])}"
                   + (" ..." if len(pods) > 10 else ""))
+
+
+def render_diff(term: Terminal, diffs) -> None:
+    """`policy diff`: kubectl's words per policy, then each change beneath it."""
+    for d in diffs:
+        term.line(f"securitygrouppolicy/{d.name} ({d.namespace}) {d.result}")
+        for f in d.fields:
+            term.wrapped(f"~ {f.text()}", "  ", "    ")
+        if d.pods:
+            term.line(f"  Pods whose groups change once rebuilt ({len(d.pods)}):")
+            for c in d.pods:
+                term.wrapped(c.text(), "    ", "      ")

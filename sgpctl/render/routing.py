@@ -23,9 +23,18 @@ def render_status(term: Terminal, data: dict) -> None:
     term.table(["VALUE", "SETTING"], [(k, _plain(v)) for k, v in data["values"].items()])
 
 
+def states(data: dict) -> tuple[str, dict[str, str]]:
+    """What `routing status -w` follows: the mode, eniipamd's phase, the three values."""
+    e = data["eniipamd"]
+    phase = e["phase"] or "not installed"
+    out = {"routing": data.get("mode") or "unknown", "eniipamd": phase}
+    out.update({k: _plain(v) for k, v in (data.get("values") or {}).items()})
+    return f"routing {out['routing']}; eniipamd {phase}", out
+
+
 def rebuild_notes(term: Terminal, outcome) -> None:
     """The running Pods that keep the old routing until rebuilt, and the commands that rebuild them."""
-    rebuild = outcome.extra.get("rebuild") or []
+    rebuild = outcome.extra.get("rebuild") or [] if outcome.ok else []  # refused: nothing was switched
     verb = "would keep" if outcome.dry_run else "keep"
     for e in rebuild:
         names = ", ".join(e["pods"][:10]) + (" ..." if len(e["pods"]) > 10 else "")

@@ -9,7 +9,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def render_list(term: Terminal, groups: list[dict]) -> None:
-    term.table(["ID", "NAME", "DESCRIPTION", "CREATED"],
+    from sgpctl.render.terminal import Column
+
+    term.table(["ID", "NAME", Column("DESCRIPTION", text=True), Column("CREATED", wide=True)],
                [(g["securityGroupId"], g["name"], g["description"] or "", g["createdTime"] or "") for g in groups])
 
 

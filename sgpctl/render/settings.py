@@ -9,4 +9,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def render_settings(term: Terminal, rows: list[dict]) -> None:
-    term.table(["SETTING", "VALUE", "SOURCE"], [(r["name"], "" if r["value"] is None else str(r["value"]), r["source"]) for r in rows])
+    from sgpctl.render.terminal import Column
+
+    term.table(["SETTING", "VALUE", Column("SOURCE", text=True)], [(r["name"], "" if r["value"] is None else str(r["value"]), r["source"]) for r in rows])

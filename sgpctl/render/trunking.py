@@ -18,4 +18,18 @@ def render_status(term: Terminal, data: dict) -> None:
     if data["enabled"] is None and data.get("message"):
         term.line(f"  {data['message']}")
     glyphs = term.glyphs()
-    term.table(["PRECONDITION", "MET", "DETAIL"], [(c["description"], glyphs[c["status"]], c["message"]) for c in data["preconditions"]])
+    from sgpctl.render.terminal import Column
+
+    term.table(["PRECONDITION", "MET", Column("DETAIL", text=True), Column("NEXT", text=True)],
+               [(c["description"], glyphs[c["status"]], c["message"], c["hint"] if c["status"] != "pass" else "")
+                for c in data["preconditions"]])
+    if not data["enabled"]:
+        term.line("next: sgpctl enable-trunking")
+
+
+def states(data: dict) -> tuple[str, dict[str, str]]:
+    """What `trunking status -w` follows: the switch and eniipamd's phase."""
+    eni = data["eniipamd"]
+    switch = "enabled" if data["enabled"] else "disabled"
+    phase = eni.get("phase") or "not installed"
+    return f"trunking {switch}; eniipamd {phase}", {"trunking": switch, "eniipamd": f"{eni.get('version') or '-'} {phase}"}

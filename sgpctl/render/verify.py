@@ -18,7 +18,18 @@ def pod_footer(v: PodVerification):
     return draw
 
 
-def pods_footer(summary: dict, notes: list[str]):
+def pods_line(s: dict) -> str:
+    unknown = s.get("undetermined", 0)
+    return f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed" + (f", {unknown} undetermined" if unknown else "")
+
+
+def pod_state(v: PodVerification) -> str:
+    """A Pod's verdict and why, in a few words (what `verify pods -w` prints when it changes)."""
+    result = v.summary()
+    return v.verdict() + (f": {result.message}" if result.message else "")
+
+
+def pods_footer(summary: dict, notes: list[str], next_steps: list[str] = ()):
     def draw(term: Terminal) -> None:
         s = summary
         unknown = s.get("undetermined", 0)
@@ -26,9 +37,10 @@ def pods_footer(summary: dict, notes: list[str]):
             columns = ["NAMESPACE", "PODS", "OK", "STALE", "FAILED"] + (["UNDETERMINED"] if unknown else []) + ["WITH WARNINGS"]
             term.table(columns, [(n["namespace"], n["pods"], n["ok"], n["stale"], n["failed"],
                                   *((n.get("undetermined", 0),) if unknown else ()), n["warnings"]) for n in s["namespaces"]])
-        term.line(f"{s['pods']} Pods: {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
-                  + (f", {unknown} undetermined" if unknown else ""))
+        term.line(pods_line(s))
         for note in notes:
             term.line(f"note: {note}")
+        for step in next_steps:
+            term.wrapped(f"next: {step}", "", "      ")
         term.line()
     return draw

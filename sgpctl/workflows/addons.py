@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from sgpctl.core.addon_values import mode_of, values_get, values_merge
 from sgpctl.core.api_facts import Fact, looks_like_sgp, sgp_addon_name
-from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, UNDETERMINED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, SKIPPED, UNCHANGED, UNDETERMINED, DryRun, Outcome, Step
 from sgpctl.errors import RefusedError, UndeterminedError
 from sgpctl.workflows.clients import KubeReader, TkeApi
 from sgpctl.workflows.waiting import Waiter
@@ -143,15 +143,19 @@ def sgp_crd_served(kube: KubeReader) -> bool:
 
 
 def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str | None = None, setting=None,
-                  version: str | None = None, wait: bool = True, waiter: Waiter | None = None, dry_run: bool = False,
-                  force: bool = False) -> Outcome:
-    """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off.
-    Its name: ``name``, else ``setting``, else discovered; unknown stops before anything changes."""
+                  version: str | None = None, wait: bool = True, waiter: Waiter | None = None,
+                  dry_run: bool | DryRun = False, force: bool = False, trunking_planned: bool = False) -> Outcome:
+    """Install the SecurityGroupPolicy add-on (no-op when installed), refusing while trunking is off
+    (``force`` goes past that: the step is ``forced``; ``trunking_planned``: an earlier step of the same
+    dry run switches it on). Its name: ``name``, else ``setting``, else discovered; unknown stops before
+    anything changes. ``--dry-run=server`` sends InstallAddon with ``DryRun`` (TKE checks it and
+    installs nothing). A real run with nothing to install still checks that the CRD is served."""
     from sgpctl.core.checks import CheckResult
     from sgpctl.core.preconditions import trunking_enabled
 
     waiter = waiter or Waiter()
-    out = Outcome("addon install", dry_run=dry_run)
+    mode = DryRun.of(dry_run)
+    out = Outcome("addon install", dry_run=mode)
     found = sgp_addon(tke, cluster_id, name=name, setting=setting)
     named = out.add(Step("addon-name", "the SecurityGroupPolicy add-on's API name is known", UNCHANGED, found.message))
     if not found.established:
@@ -167,10 +171,14 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
     if check.undetermined:
         trunk.status = UNDETERMINED
     if trunk.status in (REFUSED, UNDETERMINED):
-        if not force:
+        if trunking_planned and mode:
+            trunk.status, trunk.hint = UNCHANGED, None
+            trunk.message += " yet: the trunking step above switches it on first"
+        elif not force:
             return out
-        trunk.status, trunk.hint = UNCHANGED, None
-        trunk.message += " (--force: installing anyway)"
+        else:
+            trunk.status = FORCED
+            trunk.message += " (--force: installing anyway)"
 
     step = out.add(Step("addon-installed", f"add-on {name} is installed and {SUCCEEDED}"))
     state = addon_state(tke, cluster_id, name)
@@ -183,8 +191,11 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
         if state.phase != SUCCEEDED and wait and not dry_run:
             state = wait_for_addon(tke, cluster_id, name, waiter)
             step.message = f"add-on {name} {state.version or ''} is {SUCCEEDED}".replace("  ", " ")
-    elif dry_run:
+    elif mode:
         step.status, step.message = PLANNED, f"would install add-on {name}" + (f" {version}" if version else "")
+        if mode is DryRun.SERVER:
+            tke.install_addon(cluster_id, name, version=version, dry_run=True)
+            step.message += " (TKE accepted InstallAddon in a dry run)"
     else:
         from sgpctl.workflows.safely import ensure
 
@@ -195,10 +206,17 @@ def addon_install(tke: TkeApi, kube: KubeReader, cluster_id: str, *, name: str |
             step.message += f" ({SUCCEEDED})"
 
     crd = out.add(Step("sgp-crd-served", "the cluster serves SecurityGroupPolicy"))
-    if dry_run or not wait:
-        crd.message = "not checked" + (" (dry run)" if dry_run else " (--no-wait)")
+    if step.status == PLANNED:
+        crd.status, crd.message = SKIPPED, "not checked: the add-on is not installed yet"
         return out
-    done, _ = waiter.until(lambda: (sgp_crd_served(kube), None), "the SecurityGroupPolicy CRD to be served")
+    if step.status == CHANGED and not wait:
+        crd.status, crd.message = SKIPPED, "not checked (--no-wait)"
+        return out
+    if mode or not wait:
+        # Installed already: one read says whether it is served (nothing to wait for).
+        done = sgp_crd_served(kube)
+    else:
+        done, _ = waiter.until(lambda: (sgp_crd_served(kube), None), "the SecurityGroupPolicy CRD to be served")
     if not done:
         crd.status, crd.message = REFUSED, "the add-on is Succeeded but the cluster does not serve SecurityGroupPolicy"
         crd.hint = "check `kubectl get crd | grep securitygrouppolic` and the add-on's Pods in kube-system"
@@ -216,5 +234,18 @@ def addons_status(tke: TkeApi, kube: KubeReader | None, cluster_id: str, *, name
     sgp = addon_state(tke, cluster_id, sgp_name)
     served = sgp_crd_served(kube) if kube is not None else None
     ok = eni.installed and eni.phase == SUCCEEDED and sgp.installed and sgp.phase == SUCCEEDED and served is not False
-    return {"ok": ok, "addons": [eni.to_dict(), sgp.to_dict()], "securityGroupPolicyServed": served,
+    addons = [{**a.to_dict(), "next": next_step(a)} for a in (eni, sgp)]
+    return {"ok": ok, "addons": addons, "securityGroupPolicyServed": served,
             "addonName": {"name": sgp_name, "from": found.reading}}
+
+
+def next_step(state: AddonState) -> str | None:
+    """What to do about an add-on that is not installed and Succeeded (None when it is)."""
+    if not state.installed:
+        return ("enable VPC-CNI on the cluster (TKE console; it installs eniipamd)" if state.name == ENIIPAMD
+                else "sgpctl addon install")
+    if state.phase in FAILED_PHASES:
+        return "see the add-on's events in the TKE console, then reinstall it there"
+    if state.phase != SUCCEEDED:
+        return "sgpctl addon status -w (follows it until Succeeded)"
+    return None

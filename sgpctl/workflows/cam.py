@@ -13,7 +13,7 @@ from sgpctl.core import cam_policy
 from sgpctl.errors import CloudError
 from sgpctl.workflows.clients import CamApi
 from sgpctl.workflows.safely import create_once, ensure
-from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step, client_side
 
 ROLE_HINT = ("authorize TKE's service role: open the TKE console once (it asks to grant TKE_QCSRole) or create "
              "the role in CAM > Roles; IPAMDofTKE_QCSRole is created when VPC-CNI (eniipamd) is enabled on a cluster")
@@ -26,7 +26,8 @@ class RoleStatus:
     attached: bool
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "exists": self.exists, "attached": self.attached}
+        nxt = None if self.attached else (ROLE_HINT if not self.exists else "sgpctl cam setup")
+        return {"role": self.role, "exists": self.exists, "attached": self.attached, "next": nxt}
 
 
 @dataclass
@@ -81,6 +82,14 @@ def cam_setup(
     update_policy: bool = False,
 ) -> Outcome:
     out = Outcome("cam setup", dry_run=dry_run)
+    try:
+        return _cam_setup(cam, out, policy_name, roles, dry_run, update_policy)
+    finally:
+        client_side(out, "CAM")
+
+
+def _cam_setup(cam: CamApi, out: Outcome, policy_name: str, roles: tuple[str, ...], dry_run: bool,
+               update_policy: bool) -> Outcome:
     # Roles first: attaching to a missing role cannot succeed, and creating a policy for nothing
     # would leave debris behind.
     missing_roles = [r for r in roles if cam.get_role(r) is None]

@@ -629,8 +629,20 @@ def check_select_pods(c: DoctorContext) -> CheckOutcome:
         return passed("no policy to check")
     if not found:
         return passed("every policy selects Pods")
+    from sgpctl.workflows.explain import why_no_pods
+
+    view = c.view()
+    evidence = []
+    for w in found:
+        evidence.append(w.message)
+        policy = next((p for p in view.policies if p.namespace == w.namespace and p.name == w.policy), None)
+        if policy is not None and w.code == "selects-nothing":
+            evidence += [f"  {why}" for why in why_no_pods(view, policy)]
+    first = next((w for w in found if w.policy), None)
+    hint = (f"sgpctl policy explain {first.policy} -n {first.namespace}" if first and first.namespace
+            else "sgpctl policy explain -A")
     return warned(f"{_plural(len(found), 'policy problem')}: policies that select nothing or cannot match",
-                  "check the selectors against the Pods' labels: sgpctl policy explain -A", [w.message for w in found])
+                  f"check the selectors against the Pods' labels: {hint}", evidence)
 
 
 def check_overlap(c: DoctorContext) -> CheckOutcome:
@@ -670,8 +682,10 @@ def check_verified(c: DoctorContext) -> CheckOutcome:
     for p in bad:
         first = next(x for x in p.checks if x.status is Status.FAIL)
         evidence.append(f"{p.namespace}/{p.name}: {first.id}: {first.message}")
+    first = bad[0]
+    more = f" (and the {len(bad) - 1} other(s): sgpctl verify pods -A)" if len(bad) > 1 else ""
     return failed(f"{len(bad)} of {_plural(len(looked), 'policy Pod')} fail verification",
-                  "see each one: sgpctl verify pod NAME -n NS", evidence)
+                  f"see why: sgpctl verify pod {first.name} -n {first.namespace}{more}", evidence)
 
 
 def check_pending_sub_eni(c: DoctorContext) -> CheckOutcome:
@@ -731,7 +745,8 @@ def check_traffic(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 def check_allowlist(c: DoctorContext) -> CheckOutcome:
-    return warned("the VPC client-token allowlist cannot be read through any API: confirm it by hand",
+    return warned("the VPC client-token allowlist cannot be read through any API: confirm it by hand, then "
+                  "acknowledge it (--ack manual-client-token-allowlist, or SGPCTL_ACK) so strict CI can pass",
                   "submit a ticket to VPC to add this account to the client-token allowlist (the TKE document: "
                   "without it, Trunking ENIs may leak)")
 
@@ -748,8 +763,8 @@ CAM, TKE, VPC, CVM, KUBE = "access-cam", "access-tke", "access-vpc", "access-cvm
 
 
 def _spec(check_id: str, description: str, run: Callable[[DoctorContext], CheckOutcome], *requires: str,
-          fatal: bool = False) -> CheckSpec:
-    return CheckSpec(check_id, description, run, fatal=fatal, requires=requires)
+          fatal: bool = False, ackable: bool = False) -> CheckSpec:
+    return CheckSpec(check_id, description, run, fatal=fatal, requires=requires, ackable=ackable)
 
 
 def categories() -> list[CategorySpec]:
@@ -820,7 +835,8 @@ def categories() -> list[CategorySpec]:
         )),
         leak_category(lambda c: c.leaks(), requires=(TKE, VPC, KUBE)),
         CategorySpec("manual", (
-            _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist),
+            _spec("manual-client-token-allowlist", "the account is on VPC's client-token allowlist", check_allowlist,
+                  ackable=True),
         )),
         assumptions.category(lambda kind: {"tke": (TKE,), "vpc": (VPC,), "kube": (KUBE,)}.get(kind, ())),
     ]
@@ -841,6 +857,18 @@ def select(cats: list[CategorySpec], names: Sequence[str] | None) -> list[Catego
             for c in chosen]
 
 
-def run_doctor(context: DoctorContext, names: Sequence[str] | None = None):
+def check_acks(ids: Sequence[str]) -> list[str]:
+    """The ids given to --ack (or SGPCTL_ACK), checked: only checks no API can answer may be acknowledged."""
+    from sgpctl.core.checks import ackable_ids
+
+    allowed = ackable_ids(categories())
+    bad = [i for i in ids if i not in allowed]
+    if bad:
+        raise InputError(f"cannot acknowledge {', '.join(bad)}: only checks that no API can answer can be",
+                         hint=f"acknowledge one of: {', '.join(allowed)}")
+    return list(ids)
+
+
+def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, acknowledged: Sequence[str] = ()):
     """Results one by one, as each check finishes (render them as they come)."""
-    return run_checks(select(categories(), names), context)
+    return run_checks(select(categories(), names), context, acknowledged=acknowledged)

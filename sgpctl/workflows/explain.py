@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.errors import InputError
+from sgpctl.errors import RefusedError
 from sgpctl.workflows.view import ClusterView
 
 
@@ -64,6 +64,14 @@ def pod_dict(m: matching.PodMatch) -> dict:
     }
 
 
+def why_no_pods(view: ClusterView, policy: SecurityGroupPolicy) -> list[str]:
+    """Why ``policy`` selects no Pod: its nearest misses among every namespace's Pods
+    (``core.matching.near_misses``)."""
+    from sgpctl.kube import resources as r
+
+    return matching.near_misses(policy, view.list(r.PODS, None), view.list(r.SERVICEACCOUNTS, None))
+
+
 def explain(
     view: ClusterView,
     *,
@@ -100,7 +108,7 @@ def explain(
         if (p.namespace, p.name) not in shown_keys:
             continue
         selected = result.by_policy.get((p.namespace, p.name), [])
-        policy_rows.append({
+        row = {
             "namespace": p.namespace,
             "name": p.name,
             "groupIds": list(p.group_ids),
@@ -109,7 +117,10 @@ def explain(
             "selectedPods": len(selected),
             "stalePods": sum(1 for m in selected if m.stale),
             "pods": [pod_dict(m) for m in selected],
-        })
+        }
+        if not selected:
+            row["whyNoPods"] = why_no_pods(view, p)
+        policy_rows.append(row)
 
     stale = []
     for m in result.stale():
@@ -162,7 +173,7 @@ def explain_scope(view: ClusterView, *, name: str | None = None, subject: list[S
         ns = namespace or view.default_namespace
         matches = [p for p in view.policies if p.name == name and (ns is None or p.namespace == ns)]
         if not matches:
-            raise InputError(f"SecurityGroupPolicy {name!r} not found in namespace {ns or '(any)'}",
-                             hint="list them with `sgpctl policy list -A`")
+            raise RefusedError(f"SecurityGroupPolicy {ns + '/' + name if ns else repr(name)} not found",
+                               hint="list them with `sgpctl policy list -A`")
         subject = matches
     return explain(view, subject=subject, namespaces=namespaces, sg_limit=sg_limit)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from sgpctl.core import allocation, matching
 from sgpctl.core.policy import SecurityGroupPolicy
-from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, UNCHANGED, DryRun, Outcome, Step
 from sgpctl.errors import InputError, KubeError, RefusedError, SgpctlError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import KubeWriter, VpcApi
@@ -32,10 +32,7 @@ ROLLABLE = {"Deployment": r.DEPLOYMENTS, "StatefulSet": r.STATEFULSETS, "DaemonS
 
 
 def sgp_resource(view: ClusterView) -> r.Resource:
-    if not view.serves(r.SGP_GROUP, r.SGP_KIND):
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the SecurityGroupPolicy add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`) first")
-    return view.resource(r.SGP_GROUP, r.SGP_KIND)
+    return view.require_policies()
 
 
 # -- list, get -----------------------------------------------------------------------------------
@@ -240,7 +237,7 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
         after = _match_after({ns: view for ns in check.namespaces}, policies, check.sg_limit)
         _refuse(check.problems + [_union_refusal(u) for u in unions_over_limit(after, policies, check.sg_limit)])
     if dry_run:
-        out = _plan_apply(view, sgp, policies, check)
+        out = _plan_apply(view, sgp, policies, check, DryRun.of(dry_run))
         out.extra["orderWarnings"] = group_order_warnings(view, vpc, policies, check)
         return out
     waiter = waiter or Waiter(timeout=60)
@@ -255,7 +252,13 @@ def apply_policies(view: ClusterView, vpc: VpcApi, policies: list[SecurityGroupP
             _refuse(refusals, RefusedError if any(u.others for u in unions) else InputError)
         out = Outcome("policy apply")
         known = {ns: {p.name for p in v.policies_in(ns)} for ns, v in views.items()}
+        diffs = {(d.namespace, d.name): d for ns, v in views.items()
+                 for d in diff_policies(v, [p for p in policies if p.namespace == ns])}
         written = _write_policies(views, sgp, policies, out, deadline, waiter)
+        for step, p in zip(out.steps, policies):
+            d = diffs.get((p.namespace, p.name))
+            if d is not None and step.details.get("result") != "unchanged":
+                step.details["changes"] = _change_lines(d)
         _read_back(view.kube, sgp, policies, written, out, check.sg_limit, known)
     notes = [f"{n}; the per-ENI limit was checked again after the write" for n in (lease.note() for lease in leases) if n]
     if notes:
@@ -275,22 +278,39 @@ def group_order_warnings(view: ClusterView, vpc: VpcApi, policies: list[Security
     return order_warnings(view, vpc, after, policies)
 
 
-def _plan_apply(view: ClusterView, sgp: r.Resource, policies: list[SecurityGroupPolicy], check: ApplyCheck) -> Outcome:
-    """--dry-run: the checks as the cluster is now, and what each policy would become."""
+def _plan_apply(view: ClusterView, sgp: r.Resource, policies: list[SecurityGroupPolicy], check: ApplyCheck,
+                mode: DryRun = DryRun.CLIENT) -> Outcome:
+    """--dry-run: the checks as the cluster is now, and what each policy would become, field by field
+    (``diff_policies``). ``--dry-run=server`` also sends each write with ``dryRun=All``: the API server
+    validates and admits it without storing it."""
     after = _match_after({ns: view for ns in check.namespaces}, policies, check.sg_limit)
     unions = unions_over_limit(after, policies, check.sg_limit)
     if unions:
         _refuse([_union_refusal(u) for u in unions], RefusedError if any(u.others for u in unions) else InputError)
-    out = Outcome("policy apply", dry_run=True)
-    for p in policies:
-        existing = view.get(sgp, p.name, p.namespace)
-        result = "created" if existing is None else "unchanged" if _same(existing, _desired_object(p)) else "configured"
-        out.add(Step(f"policy-{p.namespace}/{p.name}", f"SecurityGroupPolicy {p.namespace}/{p.name}",
-                     UNCHANGED if result == "unchanged" else PLANNED,
-                     f"securitygrouppolicy/{p.name} {result}" + ("" if result == "unchanged" else " (dry run)"),
-                     details={"result": result}))
+    out = Outcome("policy apply", dry_run=mode)
+    suffix = " (server dry run)" if mode is DryRun.SERVER else " (dry run)"
+    for d in diff_policies(view, policies):
+        p = next(q for q in policies if (q.namespace, q.name) == (d.namespace, d.name))
+        step = out.add(Step(f"policy-{p.namespace}/{p.name}", f"SecurityGroupPolicy {p.namespace}/{p.name}",
+                            UNCHANGED if d.result == "unchanged" else PLANNED,
+                            f"securitygrouppolicy/{p.name} {d.result}" + ("" if d.result == "unchanged" else suffix),
+                            details={"result": d.result}))
+        if d.result != "unchanged":
+            step.details["changes"] = _change_lines(d)
+        if mode is DryRun.SERVER and d.result != "unchanged":
+            existing, desired = view.get(sgp, p.name, p.namespace), _desired_object(p)
+            if existing is None:
+                view.kube.create(sgp, desired, p.namespace, dry_run=True)
+            else:
+                view.kube.replace(sgp, _updated(existing, desired), dry_run=True)
+    out.steps.sort(key=lambda s: [f"policy-{q.namespace}/{q.name}" for q in policies].index(s.id))
     out.extra["stale"] = stale_after(after, policies)
     return out
+
+
+def _change_lines(d) -> list[str]:
+    """What a policy's write changes, field by field, and the Pods that get other groups once rebuilt."""
+    return [f.text() for f in d.fields] + [c.text() for c in d.pods]
 
 
 def _write_policies(views: dict[str, ClusterView], sgp: r.Resource, policies: list[SecurityGroupPolicy], out: Outcome,
@@ -417,6 +437,29 @@ def _same(existing: dict, desired: dict) -> bool:
     return True
 
 
+def diff_policies(view: ClusterView, policies: list[SecurityGroupPolicy], *, namespace_default: str = "default") -> list:
+    """`policy diff`: per policy of the file, created/configured/unchanged, the fields that change
+    (``core.policy_diff.field_changes``) and the Pods whose groups change (``pod_changes``)."""
+    from sgpctl.core.policy_diff import PolicyDiff, field_changes, pod_changes
+    from sgpctl.workflows.sources import merge_policies
+
+    policies = [p.with_namespace(namespace_default) for p in policies]
+    sgp = sgp_resource(view)
+    out = []
+    for ns in sorted({p.namespace for p in policies}):
+        here = [p for p in policies if p.namespace == ns]
+        before = view.policies_in(ns)
+        pods = pod_changes(view.list(r.PODS, ns), view.list(r.SERVICEACCOUNTS, ns), before, merge_policies(before, here))
+        for p in sorted(here, key=lambda p: p.name):
+            existing = view.get(sgp, p.name, ns)
+            desired = _desired_object(p)
+            fields = field_changes(existing, desired)
+            result = "created" if existing is None else ("unchanged" if _same(existing, desired) else "configured")
+            mine = [c for c in pods if p.name in c.policies]
+            out.append(PolicyDiff(ns, p.name, result, fields if result != "unchanged" else [], mine))
+    return out
+
+
 def stale_after(results: dict[str, matching.MatchResult], policies: list[SecurityGroupPolicy]) -> dict:
     """The existing Pods the applied policies now select but that keep their old groups."""
     by_ns = {}
@@ -438,12 +481,17 @@ def pods_keeping_groups(view: ClusterView, name: str, namespace: str) -> list[st
                   and m.phase not in matching.FINISHED_PHASES)
 
 
-def plan_delete(view: ClusterView, name: str, namespace: str) -> Outcome:
-    """`policy delete --dry-run`: what would be deleted, and the Pods that keep the policy's groups."""
+def plan_delete(view: ClusterView, name: str, namespace: str, dry_run: bool | DryRun = True) -> Outcome:
+    """`policy delete --dry-run`: what would be deleted, and the Pods that keep the policy's groups
+    (``--dry-run=server``: the API server is sent the delete with ``dryRun=All``)."""
     get_policy(view, name, namespace)
-    out = Outcome("policy delete", dry_run=True, extra={"podsKeepingGroups": pods_keeping_groups(view, name, namespace)})
-    out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", PLANNED,
-                 f"securitygrouppolicy/{name} would be deleted"))
+    mode = DryRun.of(dry_run) or DryRun.CLIENT
+    out = Outcome("policy delete", dry_run=mode, extra={"podsKeepingGroups": pods_keeping_groups(view, name, namespace)})
+    step = out.add(Step(f"policy-{namespace}/{name}", f"delete {namespace}/{name}", PLANNED,
+                        f"securitygrouppolicy/{name} would be deleted"))
+    if mode is DryRun.SERVER:
+        view.kube.delete(sgp_resource(view), name, namespace, dry_run=True)
+        step.message += " (the API server accepted the delete in a dry run)"
     return out
 
 
@@ -482,32 +530,48 @@ class RolloutPlan:
     #: every Pod the plan rebuilds (uid -> name): waiting ends when none of them is left
     uids: dict = field(default_factory=dict)
     every_sub_eni_pod: bool = False
+    #: Pods whose ENI carries other groups than their annotation (changed behind the controller's
+    #: back): rebuilding gives them a new sub-ENI with the right ones
+    drifted: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"namespace": self.namespace, "policy": self.policy, "stalePods": self.stale, "owners": self.owners,
-                "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending}
+                "barePods": self.bare_pods, "unsupported": self.unsupported, "wouldStayPending": self.pending,
+                "driftedPods": self.drifted}
+
+
+def drifted_pods(view: ClusterView, vpc: VpcApi, policy: str | None = None) -> set[str]:
+    """The Pods whose ENI, in VPC, does not carry the groups of their annotation (`verify`'s eni-groups
+    check fails): someone changed the ENI, or it is gone."""
+    from sgpctl.core.checks import Status
+    from sgpctl.workflows.verify import verify_pods
+
+    report = verify_pods(view, vpc, policy=policy)
+    return {p.name for p in report.pods if any(c.id == "eni-groups" and c.status is Status.FAIL for c in p.checks)}
 
 
 def plan_rollout(view: ClusterView, namespace: str, policy: str | None = None, *,
-                 every_sub_eni_pod: bool = False) -> RolloutPlan:
+                 every_sub_eni_pod: bool = False, vpc: VpcApi | None = None) -> RolloutPlan:
     """The stale Pods (or, with ``every_sub_eni_pod``, every running Pod a policy selects or that is
     on a sub-ENI: what a routing-mode switch needs, since only new Pods get the new scheme) and the
-    owners that rebuild them."""
+    owners that rebuild them. With ``vpc``, also the Pods whose ENI groups drifted (``drifted_pods``)."""
     sgp_resource(view)
     # Room on the nodes depends on every Pod; the namespace's Pods come from the same list.
     every_pod = view.list(r.PODS, None)
     policies = view.policies_in(namespace)
     if policy and not any(p.name == policy for p in policies):
-        raise InputError(f"SecurityGroupPolicy {policy!r} not found in namespace {namespace}", hint="sgpctl policy list -n " + namespace)
+        raise RefusedError(f"SecurityGroupPolicy {namespace}/{policy} not found", hint="sgpctl policy list -n " + namespace)
     pods = view.list(r.PODS, namespace)
     result = matching.match(pods, policies, view.list(r.SERVICEACCOUNTS, namespace),
                             replicasets=view.list(r.REPLICASETS, namespace))
+    drifted = drifted_pods(view, vpc, policy) if vpc is not None and not every_sub_eni_pod else set()
     if every_sub_eni_pod:
         candidates = [m for m in result.pods if m.phase not in matching.FINISHED_PHASES and (m.policies or m.annotated_groups is not None)]
     else:
-        candidates = result.stale()
+        candidates = result.stale() + [m for m in result.pods if m.name in drifted and not m.stale]
     stale = [m for m in candidates if policy is None or policy in m.policies]
-    plan = RolloutPlan(namespace, policy, stale=len(stale), every_sub_eni_pod=every_sub_eni_pod)
+    plan = RolloutPlan(namespace, policy, stale=len(stale), every_sub_eni_pod=every_sub_eni_pod,
+                       drifted=sorted(m.name for m in stale if m.name in drifted))
     owners: dict[tuple[str, str], list[str]] = {}
     for m in stale:
         if m.owner is None:
@@ -533,17 +597,34 @@ def require_room(plan: RolloutPlan) -> None:
                            hint="add nodes of a supported family (sgpctl capacity) or scale down, then retry")
 
 
-def rollout_outcome(plan: RolloutPlan, *, delete_bare_pods: bool = False) -> Outcome:
-    """The plan as a dry-run outcome: a planned restart per owner, and what happens to bare Pods."""
-    out = Outcome("policy rollout", dry_run=True, extra={"plan": plan.to_dict()})
+def rollout_outcome(plan: RolloutPlan, *, delete_bare_pods: bool = False, dry_run: bool | DryRun = True,
+                    kube: KubeWriter | None = None) -> Outcome:
+    """The plan as a dry-run outcome: a planned restart per owner, and what happens to bare Pods.
+    ``--dry-run=server`` sends each restart (and delete) with ``dryRun=All`` through ``kube``."""
+    mode = DryRun.of(dry_run) or DryRun.CLIENT
+    server = mode is DryRun.SERVER and kube is not None
+    out = Outcome("policy rollout", dry_run=mode, extra={"plan": plan.to_dict()})
+    stamp = now_rfc3339()
     for o in plan.owners:
         kind = o["kind"].lower()
-        out.add(Step(f"restart-{kind}-{o['name']}", f"restart {kind}/{o['name']}", PLANNED,
-                     f"would restart {kind}/{o['name']} ({len(o['pods'])} stale Pod(s): {', '.join(o['pods'])})"))
+        step = out.add(Step(f"restart-{kind}-{o['name']}", f"restart {kind}/{o['name']}", PLANNED,
+                            f"would restart {kind}/{o['name']} ({len(o['pods'])} Pod(s): {', '.join(o['pods'])})"))
+        if server:
+            kube.patch(ROLLABLE[o["kind"]], o["name"], _restart_patch(stamp), plan.namespace, patch_type="strategic",
+                       dry_run=True)
+            step.message += " (the API server accepted the restart in a dry run)"
     for b in plan.bare_pods:
-        out.add(Step(f"delete-pod-{b}", f"bare Pod {b}", PLANNED if delete_bare_pods else UNCHANGED,
-                     f"would delete pod/{b}" if delete_bare_pods else f"pod/{b} has no owner: left alone (pass --delete-bare-pods)"))
+        step = out.add(Step(f"delete-pod-{b}", f"bare Pod {b}", PLANNED if delete_bare_pods else UNCHANGED,
+                            f"would delete pod/{b}" if delete_bare_pods else f"pod/{b} has no owner: left alone (pass --delete-bare-pods)"))
+        if server and delete_bare_pods:
+            kube.delete(r.PODS, b, plan.namespace, dry_run=True)
+            step.message += " (the API server accepted the delete in a dry run)"
     return out
+
+
+def _restart_patch(stamp: str) -> dict:
+    """What `kubectl rollout restart` sends: a new annotation on the Pod template."""
+    return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
 
 def run_rollout(view: ClusterView, vpc: VpcApi, plan: RolloutPlan, *, delete_bare_pods: bool = False,
@@ -569,9 +650,7 @@ def execute_rollout(kube: KubeWriter, plan: RolloutPlan, *, delete_bare_pods: bo
     out = Outcome("policy rollout")
     stamp = now_rfc3339()
     for o in plan.owners:
-        res = ROLLABLE[o["kind"]]
-        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-        kube.patch(res, o["name"], patch, plan.namespace, patch_type="strategic")
+        kube.patch(ROLLABLE[o["kind"]], o["name"], _restart_patch(stamp), plan.namespace, patch_type="strategic")
         out.add(Step(f"restart-{o['kind'].lower()}-{o['name']}", f"restart {o['kind'].lower()}/{o['name']}", CHANGED,
                      f"{o['kind'].lower()}/{o['name']} restarted ({len(o['pods'])} stale Pod(s))"))
     for name in plan.bare_pods:

@@ -56,8 +56,8 @@ from sgpctl.errors import InputError, RefusedError
 from sgpctl.workflows import snat as snat_flow
 from sgpctl.workflows.clients import Cloud, TkeApi
 from sgpctl.workflows.view import ClusterView
-from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, EniipamdValues, read_eniipamd
-from sgpctl.core.steps import CHANGED, PLANNED, REFUSED, UNCHANGED, Outcome, Step
+from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, EniipamdValues, read_eniipamd, wait_for_addon
+from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, UNCHANGED, DryRun, Outcome, Step
 from sgpctl.workflows.waiting import Waiter
 
 MODES = ("strict", "standard")
@@ -288,7 +288,8 @@ def rebuild_list(pods: Sequence[dict], matches: Sequence[matching.PodMatch]) -> 
         commands = []
         if e["owners"] or e["barePods"]:
             bare = " --delete-bare-pods" if e["barePods"] else ""
-            commands.append(f"sgpctl policy rollout -n {ns} --all --yes{bare}")
+            # No --yes: the command shows its plan and asks (rebuilding every Pod is not a paste-and-go step).
+            commands.append(f"sgpctl policy rollout -n {ns} --all{bare}")
         e["commands"] = commands
         out.append(e)
     return out
@@ -363,23 +364,56 @@ def _compatibility_step(plan: RoutingPlan, force: bool) -> Step | None:
     bad = plan.blocking
     unknown = [r.id for r in plan.results if r.undetermined]
     if bad:
-        listed = ", ".join(r.id for r in bad)
-        step.details = {"failedChecks": [r.id for r in bad], "messages": {r.id: r.message for r in bad}}
+        listed = ", ".join(_broken(r) for r in bad)
+        step.details = {"failedChecks": [r.id for r in bad], "messages": {r.id: r.message for r in bad},
+                        "overridden": [_overridden(r) for r in bad]}
         if plan.nothing_to_change:
             step.message = f"already strict, though `routing check` fails: {listed}"
             step.hint = "see `sgpctl routing check`"
         elif force:
-            step.message = f"--force: switching although strict routing would break: {listed}"
+            step.status = FORCED
+            step.message = f"--force: switching although strict routing would break {_things(len(bad))}: {listed}"
+            step.hint = "`sgpctl routing check` shows each one and its fix"
         else:
             step.status = REFUSED
-            step.message = f"strict routing would break: {listed}"
-            step.hint = "fix each one (`sgpctl routing check` shows what and how), or pass --force to switch anyway"
+            step.message = f"strict routing would break {_things(len(bad))}: {listed}"
+            step.hint = (f"fix each one (`sgpctl routing check` shows what and how: {', '.join(r.id for r in bad)}), "
+                         "or pass --force to switch anyway")
     else:
         step.message = "`routing check` passes" + (f" (could not determine: {', '.join(unknown)})" if unknown else "")
     return step
 
 
-def routing_outcome(plan: RoutingPlan, *, dry_run: bool, force: bool = False) -> Outcome:
+def _broken(result: CheckResult) -> str:
+    """A failed limit by what it concerns ("Node LocalDNS"), not by its id; ``_overridden`` adds what
+    the cluster holds that breaks it."""
+    return result.description.split(" (")[0]
+
+
+def _things(n: int) -> str:
+    return "1 thing" if n == 1 else f"{n} things"
+
+
+def _overridden(result: CheckResult) -> str:
+    objects = [str(e) for e in result.evidence] if isinstance(result.evidence, list) else []
+    shown = "; ".join(objects[:2]) + (f"; and {len(objects) - 2} more" if len(objects) > 2 else "")
+    return f"{_broken(result)}: {shown}" if shown else _broken(result)
+
+
+def preview_routing(tke: TkeApi, plan: RoutingPlan, *, dry_run: bool | DryRun, force: bool = False) -> Outcome:
+    """The plan as a dry-run outcome; ``--dry-run=server`` also sends the UpdateAddon with ``DryRun``
+    (TKE checks it and changes nothing)."""
+    out = routing_outcome(plan, dry_run=dry_run, force=force)
+    step = next(s for s in out.steps if s.id == "eniipamd-routing-values")
+    if DryRun.of(dry_run) is DryRun.SERVER and step.status == PLANNED:
+        from sgpctl.workflows.values_write import dry_run_values
+
+        dry_run_values(tke, plan.cluster_id, ENIIPAMD, plan.wanted)
+        step.message += " (TKE accepted the UpdateAddon in a dry run)"
+    return out
+
+
+def routing_outcome(plan: RoutingPlan, *, dry_run: bool | DryRun, force: bool = False) -> Outcome:
     """The outcome before anything changes: refused, nothing to change, or (dry run) the plan."""
     out = Outcome(f"routing set {plan.target}", dry_run=dry_run)
     compat = _compatibility_step(plan, force)
@@ -406,10 +440,15 @@ def apply_routing(tke: TkeApi, plan: RoutingPlan, *, force: bool = False, wait: 
     from sgpctl.workflows.values_write import write_values
 
     out = routing_outcome(plan, dry_run=False, force=force)
-    if not out.ok or plan.nothing_to_change:
+    state = plan.facts.eniipamd.state
+    if not out.ok:
+        return out
+    if plan.nothing_to_change:
+        if wait and state.phase != SUCCEEDED and state.phase not in FAILED_PHASES:
+            # An earlier switch may still be rolling out: a rerun follows it rather than say "done".
+            wait_for_addon(tke, plan.cluster_id, ENIIPAMD, waiter or Waiter(), what="eniipamd to finish rolling out")
         return out
     step = next(s for s in out.steps if s.id == "eniipamd-routing-values")
-    state = plan.facts.eniipamd.state
     if state.phase in FAILED_PHASES:
         step.status, step.message = REFUSED, f"eniipamd is {state.phase}: {state.reason or 'no reason given'}"
         step.hint = "fix the add-on first (TKE console > Add-on management > eniipamd)"

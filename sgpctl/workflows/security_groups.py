@@ -4,7 +4,7 @@ security group denies everything until rules are added); list them; show one's r
 
 from __future__ import annotations
 
-from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, Outcome, Step
+from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, DryRun, Outcome, Step, client_side
 from sgpctl.errors import InputError
 from sgpctl.workflows.clients import Cloud, VpcApi
 from sgpctl.workflows.safely import create_once
@@ -85,6 +85,7 @@ def sg_create(vpc: VpcApi, name: str, *, description: str = "", tags: dict | Non
                          f"would add {len(ingress)} ingress and {len(egress)} egress rule(s){_from(node_sources)}",
                          details=_rules(ingress, egress)))
         out.extra["securityGroup"] = None
+        client_side(out, "VPC")
         return out
     def find():
         found = vpc.find_security_groups_by_name(name)
@@ -150,7 +151,9 @@ def group_rules(vpc: VpcApi, group: str) -> dict:
     g = rules[0]
     return {"securityGroupId": gid, "name": name, "version": g.version,
             "ingress": [_rule_dict(x) for x in g.rules(INGRESS)], "egress": [_rule_dict(x) for x in g.rules(EGRESS)]}
-def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = False) -> Outcome:
+
+
+def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool | DryRun = False) -> Outcome:
     """Delete a security group, with the care of a destructive step: never while an ENI still
     carries it (each is named: a Pod's sub-ENI, a leaked sub-ENI, a CVM's ENI) or a policy of the
     cluster names it (its Pods' sub-ENIs would fail); idempotent (a group already gone is "nothing
@@ -190,6 +193,7 @@ def sg_delete(vpc: VpcApi, view: ClusterView, group_id: str, *, dry_run: bool = 
         return out
     if dry_run:
         step.status, step.message = PLANNED, f"would delete security group {group_id} ({group.name}): no ENI carries it"
+        client_side(out, "VPC")
         return out
     try:
         existed = vpc.delete_security_group(group_id)

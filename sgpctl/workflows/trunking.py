@@ -25,7 +25,7 @@ from sgpctl.core.addon_values import ENABLE_SUB_ENI, coerce_like, values_get
 from sgpctl.core.api_facts import Fact, eniipamd_version as version_fact, trunking_on
 from sgpctl.core.checks import CheckResult, Status
 from sgpctl.core.preconditions import ClusterNetwork, trunking_preconditions
-from sgpctl.core.steps import CHANGED, PLANNED, UNCHANGED, UNDETERMINED, Outcome, Step
+from sgpctl.core.steps import CHANGED, PLANNED, UNCHANGED, UNDETERMINED, DryRun, Outcome, Step
 from sgpctl.core.versions import image_tag
 from sgpctl.workflows.addons import ENIIPAMD, SUCCEEDED, addon_state, read_eniipamd, wait_for_addon
 from sgpctl.workflows.clients import TkeApi
@@ -158,14 +158,16 @@ def precondition_step(c: CheckResult, confirmed: Iterable[str]) -> Step:
     return step
 
 
-def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = None, dry_run: bool = False,
+def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = None, dry_run: bool | DryRun = False,
                     wait: bool = True, waiter: Waiter | None = None, backups=None,
                     confirmed: Iterable[str] = ()) -> Outcome:
+    """``--dry-run=server`` sends the UpdateAddon with ``DryRun`` (TKE checks it and changes nothing)."""
     from sgpctl.workflows.values_write import write_values
 
     waiter = waiter or Waiter()
     confirmed = tuple(confirmed)
-    out = Outcome("enable-trunking", dry_run=dry_run)
+    mode = DryRun.of(dry_run)
+    out = Outcome("enable-trunking", dry_run=mode)
     conds = preconditions(tke, view, cluster_id)
     out.extra["preconditions"] = [precondition_dict(c) for c in conds]
     for c in conds:
@@ -188,10 +190,15 @@ def enable_trunking(tke: TkeApi, cluster_id: str, *, view: ClusterView | None = 
         return out
     # Keep the chart's own type for the value (a string "false" becomes "true").
     new_value = coerce_like(current, True)
-    if dry_run:
+    if mode:
         step.status = PLANNED
         step.message = (f"would set {ENABLE_SUB_ENI}: {json.dumps(new_value)} (backup first; vpcCni sent whole, so every "
                         "other value stays whatever UpdateAddon's merge does)")
+        if mode is DryRun.SERVER:
+            from sgpctl.workflows.values_write import dry_run_values
+
+            dry_run_values(tke, cluster_id, ENIIPAMD, {ENABLE_SUB_ENI: new_value})
+            step.message += " (TKE accepted the UpdateAddon in a dry run)"
         return out
     if backups is None:
         raise ValueError("enable_trunking needs a BackupStore to change values")

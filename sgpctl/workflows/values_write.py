@@ -195,12 +195,13 @@ def restore_patch(current: dict, wanted: dict) -> dict:
 
 
 def restore_values(tke: TkeApi, cluster_id: str, name: str, backup, source: str, *, backups: BackupStore | None,
-                   waiter: Waiter, dry_run: bool = False, wait: bool = True):
+                   waiter: Waiter, dry_run=False, wait: bool = True):
     """Put add-on ``name``'s values back to those of ``backup`` (a ``backups.AddonBackup`` read from
     ``source``): the plan, or (not dry run) the write through :func:`write_values` - a backup of the
-    values it replaces first, and every leaf read back."""
+    values it replaces first, and every leaf read back. ``--dry-run=server`` (``DryRun.SERVER``) also
+    sends the planned UpdateAddon with ``DryRun``."""
     from sgpctl.core.addon_values import values_merge
-    from sgpctl.core.steps import PLANNED, Outcome, Step
+    from sgpctl.core.steps import PLANNED, DryRun, Outcome, Step
     from sgpctl.errors import InputError
 
     if backup.cluster_id != cluster_id:
@@ -227,6 +228,9 @@ def restore_values(tke: TkeApi, cluster_id: str, name: str, backup, source: str,
             step.message = (f"would set {len(diff)} value{'s' if len(diff) != 1 else ''} back "
                             f"({', '.join(dotted(p) for p, _, _ in diff[:SHOWN])}{' ...' if len(diff) > SHOWN else ''}) "
                             f"with one merge update of {', '.join(sorted(patch))} (backup of the current values first)")
+            if out.mode is DryRun.SERVER:
+                tke.update_addon(cluster_id, name, values=patch, strategy="merge", dry_run=True)
+                step.message += " (TKE accepted the UpdateAddon in a dry run)"
         if kept:
             step.message += f"; {', '.join(kept)} {'is' if len(kept) == 1 else 'are'} not in the backup and stay (no merge update removes a key)"
         return out
@@ -247,3 +251,19 @@ def _settled_or_none(tke: TkeApi, cluster_id: str, name: str):
         raise RefusedError(f"add-on {name} is not installed: there are no values to restore",
                            hint=f"install add-on {name} first")
     return state
+
+
+def dry_run_values(tke: TkeApi, cluster_id: str, name: str, plan: Callable[[dict], Mapping[str, Any]] | Mapping[str, Any], *,
+                   patch_for: Callable[[dict, Mapping[str, Any]], dict] | None = None) -> dict | None:
+    """``--dry-run=server``: the UpdateAddon ``write_values`` would send, sent with ``DryRun`` (TKE
+    checks it and changes nothing; no backup is written). Returns the patch, None when nothing would
+    change."""
+    current = values_of(tke, cluster_id, addon_state(tke, cluster_id, name))
+    effective = current.effective
+    wanted = dict(plan(effective) if callable(plan) else plan)
+    needed = {k: v for k, v in wanted.items() if not _same(values_get(effective, k, ABSENT), v)}
+    if not needed:
+        return None
+    patch = (patch_for or subtree_patch)(effective, needed)
+    tke.update_addon(cluster_id, name, values=patch, strategy="merge", dry_run=True)
+    return patch

@@ -18,7 +18,7 @@ from sgpctl.core.annotations import VPCENI_LABEL_POD_NAME, VPCENI_LABEL_POD_NAME
 from sgpctl.core.checks import CheckResult, Status, exit_code
 from sgpctl.core.api_facts import Fact, subeni_listed
 from sgpctl.core.verify import ENI_NOT_LISTED, ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
-from sgpctl.errors import ExitCode, InputError
+from sgpctl.errors import ExitCode, InputError, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import Cloud, VpcApi
 from sgpctl.workflows.view import ClusterView, object_key
@@ -46,6 +46,8 @@ class VerifyReport:
     #: objects that could not be read (a failed check of their own)
     problems: list[str] = field(default_factory=list)
     problem_check: CheckResult | None = None
+    #: a warning when nothing was selected: an empty result must not pass silently (--fail-on warning)
+    empty_check: CheckResult | None = None
     #: whether DescribeNetworkInterfaces lists sub-ENIs, as this lookup showed
     subenis_listed: Fact | None = None
 
@@ -72,12 +74,26 @@ class VerifyReport:
         """The report as check results: the unreadable objects (if any), then one result per Pod."""
         if self.problem_check is not None:
             yield self.problem_check
+        if self.empty_check is not None:
+            yield self.empty_check
         for p in self.pods:
             yield p.summary()
 
+    def next_steps(self, limit: int = 5) -> list[str]:
+        """The commands that fix what failed, each once, most Pods first: the table's "next:" lines."""
+        counts: dict[str, int] = {}
+        for p in self.pods:
+            if not p.ok:
+                hint = p.summary().hint
+                if hint:
+                    counts[hint] = counts.get(hint, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        return [f"{hint} ({n} Pod{'s' if n > 1 else ''})" for hint, n in ranked[:limit]]
+
     def exit_code(self, fail_on_warning: bool = False) -> ExitCode:
         checks = [c for p in self.pods for c in p.checks]
-        return exit_code(checks + ([self.problem_check] if self.problem_check else []), fail_on_warning)
+        extra = [c for c in (self.problem_check, self.empty_check) if c is not None]
+        return exit_code(checks + extra, fail_on_warning)
 
     def ok(self, fail_on_warning: bool = False) -> bool:
         return self.exit_code(fail_on_warning) == ExitCode.OK
@@ -85,6 +101,8 @@ class VerifyReport:
     def to_dict(self, fail_on_warning: bool = False) -> dict:
         out = {"ok": self.ok(fail_on_warning), "summary": self.summary(), "pods": [p.to_dict() for p in self.pods],
                "notes": self.notes}
+        if self.empty_check is not None:
+            out["warnings"] = [self.empty_check.to_dict()]
         if self.problems:
             out["problems"] = self.problems
         return out
@@ -121,16 +139,14 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
                 sg_limit: int = matching.DEFAULT_SG_LIMIT) -> VerifyReport:
     """Every Pod of the view that a policy selects (or that carries a policy's groups); with
     ``policy``, only the Pods that policy selects."""
-    if not view.serves(r.SGP_GROUP, r.SGP_KIND):
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`)")
+    view.require_policies()
     # The cloud lookups start as soon as the VpcENIs are known; the rest of the cluster is read and
     # matched meanwhile. Without -l/--policy every VpcENI of the scope belongs to a Pod in it; with
     # them, the Pods are listed first.
     policies = view.policies
     if policy and not any(p.name == policy for p in policies):
-        raise InputError(f"SecurityGroupPolicy {policy!r} not found" + (f" in namespace {view.namespace}" if view.namespace else ""),
-                         hint="list them with `sgpctl policy list -A`")
+        where = f"{view.namespace}/{policy}" if view.namespace else repr(policy)
+        raise RefusedError(f"SecurityGroupPolicy {where} not found", hint="list them with `sgpctl policy list -A`")
     everything = ("pods", "serviceaccounts", "replicasets", "nodes", "warning_events")
     if view.pod_selector or policy:
         view.prefetch(*everything)
@@ -171,8 +187,38 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     if listed.value is False:
         report.notes.append(listed.message + "; " + (listed.hint or ""))
     if not selected:
-        report.notes.append("no Pod is selected by a SecurityGroupPolicy" + (f" in namespace {view.namespace}" if view.namespace else ""))
+        report.empty_check = nothing_selected(view, policy)
     return report
+
+
+def nothing_selected(view: ClusterView, policy: str | None) -> CheckResult:
+    """A warning for a run that verified no Pod, saying where the policies are (or why the one named
+    selects nothing)."""
+    where = f" in namespace {view.namespace}" if view.namespace else ""
+    scope = f"policy {policy}" if policy else "a SecurityGroupPolicy"
+    message, hint, evidence = f"no Pod{where} is selected by {scope}" + (f" (-l {view.pod_selector})" if view.pod_selector else ""), None, []
+    if policy:
+        subject = next((p for p in view.policies if p.name == policy), None)
+        if subject is not None:
+            from sgpctl.workflows.explain import why_no_pods
+
+            evidence = why_no_pods(view, subject)
+            hint = f"sgpctl policy explain {policy} -n {subject.namespace}"
+    elif view.namespace is not None:
+        elsewhere: dict[str, int] = {}
+        for p in view.policies_in(None):
+            if p.namespace != view.namespace:
+                elsewhere[p.namespace] = elsewhere.get(p.namespace, 0) + 1
+        if elsewhere:
+            evidence = [f"{n} polic{'y' if n == 1 else 'ies'} in namespace {ns}" for ns, n in sorted(elsewhere.items())]
+            first = sorted(elsewhere)[0]
+            hint = f"sgpctl verify pods -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
+        else:
+            hint = "no namespace has a SecurityGroupPolicy: create one (sgpctl policy apply -f FILE)"
+    else:
+        hint = "no Pod runs under a policy yet: sgpctl policy explain -A shows what the policies select"
+    return CheckResult("pods-selected", "the policies select Pods to verify", Status.WARN, message, hint, evidence,
+                       category=view.namespace or "all namespaces")
 
 
 def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,

@@ -53,8 +53,10 @@ class ClusterView:
     selector that narrows the Pods listed (``verify pods -l``)."""
 
     def __init__(self, kube: Any = None, *, namespace: str | None = None, pod_selector: str | None = None,
-                 source: str = "", default_namespace: str | None = None):
+                 source: str = "", default_namespace: str | None = None, progress: Callable[[str], None] | None = None):
         self.kube = kube
+        #: told what is being read ("reading pods"): a terminal shows it while a long read runs
+        self.progress = progress or (lambda what: None)
         self.namespace = namespace
         self.pod_selector = pod_selector
         #: "cluster <server>" or "snapshot <files>"
@@ -118,6 +120,8 @@ class ClusterView:
             return self._lists[key]
         ns = key[2]
         wider = (resource.plural, resource.group, None, label_selector, field_selector)
+        if key in self._pending or (self.kube is not None and not (ns is not None and wider in self._lists)):
+            self.progress(f"reading {resource.plural}" + (f" in {ns}" if ns else ""))
         if key in self._pending:
             items = self._pending.pop(key).result()
         elif ns is not None and wider in self._lists:
@@ -200,6 +204,16 @@ class ClusterView:
     @property
     def serves_policies(self) -> bool:
         return self.kube is None or self.serves(r.SGP_GROUP, r.SGP_KIND)
+
+    def require_policies(self) -> Resource:
+        """The SecurityGroupPolicy resource, or a refusal (exit 1: the cluster's state, not bad input)
+        when the add-on's CRD is not served."""
+        if not self.serves(r.SGP_GROUP, r.SGP_KIND):
+            from sgpctl.errors import RefusedError
+
+            raise RefusedError("the cluster does not serve SecurityGroupPolicy: the SecurityGroupPolicy add-on is not installed",
+                               hint="run `sgpctl addon install` (or `sgpctl setup`) first")
+        return self.resource(r.SGP_GROUP, r.SGP_KIND)
 
     @property
     def policies(self) -> list[SecurityGroupPolicy]:

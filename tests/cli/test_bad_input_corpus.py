@@ -161,7 +161,9 @@ def file_cases() -> list[Case]:
         cases.append(Case(f"file-apply:{name}", ["policy", "apply", "-f", "{dir}/" + name], needle, form="listed"))
     for verb in ("validate", "apply"):
         cases.append(Case(f"file-{verb}:no-such-file", ["policy", verb, "-f", "{dir}/no-such.yaml"], "not found"))
-        cases.append(Case(f"file-{verb}:a-directory", ["policy", verb, "-f", "{dir}"], "is a directory"))
+        # -f reads a directory's manifests (as kubectl does): one without any is refused, nothing dropped silently
+        cases.append(Case(f"file-{verb}:a-directory-without-manifests", ["policy", verb, "-f", "{dir}/empty-dir"],
+                          "holds no .yaml, .yml or .json file"))
     cases += [
         Case("review-18:file-apply:empty-path", ["policy", "apply", "-f", ""], "name is empty"),
         Case("review-3:stdin-apply:binary", ["policy", "apply", "-f", "-"], "not UTF-8",
@@ -193,8 +195,8 @@ def flag_cases() -> list[Case]:
         ("review-7:flag:unknown-option", ["policy", "validate", "-f", "{examples}/policy.yaml", "--frobnicate"], "No such option"),
         ("review-8:flag:unknown-command", ["frobnicate"], "No such command"),
         ("review-9:flag:missing-f", ["policy", "validate"], "Missing option"),
-        ("review-10:flag:bad-o", ["verify", "pods", "-A", "-o", "xml"], "'xml' is not one of"),
-        ("review-11:flag:bad-o-mutating", ["policy", "apply", "-f", "{examples}/policy.yaml", "-o", "xml"], "'xml' is not one of"),
+        ("review-10:flag:bad-o", ["verify", "pods", "-A", "-o", "xml"], "-o 'xml' is not an output format"),
+        ("review-11:flag:bad-o-mutating", ["policy", "apply", "-f", "{examples}/policy.yaml", "-o", "xml"], "-o 'xml' is not an output format"),
         ("review-12:flag:timeout-zero", ["enable-trunking", "--timeout", "0"], "--timeout"),
         ("review-13:flag:timeout-negative", ["enable-trunking", "--timeout", "-5"], "--timeout"),
         ("review-14:flag:setup-timeout-zero", ["setup", "--yes", "--timeout", "0"], "--timeout"),
@@ -384,6 +386,7 @@ def corpus(tmp_path_factory):
         sgs = {"sg": group_id(sb, "web"), "sg2": group_id(sb, "db"), "sg3": group_id(sb, "default")}
         files = root / "files"
         files.mkdir()
+        (files / "empty-dir").mkdir()
         for name, (content, _) in {**FILES, **APPLY_ONLY, "good.yaml": (GOOD, "")}.items():
             if isinstance(content, str):
                 content = content.replace("{sg}", sgs["sg"]).replace("{sg2}", sgs["sg2"]).replace("{sg3}", sgs["sg3"])

@@ -115,9 +115,10 @@ def test_explain_live_policies_of_the_snapshot_by_name():
     assert [s["name"] for s in data["stale"]] == ["legacy-api-5f6d7c8b9-abcde"]
 
 
-def test_explain_unknown_policy_name_is_input_error():
+def test_explain_unknown_policy_name_is_not_found_exit_1():
+    # Not found is an answer about the cluster (as `kubectl get` exits 1), not bad input.
     r = runner.invoke(app, ["policy", "explain", "nope", "-n", "my-namespace", "--snapshot", str(EX / "snapshot.yaml")])
-    assert r.exit_code == 2 and "not found" in r.stderr
+    assert r.exit_code == 1 and "my-namespace/nope not found" in r.stderr
 
 
 def test_explain_rejects_an_invalid_policy_file_before_anything(tmp_path):

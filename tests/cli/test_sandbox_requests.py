@@ -118,7 +118,7 @@ def test_a_detached_sandbox_serves_its_log(tmp_path):
 
         env.update(parse_env_text((sd / "env").read_text()))
         verify = sgpctl(env, "verify", "pods", "-A")
-        assert verify.returncode == 2  # the add-on is not installed yet: bad input, nothing read but discovery
+        assert verify.returncode == 1  # the add-on is not installed yet: refused, nothing read but discovery
         out = sgpctl(env, "sandbox", "requests", "--state-dir", str(sd), "-o", "json")
         assert out.returncode == 0, out.stderr
         entries = json.loads(out.stdout)["entries"]

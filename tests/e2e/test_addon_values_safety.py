@@ -41,7 +41,7 @@ def test_the_backup_is_in_the_state_directory_holds_the_values_before_and_no_sec
     state = tmp_path / "state"
     cli = sandbox_cli("default", env={"XDG_STATE_HOME": str(state)})
     before = values(cli.sandbox)
-    r = cli("enable-trunking", "-o", "json")
+    r = cli("enable-trunking", "--yes", "-o", "json")
     assert r.exit_code == 0, r.stdout + r.stderr
     step = next(s for s in r.json()["steps"] if s["id"] == "eniipamd-enable-sub-eni")
     path = Path(step["details"]["backup"])
@@ -54,7 +54,7 @@ def test_the_backup_is_in_the_state_directory_holds_the_values_before_and_no_sec
     assert cli.env["TENCENTCLOUD_SECRET_KEY"] not in text and cli.env["TENCENTCLOUD_SECRET_ID"] not in text
     # without XDG_STATE_HOME: ~/.local/state
     cli2 = sandbox_cli("default")
-    r = cli2("enable-trunking", "-o", "json")
+    r = cli2("enable-trunking", "--yes", "-o", "json")
     step = next(s for s in r.json()["steps"] if s["id"] == "eniipamd-enable-sub-eni")
     assert Path(step["details"]["backup"]).parent == cli2.home / ".local" / "state" / "sgpctl" / "backups" / cli2.sandbox.cluster_id
 
@@ -77,7 +77,7 @@ def test_a_change_nobody_asked_for_fails_with_the_difference_and_the_restore_com
     sb = cli.sandbox
     before = values(sb)
     drop_after_updates(sb, monkeypatch)
-    r = cli("enable-trunking")
+    r = cli("enable-trunking", "--yes")
     assert r.exit_code == 1, r.stdout + r.stderr
     # the chart's default has no enableSecurityGroups: that leaf is gone now
     assert "vpcCni.securityGroups.enableSecurityGroups: expected false, reads (absent)" in r.stdout
@@ -110,7 +110,7 @@ def test_a_change_nobody_asked_for_fails_with_the_difference_and_the_restore_com
 
 def test_restore_refuses_a_backup_of_another_cluster_or_add_on_or_no_backup_at_all(sandbox_cli, tmp_path):
     cli = sandbox_cli("default")
-    r = cli("enable-trunking")
+    r = cli("enable-trunking", "--yes")
     backup = backup_of(r)
     data = json.loads(backup.read_text())
     other = tmp_path / "other.json"
@@ -132,7 +132,7 @@ def test_restore_refuses_a_backup_of_another_cluster_or_add_on_or_no_backup_at_a
 def test_shallow_merge_keeps_every_other_value_through_enable_and_routing(sandbox_cli):
     cli = sandbox_cli("default", variants={"addon-merge": "shallow"})
     before = values(cli.sandbox)
-    assert cli("enable-trunking").exit_code == 0
+    assert cli("enable-trunking", "--yes").exit_code == 0
     assert cli("routing", "set", "strict", "--yes").exit_code == 0
     after = values(cli.sandbox)
     # hand-computed: the three leaves routing sets, and the switch; nothing else
@@ -161,7 +161,7 @@ def test_an_add_on_nothing_lists_is_never_guessed(unlisted):
     assert "--addon-name NAME" in r.stderr and "sgpctl config set sgp-addon-name NAME" in r.stderr
     r = cli("setup", "--yes")
     assert r.exit_code == 3 and mutating(cli.sandbox, mark) == []
-    r = cli("addon", "install", "--force", "-o", "json")
+    r = cli("addon", "install", "--yes", "--force", "-o", "json")
     assert r.exit_code == 3 and r.json()["steps"][0]["status"] == "undetermined"
     assert "InstallAddon" not in [e["action"] for e in cli.sandbox.log.since(mark, api="cloud")]
 
@@ -191,7 +191,7 @@ def test_the_name_from_the_flag_the_environment_or_the_settings_file(unlisted, t
 def test_values_and_describeipamd_that_disagree_are_undetermined_everywhere(sandbox_cli, monkeypatch):
     cli = sandbox_cli("default")
     sb = cli.sandbox
-    assert cli("cam", "setup").exit_code == 0 and cli("enable-trunking").exit_code == 0
+    assert cli("cam", "setup", "--yes").exit_code == 0 and cli("enable-trunking", "--yes").exit_code == 0
     # DescribeIPAMD says off although eniipamd's values say on
     monkeypatch.setattr(sb.cloud, "trunking_enabled", lambda cluster_id: False)
     mark = sb.log.mark()
@@ -200,9 +200,9 @@ def test_values_and_describeipamd_that_disagree_are_undetermined_everywhere(sand
     doctor = cli("doctor", "-c", "trunking", "-o", "json").json()
     checks = {c["id"]: c for cat in doctor["categories"] for c in cat["checks"]}
     assert checks["trunking-enabled"].get("undetermined") and not doctor["ok"]
-    install = cli("addon", "install", "-o", "json")
+    install = cli("addon", "install", "--yes", "-o", "json")
     assert install.exit_code == 3
     assert [s["status"] for s in install.json()["steps"]] == ["unchanged", "undetermined"]
-    again = cli("enable-trunking")
+    again = cli("enable-trunking", "--yes")
     assert again.exit_code == 3 and "EnableTrunkingENI" in again.stdout
     assert mutating(sb, mark) == []

@@ -54,22 +54,22 @@ def test_cam_setup_is_idempotent_and_reuses_a_policy_created_elsewhere(cli, sand
     from sgpctl.core.cam_policy import seed_document
 
     sandbox.cloud.add_policy("SubENIForIPAMD", seed_document())
-    r = cli("cam", "setup", "-o", "json")
+    r = cli("cam", "setup", "--yes", "-o", "json")
     assert r.exit_code == 0
     steps = {s["id"]: s for s in r.json()["steps"]}
     assert steps["cam-policy"]["status"] == "unchanged"
     assert steps["cam-attach-TKE_QCSRole"]["status"] == "changed"
-    again = cli("cam", "setup", "-o", "json").json()
+    again = cli("cam", "setup", "--yes", "-o", "json").json()
     assert all(s["status"] == "unchanged" for s in again["steps"])
 
 
 def test_cam_setup_refuses_a_policy_that_lacks_actions_unless_told_to_update(cli, sandbox):
     sandbox.cloud.add_policy("SubENIForIPAMD", {"version": "2.0", "statement": [
         {"effect": "allow", "action": ["vpc:CreateSubNetworkInterface"], "resource": ["*"]}]})
-    r = cli("cam", "setup")
+    r = cli("cam", "setup", "--yes")
     assert r.exit_code == 1
     assert "vpc:DeleteSubNetworkInterface" in r.stdout and "--update-policy" in r.stdout
-    r = cli("cam", "setup", "--update-policy")
+    r = cli("cam", "setup", "--yes", "--update-policy")
     assert r.exit_code == 0, r.stdout
     assert cli("cam", "status").exit_code == 0
 
@@ -77,7 +77,7 @@ def test_cam_setup_refuses_a_policy_that_lacks_actions_unless_told_to_update(cli
 def test_missing_role_is_refused_with_how_to_create_it(cli, sandbox):
     # A cluster whose account never had VPC-CNI: no IPAMDofTKE_QCSRole.
     sandbox.cloud.remove_role("IPAMDofTKE_QCSRole")
-    r = cli("cam", "setup")
+    r = cli("cam", "setup", "--yes")
     assert r.exit_code == 1
     assert "IPAMDofTKE_QCSRole does not exist" in r.stdout and "authorize" in r.stdout
 
@@ -86,11 +86,11 @@ def test_legacy_cluster_refuses_trunking_naming_both_reasons(sandbox_cli):
     cli = sandbox_cli("legacy")
     sb = cli.sandbox
     mark = sb.log.mark()
-    r = cli("enable-trunking", "-o", "json")
+    r = cli("enable-trunking", "--yes", "-o", "json")
     assert r.exit_code == 1
     refused = {s["id"] for s in r.json()["steps"] if s["status"] == "refused"}
     assert refused == {"precondition-network-static-ip", "precondition-eniipamd-version"}
-    text = cli("enable-trunking").stdout
+    text = cli("enable-trunking", "--yes").stdout
     assert "non-static Pod IPs" in text and "upgrade eniipamd" in text
     assert [e for e in sb.log.since(mark) if e["mutating"]] == []
 
@@ -98,17 +98,17 @@ def test_legacy_cluster_refuses_trunking_naming_both_reasons(sandbox_cli):
 def test_enable_trunking_keeps_every_other_eniipamd_value(cli, sandbox):
     cluster = sandbox.cluster_id
     before = sandbox.cloud.addon_values(cluster, "eniipamd")
-    assert cli("enable-trunking").exit_code == 0
+    assert cli("enable-trunking", "--yes").exit_code == 0
     after = sandbox.cloud.addon_values(cluster, "eniipamd")
     assert after["vpcCni"]["trunkingEni"]["enableSubEni"] in (True, "true")
     after["vpcCni"]["trunkingEni"]["enableSubEni"] = before["vpcCni"]["trunkingEni"]["enableSubEni"]
     assert after == before
-    r = cli("enable-trunking", "-o", "json")
+    r = cli("enable-trunking", "--yes", "-o", "json")
     assert r.exit_code == 0 and r.json()["changed"] is False
 
 
 def test_addon_install_refuses_while_trunking_is_off(cli, sandbox):
-    r = cli("addon", "install")
+    r = cli("addon", "install", "--yes")
     assert r.exit_code == 1 and "enable-trunking" in r.stdout
 
 
@@ -206,15 +206,15 @@ def test_setup_resends_update_addon_only_after_reading_that_it_did_not_run(sandb
 
 
 def test_addon_install_failure_is_reported_with_its_reason(cli, sandbox):
-    assert cli("cam", "setup").exit_code == 0
-    assert cli("enable-trunking").exit_code == 0
+    assert cli("cam", "setup", "--yes").exit_code == 0
+    assert cli("enable-trunking", "--yes").exit_code == 0
     sandbox.cloud.fail_next_addon_operation(sandbox.cluster_id, "securitygrouppolicy", "chart values rejected: quota exceeded")
-    r = cli("addon", "install")
+    r = cli("addon", "install", "--yes")
     assert r.exit_code == 1
     assert "InstallFailed" in r.stderr + r.stdout and "quota exceeded" in r.stderr + r.stdout
     status = cli("addon", "status", "-o", "json")
     assert status.exit_code == 1
     sgp = [a for a in status.json()["addons"] if a["name"] == "securitygrouppolicy"][0]
     assert sgp["phase"] == "InstallFailed" and "quota exceeded" in sgp["reason"]
-    again = cli("addon", "install")
+    again = cli("addon", "install", "--yes")
     assert again.exit_code == 1 and "InstallFailed" in again.stdout

@@ -62,7 +62,9 @@ def test_delete_waits_for_another_writer_and_refuses_naming_it(cli):
     cli.sandbox.kube.update(LEASES, lease)
     r = cli("policy", "delete", "web", "-n", NS, "--yes", "--timeout", "1")
     assert r.exit_code == 1
-    assert r.stderr.startswith(f"waiting for Lease {NS}/{LEASE_NAME}, held by ops-laptop/99/beef01, renewed ")
+    # the plan first (every mutating command shows it: cli.outcome.mutate), then the wait
+    assert r.stderr.startswith("plan:\n  ~ securitygrouppolicy/web would be deleted\n")
+    assert f"\nwaiting for Lease {NS}/{LEASE_NAME}, held by ops-laptop/99/beef01, renewed " in r.stderr
     assert f"error: another sgpctl writer holds Lease {NS}/{LEASE_NAME}: ops-laptop/99/beef01" in r.stderr
     assert cli.sandbox.kube.get("securitygrouppolicies.vpcresources.tke.cloud.tencent.com", NS, "web") is not None
     assert holder(cli) == "ops-laptop/99/beef01"

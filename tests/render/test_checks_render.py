@@ -153,7 +153,7 @@ def test_tty_glyphs_and_a_passing_status_line():
         "‼ quota has room\n"
         "    node n1 is 90% full\n"
         "\n"
-        "Status check results are √\n"
+        "Status check results are √ (1 warning, 1 passed)\n"
     )
     assert code == 0
 
@@ -162,7 +162,7 @@ def test_fail_on_warning_turns_the_status_line_red():
     out = io.StringIO()
     _, code = render_checks(run_checks([("x", [CheckSpec("a", "d", const(warned("w")))])]), out, ASCII,
                             fail_on_warning=True)
-    assert out.getvalue().endswith("Status check results are [FAIL]\n") and code == 1
+    assert out.getvalue().endswith("Status check results are [FAIL] (1 warning)\n") and code == 1
 
 
 def test_undetermined_only_exits_3_and_says_so():

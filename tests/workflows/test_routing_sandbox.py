@@ -59,10 +59,15 @@ def test_check_fails_naming_every_hazard_with_its_object(sb):
 
 def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     before = eniipamd_values(sb)
-    r = sb("routing", "set", "strict", "--yes")
+    r = sb("routing", "set", "strict", "--yes", "-o", "json")
     assert r.exit_code == 1
-    for check_id in HAZARDS:
-        assert check_id in r.stdout + r.stderr
+    compatibility = next(s for s in r.json()["steps"] if s["id"] == "routing-compatibility")
+    assert compatibility["status"] == "refused" and sorted(compatibility["details"]["failedChecks"]) == sorted(HAZARDS)
+    # the text names what breaks, not the ids
+    text = sb("routing", "set", "strict", "--yes")
+    for name in ("Node LocalDNS", "NetworkPolicies selecting strict-mode Pods", "kube-proxy mode",
+                 "externalTrafficPolicy: Local Services", "SNAT of strict-mode Pod egress"):
+        assert name in text.stdout
     assert not sb.log.entries(api="cloud", mutating=True, action="UpdateAddon")
 
     cluster_id = sb.cluster_id
@@ -102,10 +107,10 @@ def test_set_strict_refuses_then_succeeds_once_each_hazard_is_fixed(sb):
     # only new Pods get the scheme: the two running nginx Pods are listed with the rebuild command
     (rebuild,) = out["rebuild"]
     assert rebuild["namespace"] == NS and len(rebuild["pods"]) == 2
-    assert rebuild["commands"] == [f"sgpctl policy rollout -n {NS} --all --yes"]
+    assert rebuild["commands"] == [f"sgpctl policy rollout -n {NS} --all"]
     assert "keep the old routing until rebuilt" in r.stderr
     # ... and the command does rebuild them (they are not stale, so without --all nothing happens)
-    assert "no stale Pods" in sb("policy", "rollout", "-n", NS, "--yes").stderr
+    assert "no stale or drifted Pods" in sb("policy", "rollout", "-n", NS, "--yes").stderr
     rolled = sb("policy", "rollout", "-n", NS, "--all", "--yes", "--wait", "-o", "json")
     assert rolled.exit_code == 0, rolled.output
     sb.settle()

@@ -155,7 +155,7 @@ def test_set_strict_after_the_fixes_sets_three_values_in_one_merge_and_keeps_the
     rebuild = out.extra["rebuild"]
     assert rebuild == [{"namespace": "shop", "pods": ["web-7d4b9c6f5d-aaaaa", "web-7d4b9c6f5d-bbbbb"],
                         "owners": ["deployment/web"], "barePods": [],
-                        "commands": ["sgpctl policy rollout -n shop --all --yes"]}]
+                        "commands": ["sgpctl policy rollout -n shop --all"]}]
     assert "only new Pods get strict routing" in out.steps[-1].message
 
     # Idempotent: a second run changes nothing and makes no call that mutates.
@@ -261,5 +261,5 @@ def test_already_strict_is_nothing_to_change_even_while_a_check_fails(backups):
     again = routing.apply_routing(cloud.tke, routing.plan_routing(ClusterView(kube), cloud, CLUSTER_ID, "strict"),
                                   waiter=FAST, backups=backups)
     assert again.ok and not again.changed
-    assert again.steps[0].message.startswith("already strict, though `routing check` fails: strict-nodelocaldns")
+    assert again.steps[0].message.startswith("already strict, though `routing check` fails: Node LocalDNS")
     assert len(cloud.tke.updates) == 1
