@@ -96,10 +96,15 @@ def run_fleet_command(app, fleet: FleetOptions, per_cluster: Callable[[Any], Any
     from sgpctl.core.fleet import split_list
     from sgpctl.errors import SgpctlError
     from sgpctl.render.fleet import render_fleet
+    from sgpctl.render.output import OutputFormat, parse_output
     from sgpctl.workflows.fleet import ClusterOutcome, all_regions, choose_access, discover, run_fleet
 
     if fleet.all_clusters and fleet.clusters:
         raise InputError("--all-clusters and --clusters are mutually exclusive", hint="pass one of them")
+    if parse_output(output).form is OutputFormat.junit:
+        # One JUnit report per cluster has no place in the consolidated answer: refused before any read.
+        raise InputError("-o junit does not go with --all-clusters/--clusters",
+                         hint="use -o json (each cluster's checks are under clusters[].result), or -o junit per cluster")
     if app.flags.context:
         raise InputError("--context does not go with --all-clusters/--clusters: each cluster's context is the one "
                          "whose server is its endpoint", hint="drop --context")
