@@ -83,6 +83,15 @@ def fleet_options(fn: Callable) -> Callable:
     return command
 
 
+def fleet_scope(namespace: str | None, all_namespaces: bool, *, all_by_default: bool = False) -> Callable[[Any], str | None]:
+    """-n/-A over a fleet: checked now, before any cluster is read; then ``scope(cluster_app)`` is that
+    cluster's namespace scope (``options.namespace_scope``: without -n/-A, its own context's namespace)."""
+    from sgpctl.cli.options import check_namespace_flags, namespace_scope
+
+    check_namespace_flags(namespace, all_namespaces)
+    return lambda a: namespace_scope(a, namespace, all_namespaces, all_by_default=all_by_default)
+
+
 def refuse_with_fleet(fleet: FleetOptions, option: str, given: bool) -> None:
     if fleet.active and given:
         raise InputError(f"{option} does not go with --all-clusters/--clusters", hint=f"run {option} per cluster")

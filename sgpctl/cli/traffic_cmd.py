@@ -102,20 +102,16 @@ def check(
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     if fleet.active:
-        from sgpctl.cli.fleet import run_fleet_command
+        from sgpctl.cli.fleet import fleet_scope, run_fleet_command
         from sgpctl.render.traffic import check_summary
         from sgpctl.workflows.fleet import check_result
 
-        if namespace and all_namespaces:
-            namespace_scope(app_, namespace, all_namespaces)  # refused before any cluster is read
+        scope = fleet_scope(namespace, all_namespaces)
 
         def per_cluster(a):
-            report = traffic_check(a.view(namespace_scope(a, namespace, all_namespaces)), a.cloud(),
-                                   a.settings.require_cluster_id(), what_if=routing)
-            answer = check_result(report.results(), report.to_dict(strict), fail_on_warning=strict)
-            answer.summary = check_summary(report)
-            answer.details += list(report.notes)
-            return answer
+            report = traffic_check(a.view(scope(a)), a.cloud(), a.settings.require_cluster_id(), what_if=routing)
+            return check_result(report.results(), report.to_dict(strict), fail_on_warning=strict,
+                                summary=check_summary(report), notes=report.notes)
 
         return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)

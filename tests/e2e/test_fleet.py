@@ -227,6 +227,7 @@ def test_without_a_matching_context_the_cluster_kubeconfig_is_used_in_memory(fle
     (["eni", "leaks", "--all-clusters", "--delete"], "--delete does not go with"),
     (["verify", "pods", "-n", "a", "-A", "--all-clusters"], "mutually exclusive"),
     (["traffic", "check", "-n", "a", "-A", "--all-clusters"], "mutually exclusive"),
+    (["routing", "check", "-n", "a", "-A", "--clusters", "cls-aaaaaaaa"], "mutually exclusive"),
     (["traffic", "check", "--all-clusters", "--routing", "loose"], "--routing"),
     (["traffic", "check", "--parallel", "2"], "--parallel goes with"),
     (["doctor", "--all-clusters", "-o", "junit"], "-o junit does not go with"),
