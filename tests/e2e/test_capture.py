@@ -47,11 +47,11 @@ def replayed(sandbox_cli, doc: dict):
 
 
 def run_procedure(cli, tmp_path: Path) -> str:
-    """The TKE document's procedure on the default scenario, through the CLI: setup, a security group
-    (letting DNS out: a new group drops everything, and `verify pod` checks the traffic the Pod needs),
+    """The TKE document's procedure on the default scenario, through the CLI: setup, a security group,
     the document's policy, its nginx Deployment, verification."""
     assert cli("setup", "--yes").exit_code == 0
-    gid = cli("sg", "create", "demo-nginx", "--allow-dns").stdout.strip()
+    # As the document says: the group must allow what the Pods need (kubelet probes, DNS).
+    gid = cli("sg", "create", "demo-nginx", "--allow-node-probes", "--allow-dns").stdout.strip()
     policy = tmp_path / "policy.yaml"
     policy.write_text((ROOT / "examples" / "policy.yaml").read_text().replace("sg-xxxxyyyy", gid))
     assert cli("policy", "apply", "-f", str(policy)).exit_code == 0
