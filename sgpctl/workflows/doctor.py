@@ -109,6 +109,8 @@ class DoctorContext:
         #: kubeconfig file (a fleet cluster's, from DescribeClusterKubeconfig)
         self._context_info = context_info
         self._memo: dict[str, Any] = {}
+        #: reads started ahead of the check that needs them (futures), taken over by that check
+        self._background: dict[str, Any] = {}
 
     def memo(self, key: str, fn: Callable[[], Any]) -> Any:
         if key not in self._memo:
@@ -272,10 +274,33 @@ class DoctorContext:
 
         return self.memo("traffic", read)
 
-    def leaks(self):
-        from sgpctl.workflows.leaks import find_leaks
+    def start_leaks_read(self) -> None:
+        """Start listing the nodes' ENIs (``workflows.leaks.read_node_enis``: a hundred calls on a
+        large cluster that need nothing but the nodes) in the background, so they overlap the checks
+        before ``leaks``, which takes the answer over; a failure surfaces there. Once per run."""
+        if "node-enis" in self._background or "leaks" in self._memo:
+            return
+        try:
+            nodes, cloud, cluster_id = self.view().nodes, self.cloud(), self.cluster_id
+        except Exception:  # noqa: BLE001 - the leaks check reads (and reports) it itself
+            return
+        from concurrent.futures import ThreadPoolExecutor
 
-        return self.memo("leaks", lambda: find_leaks(self.view(), self.cloud(), self.cluster_id, clock=self._wall_clock))
+        from sgpctl.workflows.leaks import read_node_enis
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgpctl-leaks")
+        self._background["node-enis"] = pool.submit(read_node_enis, nodes, cloud, cluster_id, clock=self._wall_clock)
+        pool.shutdown(wait=False)
+
+    def leaks(self):
+        def read():
+            from sgpctl.workflows.leaks import find_leaks
+
+            pending = self._background.pop("node-enis", None)
+            return find_leaks(self.view(), self.cloud(), self.cluster_id, clock=self._wall_clock,
+                              node_enis=pending.result() if pending is not None else None)
+
+        return self.memo("leaks", read)
 
     def _ipamd_or_none(self):
         try:
@@ -869,6 +894,23 @@ def check_acks(ids: Sequence[str]) -> list[str]:
     return list(ids)
 
 
+#: the checks the leaks category requires: once they pass, its cloud reads start in the background
+LEAKS_REQUIRE = (TKE, VPC, KUBE)
+
+
 def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, acknowledged: Sequence[str] = ()):
-    """Results one by one, as each check finishes (render them as they come)."""
-    return run_checks(select(categories(), names), context, acknowledged=acknowledged)
+    """Results one by one, as each check finishes (render them as they come). The leaks category's
+    cloud reads start as soon as the checks it requires have passed, when it is selected."""
+    chosen = select(categories(), names)
+    results = run_checks(chosen, context, acknowledged=acknowledged)
+    waiting = set(LEAKS_REQUIRE) if any(c.name == "leaks" for c in chosen) else set()
+
+    def streamed():
+        for result in results:
+            yield result
+            if result.id in waiting and result.ok:
+                waiting.discard(result.id)
+                if not waiting:
+                    context.start_leaks_read()
+
+    return streamed()

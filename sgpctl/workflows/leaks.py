@@ -19,7 +19,8 @@ tried, and the outcome says what to do instead. Deleting twice is harmless (the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sgpctl.core import leaks as core
@@ -41,11 +42,24 @@ INSTEAD = ("no public API action deleted the sub-ENI ({cause}); eniipamd deletes
            "document says)")
 
 
-def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Callable[[], float] = time.time) -> core.LeakReport:
-    """One read of the cluster's sub-ENIs (see the module's docstring)."""
+@dataclass
+class NodeEnis:
+    """The cloud half of ``find_leaks``: which nodes are the cluster's instances, and every ENI of
+    those instances, listed at ``read_at``. ``doctor`` reads it in the background while its other
+    checks run."""
+
+    instances: dict[str, str]
+    enis: list
+    read_at: float
+    notes: list[str] = field(default_factory=list)
+
+
+def read_node_enis(nodes: Sequence[dict], cloud: Cloud, cluster_id: str, *,
+                   clock: Callable[[], float] = time.time) -> NodeEnis:
+    """The CVM instances TKE lists for the cluster among ``nodes``, and every ENI of them."""
     notes: list[str] = []
     instances: dict[str, str] = {}
-    for node in view.nodes:
+    for node in nodes:
         name = str((node.get("metadata") or {}).get("name") or "")
         instance = instance_id_of(node)
         if instance is None:
@@ -59,6 +73,16 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
     instances = {n: i for n, i in instances.items() if i in members}
     read_at = clock()
     enis = cloud.vpc.describe_instance_network_interfaces(sorted(instances.values())) if instances else []
+    return NodeEnis(instances, enis, read_at, notes)
+
+
+def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Callable[[], float] = time.time,
+               node_enis: NodeEnis | None = None) -> core.LeakReport:
+    """One read of the cluster's sub-ENIs (see the module's docstring); ``node_enis``: the nodes'
+    ENIs when the caller read them already (``read_node_enis`` on ``view.nodes``)."""
+    if node_enis is None:
+        node_enis = read_node_enis(view.nodes, cloud, cluster_id, clock=clock)
+    instances, enis = node_enis.instances, node_enis.enis
     served = view.serves(r.VPCENI_GROUP, r.VPCENI_KIND)
     vpcenis = view.vpcenis
     view.vpcenis_by_pod()  # what cannot be read lands in view.problems
@@ -67,10 +91,10 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
     listed = {e.eni_id for e in enis}
     unlisted = sorted({i for v in vpcenis if (i := core.named_eni(v)) and i not in listed})
     found_by_id = cloud.vpc.describe_network_interfaces(unlisted, concurrency=4) if unlisted else []
-    report = core.classify(instances=instances, enis=enis, vpcenis=vpcenis, pods=pods, read_at=read_at,
+    report = core.classify(instances=instances, enis=enis, vpcenis=vpcenis, pods=pods, read_at=node_enis.read_at,
                            found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)
     report.finished_at = clock()
-    report.notes[:0] = notes
+    report.notes[:0] = node_enis.notes
     if view.nodes and not instances:
         report.blockers.append(f"none of the {len(view.nodes)} node(s) is a CVM instance TKE lists for {cluster_id}: "
                                "is the kubeconfig context that cluster?")

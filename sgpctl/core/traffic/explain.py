@@ -36,7 +36,7 @@ rule decided (nothing filtered it, or no rule matched and it was dropped by defa
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from sgpctl.core.traffic.evaluate import ACCEPT, DROP, RuleRef, Segment, Unknown, evaluate_chain
@@ -198,6 +198,9 @@ class Hop:
     filtered: bool
     why: str
     segments: tuple[Segment, ...] = ()
+    #: ``verdict()`` made already: it depends only on the segments and the groups, which every Pod
+    #: of a group set shares, so ``_hop`` makes it once per rule-book decision (``_chain``)
+    known_verdict: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def allowed(self) -> bool | None:
@@ -228,28 +231,14 @@ class Hop:
 
     def parts(self) -> list["Part"]:
         """The segments merged by how they fare (same outcome, same deciding rule)."""
-        merged: dict[tuple, list[Box]] = {}
-        for s in self.segments:
-            key = (s.outcome, s.action, s.decided_by, tuple(u for u in s.unknowns) if not s.determined else ())
-            merged.setdefault(key, []).append(s.box)
-        return [Part(outcome, action, decided, unknowns, tuple(boxes))
-                for (outcome, action, decided, unknowns), boxes in merged.items()]
+        return _parts(self.segments)
 
     def verdict(self) -> str:
         if not self.filtered:
             return f"not filtered: {self.why}"
-        parts = self.parts()
-        texts = []
-        for p in parts:
-            where = "" if len(parts) == 1 else f"{p.describe_traffic()}: "
-            if p.decided_by is None:
-                text = f"no rule of {', '.join(self.endpoint.groups or ()) or 'its groups'} matched: dropped"
-            else:
-                text = f"{'accepted' if p.action == ACCEPT else 'dropped'} by {p.decided_by.describe()}"
-            if p.outcome is None:
-                text += " - unless an earlier rule that could not be evaluated matched"
-            texts.append(where + text)
-        return "; ".join(texts)
+        if self.known_verdict is not None:
+            return self.known_verdict
+        return _verdict(self.segments, self.endpoint.groups)
 
     def to_dict(self) -> dict[str, Any]:
         decided = self.decided_by
@@ -273,6 +262,31 @@ class Hop:
         if unknowns:
             out["unknowns"] = unknowns
         return out
+
+
+def _parts(segments: Sequence[Segment]) -> list[Part]:
+    merged: dict[tuple, list[Box]] = {}
+    for s in segments:
+        key = (s.outcome, s.action, s.decided_by, tuple(u for u in s.unknowns) if not s.determined else ())
+        merged.setdefault(key, []).append(s.box)
+    return [Part(outcome, action, decided, unknowns, tuple(boxes))
+            for (outcome, action, decided, unknowns), boxes in merged.items()]
+
+
+def _verdict(segments: Sequence[Segment], groups: Sequence[str] | None) -> str:
+    """A filtered hop's verdict: how each part of its traffic fares, and by which rule."""
+    parts = _parts(segments)
+    texts = []
+    for p in parts:
+        where = "" if len(parts) == 1 else f"{p.describe_traffic()}: "
+        if p.decided_by is None:
+            text = f"no rule of {', '.join(groups or ()) or 'its groups'} matched: dropped"
+        else:
+            text = f"{'accepted' if p.action == ACCEPT else 'dropped'} by {p.decided_by.describe()}"
+        if p.outcome is None:
+            text += " - unless an earlier rule that could not be evaluated matched"
+        texts.append(where + text)
+    return "; ".join(texts)
 
 
 @dataclass(frozen=True)
@@ -331,8 +345,7 @@ def _hop(side: str, me: Endpoint, peer: Endpoint, direction: str, flow: Flow, bo
         if me.predicted:
             assumptions.append(f"{me.ref}'s groups {', '.join(me.groups)} are a prediction, not read from its ENI "
                                f"(policies' groupIds in policy-name order, or its annotation)")
-        return Hop(side, me, direction, True, why,
-                   evaluate_chain(book, me.groups, direction, flow.protocol, _box(peer, flow)))
+        return Hop(side, me, direction, True, why, *_chain(book, me.groups, direction, flow, peer))
     if me.kind == VIRTUAL:
         return Hop(side, me, direction, False, f"{me.ref} is a Service IP: no ENI holds it, so no group filters it there")
     if me.kind == ENI and same:
@@ -342,7 +355,21 @@ def _hop(side: str, me: Endpoint, peer: Endpoint, direction: str, flow: Flow, bo
                            f"this traffic through")
         return Hop(side, me, direction, False, f"{me.ref} is not filtered by Pod security groups")
     return Hop(side, me, direction, True, f"{me.ref}'s ENI groups filter traffic that leaves its node",
-               evaluate_chain(book, me.groups, direction, flow.protocol, _box(peer, flow)))
+               *_chain(book, me.groups, direction, flow, peer))
+
+
+def _chain(book: RuleBook, groups: tuple[str, ...], direction: str, flow: Flow,
+           peer: Endpoint) -> tuple[tuple[Segment, ...], str]:
+    """The rule-book decision of a filtered hop, and its verdict: both depend only on the groups, the
+    direction and the peer's block of traffic, so they are made once per such class (kept in
+    ``book.memo``, as ``evaluate_chain`` keeps its own) and shared by every Pod in it."""
+    box = _box(peer, flow)
+    key = ("hop", groups, direction, flow.protocol, box)
+    found = book.memo.get(key)
+    if found is None:
+        segments = evaluate_chain(book, groups, direction, flow.protocol, box)
+        found = book.memo[key] = (segments, _verdict(segments, groups))
+    return found
 
 
 def _unknown_groups(me: Endpoint) -> Unknown:
