@@ -781,14 +781,18 @@ def strict_hazards(facts: TrafficFacts):
     from sgpctl.core.checks import failed, passed, undetermined
 
     dns = _dns(facts, STRICT)
-    nodes = list(facts.nodes.values())
+    # Only flows within a node are judged: each Pod's DNS needs are derived towards the DNS Pods on
+    # its own node alone (the others, and the Service IP, are on no node), once per node.
+    dns_on: dict[str | None, ClusterDns] = {}
     broken, unknown, already, judged = [], [], 0, 0
     fixes: dict[Any, Any] = {}
     for side in facts.pods:
         side = side.in_mode(STRICT)
-        spec = side.pod.get("spec") or {}
-        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(spec.get("nodeName") or ""), nodes=nodes,
-                          dns=dns, services=(), node_cidrs=facts.node_cidrs)
+        node = (side.pod.get("spec") or {}).get("nodeName") or ""
+        if node not in dns_on:
+            dns_on[node] = replace(dns, pods=tuple(p for p in dns.pods if p[0].node is not None and p[0].node == node))
+        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(node), dns=dns_on[node],
+                          node_cidrs=facts.node_cidrs)
         ref = f"{side.key[0]}/{side.key[1]}"
         for need in needs.needs:
             if need.kind not in (PROBE, DNS) or need.source.node is None or need.source.node != need.destination.node:

@@ -339,3 +339,41 @@ def test_without_the_routing_mode_a_flow_within_a_node_is_decided_only_when_both
     cloud.vpc.group_rules[WEB] = rules(WEB, ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
                                                       "CidrBlock": "10.0.0.0/24", "Action": "ACCEPT"}])
     assert traffic.pod_traffic_check(ClusterView(kube), cloud, None, "shop", "web-1").status is Status.PASS
+
+
+def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatch):
+    """50 Pods of one policy (one group set) on two nodes need 250 flows, but they fall into six
+    classes of (groups, direction, protocol, peer block): the probe from n1 and from n2 (ingress), DNS
+    over UDP and TCP to the Service IP and to the CoreDNS Pod (egress). Each class is decided, and
+    its verdict worded, once: a return of the per-Pod cost shows here as 250 calls."""
+    import importlib
+
+    chain = importlib.import_module("sgpctl.core.traffic.evaluate")  # the modules, not the functions they export
+    explain = importlib.import_module("sgpctl.core.traffic.explain")
+
+    kube, cloud = world()
+    for i in range(2, 51):
+        name, ip, eni = f"web-{i}", f"10.0.1.{100 + i}", f"eni-web{i:05d}"
+        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node="n1" if i % 2 else "n2", sub_eni=True, groups=WEB)))
+        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
+                          "status": {"eni": {"eniID": eni}}})
+        cloud.vpc.enis[eni] = (WEB,)
+        cloud.vpc.eni_ips[eni] = (ip,)
+    calls = {"decisions": 0, "verdicts": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(chain, "_evaluate_chain", counted("decisions", chain._evaluate_chain))
+    monkeypatch.setattr(explain, "_verdict", counted("verdicts", explain._verdict))
+    report = check(kube, cloud, what_if="strict")  # strict: the probe from the Pod's own node is filtered too
+    assert len(report.pods) == 50 and sum(len(p.results) for p in report.pods) == 250
+    # sg-web00001 accepts everything out and nothing in: every probe is dropped, all DNS passes
+    by_status = {(c.id, str(c.status)) for c in report.results()}
+    assert by_status == {("probe-c-readiness-8080", "fail"), ("dns-udp-service", "pass"), ("dns-tcp-service", "pass"),
+                         ("dns-udp-pods", "pass"), ("dns-tcp-pods", "pass")}
+    assert calls == {"decisions": 6, "verdicts": 6}

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -181,6 +182,12 @@ def _pod_ref(pod: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _cidrs_holding(address: str, cidrs: Sequence[str]) -> tuple[str, ...]:
+    return _holding(address, tuple(cidrs))
+
+
+@functools.lru_cache(maxsize=65536)
+def _holding(address: str, cidrs: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: every Pod's DNS needs ask it of the same few DNS Pods, every Service need of the same nodes.
     ip = parse_network(address)
     held = []
     for c in cidrs:
