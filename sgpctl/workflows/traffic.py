@@ -718,8 +718,7 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
 def traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str, *, what_if: str | None = None) -> TrafficReport:
     """`traffic check`: every need of every Pod a policy selects (or on a sub-ENI) in the view."""
     if not view.serves_policies:
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`)")
+        view.require_policies()  # the add-on is missing: exit 1 and the one message every command gives
     routing = read_routing(cloud.tke, cluster_id).with_what_if(what_if)
     facts = gather(view, cloud, cluster_id, routing=replace(routing, what_if=None))
     report = evaluate(facts, what_if=what_if)
