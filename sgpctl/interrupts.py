@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["Interrupted", "launched_as_cli", "install", "running", "mutation", "signalled", "exit_code", "message", "finish"]
+__all__ = ["Interrupted", "launched_as_cli", "install", "running", "stopped", "mutation", "signalled", "exit_code", "message", "finish"]
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -76,6 +76,13 @@ def install() -> None:
 def running() -> None:
     """From now on a signal interrupts the command (cleanup runs) instead of ending the process."""
     _state.running = True
+
+
+def stopped() -> None:
+    """The command has returned: from now on a signal ends the process at once with its line and
+    exit code. Raising in the main thread now would land in the interpreter's shutdown (joining
+    threads, flushing streams), where Python prints "Exception ignored" and a traceback."""
+    _state.running = False
 
 
 @contextlib.contextmanager

@@ -304,6 +304,8 @@ def main() -> None:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except KeyboardInterrupt:
         code = int(ExitCode.INTERRUPTED)
+    finally:
+        interrupts.stopped()
     if interrupts.signalled() and code != 0:
         interrupts.finish()
     # A command that caught the interrupt and returned (Ctrl-C stops `sandbox up`) handled it itself.

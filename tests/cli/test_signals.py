@@ -246,3 +246,20 @@ def test_the_kube_adapter_marks_its_changes_in_flight_and_not_its_reads():
     kube.replace_lease({"metadata": {"name": "sgpctl-policy-writer"}}, "ns")
     assert [method for method, _ in seen[3:]] == ["GET", "POST", "PUT"]
     assert not any(line.startswith("interrupted while") for _, line in seen[3:]) and interrupts._state.sent == sent
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_command_returned_still_ends_with_one_line(signum):
+    """Between the command's return and the process's end (Python joins threads and flushes streams
+    there) a signal must not raise into the interpreter's shutdown, where Python prints "Exception
+    ignored" and a traceback: the process ends at once with its line and code."""
+    import sys
+
+    script = ("import os, signal, sys\n"
+              "from sgpctl import interrupts\n"
+              "interrupts.install(); interrupts.running(); interrupts.stopped()\n"
+              f"os.kill(os.getpid(), {int(signum)})\n"
+              "sys.exit(0)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_default_signals)
+    assert_one_line(proc, signum)
