@@ -191,9 +191,10 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     return report
 
 
-def nothing_selected(view: ClusterView, policy: str | None) -> CheckResult:
-    """A warning for a run that verified no Pod, saying where the policies are (or why the one named
-    selects nothing)."""
+def nothing_selected(view: ClusterView, policy: str | None, *, command: str = "sgpctl verify pods",
+                     description: str = "the policies select Pods to verify") -> CheckResult:
+    """A warning for a run that verified (or, for `traffic check`, ``command``, checked) no Pod, saying
+    where the policies are (or why the one named selects nothing)."""
     where = f" in namespace {view.namespace}" if view.namespace else ""
     scope = f"policy {policy}" if policy else "a SecurityGroupPolicy"
     message, hint, evidence = f"no Pod{where} is selected by {scope}" + (f" (-l {view.pod_selector})" if view.pod_selector else ""), None, []
@@ -212,12 +213,12 @@ def nothing_selected(view: ClusterView, policy: str | None) -> CheckResult:
         if elsewhere:
             evidence = [f"{n} polic{'y' if n == 1 else 'ies'} in namespace {ns}" for ns, n in sorted(elsewhere.items())]
             first = sorted(elsewhere)[0]
-            hint = f"sgpctl verify pods -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
+            hint = f"{command} -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
         else:
             hint = "no namespace has a SecurityGroupPolicy: create one (sgpctl policy apply -f FILE)"
     else:
         hint = "no Pod runs under a policy yet: sgpctl policy explain -A shows what the policies select"
-    return CheckResult("pods-selected", "the policies select Pods to verify", Status.WARN, message, hint, evidence,
+    return CheckResult("pods-selected", description, Status.WARN, message, hint, evidence,
                        category=view.namespace or "all namespaces")
 
 

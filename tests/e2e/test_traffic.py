@@ -586,3 +586,13 @@ def test_completion_of_the_traffic_commands_through_bash_and_kubectl(world, shel
                              text=True, timeout=60).stdout.splitlines()
         # one step, pod/shop/: no space after it (Cobra's NoSpace 2 with NoFileComp 4)
         assert out == [f"pod/{NS}/", ":6"]
+
+
+def test_traffic_check_that_selects_no_pod_warns_and_says_where_the_policies_are(world):
+    # the namespace "default" has no policy; "shop" has two: as `verify pods`, a warning, not a silent pass
+    res = world.cli("traffic", "check", "-n", "default", "-o", "json")
+    assert res.exit_code == 0, res.output
+    (check,) = [c for cat in res.json()["categories"] for c in cat["checks"]]
+    assert (check["id"], check["status"]) == ("pods-selected", "warn")
+    assert check["hint"] == f"sgpctl traffic check -n {NS}" and check["evidence"] == [f"2 policies in namespace {NS}"]
+    assert world.cli("traffic", "check", "-n", "default", "--fail-on", "warning").exit_code == 1
