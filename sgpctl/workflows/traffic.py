@@ -725,7 +725,7 @@ def traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str, *, what_if: 
     facts = gather(view, cloud, cluster_id, routing=replace(routing, what_if=None))
     report = evaluate(facts, what_if=what_if)
     if not report.pods:
-        from sgpctl.workflows.verify import nothing_selected
+        from sgpctl.workflows.explain import nothing_selected
 
         report.empty_check = nothing_selected(view, None, command="sgpctl traffic check",
                                               description="the policies select Pods to check")
