@@ -128,8 +128,14 @@ def test_a_stuck_pod_stays_stuck_in_the_replay_until_it_changes(sandbox_cli, tmp
         "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}})
     replay.sandbox.settle()
     fresh = replay("verify", "pod", "fresh", "-n", NS, "-o", "json")
-    assert fresh.exit_code == 0, fresh.stdout
     assert fresh.json()["eniId"].startswith("eni-")
+    checks = {c["id"]: c for c in fresh.json()["checks"]}
+    # verify pod's traffic check (#13) judges the group's rules: the procedure's group was made without
+    # --allow-dns, so it has no rule and drops the Pod's DNS: to the Service and to its Pods, over UDP and
+    # TCP (4 checks; the Pod has no probe and no Service). Everything else passes.
+    traffic = checks.pop("traffic")
+    assert traffic["status"] == "fail" and traffic["message"].startswith("4 failing check(s) in 1 of 1 Pod"), fresh.stdout
+    assert {c["status"] for c in checks.values()} == {"pass"} and fresh.exit_code == 1
 
 
 # -- large ---------------------------------------------------------------------------------------------
