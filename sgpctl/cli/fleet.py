@@ -83,6 +83,15 @@ def fleet_options(fn: Callable) -> Callable:
     return command
 
 
+def fleet_scope(namespace: str | None, all_namespaces: bool, *, all_by_default: bool = False) -> Callable[[Any], str | None]:
+    """-n/-A over a fleet: checked now, before any cluster is read; then ``scope(cluster_app)`` is that
+    cluster's namespace scope (``options.namespace_scope``: without -n/-A, its own context's namespace)."""
+    from sgpctl.cli.options import check_namespace_flags, namespace_scope
+
+    check_namespace_flags(namespace, all_namespaces)
+    return lambda a: namespace_scope(a, namespace, all_namespaces, all_by_default=all_by_default)
+
+
 def refuse_with_fleet(fleet: FleetOptions, option: str, given: bool) -> None:
     if fleet.active and given:
         raise InputError(f"{option} does not go with --all-clusters/--clusters", hint=f"run {option} per cluster")
@@ -96,10 +105,15 @@ def run_fleet_command(app, fleet: FleetOptions, per_cluster: Callable[[Any], Any
     from sgpctl.core.fleet import split_list
     from sgpctl.errors import SgpctlError
     from sgpctl.render.fleet import render_fleet
+    from sgpctl.render.output import OutputFormat, parse_output
     from sgpctl.workflows.fleet import ClusterOutcome, all_regions, choose_access, discover, run_fleet
 
     if fleet.all_clusters and fleet.clusters:
         raise InputError("--all-clusters and --clusters are mutually exclusive", hint="pass one of them")
+    if parse_output(output).form is OutputFormat.junit:
+        # One JUnit report per cluster has no place in the consolidated answer: refused before any read.
+        raise InputError("-o junit does not go with --all-clusters/--clusters",
+                         hint="use -o json (each cluster's checks are under clusters[].result), or -o junit per cluster")
     if app.flags.context:
         raise InputError("--context does not go with --all-clusters/--clusters: each cluster's context is the one "
                          "whose server is its endpoint", hint="drop --context")

@@ -187,13 +187,18 @@ def fail_on_warning(value: str | None) -> bool:
     raise InputError(f"--fail-on {value!r} is not supported", hint="use --fail-on warning (or error, the default)")
 
 
-def namespace_scope(app, namespace: str | None, all_namespaces: bool, *, all_by_default: bool = False) -> str | None:
-    """kubectl's -n/-A: one namespace, or None for all of them. Without either, the context's
-    namespace (or, with ``all_by_default``, all of them)."""
+def check_namespace_flags(namespace: str | None, all_namespaces: bool) -> None:
+    """-n and -A together are bad input."""
     from sgpctl.errors import InputError
 
     if namespace and all_namespaces:
         raise InputError("-n/--namespace and -A/--all-namespaces are mutually exclusive", hint="pass one of them")
+
+
+def namespace_scope(app, namespace: str | None, all_namespaces: bool, *, all_by_default: bool = False) -> str | None:
+    """kubectl's -n/-A: one namespace, or None for all of them. Without either, the context's
+    namespace (or, with ``all_by_default``, all of them)."""
+    check_namespace_flags(namespace, all_namespaces)
     if all_namespaces or (all_by_default and not namespace):
         return None
     return namespace or app.context_namespace()

@@ -43,20 +43,17 @@ def check(ctx: typer.Context, namespace: Namespace = None, all_namespaces: AllNa
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     if fleet.active:
-        from sgpctl.cli.fleet import run_fleet_command
+        from sgpctl.cli.fleet import fleet_scope, run_fleet_command
         from sgpctl.core.checks import to_json
         from sgpctl.workflows.fleet import check_result
 
-        if namespace and all_namespaces:
-            namespace_scope(app_, namespace, all_namespaces)  # refused before any cluster is read
+        scope = fleet_scope(namespace, all_namespaces, all_by_default=True)
 
         def per_cluster(a):
-            facts = gather(a.view(namespace_scope(a, namespace, all_namespaces, all_by_default=True)), a.cloud(),
-                           a.settings.require_cluster_id())
+            facts = gather(a.view(scope(a)), a.cloud(), a.settings.require_cluster_id())
             results = list(run_checks(routing_categories(), facts))
-            answer = check_result(results, {**to_json(results, strict), **extra_json(facts)}, fail_on_warning=strict)
-            answer.details += facts.notes + facts.snat.notes
-            return answer
+            return check_result(results, {**to_json(results, strict), **extra_json(facts)}, fail_on_warning=strict,
+                                notes=facts.notes + facts.snat.notes)
 
         return run_fleet_command(app_, fleet, per_cluster, output)
     # The mode is cluster-wide: the default scope is every namespace, not the context's.

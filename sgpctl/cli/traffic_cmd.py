@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sgpctl.cli.context import get_app
+from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, fail_on_warning, namespace_scope
 from sgpctl.errors import ExitCode, InputError
 from sgpctl.render.output import OutputFormat
@@ -66,6 +67,7 @@ def explain(
 
 
 @app.command("check")
+@fleet_options
 def check(
     ctx: typer.Context,
     namespace: Namespace = None,
@@ -73,6 +75,7 @@ def check(
     routing: Routing = None,
     fail_on: FailOn = "error",
     output: Output = OutputFormat.table,
+    fleet: FleetOptions = NO_FLEET,
 ) -> ExitCode:
     """For every Pod a SecurityGroupPolicy selects: will its groups let through the flows it needs?
     Kubelet probes from its node (HTTP, TCP, gRPC), DNS to the cluster DNS Service and its Pods (UDP
@@ -90,12 +93,27 @@ def check(
       sgpctl traffic check -A
 
       sgpctl traffic check -n web --routing strict -o json
+
+      sgpctl traffic check -A --all-clusters --regions ap-guangzhou,ap-shanghai
     """
     from sgpctl.render.traffic import check_footer
     from sgpctl.workflows.traffic import traffic_check
 
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
+    if fleet.active:
+        from sgpctl.cli.fleet import fleet_scope, run_fleet_command
+        from sgpctl.render.traffic import check_summary
+        from sgpctl.workflows.fleet import check_result
+
+        scope = fleet_scope(namespace, all_namespaces)
+
+        def per_cluster(a):
+            report = traffic_check(a.view(scope(a)), a.cloud(), a.settings.require_cluster_id(), what_if=routing)
+            return check_result(report.results(), report.to_dict(strict), fail_on_warning=strict,
+                                summary=check_summary(report), notes=report.notes)
+
+        return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)
     report = traffic_check(app_.view(ns), app_.cloud(), app_.settings.require_cluster_id(), what_if=routing)
     # -o junit: one testcase per check (a testsuite per Pod); -o name and custom-columns: one line per Pod,

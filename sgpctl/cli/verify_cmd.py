@@ -99,21 +99,17 @@ def pods(
     strict = fail_on_warning(fail_on)
     app_ = get_app(ctx)
     if fleet.active:
-        from sgpctl.cli.fleet import run_fleet_command
+        from sgpctl.cli.fleet import fleet_scope, run_fleet_command
         from sgpctl.workflows.fleet import check_result
 
-        if namespace and all_namespaces:
-            namespace_scope(app_, namespace, all_namespaces)  # refused before any cluster is read
+        scope = fleet_scope(namespace, all_namespaces)
 
         def per_cluster(a):
-            report = verify_pods(a.view(namespace_scope(a, namespace, all_namespaces), pod_selector=selector),
-                                 a.cloud().vpc, policy=policy, expect_sg=expect)
-            answer = check_result(list(report.results()), report.to_dict(strict), fail_on_warning=strict)
+            report = verify_pods(a.view(scope(a), pod_selector=selector), a.cloud().vpc, policy=policy, expect_sg=expect)
             s = report.summary()
-            answer.summary = (f"{s['pods']} policy Pod(s): {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
-                              + (f", {s['warnings']} with warnings" if s["warnings"] else ""))
-            answer.details += list(report.notes)
-            return answer
+            return check_result(list(report.results()), report.to_dict(strict), fail_on_warning=strict, notes=report.notes,
+                                summary=f"{s['pods']} policy Pod(s): {s['ok']} ok, {s['stale']} stale, {s['failed']} failed"
+                                        + (f", {s['warnings']} with warnings" if s["warnings"] else ""))
 
         return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)

@@ -26,6 +26,8 @@ Readings and how they are told apart:
 - whether DescribeNetworkInterfaces lists per-Pod sub-ENIs (variant ``subeni-listed``): looking up
   the sub-ENIs the VpcENIs name; some found means it does, none of several means it likely does not
   (their groups cannot be checked there), none to look up tells nothing.
+- which public action deletes a sub-ENI (variant ``subeni-delete``): no read tells; stated with the
+  documents' evidence (``subeni_delete_action``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ __all__ = [
     "confirm_hint",
     "subeni_listed",
     "merge_depth",
+    "subeni_delete_action",
     "values_rendered",
     "tkesubeni_meaning",
     "port_all",
@@ -289,6 +292,23 @@ def merge_depth() -> Fact:
                  "(depth not stated)",))
 
 
+def subeni_delete_action() -> Fact:
+    """Which public action deletes a per-Pod sub-ENI. The CAM policy the TKE document has users create
+    grants ``vpc:DeleteSubNetworkInterface`` (eniipamd's action, in no public API or SDK);
+    DeleteNetworkInterface is documented for elastic network interfaces ("cannot be deleted while bound
+    to a CVM"), sub-ENIs unmentioned. No read
+    tells (only a delete would), and only `eni leaks --delete` depends on it: it uses
+    DeleteNetworkInterface, stops at the first refusal and says what to do instead."""
+    return Fact("subeni-delete", None, None,
+                "which public API action deletes a per-Pod sub-ENI is not documented and cannot be read without a "
+                "delete: `sgpctl eni leaks --delete` uses DeleteNetworkInterface and stops at its first refusal",
+                ("CAM policy SubENIForIPAMD (the TKE document's): vpc:DeleteSubNetworkInterface, an action no public "
+                 "API or SDK has",
+                 "DeleteNetworkInterface: documented for elastic network interfaces (one bound to a CVM cannot be "
+                 "deleted); relayed sub-ENIs (EniType 2), which hang off a node's trunk ENI, are not mentioned"),
+                "if DeleteNetworkInterface is refused, delete leaked sub-ENIs in the VPC console or by a ticket to VPC")
+
+
 def values_rendered(raw_values: Mapping[str, Any] | None, values: Mapping[str, Any] | None,
                     defaults: Mapping[str, Any] | None) -> Fact:
     """Whether DescribeAddonValues' ``Values`` is rendered (the values set over the chart's defaults,
@@ -339,17 +359,21 @@ def tkesubeni_meaning(limits: Iterable[tuple[str, int | None]]) -> Fact:
 
 def port_all(rules: Iterable[tuple[str, str | None, str | None]]) -> Fact:
     """Whether the API accepts TCP/UDP rules with ``Port: "ALL"``: (group id, protocol, port) of rules
-    that exist; one such rule shows it does. None seen tells nothing (such a rule is then written as
-    ``1-65535``, valid under either reading)."""
+    that exist; one such rule shows it does. None seen tells nothing. sgpctl does not depend on it:
+    every TCP/UDP rule it writes for all ports (`sg create --allow-node-probes`, the rules `traffic
+    check` suggests) says ``1-65535``, valid under either reading."""
+    ours = ("sgpctl does not depend on it: it writes every all-ports TCP/UDP rule as 1-65535 (sg create "
+            "--allow-node-probes, the rules traffic check suggests), valid under either reading")
     seen = [(g, proto, port) for g, proto, port in rules
             if (proto or "").upper() in ("TCP", "UDP") and (port or "").upper() == "ALL"]
     if seen:
         g, proto, port = seen[0]
         return Fact("sg-port-all", "accept", "TCP/UDP rules with Port ALL are accepted",
-                    f"security group {g} holds a {proto} rule with Port {port}: the API accepts Port ALL for TCP/UDP",
+                    f"security group {g} holds a {proto} rule with Port {port}: the API accepts Port ALL for TCP/UDP; "
+                    f"{ours}",
                     (f"DescribeSecurityGroupPolicies {g}: Protocol {proto}, Port {port}",))
     return Fact("sg-port-all", None, None, "no TCP or UDP rule with Port ALL among the groups read: whether the API "
-                "accepts one cannot be told (an explicit range, 1-65535, is valid either way)",
+                f"accepts one cannot be told; {ours}",
                 ("DescribeSecurityGroupPolicies: no TCP/UDP rule with Port ALL",))
 
 

@@ -61,12 +61,17 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def check_summary(report) -> str:
+    """`traffic check`'s one line: the routing it judged under and the counts (also a fleet row's)."""
+    s = report.summary()
+    return (f"{report.routing.describe()}: {s['pods']} Pod(s), {s['checks']} check(s), {s['failed']} failed, "
+            f"{s['undetermined']} undetermined")
+
+
 def check_footer(report) -> Any:
     """The lines under `traffic check`'s results: the routing it judged under, the counts, notes."""
     def draw(term: Terminal) -> None:
-        s = report.summary()
-        term.note(f"{report.routing.describe()}: {s['pods']} Pod(s), {s['checks']} check(s), {s['failed']} failed, "
-                  f"{s['undetermined']} undetermined")
+        term.note(check_summary(report))
         for n in report.notes:
             term.note(f"note: {n}")
         seen: dict[str, list[str]] = {}

@@ -11,7 +11,8 @@ Status of each check:
   name, `routing set standard` on the chart's default once the cluster runs strict, everything on
   Trunking being on); the hint says what settles it;
 - ``info``: the answers cannot tell, and sgpctl is right under every reading (UpdateAddon's merge depth,
-  what DescribeAddonValues renders, TKESubENI's meaning, Port ALL, sub-ENI listing, VpcENI's kind).
+  what DescribeAddonValues renders, TKESubENI's meaning, Port ALL, sub-ENI listing, VpcENI's kind, the
+  action that deletes a sub-ENI).
 
 Reads are the doctor context's (each made once per run); the two this category adds are
 DescribeVpcCniPodLimits (shared with the nodes checks) and DescribeSecurityGroupPolicies of at most
@@ -50,6 +51,10 @@ def _eniipamd_rawvalues(c) -> dict | None:
 
 def check_merge_depth(c) -> CheckOutcome:
     return outcome(api_facts.merge_depth(), needed=False)
+
+
+def check_subeni_delete(c) -> CheckOutcome:
+    return outcome(api_facts.subeni_delete_action(), needed=False)
 
 
 def check_values_rendered(c) -> CheckOutcome:
@@ -159,6 +164,8 @@ def category(requires: Callable[[str], Sequence[str]]) -> CategorySpec:
         ("assume-vpceni-kind", "the VpcENI kind's spelling", check_vpceni_kind, "kube"),
         ("assume-sg-port-all", "TCP/UDP rules with Port ALL", check_port_all, "vpc+kube"),
         ("assume-subeni-listed", "DescribeNetworkInterfaces lists per-Pod sub-ENIs", check_subeni_listed, "vpc+kube"),
+        # Its id predates this category (doctor's leaks category had it): kept, scripts may name it.
+        ("leaks-delete-action", "a public API action deletes per-Pod sub-ENIs", check_subeni_delete, "none"),
     ]
     specs = []
     for check_id, description, run, needs in table:

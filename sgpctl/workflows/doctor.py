@@ -23,12 +23,12 @@ Categories and check ids (scripts key on them)::
     routing         routing-mode, strict-nodelocaldns, strict-networkpolicy, strict-ipvs,
                     strict-external-traffic-local, strict-early-demux, strict-snat, strict-probes-dns
     traffic         traffic-needs
-    leaks           leaks-sub-enis, leaks-inconsistencies, leaks-delete-action
+    leaks           leaks-sub-enis, leaks-inconsistencies
     manual          manual-client-token-allowlist
     api-assumptions assume-addon-merge, assume-addon-values-rendered, assume-trunking-flag,
                     assume-eniipamd-version, assume-cluster-property, assume-sgp-addon-name,
                     assume-enforcing-mode-default, assume-tkesubeni, assume-kube-proxy-mode,
-                    assume-vpceni-kind, assume-sg-port-all, assume-subeni-listed
+                    assume-vpceni-kind, assume-sg-port-all, assume-subeni-listed, leaks-delete-action
                     (``workflows.assumptions``: which reading of the unconfirmed API facts this
                     account follows, with the response field and value that decided it)
 

@@ -81,9 +81,11 @@ class ClusterResult:
     details: list[str] = field(default_factory=list)
 
 
-def check_result(results: Sequence[Any], document: dict, *, fail_on_warning: bool = False) -> ClusterResult:
+def check_result(results: Sequence[Any], document: dict, *, fail_on_warning: bool = False, summary: str | None = None,
+                 notes: Sequence[str] = ()) -> ClusterResult:
     """A ``ClusterResult`` for a command that reports ``core.checks`` results: counts as the
-    summary, the failures and warnings (and what could not be determined) beneath."""
+    summary (or the command's own ``summary``), the failures and warnings (and what could not be
+    determined) beneath, then the command's ``notes``."""
     from sgpctl.core.checks import Status, exit_code
 
     counts: dict[str, int] = {}
@@ -96,9 +98,10 @@ def check_result(results: Sequence[Any], document: dict, *, fail_on_warning: boo
             details.append(f"[{label}] {r.description}: {r.message}")
     words = {"pass": "passed", "warn": "warning(s)", "fail": "failed", "undetermined": "undetermined",
              "skip": "skipped", "info": "note(s)"}
-    summary = ", ".join(f"{counts[k]} {words[k]}" for k in ("fail", "undetermined", "warn", "pass", "info", "skip")
-                        if counts.get(k))
-    return ClusterResult(document, exit_code(results, fail_on_warning), summary or "no checks", details)
+    if summary is None:
+        summary = ", ".join(f"{counts[k]} {words[k]}" for k in ("fail", "undetermined", "warn", "pass", "info", "skip")
+                            if counts.get(k)) or "no checks"
+    return ClusterResult(document, exit_code(results, fail_on_warning), summary, details + list(notes))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sgpctl.core import leaks as core
-from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, noted, passed, undetermined, warned
+from sgpctl.core.checks import CategorySpec, CheckOutcome, CheckSpec, passed, undetermined, warned
 from sgpctl.core.durations import format_age, format_duration
 from sgpctl.core.steps import CHANGED, FAILED, PLANNED, REFUSED, SKIPPED, UNCHANGED, Outcome, Step
 from sgpctl.errors import CloudError, ExitCode
@@ -231,14 +231,7 @@ def leak_category(read: Callable[[Any], core.LeakReport], requires: tuple[str, .
                       "a Pod whose VpcENI names a missing ENI needs rebuilding (delete it; its owner recreates it)",
                       [i.message for i in report.inconsistencies])
 
-    def delete_action(c: Any) -> CheckOutcome:
-        return noted("which public API action deletes a per-Pod sub-ENI is not documented (the CAM policy grants "
-                     "vpc:DeleteSubNetworkInterface, which the public API lacks): `sgpctl eni leaks --delete` uses "
-                     "DeleteNetworkInterface and stops at its first refusal",
-                     "if it is refused, delete leaked sub-ENIs in the VPC console or by a ticket to VPC")
-
     return CategorySpec(CATEGORY, (
         CheckSpec("leaks-sub-enis", "no sub-ENI of the cluster's nodes is left without a live Pod", leaks, requires=requires),
         CheckSpec("leaks-inconsistencies", "VpcENIs, sub-ENIs and Pods agree", agree, requires=requires),
-        CheckSpec("leaks-delete-action", "a public API action deletes per-Pod sub-ENIs", delete_action),
     ))

@@ -123,7 +123,19 @@ def test_what_tkesubeni_means(limits, value):
     ([], None),
 ])
 def test_port_all_only_from_a_rule_that_holds_it(rules, value):
-    assert f.port_all(rules).value == value
+    fact = f.port_all(rules)
+    assert fact.value == value
+    # either way it says what sgpctl itself writes for all ports: an explicit range, never ALL
+    assert "1-65535" in fact.message and "sg create --allow-node-probes" in fact.message
+
+
+def test_the_sub_eni_delete_action_is_never_established_by_a_read():
+    """The seed's CAM policy grants vpc:DeleteSubNetworkInterface; the public API has only
+    DeleteNetworkInterface, documented for ENIs: no read settles it, the check says so and what to do."""
+    fact = f.subeni_delete_action()
+    assert not fact.established and fact.value is None
+    assert any("vpc:DeleteSubNetworkInterface" in e for e in fact.evidence)
+    assert "DeleteNetworkInterface" in fact.message and "VPC console" in fact.hint
 
 
 @pytest.mark.parametrize("mode,ipvs,value", [

@@ -98,6 +98,72 @@ def test_verify_pods_over_the_fleet_with_one_cluster_unreachable(fleet):
     assert "hint: check --kubeconfig/--context and that the cluster endpoint is reachable" in table.stdout
 
 
+@contextlib.contextmanager
+def udp_dns_dropped(cli, region: str):
+    """A DROP of UDP 53 out, first in the egress of the region's group ``web`` (the policy Pods' group,
+    whose only egress rule accepts everything): it decides the Pods' UDP DNS wherever their egress is
+    filtered. Removed again afterwards (PolicyIndex 0)."""
+    from tests.sandbox_support import cloud_client, sdk_request
+
+    vpc = cloud_client(cli.sandbox, "vpc", region)
+    groups = vpc.DescribeSecurityGroups(sdk_request("vpc", "DescribeSecurityGroups", Filters=[
+        {"Name": "security-group-name", "Values": ["web"]}])).SecurityGroupSet
+    assert len(groups) == 1
+    gid = groups[0].SecurityGroupId
+    vpc.CreateSecurityGroupPolicies(sdk_request("vpc", "CreateSecurityGroupPolicies", SecurityGroupId=gid,
+                                                SecurityGroupPolicySet={"Egress": [{
+                                                    "PolicyIndex": 0, "Protocol": "UDP", "Port": "53",
+                                                    "CidrBlock": "0.0.0.0/0", "Action": "DROP"}]}))
+    try:
+        yield gid
+    finally:
+        vpc.DeleteSecurityGroupPolicies(sdk_request("vpc", "DeleteSecurityGroupPolicies", SecurityGroupId=gid,
+                                                    SecurityGroupPolicySet={"Egress": [{"PolicyIndex": 0}]}))
+
+
+def test_traffic_check_over_the_fleet_with_one_cluster_unreachable(fleet):
+    """Each policy Pod of the two set-up clusters (the seed's 2 nginx Pods, no probe, no Service selecting
+    them) needs DNS to kube-dns: UDP and TCP to its Service and to its Pods, 4 checks a Pod; group web
+    accepts everything out."""
+    names = ids(fleet)
+    prod, dev, sh = (names[n] for n in ("fleet-gz-prod", "fleet-gz-dev", "fleet-sh-prod"))
+    with unreachable(fleet, "fleet-sh-prod"):
+        result = fleet("traffic", "check", "-A", "--all-clusters", "--regions", BOTH, "-o", "json")
+    clusters = by_id(result.json())
+    assert set(clusters) == {prod, dev, sh}
+    ok = clusters[prod]
+    assert ok["ok"] is True and ok["result"]["summary"] == {"pods": 2, "checks": 8, "failed": 0, "undetermined": 0}
+    assert {c["id"] for cat in ok["result"]["categories"] for c in cat["checks"]} == {
+        "dns-udp-service", "dns-tcp-service", "dns-udp-pods", "dns-tcp-pods"}
+    assert "cannot reach the Kubernetes API server" in clusters[sh]["error"]
+    assert "does not serve SecurityGroupPolicy" in clusters[dev]["error"]
+    assert result.exit_code == 1   # dev cannot be checked (a failure) beats sh undetermined
+
+    pair = f"{prod},{sh}"
+    assert fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH).exit_code == 0
+    with unreachable(fleet, "fleet-sh-prod"):
+        table = fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH)
+    assert table.exit_code == 3
+    assert "fleet-gz-prod  ap-guangzhou  ok" in table.stdout and "fleet-sh-prod  ap-shanghai   ERROR" in table.stdout
+    assert "standard routing: 2 Pod(s), 8 check(s), 0 failed, 0 undetermined" in table.stdout
+
+    # What if strict: every hop of a Pod's egress passes its groups, so a DROP of UDP 53 placed first in
+    # Shanghai's web group drops its Pods' UDP DNS (Service and Pods); TCP still meets "everything out".
+    # Guangzhou's groups are other groups: prod passes. Each cluster is judged under the mode asked.
+    with udp_dns_dropped(fleet, SH):
+        strict = fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH, "--routing", "strict",
+                       "-o", "json")
+    assert strict.exit_code == 1
+    clusters = by_id(strict.json())
+    assert clusters[prod]["ok"] is True and clusters[sh]["ok"] is False
+    assert all(c["result"]["routing"]["whatIf"] == "strict" for c in clusters.values())
+    statuses = {(cat["name"], c["id"]): c["status"] for cat in clusters[sh]["result"]["categories"] for c in cat["checks"]}
+    assert len({pod for pod, _ in statuses}) == 2
+    assert {(check, status) for (_, check), status in statuses.items()} == {
+        ("dns-udp-service", "fail"), ("dns-udp-pods", "fail"), ("dns-tcp-service", "pass"), ("dns-tcp-pods", "pass")}
+    assert clusters[sh]["result"]["summary"]["failed"] == 4
+
+
 def test_a_hanging_cluster_is_given_up_at_its_deadline(fleet):
     names = ids(fleet)
     with unreachable(fleet, "fleet-gz-dev", mode="hang"):
@@ -160,6 +226,11 @@ def test_without_a_matching_context_the_cluster_kubeconfig_is_used_in_memory(fle
     (["capacity", "--all-clusters", "--snapshot", "x.yaml"], "--snapshot does not go with"),
     (["eni", "leaks", "--all-clusters", "--delete"], "--delete does not go with"),
     (["verify", "pods", "-n", "a", "-A", "--all-clusters"], "mutually exclusive"),
+    (["traffic", "check", "-n", "a", "-A", "--all-clusters"], "mutually exclusive"),
+    (["routing", "check", "-n", "a", "-A", "--clusters", "cls-aaaaaaaa"], "mutually exclusive"),
+    (["traffic", "check", "--all-clusters", "--routing", "loose"], "--routing"),
+    (["traffic", "check", "--parallel", "2"], "--parallel goes with"),
+    (["doctor", "--all-clusters", "-o", "junit"], "-o junit does not go with"),
 ])
 def test_bad_fleet_input_is_refused_before_any_cluster_is_read(fleet, args, words):
     mark = fleet.sandbox.log.mark()

@@ -234,3 +234,6 @@ def assert_readings(variant: dict, checks: dict, sgp_name: str) -> None:
     else:
         passed_with("assume-subeni-listed", "lists per-Pod sub-ENIs")
     assert checks["assume-addon-merge"]["status"] == "info"
+    # only a delete would tell (subeni-delete): stated with the documents' evidence under every variant
+    assert checks["leaks-delete-action"]["status"] == "info"
+    assert "vpc:DeleteSubNetworkInterface" in " ".join(checks["leaks-delete-action"]["evidence"])

@@ -19,7 +19,7 @@ def test_results_stream_before_later_categories_are_read(tmp_path):
     # nothing has been asked of the cloud or the cluster yet
     assert cloud.log == [] and kube.calls == 0
     rest = list(results)
-    assert rest[-1].id == "assume-subeni-listed"
+    assert rest[-1].category == "api-assumptions" and rest[-1].id == "leaks-delete-action"
 
 
 def test_every_read_happens_once(tmp_path):
