@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests on a shared 2-core CI machine: how fast examples are generated says nothing about
+# the code under test, so Hypothesis's too_slow health check must not fail a run that was merely
+# slowed down by its neighbours. Each test's own @settings still sets its examples and deadline.
+settings.register_profile("sgpctl", suppress_health_check=[HealthCheck.too_slow], deadline=None, print_blob=True)
+settings.load_profile("sgpctl")
 
 # Retries of the cloud adapters: no sleeping in tests (the sandbox's faults still exercise them).
 FAST_RETRIES = {"SGPCTL_RETRY_BASE_DELAY": "0", "SGPCTL_RETRY_MAX_DELAY": "0", "SGPCTL_RETRY_MAX_ATTEMPTS": "30"}

@@ -358,19 +358,21 @@ def tkesubeni_meaning(limits: Iterable[tuple[str, int | None]]) -> Fact:
 
 
 def port_all(rules: Iterable[tuple[str, str | None, str | None]]) -> Fact:
-    """Whether the API accepts TCP/UDP rules with ``Port: "ALL"``: (group id, protocol, port) of rules
-    that exist; one such rule shows it does. None seen tells nothing. sgpctl does not depend on it:
-    every TCP/UDP rule it writes for all ports (`sg create --allow-node-probes`, the rules `traffic
-    check` suggests) says ``1-65535``, valid under either reading."""
+    """Whether the API accepts TCP/UDP rules sent with ``Port: "ALL"``: (group id, protocol, port) of
+    rules that exist. A read never settles it: a TCP/UDP rule described with Port ALL shows how the API
+    describes an all-ports rule, but it may have been created without a Port at all. sgpctl does not
+    depend on it: every TCP/UDP rule it writes for all ports (`sg create --allow-node-probes`, the
+    rules `traffic check` suggests) says ``1-65535``, valid under either reading."""
     ours = ("sgpctl does not depend on it: it writes every all-ports TCP/UDP rule as 1-65535 (sg create "
             "--allow-node-probes, the rules traffic check suggests), valid under either reading")
     seen = [(g, proto, port) for g, proto, port in rules
             if (proto or "").upper() in ("TCP", "UDP") and (port or "").upper() == "ALL"]
     if seen:
         g, proto, port = seen[0]
-        return Fact("sg-port-all", "accept", "TCP/UDP rules with Port ALL are accepted",
-                    f"security group {g} holds a {proto} rule with Port {port}: the API accepts Port ALL for TCP/UDP; "
-                    f"{ours}",
+        return Fact("sg-port-all", None, None,
+                    f"security group {g} holds a {proto} rule described with Port {port}: that is how the API "
+                    "describes an all-ports rule, but the rule may have been created without a Port, so whether "
+                    f"a request with Port ALL is accepted cannot be told from a read; {ours}",
                     (f"DescribeSecurityGroupPolicies {g}: Protocol {proto}, Port {port}",))
     return Fact("sg-port-all", None, None, "no TCP or UDP rule with Port ALL among the groups read: whether the API "
                 f"accepts one cannot be told; {ours}",
