@@ -15,6 +15,8 @@ _sgpctl_completion() {
             *) COMPREPLY+=("$value") ;;
         esac
     done
+    # a step such as pod/NS/ or jsonpath= is continued, not followed by a space
+    [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[/=] ]] && compopt -o nospace 2>/dev/null
     return 0
 }
 complete -o nosort -F _sgpctl_completion sgpctl kubectl-sgp

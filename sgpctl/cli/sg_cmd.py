@@ -96,12 +96,12 @@ def rules(
 
     Example: sgpctl sg rules sg-1a2b3c4d -o json
     """
-    from sgpctl.render.security_groups import render_rules
+    from sgpctl.render.security_groups import render_rules, rules_of
     from sgpctl.workflows.security_groups import group_rules
 
     app_ = get_app(ctx)
     data = group_rules(app_.cloud().vpc, group)
-    app_.out.emit(data, output, lambda term: render_rules(term, data))
+    app_.out.emit(data, output, lambda term: render_rules(term, data), items=rules_of)
     return ExitCode.OK
 def _check_group_id(ctx: typer.Context, param: typer.CallbackParam, value):
     from sgpctl.core import names

@@ -62,7 +62,7 @@ def explain(
     result = explain_flow(app_.view(None), app_.cloud(), app_.settings.require_cluster_id(), source, destination,
                           protocol=protocol, port=port, what_if=routing)
     data = result.to_dict()
-    app_.out.emit(data, output, lambda term: render_explain(term, data))
+    app_.out.emit(data, output, lambda term: render_explain(term, data), items="hops")
     return result.exit_code()
 
 
@@ -116,5 +116,7 @@ def check(
         return run_fleet_command(app_, fleet, per_cluster, output)
     ns = namespace_scope(app_, namespace, all_namespaces)
     report = traffic_check(app_.view(ns), app_.cloud(), app_.settings.require_cluster_id(), what_if=routing)
+    # -o junit: one testcase per check (a testsuite per Pod); -o name and custom-columns: one line per Pod,
+    # as `verify pods`
     return app_.out.checks(report.results(), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
-                           footer=check_footer(report))
+                           footer=check_footer(report), items="pods", kind="pod")

@@ -140,7 +140,7 @@ class Terminal:
             self.write(serialize(data, OutputFormat.yaml if spec.form is OutputFormat.yaml else OutputFormat.json))
         elif spec.form is OutputFormat.junit:
             raise InputError(f"-o junit: `{self.command}` reports no checks",
-                             hint="JUnit is for verify, doctor, routing check, snat check, policy validate and the "
+                             hint="JUnit is for verify, doctor, routing check, snat check, traffic check, policy validate and the "
                                   "commands that change things; use -o json here")
         else:
             self.write(form_text(data, spec, items=items, kind=kind, no_headers=self.no_headers))

@@ -20,14 +20,19 @@ def _groups(hop: dict[str, Any]) -> str:
 
 def _hops(term: Terminal, decision: dict[str, Any], indent: str) -> None:
     for hop in decision["hops"]:
-        term.line(f"{indent}{hop['direction']} of {hop['endpoint']}{_groups(hop)}: {hop['verdict']}")
+        _text(term, f"{hop['direction']} of {hop['endpoint']}{_groups(hop)}: {hop['verdict']}", indent)
     for a in decision.get("assumptions") or ():
-        term.line(f"{indent}assumed: {a}")
+        _text(term, f"assumed: {a}", indent)
+
+
+def _text(term: Terminal, text: str, indent: str) -> None:
+    """One statement, wrapped at the terminal's width under its own start (names are never cut)."""
+    term.wrapped(text, indent, indent + "    ")
 
 
 def render_explain(term: Terminal, data: dict[str, Any]) -> None:
     """``data``: ``workflows.traffic.Explanation.to_dict()``."""
-    term.line(f"{VERDICT[data['allowed']]}: {data['reason']}")
+    _text(term, f"{VERDICT[data['allowed']]}: {data['reason']}", "")
     routing = data["routing"]
     mode = routing["whatIf"] or routing["current"] or "unknown"
     term.line(f"  routing: {mode}" + (" (what if: --routing)" if routing["whatIf"] else
@@ -37,15 +42,16 @@ def render_explain(term: Terminal, data: dict[str, Any]) -> None:
     else:
         svc = data["service"]
         if svc["clusterIP"]:
-            term.line(f"  to {svc['ref']} at {svc['clusterIP']}:{svc['port']}:")
+            _text(term, f"to {svc['ref']} at {svc['clusterIP']}:{svc['port']}:", "  ")
             _hops(term, data, "    ")
         for b in data["backends"]:
-            term.line(f"  to backend {b['pod']} port {b['flow']['port']}: {VERDICT[b['allowed']].lower()}")
+            _text(term, f"to backend {b['pod']} port {b['flow']['port']}: {VERDICT[b['allowed']].lower()}", "  ")
             _hops(term, b, "    ")
     for n in data.get("notes") or ():
-        term.line(f"  note: {n}")
+        _text(term, f"note: {n}", "  ")
     for f in data.get("fixes") or ():
-        term.line(f"  fix: {f['summary']}")
+        _text(term, f"fix: {f['summary']}", "  ")
+        # The request stays on one line, whatever the width: it is copied as it is.
         term.line(f"       CreateSecurityGroupPolicies {_compact(f['request'])}")
 
 

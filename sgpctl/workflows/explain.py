@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sgpctl.core import allocation, matching
+from sgpctl.core.checks import CheckResult, Status
 from sgpctl.core.policy import SecurityGroupPolicy
 from sgpctl.errors import RefusedError
 from sgpctl.workflows.view import ClusterView
@@ -177,3 +178,32 @@ def explain_scope(view: ClusterView, *, name: str | None = None, subject: list[S
                                hint="list them with `sgpctl policy list -A`")
         subject = matches
     return explain(view, subject=subject, namespaces=namespaces, sg_limit=sg_limit)
+
+
+def nothing_selected(view: ClusterView, policy: str | None, *, command: str = "sgpctl verify pods",
+                     description: str = "the policies select Pods to verify") -> CheckResult:
+    """A warning for a run that verified (or, for `traffic check`, ``command``, checked) no Pod, saying
+    where the policies are (or why the one named selects nothing)."""
+    where = f" in namespace {view.namespace}" if view.namespace else ""
+    scope = f"policy {policy}" if policy else "a SecurityGroupPolicy"
+    message, hint, evidence = f"no Pod{where} is selected by {scope}" + (f" (-l {view.pod_selector})" if view.pod_selector else ""), None, []
+    if policy:
+        subject = next((p for p in view.policies if p.name == policy), None)
+        if subject is not None:
+            evidence = why_no_pods(view, subject)
+            hint = f"sgpctl policy explain {policy} -n {subject.namespace}"
+    elif view.namespace is not None:
+        elsewhere: dict[str, int] = {}
+        for p in view.policies_in(None):
+            if p.namespace != view.namespace:
+                elsewhere[p.namespace] = elsewhere.get(p.namespace, 0) + 1
+        if elsewhere:
+            evidence = [f"{n} polic{'y' if n == 1 else 'ies'} in namespace {ns}" for ns, n in sorted(elsewhere.items())]
+            first = sorted(elsewhere)[0]
+            hint = f"{command} -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
+        else:
+            hint = "no namespace has a SecurityGroupPolicy: create one (sgpctl policy apply -f FILE)"
+    else:
+        hint = "no Pod runs under a policy yet: sgpctl policy explain -A shows what the policies select"
+    return CheckResult("pods-selected", description, Status.WARN, message, hint, evidence,
+                       category=view.namespace or "all namespaces")

@@ -644,9 +644,11 @@ class TrafficReport:
     routing: Routing
     pods: list[PodTraffic]
     notes: list[str] = field(default_factory=list)
+    #: `traffic check` that selects no Pod: a warning (``workflows.verify.nothing_selected``), as `verify pods`
+    empty_check: CheckResult | None = None
 
     def results(self) -> list[CheckResult]:
-        return [c for p in self.pods for c in p.checks()]
+        return [c for p in self.pods for c in p.checks()] + ([self.empty_check] if self.empty_check else [])
 
     def fixes(self) -> list[dict[str, Any]]:
         """Each rule to add once (rules that differ only in their description are one), with the
@@ -718,13 +720,15 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
 def traffic_check(view: ClusterView, cloud: Cloud, cluster_id: str, *, what_if: str | None = None) -> TrafficReport:
     """`traffic check`: every need of every Pod a policy selects (or on a sub-ENI) in the view."""
     if not view.serves_policies:
-        raise InputError("the cluster does not serve SecurityGroupPolicy: the add-on is not installed",
-                         hint="run `sgpctl addon install` (or `sgpctl setup`)")
+        view.require_policies()  # the add-on is missing: exit 1 and the one message every command gives
     routing = read_routing(cloud.tke, cluster_id).with_what_if(what_if)
     facts = gather(view, cloud, cluster_id, routing=replace(routing, what_if=None))
     report = evaluate(facts, what_if=what_if)
     if not report.pods:
-        report.notes.append("no Pod is selected by a SecurityGroupPolicy" + (f" in namespace {view.namespace}" if view.namespace else ""))
+        from sgpctl.workflows.explain import nothing_selected
+
+        report.empty_check = nothing_selected(view, None, command="sgpctl traffic check",
+                                              description="the policies select Pods to check")
     return report
 
 

@@ -22,7 +22,7 @@ from sgpctl.core.annotations import uses_sub_eni
 from sgpctl.core.traffic import Endpoint, Flow, Need, NeedResult, TrafficDecision, resolve_target_port
 from sgpctl.core.traffic.needs import service_selects
 from sgpctl.core.traffic.space import parse_network
-from sgpctl.errors import ExitCode, InputError
+from sgpctl.errors import ExitCode, InputError, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import Cloud
 from sgpctl.workflows.traffic import (
@@ -153,7 +153,8 @@ def _find(view: ClusterView, ref: Ref) -> dict:
     obj = view.get(resource, ref.name, ref.namespace)
     if obj is None:
         where = f" -n {ref.namespace}" if ref.namespace else ""
-        raise InputError(f"{ref.text} not found", hint=f"kubectl get {resource.plural}{where}")
+        # exit 1, as everything named that is not found (the README's exit codes), not bad input
+        raise RefusedError(f"{ref.text} not found", hint=f"kubectl get {resource.plural}{where}")
     return obj
 
 

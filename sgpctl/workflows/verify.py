@@ -187,38 +187,10 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     if listed.value is False:
         report.notes.append(listed.message + "; " + (listed.hint or ""))
     if not selected:
+        from sgpctl.workflows.explain import nothing_selected
+
         report.empty_check = nothing_selected(view, policy)
     return report
-
-
-def nothing_selected(view: ClusterView, policy: str | None) -> CheckResult:
-    """A warning for a run that verified no Pod, saying where the policies are (or why the one named
-    selects nothing)."""
-    where = f" in namespace {view.namespace}" if view.namespace else ""
-    scope = f"policy {policy}" if policy else "a SecurityGroupPolicy"
-    message, hint, evidence = f"no Pod{where} is selected by {scope}" + (f" (-l {view.pod_selector})" if view.pod_selector else ""), None, []
-    if policy:
-        subject = next((p for p in view.policies if p.name == policy), None)
-        if subject is not None:
-            from sgpctl.workflows.explain import why_no_pods
-
-            evidence = why_no_pods(view, subject)
-            hint = f"sgpctl policy explain {policy} -n {subject.namespace}"
-    elif view.namespace is not None:
-        elsewhere: dict[str, int] = {}
-        for p in view.policies_in(None):
-            if p.namespace != view.namespace:
-                elsewhere[p.namespace] = elsewhere.get(p.namespace, 0) + 1
-        if elsewhere:
-            evidence = [f"{n} polic{'y' if n == 1 else 'ies'} in namespace {ns}" for ns, n in sorted(elsewhere.items())]
-            first = sorted(elsewhere)[0]
-            hint = f"sgpctl verify pods -n {first}" + (" (or -A)" if len(elsewhere) > 1 else "")
-        else:
-            hint = "no namespace has a SecurityGroupPolicy: create one (sgpctl policy apply -f FILE)"
-    else:
-        hint = "no Pod runs under a policy yet: sgpctl policy explain -A shows what the policies select"
-    return CheckResult("pods-selected", "the policies select Pods to verify", Status.WARN, message, hint, evidence,
-                       category=view.namespace or "all namespaces")
 
 
 def verify_one(view: ClusterView, vpc: VpcApi, name: str, namespace: str, *,

@@ -227,8 +227,6 @@ def test_a_service_is_judged_on_its_ip_and_on_each_backend_on_the_target_port(wo
     (["service/shop/api", "NODE", "--port", "1"], "a Service is a destination, not a source"),
     (["ip/10.0.0.300", "NODE", "--port", "1"], "is not an IP address or CIDR"),
     (["deployment/shop/api", "NODE", "--port", "1"], "FROM 'deployment/shop/api' is not an endpoint"),
-    (["NODE", "pod/shop/nope", "--port", "1"], "pod/shop/nope not found"),
-    (["node/no-such-node", "NODE", "--port", "1"], "node/no-such-node not found"),
     (["NODE", "pod/shop/nope"], "a tcp flow needs --port"),
     (["NODE", "pod/shop/nope", "--port", "70000"], "--port 70000 is out of range"),
     (["NODE", "pod/shop/nope", "--port", "1", "--protocol", "sctp"], "--protocol 'sctp' is not tcp, udp or icmp"),
@@ -241,6 +239,18 @@ def test_bad_endpoints_and_flows_are_bad_input(world, args, message):
     res = world.cli("traffic", "explain", *(names.get(a, a) for a in args))
     assert res.exit_code == 2 and message in res.stderr, res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["NODE", "pod/shop/nope", "--port", "1"], "pod/shop/nope not found"),
+    (["node/no-such-node", "NODE", "--port", "1"], "node/no-such-node not found"),
+    (["NODE", "service/shop/nope", "--port", "80"], "service/shop/nope not found"),
+])
+def test_an_endpoint_that_is_not_there_is_not_found_exit_1(world, args, message):
+    # the README's exit codes: something named that is not found is 1, bad input 2
+    names = {"NODE": f"node/{world.node_a}"}
+    res = world.cli("traffic", "explain", *(names.get(a, a) for a in args))
+    assert res.exit_code == 1 and message in res.stderr, res.output
 
 
 # --- check ---------------------------------------------------------------------------------------
@@ -423,3 +433,166 @@ def test_sg_create_allows_the_node_subnets_with_explicit_ports_under_either_read
         (p, "1-65535", c) for c in subnets for p in ("TCP", "UDP"))
     assert [(x["protocol"], x["port"], x["cidrBlock"]) for x in rules["egress"]] == [("UDP", "53", "0.0.0.0/0"),
                                                                                    ("TCP", "53", "0.0.0.0/0")]
+
+
+# --- the habits of kubectl users and CI (#12) on the traffic commands and `sg rules` ---------------
+
+
+@pytest.fixture(scope="module")
+def shell_env(world, tmp_path_factory):
+    """The environment of the installed CLI, kubectl and bash, for the world's sandbox."""
+    from tests.sandbox_support import sandbox_env
+
+    return sandbox_env(world.cli.sandbox, tmp_path_factory.mktemp("shell"))
+
+
+def _pod_names(w: World) -> list[str]:
+    return sorted(p["metadata"]["name"] for p in w.kube.list(r.PODS, NS) if not p["metadata"].get("deletionTimestamp"))
+
+
+def test_global_options_after_the_subcommand_and_the_namespace_before_it(world, shell_env):
+    from tests.sandbox_support import kubectl, sgpctl
+
+    context = kubectl(shell_env, "config", "current-context").stdout.strip()
+    doc = json.loads(sgpctl(shell_env, "traffic", "check", "-n", NS, "-o", "json", "--context", context).stdout)
+    assert sorted(c["name"] for c in doc["categories"]) == [f"{NS}/{n}" for n in _pod_names(world)]
+    # a value after the subcommand is used: a context the kubeconfig lacks fails as it does before it
+    for args in (["traffic", "check", "-n", NS, "--context", "nope"],
+                 ["traffic", "explain", f"node/{world.node_a}", world.ref("api"), "--port", "8080", "--context", "nope"]):
+        res = sgpctl(shell_env, *args)
+        assert res.returncode == 2 and "nope" in res.stderr, res.stderr
+    res = sgpctl(shell_env, "sg", "rules", "api", "-o", "json", "--region", "ap-nowhere")
+    assert res.returncode == 1 and "UnsupportedRegion" in res.stderr  # the region after the subcommand was used
+    # -n before the subcommand scopes traffic check; explain takes no namespace and says so
+    before = json.loads(sgpctl(shell_env, "-n", NS, "traffic", "check", "-o", "json").stdout)
+    assert [c["name"] for c in before["categories"]] == [c["name"] for c in doc["categories"]]
+    res = sgpctl(shell_env, "-n", NS, "traffic", "explain", f"node/{world.node_a}", world.ref("api"), "--port", "8080")
+    assert res.returncode == 2 and "-n/--namespace does not apply to `sgpctl traffic explain`" in res.stderr
+
+
+def test_traffic_check_junit_one_testcase_per_check_and_a_failure_for_the_dropped_probe(world, shell_env):
+    import xml.etree.ElementTree as ET
+
+    from tests.sandbox_support import sgpctl
+
+    res = sgpctl(shell_env, "traffic", "check", "-n", NS, "--routing", "strict", "-o", "junit")
+    assert res.returncode == 1, res.stderr
+    root = ET.fromstring(res.stdout)
+    api = f"{NS}/{world.pod('api')['metadata']['name']}"
+    suites = {s.get("name"): s for s in root.findall("./testsuite")}
+    assert sorted(suites) == [f"{NS}/{n}" for n in _pod_names(world)]  # a testsuite per Pod
+    # the api Pod's six checks (as in the JSON test above), one testcase each; only the probe fails
+    cases = {c.get("name").split(":")[0]: c for c in suites[api].findall("testcase")}
+    assert set(cases) == {"probe-app-readiness-8080", "dns-udp-service", "dns-tcp-service", "dns-udp-pods",
+                          "dns-tcp-pods", "service-api-tcp-8080-from-clients"}
+    failure = cases["probe-app-readiness-8080"].find("failure")
+    assert failure is not None and failure.get("message").startswith("dropped")
+    assert f'"CidrBlock":"{world.subnet_a}"' in failure.text  # the rule to add, in the hint
+    assert root.get("failures") == "1" and all(c.find("failure") is None for k, c in cases.items()
+                                               if k != "probe-app-readiness-8080")
+    assert int(root.get("tests")) == sum(len(s.findall("testcase")) for s in suites.values())
+
+
+def test_traffic_check_name_and_custom_columns_list_the_pods_as_kubectl_does(world, shell_env):
+    from tests.sandbox_support import kubectl, sgpctl
+
+    ours = sgpctl(shell_env, "traffic", "check", "-n", NS, "-o", "name")
+    theirs = kubectl(shell_env, "get", "pods", "-n", NS, "-o", "name")
+    assert ours.returncode == 0 and sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
+    ours = sgpctl(shell_env, "traffic", "check", "-n", NS, "-o", "custom-columns=POD:.name,NODE:.node,IP:.ip", "--no-headers")
+    theirs = kubectl(shell_env, "get", "pods", "-n", NS, "--no-headers",
+                     "-o", "custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP")
+    assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
+    jp = sgpctl(shell_env, "traffic", "explain", f"node/{world.node_b}", world.ref("api"), "--port", "8080",
+                "-o", "jsonpath={.allowed} {.hops[1].groups[0]}")
+    assert jp.returncode == 1 and jp.stdout == f"false {world.api_group}"
+    hops = sgpctl(shell_env, "traffic", "explain", f"node/{world.node_b}", world.ref("api"), "--port", "8080",
+                  "-o", "custom-columns=SIDE:.side,DIRECTION:.direction")
+    assert hops.stdout.splitlines()[1:] == ["source        egress", "destination   ingress"]
+    junit = sgpctl(shell_env, "traffic", "explain", f"node/{world.node_b}", world.ref("api"), "--port", "8080", "-o", "junit")
+    assert junit.returncode == 2 and "use -o json" in junit.stderr
+
+
+def test_sg_rules_rows_in_every_form(world, shell_env):
+    from tests.sandbox_support import sgpctl
+
+    cc = sgpctl(shell_env, "sg", "rules", "api", "-o", "custom-columns=DIRECTION:.direction,INDEX:.policyIndex,"
+                "ACTION:.action,PORT:.port,PEER:.securityGroupId", "--no-headers")
+    assert [line.split() for line in cc.stdout.splitlines()] == [
+        # a null peer prints <nil>, as kubectl prints a JSON null
+        ["ingress", "0", "ACCEPT", "8080", world.client_group], ["egress", "0", "ACCEPT", "ALL", "<nil>"]]
+    table = sgpctl(shell_env, "sg", "rules", "client", "--no-headers").stdout.splitlines()
+    assert not any(line.startswith("DIRECTION") for line in table)
+    assert table[-1].split() == ["egress", "0", "ACCEPT", "ALL", "0.0.0.0/0"]
+
+
+def _at_80_columns(w: World, *args: str) -> tuple[int, str]:
+    from sgpctl.cli.app import run
+    from sgpctl.environment import Environment
+
+    env = Environment.captured(w.cli.env, home=w.cli.home, stdout_isatty=True, no_color=True, width=80)
+    return run(list(args), env), env.out()
+
+
+def test_at_80_columns_the_traffic_answers_keep_names_whole(world):
+    pod = world.ref("api")
+    code, out = _at_80_columns(world, "traffic", "explain", f"node/{world.node_a}", pod, "--port", "8080",
+                               "--routing", "strict")
+    assert code == 1
+    lines = out.splitlines()
+    request = [line for line in lines if "CreateSecurityGroupPolicies {" in line]
+    assert len(request) == 1 and json.loads(request[0].split("CreateSecurityGroupPolicies ", 1)[1])  # whole, to copy
+    assert all(len(line) <= 80 for line in lines if line not in request), out
+    assert sum(pod in line for line in lines) >= 2 and world.api_group in out  # whole names, never cut
+    assert lines[1].startswith("    ")  # the verdict continues under itself
+    code, out = _at_80_columns(world, "traffic", "check", "-n", NS, "--routing", "strict")
+    assert code == 1 and all(len(line) <= 80 for line in out.splitlines() if " " in line.strip()), out
+    assert f"{NS}/{world.pod('api')['metadata']['name']}" in out.splitlines()
+    # sg rules: a long description goes under its row
+    add_rules(world.cli.sandbox, world.client_group, "Ingress", [{
+        "Protocol": "UDP", "Port": "5353", "CidrBlock": "10.0.0.0/8", "Action": "ACCEPT",
+        "PolicyDescription": "multicast DNS from every address of the VPC, for the discovery of peers on the local link"}])
+    code, out = _at_80_columns(world, "sg", "rules", "client")
+    assert code == 0 and all(len(line) <= 80 for line in out.splitlines()), out
+    assert "    DESCRIPTION: multicast DNS from every address of the VPC" in out
+    assert any(line.split()[:5] == ["ingress", "0", "ACCEPT", "UDP:5353", "10.0.0.0/8"] for line in out.splitlines())
+
+
+def test_completion_of_the_traffic_commands_through_bash_and_kubectl(world, shell_env):
+    import shutil
+
+    from tests.habits.test_completion import BIN, bash_complete
+
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash")
+    pods = [f"pod/{NS}/{n}" for n in _pod_names(world)]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", "") == ["ip/", "node/", "pod/"]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", "x", "") == ["ip/", "node/", "pod/", "service/"]
+    assert f"pod/{NS}/" in bash_complete(shell_env, "sgpctl", "traffic", "explain", "pod/")
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", f"pod/{NS}/") == pods
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", pods[0], f"service/{NS}/a") == [f"service/{NS}/api"]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", f"node/{world.node_b}") == [f"node/{world.node_b}"]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", "pod/Not_A_Namespace/") == []
+    assert bash_complete(shell_env, "sgpctl", "traffic", "explain", "a", "b", "--protocol", "") == ["tcp", "udp", "icmp"]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "check", "--routing", "") == ["strict", "standard"]
+    assert bash_complete(shell_env, "sgpctl", "traffic", "check", "-n", "sh") == [NS]
+    kubectl = shutil.which("kubectl")
+    if kubectl is not None and (BIN / "kubectl_complete-sgp").exists():
+        import os
+        import subprocess
+
+        env = {**shell_env, "PATH": f"{BIN}{os.pathsep}{shell_env.get('PATH', '')}"}
+        out = subprocess.run([kubectl, "__complete", "sgp", "traffic", "explain", "pod/sh"], env=env, capture_output=True,
+                             text=True, timeout=60).stdout.splitlines()
+        # one step, pod/shop/: no space after it (Cobra's NoSpace 2 with NoFileComp 4)
+        assert out == [f"pod/{NS}/", ":6"]
+
+
+def test_traffic_check_that_selects_no_pod_warns_and_says_where_the_policies_are(world):
+    # the namespace "default" has no policy; "shop" has two: as `verify pods`, a warning, not a silent pass
+    res = world.cli("traffic", "check", "-n", "default", "-o", "json")
+    assert res.exit_code == 0, res.output
+    (check,) = [c for cat in res.json()["categories"] for c in cat["checks"]]
+    assert (check["id"], check["status"]) == ("pods-selected", "warn")
+    assert check["hint"] == f"sgpctl traffic check -n {NS}" and check["evidence"] == [f"2 policies in namespace {NS}"]
+    assert world.cli("traffic", "check", "-n", "default", "--fail-on", "warning").exit_code == 1

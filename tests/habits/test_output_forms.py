@@ -109,7 +109,7 @@ def test_junit_for_verify_one_testcase_per_pod(world):
     one = _junit(sgpctl(world.env, "verify", "pod", world.pods[0], "-n", NS, "-o", "junit").stdout)
     assert [c.get("name").split(":")[0] for c in _cases(one)] == [
         "pod-exists", "host-network", "network-annotation", "sub-eni-resource", "security-groups", "vpceni", "eni-groups",
-        "node-family", "traffic"]
+        "node-family", "traffic"]  # traffic: the flows the Pod needs (#13), one testcase too
 
 
 def test_junit_for_doctor_marks_failures_warnings_and_acknowledgements(world):

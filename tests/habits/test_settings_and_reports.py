@@ -84,6 +84,7 @@ def bare_default(tmp_path_factory):
 
 @pytest.mark.parametrize("command", [
     ["policy", "list", "-A"], ["policy", "apply", "-f", "{policy}"], ["verify", "pods", "-A"], ["policy", "rollout", "-n", NS],
+    ["traffic", "check", "-A"],
 ])
 def test_exit_1_when_the_add_on_is_missing(bare_default, world, command):
     args = [a.replace("{policy}", str(world.policy_file)) for a in command]
@@ -95,6 +96,7 @@ def test_exit_1_when_the_add_on_is_missing(bare_default, world, command):
 @pytest.mark.parametrize("command", [
     ["policy", "get", "nope", "-n", NS], ["policy", "delete", "nope", "-n", NS, "--yes"], ["policy", "explain", "nope", "-n", NS],
     ["verify", "pods", "--policy", "nope", "-n", NS], ["policy", "rollout", "nope", "-n", NS], ["verify", "pod", "nope", "-n", NS],
+    ["traffic", "explain", "ip/10.0.0.1", f"pod/{NS}/nope", "--port", "80"],
 ])
 def test_exit_1_when_something_is_not_found(world, command):
     r = sgpctl(world.env, *command)
