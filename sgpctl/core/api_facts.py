@@ -263,10 +263,18 @@ def sgp_addon_name(installed: Sequence[str], charts: Iterable[tuple[str, str | N
 
 # --- whether DescribeNetworkInterfaces lists sub-ENIs ----------------------------------------------
 
-def subeni_listed(looked_up: int, found: int) -> Fact:
+def subeni_listed(looked_up: int, found: int, from_listing: int | None = None) -> Fact:
     """From one verify's lookup: ``looked_up`` sub-ENI ids the VpcENIs name, ``found`` of them answered
-    by DescribeNetworkInterfaces."""
-    evidence = (f"DescribeNetworkInterfaces: {found} of the {looked_up} sub-ENIs the VpcENIs name found",)
+    by DescribeNetworkInterfaces; ``from_listing``: how many of them a listing of the nodes' ENIs (by
+    ``attachment.instance-id``, doctor's) held already, the others then looked up by id (None: all by id)."""
+    if from_listing is None:
+        evidence: tuple[str, ...] = (f"DescribeNetworkInterfaces: {found} of the {looked_up} sub-ENIs the VpcENIs name found",)
+    else:
+        evidence = (f"DescribeNetworkInterfaces by attachment.instance-id (the listing of the nodes' ENIs) held "
+                    f"{from_listing} of the {looked_up} sub-ENIs the VpcENIs name",)
+        if looked_up > from_listing:
+            evidence += (f"DescribeNetworkInterfaces by id: {found - from_listing} of the other "
+                         f"{looked_up - from_listing} found",)
     if looked_up == 0:
         return Fact("subeni-listed", None, None, "no VpcENI names a sub-ENI yet: whether DescribeNetworkInterfaces "
                     "lists sub-ENIs cannot be told", evidence)

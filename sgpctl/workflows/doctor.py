@@ -45,6 +45,10 @@ Decisions:
   (probes, DNS, Services, declared egress) against their groups' rules, under the current routing.
   It and ``strict-probes-dns`` stand on one read of the rules (``DoctorContext.traffic``), and on
   the ENIs verify read.
+- Each sub-ENI is read once: verify (``pods-verified``) takes the Pods' ENIs from the leaks
+  category's listing of the nodes' ENIs when that listing runs, and looks up by id only the ones it
+  lacks (all of them when the listing holds no sub-ENI); ``assume-subeni-listed`` says which read
+  found them.
 - The VPC client-token allowlist cannot be read through any API: it is always a warning to confirm by
   hand, so a fully set-up cluster ends with warnings, never with a silent pass.
 """
@@ -243,7 +247,13 @@ class DoctorContext:
     def verify(self):
         from sgpctl.workflows.verify import verify_pods
 
-        return self.memo("verify", lambda: verify_pods(self.view(), self.cloud().vpc, sg_limit=self._sg_limit_or_default()))
+        def run():
+            # Each sub-ENI read once: the Pods' ENIs the leaks category's listing of the nodes' ENIs holds
+            # are taken from it (when that listing was started), only the others are looked up by id.
+            return verify_pods(self.view(), self.cloud().vpc, sg_limit=self._sg_limit_or_default(),
+                               listing=self._node_enis_listing())
+
+        return self.memo("verify", run)
 
     def routing(self):
         from sgpctl.workflows.routing import gather
@@ -277,8 +287,9 @@ class DoctorContext:
     def start_leaks_read(self) -> None:
         """Start listing the nodes' ENIs (``workflows.leaks.read_node_enis``: a hundred calls on a
         large cluster that need nothing but the nodes) in the background, so they overlap the checks
-        before ``leaks``, which takes the answer over; a failure surfaces there. Once per run."""
-        if "node-enis" in self._background or "leaks" in self._memo:
+        before ``leaks``, which takes the answer over (and verify, the Pods' sub-ENIs it holds); a
+        failure surfaces there. Once per run."""
+        if "node-enis" in self._background or "node-enis" in self._memo:
             return
         try:
             nodes, cloud, cluster_id = self.view().nodes, self.cloud(), self.cluster_id
@@ -292,13 +303,34 @@ class DoctorContext:
         self._background["node-enis"] = pool.submit(read_node_enis, nodes, cloud, cluster_id, clock=self._wall_clock)
         pool.shutdown(wait=False)
 
+    def node_enis(self):
+        """The nodes' ENIs (``workflows.leaks.NodeEnis``): the background read's answer when it was
+        started, else read here."""
+        def read():
+            from sgpctl.workflows.leaks import read_node_enis
+
+            pending = self._background.get("node-enis")
+            if pending is not None:
+                return pending.result()
+            return read_node_enis(self.view().nodes, self.cloud(), self.cluster_id, clock=self._wall_clock)
+
+        return self.memo("node-enis", read)
+
+    def _node_enis_listing(self) -> Callable[[], list] | None:
+        """What verify takes the Pods' ENIs from: the nodes' ENIs when the leaks category lists them
+        (started or done), else None (nothing is read for it)."""
+        pending = self._background.get("node-enis")
+        if pending is not None:
+            return lambda: pending.result().enis
+        done = self.cached("node-enis")
+        return (lambda: done.enis) if done is not None else None
+
     def leaks(self):
         def read():
             from sgpctl.workflows.leaks import find_leaks
 
-            pending = self._background.pop("node-enis", None)
             return find_leaks(self.view(), self.cloud(), self.cluster_id, clock=self._wall_clock,
-                              node_enis=pending.result() if pending is not None else None)
+                              node_enis=self.node_enis())
 
         return self.memo("leaks", read)
 

@@ -8,9 +8,10 @@ both are round trips, and neither waits for the other."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from sgpctl.core import matching
 from sgpctl.core.allocation import node_quota
@@ -108,11 +109,33 @@ class VerifyReport:
         return out
 
 
-def _eni_facts(vpc: VpcApi, eni_ids: list[str]) -> dict[str, EniFacts]:
-    if not eni_ids:
-        return {}
-    found = vpc.describe_network_interfaces(sorted(set(eni_ids)), concurrency=ENI_CONCURRENCY)
-    return {e.eni_id: EniFacts(e.eni_id, tuple(e.security_group_ids)) for e in found}
+@dataclass
+class _EniLookup:
+    facts: dict[str, EniFacts]
+    #: the ENIs looked for that the caller's listing held (None: no listing was used)
+    listed: frozenset[str] | None = None
+
+
+def _eni_facts(vpc: VpcApi, eni_ids: list[str], listing: Callable[[], Iterable] | None = None) -> _EniLookup:
+    """The ENIs' facts: those ``listing()`` holds (ENIs read already, e.g. doctor's listing of the
+    nodes' ENIs), the others looked up by id. A listing that failed is not used: its reader reports
+    the failure, and every ENI is looked up by id."""
+    wanted = sorted(set(eni_ids))
+    listed: dict[str, Any] = {}
+    used = False
+    if listing is not None and wanted:
+        try:
+            enis = listing()
+        except Exception:  # noqa: BLE001 - reported by the listing's own reader (doctor's leaks checks)
+            enis = None
+        if enis is not None:
+            used = True
+            keep = set(wanted)
+            listed = {e.eni_id: e for e in enis if e.eni_id in keep}
+    rest = [i for i in wanted if i not in listed]
+    found = vpc.describe_network_interfaces(rest, concurrency=ENI_CONCURRENCY) if rest else []
+    facts = {e.eni_id: EniFacts(e.eni_id, tuple(e.security_group_ids)) for e in (*listed.values(), *found)}
+    return _EniLookup(facts, frozenset(listed) if used else None)
 
 
 def _node_facts(nodes: list[dict]) -> dict[str, tuple[str | None, bool | None]]:
@@ -128,17 +151,19 @@ def _eni_ids(vindex: dict[tuple[str, str], list[dict]], wanted) -> list[str]:
     return sorted({e for key, lst in vindex.items() if wanted(key) for e in [newest_eni_id(lst)] if e})
 
 
-def _lookup_in_background(vpc: VpcApi, eni_ids: list[str]) -> Future:
+def _lookup_in_background(vpc: VpcApi, eni_ids: list[str], listing: Callable[[], Iterable] | None) -> Future:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgpctl-eni")
-    future = pool.submit(_eni_facts, vpc, eni_ids)
+    future = pool.submit(_eni_facts, vpc, eni_ids, listing)
     pool.shutdown(wait=False)
     return future
 
 
 def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, expect_sg: list[str] | None = None,
-                sg_limit: int = matching.DEFAULT_SG_LIMIT) -> VerifyReport:
+                sg_limit: int = matching.DEFAULT_SG_LIMIT, listing: Callable[[], Iterable] | None = None) -> VerifyReport:
     """Every Pod of the view that a policy selects (or that carries a policy's groups); with
-    ``policy``, only the Pods that policy selects."""
+    ``policy``, only the Pods that policy selects. ``listing``: a callable giving ENIs the caller
+    listed already (``NetworkInterface``s; doctor's listing of the nodes' ENIs, waited for in the
+    background): the Pods' ENIs it holds are taken from it, only the others are looked up by id."""
     view.require_policies()
     # The cloud lookups start as soon as the VpcENIs are known; the rest of the cluster is read and
     # matched meanwhile. Without -l/--policy every VpcENI of the scope belongs to a Pod in it; with
@@ -152,11 +177,12 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
         view.prefetch(*everything)
         in_scope = {object_key(p) for p in view.pods}
         vindex = view.vpcenis_by_pod()
-        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: key in in_scope))
+        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: key in in_scope), listing)
     else:
         # The lookups are the longest wait: they start first, the other lists right after.
         vindex = view.vpcenis_by_pod()
-        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: view.namespace is None or key[0] == view.namespace))
+        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: view.namespace is None or key[0] == view.namespace),
+                                        listing)
         view.prefetch(*everything)
     result = view.match(sg_limit)
     selected = [m for m in result.pods
@@ -164,12 +190,14 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
                 and m.phase not in matching.FINISHED_PHASES]  # finished Pods hold no sub-ENI: nothing to verify
     nodes_facts = _node_facts(view.nodes)
     view.warnings_by_pod()
-    facts = lookup.result()
+    looked = lookup.result()
+    facts = looked.facts
     report = VerifyReport(notes=list(view.notes), problems=list(view.problems), problem_check=policies_readable(view))
     wanted_ids = {newest_eni_id(vindex.get((m.namespace, m.name), [])) for m in selected} - {None}
     # Whether DescribeNetworkInterfaces lists per-Pod sub-ENIs is not documented: when it finds none of
     # them, their groups cannot be checked there (undetermined), rather than N identical failures.
-    listed = subeni_listed(len(wanted_ids), len(wanted_ids & set(facts)))
+    from_listing = None if looked.listed is None else len(wanted_ids & looked.listed)
+    listed = subeni_listed(len(wanted_ids), len(wanted_ids & set(facts)), from_listing)
     report.subenis_listed = listed
     pods_by_key = view.pods_by_key()
     for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
@@ -221,7 +249,7 @@ def _verify_one(view: ClusterView, vpc: VpcApi, pod: dict, name: str, namespace:
         vpcenis = sorted(view.readable_vpcenis(listed),
                          key=lambda o: (str(o["metadata"].get("creationTimestamp") or ""), str(o["metadata"].get("name"))))
     eni_id = newest_eni_id(vpcenis)
-    facts = _eni_facts(vpc, [eni_id] if eni_id else [])
+    facts = _eni_facts(vpc, [eni_id] if eni_id else []).facts
     node_name = (pod.get("spec") or {}).get("nodeName")
     family = supported = None
     if node_name:

@@ -157,6 +157,11 @@ def test_kube_proxy_mode_readings(mode, ipvs, value):
 def test_sub_eni_listing_and_values_rendering_and_merge_depth():
     assert f.subeni_listed(3, 0).value is False and f.subeni_listed(3, 1).value is True
     assert f.subeni_listed(0, 0).value is None
+    # doctor: a listing of the nodes' ENIs held some, the rest were looked up by id
+    assert f.subeni_listed(3, 3, 3).value is True and f.subeni_listed(3, 0, 0).value is False
+    assert f.subeni_listed(3, 2, 1).evidence == (
+        "DescribeNetworkInterfaces by attachment.instance-id (the listing of the nodes' ENIs) held 1 of the 3 "
+        "sub-ENIs the VpcENIs name", "DescribeNetworkInterfaces by id: 1 of the other 2 found")
     defaults = {"a": {"x": 1, "y": 2}}
     assert f.values_rendered({"a": {"x": 5}}, {"a": {"x": 5, "y": 2}}, defaults).value is True
     assert f.values_rendered({"a": {"x": 5}}, {"a": {"x": 5}}, defaults).value is False
