@@ -499,7 +499,7 @@ def _either_mode(need: Need, book: RuleBook, unknown: Sequence[Endpoint]) -> Nee
     why = (f"{', '.join(sorted(refs))}: the routing mode is not known (eniipamd's values could not be read), and this "
            f"flow within a node is {_word(standard.decision.allowed)} under standard routing, "
            f"{_word(strict.decision.allowed)} under strict")
-    decision = replace(strict.decision, allowed=None, decided_by=None, reason=why,
+    decision = replace(strict.decision, allowed=None, decided_by=None, stated_reason=why,
                        assumptions=strict.decision.assumptions + (why,))
     return replace(strict, decision=decision, fixes=())
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Sequence
 
 from sgpctl.core.traffic.evaluate import ACCEPT, DROP, RuleRef, Segment, Unknown, evaluate_chain
@@ -196,30 +197,32 @@ class Hop:
     endpoint: Endpoint
     direction: str
     filtered: bool
-    why: str
+    #: why the hop is (not) filtered, as a key of ``_WHY``: worded (``why``) only when asked, since
+    #: the words name the endpoint and most decisions are never shown
+    case: str
     segments: tuple[Segment, ...] = ()
     #: ``verdict()`` made already: it depends only on the segments and the groups, which every Pod
     #: of a group set shares, so ``_hop`` makes it once per rule-book decision (``_chain``)
     known_verdict: str | None = field(default=None, compare=False, repr=False)
+    #: ``(allowed, decided_by)`` made already, likewise once per rule-book decision
+    known_outcome: tuple[bool | None, RuleRef | None] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def why(self) -> str:
+        return _WHY[self.case].format(ref=self.endpoint.ref, node=self.endpoint.node)
 
     @property
     def allowed(self) -> bool | None:
         if not self.filtered:
             return True
-        outcomes = [s.outcome for s in self.segments]
-        if any(o == DROP for o in outcomes):
-            return False
-        if all(o == ACCEPT for o in outcomes):
-            return True
-        return None
+        return self.known_outcome[0] if self.known_outcome is not None else _allowed(self.segments)
 
     @property
     def decided_by(self) -> RuleRef | None:
         """The rule that decided (the first dropping segment's if any dropped)."""
-        if not self.filtered or not self.segments:
+        if not self.filtered:
             return None
-        dropped = [s for s in self.segments if s.outcome == DROP]
-        return (dropped or list(self.segments))[0].decided_by
+        return self.known_outcome[1] if self.known_outcome is not None else _decider(self.segments)
 
     def unknowns(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -264,6 +267,23 @@ class Hop:
         return out
 
 
+def _allowed(segments: Sequence[Segment]) -> bool | None:
+    """A filtered hop's answer: dropped when a part of its traffic is, allowed when every part is."""
+    outcomes = [s.outcome for s in segments]
+    if any(o == DROP for o in outcomes):
+        return False
+    if all(o == ACCEPT for o in outcomes):
+        return True
+    return None
+
+
+def _decider(segments: Sequence[Segment]) -> RuleRef | None:
+    if not segments:
+        return None
+    dropped = [s for s in segments if s.outcome == DROP]
+    return (dropped or list(segments))[0].decided_by
+
+
 def _parts(segments: Sequence[Segment]) -> list[Part]:
     merged: dict[tuple, list[Box]] = {}
     for s in segments:
@@ -298,9 +318,18 @@ class TrafficDecision:
     filtered: bool
     decided_by: RuleRef | None
     hops: tuple[Hop, ...]
-    reason: str
     assumptions: tuple[str, ...] = ()
     reply: bool = False
+    #: the reason when it is not the hops' (a reply's, an undecided routing mode's); else None
+    stated_reason: str | None = None
+
+    @cached_property
+    def reason(self) -> str:
+        """What decided, in words: made when asked (it names both ends, and a check that passes
+        never shows it)."""
+        if self.stated_reason is not None:
+            return self.stated_reason
+        return _reason(self.source, self.destination, self.flow, self.hops, self.allowed, self.filtered)
 
     @property
     def predicted(self) -> bool:
@@ -322,6 +351,21 @@ class TrafficDecision:
         }
 
 
+#: a hop's ``why``, by its ``case`` (``ref``: the endpoint's, ``node``: its node)
+_WHY = {
+    "standard-own-node": "standard routing: traffic between a Pod and its own node, or Pods on one node, does not "
+                         "pass {ref}'s security groups",
+    "strict-own-node": "strict routing: {ref}'s groups filter traffic on its own node too",
+    "other-node": "{ref}'s sub-ENI groups filter traffic to and from other nodes",
+    "service-ip": "{ref} is a Service IP: no ENI holds it, so no group filters it there",
+    "within-node": "traffic within node {node} does not cross {ref}'s ENI",
+    "no-pod-groups": "{ref} is not filtered by Pod security groups",
+    "leaves-node": "{ref}'s ENI groups filter traffic that leaves its node",
+}
+UNKNOWN_GROUPS = "+unknown-groups"
+_WHY.update({case + UNKNOWN_GROUPS: _WHY[case] + "; its groups are not known" for case in ("strict-own-node", "other-node")})
+
+
 def _same_node(a: Endpoint, b: Endpoint) -> bool:
     return a.node is not None and a.node == b.node
 
@@ -331,44 +375,42 @@ def _hop(side: str, me: Endpoint, peer: Endpoint, direction: str, flow: Flow, bo
     same = _same_node(me, peer)
     if me.kind == SUB_ENI:
         if same and me.routing == STANDARD:
-            return Hop(side, me, direction, False,
-                       f"standard routing: traffic between a Pod and its own node, or Pods on one node, "
-                       f"does not pass {me.ref}'s security groups")
+            return Hop(side, me, direction, False, "standard-own-node")
         if same and me.routing is None:
             assumptions.append(f"the routing mode {me.ref} was created under is not known: its groups are "
                                f"applied (as in strict routing)")
-        why = (f"strict routing: {me.ref}'s groups filter traffic on its own node too" if same
-               else f"{me.ref}'s sub-ENI groups filter traffic to and from other nodes")
+        why = "strict-own-node" if same else "other-node"
         if me.groups is None:
-            return Hop(side, me, direction, True, why + "; its groups are not known",
+            return Hop(side, me, direction, True, why + UNKNOWN_GROUPS,
                        (Segment(_box(peer, flow), DROP, None, (_unknown_groups(me),)),))
         if me.predicted:
             assumptions.append(f"{me.ref}'s groups {', '.join(me.groups)} are a prediction, not read from its ENI "
                                f"(policies' groupIds in policy-name order, or its annotation)")
         return Hop(side, me, direction, True, why, *_chain(book, me.groups, direction, flow, peer))
     if me.kind == VIRTUAL:
-        return Hop(side, me, direction, False, f"{me.ref} is a Service IP: no ENI holds it, so no group filters it there")
+        return Hop(side, me, direction, False, "service-ip")
     if me.kind == ENI and same:
-        return Hop(side, me, direction, False, f"traffic within node {me.node} does not cross {me.ref}'s ENI")
+        return Hop(side, me, direction, False, "within-node")
     if me.groups is None:
         assumptions.append(f"{me.ref} is not a sub-ENI Pod and its own groups are not known: assumed to let "
                            f"this traffic through")
-        return Hop(side, me, direction, False, f"{me.ref} is not filtered by Pod security groups")
-    return Hop(side, me, direction, True, f"{me.ref}'s ENI groups filter traffic that leaves its node",
+        return Hop(side, me, direction, False, "no-pod-groups")
+    return Hop(side, me, direction, True, "leaves-node",
                *_chain(book, me.groups, direction, flow, peer))
 
 
 def _chain(book: RuleBook, groups: tuple[str, ...], direction: str, flow: Flow,
-           peer: Endpoint) -> tuple[tuple[Segment, ...], str]:
-    """The rule-book decision of a filtered hop, and its verdict: both depend only on the groups, the
-    direction and the peer's block of traffic, so they are made once per such class (kept in
-    ``book.memo``, as ``evaluate_chain`` keeps its own) and shared by every Pod in it."""
+           peer: Endpoint) -> tuple[tuple[Segment, ...], str, tuple[bool | None, RuleRef | None]]:
+    """The rule-book decision of a filtered hop, its verdict and its (allowed, decided_by): they
+    depend only on the groups, the direction and the peer's block of traffic, so they are made once
+    per such class (kept in ``book.memo``, as ``evaluate_chain`` keeps its own) and shared by every
+    Pod in it."""
     box = _box(peer, flow)
     key = ("hop", groups, direction, flow.protocol, box)
     found = book.memo.get(key)
     if found is None:
         segments = evaluate_chain(book, groups, direction, flow.protocol, box)
-        found = book.memo[key] = (segments, _verdict(segments, groups))
+        found = book.memo[key] = (segments, _verdict(segments, groups), (_allowed(segments), _decider(segments)))
     return found
 
 
@@ -403,7 +445,6 @@ def explain(source: Endpoint, destination: Endpoint, flow: Flow, book: RuleBook)
         allowed = None
     decided = _decided_by(hops, allowed)
     return TrafficDecision(source, destination, flow, allowed, filtered, decided, hops,
-                           _reason(source, destination, flow, hops, allowed, filtered),
                            tuple(dict.fromkeys(assumptions)))
 
 
@@ -436,7 +477,7 @@ def reply_to(decision: TrafficDecision) -> TrafficDecision:
     state = {True: "allowed", False: "not allowed", None: "not decided"}[decision.allowed]
     reason = (f"reply of {decision.flow.describe()} from {decision.destination.ref} to {decision.source.ref}: "
               f"security groups are stateful, so it follows the request, which is {state}")
-    return replace(decision, source=decision.destination, destination=decision.source, reply=True, reason=reason)
+    return replace(decision, source=decision.destination, destination=decision.source, reply=True, stated_reason=reason)
 
 
 __all__ = ["ENI", "EXTERNAL", "KINDS", "STANDARD", "STRICT", "SUB_ENI", "VIRTUAL", "Endpoint", "Flow", "Hop", "TrafficDecision",
