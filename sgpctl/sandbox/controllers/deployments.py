@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from sgpctl.sandbox.controllers.cache import controller_uid, copy_of
-from sgpctl.sandbox.controllers.names import generated_name, template_hash
-from sgpctl.sandbox.controllers.pods import deletion_order, is_active, is_ready, owner_reference, pod_from_template
+from sgpctl.sandbox.controllers.names import template_hash
+from sgpctl.sandbox.controllers.pods import deletion_order, is_active, is_ready, owner_reference
 from sgpctl.sandbox.controllers.workload import WorkloadController, object_key, owner_key
 from sgpctl.sandbox.controllers.world import DEPLOYMENTS, PODS, REPLICASETS
 
@@ -96,7 +96,8 @@ class ReplicaSetController(WorkloadController):
         want = int((rs.get("spec") or {}).get("replicas", 1))
         if len(pods) < want:
             for _ in range(want - len(pods)):
-                self._create_pod(rs)
+                self.create_pod(rs, (rs.get("spec") or {}).get("template") or {}, REPLICASET_COMPONENT,
+                                failed_event=True)
         elif len(pods) > want:
             for pod in deletion_order(pods)[: len(pods) - want]:
                 if not w.delete(PODS, pod):
@@ -104,23 +105,6 @@ class ReplicaSetController(WorkloadController):
                 w.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                         component=REPLICASET_COMPONENT)
         self._update_status(rs, pods)
-
-    def _create_pod(self, rs: dict) -> None:
-        w = self.world
-        template = (rs.get("spec") or {}).get("template") or {}
-        for _ in range(5):
-            name = generated_name(rs["metadata"]["name"] + "-", w.rng)
-            pod = pod_from_template(rs, template, name)
-            try:
-                w.kube.create(PODS, pod)
-            except Exception as exc:
-                if getattr(exc, "reason", None) == "AlreadyExists":
-                    continue
-                w.event(rs, "FailedCreate", f"Error creating: {getattr(exc, 'message', exc)}", type="Warning",
-                        component=REPLICASET_COMPONENT)
-                raise
-            w.event(rs, "SuccessfulCreate", f"Created pod: {name}", component=REPLICASET_COMPONENT)
-            return
 
     def _update_status(self, rs: dict, pods: list[dict]) -> None:
         w = self.world

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sgpctl.sandbox.controllers.names import generated_name
-from sgpctl.sandbox.controllers.pods import is_active, pod_from_template
+from sgpctl.sandbox.controllers.pods import is_active
 from sgpctl.sandbox.controllers.workload import WorkloadController, object_key
 from sgpctl.sandbox.controllers.world import JOBS, PODS
 
@@ -45,7 +44,7 @@ class JobController(WorkloadController):
         parallelism = _int(spec.get("parallelism"), 1)
         if not spec.get("suspend") and succeeded < completions:
             for _ in range(max(0, min(parallelism, completions - succeeded) - len(active))):
-                self._create_pod(job)
+                self.create_pod(job, spec.get("template") or {}, COMPONENT)
         now = w.now()
         status.setdefault("startTime", now)
         status.update({"active": len(active), "succeeded": succeeded, "failed": failed,
@@ -63,18 +62,3 @@ class JobController(WorkloadController):
         status = {k: v for k, v in status.items() if v or k in ("uncountedTerminatedPods", "ready", "terminating")}
         if not w.write_status(JOBS, job, status):
             w.enqueue(self.name, object_key(job))
-
-    def _create_pod(self, job: dict) -> None:
-        w = self.world
-        template = (job.get("spec") or {}).get("template") or {}
-        for _ in range(5):
-            name = generated_name(job["metadata"]["name"] + "-", w.rng)
-            pod = pod_from_template(job, template, name)
-            try:
-                w.kube.create(PODS, pod)
-            except Exception as exc:
-                if getattr(exc, "reason", None) == "AlreadyExists":
-                    continue
-                raise
-            w.event(job, "SuccessfulCreate", f"Created pod: {name}", component=COMPONENT)
-            return

@@ -20,7 +20,7 @@ from typing import Any
 
 from sgpctl.core.allocation import node_admits
 from sgpctl.sandbox.controllers.cache import copy_of
-from sgpctl.sandbox.controllers.names import generated_name, template_hash
+from sgpctl.sandbox.controllers.names import template_hash
 from sgpctl.sandbox.controllers.pods import is_active, is_ready, pod_from_template
 from sgpctl.sandbox.controllers.revisions import ensure_revision
 from sgpctl.sandbox.controllers.workload import WorkloadController, object_key
@@ -208,7 +208,8 @@ class DaemonSetController(WorkloadController):
                     w.delete(PODS, p)
         for node_name in sorted(nodes):
             if not any(is_active(p) for p in by_node.get(node_name, ())):
-                self._create(ds, template, node_name, revision)
+                self.create_pod(ds, template, DS_COMPONENT, node_name=node_name, labels={
+                    REVISION_LABEL: revision, TEMPLATE_GENERATION: str(ds["metadata"].get("generation", 1))})
         # Rolling update: one outdated Pod at a time, while every other Pod is Ready.
         current = [p for ps in by_node.values() for p in ps if is_active(p)
                    and (p.get("spec") or {}).get("nodeName") in nodes]
@@ -217,21 +218,6 @@ class DaemonSetController(WorkloadController):
             w.delete(PODS, outdated[0])
         pods = [p for p in w.cache.owned(ds["metadata"]["uid"], PODS) if is_active(p)]
         self._status(ds, pods, nodes, revision)
-
-    def _create(self, ds: dict, template: dict, node_name: str, revision: str) -> None:
-        w = self.world
-        for _ in range(5):
-            name = generated_name(ds["metadata"]["name"] + "-", w.rng)
-            pod = pod_from_template(ds, template, name, node_name=node_name, labels={
-                REVISION_LABEL: revision, TEMPLATE_GENERATION: str(ds["metadata"].get("generation", 1))})
-            try:
-                w.kube.create(PODS, pod)
-            except Exception as exc:
-                if getattr(exc, "reason", None) == "AlreadyExists":
-                    continue
-                raise
-            w.event(ds, "SuccessfulCreate", f"Created pod: {name}", component=DS_COMPONENT)
-            return
 
     def _status(self, ds: dict, pods: list[dict], nodes: dict[str, dict], revision: str) -> None:
         on_nodes = [p for p in pods if (p.get("spec") or {}).get("nodeName") in nodes]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from sgpctl.sandbox.controllers.names import generated_name
+from sgpctl.sandbox.controllers.pods import pod_from_template
 from sgpctl.sandbox.controllers.world import PODS, World
 
 Key = tuple[str, str]
@@ -57,6 +59,28 @@ class WorkloadController:
 
     def tick(self) -> None:
         pass
+
+    def create_pod(self, owner: dict, template: dict, component: str, *, failed_event: bool = False,
+                   **pod_options: Any) -> None:
+        """Creates a Pod of ``owner`` from ``template`` named ``<owner>-<5 random characters>``, drawing
+        another name when that one is taken (as generateName does), and records ``SuccessfulCreate``.
+        ``failed_event`` also records ``FailedCreate`` when the create fails otherwise (as the
+        ReplicaSet controller does); ``pod_options`` go to ``pod_from_template``."""
+        w = self.world
+        for _ in range(5):
+            name = generated_name(owner["metadata"]["name"] + "-", w.rng)
+            pod = pod_from_template(owner, template, name, **pod_options)
+            try:
+                w.kube.create(PODS, pod)
+            except Exception as exc:
+                if getattr(exc, "reason", None) == "AlreadyExists":
+                    continue
+                if failed_event:
+                    w.event(owner, "FailedCreate", f"Error creating: {getattr(exc, 'message', exc)}",
+                            type="Warning", component=component)
+                raise
+            w.event(owner, "SuccessfulCreate", f"Created pod: {name}", component=component)
+            return
 
     def sync(self, key: Any) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError
