@@ -25,26 +25,25 @@ MAX_PAGES = 10_000
 
 
 def paginate_offset(fetch: Callable[[int, int], tuple[list[T], int | None]], limit: int = 100) -> list[T]:
-    out: list[T] = []
-    offset = 0
-    for _ in range(MAX_PAGES):
-        items, total = fetch(offset, limit)
-        out.extend(items)
-        offset += len(items)
-        if not items or (total is not None and offset >= total) or (total is None and len(items) < limit):
-            return out
-    raise RuntimeError(f"pagination did not finish after {MAX_PAGES} pages")
+    return _paginate(fetch, limit, 0, lambda offset, items: offset + len(items))
 
 
 def paginate_page(fetch: Callable[[int, int], tuple[list[T], int | None]], rp: int = 200) -> list[T]:
+    return _paginate(fetch, rp, 1, lambda page, items: page + 1)
+
+
+def _paginate(fetch: Callable[[int, int], tuple[list[T], int | None]], size: int, first: int,
+              advance: Callable[[int, list[T]], int]) -> list[T]:
+    """``fetch(cursor, size)`` from ``first``, moving the cursor with ``advance``, until ``total`` items
+    were seen (or a short/empty page when the API gives no total)."""
     out: list[T] = []
-    page = 1
+    cursor = first
     for _ in range(MAX_PAGES):
-        items, total = fetch(page, rp)
+        items, total = fetch(cursor, size)
         out.extend(items)
-        if not items or (total is not None and len(out) >= total) or (total is None and len(items) < rp):
+        if not items or (total is not None and len(out) >= total) or (total is None and len(items) < size):
             return out
-        page += 1
+        cursor = advance(cursor, items)
     raise RuntimeError(f"pagination did not finish after {MAX_PAGES} pages")
 
 
