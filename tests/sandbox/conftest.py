@@ -41,6 +41,18 @@ def ns(kube, request):
 
 
 @pytest.fixture
+def core(sb):
+    """A CoreV1Api on the module's ``sb`` (a running sandbox), closed after the test."""
+    from kubernetes import client
+
+    from tests.sandbox_support import kube_api_client
+
+    api = kube_api_client(sb)
+    yield client.CoreV1Api(api)
+    api.close()
+
+
+@pytest.fixture
 def cloud():
     """The demo region's cloud endpoint on 127.0.0.1, add-on operations finishing at once.
     ``cloud.call(service, action, ...)`` answers through the official SDK client."""

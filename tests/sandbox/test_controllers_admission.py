@@ -51,13 +51,6 @@ def sb():
         yield sandbox
 
 
-@pytest.fixture
-def core(sb):
-    api = kube_api_client(sb)
-    yield client.CoreV1Api(api)
-    api.close()
-
-
 def assert_mutated(obj: dict, sb) -> None:
     annotations = obj["metadata"]["annotations"]
     assert annotations[ANNOTATION_NETWORKS] == "tke-sub-eni"

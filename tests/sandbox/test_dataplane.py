@@ -18,7 +18,7 @@ from kubernetes import client
 from sgpctl.cloud.session import CloudSession
 from sgpctl.core.traffic import Endpoint, Probe, check_needs, pod_needs
 from sgpctl.sandbox.controllers.dataplane import failure_message
-from tests.sandbox_support import cloud_client, create_sgp, kube_api_client, running_sandbox, sdk_request, sgp_ready
+from tests.sandbox_support import cloud_client, create_sgp, running_sandbox, sdk_request, sgp_ready
 
 NS = "my-namespace"
 
@@ -38,13 +38,6 @@ def sb():
     with running_sandbox("default", addon_delay=0.05) as sandbox:
         sgp_ready(sandbox)
         yield sandbox
-
-
-@pytest.fixture
-def core(sb):
-    api = kube_api_client(sb)
-    yield client.CoreV1Api(api)
-    api.close()
 
 
 def make_group(sb, *ingress: dict) -> str:
