@@ -120,14 +120,20 @@ def _byte_len(s: str) -> int:
     return len(s.encode("utf-8", "surrogatepass"))
 
 
+def _length_and_format(value: str, max_len: int, regex: re.Pattern, msg: str, fmt: str, *examples: str) -> list[str]:
+    """The two checks most of Kubernetes' name validators make, in their order: length, then format."""
+    errs = []
+    if _byte_len(value) > max_len:
+        errs.append(_max_len_error(max_len))
+    if not regex.fullmatch(value):
+        errs.append(_regex_error(msg, fmt, *examples))
+    return errs
+
+
 def validate_dns1123_subdomain(value: str) -> list[str]:
     """IsDNS1123Subdomain: what metadata.name of most objects must be."""
-    errs = []
-    if _byte_len(value) > _SUBDOMAIN_MAX:
-        errs.append(_max_len_error(_SUBDOMAIN_MAX))
-    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_MSG, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return _length_and_format(value, _SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN_RE, _DNS1123_SUBDOMAIN_MSG,
+                              _DNS1123_SUBDOMAIN_FMT, "example.com")
 
 
 def validate_dns1123_label(value: str) -> list[str]:
@@ -172,12 +178,8 @@ def validate_label_key(key: str) -> list[str]:
 
 def validate_label_value(value: str) -> list[str]:
     """IsValidLabelValue: empty, or at most 63 bytes of ``[-A-Za-z0-9_.]`` starting and ending alphanumeric."""
-    errs = []
-    if _byte_len(value) > _NAME_MAX:
-        errs.append(_max_len_error(_NAME_MAX))
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return _length_and_format(value, _NAME_MAX, _LABEL_VALUE_RE, _LABEL_VALUE_MSG, _LABEL_VALUE_FMT,
+                              "MyValue", "my_value", "12345")
 
 
 _INT64_RE = re.compile(r"[+-]?[0-9]+")
