@@ -202,6 +202,15 @@ def test_strict_sgp_crd_schema_is_enforced():
         ({"securityGroups": {"groupIds": "sg-1"}},
          'spec.securityGroups.groupIds: Invalid value: "string": spec.securityGroups.groupIds in body must be of '
          'type array: "string"'),
+        # The type kube-apiserver names is OpenAPI's: a mapping is an "object", a number an "integer".
+        ({"securityGroups": {"groupIds": {"sg-1": True}}},
+         'spec.securityGroups.groupIds: Invalid value: "object": spec.securityGroups.groupIds in body must be of '
+         'type array: "object"'),
+        ({"securityGroups": {"groupIds": 7}},
+         'spec.securityGroups.groupIds: Invalid value: "integer": spec.securityGroups.groupIds in body must be of '
+         'type array: "integer"'),
+        ({"securityGroups": ["sg-1"]},
+         'spec.securityGroups: Invalid value: "array": spec.securityGroups in body must be of type object: "array"'),
         ({"securityGroups": {"groupIds": []}},
          "spec.securityGroups.groupIds: Invalid value: 0: spec.securityGroups.groupIds in body should have at least "
          "1 items"),

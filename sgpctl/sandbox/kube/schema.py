@@ -25,6 +25,8 @@ import re
 from importlib import resources as _resources
 from typing import Any
 
+from sgpctl.core.selectors import type_name
+
 from . import quantity
 from .errors import ApiError
 
@@ -227,20 +229,14 @@ def report_unknown(unknown: list[str], field_validation: str | None, warnings: l
 _TYPE_NAMES = {"string": str, "boolean": bool, "array": list, "object": dict}
 
 
+#: ``type_name``'s names as OpenAPI calls them; anything else (a mapping, or what a YAML body may
+#: decode to beyond JSON, such as a date) is an "object"
+_OPENAPI_NAMES = {"null": "null", "boolean": "boolean", "integer": "integer", "number": "number",
+                  "string": "string", "list": "array"}
+
+
 def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return _OPENAPI_NAMES.get(type_name(value), "object")
 
 
 def _shown(value: Any) -> str:
