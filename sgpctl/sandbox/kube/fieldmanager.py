@@ -257,12 +257,17 @@ def record_update(old: dict | None, new: dict, manager: str, api_version: str, s
         kept.append(dict(e, fieldsV1=to_tree(paths)))
     paths = (mine or set()) | changed
     if paths:
-        entry = {"manager": manager, "operation": "Update", "apiVersion": api_version, "time": _now(),
-                 "fieldsType": "FieldsV1", "fieldsV1": to_tree(paths)}
-        if subresource:
-            entry["subresource"] = subresource
-        kept.append(entry)
+        kept.append(_entry(manager, "Update", api_version, subresource, paths))
     _set_entries(new, kept)
+
+
+def _entry(manager: str, operation: str, api_version: str, subresource: str | None, paths: set) -> dict:
+    """A managedFields entry: ``manager`` owns ``paths`` through ``operation`` (now)."""
+    entry = {"manager": manager, "operation": operation, "apiVersion": api_version, "time": _now(),
+             "fieldsType": "FieldsV1", "fieldsV1": to_tree(paths)}
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
 
 
 def _merge(live: Any, config: Any, field: str = "") -> Any:
@@ -331,11 +336,7 @@ def apply(live: dict | None, config: dict, manager: str, api_version: str, subre
     kept = []
     for e, paths in others:
         kept.append(dict(e, fieldsV1=to_tree(paths - taken)))
-    entry = {"manager": manager, "operation": "Apply", "apiVersion": api_version, "time": _now(),
-             "fieldsType": "FieldsV1", "fieldsV1": to_tree(applied)}
-    if subresource:
-        entry["subresource"] = subresource
-    kept.append(entry)
+    kept.append(_entry(manager, "Apply", api_version, subresource, applied))
     _set_entries(merged, kept)
     return merged
 
