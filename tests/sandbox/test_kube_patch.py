@@ -98,6 +98,10 @@ def test_json_patch_pointer_escapes_are_decoded_in_order():
     ([{"op": "replace", "path": "/missing", "value": 1}], "missing"),
     ([{"op": "add", "path": "/list/5", "value": 1}], "out of bounds"),
     ([{"op": "add", "path": "/x/y", "value": 1}], "missing"),
+    # Through a scalar: /a is 1, it has no members.
+    ([{"op": "add", "path": "/a/b", "value": 1}], "doc is missing path: /a/b"),
+    ([{"op": "remove", "path": "/a/b"}], "doc is missing path: /a/b"),
+    ([{"op": "test", "path": "/a/b", "value": 1}], "doc is missing path: /a/b"),
     ([{"op": "move", "from": "/obj", "path": "/obj/inner"}], "own child"),
 ])
 def test_json_patch_failures_are_patch_errors(ops, message):

@@ -90,49 +90,51 @@ def _parent(doc: Any, tokens: list[str], path: str) -> Any:
     return node
 
 
-def _get(doc: Any, path: str) -> Any:
+def _location(doc: Any, path: str) -> tuple[dict | list, str] | None:
+    """The container ``path`` points into and the last token, or None for the whole document."""
     tokens = _pointer(path)
     if not tokens:
-        return doc
+        return None
     parent = _parent(doc, tokens, path)
-    last = tokens[-1]
+    if not isinstance(parent, (dict, list)):
+        raise PatchError(f"doc is missing path: {path}")
+    return parent, tokens[-1]
+
+
+def _get(doc: Any, path: str) -> Any:
+    location = _location(doc, path)
+    if location is None:
+        return doc
+    parent, last = location
     if isinstance(parent, dict):
         if last not in parent:
             raise PatchError(f"doc is missing path: {path}")
         return parent[last]
-    if isinstance(parent, list):
-        return parent[_index(parent, last, allow_end=False)]
-    raise PatchError(f"doc is missing path: {path}")
+    return parent[_index(parent, last, allow_end=False)]
 
 
 def _add(doc: Any, path: str, value: Any) -> Any:
-    tokens = _pointer(path)
-    if not tokens:
+    location = _location(doc, path)
+    if location is None:
         return value
-    parent = _parent(doc, tokens, path)
-    last = tokens[-1]
+    parent, last = location
     if isinstance(parent, dict):
         parent[last] = value
-    elif isinstance(parent, list):
-        parent.insert(_index(parent, last, allow_end=True), value)
     else:
-        raise PatchError(f"doc is missing path: {path}")
+        parent.insert(_index(parent, last, allow_end=True), value)
     return doc
 
 
 def _remove(doc: Any, path: str) -> tuple[Any, Any]:
-    tokens = _pointer(path)
-    if not tokens:
+    location = _location(doc, path)
+    if location is None:
         raise PatchError("cannot remove the whole document")
-    parent = _parent(doc, tokens, path)
-    last = tokens[-1]
+    parent, last = location
     if isinstance(parent, dict):
         if last not in parent:
             raise PatchError(f"unable to remove nonexistent key: {last}: missing value")
         return doc, parent.pop(last)
-    if isinstance(parent, list):
-        return doc, parent.pop(_index(parent, last, allow_end=False))
-    raise PatchError(f"doc is missing path: {path}")
+    return doc, parent.pop(_index(parent, last, allow_end=False))
 
 
 def json_patch(target: Any, ops: Any) -> Any:
