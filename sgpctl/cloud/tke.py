@@ -95,6 +95,20 @@ def _addon_absent(code: str) -> bool:
     return (code == "ResourceNotFound" or code.startswith("ResourceNotFound.")) and not is_cluster_not_found(code)
 
 
+def _addon_change(cluster_id: str, name: str, version: str | None, values: dict | None, dry_run: bool,
+                  **extra: str) -> dict:
+    """The body of InstallAddon/UpdateAddon: version and values only when given, DryRun only when true."""
+    params: dict = {"ClusterId": cluster_id, "AddonName": name}
+    if version:
+        params["AddonVersion"] = version
+    if values is not None:
+        params["RawValues"] = encode_values(values)
+    params.update(extra)
+    if dry_run:
+        params["DryRun"] = True
+    return params
+
+
 class TkeAdapter(Adapter):
     service = "tke"
 
@@ -206,14 +220,7 @@ class TkeAdapter(Adapter):
 
     def install_addon(self, cluster_id: str, name: str, version: str | None = None,
                       values: dict | None = None, dry_run: bool = False) -> None:
-        params: dict = {"ClusterId": cluster_id, "AddonName": name}
-        if version:
-            params["AddonVersion"] = version
-        if values is not None:
-            params["RawValues"] = encode_values(values)
-        if dry_run:
-            params["DryRun"] = True
-        self._call("InstallAddon", params)
+        self._call("InstallAddon", _addon_change(cluster_id, name, version, values, dry_run))
 
     def update_addon(self, cluster_id: str, name: str, version: str | None = None, values: dict | None = None,
                      strategy: str = "merge", dry_run: bool = False) -> None:
@@ -221,15 +228,7 @@ class TkeAdapter(Adapter):
             raise ValueError("update_addon needs a version or values")
         if strategy not in ("merge", "replace"):
             raise ValueError("strategy must be 'merge' or 'replace'")
-        params: dict = {"ClusterId": cluster_id, "AddonName": name}
-        if version:
-            params["AddonVersion"] = version
-        if values is not None:
-            params["RawValues"] = encode_values(values)
-        params["UpdateStrategy"] = strategy
-        if dry_run:
-            params["DryRun"] = True
-        self._call("UpdateAddon", params)
+        self._call("UpdateAddon", _addon_change(cluster_id, name, version, values, dry_run, UpdateStrategy=strategy))
 
     def delete_addon(self, cluster_id: str, name: str) -> None:
         self._call("DeleteAddon", {"ClusterId": cluster_id, "AddonName": name})
