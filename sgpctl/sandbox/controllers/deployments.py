@@ -87,11 +87,8 @@ class ReplicaSetController(WorkloadController):
     resource = REPLICASETS
     kind = "ReplicaSet"
 
-    def sync(self, key: Any) -> None:
+    def reconcile(self, rs: dict) -> None:
         w = self.world
-        rs = self.current(key)
-        if rs is None:
-            return
         pods = [p for p in w.cache.owned(rs["metadata"]["uid"], PODS) if is_active(p)]
         want = int((rs.get("spec") or {}).get("replicas", 1))
         if len(pods) < want:
@@ -151,11 +148,8 @@ class DeploymentController(WorkloadController):
 
     # --- sync --------------------------------------------------------------------------
 
-    def sync(self, key: Any) -> None:
+    def reconcile(self, d: dict) -> None:
         w = self.world
-        d = self.current(key)
-        if d is None:
-            return
         spec = d.get("spec") or {}
         desired = int(spec.get("replicas", 1))
         all_rs = sorted(w.cache.owned(d["metadata"]["uid"], REPLICASETS), key=_revision)

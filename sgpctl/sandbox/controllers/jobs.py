@@ -26,11 +26,8 @@ class JobController(WorkloadController):
     resource = JOBS
     kind = "Job"
 
-    def sync(self, key: Any) -> None:
+    def reconcile(self, job: dict) -> None:
         w = self.world
-        job = self.current(key)
-        if job is None:
-            return
         spec = job.get("spec") or {}
         status = dict(job.get("status") or {})
         if any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True"

@@ -16,7 +16,6 @@ time (``maxUnavailable: 1``).
 
 from __future__ import annotations
 
-from typing import Any
 
 from sgpctl.core.allocation import node_admits
 from sgpctl.sandbox.controllers.cache import copy_of
@@ -43,11 +42,8 @@ class StatefulSetController(WorkloadController):
     resource = STATEFULSETS
     kind = "StatefulSet"
 
-    def sync(self, key: Any) -> None:
+    def reconcile(self, sts: dict) -> None:
         w = self.world
-        sts = self.current(key)
-        if sts is None:
-            return
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
         name = sts["metadata"]["name"]
@@ -170,11 +166,8 @@ class DaemonSetController(WorkloadController):
         routes[NODES] = node_changed
         return routes
 
-    def sync(self, key: Any) -> None:
+    def reconcile(self, ds: dict) -> None:
         w = self.world
-        ds = self.current(key)
-        if ds is None:
-            return
         spec = ds.get("spec") or {}
         template = copy_of(spec.get("template") or {})
         tspec = template.setdefault("spec", {})

@@ -27,7 +27,7 @@ def owner_key(obj: dict, kind: str) -> Key | None:
 
 class WorkloadController:
     """Syncs an object of ``resource`` when it changes and when a Pod it controls changes.
-    Subclasses set ``name``, ``resource`` and ``kind`` and implement ``sync(key)``."""
+    Subclasses set ``name``, ``resource`` and ``kind`` and implement ``reconcile(obj)``."""
 
     name = ""
     resource = ""
@@ -82,5 +82,11 @@ class WorkloadController:
             w.event(owner, "SuccessfulCreate", f"Created pod: {name}", component=component)
             return
 
-    def sync(self, key: Any) -> None:  # pragma: no cover - every subclass has its own
+    def sync(self, key: Key) -> None:
+        obj = self.current(key)
+        if obj is not None:
+            self.reconcile(obj)
+
+    def reconcile(self, obj: dict) -> None:  # pragma: no cover - every subclass has its own
+        """Moves the world toward what ``obj`` (cached, not being deleted) asks for."""
         raise NotImplementedError
