@@ -126,6 +126,26 @@ def test_pod_containers_are_validated(store):
     assert _refusal(store, empty, "pods").message == 'Pod "p" is invalid: spec.containers: Required value'
 
 
+def test_container_and_service_ports_are_validated(store):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [
+               {"containerPort": 80, "hostPort": 0},  # hostPort 0: no host port, valid
+               {"containerPort": 81, "hostPort": 70000, "protocol": "HTTP"}]}]}}
+    err = _refusal(store, pod, "pods")
+    assert [c["field"] for c in err.details["causes"]] == ["spec.containers[0].ports[1].hostPort",
+                                                           "spec.containers[0].ports[1].protocol"]
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "default"},
+           "spec": {"ports": [{"name": "a", "targetPort": 0}, {"name": "b", "port": 80, "targetPort": "http"},
+                              {"name": "c", "port": 0, "targetPort": 70000, "protocol": "HTTP"}]}}
+    err = _refusal(store, svc, "services")
+    assert [c["field"] for c in err.details["causes"]] == [
+        "spec.ports[0].port", "spec.ports[0].targetPort",
+        "spec.ports[2].port", "spec.ports[2].targetPort", "spec.ports[2].protocol"]
+    assert "spec.ports[0].port: Required value" in err.message
+    assert "spec.ports[2].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive" in err.message
+    assert 'spec.ports[2].protocol: Unsupported value: "HTTP"' in err.message
+
+
 def test_immutable_fields(store):
     req = Request(field_manager="t")
     store.create("deployments.apps", _deployment(), request=req)

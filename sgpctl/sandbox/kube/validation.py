@@ -65,6 +65,24 @@ def _invalid(value: Any, detail: str) -> str:
     return f"Invalid value: {go_value(value)}: {detail}"
 
 
+def _port(port: dict, path: str, number: str, other: str, other_is_number: Callable[[Any], bool]) -> Problems:
+    """A container or Service port: its required ``number`` field, its ``other`` number when
+    ``other_is_number`` says it is one, each 1-65535, and its protocol."""
+    out: Problems = []
+    value = port.get(number)
+    if value is None:
+        out.append((f"{path}.{number}", "Required value"))
+    elif not 1 <= value <= 65535:
+        out.append((f"{path}.{number}", _invalid(value, _PORT_RANGE)))
+    value = port.get(other)
+    if other_is_number(value) and not 1 <= value <= 65535:
+        out.append((f"{path}.{other}", _invalid(value, _PORT_RANGE)))
+    proto = port.get("protocol")
+    if proto is not None and proto not in ("SCTP", "TCP", "UDP"):
+        out.append((f"{path}.protocol", _unsupported(proto, ("SCTP", "TCP", "UDP"))))
+    return out
+
+
 def _unsupported(value: Any, allowed: tuple[str, ...]) -> str:
     return f"Unsupported value: {go_value(value)}: supported values: " + ", ".join(f'"{a}"' for a in allowed)
 
@@ -94,18 +112,8 @@ def _container(out: Problems, c: dict, path: str, names: set[str]) -> None:
     if not c.get("image"):
         out.append((f"{path}.image", "Required value"))
     for j, port in enumerate(c.get("ports") or ()):
-        ppath = f"{path}.ports[{j}]"
-        cp = port.get("containerPort")
-        if cp is None:
-            out.append((f"{ppath}.containerPort", "Required value"))
-        elif not 1 <= cp <= 65535:
-            out.append((f"{ppath}.containerPort", _invalid(cp, _PORT_RANGE)))
-        hp = port.get("hostPort")
-        if hp and not 1 <= hp <= 65535:
-            out.append((f"{ppath}.hostPort", _invalid(hp, _PORT_RANGE)))
-        proto = port.get("protocol")
-        if proto is not None and proto not in ("SCTP", "TCP", "UDP"):
-            out.append((f"{ppath}.protocol", _unsupported(proto, ("SCTP", "TCP", "UDP"))))
+        # hostPort 0 is "no host port"
+        out.extend(_port(port, f"{path}.ports[{j}]", "containerPort", "hostPort", bool))
     policy = c.get("imagePullPolicy")
     if policy is not None and policy not in ("Always", "IfNotPresent", "Never"):
         out.append((f"{path}.imagePullPolicy", _unsupported(policy, ("Always", "IfNotPresent", "Never"))))
@@ -258,17 +266,8 @@ def _service(obj: dict) -> Problems:
         elif p.get("name") in names:
             out.append((f"{path}.name", f"Duplicate value: {go_value(p['name'])}"))
         names.add(p.get("name") or "")
-        port = p.get("port")
-        if port is None:
-            out.append((f"{path}.port", "Required value"))
-        elif not 1 <= port <= 65535:
-            out.append((f"{path}.port", _invalid(port, _PORT_RANGE)))
-        target = p.get("targetPort")
-        if isinstance(target, int) and not 1 <= target <= 65535:
-            out.append((f"{path}.targetPort", _invalid(target, _PORT_RANGE)))
-        proto = p.get("protocol")
-        if proto is not None and proto not in ("SCTP", "TCP", "UDP"):
-            out.append((f"{path}.protocol", _unsupported(proto, ("SCTP", "TCP", "UDP"))))
+        # a string targetPort names a container port
+        out.extend(_port(p, path, "port", "targetPort", lambda target: isinstance(target, int)))
     return out
 
 
