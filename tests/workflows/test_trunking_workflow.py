@@ -159,10 +159,17 @@ def test_an_add_on_rolling_out_is_waited_on_before_it_is_updated(tmp_path):
     assert actions[:i].count("DescribeAddon") >= 3
 
 
-def test_disagreeing_sources_before_the_switch_are_undetermined_and_change_nothing(tmp_path):
-    cloud = cloud_with({"vpcCni": {"trunkingEni": {"enableSubEni": True}}})
+def ipamd_says_off(sub_eni: bool):
+    """eniipamd's values say ``enableSubEni: sub_eni``; DescribeIPAMD says Trunking ENI is off, whatever
+    the values become."""
+    cloud = cloud_with({"vpcCni": {"trunkingEni": {"enableSubEni": sub_eni}}})
     cloud.tke.ipamd_follows_values = False
     cloud.tke.ipamd = Ipamd(True, False, "running", "", (), trunking_enabled=False)
+    return cloud
+
+
+def test_disagreeing_sources_before_the_switch_are_undetermined_and_change_nothing(tmp_path):
+    cloud = ipamd_says_off(sub_eni=True)
     out = enable(cloud, tmp_path)
     s = step(out)
     assert s.status == UNDETERMINED and out.exit_code == 3 and cloud.tke.updates == []
@@ -172,9 +179,7 @@ def test_disagreeing_sources_before_the_switch_are_undetermined_and_change_nothi
 
 
 def test_a_switch_describeipamd_never_confirms_is_undetermined(tmp_path):
-    cloud = cloud_with({"vpcCni": {"trunkingEni": {"enableSubEni": False}}})
-    cloud.tke.ipamd_follows_values = False
-    cloud.tke.ipamd = Ipamd(True, False, "running", "", (), trunking_enabled=False)
+    cloud = ipamd_says_off(sub_eni=False)
     out = enable(cloud, tmp_path)
     s = step(out)
     assert s.status == UNDETERMINED and len(cloud.tke.updates) == 1
