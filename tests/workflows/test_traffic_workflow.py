@@ -417,3 +417,15 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     assert need["decision"]["allowed"] is False and need["decision"]["decidedBy"] is None
     assert need["decision"]["reason"] == f"ingress of pod/shop/web-2: no rule of {WEB} matched: dropped"
     assert [c.category for c in report.results() if c.status is Status.FAIL] == ["shop/web-2"]
+
+    # DNS to the CoreDNS Pod on n2, which is on its node's ENI with groups not known: the words
+    # name CoreDNS (shared by the class), never another Pod of the class
+    dns = {p.side.key[1]: next(res for res in p.results if res.need.id.startswith("dns") and
+                               res.need.destination.ref == "pod/kube-system/coredns-1" and
+                               res.need.flow.protocol == "udp") for p in report.pods}
+    for name in ("web-1", "web-3"):
+        d = dns[name].decision.to_dict()
+        assert (d["from"], d["allowed"], d["hops"][0]["endpoint"], d["hops"][0]["address"]) == (
+            f"pod/shop/{name}", True, f"pod/shop/{name}", {"web-1": "10.0.1.10", "web-3": "10.0.1.13"}[name])
+        assert d["assumptions"] == ["pod/kube-system/coredns-1 is not a sub-ENI Pod and its own groups are not "
+                                    "known: assumed to let this traffic through"]

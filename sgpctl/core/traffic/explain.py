@@ -455,17 +455,24 @@ def explain(source: Endpoint, destination: Endpoint, flow: Flow, book: RuleBook)
     if flow.protocol == "icmp" and src_net.version == 6:
         flow = replace(flow, protocol="icmpv6")
     # Every Pod of a class (groups, routing, node, peer block) gets the same decision: made once
-    # (kept in ``book.memo``) and bound to each Pod's endpoints. A decision whose words name an
-    # endpoint beyond its hops (assumptions, unknown groups) is made for each flow.
-    key = ("decision", flow, _shape(source, destination), _shape(destination, source))
-    shared = book.memo.get(key)
-    if shared is not None:
-        return _bound(shared, source, destination)
+    # (kept in ``book.memo``) and bound to each Pod's endpoints. The class also records which ends
+    # its words name beyond the hops' ``why`` (an assumption, unknown groups): those ends' names
+    # are then part of the key (the one CoreDNS Pod the DNS flows of every Pod name, say).
+    shape = ("decision", flow, _shape(source, destination), _shape(destination, source))
+    named = book.memo.get(shape)
+    if named is not None:
+        shared = book.memo.get((shape, source.ref if named[0] else None, destination.ref if named[1] else None))
+        if shared is not None:
+            return _bound(shared, source, destination)
     assumptions: list[str] = []
-    hops = (
-        _hop("source", source, destination, EGRESS, flow, book, assumptions),
-        _hop("destination", destination, source, INGRESS, flow, book, assumptions),
-    )
+    made, names = [], []
+    for side, me, peer, direction in (("source", source, destination, EGRESS),
+                                      ("destination", destination, source, INGRESS)):
+        before = len(assumptions)
+        hop = _hop(side, me, peer, direction, flow, book, assumptions)
+        made.append(hop)
+        names.append(len(assumptions) > before or hop.case.endswith(UNKNOWN_GROUPS))
+    hops = tuple(made)
     filtered = any(h.filtered for h in hops)
     verdicts = [h.allowed for h in hops]
     if any(v is False for v in verdicts):
@@ -477,8 +484,8 @@ def explain(source: Endpoint, destination: Endpoint, flow: Flow, book: RuleBook)
     decided = _decided_by(hops, allowed)
     decision = TrafficDecision(source, destination, flow, allowed, filtered, decided, hops,
                                tuple(dict.fromkeys(assumptions)))
-    if not assumptions and not any(h.case.endswith(UNKNOWN_GROUPS) for h in hops):
-        book.memo[key] = decision
+    book.memo[shape] = named = tuple(names)
+    book.memo[(shape, source.ref if named[0] else None, destination.ref if named[1] else None)] = decision
     return decision
 
 
