@@ -377,3 +377,55 @@ def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatc
     assert by_status == {("probe-c-readiness-8080", "fail"), ("dns-udp-service", "pass"), ("dns-tcp-service", "pass"),
                          ("dns-udp-pods", "pass"), ("dns-tcp-pods", "pass")}
     assert calls == {"decisions": 6, "verdicts": 6}
+
+
+def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
+    """Three Pods of one group set under strict routing: web-1 and web-3 on n1, web-2 on n2. The only
+    ingress rule accepts TCP 8080 from n1's address, so the kubelet's probe reaches the Pods on n1 and
+    is dropped at web-2. web-3's decision is web-1's class (same groups, routing, node and probe
+    source): it must still name web-3, its address and its own hop; web-2's class differs only by the
+    probe's source block, and it must not borrow n1's answer."""
+    kube, cloud = world("standard", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                              "CidrBlock": "10.0.0.10/32", "Action": "ACCEPT"}])
+    for name, ip, node_name in (("web-2", "10.0.1.12", "n2"), ("web-3", "10.0.1.13", "n1")):
+        eni = f"eni-{name.replace('-', '')}0000"
+        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node=node_name, sub_eni=True, groups=WEB)))
+        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
+                          "status": {"eni": {"eniID": eni}}})
+        cloud.vpc.enis[eni] = (WEB,)
+        cloud.vpc.eni_ips[eni] = (ip,)
+    report = check(kube, cloud, what_if="strict")
+    probes = {p.side.key[1]: next(res for res in p.results if res.need.kind == "probe") for p in report.pods}
+    assert {name: res.status for name, res in probes.items()} == {"web-1": "pass", "web-2": "fail", "web-3": "pass"}
+
+    web3 = probes["web-3"].decision.to_dict()
+    assert (web3["from"], web3["to"], web3["allowed"], web3["filtered"]) == ("node/n1", "pod/shop/web-3", True, True)
+    node_hop, pod_hop = web3["hops"]
+    assert (node_hop["endpoint"], node_hop["filtered"], node_hop["why"]) == (
+        "node/n1", False, "traffic within node n1 does not cross node/n1's ENI")
+    assert (pod_hop["endpoint"], pod_hop["address"], pod_hop["direction"], pod_hop["allowed"], pod_hop["why"]) == (
+        "pod/shop/web-3", "10.0.1.13", "ingress", True, "strict routing: pod/shop/web-3's groups filter traffic on its "
+                                                        "own node too")
+    assert web3["reason"].startswith("TCP 8080 from node/n1 to pod/shop/web-3 is allowed: egress of node/n1: not "
+                                     "filtered: traffic within node n1 does not cross node/n1's ENI; ingress of "
+                                     "pod/shop/web-3: accepted by sg-web00001 ingress rule 0 ")
+
+    (web2,) = [p for p in report.to_dict()["pods"] if p["name"] == "web-2"]
+    (need,) = [n for n in web2["needs"] if n["kind"] == "probe"]
+    assert (need["from"], need["to"], need["status"]) == ("node/n2", "pod/shop/web-2", "fail")
+    assert need["decision"]["allowed"] is False and need["decision"]["decidedBy"] is None
+    assert need["decision"]["reason"] == f"ingress of pod/shop/web-2: no rule of {WEB} matched: dropped"
+    assert [c.category for c in report.results() if c.status is Status.FAIL] == ["shop/web-2"]
+
+    # DNS to the CoreDNS Pod on n2, which is on its node's ENI with groups not known: the words
+    # name CoreDNS (shared by the class), never another Pod of the class
+    dns = {p.side.key[1]: next(res for res in p.results if res.need.id.startswith("dns") and
+                               res.need.destination.ref == "pod/kube-system/coredns-1" and
+                               res.need.flow.protocol == "udp") for p in report.pods}
+    for name in ("web-1", "web-3"):
+        d = dns[name].decision.to_dict()
+        assert (d["from"], d["allowed"], d["hops"][0]["endpoint"], d["hops"][0]["address"]) == (
+            f"pod/shop/{name}", True, f"pod/shop/{name}", {"web-1": "10.0.1.10", "web-3": "10.0.1.13"}[name])
+        assert d["assumptions"] == ["pod/kube-system/coredns-1 is not a sub-ENI Pod and its own groups are not "
+                                    "known: assumed to let this traffic through"]

@@ -242,6 +242,19 @@ def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[
     return ClusterDns(endpoint, tuple(ports), tuple(targets), tuple(pod_cidrs))
 
 
+@functools.lru_cache(maxsize=16)
+def _cluster_dns_flows(dns: ClusterDns) -> tuple[tuple[str, str, Endpoint, Flow, tuple[str, ...]], ...]:
+    """What every ClusterFirst Pod's DNS needs are but their source, as (id, description, peer,
+    flow, peer CIDRs): made once per cluster DNS, not once per Pod."""
+    service = dns.service
+    assert service is not None  # dns_needs asks only with the Service known
+    out = [(f"dns:{proto}:{service.ref}", f"DNS ({proto.upper()} {port}) to {service.ref}", service,
+            Flow(proto, port, port), ()) for proto, port in dns.ports]
+    out += [(f"dns:{proto}:{ep.ref}", f"DNS ({proto.upper()} {target}) to {ep.ref}, behind {service.ref}", ep,
+             Flow(proto, target, target), _cidrs_holding(ep.address, dns.pod_cidrs)) for ep, proto, target in dns.pods]
+    return tuple(out)
+
+
 def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> PodNeeds:
     out = PodNeeds()
     spec = pod.get("spec") or {}
@@ -262,14 +275,8 @@ def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> P
     if dns is None or dns.service is None:
         out.notes.append("the cluster DNS Service is not known: DNS not checked")
         return out
-    for proto, port in dns.ports:
-        out.needs.append(Need(f"dns:{proto}:{dns.service.ref}", DNS,
-                              f"DNS ({proto.upper()} {port}) to {dns.service.ref}", me, dns.service,
-                              Flow(proto, port, port)))
-    for ep, proto, target in dns.pods:
-        out.needs.append(Need(f"dns:{proto}:{ep.ref}", DNS, f"DNS ({proto.upper()} {target}) to {ep.ref}, behind "
-                              f"{dns.service.ref}", me, ep, Flow(proto, target, target),
-                              _cidrs_holding(ep.address, dns.pod_cidrs)))
+    out.needs.extend(Need(need_id, DNS, description, me, peer, flow, cidrs)
+                     for need_id, description, peer, flow, cidrs in _cluster_dns_flows(dns))
     if not dns.pods:
         out.notes.append(f"the Pods behind {dns.service.ref} are not known: only its Service IP is checked")
     return out
