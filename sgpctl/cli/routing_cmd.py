@@ -98,10 +98,10 @@ def set_(
     from sgpctl.cli.outcome import mutate
     from sgpctl.errors import InputError
     from sgpctl.render.routing import rebuild_notes
-    from sgpctl.workflows.routing import MODES, apply_routing, plan_routing, preview_routing
+    from sgpctl.core.addon_values import routing_mode
+    from sgpctl.workflows.routing import apply_routing, plan_routing, preview_routing
 
-    if mode not in MODES:
-        raise InputError(f"unknown routing mode {mode!r}", hint="use strict or standard")
+    routing_mode(mode)
     app_ = get_app(ctx)
     cloud, cluster_id = app_.cloud(), app_.settings.require_cluster_id()
     if value is not None and mode != "standard":

@@ -9,14 +9,14 @@ import typer
 from sgpctl.cli.context import get_app
 from sgpctl.cli.fleet import NO_FLEET, FleetOptions, fleet_options
 from sgpctl.cli.options import AllNamespaces, FailOn, Namespace, Output, fail_on_warning, namespace_scope
-from sgpctl.errors import ExitCode, InputError
+from sgpctl.errors import ExitCode
 from sgpctl.render.output import OutputFormat
 
 
 def _routing(value: str | None) -> str | None:
-    if value is not None and value not in ("strict", "standard"):
-        raise InputError(f"--routing {value!r} is not a routing mode", hint="use --routing strict or --routing standard")
-    return value
+    from sgpctl.core.addon_values import routing_mode
+
+    return None if value is None else routing_mode(value, flag="--routing")
 
 
 app = typer.Typer(help="Will a flow pass the Pods' groups? explain, check.\n\n"

@@ -63,6 +63,17 @@ DISABLE_UDP_EARLY_DEMUX = "agent.config.disableUdpEarlyDemux"
 DEMUX_KEYS = (DISABLE_TCP_EARLY_DEMUX, DISABLE_UDP_EARLY_DEMUX)
 
 Mode = Literal["strict", "standard"]
+#: the routing modes of Trunking ENI Pods (eniipamd's podSecurityGroupEnforcingMode)
+MODES: tuple[Mode, ...] = ("strict", "standard")
+
+
+def routing_mode(value: str, *, flag: str = "") -> Mode:
+    """``value`` when it names a routing mode; otherwise bad input naming ``flag`` (or the argument)."""
+    if value in MODES:
+        return value  # type: ignore[return-value]
+    if flag:
+        raise InputError(f"{flag} {value!r} is not a routing mode", hint=f"use {flag} strict or {flag} standard")
+    raise InputError(f"unknown routing mode {value!r}", hint="use strict or standard")
 
 _MISSING = object()
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
@@ -173,8 +184,7 @@ def routing_values(values: Mapping[str, Any] | None, mode: Mode, standard_value:
     names no value for it), and leaves demux alone: early demux off is harmless in standard mode, and
     turning it back on is not part of the documented procedure.
     """
-    if mode not in ("strict", "standard"):
-        raise InputError(f"unknown routing mode {mode!r}: use strict or standard")
+    routing_mode(mode)
     wanted: list[tuple[str, Any]] = [(ENFORCING_MODE, "strict" if mode == "strict" else standard_value)]
     if mode == "strict":
         wanted += [(key, True) for key in DEMUX_KEYS]

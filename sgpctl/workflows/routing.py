@@ -34,6 +34,7 @@ from sgpctl.core.addon_values import (
     DEMUX_KEYS,
     ENFORCING_MODE,
     is_true,
+    routing_mode,
     routing_values,
     subtree_patch,
     values_get,
@@ -52,7 +53,7 @@ from sgpctl.core.checks import (
     undetermined,
     warned,
 )
-from sgpctl.errors import InputError, RefusedError
+from sgpctl.errors import RefusedError
 from sgpctl.workflows import snat as snat_flow
 from sgpctl.workflows.clients import Cloud, TkeApi
 from sgpctl.workflows.view import ClusterView
@@ -60,7 +61,6 @@ from sgpctl.workflows.addons import ENIIPAMD, FAILED_PHASES, SUCCEEDED, Eniipamd
 from sgpctl.core.steps import CHANGED, FORCED, PLANNED, REFUSED, UNCHANGED, DryRun, Outcome, Step
 from sgpctl.workflows.waiting import Waiter
 
-MODES = ("strict", "standard")
 ROUTING_KEYS = (ENFORCING_MODE, *DEMUX_KEYS)
 KUBE_SYSTEM = "kube-system"
 KUBE_PROXY = "kube-proxy"
@@ -327,8 +327,7 @@ def plan_routing(view: ClusterView, cloud: Cloud, cluster_id: str, target: str, 
     value that means it cannot be established (no ``standard_value`` and no DefaultValues entry)."""
     from sgpctl.errors import UndeterminedError
 
-    if target not in MODES:
-        raise InputError(f"unknown routing mode {target!r}", hint="use `sgpctl routing set strict` or `standard`")
+    routing_mode(target)
     facts = gather(view, cloud, cluster_id)
     eni = facts.eniipamd
     if not eni.state.installed:

@@ -105,9 +105,9 @@ class Routing:
         return self.current, exists or not self.settled
 
     def with_what_if(self, mode: str | None) -> Routing:
-        if mode is not None and mode not in MODES:
-            raise InputError(f"--routing {mode!r} is not a routing mode", hint="use --routing strict or --routing standard")
-        return replace(self, what_if=mode)
+        from sgpctl.core.addon_values import routing_mode
+
+        return replace(self, what_if=None if mode is None else routing_mode(mode, flag="--routing"))
 
     def describe(self) -> str:
         now = f"{self.current} routing" if self.current else "routing mode unknown (eniipamd is not installed)"
