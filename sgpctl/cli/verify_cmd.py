@@ -126,5 +126,7 @@ def pods(
 
         return follow(app_, poll)
     report = read()
+    # The footer's summary and next steps are worked out only for the table that shows them.
     return app_.out.checks(list(report.results()), output, fail_on_warning=strict, document=lambda _: report.to_dict(strict),
-                           footer=pods_footer(report.summary(), report.notes, report.next_steps()), items="pods", kind="pod")
+                           footer=lambda term: pods_footer(report.summary(), report.notes, report.next_steps())(term),
+                           items="pods", kind="pod")

@@ -146,9 +146,9 @@ def _node_facts(nodes: list[dict]) -> dict[str, tuple[str | None, bool | None]]:
     return facts
 
 
-def _eni_ids(vindex: dict[tuple[str, str], list[dict]], wanted) -> list[str]:
-    """The ENI each wanted Pod uses (its newest VpcENI's)."""
-    return sorted({e for key, lst in vindex.items() if wanted(key) for e in [newest_eni_id(lst)] if e})
+def _eni_ids(eni_of: dict[tuple[str, str], str | None], wanted) -> list[str]:
+    """The ENI each wanted Pod uses (``eni_of``: each Pod's newest VpcENI's)."""
+    return sorted({e for key, e in eni_of.items() if e and wanted(key)})
 
 
 def _lookup_in_background(vpc: VpcApi, eni_ids: list[str], listing: Callable[[], Iterable] | None) -> Future:
@@ -177,11 +177,13 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
         view.prefetch(*everything)
         in_scope = {object_key(p) for p in view.pods}
         vindex = view.vpcenis_by_pod()
-        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: key in in_scope), listing)
+        eni_of = {key: newest_eni_id(lst) for key, lst in vindex.items()}
+        lookup = _lookup_in_background(vpc, _eni_ids(eni_of, lambda key: key in in_scope), listing)
     else:
         # The lookups are the longest wait: they start first, the other lists right after.
         vindex = view.vpcenis_by_pod()
-        lookup = _lookup_in_background(vpc, _eni_ids(vindex, lambda key: view.namespace is None or key[0] == view.namespace),
+        eni_of = {key: newest_eni_id(lst) for key, lst in vindex.items()}
+        lookup = _lookup_in_background(vpc, _eni_ids(eni_of, lambda key: view.namespace is None or key[0] == view.namespace),
                                         listing)
         view.prefetch(*everything)
     result = view.match(sg_limit)
@@ -193,7 +195,7 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     looked = lookup.result()
     facts = looked.facts
     report = VerifyReport(notes=list(view.notes), problems=list(view.problems), problem_check=policies_readable(view))
-    wanted_ids = {newest_eni_id(vindex.get((m.namespace, m.name), [])) for m in selected} - {None}
+    wanted_ids = {eni_of.get((m.namespace, m.name)) for m in selected} - {None}
     # Whether DescribeNetworkInterfaces lists per-Pod sub-ENIs is not documented: when it finds none of
     # them, their groups cannot be checked there (undetermined), rather than N identical failures.
     from_listing = None if looked.listed is None else len(wanted_ids & looked.listed)
@@ -203,7 +205,7 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
         key = (m.namespace, m.name)
         vpcenis_of = vindex.get(key, [])
-        eni_id = newest_eni_id(vpcenis_of)
+        eni_id = eni_of.get(key)
         family, supported = nodes_facts.get(m.node, (None, None)) if m.node else (None, None)
         eni = (facts.get(eni_id) if listed.value is not False else ENI_NOT_LISTED) if eni_id else ENI_NOT_LOOKED_UP
         report.pods.append(verify_pod(
