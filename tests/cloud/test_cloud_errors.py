@@ -110,3 +110,25 @@ def test_unusable_credentials_are_an_input_error(make_session, secret_id, secret
     with pytest.raises(InputError) as e:
         session.client("cam")
     assert e.value.exit_code == ExitCode.USAGE and "TENCENTCLOUD_SECRET_ID" in e.value.hint
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"])
+def test_an_answer_is_parsed_once(api, session, monkeypatch, content_type):
+    # 100 DescribeNetworkInterfaces pages of 100 KB: the SDK's error check and sgpctl each parsed them
+    import tencentcloud.common.abstract_client as sdk_client
+
+    from sgpctl.cloud import session as session_module
+
+    parsed = []
+    real_loads = json.loads
+
+    def counting_loads(text, *a, **kw):
+        parsed.append(text)
+        return real_loads(text, *a, **kw)
+
+    counting = type("Json", (), {"loads": staticmethod(counting_loads), "dumps": staticmethod(json.dumps)})
+    monkeypatch.setattr(session_module, "json", counting)
+    monkeypatch.setattr(sdk_client, "json", counting)
+    api.reply("cam", "GetRole", {"RoleInfo": {"RoleId": "1", "RoleName": "TKE_QCSRole"}}, content_type=content_type)
+    assert session.cam.get_role("TKE_QCSRole").role_id == "1"
+    assert len([t for t in parsed if b"RoleInfo" in (t if isinstance(t, bytes) else t.encode())]) == 1
