@@ -22,6 +22,9 @@ class Entry:
     #: run with the cyclic garbage collector paused (see ``cli.app.SgpctlGroup.invoke``); not for
     #: commands that serve for hours
     pause_gc: bool = True
+    #: reads and reports only (stdout, stderr): the process may end without the interpreter's
+    #: teardown, which frees a whole cluster's objects one by one (``cli.app.main``)
+    quick_exit: bool = False
 
 
 # In the order of the TKE procedure, then the tools around it.
@@ -34,7 +37,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("addon", "sgpctl.cli.addon_cmd", "app", "Install the SecurityGroupPolicy add-on; status; restore values."),
     Entry("sg", "sgpctl.cli.sg_cmd", "app", "Security groups for Pods: create, list, delete, rules."),
     Entry("policy", "sgpctl.cli.policy_cmd", "app", "Validate, explain, apply, roll out policies."),
-    Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups."),
+    Entry("verify", "sgpctl.cli.verify_cmd", "app", "Pod -> annotation -> VpcENI -> ENI groups.", quick_exit=True),
     Entry("traffic", "sgpctl.cli.traffic_cmd", "app", "Will a flow pass the Pods' groups? explain, check."),
     Entry("routing", "sgpctl.cli.routing_cmd", "app", "Strict routing: check the limits, switch."),
     Entry("snat", "sgpctl.cli.snat_cmd", "app", "Would strict-mode Pods' egress be SNATed?"),

@@ -107,3 +107,27 @@ def test_works_as_a_kubectl_plugin(tmp_path):
     assert json.loads(r.stdout)["version"]
     r = subprocess.run(["kubectl", "sgp", "--help"], env=env, capture_output=True, text=True)
     assert r.stdout.startswith("Usage: kubectl sgp ")
+
+
+_QUICK_EXIT = """
+import atexit, sys, threading, time
+from sgpctl.cli import app
+atexit.register(lambda: print("exit handlers ran", file=sys.stderr))
+if sys.argv[1] == "busy":
+    threading.Thread(target=lambda: (time.sleep(0.5), print("the thread finished"))).start()
+print("the report", end="")  # buffered: a pipe
+app._quick_exit(3)
+print(" ... and the ordinary exit")
+sys.exit(4)
+"""
+
+
+def test_a_reporting_command_ends_without_teardown_but_with_its_output_and_exit_handlers():
+    r = subprocess.run([sys.executable, "-c", _QUICK_EXIT, "idle"], env=clean_env(), capture_output=True, text=True)
+    assert (r.returncode, r.stdout, r.stderr) == (3, "the report", "exit handlers ran\n")
+
+
+def test_a_thread_still_running_gets_the_ordinary_exit():
+    r = subprocess.run([sys.executable, "-c", _QUICK_EXIT, "busy"], env=clean_env(), capture_output=True, text=True)
+    assert r.returncode == 4
+    assert r.stdout == "the report ... and the ordinary exit\nthe thread finished\n"
