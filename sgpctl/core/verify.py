@@ -31,6 +31,9 @@ ENI_NOT_LOOKED_UP = object()
 #: DescribeNetworkInterfaces found none of the sub-ENIs looked up: this account does not list them
 #: (``core.api_facts.subeni_listed``), so their groups cannot be checked in VPC
 ENI_NOT_LISTED = object()
+#: the cloud's answer is still on its way: ``settle_eni`` finishes the Pod when it comes (the
+#: workflow verifies the rest of 10,000 Pods meanwhile)
+ENI_PENDING = object()
 
 #: each check's description, in the order the checks run
 DESCRIPTIONS = {
@@ -69,6 +72,8 @@ class PodVerification:
     eni_groups: tuple[str, ...] | None = None
     checks: list[CheckResult] = field(default_factory=list)
     _category: str = field(default="", repr=False)
+    #: where the eni-groups check goes once the cloud answers (``ENI_PENDING``, ``settle_eni``)
+    _eni_slot: int | None = field(default=None, repr=False, compare=False)
 
     # Plain loops: `verify pods` asks these of every one of 10,000 Pods, several times.
     @property
@@ -149,6 +154,45 @@ class PodVerification:
         }
 
 
+def _eni_groups(v: PodVerification, eni: EniFacts | None | object) -> None:
+    """The ``eni-groups`` check of a Pod whose VpcENI names ``v.eni_id``, from the cloud's answer."""
+    if eni is ENI_NOT_LOOKED_UP:
+        v.check("eni-groups", SKIP, "the ENI was not looked up in VPC")
+    elif eni is ENI_NOT_LISTED:
+        v.check("eni-groups", SKIP, f"could not determine: DescribeNetworkInterfaces lists none of the sub-ENIs "
+                f"looked up, {v.eni_id} included: the account's VPC API does not seem to list sub-ENIs",
+                "check the sub-ENI's security groups in the ENI console", undetermined=True)
+    elif eni is None:
+        v.check("eni-groups", FAIL, f"ENI {v.eni_id} not found in VPC (DescribeNetworkInterfaces)",
+                "the sub-ENI may have been deleted behind eniipamd's back: rebuild the Pod")
+    else:
+        v.eni_groups = tuple(eni.security_group_ids)
+        claimed = v.annotated if v.annotated is not None else v.expected
+        if set(v.eni_groups) != set(claimed):
+            v.check("eni-groups", FAIL, f"ENI {v.eni_id} has {_groups(v.eni_groups)}, the Pod's annotation says {_groups(claimed)}",
+                    "the ENI's groups were changed outside TKE: rebuild the Pod to restore them, or fix them in the ENI console")
+        elif tuple(v.eni_groups) != tuple(claimed):
+            v.check("eni-groups", WARN, f"ENI {v.eni_id} has the same groups in another order ({_groups(v.eni_groups)})",
+                    "security group order is rule priority; rebuild the Pod if the order matters")
+        else:
+            v.check("eni-groups", PASS, f"ENI {v.eni_id} has {_groups(v.eni_groups)}")
+
+
+def settle_eni(v: PodVerification, eni: EniFacts | None | object) -> PodVerification:
+    """Finish a Pod verified with ``eni=ENI_PENDING``: its ``eni-groups`` check from the cloud's answer
+    (``eni`` as ``verify_pod`` takes it), in its place among the checks. A Pod with no ENI to look up
+    is left as it is."""
+    slot = v._eni_slot
+    if slot is None:
+        return v
+    checks = v.checks
+    v.checks = checks[:slot]
+    _eni_groups(v, eni)
+    v.checks.extend(checks[slot + 1:])
+    v._eni_slot = None
+    return v
+
+
 def _groups(ids: Sequence[str] | None) -> str:
     return ",".join(ids) if ids else "(none)"
 
@@ -184,7 +228,8 @@ def verify_pod(
     pending_reason: str | None = None,
 ) -> PodVerification:
     """``eni``: the cloud's facts, None when the VPC does not know the ENI, or ENI_NOT_LOOKED_UP.
-    ``pending_reason``: why the Pod is not running yet (an event message), for hints."""
+    ``pending_reason``: why the Pod is not running yet (an event message), for hints. With
+    ``eni=ENI_PENDING`` the eni-groups check waits for ``settle_eni``."""
     v = PodVerification(namespace, name, expected=tuple(expected), stale=stale, stale_reason=stale_reason)
     if pod is None:
         v.check("pod-exists", FAIL, f"Pod {namespace}/{name} not found", "check the name and -n NAMESPACE")
@@ -269,26 +314,11 @@ def verify_pod(
                 v.check("vpceni", PASS, f"VpcENI {names} names ENI {v.eni_id}")
         if v.eni_id is None:
             v.check("eni-groups", SKIP, "no ENI to look up")
-        elif eni is ENI_NOT_LOOKED_UP:
-            v.check("eni-groups", SKIP, "the ENI was not looked up in VPC")
-        elif eni is ENI_NOT_LISTED:
-            v.check("eni-groups", SKIP, f"could not determine: DescribeNetworkInterfaces lists none of the sub-ENIs "
-                    f"looked up, {v.eni_id} included: the account's VPC API does not seem to list sub-ENIs",
-                    "check the sub-ENI's security groups in the ENI console", undetermined=True)
-        elif eni is None:
-            v.check("eni-groups", FAIL, f"ENI {v.eni_id} not found in VPC (DescribeNetworkInterfaces)",
-                    "the sub-ENI may have been deleted behind eniipamd's back: rebuild the Pod")
+        elif eni is ENI_PENDING:
+            v.check("eni-groups", SKIP, "the ENI is being looked up in VPC")  # replaced by settle_eni
+            v._eni_slot = len(v.checks) - 1
         else:
-            v.eni_groups = tuple(eni.security_group_ids)
-            claimed = v.annotated if v.annotated is not None else tuple(expected)
-            if set(v.eni_groups) != set(claimed):
-                v.check("eni-groups", FAIL, f"ENI {v.eni_id} has {_groups(v.eni_groups)}, the Pod's annotation says {_groups(claimed)}",
-                        "the ENI's groups were changed outside TKE: rebuild the Pod to restore them, or fix them in the ENI console")
-            elif tuple(v.eni_groups) != tuple(claimed):
-                v.check("eni-groups", WARN, f"ENI {v.eni_id} has the same groups in another order ({_groups(v.eni_groups)})",
-                        "security group order is rule priority; rebuild the Pod if the order matters")
-            else:
-                v.check("eni-groups", PASS, f"ENI {v.eni_id} has {_groups(v.eni_groups)}")
+            _eni_groups(v, eni)
 
     # 6. The node's instance family.
     if not v.node:

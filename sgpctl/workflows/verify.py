@@ -18,7 +18,8 @@ from sgpctl.core.allocation import node_quota
 from sgpctl.core.annotations import VPCENI_LABEL_POD_NAME, VPCENI_LABEL_POD_NAMESPACE, uses_sub_eni
 from sgpctl.core.checks import CheckResult, Status, exit_code
 from sgpctl.core.api_facts import Fact, subeni_listed
-from sgpctl.core.verify import ENI_NOT_LISTED, ENI_NOT_LOOKED_UP, EniFacts, PodVerification, newest_eni_id, verify_pod
+from sgpctl.core.verify import (ENI_NOT_LISTED, ENI_NOT_LOOKED_UP, ENI_PENDING, EniFacts, PodVerification, newest_eni_id,
+                                 settle_eni, verify_pod)
 from sgpctl.errors import ExitCode, InputError, RefusedError
 from sgpctl.kube import resources as r
 from sgpctl.workflows.clients import Cloud, VpcApi
@@ -192,6 +193,19 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
                 and m.phase not in matching.FINISHED_PHASES]  # finished Pods hold no sub-ENI: nothing to verify
     nodes_facts = _node_facts(view.nodes)
     view.warnings_by_pod()
+    pods_by_key = view.pods_by_key()
+    # Every Pod is verified while the cloud answers; its eni-groups check is settled once it has.
+    verified = []
+    for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
+        key = (m.namespace, m.name)
+        family, supported = nodes_facts.get(m.node, (None, None)) if m.node else (None, None)
+        verified.append(verify_pod(
+            namespace=m.namespace, name=m.name, pod=pods_by_key.get(key), policies=m.policies, expected=m.expected_groups,
+            stale=m.stale, stale_reason=m.stale_reason, vpcenis=vindex.get(key, []),
+            eni=ENI_PENDING if eni_of.get(key) else ENI_NOT_LOOKED_UP,
+            node_family=family, node_supported=supported, expect_sg=expect_sg,
+            pending_reason=view.latest_warning(key),
+        ))
     looked = lookup.result()
     facts = looked.facts
     report = VerifyReport(notes=list(view.notes), problems=list(view.problems), problem_check=policies_readable(view))
@@ -201,19 +215,10 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     from_listing = None if looked.listed is None else len(wanted_ids & looked.listed)
     listed = subeni_listed(len(wanted_ids), len(wanted_ids & set(facts)), from_listing)
     report.subenis_listed = listed
-    pods_by_key = view.pods_by_key()
-    for m in sorted(selected, key=lambda m: (m.namespace, m.name)):
-        key = (m.namespace, m.name)
-        vpcenis_of = vindex.get(key, [])
-        eni_id = eni_of.get(key)
-        family, supported = nodes_facts.get(m.node, (None, None)) if m.node else (None, None)
-        eni = (facts.get(eni_id) if listed.value is not False else ENI_NOT_LISTED) if eni_id else ENI_NOT_LOOKED_UP
-        report.pods.append(verify_pod(
-            namespace=m.namespace, name=m.name, pod=pods_by_key.get(key), policies=m.policies, expected=m.expected_groups,
-            stale=m.stale, stale_reason=m.stale_reason, vpcenis=vpcenis_of, eni=eni,
-            node_family=family, node_supported=supported, expect_sg=expect_sg,
-            pending_reason=view.latest_warning(key),
-        ))
+    for v in verified:
+        if v.eni_id:
+            settle_eni(v, facts.get(v.eni_id) if listed.value is not False else ENI_NOT_LISTED)
+    report.pods = verified
     if listed.value is False:
         report.notes.append(listed.message + "; " + (listed.hint or ""))
     if not selected:

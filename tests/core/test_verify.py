@@ -127,3 +127,25 @@ def test_a_pod_sums_up_as_one_result_with_its_first_problem():
     ]
     warned = run(eni=EniFacts("eni-00000001", tuple(reversed(SG)))).summary()
     assert warned.status.value == "warn" and warned.message.startswith("eni-groups: ENI eni-00000001 has the same groups in another order")
+
+
+def test_a_pod_verified_before_the_cloud_answers_ends_as_if_the_answer_had_been_there():
+    from sgpctl.core.verify import ENI_NOT_LISTED, ENI_PENDING, settle_eni
+
+    answers = [EniFacts("eni-00000001", SG), EniFacts("eni-00000001", SG[::-1]), EniFacts("eni-00000001", ("sg-cccc0003",)),
+               None, ENI_NOT_LISTED, ENI_NOT_LOOKED_UP]
+    for answer in answers:
+        pending = run(eni=ENI_PENDING)
+        assert statuses(pending)["eni-groups"] == "skip" and pending.eni_groups is None
+        settled = settle_eni(pending, answer)
+        direct = run(eni=answer)
+        assert settled.to_dict() == direct.to_dict() and settled.checks == direct.checks
+        assert [c.id for c in settled.checks][-2:] == ["eni-groups", "node-family"]  # in its place, before node-family
+
+
+def test_settling_a_pod_that_had_no_eni_to_look_up_leaves_it_alone():
+    from sgpctl.core.verify import ENI_PENDING, settle_eni
+
+    v = run(vpcenis=[{"metadata": {"name": "vpceni-1"}, "status": {}}], eni=ENI_PENDING)
+    before = list(v.checks)
+    assert settle_eni(v, None).checks == before
