@@ -11,18 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Security-group rules and templates are core.traffic's own plain types: the evaluator consumes
-# them as the VPC adapter returns them, so they are defined once, there.
-from sgpctl.core.traffic.model import (  # noqa: F401  (re-exported)
-    AddressTemplate,
-    AddressTemplateGroup,
-    AddressTemplateRef,
-    GroupRules,
-    Rule,
-    RuleBook,
-    ServiceTemplate,
-    ServiceTemplateGroup,
-    ServiceTemplateRef,
-)
+# them as the VPC adapter returns them, so they are defined once, there. Re-exported on first use:
+# importing core.traffic (the whole evaluator) was a tenth of `verify pods`' start-up, which needs
+# none of it.
+_TRAFFIC_TYPES = ("AddressTemplate", "AddressTemplateGroup", "AddressTemplateRef", "GroupRules", "Rule", "RuleBook",
+                  "ServiceTemplate", "ServiceTemplateGroup", "ServiceTemplateRef")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TRAFFIC_TYPES:
+        from sgpctl.core.traffic import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # -- CAM ------------------------------------------------------------------------------------------
 

@@ -62,23 +62,14 @@ missing ids).
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
 from sgpctl.cloud.params import Adapter, FilterSpec, filters_param, tags_param
-from sgpctl.cloud.types import (
-    AddressTemplate,
-    AddressTemplateGroup,
-    EniLimit,
-    GroupRules,
-    NetworkInterface,
-    RuleBook,
-    SecurityGroup,
-    SecurityGroupRule,
-    ServiceTemplate,
-    ServiceTemplateGroup,
-    Subnet,
-)
+from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule, Subnet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sgpctl.core.traffic.model import AddressTemplate, AddressTemplateGroup, GroupRules, RuleBook, ServiceTemplate, ServiceTemplateGroup
 from sgpctl.errors import CloudError
 
 DEFAULT_INSTANCE_SECURITY_GROUP_LIMIT = 5
@@ -186,6 +177,8 @@ class VpcAdapter(Adapter):
         """Each group's rules with their ``Version``, in the ids' order. The API takes one group per
         call, so the calls run ``concurrency`` at a time; a group that does not exist is left out
         (compare the result's ids with the ones asked for)."""
+        from sgpctl.core.traffic.model import GroupRules
+
         is_missing = _missing(SG_MISSING_CODES)
 
         def one(group_id: str) -> GroupRules | None:
@@ -218,18 +211,26 @@ class VpcAdapter(Adapter):
 
     def describe_address_templates(self, ids: Iterable[str] | None = None) -> list[AddressTemplate]:
         """IP address templates by id (all of them without ids); unknown ids are simply absent."""
+        from sgpctl.core.traffic.model import AddressTemplate
+
         return self._templates("DescribeAddressTemplates", "AddressTemplateSet", "address-template-id",
                                AddressTemplate.from_api, ids)
 
     def describe_address_template_groups(self, ids: Iterable[str] | None = None) -> list[AddressTemplateGroup]:
+        from sgpctl.core.traffic.model import AddressTemplateGroup
+
         return self._templates("DescribeAddressTemplateGroups", "AddressTemplateGroupSet",
                                "address-template-group-id", AddressTemplateGroup.from_api, ids)
 
     def describe_service_templates(self, ids: Iterable[str] | None = None) -> list[ServiceTemplate]:
+        from sgpctl.core.traffic.model import ServiceTemplate
+
         return self._templates("DescribeServiceTemplates", "ServiceTemplateSet", "service-template-id",
                                ServiceTemplate.from_api, ids)
 
     def describe_service_template_groups(self, ids: Iterable[str] | None = None) -> list[ServiceTemplateGroup]:
+        from sgpctl.core.traffic.model import ServiceTemplateGroup
+
         return self._templates("DescribeServiceTemplateGroups", "ServiceTemplateGroupSet",
                                "service-template-group-id", ServiceTemplateGroup.from_api, ids)
 
@@ -244,6 +245,8 @@ class VpcAdapter(Adapter):
         a node's ENIs). With the ENIs found bound to referenced groups, all these are the addresses
         whose bindings are known (``RuleBook.known_addresses``): only another kind of resource (a
         load balancer, a database) can make an unknown address a member."""
+        from sgpctl.core.traffic.model import RuleBook
+
         known_enis = list(known_enis)
         rules = self.describe_security_group_policies(group_ids, concurrency=concurrency)
         sgs, at, atg, st, stg = RuleBook.build(rules).referenced()

@@ -131,3 +131,10 @@ def test_a_thread_still_running_gets_the_ordinary_exit():
     r = subprocess.run([sys.executable, "-c", _QUICK_EXIT, "busy"], env=clean_env(), capture_output=True, text=True)
     assert r.returncode == 4
     assert r.stdout == "the report ... and the ordinary exit\nthe thread finished\n"
+
+
+def test_the_cloud_adapters_load_without_the_traffic_evaluator():
+    # `verify pods` reads ENIs through the VPC adapter; importing core.traffic cost a tenth of its start-up
+    code = "import sys, sgpctl.cloud.factory, sgpctl.cloud.vpc; print('sgpctl.core.traffic' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True)
+    assert r.stdout.strip() == "False", r.stderr
