@@ -102,8 +102,8 @@ class PodVerification:
     def check(self, id_: str, status: Status, message: str, hint: str | None = None, *, undetermined: bool = False) -> None:
         if not self.checks:
             self._category = f"{self.namespace}/{self.name}"
-        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint, category=self._category,
-                                       undetermined=undetermined))
+        # positional: 90,000 of these for 10,000 Pods
+        self.checks.append(CheckResult(id_, DESCRIPTIONS[id_], status, message, hint, [], self._category, undetermined))
 
     def verdict(self) -> str:
         if self.ok:
