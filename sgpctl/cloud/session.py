@@ -131,6 +131,9 @@ class _ServiceAdapter:
     def __get__(self, session: "CloudSession | None", owner: type | None = None) -> Any:
         return self if session is None else session._adapter(self.service)
 
+    def __set__(self, session: "CloudSession", value: Any) -> None:  # read-only, as a property is
+        raise AttributeError(f"session.{self.service} is the {self.service} adapter; it cannot be replaced")
+
 
 class CloudSession:
     def __init__(
