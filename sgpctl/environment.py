@@ -84,3 +84,10 @@ class Environment:
     def err(self) -> str:
         """What was written to stderr (captured environments only)."""
         return self.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def flush_process_streams() -> None:
+    """Write out what the process's stdout and stderr still buffer (before an exit that skips the
+    interpreter's teardown, which would do it)."""
+    sys.stdout.flush()
+    sys.stderr.flush()

@@ -73,8 +73,7 @@ class SgpctlGroup(TyperGroup):
         from sgpctl.cli.commands import BY_NAME
 
         entry = BY_NAME.get(name or "")
-        if entry is not None and entry.quick_exit:
-            _ending["quick"] = True
+        _ending.setdefault("command", name or "")  # the process's own command, not one `demo` runs inside it
         if entry is not None and entry.pause_gc:
             import gc
 
@@ -183,8 +182,8 @@ def _aborted(out) -> int:
 
 
 _GC_PAUSED = "sgpctl.gc-paused"
-#: how the console script ends: "quick" when the command is marked ``Entry.quick_exit``
-_ending: dict[str, bool] = {}
+#: the command the console script runs ("command"): how it ends depends on it (``Entry.quick_exit``)
+_ending: dict[str, str] = {}
 
 
 def _is_click_exception(exc: BaseException) -> bool:
@@ -312,7 +311,10 @@ def main() -> None:
         interrupts.stopped()
     if interrupts.signalled() and code != 0:
         interrupts.finish()
-    if _ending.get("quick"):
+    from sgpctl.cli.commands import BY_NAME
+
+    entry = BY_NAME.get(_ending.get("command", ""))
+    if entry is not None and entry.quick_exit:
         _quick_exit(code)
     # A command that caught the interrupt and returned (Ctrl-C stops `sandbox up`) handled it itself.
     sys.exit(code)
@@ -328,11 +330,12 @@ def _quick_exit(code: int) -> None:
     import os
     import threading
 
+    from sgpctl.environment import flush_process_streams
+
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         return
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_process_streams()
     except (OSError, ValueError):
         return  # the ordinary exit reports a closed pipe its own way
     atexit._run_exitfuncs()
