@@ -181,3 +181,35 @@ def test_no_policy_is_a_note_not_a_failure(tmp_path):
     assert results["policies-present"].status is Status.INFO
     assert all(x.status is Status.PASS for k, x in results.items() if k != "policies-present")
     assert exit_code(results.values()) == 0
+
+
+def test_a_read_asked_for_on_two_threads_at_once_is_made_once(tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    kube, cloud = half_set_up_world()
+    ctx = context_for(tmp_path, kube, cloud)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_read():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "answer"
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(ctx.memo, "k", slow_read)
+        started.wait(5)
+        second = pool.submit(ctx.memo, "k", lambda: calls.append(2) or "another")
+        assert ctx.cached("k") is None  # in flight: nothing is read or waited for
+        release.set()
+        assert (first.result(), second.result()) == ("answer", "answer")
+    assert calls == [1] and ctx.cached("k") == "answer"
+
+
+def test_a_failed_read_ahead_lands_on_its_check_with_the_request_id(tmp_path):
+    kube, cloud = half_set_up_world()
+    cloud.failing["DescribeSecurityGroupLimits"] = CloudError("InternalError", "boom", "req-vpc-42")
+    results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud))}
+    assert results["access-vpc"].undetermined and "request id req-vpc-42" in results["access-vpc"].message
+    assert [a for _, a, _ in cloud.log].count("DescribeSecurityGroupLimits") == 1
