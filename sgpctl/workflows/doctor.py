@@ -119,7 +119,8 @@ class DoctorContext:
         self._memo: dict[str, Future] = {}
         self._lock = threading.Lock()
         self._ahead: ThreadPoolExecutor | None = None
-        self._leaks_read: Future | None = None
+        #: set once the leaks listing started ahead has begun, or will not be made
+        self._leaks_decided: threading.Event | None = None
 
     def memo(self, key: str, fn: Callable[[], Any]) -> Any:
         with self._lock:
@@ -334,14 +335,29 @@ class DoctorContext:
         large cluster that need nothing but the nodes) in the background, once the reads ``after``
         succeeded, so they overlap the checks before ``leaks``, which takes the answer over (and
         verify, the Pods' sub-ENIs it holds); a failure surfaces there. Once per run."""
-        if self._leaks_read is None and "node-enis" not in self._memo:
-            self._leaks_read = self.read_ahead(*after, self.node_enis)
+        if self._leaks_decided is not None or "node-enis" in self._memo:
+            return
+        decided = self._leaks_decided = threading.Event()
 
-    def node_enis(self):
-        """The nodes' ENIs (``workflows.leaks.NodeEnis``)."""
+        def listing() -> None:
+            try:
+                for read in after:
+                    read()
+                self.node_enis(started=decided.set)
+            finally:
+                decided.set()  # listed, or not to be: verify need not wait to know
+
+        if self.read_ahead(listing) is None:
+            decided.set()
+
+    def node_enis(self, started: Callable[[], None] | None = None):
+        """The nodes' ENIs (``workflows.leaks.NodeEnis``); ``started()`` is called when this call
+        begins the listing (it is memoised by then)."""
         def read():
             from sgpctl.workflows.leaks import read_node_enis
 
+            if started is not None:
+                started()
             return read_node_enis(self.view().nodes, self.cloud(), self.cluster_id, clock=self._wall_clock)
 
         return self.memo("node-enis", read)
@@ -349,13 +365,11 @@ class DoctorContext:
     def _node_enis_listing(self) -> Callable[[], list] | None:
         """What verify takes the Pods' ENIs from: the nodes' ENIs when the leaks category lists them
         (started, or done without failing), else None (nothing is read for it)."""
-        if self._leaks_read is not None and "node-enis" not in self._memo:
+        if self._leaks_decided is not None and "node-enis" not in self._memo:
             # the reads before the listing decide whether it is made: verify waits for them (they are
-            # its own reads, or done long ago), so that it never looks up by id what the listing will hold
-            try:
-                self._leaks_read.result()
-            except Exception:  # noqa: BLE001 - a failed read is reported by the check that owns it
-                pass
+            # its own reads, or done long ago), not for the listing, so that it never looks up by id
+            # what the listing will hold
+            self._leaks_decided.wait()
         entry = self._memo.get("node-enis")
         if entry is None or (entry.done() and entry.exception() is not None):
             return None
