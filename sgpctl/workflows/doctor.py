@@ -313,6 +313,7 @@ class DoctorContext:
         answer, or failure, is memoised for the check that owns the read, which takes it over."""
         with self._lock:
             if self._ahead is None:
+                _import_before_threads()
                 self._ahead = ThreadPoolExecutor(max_workers=AHEAD_THREADS, thread_name_prefix="sgpctl-doctor")
             pool = self._ahead
 
@@ -389,6 +390,29 @@ class DoctorContext:
             return self.ipamd()
         except Exception:  # noqa: BLE001 - the SNAT audit reads it itself and notes a failure
             return None
+
+
+#: what the reads ahead import: packages with import cycles (requests) that a first import on two
+#: threads at once finds half-initialised ("cannot import name ... from partially initialized module"
+#: in a fresh process), and sgpctl's modules the reads import lazily
+_READS_IMPORT = ("requests", "urllib3", "kubernetes.client", "kubernetes.config", "tencentcloud.common.abstract_client",
+                 "sgpctl.cloud.session", "sgpctl.cloud.cam", "sgpctl.cloud.tke", "sgpctl.cloud.vpc", "sgpctl.cloud.cvm",
+                 "sgpctl.kube.client", "sgpctl.kube.factory", "sgpctl.workflows.addons", "sgpctl.workflows.trunking",
+                 "sgpctl.workflows.cam", "sgpctl.workflows.capacity", "sgpctl.workflows.leaks")
+
+
+def _import_before_threads() -> None:
+    """Import, on this one thread, what the reads ahead would otherwise first import on several."""
+    import importlib
+
+    from sgpctl.cloud.session import SERVICES
+
+    names = [*_READS_IMPORT, *(f"{i.package}.{m}" for i in SERVICES.values() for m in (i.client_module, "models"))]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # not installed: the read that needs it says so
+            pass
 
 
 # --------------------------------------------------------------------------------------------------
