@@ -409,6 +409,18 @@ def egress_needs(pod: Mapping[str, Any], me: Endpoint) -> PodNeeds:
     return out
 
 
+def needs_key(pod: Mapping[str, Any]) -> tuple:
+    """All that ``pod_needs`` reads of the Pod's own object, as a key: Pods with equal keys (the
+    replicas of one template, say) have the same needs but for their own endpoint, node and address.
+    Kept next to ``pod_needs``: a field it starts reading belongs here too. (``repr`` of the decoded
+    JSON: equal text means equal values; a difference in key order only splits a class.)"""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    return (meta.get("namespace") or "default", repr(meta.get("labels")), repr(spec.get("containers")),
+            repr(spec.get("initContainers")), spec.get("dnsPolicy"), repr(spec.get("dnsConfig")),
+            (meta.get("annotations") or {}).get(EGRESS_ANNOTATION))
+
+
 def pod_needs(pod: Mapping[str, Any], me: Endpoint, *, node: Endpoint | None = None, nodes: Sequence[Endpoint] = (),
               dns: ClusterDns | None = None, services: Iterable[Mapping[str, Any]] = (),
               clients: Mapping[tuple[str, str], Sequence[Endpoint]] | None = None,
