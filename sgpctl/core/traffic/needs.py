@@ -416,9 +416,11 @@ def needs_key(pod: Mapping[str, Any]) -> tuple:
     JSON: equal text means equal values; a difference in key order only splits a class.)"""
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
-    return (meta.get("namespace") or "default", repr(meta.get("labels")), repr(spec.get("containers")),
-            repr(spec.get("initContainers")), spec.get("dnsPolicy"), repr(spec.get("dnsConfig")),
-            (meta.get("annotations") or {}).get(EGRESS_ANNOTATION))
+    # Of the containers (``_containers``), only what probes and target ports read.
+    containers = tuple((c.get("name"), repr(c.get("ports")), *(repr(c.get(f)) for f, _ in PROBE_KINDS))
+                       for c in _containers(pod))
+    return (meta.get("namespace") or "default", repr(meta.get("labels")), containers, spec.get("dnsPolicy"),
+            repr(spec.get("dnsConfig")), (meta.get("annotations") or {}).get(EGRESS_ANNOTATION))
 
 
 def pod_needs(pod: Mapping[str, Any], me: Endpoint, *, node: Endpoint | None = None, nodes: Sequence[Endpoint] = (),
