@@ -379,6 +379,55 @@ def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatc
     assert calls == {"decisions": 6, "verdicts": 6}
 
 
+def test_a_pod_is_judged_on_its_own_only_when_its_checks_are_shown(monkeypatch):
+    """doctor's traffic-needs on 51 Pods of one group set: web-1..web-50 (probed, on n1 and n2) pass
+    in standard routing; odd-1 on n1 is also selected by the NodePort Service odd (TCP 9090), which
+    sg-web00001 (no ingress rule) drops from n2 (from n1, its own node, standard routing does not
+    filter it). The summary names the one failing check; the decisions are bound only to the first
+    Pod (by name) of each class: odd-1, web-1 (on n1) and web-10 (on n2, where CoreDNS runs), not to
+    the 48 others, until `traffic check` shows every Pod's checks: then each is judged and named."""
+    import importlib
+
+    explain = importlib.import_module("sgpctl.core.traffic.explain")
+    kube, cloud = world("standard")
+    extra = [(f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2", {"app": "web"}) for i in range(2, 51)]
+    for name, ip, node_name, labels in [*extra, ("odd-1", "10.0.1.200", "n1", {"app": "web", "role": "odd"})]:
+        eni = f"eni-{name.replace('-', '')}".ljust(12, "0")
+        kube.add(r.PODS, probed(pod(name, "shop", labels, ip=ip, node=node_name, sub_eni=True, groups=WEB)))
+        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
+                          "status": {"eni": {"eniID": eni}}})
+        cloud.vpc.enis[eni] = (WEB,)
+        cloud.vpc.eni_ips[eni] = (ip,)
+    kube.add(r.SERVICES, {"metadata": {"name": "odd", "namespace": "shop"},
+                          "spec": {"type": "NodePort", "selector": {"role": "odd"}, "clusterIP": "172.16.0.20",
+                                   "ports": [{"name": "api", "port": 9090, "protocol": "TCP"}]}})
+    bound: set[str] = set()
+    original = explain._bound
+
+    def spy(shared, source, destination):
+        bound.update(e.ref for e in (source, destination) if e.ref.startswith("pod/shop/"))
+        return original(shared, source, destination)
+
+    monkeypatch.setattr(explain, "_bound", spy)
+    facts = traffic.gather(ClusterView(kube), cloud, CLUSTER_ID)
+    report = traffic.evaluate(facts)
+    outcome = traffic.summary_outcome(report)
+
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("1 failing check(s) in 1 of 51 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert outcome.evidence == [
+        "shop/odd-1: service-odd-tcp-9090-from-nodes: 1 of 2 flows dropped; service/shop/odd port api (NodePort via "
+        f"kube-proxy on node/n2, TCP 9090): dropped: ingress of pod/shop/odd-1: no rule of {WEB} matched: dropped"]
+    assert bound <= {"pod/shop/odd-1", "pod/shop/web-1", "pod/shop/web-10"}
+
+    shown = report.results()  # `traffic check`: every Pod's checks
+    assert {c.category for c in shown} == {"shop/odd-1", *(f"shop/web-{i}" for i in range(1, 51))}
+    assert {f"pod/shop/web-{i}" for i in range(2, 51)} - {"pod/shop/web-10"} <= bound
+    assert [c.category for c in shown if c.status is Status.FAIL] == ["shop/odd-1"]
+
+
 def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     """Three Pods of one group set under strict routing: web-1 and web-3 on n1, web-2 on n2. The only
     ingress rule accepts TCP 8080 from n1's address, so the kubelet's probe reaches the Pods on n1 and
