@@ -382,16 +382,15 @@ def _dns_pods(view: ClusterView, dns_service: dict | None) -> list[dict]:
 
 
 def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Sequence[dict],
-                services: list[dict], candidates: Iterable[dict], *, cluster=None, eni: tuple | None = None,
-                subnets: list[str] | None = None, notes: Sequence[str] = ()) -> TrafficFacts:
+                services: list[dict], candidates: Iterable[dict], *, cluster=None,
+                known: Mapping[Key, tuple[str, Sequence[str]]] | None = None, subnets: list[str] | None = None,
+                notes: Sequence[str] = ()) -> TrafficFacts:
     """The facts for the ``checked`` Pods: the cluster DNS, ``services``, the Services' clients
-    among ``candidates``, the groups of all of them (``eni``: ``eni_groups``'s answer when read
-    already) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
+    among ``candidates``, the groups of all of them (``known``: (ENI id, groups) read already, as
+    ``eni_groups`` takes them) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
     notes = list(notes)
     dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates)
-    if eni is None:
-        eni = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)])
-    groups, eni_ids, enis = eni
+    groups, eni_ids, enis = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)], known)
     builder = SideBuilder(view, routing, groups, eni_ids)
     sides: dict[Key, Side] = {}
     for key, pod in sorted(everyone.items()):
@@ -427,22 +426,17 @@ def _participants(view: ClusterView, checked: Sequence[dict], services: list[dic
     return dns_service, dns_pods, client_pods, everyone
 
 
-def traffic_keys(view: ClusterView) -> list[Key]:
-    """The Pods on a sub-ENI whose ENI ``gather`` reads (for a caller that read some ENIs itself)."""
-    checked, _ = _checked_pods(view)
-    everyone = _participants(view, checked, view.list(r.SERVICES), view.pods)[3]
-    return sorted(k for k, p in everyone.items() if uses_sub_eni(p))
-
-
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
-           routing: Routing | None = None, eni: tuple | None = None, subnets: list[str] | None = None) -> TrafficFacts:
+           routing: Routing | None = None, known: Mapping[Key, tuple[str, Sequence[str]]] | None = None,
+           subnets: list[str] | None = None) -> TrafficFacts:
     """The facts for every Pod of the view a policy selects (or on a sub-ENI). A caller that has read
-    eniipamd, the cluster, the Pods' ENIs or the VPC's subnets passes them."""
+    eniipamd, the cluster, some of the Pods' ENIs (``known``: (ENI id, groups) by Pod) or the VPC's
+    subnets passes them."""
     routing = routing or read_routing(cloud.tke, cluster_id, eniipamd)
     view.prefetch("pods", "serviceaccounts", "replicasets", "nodes")
     checked, notes = _checked_pods(view)
     return build_facts(view, cloud, cluster_id, routing, checked, view.list(r.SERVICES), view.pods, cluster=cluster,
-                       eni=eni, subnets=subnets, notes=[*notes, *view.notes])
+                       known=known, subnets=subnets, notes=[*notes, *view.notes])
 
 
 def gather_for(view: ClusterView, cloud: Cloud, cluster_id: str | None, pods: Sequence[dict], routing: Routing) -> TrafficFacts:
