@@ -230,9 +230,9 @@ class SideBuilder:
             self._serviceaccounts[namespace] = {object_key(sa): sa for sa in self.view.list(r.SERVICEACCOUNTS, namespace)}
         return self._serviceaccounts[namespace]
 
-    def side(self, pod: dict) -> Side:
-        """Raises ValueError for a Pod without a readable address."""
-        key = object_key(pod)
+    def side(self, pod: dict, key: Key | None = None) -> Side:
+        """Raises ValueError for a Pod without a readable address (``key``: its key, when known)."""
+        key = key or object_key(pod)
         exists = uses_sub_eni(pod)
         mode, assumed = self.routing.for_pod(exists=exists)
         policies = () if exists else self._policies(key[0])
@@ -330,9 +330,9 @@ def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
         if not (pod.get("status") or {}).get("podIP"):
             notes.append(f"pod/{m.namespace}/{m.name} has no IP address yet: not checked")
             continue
-        out.append(pod)
-    out.sort(key=object_key)
-    return out, notes
+        out.append(((m.namespace, m.name), pod))
+    out.sort(key=lambda kp: kp[0])
+    return [pod for _, pod in out], notes
 
 
 def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key, list[dict]]:
@@ -389,7 +389,8 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     among ``candidates``, the groups of all of them (``known``: (ENI id, groups) read already, as
     ``eni_groups`` takes them) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
     notes = list(notes)
-    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates)
+    checked_keys = [object_key(p) for p in checked]
+    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates, checked_keys)
     groups, eni_ids, enis = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)], known)
     builder = SideBuilder(view, routing, groups, eni_ids)
     sides: dict[Key, Side] = {}
@@ -397,7 +398,7 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
         if not (pod.get("status") or {}).get("podIP"):
             continue
         try:
-            sides[key] = builder.side(pod)
+            sides[key] = builder.side(pod, key)
         except ValueError as e:  # an address the core cannot read
             notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
     nodes = node_endpoints(view.nodes)
@@ -412,17 +413,20 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     dns_sides = [sides[k] for k in map(object_key, dns_pods) if k in sides]
     dns_cidrs, _ = holding([s.endpoint.address for s in dns_sides], subnets)
     clients = {k: [sides[c] for c in map(object_key, ps) if c in sides] for k, ps in client_pods.items()}
-    return TrafficFacts(routing, book, [sides[k] for k in map(object_key, checked) if k in sides], nodes,
+    return TrafficFacts(routing, book, [sides[k] for k in checked_keys if k in sides], nodes,
                         node_cidrs, dns_service, dns_sides, dns_cidrs, services, clients, notes)
 
 
-def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict]):
+def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict],
+                  checked_keys: Sequence[Key]):
     """(the cluster DNS Service, its Pods, the Services' declared clients, every Pod that takes part
-    by key): the Pods whose groups the flows of ``checked`` may pass."""
+    by key): the Pods whose groups the flows of ``checked`` (keyed ``checked_keys``) may pass."""
     dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
     dns_pods = _dns_pods(view, dns_service)
     client_pods = _service_clients(candidates, services)
-    everyone = {object_key(p): p for p in [*checked, *dns_pods, *(c for cs in client_pods.values() for c in cs)]}
+    everyone = dict(zip(checked_keys, checked))
+    for p in [*dns_pods, *(c for cs in client_pods.values() for c in cs)]:
+        everyone[object_key(p)] = p
     return dns_service, dns_pods, client_pods, everyone
 
 
