@@ -428,6 +428,76 @@ def test_a_pod_is_judged_on_its_own_only_when_its_checks_are_shown(monkeypatch):
     assert [c.category for c in shown if c.status is Status.FAIL] == ["shop/odd-1"]
 
 
+def add_web_pod(kube, cloud, name: str, ip: str, node_name: str, ns: str = "shop", labels=None, groups: str = WEB):
+    """Another probed Pod of ``world``'s kind (same spec as web-1), on its own sub-ENI."""
+    eni = f"eni-{name.replace('-', '')}".ljust(12, "0")
+    kube.add(r.PODS, probed(pod(name, ns, labels, ip=ip, node=node_name, sub_eni=True, groups=groups)))
+    kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                         "tke.cloud.tencent.com/pod-namespace": ns}},
+                      "status": {"eni": {"eniID": eni}}})
+    cloud.vpc.enis[eni] = tuple(groups.split(","))
+    cloud.vpc.eni_ips[eni] = (ip,)
+
+
+def summary(kube, cloud, namespace=None):
+    """doctor's traffic-needs: the summary made from the classes of Pods."""
+    return traffic.summary_outcome(traffic.evaluate(traffic.gather(ClusterView(kube, namespace=namespace), cloud,
+                                                                   CLUSTER_ID)))
+
+
+def test_pods_of_one_spec_on_the_dns_pods_node_and_off_it_are_judged_apart():
+    """web-0 (n2, CoreDNS's node) and web-1 (n1) have one spec and group; sg-web00001 lets out DNS
+    to the Service IP only. Standard routing does not filter web-0's DNS to CoreDNS on its own node;
+    web-1's crosses nodes and is dropped: the Pods differ only by their node, and so do the answers
+    (web-0, judged first, must not answer for web-1)."""
+    dns_only = [{"PolicyIndex": i, "Protocol": proto, "Port": "53", "CidrBlock": "172.16.0.10/32", "Action": "ACCEPT"}
+                for i, proto in enumerate(("UDP", "TCP"))]
+    kube, cloud = world("standard", egress=dns_only)
+    add_web_pod(kube, cloud, "web-0", "10.0.1.12", "n2")
+    outcome = summary(kube, cloud)
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("2 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert [line.split(":", 2)[:2] for line in outcome.evidence] == [["shop/web-1", " dns-udp-pods"],
+                                                                     ["shop/web-1", " dns-tcp-pods"]]
+
+
+def test_pods_of_one_spec_whose_peer_filters_by_address_are_judged_apart():
+    """`traffic check -n shop`: CoreDNS runs on a sub-ENI of its own (sg-dns00001, outside the view,
+    so not judged itself) that lets DNS in from 10.0.1.10 alone. web-1 (10.0.1.10) and web-2
+    (10.0.1.12) share a spec, a node and a group: only web-2's DNS to the CoreDNS Pod is dropped, at
+    CoreDNS's ingress, which decides on the Pod's address."""
+    dns = "sg-dns00001"
+    kube, cloud = world("standard")
+    add_web_pod(kube, cloud, "web-2", "10.0.1.12", "n1")
+    add_web_pod(kube, cloud, "coredns-1", "10.0.1.50", "n2", ns="kube-system", labels={"k8s-app": "kube-dns"},
+                groups=dns)
+    cloud.vpc.group_rules[dns] = rules(dns, ingress=[{"PolicyIndex": i, "Protocol": proto, "Port": "53",
+                                                      "CidrBlock": "10.0.1.10/32", "Action": "ACCEPT"}
+                                                     for i, proto in enumerate(("UDP", "TCP"))])
+    outcome = summary(kube, cloud, namespace="shop")
+    assert outcome.message == ("2 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert [line.split(":", 2)[:2] for line in outcome.evidence] == [["shop/web-2", " dns-udp-pods"],
+                                                                     ["shop/web-2", " dns-tcp-pods"]]
+    assert f"ingress of pod/kube-system/coredns-1: no rule of {dns} matched: dropped" in outcome.evidence[0]
+
+
+def test_pods_of_one_spec_probed_from_different_node_addresses_are_judged_apart_under_strict_routing():
+    """Strict routing filters the kubelet's probe from the Pod's own node, so its answer hangs on the
+    node's address: sg-web00001 accepts TCP 8080 from n1 (10.0.0.10) only. web-1 on n1 and web-2 on
+    n3 (10.0.0.12; neither node runs CoreDNS) differ in nothing else: web-2's probe alone is dropped."""
+    kube, cloud = world("strict", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                            "CidrBlock": "10.0.0.10/32", "Action": "ACCEPT"}])
+    kube.add(r.NODES, with_ip(node("n3", "SA5.2XLARGE16"), "10.0.0.12"))
+    add_web_pod(kube, cloud, "web-2", "10.0.1.12", "n3")
+    outcome = summary(kube, cloud)
+    assert outcome.message == ("1 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (strict routing)")
+    assert outcome.evidence == [f"shop/web-2: probe-c-readiness-8080: dropped: ingress of pod/shop/web-2: no rule "
+                                f"of {WEB} matched: dropped"]
+
+
 def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     """Three Pods of one group set under strict routing: web-1 and web-3 on n1, web-2 on n2. The only
     ingress rule accepts TCP 8080 from n1's address, so the kubelet's probe reaches the Pods on n1 and
@@ -466,6 +536,10 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     assert need["decision"]["allowed"] is False and need["decision"]["decidedBy"] is None
     assert need["decision"]["reason"] == f"ingress of pod/shop/web-2: no rule of {WEB} matched: dropped"
     assert [c.category for c in report.results() if c.status is Status.FAIL] == ["shop/web-2"]
+    # doctor's summary, from the classes: web-2's probe comes from n2's address, so web-1 does not answer for it
+    assert traffic.summary_outcome(report).message == (
+        "1 failing check(s) in 1 of 3 policy Pods: flows they need are dropped by their security groups (what if "
+        "every Pod ran strict routing (after a switch and a rebuild); now: standard routing)")
 
     # DNS to the CoreDNS Pod on n2, which is on its node's ENI with groups not known: the words
     # name CoreDNS (shared by the class), never another Pod of the class
