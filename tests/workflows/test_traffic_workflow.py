@@ -341,6 +341,17 @@ def test_without_the_routing_mode_a_flow_within_a_node_is_decided_only_when_both
     assert traffic.pod_traffic_check(ClusterView(kube), cloud, None, "shop", "web-1").status is Status.PASS
 
 
+def add_web_pod(kube, cloud, name: str, ip: str, node_name: str, ns: str = "shop", labels=None, groups: str = WEB):
+    """Another probed Pod of ``world``'s kind (same spec as web-1), on its own sub-ENI."""
+    eni = "eni-" + name.replace("-", "").rjust(8, "0")  # web-2: eni-000web2, web-20: eni-00web20
+    kube.add(r.PODS, probed(pod(name, ns, labels, ip=ip, node=node_name, sub_eni=True, groups=groups)))
+    kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                         "tke.cloud.tencent.com/pod-namespace": ns}},
+                      "status": {"eni": {"eniID": eni}}})
+    cloud.vpc.enis[eni] = tuple(groups.split(","))
+    cloud.vpc.eni_ips[eni] = (ip,)
+
+
 def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatch):
     """50 Pods of one policy (one group set) on two nodes need 250 flows, but they fall into six
     classes of (groups, direction, protocol, peer block): the probe from n1 and from n2 (ingress), DNS
@@ -353,13 +364,7 @@ def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatc
 
     kube, cloud = world()
     for i in range(2, 51):
-        name, ip, eni = f"web-{i}", f"10.0.1.{100 + i}", f"eni-web{i:05d}"
-        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node="n1" if i % 2 else "n2", sub_eni=True, groups=WEB)))
-        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
-                          "status": {"eni": {"eniID": eni}}})
-        cloud.vpc.enis[eni] = (WEB,)
-        cloud.vpc.eni_ips[eni] = (ip,)
+        add_web_pod(kube, cloud, f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2")
     calls = {"decisions": 0, "verdicts": 0}
 
     def counted(name, fn):
@@ -390,15 +395,9 @@ def test_a_pod_is_judged_on_its_own_only_when_its_checks_are_shown(monkeypatch):
 
     explain = importlib.import_module("sgpctl.core.traffic.explain")
     kube, cloud = world("standard")
-    extra = [(f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2", {"app": "web"}) for i in range(2, 51)]
-    for name, ip, node_name, labels in [*extra, ("odd-1", "10.0.1.200", "n1", {"app": "web", "role": "odd"})]:
-        eni = f"eni-{name.replace('-', '')}".ljust(12, "0")
-        kube.add(r.PODS, probed(pod(name, "shop", labels, ip=ip, node=node_name, sub_eni=True, groups=WEB)))
-        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
-                          "status": {"eni": {"eniID": eni}}})
-        cloud.vpc.enis[eni] = (WEB,)
-        cloud.vpc.eni_ips[eni] = (ip,)
+    for i in range(2, 51):
+        add_web_pod(kube, cloud, f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2")
+    add_web_pod(kube, cloud, "odd-1", "10.0.1.200", "n1", labels={"app": "web", "role": "odd"})
     kube.add(r.SERVICES, {"metadata": {"name": "odd", "namespace": "shop"},
                           "spec": {"type": "NodePort", "selector": {"role": "odd"}, "clusterIP": "172.16.0.20",
                                    "ports": [{"name": "api", "port": 9090, "protocol": "TCP"}]}})
@@ -426,17 +425,6 @@ def test_a_pod_is_judged_on_its_own_only_when_its_checks_are_shown(monkeypatch):
     assert {c.category for c in shown} == {"shop/odd-1", *(f"shop/web-{i}" for i in range(1, 51))}
     assert {f"pod/shop/web-{i}" for i in range(2, 51)} - {"pod/shop/web-10"} <= bound
     assert [c.category for c in shown if c.status is Status.FAIL] == ["shop/odd-1"]
-
-
-def add_web_pod(kube, cloud, name: str, ip: str, node_name: str, ns: str = "shop", labels=None, groups: str = WEB):
-    """Another probed Pod of ``world``'s kind (same spec as web-1), on its own sub-ENI."""
-    eni = f"eni-{name.replace('-', '')}".ljust(12, "0")
-    kube.add(r.PODS, probed(pod(name, ns, labels, ip=ip, node=node_name, sub_eni=True, groups=groups)))
-    kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                         "tke.cloud.tencent.com/pod-namespace": ns}},
-                      "status": {"eni": {"eniID": eni}}})
-    cloud.vpc.enis[eni] = tuple(groups.split(","))
-    cloud.vpc.eni_ips[eni] = (ip,)
 
 
 def summary(kube, cloud, namespace=None):
@@ -507,13 +495,7 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     kube, cloud = world("standard", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
                                               "CidrBlock": "10.0.0.10/32", "Action": "ACCEPT"}])
     for name, ip, node_name in (("web-2", "10.0.1.12", "n2"), ("web-3", "10.0.1.13", "n1")):
-        eni = f"eni-{name.replace('-', '')}0000"
-        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node=node_name, sub_eni=True, groups=WEB)))
-        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
-                          "status": {"eni": {"eniID": eni}}})
-        cloud.vpc.enis[eni] = (WEB,)
-        cloud.vpc.eni_ips[eni] = (ip,)
+        add_web_pod(kube, cloud, name, ip, node_name)
     report = check(kube, cloud, what_if="strict")
     probes = {p.side.key[1]: next(res for res in p.results if res.need.kind == "probe") for p in report.pods}
     assert {name: res.status for name, res in probes.items()} == {"web-1": "pass", "web-2": "fail", "web-3": "pass"}
