@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from sgpctl.cloud.paging import batched, fetch_tolerating_missing, ids_in_message, paginate_offset, unique
-from sgpctl.cloud.params import Adapter, FilterSpec, filters_param
+from sgpctl.cloud.params import Adapter, FilterSpec, filters_param, optional
 from sgpctl.core.quotas import instance_family
 from sgpctl.cloud.types import Instance, InstanceTypeConfig
 from sgpctl.errors import CloudError
@@ -60,13 +60,7 @@ class CvmAdapter(Adapter):
 
     def describe_instance_type_configs(self, family: str | None = None, instance_type: str | None = None,
                                        zone: str | None = None) -> list[InstanceTypeConfig]:
-        spec = {}
-        if zone:
-            spec["zone"] = zone
-        if family:
-            spec["instance-family"] = family
-        if instance_type:
-            spec["instance-type"] = instance_type
+        spec = optional(**{"zone": zone, "instance-family": family, "instance-type": instance_type})
         d = self._call("DescribeInstanceTypeConfigs", {"Filters": filters_param(spec)} if spec else {})
         return [
             InstanceTypeConfig(

@@ -121,6 +121,20 @@ def _quiet_sdk_logger() -> None:
         sdk_logger.setLevel(logging.WARNING)
 
 
+class _ServiceAdapter:
+    """``session.<service>``: the adapter of the service the attribute is named after
+    (``sgpctl.cloud.<service>.ADAPTER``), made on first use and kept (its module imported only then)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.service = name
+
+    def __get__(self, session: "CloudSession | None", owner: type | None = None) -> Any:
+        return self if session is None else session._adapter(self.service)
+
+    def __set__(self, session: "CloudSession", value: Any) -> None:  # read-only, as a property is
+        raise AttributeError(f"session.{self.service} is the {self.service} adapter; it cannot be replaced")
+
+
 class CloudSession:
     def __init__(
         self,
@@ -253,32 +267,17 @@ class CloudSession:
             for calls in self._recorders:
                 calls.append(entry)
 
-    # -- adapters -------------------------------------------------------------------------------
+    # -- adapters: ``sgpctl.cloud.cam.CamAdapter``, ``tke.TkeAdapter``, ``vpc.VpcAdapter``, ``cvm.CvmAdapter``
+    cam = _ServiceAdapter()
+    tke = _ServiceAdapter()
+    vpc = _ServiceAdapter()
+    cvm = _ServiceAdapter()
+
     def _adapter(self, service: str) -> Any:
         if service not in self._adapters:
             module = importlib.import_module(f"sgpctl.cloud.{service}")
             self._adapters[service] = module.ADAPTER(self)
         return self._adapters[service]
-
-    @property
-    def cam(self):
-        """``sgpctl.cloud.cam.CamAdapter``"""
-        return self._adapter("cam")
-
-    @property
-    def tke(self):
-        """``sgpctl.cloud.tke.TkeAdapter``"""
-        return self._adapter("tke")
-
-    @property
-    def vpc(self):
-        """``sgpctl.cloud.vpc.VpcAdapter``"""
-        return self._adapter("vpc")
-
-    @property
-    def cvm(self):
-        """``sgpctl.cloud.cvm.CvmAdapter``"""
-        return self._adapter("cvm")
 
 
 def _call_raw(client: Any, action: str, request: Any) -> dict:

@@ -450,7 +450,10 @@ def _go_float(value: float) -> str:
     return text
 
 
-def _scalar(value: Any) -> str | None:
+def _scalar(value: Any, null: str) -> str | None:
+    """How Go prints a JSON scalar (``null``: its text for null); None for a list or a mapping."""
+    if value is None:
+        return null
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -470,21 +473,15 @@ def _go_json(value: Any) -> str:
 
 def value_text(value: Any) -> str:
     """How ``-o jsonpath`` prints one result."""
-    text = _scalar(value)
-    if text is not None:
-        return text
-    if value is None:
-        return "null"
-    return _go_json(value)
+    text = _scalar(value, "null")
+    return _go_json(value) if text is None else text
 
 
 def go_text(value: Any) -> str:
     """Go's ``fmt.Sprint`` of a JSON value (what ``-o custom-columns`` prints in a cell)."""
-    text = _scalar(value)
+    text = _scalar(value, "<nil>")
     if text is not None:
         return text
-    if value is None:
-        return "<nil>"
     if isinstance(value, dict):
         return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, (list, tuple)):

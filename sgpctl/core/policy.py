@@ -453,6 +453,17 @@ def _unknown_fields(obj: Mapping, known: tuple[str, ...], path: str) -> list[Fie
     ]
 
 
+def _mapping_section(value: Any, path: str, known: tuple[str, ...], missing: FieldError,
+                     described: str) -> tuple[Mapping | None, list[FieldError]]:
+    """A required mapping of ``known`` fields: (it, its unknown fields), or (None, its one problem:
+    ``missing`` when it is absent, "must be <described>" when it is no mapping)."""
+    if value is None:
+        return None, [missing]
+    if not isinstance(value, Mapping):
+        return None, [FieldError(path, f"must be {described}, got {type_name(value)}")]
+    return value, _unknown_fields(value, known, path)
+
+
 def _validate_object(obj: Any, prefix: str) -> list[FieldError]:
     if not isinstance(obj, Mapping):
         where = prefix.rstrip(".")
@@ -488,11 +499,10 @@ def _validate_object(obj: Any, prefix: str) -> list[FieldError]:
 
 
 def _validate_metadata(metadata: Any, path: str, present: bool) -> list[FieldError]:
+    missing = FieldError(path + ".name", "is required (metadata is missing)" if not present else "is required")
+    metadata, errs = _mapping_section(metadata, path, _METADATA_FIELDS, missing, "a mapping with name and namespace")
     if metadata is None:
-        return [FieldError(path + ".name", "is required (metadata is missing)" if not present else "is required")]
-    if not isinstance(metadata, Mapping):
-        return [FieldError(path, f"must be a mapping with name and namespace, got {type_name(metadata)}")]
-    errs = _unknown_fields(metadata, _METADATA_FIELDS, path)
+        return errs
 
     name = metadata.get("name")
     if name is None or name == "":
@@ -516,11 +526,10 @@ def _validate_metadata(metadata: Any, path: str, present: bool) -> list[FieldErr
 
 
 def _validate_spec(spec: Any, path: str, present: bool) -> list[FieldError]:
+    missing = FieldError(path, "is required (podSelector and/or serviceAccountSelector, and securityGroups.groupIds)")
+    spec, errs = _mapping_section(spec, path, _SPEC_FIELDS, missing, "a mapping")
     if spec is None:
-        return [FieldError(path, "is required (podSelector and/or serviceAccountSelector, and securityGroups.groupIds)")]
-    if not isinstance(spec, Mapping):
-        return [FieldError(path, f"must be a mapping, got {type_name(spec)}")]
-    errs = _unknown_fields(spec, _SPEC_FIELDS, path)
+        return errs
 
     pod = spec.get("podSelector")
     sa = spec.get("serviceAccountSelector")
@@ -538,11 +547,10 @@ def _validate_spec(spec: Any, path: str, present: bool) -> list[FieldError]:
 
 def _validate_security_groups(groups: Any, path: str) -> list[FieldError]:
     ids_path = path + ".groupIds"
+    missing = FieldError(ids_path, "is required (a list of security group ids such as sg-1a2b3c4d)")
+    groups, errs = _mapping_section(groups, path, _SECURITY_GROUPS_FIELDS, missing, "a mapping with groupIds")
     if groups is None:
-        return [FieldError(ids_path, "is required (a list of security group ids such as sg-1a2b3c4d)")]
-    if not isinstance(groups, Mapping):
-        return [FieldError(path, f"must be a mapping with groupIds, got {type_name(groups)}")]
-    errs = _unknown_fields(groups, _SECURITY_GROUPS_FIELDS, path)
+        return errs
     ids = groups.get("groupIds")
     if ids is None:
         errs.append(FieldError(ids_path, "is required (a list of security group ids such as sg-1a2b3c4d)"))

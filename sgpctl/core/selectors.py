@@ -649,20 +649,18 @@ def validate_labels(labels: Any, path: str) -> list[FieldError]:
         return [FieldError(path, f"must be a map of label keys to values, got {type_name(labels)}")]
     errs = []
     for key, value in labels.items():
-        if not isinstance(key, str):
-            errs.append(FieldError(path, f"label key {_not_a_string(key)}"))
-            continue
-        msgs = validate_label_key(key)
-        if msgs:
-            errs.append(FieldError(path, f"invalid label key {_go_quote(key)}: {'; '.join(msgs)}"))
-        value_path = f"{path}[{key}]"
-        if not isinstance(value, str):
-            errs.append(FieldError(value_path, f"label value {_not_a_string(value)}"))
-            continue
-        msgs = validate_label_value(value)
-        if msgs:
-            errs.append(FieldError(value_path, f"invalid label value {_go_quote(value)}: {'; '.join(msgs)}"))
+        errs.extend(_label_part_problems("key", key, path, validate_label_key))
+        if isinstance(key, str):
+            errs.extend(_label_part_problems("value", value, f"{path}[{key}]", validate_label_value))
     return errs
+
+
+def _label_part_problems(part: str, text: Any, path: str, validate: Callable[[str], list[str]]) -> list[FieldError]:
+    """A label ``key``'s or ``value``'s problem: not a string, or ``validate``'s messages."""
+    if not isinstance(text, str):
+        return [FieldError(path, f"label {part} {_not_a_string(text)}")]
+    msgs = validate(text)
+    return [FieldError(path, f"invalid label {part} {_go_quote(text)}: {'; '.join(msgs)}")] if msgs else []
 
 
 def _validate_match_expressions(exprs: Any, path: str) -> list[FieldError]:

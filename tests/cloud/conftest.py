@@ -117,3 +117,17 @@ def assert_headers(call, service: str, *, region: str | None):
     else:
         assert headers["X-TC-Region"] == region
     assert f"/{service}/tc3_request" in headers["Authorization"]
+
+
+def read_250_ids_in_three_calls(api: Api, service: str, action: str, ids: list[str], *, ids_key: str, set_key: str,
+                                item, read) -> list:
+    """``read(ids)`` of 250 ids that the API answers 100 a call (``item(i)``: its i-th object) asks three
+    times, for 100, 100 and the last 50 ids, with the numbers Offset 0 and Limit 100; returns what it read."""
+    for chunk in (range(100), range(100, 200), range(200, 250)):
+        api.reply(service, action, {"TotalCount": len(chunk), set_key: [item(i) for i in chunk]})
+    got = read(ids)
+    assert len(got) == 250
+    bodies = api.bodies(action)
+    assert [len(json.loads(b)[ids_key]) for b in bodies] == [100, 100, 50]
+    assert bodies[2] == f'{{"{ids_key}": ' + json.dumps(ids[200:]) + ', "Offset": 0, "Limit": 100}'
+    return got

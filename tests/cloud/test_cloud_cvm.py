@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sgpctl.cloud.types import Instance, InstanceTypeConfig
-from tests.cloud.conftest import assert_headers
+from tests.cloud.conftest import assert_headers, read_250_ids_in_three_calls
 
 
 def inst(i: int, itype: str = "S5.LARGE8") -> dict:
@@ -16,18 +16,12 @@ def inst(i: int, itype: str = "S5.LARGE8") -> dict:
 
 
 def test_describe_instances_250_ids_three_calls(api, session):
-    ids = [f"ins-{i:08d}" for i in range(250)]
-    for chunk in (range(100), range(100, 200), range(200, 250)):
-        api.reply("cvm", "DescribeInstances", {"TotalCount": len(chunk), "InstanceSet": [inst(i) for i in chunk]})
+    got = read_250_ids_in_three_calls(api, "cvm", "DescribeInstances", [f"ins-{i:08d}" for i in range(250)],
+                                      ids_key="InstanceIds", set_key="InstanceSet", item=inst,
+                                      read=session.cvm.describe_instances)
 
-    got = session.cvm.describe_instances(ids)
-
-    assert len(got) == 250
     assert got[0] == Instance("ins-00000000", "S5.LARGE8", "S5", 4, 8, "ap-guangzhou-3", ("10.0.1.0",), "vpc-1",
                               "subnet-1", ("sg-node",), "RUNNING", "n0")
-    bodies = api.bodies("DescribeInstances")
-    assert [len(json.loads(b)["InstanceIds"]) for b in bodies] == [100, 100, 50]
-    assert bodies[2] == '{"InstanceIds": ' + json.dumps(ids[200:]) + ', "Offset": 0, "Limit": 100}'
     assert_headers(api.calls()[0], "cvm", region="ap-guangzhou")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sgpctl.cloud.types import EniLimit, NetworkInterface, SecurityGroup, SecurityGroupRule
 from sgpctl.errors import CloudError
-from tests.cloud.conftest import action_matcher, assert_headers, error_envelope, envelope
+from tests.cloud.conftest import action_matcher, assert_headers, error_envelope, envelope, read_250_ids_in_three_calls
 
 
 def sg(gid: str, name: str = "web") -> dict:
@@ -189,18 +189,12 @@ def eni(i: int) -> dict:
 
 
 def test_describe_network_interfaces_250_ids_are_three_calls(api, session):
-    ids = [f"eni-{i:08d}" for i in range(250)]
-    for chunk in (range(100), range(100, 200), range(200, 250)):
-        api.reply("vpc", "DescribeNetworkInterfaces", {"TotalCount": len(chunk), "NetworkInterfaceSet": [eni(i) for i in chunk]})
+    got = read_250_ids_in_three_calls(api, "vpc", "DescribeNetworkInterfaces", [f"eni-{i:08d}" for i in range(250)],
+                                      ids_key="NetworkInterfaceIds", set_key="NetworkInterfaceSet", item=eni,
+                                      read=session.vpc.describe_network_interfaces)
 
-    got = session.vpc.describe_network_interfaces(ids)
-
-    assert len(got) == 250
     assert got[0] == NetworkInterface("eni-00000000", "sub", "vpc-1", "subnet-1", ("sg-a", "sg-b"), ("10.1.0.0",), False,
                                       "AVAILABLE", 0, "cvm", "ap-guangzhou-3", "ins-1", 1, "20:90:6F:F3:3D:BD")
-    bodies = api.bodies("DescribeNetworkInterfaces")
-    assert [len(json.loads(b)["NetworkInterfaceIds"]) for b in bodies] == [100, 100, 50]
-    assert bodies[2] == '{"NetworkInterfaceIds": ' + json.dumps(ids[200:]) + ', "Offset": 0, "Limit": 100}'
 
 
 def test_describe_network_interfaces_returns_what_exists_when_the_api_omits(api, session):

@@ -281,6 +281,10 @@ def test_object_form_equals_string_form(obj, text):
         ({"matchLabels": {"a": "v@"}}, [("sel.matchLabels[a]", "invalid label value \"v@\": " + VALUE_REGEX_MSG)]),
         ({"matchLabels": {"version": 1}}, [("sel.matchLabels[version]", "label value must be a string, got integer 1 (quote it in YAML: '1')")]),
         ({"matchLabels": {"enabled": True}}, [("sel.matchLabels[enabled]", "label value must be a string, got boolean true (quote it in YAML: 'true')")]),
+        # a key that is no string is all there is to say about that label; a bad key does not hide a bad value
+        ({"matchLabels": {1: "v@"}}, [("sel.matchLabels", "label key must be a string, got integer 1 (quote it in YAML: '1')")]),
+        ({"matchLabels": {"bad key": "v@"}}, [("sel.matchLabels", "invalid label key \"bad key\": " + NAME_PART_REGEX_MSG),
+                                              ("sel.matchLabels[bad key]", "invalid label value \"v@\": " + VALUE_REGEX_MSG)]),
         ({"matchExpressions": {"key": "a"}}, [("sel.matchExpressions", "must be a list of {key, operator, values} expressions, got mapping")]),
         ({"matchExpressions": ["a"]}, [("sel.matchExpressions[0]", "must be a mapping with key, operator and values, got string")]),
         ({"matchExpressions": [{"key": "a", "operator": "In", "values": []}]},

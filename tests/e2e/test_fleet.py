@@ -45,6 +45,18 @@ def by_id(doc: dict) -> dict[str, dict]:
     return {c["clusterId"]: c for c in doc["clusters"]}
 
 
+def over_prod_and_sh(cli, *command: str):
+    """``command`` over fleet-gz-prod and fleet-sh-prod: exit 0 while both answer, 3 (could not be
+    determined) while fleet-sh-prod cannot be reached; returns that second run, for its table."""
+    names = ids(cli)
+    pair = ("--clusters", f"{names['fleet-gz-prod']},{names['fleet-sh-prod']}", "--regions", BOTH)
+    assert cli(*command, *pair).exit_code == 0
+    with unreachable(cli, "fleet-sh-prod"):
+        result = cli(*command, *pair)
+    assert result.exit_code == 3
+    return result
+
+
 def test_doctor_over_the_fleet_with_one_cluster_unreachable(fleet):
     names = ids(fleet)
     with unreachable(fleet, "fleet-sh-prod"):
@@ -65,13 +77,7 @@ def test_doctor_over_the_fleet_with_one_cluster_unreachable(fleet):
     # dev failed (1) beats sh undetermined (3): the worst cluster decides.
     assert result.exit_code == 1
 
-    only_prod = fleet("doctor", "--clusters", f"{names['fleet-gz-prod']},{names['fleet-sh-prod']}", "--regions", BOTH)
-    assert only_prod.exit_code == 0
-    with unreachable(fleet, "fleet-sh-prod"):
-        worst_unknown = fleet("doctor", "--clusters", f"{names['fleet-gz-prod']},{names['fleet-sh-prod']}",
-                              "--regions", BOTH)
-    assert worst_unknown.exit_code == 3
-    table = worst_unknown.stdout
+    table = over_prod_and_sh(fleet, "doctor").stdout
     assert "fleet-gz-prod  ap-guangzhou  ok" in table and "fleet-sh-prod  ap-shanghai   UNKNOWN" in table
     assert "2 clusters: 1 ok, 1 could not be determined" in table
 
@@ -89,11 +95,7 @@ def test_verify_pods_over_the_fleet_with_one_cluster_unreachable(fleet):
     assert set(prod) == {"clusterId", "region", "ok", "result"}
     assert result.exit_code == 1   # dev cannot be verified: a failure of that cluster, the worst
 
-    pair = f"{names['fleet-gz-prod']},{names['fleet-sh-prod']}"
-    assert fleet("verify", "pods", "-A", "--clusters", pair, "--regions", BOTH).exit_code == 0
-    with unreachable(fleet, "fleet-sh-prod"):
-        table = fleet("verify", "pods", "-A", "--clusters", pair, "--regions", BOTH)
-    assert table.exit_code == 3
+    table = over_prod_and_sh(fleet, "verify", "pods", "-A")
     assert "2 policy Pod(s): 2 ok, 0 stale, 0 failed" in table.stdout and "ERROR" in table.stdout
     assert "hint: check --kubeconfig/--context and that the cluster endpoint is reachable" in table.stdout
 
@@ -139,11 +141,7 @@ def test_traffic_check_over_the_fleet_with_one_cluster_unreachable(fleet):
     assert "does not serve SecurityGroupPolicy" in clusters[dev]["error"]
     assert result.exit_code == 1   # dev cannot be checked (a failure) beats sh undetermined
 
-    pair = f"{prod},{sh}"
-    assert fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH).exit_code == 0
-    with unreachable(fleet, "fleet-sh-prod"):
-        table = fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH)
-    assert table.exit_code == 3
+    table = over_prod_and_sh(fleet, "traffic", "check", "-A")
     assert "fleet-gz-prod  ap-guangzhou  ok" in table.stdout and "fleet-sh-prod  ap-shanghai   ERROR" in table.stdout
     assert "standard routing: 2 Pod(s), 8 check(s), 0 failed, 0 undetermined" in table.stdout
 
@@ -151,7 +149,7 @@ def test_traffic_check_over_the_fleet_with_one_cluster_unreachable(fleet):
     # Shanghai's web group drops its Pods' UDP DNS (Service and Pods); TCP still meets "everything out".
     # Guangzhou's groups are other groups: prod passes. Each cluster is judged under the mode asked.
     with udp_dns_dropped(fleet, SH):
-        strict = fleet("traffic", "check", "-A", "--clusters", pair, "--regions", BOTH, "--routing", "strict",
+        strict = fleet("traffic", "check", "-A", "--clusters", f"{prod},{sh}", "--regions", BOTH, "--routing", "strict",
                        "-o", "json")
     assert strict.exit_code == 1
     clusters = by_id(strict.json())

@@ -252,6 +252,30 @@ def test_strict_sgp_crd_schema_is_enforced():
     assert made["spec"] == {"securityGroups": {"groupIds": ["sg-1"]}}  # pruned, as apiextensions does
 
 
+def test_bounds_patterns_and_int_or_string_are_worded_as_kube_apiserver_words_them():
+    """kube-openapi's validation messages ("%s in %s should be greater than or equal to %v", "... less than
+    or equal to %v", "... should be at least %d chars long", "... should match '%s'", "... must be of type
+    %s: %q"), each as a field.Invalid: "<path>: Invalid value: <value>: <message>"."""
+    version = {"schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "replicas": {"type": "integer", "minimum": 1, "maximum": 5},
+        "name": {"type": "string", "minLength": 3, "pattern": "^[a-z]+$"},
+        "port": {"x-kubernetes-int-or-string": True}}}}}}}
+
+    def problems(spec: dict) -> list[tuple[str, str]]:
+        return schema.decode_custom({"spec": spec}, version, "Thing", "v1", None, None)[1]
+
+    assert problems({"replicas": 3, "name": "web", "port": "http"}) == []
+    assert problems({"replicas": 0}) == [
+        ("spec.replicas", "Invalid value: 0: spec.replicas in body should be greater than or equal to 1")]
+    assert problems({"replicas": 9}) == [
+        ("spec.replicas", "Invalid value: 9: spec.replicas in body should be less than or equal to 5")]
+    assert problems({"name": "AB"}) == [
+        ("spec.name", 'Invalid value: "AB": spec.name in body should be at least 3 chars long'),
+        ("spec.name", "Invalid value: \"AB\": spec.name in body should match '^[a-z]+$'")]
+    assert problems({"port": True}) == [
+        ("spec.port", 'Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"')]
+
+
 def test_the_open_sgp_crd_schema_keeps_any_body():
     store = KubeStore()
     store.register_builtin()

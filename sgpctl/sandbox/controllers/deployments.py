@@ -83,9 +83,7 @@ def _ready_pods_since(pods: list[dict], min_ready: int, now: float) -> int:
 
 
 class ReplicaSetController(WorkloadController):
-    name = "replicasets"
     resource = REPLICASETS
-    kind = "ReplicaSet"
 
     def reconcile(self, rs: dict) -> None:
         w = self.world
@@ -122,9 +120,7 @@ class ReplicaSetController(WorkloadController):
 
 
 class DeploymentController(WorkloadController):
-    name = "deployments"
     resource = DEPLOYMENTS
-    kind = "Deployment"
 
     def watches(self) -> dict:
         routes = super().watches()  # the Deployment itself, and the ReplicaSets it controls

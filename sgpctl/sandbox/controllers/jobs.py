@@ -22,9 +22,7 @@ def _int(value: Any, default: int) -> int:
 
 
 class JobController(WorkloadController):
-    name = "jobs"
     resource = JOBS
-    kind = "Job"
 
     def reconcile(self, job: dict) -> None:
         w = self.world

@@ -38,9 +38,7 @@ def _revision(pod: dict) -> str | None:
 
 
 class StatefulSetController(WorkloadController):
-    name = "statefulsets"
     resource = STATEFULSETS
-    kind = "StatefulSet"
 
     def reconcile(self, sts: dict) -> None:
         w = self.world
@@ -150,9 +148,7 @@ DAEMON_TOLERATIONS = (
 
 
 class DaemonSetController(WorkloadController):
-    name = "daemonsets"
     resource = DAEMONSETS
-    kind = "DaemonSet"
 
     def watches(self) -> dict:
         routes = super().watches()

@@ -9,8 +9,10 @@ from typing import Any, Iterator
 from sgpctl.sandbox.controllers.names import generated_name
 from sgpctl.sandbox.controllers.pods import pod_from_template
 from sgpctl.sandbox.controllers.world import PODS, World
+from sgpctl.sandbox.kube.resources import BUILTIN
 
 Key = tuple[str, str]
+_KINDS = {t.key: t.kind for t in BUILTIN}
 
 
 def object_key(obj: dict) -> Key:
@@ -27,14 +29,15 @@ def owner_key(obj: dict, kind: str) -> Key | None:
 
 class WorkloadController:
     """Syncs an object of ``resource`` when it changes and when a Pod it controls changes.
-    Subclasses set ``name``, ``resource`` and ``kind`` and implement ``reconcile(obj)``."""
+    Subclasses set ``resource`` (a built-in type's key) and implement ``reconcile(obj)``; the
+    controller's ``name`` (the plural) and the ``kind`` its Pods' owner references name follow from it."""
 
-    name = ""
     resource = ""
-    kind = ""
 
     def __init__(self, world: World):
         self.world = world
+        self.name = self.resource.split(".")[0]
+        self.kind = _KINDS[self.resource]
 
     def watches(self) -> dict:
         def own_changed(event_type: str, obj: dict, old: dict | None) -> Iterator[Key]:

@@ -254,6 +254,10 @@ class _Structural:
         self.unknown: list[str] = []
         self.problems: list[tuple[str, str]] = []
 
+    def _invalid(self, path: str, shown: str, requirement: str) -> None:
+        """The apiserver's "Invalid value" problem: ``shown`` (the value) at ``path`` breaks ``requirement``."""
+        self.problems.append((path, f"Invalid value: {shown}: {path} in body {requirement}"))
+
     def walk(self, value: Any, schema: dict, path: str) -> Any:
         if value is None:
             if schema.get("nullable"):
@@ -263,36 +267,29 @@ class _Structural:
         got = _type_of(value)
         if schema.get("x-kubernetes-int-or-string"):
             if got not in ("integer", "string"):
-                self.problems.append((path, f"Invalid value: {_shown(got)}: {path} in body must be of type "
-                                            f"integer,string: {_shown(got)}"))
+                self._invalid(path, _shown(got), f"must be of type integer,string: {_shown(got)}")
             return value
         if want and not (got == want or (want == "number" and got == "integer")):
-            self.problems.append((path, f"Invalid value: {_shown(got)}: {path} in body must be of type {want}: "
-                                        f"{_shown(got)}"))
+            self._invalid(path, _shown(got), f"must be of type {want}: {_shown(got)}")
             return value
         if "enum" in schema and value not in schema["enum"]:
             allowed = ", ".join(_shown(v) for v in schema["enum"])
             self.problems.append((path, f"Unsupported value: {_shown(value)}: supported values: {allowed}"))
         if got in ("integer", "number"):
             if "minimum" in schema and value < schema["minimum"]:
-                self.problems.append((path, f"Invalid value: {_shown(value)}: {path} in body should be greater than "
-                                            f"or equal to {_shown(schema['minimum'])}"))
+                self._invalid(path, _shown(value), f"should be greater than or equal to {_shown(schema['minimum'])}")
             if "maximum" in schema and value > schema["maximum"]:
-                self.problems.append((path, f"Invalid value: {_shown(value)}: {path} in body should be less than "
-                                            f"or equal to {_shown(schema['maximum'])}"))
+                self._invalid(path, _shown(value), f"should be less than or equal to {_shown(schema['maximum'])}")
         if got == "string":
             if "minLength" in schema and len(value) < schema["minLength"]:
-                self.problems.append((path, f"Invalid value: {_shown(value)}: {path} in body should be at least "
-                                            f"{schema['minLength']} chars long"))
+                self._invalid(path, _shown(value), f"should be at least {schema['minLength']} chars long")
             if "maxLength" in schema and len(value) > schema["maxLength"]:
                 self.problems.append((path, f"Too long: may not be longer than {schema['maxLength']}"))
             if "pattern" in schema and not re.search(schema["pattern"], value):
-                self.problems.append((path, f"Invalid value: {_shown(value)}: {path} in body should match "
-                                            f"'{schema['pattern']}'"))
+                self._invalid(path, _shown(value), f"should match '{schema['pattern']}'")
         if got == "array":
             if "minItems" in schema and len(value) < schema["minItems"]:
-                self.problems.append((path, f"Invalid value: {len(value)}: {path} in body should have at least "
-                                            f"{schema['minItems']} items"))
+                self._invalid(path, str(len(value)), f"should have at least {schema['minItems']} items")
             if "maxItems" in schema and len(value) > schema["maxItems"]:
                 self.problems.append((path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items"))
             items = schema.get("items") or {}
