@@ -753,17 +753,18 @@ class _Peers:
 
 
 class Judging:
-    """One evaluation of the Pods' needs (under ``what_if``, or the facts' routing): the cluster
-    DNS, nodes and clients in that mode, and the classes of Pods. Pods of one class have the same
+    """One evaluation of the Pods' needs of ``kinds`` (under ``what_if``, or the facts' routing): the
+    cluster DNS, nodes and clients in that mode, and the classes of Pods. Pods of one class have the same
     needs (equal ``needs_key``) and the same decisions, but for the words that name them: the same
     endpoint kind, groups, routing mode (and whether it is assumed) and IP version, and, where a
     decision can depend on them (``_Peers``), the same node and address. So the first Pod of a class
     decides for all of them whether every flow passes; each Pod is still judged on its own (the
     one way, ``judge``) whenever its checks are shown."""
 
-    def __init__(self, facts: TrafficFacts, what_if: str | None):
+    def __init__(self, facts: TrafficFacts, what_if: str | None, kinds: Sequence[str] = KINDS):
         self.facts = facts
         self.what_if = what_if
+        self.kinds = tuple(kinds)
         self.dns = _dns(facts, what_if)
         self.nodes = list(facts.nodes.values())
         self.clients = {k: [c.in_mode(what_if).endpoint for c in cs] for k, cs in facts.clients.items()}
@@ -774,17 +775,21 @@ class Judging:
         self._judged_refs: set[str] | None = None
 
     def needs(self, side: Side) -> PodNeeds:
-        """``side`` (in the mode judged): every flow it needs."""
+        """``side`` (in the mode judged): the flows it needs, of ``kinds`` at least (the Services'
+        flows, from every node, are derived only when judged)."""
         spec = side.pod.get("spec") or {}
+        services = SERVICE in self.kinds
         return pod_needs(side.pod, side.endpoint, node=self.facts.nodes.get(spec.get("nodeName") or ""),
-                         nodes=self.nodes, dns=self.dns, services=self.facts.services, clients=self.clients,
+                         nodes=self.nodes if services else (), dns=self.dns,
+                         services=self.facts.services if services else (), clients=self.clients if services else None,
                          node_cidrs=self.facts.node_cidrs)
 
-    def judge(self, side: Side, kinds: Sequence[str] = KINDS) -> Judged:
-        """``side``'s needs of ``kinds`` decided, in check order, and the notes of what could not be derived."""
+    def judge(self, side: Side) -> Judged:
+        """``side``'s needs of ``kinds`` decided, in check order, and the notes of what could not be
+        derived (when every kind is judged)."""
         needs = self.needs(side)
-        chosen = sorted((n for n in needs.needs if n.kind in kinds), key=lambda n: KINDS.index(n.kind))
-        notes = needs.notes if set(kinds) == set(KINDS) else []
+        chosen = sorted((n for n in needs.needs if n.kind in self.kinds), key=lambda n: KINDS.index(n.kind))
+        notes = needs.notes if set(self.kinds) == set(KINDS) else []
         return [decide(n, self.facts.book, self.assumed) for n in chosen], list(notes)
 
     def class_key(self, side: Side) -> tuple:
@@ -828,13 +833,13 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
     facts were read with, or every Pod in ``what_if``. The first Pod of each class (``Judging``) is
     judged; the others take its verdict and are judged only when shown."""
     routing = facts.routing.with_what_if(what_if) if what_if else facts.routing
-    judging = Judging(facts, what_if)
+    judging = Judging(facts, what_if, kinds)
     verdicts: dict[tuple, tuple[bool, int]] = {}
     out = []
     for side in (facts.pods if pods is None else pods):
         side = side.in_mode(what_if)
         key = judging.class_key(side)
-        pod = PodTraffic(side, functools.partial(judging.judge, side, tuple(kinds)), verdicts.get(key))
+        pod = PodTraffic(side, functools.partial(judging.judge, side), verdicts.get(key))
         if pod.verdict is None:
             results = pod.results
             pod.verdict = verdicts[key] = (all(res.decision.allowed is True for res in results),
@@ -915,7 +920,7 @@ def strict_hazards(facts: TrafficFacts):
 
     # Only flows within a node are judged: the probes from the Pod's own node, DNS to the DNS Pods on
     # it. A class of Pods (``Judging``) whose every such flow passes is judged once.
-    judging = Judging(facts, STRICT)
+    judging = Judging(facts, STRICT, (PROBE, DNS))
     clean: dict[tuple, int] = {}
     broken, unknown, already, judged = [], [], 0, 0
     fixes: dict[Any, Any] = {}
