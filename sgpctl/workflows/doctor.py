@@ -296,13 +296,8 @@ class DoctorContext:
                          if p.eni_id and p.eni_groups is not None}
             except Exception:  # noqa: BLE001 - the ENIs are then read here; pods-verified reports the failure
                 pass
-            view = self.view()
-            eni = None
-            if known is not None:
-                from sgpctl.workflows.traffic import eni_groups, traffic_keys
-
-                eni = eni_groups(view, self.cloud().vpc, traffic_keys(view), known)
-            return gather(view, self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(), eni=eni)
+            return gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(),
+                          known=known)
 
         return self.memo("traffic", read)
 
