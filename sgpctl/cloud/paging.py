@@ -1,7 +1,9 @@
 """Pagination and batching helpers shared by the adapters. Pure: no SDK, no I/O of their own.
 
-- ``paginate_offset(fetch, limit=100)``: ``fetch(offset, limit) -> (items, total)`` until ``total``
-  items were seen (or a short/empty page when the API gives no total).
+- ``paginate_offset(fetch, limit=100, map_pages=None)``: ``fetch(offset, limit) -> (items, total)`` until
+  ``total`` items were seen (or a short/empty page when the API gives no total). With ``map_pages(fn,
+  cursors)`` (a concurrent ``map``, results in order), the pages after the first, whose offsets its
+  ``total`` tells, are fetched through it at once instead of one after another.
 - ``paginate_page(fetch, rp=200)``: the same for CAM's ``Page`` (from 1) / ``Rp`` paging.
 - ``batched(ids, size=100)``: consecutive chunks, for APIs that take at most 100 ids per call.
 - ``unique(ids)``: de-duplicates, keeping the first occurrence's order.
@@ -24,8 +26,27 @@ T = TypeVar("T")
 MAX_PAGES = 10_000
 
 
-def paginate_offset(fetch: Callable[[int, int], tuple[list[T], int | None]], limit: int = 100) -> list[T]:
-    return _paginate(fetch, limit, 0, lambda offset, items: offset + len(items))
+PageMap = Callable[[Callable[[int], "tuple[list, int | None]"], list[int]], list]
+
+
+def paginate_offset(fetch: Callable[[int, int], tuple[list[T], int | None]], limit: int = 100, *,
+                    map_pages: PageMap | None = None) -> list[T]:
+    advance = lambda offset, items: offset + len(items)  # noqa: E731
+    if map_pages is None:
+        return _paginate(fetch, limit, 0, advance)
+    items, total = fetch(0, limit)
+    if total is None or len(items) < limit or total <= len(items):
+        return _paginate(fetch, limit, 0, advance, first_page=(items, total))
+    out = list(items)
+    offsets = list(range(limit, total, limit))
+    pages = map_pages(lambda offset: fetch(offset, limit), offsets)
+    for page, _ in pages:
+        out.extend(page)
+    last_items, last_total = pages[-1]
+    if len(out) >= (last_total if last_total is not None else total) or len(last_items) < limit:
+        return out
+    # the listing grew meanwhile: go on one page after another from where the last one ended
+    return out + _paginate(fetch, limit, offsets[-1] + len(last_items), advance, seen=len(out))
 
 
 def paginate_page(fetch: Callable[[int, int], tuple[list[T], int | None]], rp: int = 200) -> list[T]:
@@ -33,15 +54,18 @@ def paginate_page(fetch: Callable[[int, int], tuple[list[T], int | None]], rp: i
 
 
 def _paginate(fetch: Callable[[int, int], tuple[list[T], int | None]], size: int, first: int,
-              advance: Callable[[int, list[T]], int]) -> list[T]:
+              advance: Callable[[int, list[T]], int], *, first_page: tuple[list[T], int | None] | None = None,
+              seen: int = 0) -> list[T]:
     """``fetch(cursor, size)`` from ``first``, moving the cursor with ``advance``, until ``total`` items
-    were seen (or a short/empty page when the API gives no total)."""
+    were seen (or a short/empty page when the API gives no total). ``first_page``: the answer at
+    ``first`` when the caller fetched it already; ``seen``: items the caller has before ``first``."""
     out: list[T] = []
     cursor = first
     for _ in range(MAX_PAGES):
-        items, total = fetch(cursor, size)
+        items, total = first_page if first_page is not None else fetch(cursor, size)
+        first_page = None
         out.extend(items)
-        if not items or (total is not None and len(out) >= total) or (total is None and len(items) < size):
+        if not items or (total is not None and seen + len(out) >= total) or (total is None and len(items) < size):
             return out
         cursor = advance(cursor, items)
     raise RuntimeError(f"pagination did not finish after {MAX_PAGES} pages")

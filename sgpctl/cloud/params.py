@@ -37,3 +37,13 @@ class Adapter:
 
     def _call(self, action: str, params: dict, **kw) -> dict:
         return self.session.call(self.service, action, params, **kw)
+
+    def _concurrently(self, fn, items: list, concurrency: int) -> list:
+        """``[fn(x) for x in items]``, ``concurrency`` calls at a time, results in ``items``' order."""
+        if concurrency <= 1 or len(items) <= 1:
+            return [fn(x) for x in items]
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.session.client(self.service)  # build the SDK client once, before the threads share it
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+            return list(pool.map(fn, items))

@@ -158,6 +158,9 @@ class CloudSession:
         self._adapters: dict[str, Any] = {}
         self._sdk_credential: Any = None
         self._recorders: list[list[dict]] = []
+        # Reads run on several threads at once (doctor's reads ahead, batched lookups): each SDK
+        # client, adapter and credential is built once, by whichever thread asks first.
+        self._building = threading.RLock()
         _quiet_sdk_logger()
 
     # -- clients --------------------------------------------------------------------------------
@@ -189,6 +192,12 @@ class CloudSession:
     def client(self, service: str) -> Any:
         if service in self._clients:
             return self._clients[service]
+        with self._building:
+            if service not in self._clients:
+                self._clients[service] = self._build_client(service)
+            return self._clients[service]
+
+    def _build_client(self, service: str) -> Any:
         info = SERVICES.get(service)
         if info is None:
             raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
@@ -208,7 +217,6 @@ class CloudSession:
         module = importlib.import_module(f"{info.package}.{info.client_module}")
         client = getattr(module, info.client_class)(self._credential(), self.region if info.regional else "", profile)
         _raise_error_envelopes_despite_charset(client)
-        self._clients[service] = client
         return client
 
     # -- the one call path ----------------------------------------------------------------------
@@ -276,8 +284,10 @@ class CloudSession:
 
     def _adapter(self, service: str) -> Any:
         if service not in self._adapters:
-            module = importlib.import_module(f"sgpctl.cloud.{service}")
-            self._adapters[service] = module.ADAPTER(self)
+            with self._building:
+                if service not in self._adapters:
+                    module = importlib.import_module(f"sgpctl.cloud.{service}")
+                    self._adapters[service] = module.ADAPTER(self)
         return self._adapters[service]
 
 

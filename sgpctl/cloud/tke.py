@@ -12,7 +12,7 @@ API::
     delete_addon(cluster_id, name)
     get_app_chart_list(kind=None, cluster_type="tke", arch=None) -> list[Chart]
     describe_vpc_cni_pod_limits(zone=None, family=None, instance_type=None) -> list[PodLimits]
-    describe_cluster_instances(cluster_id, instance_ids=None) -> list[ClusterInstance]
+    describe_cluster_instances(cluster_id, instance_ids=None) -> list[ClusterInstance]   # pages after the first, 4 at once
     describe_clusters(cluster_ids=None) -> list[Cluster]                # every cluster of the region, paged
     describe_cluster_endpoints(cluster_id) -> ClusterEndpoints          # where its kube-apiserver answers
     describe_cluster_kubeconfig(cluster_id, extranet=False) -> str      # kubeconfig text (credentials!)
@@ -50,6 +50,9 @@ from sgpctl.cloud.errors import hint_for, is_cluster_not_found
 from sgpctl.cloud.paging import batched, paginate_offset, unique
 from sgpctl.cloud.types import Addon, AddonValues, Chart, Cluster, ClusterEndpoints, ClusterInstance, Ipamd, PodLimits, Region
 from sgpctl.errors import CloudError
+
+#: pages of one listing fetched at once once the first page's TotalCount is known
+PAGES_AT_ONCE = 4
 
 
 def encode_values(values: dict) -> str:
@@ -187,7 +190,9 @@ class TkeAdapter(Adapter):
                 d = self._call("DescribeClusterInstances", params)
                 return [_cluster_instance(i) for i in d.get("InstanceSet") or []], d.get("TotalCount")
 
-            return paginate_offset(fetch, limit=100)
+            # the first page's TotalCount tells the other pages' offsets: they need not wait for each other
+            return paginate_offset(fetch, limit=100,
+                                   map_pages=lambda fn, offsets: self._concurrently(fn, offsets, PAGES_AT_ONCE))
 
         if instance_ids is None:
             return pages(None)

@@ -314,16 +314,6 @@ class VpcAdapter(Adapter):
             return [eni for found in self._concurrently(one_batch, batches, concurrency) for eni in found]
         return self._enis({"Filters": filters_param(filters)} if filters else {})
 
-    def _concurrently(self, fn, items: list, concurrency: int) -> list:
-        """``[fn(x) for x in items]``, ``concurrency`` calls at a time, results in ``items``' order."""
-        if concurrency <= 1 or len(items) <= 1:
-            return [fn(x) for x in items]
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.session.client(self.service)  # build the SDK client once, before the threads share it
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-            return list(pool.map(fn, items))
-
     def _enis(self, selector: dict) -> list[NetworkInterface]:
         def fetch(offset: int, limit: int):
             d = self._call("DescribeNetworkInterfaces", {**selector, "Offset": offset, "Limit": limit})

@@ -49,6 +49,11 @@ Decisions:
   category's listing of the nodes' ENIs when that listing runs, and looks up by id only the ones it
   lacks (all of them when the listing holds no sub-ENI); ``assume-subeni-listed`` says which read
   found them.
+- A whole run reads ahead (``reads_ahead``): the cloud reads of the early checks and the cluster's
+  view start, on a small pool, as soon as the settings they need pass, each chain going on only while
+  its reads succeed, as the checks' ``requires`` do; so it makes the calls the checks in order would,
+  and only their latencies overlap. A read's failure is memoised and lands on the check that owns it.
+  A run of chosen categories reads as each check comes (but for the leaks listing).
 - The VPC client-token allowlist cannot be read through any API: it is always a warning to confirm by
   hand, so a fully set-up cluster ends with warnings, never with a silent pass.
 """
@@ -56,8 +61,10 @@ Decisions:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -95,11 +102,6 @@ _ENI_EVENT = re.compile(r"tke-eni|eniipamd|eni-ipamd|sub-?eni|\beni\b|trunk", re
 # The context: every read once
 # --------------------------------------------------------------------------------------------------
 
-class _Failed:
-    def __init__(self, exc: BaseException):
-        self.exc = exc
-
-
 class DoctorContext:
     """Settings plus the clients, and a memo of every read the checks share."""
 
@@ -112,25 +114,34 @@ class DoctorContext:
         #: the kube context as a ``kube.kubeconfig.ContextInfo`` when it does not come from the
         #: kubeconfig file (a fleet cluster's, from DescribeClusterKubeconfig)
         self._context_info = context_info
-        self._memo: dict[str, Any] = {}
-        #: reads started ahead of the check that needs them (futures), taken over by that check
-        self._background: dict[str, Any] = {}
+        #: each read's answer (or failure) as a future: the first caller reads, any other - a check,
+        #: or a read ahead on another thread - waits for that answer
+        self._memo: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._ahead: ThreadPoolExecutor | None = None
+        #: set once the leaks listing started ahead has begun, or will not be made
+        self._leaks_decided: threading.Event | None = None
 
     def memo(self, key: str, fn: Callable[[], Any]) -> Any:
-        if key not in self._memo:
+        with self._lock:
+            entry = self._memo.get(key)
+            reading = entry is None
+            if reading:
+                entry = self._memo[key] = Future()
+        if reading:
             try:
-                self._memo[key] = fn()
-            except Exception as exc:  # noqa: BLE001 - re-raised to every check that needs it
-                self._memo[key] = _Failed(exc)
-        value = self._memo[key]
-        if isinstance(value, _Failed):
-            raise value.exc
-        return value
+                entry.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - re-raised to every check that needs it
+                entry.set_exception(exc)
+        return entry.result()
 
     def cached(self, key: str) -> Any:
-        """What ``memo`` holds for ``key`` when it was read successfully, else None (nothing is read)."""
-        value = self._memo.get(key)
-        return None if isinstance(value, _Failed) else value
+        """What ``memo`` holds for ``key`` when it was read successfully, else None (nothing is read,
+        nothing is waited for)."""
+        entry = self._memo.get(key)
+        if entry is None or not entry.done() or entry.exception() is not None:
+            return None
+        return entry.result()
 
     # -- clients ---------------------------------------------------------------------------------
     @property
@@ -144,6 +155,17 @@ class DoctorContext:
         return self.memo("kube", self._kube_factory)
 
     # -- cloud reads -----------------------------------------------------------------------------
+    def cam_access(self) -> dict:
+        """One custom policy (ListPolicies): whether CAM answers."""
+        return self.memo("cam-access", lambda: self.cloud().call("cam", "ListPolicies", {"Scope": "Local", "Page": 1, "Rp": 1}))
+
+    def cvm_access(self) -> dict:
+        """One instance (DescribeInstances): whether CVM answers."""
+        return self.memo("cvm-access", lambda: self.cloud().call("cvm", "DescribeInstances", {"Offset": 0, "Limit": 1}))
+
+    def kube_version(self) -> dict:
+        return self.memo("kube-version", lambda: self.kube().version())
+
     def cluster(self):
         return self.memo("cluster", lambda: self.cloud().tke.describe_cluster(self.cluster_id))
 
@@ -274,56 +296,80 @@ class DoctorContext:
                          if p.eni_id and p.eni_groups is not None}
             except Exception:  # noqa: BLE001 - the ENIs are then read here; pods-verified reports the failure
                 pass
-            view = self.view()
-            eni = None
-            if known is not None:
-                from sgpctl.workflows.traffic import eni_groups, traffic_keys
-
-                eni = eni_groups(view, self.cloud().vpc, traffic_keys(view), known)
-            return gather(view, self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(), eni=eni)
+            return gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(),
+                          known=known)
 
         return self.memo("traffic", read)
 
-    def start_leaks_read(self) -> None:
-        """Start listing the nodes' ENIs (``workflows.leaks.read_node_enis``: a hundred calls on a
-        large cluster that need nothing but the nodes) in the background, so they overlap the checks
-        before ``leaks``, which takes the answer over (and verify, the Pods' sub-ENIs it holds); a
-        failure surfaces there. Once per run."""
-        if "node-enis" in self._background or "node-enis" in self._memo:
-            return
+    def read_ahead(self, *reads: Callable[[], Any]) -> Future | None:
+        """Run ``reads`` (this context's memoised reads, e.g. ``self.cluster``) one after another on a
+        thread of the context's pool, so their latency overlaps the checks and other reads; the first
+        that fails ends the chain (a read that needs it would not be made in order either). Each
+        answer, or failure, is memoised for the check that owns the read, which takes it over."""
+        with self._lock:
+            if self._ahead is None:
+                _import_before_threads()
+                self._ahead = ThreadPoolExecutor(max_workers=AHEAD_THREADS, thread_name_prefix="sgpctl-doctor")
+            pool = self._ahead
+
+        def chain() -> None:
+            for read in reads:
+                read()
+
         try:
-            nodes, cloud, cluster_id = self.view().nodes, self.cloud(), self.cluster_id
-        except Exception:  # noqa: BLE001 - the leaks check reads (and reports) it itself
+            return pool.submit(chain)
+        except RuntimeError:  # the run is over (close()): nothing is left to need it
+            return None
+
+    def close(self) -> None:
+        """No more reads ahead (those running finish; the process does not wait for queued ones)."""
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=False, cancel_futures=True)
+
+    def start_leaks_read(self, *after: Callable[[], Any]) -> None:
+        """Start listing the nodes' ENIs (``workflows.leaks.read_node_enis``: a hundred calls on a
+        large cluster that need nothing but the nodes) in the background, once the reads ``after``
+        succeeded, so they overlap the checks before ``leaks``, which takes the answer over (and
+        verify, the Pods' sub-ENIs it holds); a failure surfaces there. Once per run."""
+        if self._leaks_decided is not None or "node-enis" in self._memo:
             return
-        from concurrent.futures import ThreadPoolExecutor
+        decided = self._leaks_decided = threading.Event()
 
-        from sgpctl.workflows.leaks import read_node_enis
+        def listing() -> None:
+            try:
+                for read in after:
+                    read()
+                self.node_enis(started=decided.set)
+            finally:
+                decided.set()  # listed, or not to be: verify need not wait to know
 
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgpctl-leaks")
-        self._background["node-enis"] = pool.submit(read_node_enis, nodes, cloud, cluster_id, clock=self._wall_clock)
-        pool.shutdown(wait=False)
+        if self.read_ahead(listing) is None:
+            decided.set()
 
-    def node_enis(self):
-        """The nodes' ENIs (``workflows.leaks.NodeEnis``): the background read's answer when it was
-        started, else read here."""
+    def node_enis(self, started: Callable[[], None] | None = None):
+        """The nodes' ENIs (``workflows.leaks.NodeEnis``); ``started()`` is called when this call
+        begins the listing (it is memoised by then)."""
         def read():
             from sgpctl.workflows.leaks import read_node_enis
 
-            pending = self._background.get("node-enis")
-            if pending is not None:
-                return pending.result()
+            if started is not None:
+                started()
             return read_node_enis(self.view().nodes, self.cloud(), self.cluster_id, clock=self._wall_clock)
 
         return self.memo("node-enis", read)
 
     def _node_enis_listing(self) -> Callable[[], list] | None:
         """What verify takes the Pods' ENIs from: the nodes' ENIs when the leaks category lists them
-        (started or done), else None (nothing is read for it)."""
-        pending = self._background.get("node-enis")
-        if pending is not None:
-            return lambda: pending.result().enis
-        done = self.cached("node-enis")
-        return (lambda: done.enis) if done is not None else None
+        (started, or done without failing), else None (nothing is read for it)."""
+        if self._leaks_decided is not None and "node-enis" not in self._memo:
+            # the reads before the listing decide whether it is made: verify waits for them (they are
+            # its own reads, or done long ago), not for the listing, so that it never looks up by id
+            # what the listing will hold
+            self._leaks_decided.wait()
+        entry = self._memo.get("node-enis")
+        if entry is None or (entry.done() and entry.exception() is not None):
+            return None
+        return lambda: self.node_enis().enis
 
     def leaks(self):
         def read():
@@ -339,6 +385,29 @@ class DoctorContext:
             return self.ipamd()
         except Exception:  # noqa: BLE001 - the SNAT audit reads it itself and notes a failure
             return None
+
+
+#: what the reads ahead import: packages with import cycles (requests) that a first import on two
+#: threads at once finds half-initialised ("cannot import name ... from partially initialized module"
+#: in a fresh process), and sgpctl's modules the reads import lazily
+_READS_IMPORT = ("requests", "urllib3", "kubernetes.client", "kubernetes.config", "tencentcloud.common.abstract_client",
+                 "sgpctl.cloud.session", "sgpctl.cloud.cam", "sgpctl.cloud.tke", "sgpctl.cloud.vpc", "sgpctl.cloud.cvm",
+                 "sgpctl.kube.client", "sgpctl.kube.factory", "sgpctl.workflows.addons", "sgpctl.workflows.trunking",
+                 "sgpctl.workflows.cam", "sgpctl.workflows.capacity", "sgpctl.workflows.leaks")
+
+
+def _import_before_threads() -> None:
+    """Import, on this one thread, what the reads ahead would otherwise first import on several."""
+    import importlib
+
+    from sgpctl.cloud.session import SERVICES
+
+    names = [*_READS_IMPORT, *(f"{i.package}.{m}" for i in SERVICES.values() for m in (i.client_module, "models"))]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # not installed: the read that needs it says so
+            pass
 
 
 # --------------------------------------------------------------------------------------------------
@@ -432,7 +501,7 @@ def check_context_cluster(c: DoctorContext) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------
 
 def check_access_cam(c: DoctorContext) -> CheckOutcome:
-    data = c.cloud().call("cam", "ListPolicies", {"Scope": "Local", "Page": 1, "Rp": 1})
+    data = c.cam_access()
     return passed(f"CAM answers (ListPolicies: {data.get('TotalNum', 0)} custom policies)")
 
 
@@ -446,12 +515,12 @@ def check_access_vpc(c: DoctorContext) -> CheckOutcome:
 
 
 def check_access_cvm(c: DoctorContext) -> CheckOutcome:
-    data = c.cloud().call("cvm", "DescribeInstances", {"Offset": 0, "Limit": 1})
+    data = c.cvm_access()
     return passed(f"CVM answers (DescribeInstances: {data.get('TotalCount', 0)} instances)")
 
 
 def check_access_kubernetes(c: DoctorContext) -> CheckOutcome:
-    version = c.memo("kube-version", lambda: c.kube().version())
+    version = c.kube_version()
     return passed(f"the Kubernetes API answers ({version.get('gitVersion') or 'version unknown'})")
 
 
@@ -928,21 +997,64 @@ def check_acks(ids: Sequence[str]) -> list[str]:
 
 #: the checks the leaks category requires: once they pass, its cloud reads start in the background
 LEAKS_REQUIRE = (TKE, VPC, KUBE)
+#: threads for the reads ahead: one per chain below at most
+AHEAD_THREADS = 8
+
+
+def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[[], Any], ...]]]:
+    """What a whole doctor run reads ahead: (the settings checks that must pass, a chain of reads).
+    Each chain starts once its settings checks have passed, and goes on only while its reads
+    succeed: a read follows the one whose check the reading check requires (cam-policy needs
+    access-cam, the trunking reads access-tke's DescribeClusters...). So the calls are those the
+    checks in order make, in any outcome: only their latencies overlap."""
+    tke = (CRED, REGION, CLUSTER)
+    return [
+        ((CRED,), (c.cam_access, c.cam_status)),
+        ((CRED, REGION), (c.sg_limit,)),
+        ((CRED, REGION), (c.cvm_access,)),
+        (tke, (c.cluster, c.ipamd)),
+        (tke, (c.cluster, c.addons, c.eniipamd, c.eniipamd_version, c.network)),
+        (tke, (c.cluster, c.addons, c.sgp_addon)),
+        (tke, (c.cluster, c.pod_limits)),
+        ((KUBECONFIG,), (c.kube_version, c.view)),
+    ]
+
+
+#: on a whole run, the leaks category's listing starts once these settings checks passed, after the
+#: reads behind ``LEAKS_REQUIRE`` succeeded
+LEAKS_AHEAD = (CRED, REGION, CLUSTER, KUBECONFIG)
 
 
 def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, acknowledged: Sequence[str] = ()):
-    """Results one by one, as each check finishes (render them as they come). The leaks category's
-    cloud reads start as soon as the checks it requires have passed, when it is selected."""
+    """Results one by one, as each check finishes (render them as they come). On a whole run the
+    cloud reads start ahead of their checks (``reads_ahead``) as soon as the settings they need
+    have passed; on chosen categories the leaks category's listing starts as soon as the checks it
+    requires have passed, and the other reads are made in order."""
     chosen = select(categories(), names)
     results = run_checks(chosen, context, acknowledged=acknowledged)
-    waiting = set(LEAKS_REQUIRE) if any(c.name == "leaks" for c in chosen) else set()
+    chains = reads_ahead(context) if not names else []
+    if not names:
+        chains.append((LEAKS_AHEAD, (lambda: context.start_leaks_read(context.cluster, context.sg_limit, context.kube_version),)))
+    waiting = set(LEAKS_REQUIRE) if names and any(c.name == "leaks" for c in chosen) else set()
+    passed_ids: set[str] = set()
 
     def streamed():
-        for result in results:
-            yield result
-            if result.id in waiting and result.ok:
-                waiting.discard(result.id)
-                if not waiting:
-                    context.start_leaks_read()
+        try:
+            for result in results:
+                yield result
+                if result.ok:
+                    passed_ids.add(result.id)
+                for chain in [ch for ch in chains if set(ch[0]) <= passed_ids]:
+                    chains.remove(chain)
+                    if chain[0] is LEAKS_AHEAD:
+                        chain[1][0]()
+                    else:
+                        context.read_ahead(*chain[1])
+                if result.id in waiting and result.ok:
+                    waiting.discard(result.id)
+                    if not waiting:
+                        context.start_leaks_read()
+        finally:
+            context.close()
 
     return streamed()

@@ -33,9 +33,10 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -60,11 +61,12 @@ from sgpctl.core.traffic import (
     cluster_dns,
     explain,
     find_shadowing,
+    needs_key,
     parse_egress,
     pod_endpoint,
     pod_needs,
 )
-from sgpctl.core.traffic.needs import DNS, EGRESS, PROBE, SERVICE, service_selects
+from sgpctl.core.traffic.needs import DNS, EGRESS, PROBE, SERVICE, PodNeeds, probes, service_selects
 from sgpctl.core.traffic.space import parse_network
 from sgpctl.core.verify import newest_eni_id
 from sgpctl.errors import ExitCode, InputError, SgpctlError
@@ -228,9 +230,9 @@ class SideBuilder:
             self._serviceaccounts[namespace] = {object_key(sa): sa for sa in self.view.list(r.SERVICEACCOUNTS, namespace)}
         return self._serviceaccounts[namespace]
 
-    def side(self, pod: dict) -> Side:
-        """Raises ValueError for a Pod without a readable address."""
-        key = object_key(pod)
+    def side(self, pod: dict, key: Key | None = None) -> Side:
+        """Raises ValueError for a Pod without a readable address (``key``: its key, when known)."""
+        key = key or object_key(pod)
         exists = uses_sub_eni(pod)
         mode, assumed = self.routing.for_pod(exists=exists)
         policies = () if exists else self._policies(key[0])
@@ -309,6 +311,8 @@ class TrafficFacts:
     #: (namespace, Service) -> the Pods that declare it in sgpctl.io/egress
     clients: dict[Key, list[Side]]
     notes: list[str] = field(default_factory=list)
+    #: each Pod's ``needs_key`` (and IP version), made once for every check that judges it
+    needs_keys: dict[Key, tuple] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
@@ -326,9 +330,9 @@ def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
         if not (pod.get("status") or {}).get("podIP"):
             notes.append(f"pod/{m.namespace}/{m.name} has no IP address yet: not checked")
             continue
-        out.append(pod)
-    out.sort(key=object_key)
-    return out, notes
+        out.append(((m.namespace, m.name), pod))
+    out.sort(key=lambda kp: kp[0])
+    return [pod for _, pod in out], notes
 
 
 def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key, list[dict]]:
@@ -378,23 +382,23 @@ def _dns_pods(view: ClusterView, dns_service: dict | None) -> list[dict]:
 
 
 def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Sequence[dict],
-                services: list[dict], candidates: Iterable[dict], *, cluster=None, eni: tuple | None = None,
-                subnets: list[str] | None = None, notes: Sequence[str] = ()) -> TrafficFacts:
+                services: list[dict], candidates: Iterable[dict], *, cluster=None,
+                known: Mapping[Key, tuple[str, Sequence[str]]] | None = None, subnets: list[str] | None = None,
+                notes: Sequence[str] = ()) -> TrafficFacts:
     """The facts for the ``checked`` Pods: the cluster DNS, ``services``, the Services' clients
-    among ``candidates``, the groups of all of them (``eni``: ``eni_groups``'s answer when read
-    already) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
+    among ``candidates``, the groups of all of them (``known``: (ENI id, groups) read already, as
+    ``eni_groups`` takes them) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
     notes = list(notes)
-    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates)
-    if eni is None:
-        eni = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)])
-    groups, eni_ids, enis = eni
+    checked_keys = [object_key(p) for p in checked]
+    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates, checked_keys)
+    groups, eni_ids, enis = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)], known)
     builder = SideBuilder(view, routing, groups, eni_ids)
     sides: dict[Key, Side] = {}
     for key, pod in sorted(everyone.items()):
         if not (pod.get("status") or {}).get("podIP"):
             continue
         try:
-            sides[key] = builder.side(pod)
+            sides[key] = builder.side(pod, key)
         except ValueError as e:  # an address the core cannot read
             notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
     nodes = node_endpoints(view.nodes)
@@ -409,36 +413,34 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     dns_sides = [sides[k] for k in map(object_key, dns_pods) if k in sides]
     dns_cidrs, _ = holding([s.endpoint.address for s in dns_sides], subnets)
     clients = {k: [sides[c] for c in map(object_key, ps) if c in sides] for k, ps in client_pods.items()}
-    return TrafficFacts(routing, book, [sides[k] for k in map(object_key, checked) if k in sides], nodes,
+    return TrafficFacts(routing, book, [sides[k] for k in checked_keys if k in sides], nodes,
                         node_cidrs, dns_service, dns_sides, dns_cidrs, services, clients, notes)
 
 
-def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict]):
+def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict],
+                  checked_keys: Sequence[Key]):
     """(the cluster DNS Service, its Pods, the Services' declared clients, every Pod that takes part
-    by key): the Pods whose groups the flows of ``checked`` may pass."""
+    by key): the Pods whose groups the flows of ``checked`` (keyed ``checked_keys``) may pass."""
     dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
     dns_pods = _dns_pods(view, dns_service)
     client_pods = _service_clients(candidates, services)
-    everyone = {object_key(p): p for p in [*checked, *dns_pods, *(c for cs in client_pods.values() for c in cs)]}
+    everyone = dict(zip(checked_keys, checked))
+    for p in [*dns_pods, *(c for cs in client_pods.values() for c in cs)]:
+        everyone[object_key(p)] = p
     return dns_service, dns_pods, client_pods, everyone
 
 
-def traffic_keys(view: ClusterView) -> list[Key]:
-    """The Pods on a sub-ENI whose ENI ``gather`` reads (for a caller that read some ENIs itself)."""
-    checked, _ = _checked_pods(view)
-    everyone = _participants(view, checked, view.list(r.SERVICES), view.pods)[3]
-    return sorted(k for k, p in everyone.items() if uses_sub_eni(p))
-
-
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
-           routing: Routing | None = None, eni: tuple | None = None, subnets: list[str] | None = None) -> TrafficFacts:
+           routing: Routing | None = None, known: Mapping[Key, tuple[str, Sequence[str]]] | None = None,
+           subnets: list[str] | None = None) -> TrafficFacts:
     """The facts for every Pod of the view a policy selects (or on a sub-ENI). A caller that has read
-    eniipamd, the cluster, the Pods' ENIs or the VPC's subnets passes them."""
+    eniipamd, the cluster, some of the Pods' ENIs (``known``: (ENI id, groups) by Pod) or the VPC's
+    subnets passes them."""
     routing = routing or read_routing(cloud.tke, cluster_id, eniipamd)
     view.prefetch("pods", "serviceaccounts", "replicasets", "nodes")
     checked, notes = _checked_pods(view)
     return build_facts(view, cloud, cluster_id, routing, checked, view.list(r.SERVICES), view.pods, cluster=cluster,
-                       eni=eni, subnets=subnets, notes=[*notes, *view.notes])
+                       known=known, subnets=subnets, notes=[*notes, *view.notes])
 
 
 def gather_for(view: ClusterView, cloud: Cloud, cluster_id: str | None, pods: Sequence[dict], routing: Routing) -> TrafficFacts:
@@ -598,12 +600,35 @@ def need_checks(results: Sequence[NeedResult], category: str) -> list[CheckResul
     return out
 
 
-@dataclass
+#: a Pod's judged needs: (results, notes)
+Judged = tuple[list[NeedResult], list[str]]
+
+
+@dataclass(eq=False)
 class PodTraffic:
+    """A Pod's needs, judged when first asked (``judge``): a Pod of a class that passes is counted
+    from its class's ``verdict`` (every flow passes, how many checks) and never judged on its own
+    unless it is shown (`traffic check`, a check's evidence, ``-o json``)."""
+
     side: Side
-    results: list[NeedResult]
-    notes: list[str] = field(default_factory=list)
+    judge: Callable[[], Judged]
+    #: (every flow passes, the number of checks), shared by the Pods of its class; None: judge it
+    verdict: tuple[bool, int] | None = None
+    _judged: Judged | None = field(default=None, repr=False)
     _checks: list[CheckResult] | None = field(default=None, repr=False)
+
+    def judged(self) -> Judged:
+        if self._judged is None:
+            self._judged = self.judge()
+        return self._judged
+
+    @property
+    def results(self) -> list[NeedResult]:
+        return self.judged()[0]
+
+    @property
+    def notes(self) -> list[str]:
+        return self.judged()[1]
 
     @property
     def ref(self) -> str:
@@ -616,11 +641,15 @@ class PodTraffic:
 
     def passes(self) -> bool:
         """Every flow the Pod needs is allowed, so every check passes."""
+        if self.verdict is not None:
+            return self.verdict[0]
         return all(res.decision.allowed is True for res in self.results)
 
     def check_count(self) -> int:
         """``len(self.checks())``, without making the checks of a Pod that passes (a summary counts them)."""
         if self._checks is None and self.passes():
+            if self.verdict is not None:
+                return self.verdict[1]
             return len({check_key(res.need) for res in self.results})
         return len(self.checks())
 
@@ -704,26 +733,118 @@ def _dns(facts: TrafficFacts, mode: str | None) -> ClusterDns:
     return cluster_dns(facts.dns_service, [(s.pod, s.in_mode(mode).endpoint) for s in facts.dns_pods], facts.dns_cidrs)
 
 
+@dataclass(frozen=True)
+class _Peers:
+    """What the needs of one ``needs_key`` meet besides the Pod itself (its peers), as far as a
+    decision can depend on the Pod's node and address (``core.traffic.explain``: whether a hop is
+    filtered hangs on the two ends sharing a node; a filtered hop is decided on the other end's
+    address)."""
+
+    #: kubelet probes: the Pod's own node is a peer, and its address is decided on where the Pod's
+    #: own hop filters traffic from its node (strict routing, or a mode not known)
+    probed: bool
+    #: the nodes the other peers run on: a Pod on none of them shares a node with none of them
+    nodes: frozenset[str]
+    #: a peer's own hop may be filtered, and then decided on the Pod's address
+    filtered: bool
+    #: a peer is one of the Pods judged (a declared client of its Service, a DNS Pod a policy
+    #: selects): which peer is the Pod itself differs from Pod to Pod, so such a Pod is its own class
+    judged: bool
+
+
+class Judging:
+    """One evaluation of the Pods' needs of ``kinds`` (under ``what_if``, or the facts' routing): the
+    cluster DNS, nodes and clients in that mode, and the classes of Pods. Pods of one class have the same
+    needs (equal ``needs_key``) and the same decisions, but for the words that name them: the same
+    endpoint kind, groups, routing mode (and whether it is assumed) and IP version, and, where a
+    decision can depend on them (``_Peers``), the same node and address. So the first Pod of a class
+    decides for all of them whether every flow passes; each Pod is still judged on its own (the
+    one way, ``judge``) whenever its checks are shown."""
+
+    def __init__(self, facts: TrafficFacts, what_if: str | None, kinds: Sequence[str] = KINDS):
+        self.facts = facts
+        self.what_if = what_if
+        self.kinds = tuple(kinds)
+        self.dns = _dns(facts, what_if)
+        self.nodes = list(facts.nodes.values())
+        self.clients = {k: [c.in_mode(what_if).endpoint for c in cs] for k, cs in facts.clients.items()}
+        self.assumed = set() if what_if else {s.endpoint.ref for s in [*facts.pods, *facts.dns_pods,
+                                                                        *(c for cs in facts.clients.values() for c in cs)]
+                                              if s.routing_assumed}
+        self._peers: dict[tuple, _Peers] = {}
+        self._judged_refs: set[str] | None = None
+
+    def needs(self, side: Side) -> PodNeeds:
+        """``side`` (in the mode judged): the flows it needs, of ``kinds`` at least (the Services'
+        flows, from every node, are derived only when judged)."""
+        spec = side.pod.get("spec") or {}
+        services = SERVICE in self.kinds
+        return pod_needs(side.pod, side.endpoint, node=self.facts.nodes.get(spec.get("nodeName") or ""),
+                         nodes=self.nodes if services else (), dns=self.dns,
+                         services=self.facts.services if services else (), clients=self.clients if services else None,
+                         node_cidrs=self.facts.node_cidrs)
+
+    def judge(self, side: Side) -> Judged:
+        """``side``'s needs of ``kinds`` decided, in check order, and the notes of what could not be
+        derived (when every kind is judged)."""
+        needs = self.needs(side)
+        chosen = sorted((n for n in needs.needs if n.kind in self.kinds), key=lambda n: KINDS.index(n.kind))
+        notes = needs.notes if set(self.kinds) == set(KINDS) else []
+        return [decide(n, self.facts.book, self.assumed) for n in chosen], list(notes)
+
+    def class_key(self, side: Side) -> tuple:
+        """Equal for Pods whose needs are decided alike (``side`` as read, or in the mode judged)."""
+        facts = self.facts
+        ep = side.endpoint
+        spec_key = facts.needs_keys.get(side.key)
+        if spec_key is None:
+            spec_key = facts.needs_keys[side.key] = (needs_key(side.pod), ":" in ep.address)
+        peers = self._peers.get(spec_key)
+        if peers is None:
+            peers = self._peers[spec_key] = self._peers_of(side)
+        routing = self.what_if if self.what_if is not None and ep.kind == SUB_ENI else ep.routing
+        node = ep.node
+        probe = None
+        if peers.probed:
+            own = facts.nodes.get(node or "")
+            probe = (own is not None, own.address if own is not None and ep.kind == SUB_ENI and routing != STANDARD
+                     else None)
+        return (spec_key, ep.kind, routing, ep.groups, ep.predicted, self.what_if is None and ep.ref in self.assumed,
+                node if node is not None and node in peers.nodes else None, probe,
+                ep.address if peers.filtered else None, side.key if peers.judged else None)
+
+    def _peers_of(self, side: Side) -> _Peers:
+        side = side.in_mode(self.what_if)
+        me = side.endpoint
+        needs = self.needs(side).needs
+        if self._judged_refs is None:
+            self._judged_refs = {s.endpoint.ref for s in self.facts.pods}
+        # By ref, not identity: a flow from the Pod to itself (its own Service's client) has it at both ends.
+        ends = [n.source if n.destination.ref == me.ref else n.destination for n in needs]
+        return _Peers(probed=any(p.port is not None and not p.host for p in probes(side.pod)),
+                      nodes=frozenset(p.node for n, p in zip(needs, ends) if n.kind != PROBE and p.node is not None),
+                      filtered=any(p.kind == SUB_ENI or (p.kind != VIRTUAL and p.groups is not None) for p in ends),
+                      judged=any(p.ref in self._judged_refs for p in ends))
+
+
 def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence[str] = KINDS,
              pods: Iterable[Side] | None = None) -> TrafficReport:
     """Judge every need of the Pods (``pods``: a subset of ``facts.pods``) under the routing the
-    facts were read with, or every Pod in ``what_if``."""
+    facts were read with, or every Pod in ``what_if``. The first Pod of each class (``Judging``) is
+    judged; the others take its verdict and are judged only when shown."""
     routing = facts.routing.with_what_if(what_if) if what_if else facts.routing
-    dns = _dns(facts, what_if)
-    nodes = list(facts.nodes.values())
-    clients = {k: [c.in_mode(what_if).endpoint for c in cs] for k, cs in facts.clients.items()}
-    assumed = set() if what_if else {s.endpoint.ref for s in [*facts.pods, *facts.dns_pods,
-                                                              *(c for cs in facts.clients.values() for c in cs)]
-                                     if s.routing_assumed}
+    judging = Judging(facts, what_if, kinds)
+    verdicts: dict[tuple, tuple[bool, int]] = {}
     out = []
     for side in (facts.pods if pods is None else pods):
         side = side.in_mode(what_if)
-        spec = side.pod.get("spec") or {}
-        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(spec.get("nodeName") or ""), nodes=nodes,
-                          dns=dns, services=facts.services, clients=clients, node_cidrs=facts.node_cidrs)
-        chosen = sorted((n for n in needs.needs if n.kind in kinds), key=lambda n: KINDS.index(n.kind))
-        notes = needs.notes if set(kinds) == set(KINDS) else []
-        out.append(PodTraffic(side, [decide(n, facts.book, assumed) for n in chosen], list(notes)))
+        key = judging.class_key(side)
+        pod = PodTraffic(side, functools.partial(judging.judge, side), verdicts.get(key))
+        if pod.verdict is None:
+            results = pod.results
+            pod.verdict = verdicts[key] = (all(res.decision.allowed is True for res in results),
+                                           len({check_key(res.need) for res in results}))
+        out.append(pod)
     return TrafficReport(routing, out, list(facts.notes))
 
 
@@ -797,28 +918,29 @@ def strict_hazards(facts: TrafficFacts):
     judges those): under strict routing, and those it does not let through under standard too."""
     from sgpctl.core.checks import failed, passed, undetermined
 
-    dns = _dns(facts, STRICT)
-    # Only flows within a node are judged: each Pod's DNS needs are derived towards the DNS Pods on
-    # its own node alone (the others, and the Service IP, are on no node), once per node.
-    dns_on: dict[str | None, ClusterDns] = {}
+    # Only flows within a node are judged: the probes from the Pod's own node, DNS to the DNS Pods on
+    # it. A class of Pods (``Judging``) whose every such flow passes is judged once.
+    judging = Judging(facts, STRICT, (PROBE, DNS))
+    clean: dict[tuple, int] = {}
     broken, unknown, already, judged = [], [], 0, 0
     fixes: dict[Any, Any] = {}
     for side in facts.pods:
+        key = judging.class_key(side)
+        if key in clean:
+            judged += clean[key]
+            continue
         side = side.in_mode(STRICT)
-        node = (side.pod.get("spec") or {}).get("nodeName") or ""
-        if node not in dns_on:
-            dns_on[node] = replace(dns, pods=tuple(p for p in dns.pods if p[0].node is not None and p[0].node == node))
-        needs = pod_needs(side.pod, side.endpoint, node=facts.nodes.get(node), dns=dns_on[node],
-                          node_cidrs=facts.node_cidrs)
         ref = f"{side.key[0]}/{side.key[1]}"
-        for need in needs.needs:
+        count, passing = 0, True
+        for need in judging.needs(side).needs:
             if need.kind not in (PROBE, DNS) or need.source.node is None or need.source.node != need.destination.node:
                 continue
-            judged += 1
+            count += 1
             (x,) = check_needs([need], facts.book)
             now = x.decision.allowed
             if now is True:
                 continue
+            passing = False
             src, dst = (e if e.kind != SUB_ENI else replace(e, routing=STANDARD) for e in (need.source, need.destination))
             was = explain(src, dst, need.flow, facts.book).allowed
             if was is False:
@@ -828,6 +950,9 @@ def strict_hazards(facts: TrafficFacts):
                 fixes.update({_fix_key(f): f for f in x.fixes})
             else:
                 unknown.append(f"{ref}: {need.description}: {_why(x.decision)}")
+        judged += count
+        if passing:
+            clean[key] = count
     also = f" ({already} more dropped under either mode: see `sgpctl traffic check`)" if already else ""
     if broken:
         return failed(f"strict routing would drop {len(broken)} kubelet probe or DNS flow(s) the Pods' groups let "

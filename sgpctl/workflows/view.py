@@ -123,7 +123,9 @@ class ClusterView:
         if key in self._pending or (self.kube is not None and not (ns is not None and wider in self._lists)):
             self.progress(f"reading {resource.plural}" + (f" in {ns}" if ns else ""))
         if key in self._pending:
-            items = self._pending.pop(key).result()
+            # kept, not popped: a second thread that asks meanwhile (doctor lists the nodes' ENIs on
+            # one) waits for the same answer instead of listing again
+            items = self._pending[key].result()
         elif ns is not None and wider in self._lists:
             items = [o for o in self._lists[wider] if object_key(o)[0] == ns]
         elif self.kube is None:

@@ -35,6 +35,45 @@ def test_paginate_offset_without_total_stops_on_a_short_page():
     assert asked == [0, 100, 200]  # the third, empty page says "done"
 
 
+def test_paginate_offset_hands_the_pages_after_the_first_to_map_pages():
+    data = list(range(250))
+    asked, mapped = [], []
+
+    def fetch(offset, limit):
+        asked.append(offset)
+        return data[offset:offset + limit], len(data)
+
+    def map_pages(fn, offsets):
+        mapped.append(list(offsets))
+        return [fn(o) for o in reversed(offsets)][::-1]  # answered in any order, returned in order
+
+    assert paginate_offset(fetch, limit=100, map_pages=map_pages) == data
+    assert mapped == [[100, 200]] and asked == [0, 200, 100]
+
+
+def test_paginate_offset_with_map_pages_goes_on_when_the_listing_grew():
+    data = list(range(250))
+
+    def fetch(offset, limit):
+        if offset == 200:
+            data.extend(range(250, 320))  # 70 more arrived while the pages were read
+        return data[offset:offset + limit], len(data)
+
+    assert paginate_offset(fetch, limit=100, map_pages=lambda fn, offsets: [fn(o) for o in offsets]) == list(range(320))
+
+
+@pytest.mark.parametrize("total", [None, 80, 100])
+def test_paginate_offset_with_map_pages_maps_nothing_for_one_page_or_no_total(total):
+    data = list(range(total or 150))
+    mapped = []
+
+    def fetch(offset, limit):
+        return data[offset:offset + limit], total
+
+    got = paginate_offset(fetch, limit=100, map_pages=lambda fn, offsets: mapped.append(offsets) or [fn(o) for o in offsets])
+    assert got == data and mapped == []
+
+
 def test_paginate_offset_stops_on_an_empty_page_even_if_total_lies():
     assert paginate_offset(lambda o, l: ([], 99), limit=10) == []
 

@@ -108,6 +108,33 @@ def test_clients_and_adapters_are_cached(session):
         session.client("cos")
 
 
+def test_threads_asking_for_a_client_at_once_share_the_one_built(session, monkeypatch):
+    """doctor's reads ahead ask for the same service's client on several threads at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    built, gate = [], threading.Barrier(4, timeout=5)
+    real = session._build_client
+
+    def build(service):
+        built.append(service)
+        return real(service)
+
+    monkeypatch.setattr(session, "_build_client", build)
+
+    def ask(_):
+        try:
+            gate.wait()  # all four ask together
+        except threading.BrokenBarrierError:
+            pass
+        return session.client("vpc"), session.vpc
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(ask, range(4)))
+    assert built == ["vpc"]
+    assert all(c is got[0][0] and a is got[0][1] for c, a in got)
+
+
 def test_unknown_request_fields_fail_loudly_instead_of_being_dropped(api, session):
     with pytest.raises(ValueError, match="PolicyIdd"):
         session.call("cam", "GetPolicy", {"PolicyIdd": 1})

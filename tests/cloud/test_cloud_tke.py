@@ -245,16 +245,26 @@ def node(i: int) -> dict:
 
 
 def test_describe_cluster_instances_pages_by_100(api, session):
-    api.reply("tke", "DescribeClusterInstances", {"TotalCount": 250, "InstanceSet": [node(i) for i in range(100)]})
-    api.reply("tke", "DescribeClusterInstances", {"TotalCount": 250, "InstanceSet": [node(i) for i in range(100, 200)]})
-    api.reply("tke", "DescribeClusterInstances", {"TotalCount": 250, "InstanceSet": [node(i) for i in range(200, 250)]})
+    """The first page's TotalCount (250) tells the other two offsets: they are asked for at once,
+    so each answer follows the Offset it was asked with, and the result keeps the listing's order."""
+    import json as _json
+
+    from tests.cloud.conftest import action_matcher, envelope
+
+    def answer(request):
+        offset = _json.loads(request.body)["Offset"]
+        return 200, {}, _json.dumps(envelope({"TotalCount": 250, "InstanceSet": [node(i) for i in range(offset, min(offset + 100, 250))]}))
+
+    api.rsps.add_callback("POST", api.url("tke"), callback=answer, content_type="application/json",
+                          match=[action_matcher("DescribeClusterInstances")])
 
     got = session.tke.describe_cluster_instances("cls-abcd1234")
 
-    assert len(got) == 250
+    assert [i.instance_id for i in got] == [f"ins-{i:08d}" for i in range(250)]
     assert got[0] == ClusterInstance("ins-00000000", "WORKER", "running", "10.0.0.0", "np-1")
-    assert api.bodies("DescribeClusterInstances") == [
-        '{"ClusterId": "cls-abcd1234", "Offset": 0, "Limit": 100}',
+    bodies = api.bodies("DescribeClusterInstances")
+    assert bodies[0] == '{"ClusterId": "cls-abcd1234", "Offset": 0, "Limit": 100}'
+    assert sorted(bodies[1:]) == [
         '{"ClusterId": "cls-abcd1234", "Offset": 100, "Limit": 100}',
         '{"ClusterId": "cls-abcd1234", "Offset": 200, "Limit": 100}',
     ]

@@ -3,6 +3,10 @@ failure makes meaningless is skipped, and the settings checks tell a wrong conte
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
+
 from sgpctl.core.checks import Status, exit_code
 from sgpctl.errors import CloudError
 from sgpctl.workflows.doctor import run_doctor
@@ -14,12 +18,59 @@ from tests.workflows.test_doctor_golden import context_for, half_set_up_world, k
 def test_results_stream_before_later_categories_are_read(tmp_path):
     kube, cloud = half_set_up_world()
     results = run_doctor(context_for(tmp_path, kube, cloud))
-    first = [next(results) for _ in range(5)]
+    first = next(results)
+    # nothing is asked of the cloud or the cluster before the settings it needs have passed
+    assert first.id == "settings-credentials" and cloud.log == [] and kube.calls == 0
+    first = [first, *(next(results) for _ in range(4))]
     assert [r.category for r in first] == ["settings"] * 5
-    # nothing has been asked of the cloud or the cluster yet
-    assert cloud.log == [] and kube.calls == 0
     rest = list(results)
     assert rest[-1].category == "api-assumptions" and rest[-1].id == "leaks-delete-action"
+
+
+def test_chosen_categories_are_read_in_order(tmp_path):
+    from sgpctl.workflows.doctor import CATEGORIES
+
+    kube, cloud = half_set_up_world()
+    results = run_doctor(context_for(tmp_path, kube, cloud), list(CATEGORIES))
+    first = [next(results) for _ in range(5)]
+    assert [r.category for r in first] == ["settings"] * 5
+    assert cloud.log == [] and kube.calls == 0  # no read ahead: each check reads when it runs
+
+
+def _world(case: str):
+    kube, cloud = half_set_up_world()
+    if case == "no-cluster":
+        cloud.failing["DescribeClusters"] = CloudError("ResourceNotFound.ClusterNotFound", "no such cluster")
+    elif case == "cam-auth":
+        cloud.failing["ListPolicies"] = CloudError("AuthFailure.SignatureFailure", "bad signature")
+    elif case == "vpc-down":
+        cloud.failing["DescribeSecurityGroupLimits"] = CloudError("InternalError", "boom")
+    elif case == "no-addons":
+        cloud.failing["DescribeAddon"] = CloudError("InternalError", "boom")
+    return kube, cloud
+
+
+@pytest.mark.parametrize("case", ["working", "no-cluster", "cam-auth", "vpc-down", "no-addons", "no-kubeconfig"])
+def test_reading_ahead_makes_the_calls_and_results_of_reading_in_order(tmp_path, case):
+    """A whole run reads ahead; the same run with every category named reads as each check comes.
+    Both make the same calls (none that a failed check makes pointless) and give the same results."""
+    from sgpctl.workflows.doctor import CATEGORIES
+
+    runs = []
+    for names in (None, list(CATEGORIES)):
+        kube, cloud = _world(case)
+        where = tmp_path / ("ahead" if names is None else "in-order")
+        where.mkdir()
+        ctx = context_for(where, kube, cloud)
+        if case == "no-kubeconfig":
+            (where / "kubeconfig").unlink()
+        results = [(r.id, r.status, r.message.replace(str(tmp_path), "").replace("/ahead", "").replace("/in-order", ""))
+                   for r in run_doctor(ctx, names)]
+        runs.append((results, Counter(a for _, a, _ in cloud.log), sorted(map(str, kube.lists)), kube.calls))
+    ahead, in_order = runs
+    assert ahead[0] == in_order[0]
+    assert ahead[1] == in_order[1]
+    assert ahead[2:] == in_order[2:]
 
 
 def test_every_read_happens_once(tmp_path):
@@ -130,3 +181,35 @@ def test_no_policy_is_a_note_not_a_failure(tmp_path):
     assert results["policies-present"].status is Status.INFO
     assert all(x.status is Status.PASS for k, x in results.items() if k != "policies-present")
     assert exit_code(results.values()) == 0
+
+
+def test_a_read_asked_for_on_two_threads_at_once_is_made_once(tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    kube, cloud = half_set_up_world()
+    ctx = context_for(tmp_path, kube, cloud)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_read():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "answer"
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(ctx.memo, "k", slow_read)
+        started.wait(5)
+        second = pool.submit(ctx.memo, "k", lambda: calls.append(2) or "another")
+        assert ctx.cached("k") is None  # in flight: nothing is read or waited for
+        release.set()
+        assert (first.result(), second.result()) == ("answer", "answer")
+    assert calls == [1] and ctx.cached("k") == "answer"
+
+
+def test_a_failed_read_ahead_lands_on_its_check_with_the_request_id(tmp_path):
+    kube, cloud = half_set_up_world()
+    cloud.failing["DescribeSecurityGroupLimits"] = CloudError("InternalError", "boom", "req-vpc-42")
+    results = {r.id: r for r in run_doctor(context_for(tmp_path, kube, cloud))}
+    assert results["access-vpc"].undetermined and "request id req-vpc-42" in results["access-vpc"].message
+    assert [a for _, a, _ in cloud.log].count("DescribeSecurityGroupLimits") == 1

@@ -341,6 +341,17 @@ def test_without_the_routing_mode_a_flow_within_a_node_is_decided_only_when_both
     assert traffic.pod_traffic_check(ClusterView(kube), cloud, None, "shop", "web-1").status is Status.PASS
 
 
+def add_web_pod(kube, cloud, name: str, ip: str, node_name: str, ns: str = "shop", labels=None, groups: str = WEB):
+    """Another probed Pod of ``world``'s kind (same spec as web-1), on its own sub-ENI."""
+    eni = "eni-" + name.replace("-", "").rjust(8, "0")  # web-2: eni-000web2, web-20: eni-00web20
+    kube.add(r.PODS, probed(pod(name, ns, labels, ip=ip, node=node_name, sub_eni=True, groups=groups)))
+    kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
+                                                                         "tke.cloud.tencent.com/pod-namespace": ns}},
+                      "status": {"eni": {"eniID": eni}}})
+    cloud.vpc.enis[eni] = tuple(groups.split(","))
+    cloud.vpc.eni_ips[eni] = (ip,)
+
+
 def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatch):
     """50 Pods of one policy (one group set) on two nodes need 250 flows, but they fall into six
     classes of (groups, direction, protocol, peer block): the probe from n1 and from n2 (ingress), DNS
@@ -353,13 +364,7 @@ def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatc
 
     kube, cloud = world()
     for i in range(2, 51):
-        name, ip, eni = f"web-{i}", f"10.0.1.{100 + i}", f"eni-web{i:05d}"
-        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node="n1" if i % 2 else "n2", sub_eni=True, groups=WEB)))
-        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
-                          "status": {"eni": {"eniID": eni}}})
-        cloud.vpc.enis[eni] = (WEB,)
-        cloud.vpc.eni_ips[eni] = (ip,)
+        add_web_pod(kube, cloud, f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2")
     calls = {"decisions": 0, "verdicts": 0}
 
     def counted(name, fn):
@@ -379,6 +384,108 @@ def test_rule_book_decisions_are_made_once_per_class_not_once_per_pod(monkeypatc
     assert calls == {"decisions": 6, "verdicts": 6}
 
 
+def test_a_pod_is_judged_on_its_own_only_when_its_checks_are_shown(monkeypatch):
+    """doctor's traffic-needs on 51 Pods of one group set: web-1..web-50 (probed, on n1 and n2) pass
+    in standard routing; odd-1 on n1 is also selected by the NodePort Service odd (TCP 9090), which
+    sg-web00001 (no ingress rule) drops from n2 (from n1, its own node, standard routing does not
+    filter it). The summary names the one failing check; the decisions are bound only to the first
+    Pod (by name) of each class: odd-1, web-1 (on n1) and web-10 (on n2, where CoreDNS runs), not to
+    the 48 others, until `traffic check` shows every Pod's checks: then each is judged and named."""
+    import importlib
+
+    explain = importlib.import_module("sgpctl.core.traffic.explain")
+    kube, cloud = world("standard")
+    for i in range(2, 51):
+        add_web_pod(kube, cloud, f"web-{i}", f"10.0.1.{100 + i}", "n1" if i % 2 else "n2")
+    add_web_pod(kube, cloud, "odd-1", "10.0.1.200", "n1", labels={"app": "web", "role": "odd"})
+    kube.add(r.SERVICES, {"metadata": {"name": "odd", "namespace": "shop"},
+                          "spec": {"type": "NodePort", "selector": {"role": "odd"}, "clusterIP": "172.16.0.20",
+                                   "ports": [{"name": "api", "port": 9090, "protocol": "TCP"}]}})
+    bound: set[str] = set()
+    original = explain._bound
+
+    def spy(shared, source, destination):
+        bound.update(e.ref for e in (source, destination) if e.ref.startswith("pod/shop/"))
+        return original(shared, source, destination)
+
+    monkeypatch.setattr(explain, "_bound", spy)
+    facts = traffic.gather(ClusterView(kube), cloud, CLUSTER_ID)
+    report = traffic.evaluate(facts)
+    outcome = traffic.summary_outcome(report)
+
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("1 failing check(s) in 1 of 51 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert outcome.evidence == [
+        "shop/odd-1: service-odd-tcp-9090-from-nodes: 1 of 2 flows dropped; service/shop/odd port api (NodePort via "
+        f"kube-proxy on node/n2, TCP 9090): dropped: ingress of pod/shop/odd-1: no rule of {WEB} matched: dropped"]
+    assert bound <= {"pod/shop/odd-1", "pod/shop/web-1", "pod/shop/web-10"}
+
+    shown = report.results()  # `traffic check`: every Pod's checks
+    assert {c.category for c in shown} == {"shop/odd-1", *(f"shop/web-{i}" for i in range(1, 51))}
+    assert {f"pod/shop/web-{i}" for i in range(2, 51)} - {"pod/shop/web-10"} <= bound
+    assert [c.category for c in shown if c.status is Status.FAIL] == ["shop/odd-1"]
+
+
+def summary(kube, cloud, namespace=None):
+    """doctor's traffic-needs: the summary made from the classes of Pods."""
+    return traffic.summary_outcome(traffic.evaluate(traffic.gather(ClusterView(kube, namespace=namespace), cloud,
+                                                                   CLUSTER_ID)))
+
+
+def test_pods_of_one_spec_on_the_dns_pods_node_and_off_it_are_judged_apart():
+    """web-0 (n2, CoreDNS's node) and web-1 (n1) have one spec and group; sg-web00001 lets out DNS
+    to the Service IP only. Standard routing does not filter web-0's DNS to CoreDNS on its own node;
+    web-1's crosses nodes and is dropped: the Pods differ only by their node, and so do the answers
+    (web-0, judged first, must not answer for web-1)."""
+    dns_only = [{"PolicyIndex": i, "Protocol": proto, "Port": "53", "CidrBlock": "172.16.0.10/32", "Action": "ACCEPT"}
+                for i, proto in enumerate(("UDP", "TCP"))]
+    kube, cloud = world("standard", egress=dns_only)
+    add_web_pod(kube, cloud, "web-0", "10.0.1.12", "n2")
+    outcome = summary(kube, cloud)
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("2 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert [line.split(":", 2)[:2] for line in outcome.evidence] == [["shop/web-1", " dns-udp-pods"],
+                                                                     ["shop/web-1", " dns-tcp-pods"]]
+
+
+def test_pods_of_one_spec_whose_peer_filters_by_address_are_judged_apart():
+    """`traffic check -n shop`: CoreDNS runs on a sub-ENI of its own (sg-dns00001, outside the view,
+    so not judged itself) that lets DNS in from 10.0.1.10 alone. web-1 (10.0.1.10) and web-2
+    (10.0.1.12) share a spec, a node and a group: only web-2's DNS to the CoreDNS Pod is dropped, at
+    CoreDNS's ingress, which decides on the Pod's address."""
+    dns = "sg-dns00001"
+    kube, cloud = world("standard")
+    add_web_pod(kube, cloud, "web-2", "10.0.1.12", "n1")
+    add_web_pod(kube, cloud, "coredns-1", "10.0.1.50", "n2", ns="kube-system", labels={"k8s-app": "kube-dns"},
+                groups=dns)
+    cloud.vpc.group_rules[dns] = rules(dns, ingress=[{"PolicyIndex": i, "Protocol": proto, "Port": "53",
+                                                      "CidrBlock": "10.0.1.10/32", "Action": "ACCEPT"}
+                                                     for i, proto in enumerate(("UDP", "TCP"))])
+    outcome = summary(kube, cloud, namespace="shop")
+    assert outcome.message == ("2 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (standard routing)")
+    assert [line.split(":", 2)[:2] for line in outcome.evidence] == [["shop/web-2", " dns-udp-pods"],
+                                                                     ["shop/web-2", " dns-tcp-pods"]]
+    assert f"ingress of pod/kube-system/coredns-1: no rule of {dns} matched: dropped" in outcome.evidence[0]
+
+
+def test_pods_of_one_spec_probed_from_different_node_addresses_are_judged_apart_under_strict_routing():
+    """Strict routing filters the kubelet's probe from the Pod's own node, so its answer hangs on the
+    node's address: sg-web00001 accepts TCP 8080 from n1 (10.0.0.10) only. web-1 on n1 and web-2 on
+    n3 (10.0.0.12; neither node runs CoreDNS) differ in nothing else: web-2's probe alone is dropped."""
+    kube, cloud = world("strict", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
+                                            "CidrBlock": "10.0.0.10/32", "Action": "ACCEPT"}])
+    kube.add(r.NODES, with_ip(node("n3", "SA5.2XLARGE16"), "10.0.0.12"))
+    add_web_pod(kube, cloud, "web-2", "10.0.1.12", "n3")
+    outcome = summary(kube, cloud)
+    assert outcome.message == ("1 failing check(s) in 1 of 2 policy Pods: flows they need are dropped by their "
+                               "security groups (strict routing)")
+    assert outcome.evidence == [f"shop/web-2: probe-c-readiness-8080: dropped: ingress of pod/shop/web-2: no rule "
+                                f"of {WEB} matched: dropped"]
+
+
 def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     """Three Pods of one group set under strict routing: web-1 and web-3 on n1, web-2 on n2. The only
     ingress rule accepts TCP 8080 from n1's address, so the kubelet's probe reaches the Pods on n1 and
@@ -388,13 +495,7 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     kube, cloud = world("standard", ingress=[{"PolicyIndex": 0, "Protocol": "TCP", "Port": "8080",
                                               "CidrBlock": "10.0.0.10/32", "Action": "ACCEPT"}])
     for name, ip, node_name in (("web-2", "10.0.1.12", "n2"), ("web-3", "10.0.1.13", "n1")):
-        eni = f"eni-{name.replace('-', '')}0000"
-        kube.add(r.PODS, probed(pod(name, "shop", ip=ip, node=node_name, sub_eni=True, groups=WEB)))
-        kube.add(VPCENI, {"metadata": {"name": f"vpceni-{name}", "labels": {"tke.cloud.tencent.com/pod-name": name,
-                                                                             "tke.cloud.tencent.com/pod-namespace": "shop"}},
-                          "status": {"eni": {"eniID": eni}}})
-        cloud.vpc.enis[eni] = (WEB,)
-        cloud.vpc.eni_ips[eni] = (ip,)
+        add_web_pod(kube, cloud, name, ip, node_name)
     report = check(kube, cloud, what_if="strict")
     probes = {p.side.key[1]: next(res for res in p.results if res.need.kind == "probe") for p in report.pods}
     assert {name: res.status for name, res in probes.items()} == {"web-1": "pass", "web-2": "fail", "web-3": "pass"}
@@ -417,6 +518,10 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
     assert need["decision"]["allowed"] is False and need["decision"]["decidedBy"] is None
     assert need["decision"]["reason"] == f"ingress of pod/shop/web-2: no rule of {WEB} matched: dropped"
     assert [c.category for c in report.results() if c.status is Status.FAIL] == ["shop/web-2"]
+    # doctor's summary, from the classes: web-2's probe comes from n2's address, so web-1 does not answer for it
+    assert traffic.summary_outcome(report).message == (
+        "1 failing check(s) in 1 of 3 policy Pods: flows they need are dropped by their security groups (what if "
+        "every Pod ran strict routing (after a switch and a rebuild); now: standard routing)")
 
     # DNS to the CoreDNS Pod on n2, which is on its node's ENI with groups not known: the words
     # name CoreDNS (shared by the class), never another Pod of the class

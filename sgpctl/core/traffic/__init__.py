@@ -56,6 +56,7 @@ from sgpctl.core.traffic.needs import (
     PodNeeds,
     Probe,
     cluster_dns,
+    needs_key,
     parse_egress,
     pod_needs,
     probes,
@@ -68,6 +69,6 @@ __all__ = [
     "AddressTemplate", "AddressTemplateGroup", "AddressTemplateRef", "ClusterDns", "Endpoint", "Flow", "GroupRules",
     "Hop", "Need", "NeedResult", "PodNeeds", "Probe", "Rule", "RuleBook", "RuleFix", "RuleRef", "Segment",
     "ServiceTemplate", "ServiceTemplateGroup", "ServiceTemplateRef", "Shadowing", "TrafficDecision", "Unknown",
-    "check_needs", "cluster_dns", "evaluate_chain", "explain", "find_shadowing", "parse_egress", "pod_endpoint", "pod_needs",
+    "check_needs", "cluster_dns", "evaluate_chain", "explain", "find_shadowing", "needs_key", "parse_egress", "pod_endpoint", "pod_needs",
     "probes", "reply_to", "resolve_target_port", "suggest_fixes",
 ]

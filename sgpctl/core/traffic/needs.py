@@ -409,6 +409,22 @@ def egress_needs(pod: Mapping[str, Any], me: Endpoint) -> PodNeeds:
     return out
 
 
+def needs_key(pod: Mapping[str, Any]) -> str:
+    """All that ``pod_needs`` reads of the Pod's own object, as a key: Pods with equal keys (the
+    replicas of one template, say) have the same needs but for their own endpoint, node and address.
+    Kept next to ``pod_needs``: a field it starts reading belongs here too. (The ``repr`` of decoded
+    JSON: equal text means equal values, ``1`` and ``True`` apart; a difference in key order only
+    splits a class.)"""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    containers = _containers(pod) if spec.get("initContainers") else spec.get("containers") or ()
+    # Of the containers, only what probes and target ports read.
+    return repr((meta.get("namespace") or "default", meta.get("labels"),
+                 [(c.get("name"), c.get("ports"), c.get("livenessProbe"), c.get("readinessProbe"), c.get("startupProbe"))
+                  for c in containers],
+                 spec.get("dnsPolicy"), spec.get("dnsConfig"), (meta.get("annotations") or {}).get(EGRESS_ANNOTATION)))
+
+
 def pod_needs(pod: Mapping[str, Any], me: Endpoint, *, node: Endpoint | None = None, nodes: Sequence[Endpoint] = (),
               dns: ClusterDns | None = None, services: Iterable[Mapping[str, Any]] = (),
               clients: Mapping[tuple[str, str], Sequence[Endpoint]] | None = None,
