@@ -49,8 +49,8 @@ Decisions:
   category's listing of the nodes' ENIs when that listing runs, and looks up by id only the ones it
   lacks (all of them when the listing holds no sub-ENI); ``assume-subeni-listed`` says which read
   found them.
-- A whole run reads ahead (``reads_ahead``): the cloud reads of the early checks and the cluster's
-  view start, on a small pool, as soon as the settings they need pass, each chain going on only while
+- A whole run reads ahead (``reads_ahead``): the cloud reads of the early checks, the cluster's
+  view and routing's reads (which need no ENI, so they overlap the leaks listing) start, on a small pool, as soon as the settings they need pass, each chain going on only while
   its reads succeed, as the checks' ``requires`` do; so it makes the calls the checks in order would,
   and only their latencies overlap. A read's failure is memoised and lands on the check that owns it.
   A run of chosen categories reads as each check comes (but for the leaks listing).
@@ -998,7 +998,7 @@ def check_acks(ids: Sequence[str]) -> list[str]:
 #: the checks the leaks category requires: once they pass, its cloud reads start in the background
 LEAKS_REQUIRE = (TKE, VPC, KUBE)
 #: threads for the reads ahead: one per chain below at most
-AHEAD_THREADS = 8
+AHEAD_THREADS = 10
 
 
 def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[[], Any], ...]]]:
@@ -1017,6 +1017,9 @@ def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[
         (tke, (c.cluster, c.addons, c.sgp_addon)),
         (tke, (c.cluster, c.pod_limits)),
         ((KUBECONFIG,), (c.kube_version, c.view)),
+        # routing's checks require access-tke and access-kubernetes; its reads (kube-system's
+        # DaemonSets and ConfigMaps, the Services, NetworkPolicies, eniipamd's subnets) need no ENI
+        (tke + (KUBECONFIG,), (c.cluster, c.kube_version, c.view, c.routing)),
     ]
 
 

@@ -19,7 +19,9 @@ The same class holds an offline snapshot (``ClusterView.of_snapshot``): ``policy
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from sgpctl.core import matching
@@ -72,6 +74,10 @@ class ClusterView:
         self.problems: list[str] = []
         self._lists: dict[tuple, list[dict]] = {}
         self._memo: dict[Any, Any] = {}
+        #: what is being read or derived now, by ``_once`` key: doctor reads ahead on several threads,
+        #: and a second thread that asks waits for the first one's answer instead of reading again
+        self._reading: dict[Any, Future] = {}
+        self._lock = threading.Lock()
         #: lists started in the background (``prefetch``), taken over by the first ``list`` of the same key
         self._pending: dict[tuple, Any] = {}
         #: a snapshot's recorded cloud answers (a capture's), which an offline command may replay
@@ -91,9 +97,31 @@ class ClusterView:
 
     # -- memo ------------------------------------------------------------------------------------
     def _once(self, key: Any, fn: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            self._memo[key] = fn()
-        return self._memo[key]
+        """``fn()``'s answer, remembered; made once even when several threads ask at once (a failure
+        reaches those waiting, and the next call tries again)."""
+        if key in self._memo:
+            return self._memo[key]
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+            entry = self._reading.get(key)
+            reading = entry is None
+            if reading:
+                entry = self._reading[key] = Future()
+        if not reading:
+            return entry.result()
+        try:
+            value = fn()
+        except BaseException as exc:
+            with self._lock:
+                self._reading.pop(key, None)
+            entry.set_exception(exc)
+            raise
+        with self._lock:
+            self._memo[key] = value
+            self._reading.pop(key, None)
+        entry.set_result(value)
+        return value
 
     def _ns(self, namespace: Any) -> str | None:
         return self.namespace if namespace is _SCOPE else namespace
@@ -118,6 +146,9 @@ class ClusterView:
         key = self._key(resource, namespace, label_selector, field_selector)
         if key in self._lists:
             return self._lists[key]
+        return self._once(("list", key), lambda: self._list(key, resource, label_selector, field_selector))
+
+    def _list(self, key: tuple, resource: Resource, label_selector: str | None, field_selector: str | None) -> list[dict]:
         ns = key[2]
         wider = (resource.plural, resource.group, None, label_selector, field_selector)
         if key in self._pending or (self.kube is not None and not (ns is not None and wider in self._lists)):

@@ -47,10 +47,27 @@ def _world(case: str):
         cloud.failing["DescribeSecurityGroupLimits"] = CloudError("InternalError", "boom")
     elif case == "no-addons":
         cloud.failing["DescribeAddon"] = CloudError("InternalError", "boom")
+    elif case == "no-ipamd":
+        cloud.failing["DescribeIPAMD"] = CloudError("InternalError", "boom")
+    elif case == "no-subnets":  # routing's read of eniipamd's subnets, read ahead
+        cloud.failing["DescribeSubnets"] = CloudError("InternalError", "boom")
+    elif case == "no-services":  # a collection routing lists, read ahead
+        from sgpctl.errors import KubeError
+
+        real = kube.list
+
+        def list_(resource, *args, **kwargs):
+            if resource.plural == "services":
+                kube.calls += 1
+                raise KubeError(500, "InternalError", "services: boom")
+            return real(resource, *args, **kwargs)
+
+        kube.list = list_
     return kube, cloud
 
 
-@pytest.mark.parametrize("case", ["working", "no-cluster", "cam-auth", "vpc-down", "no-addons", "no-kubeconfig"])
+@pytest.mark.parametrize("case", ["working", "no-cluster", "cam-auth", "vpc-down", "no-addons", "no-kubeconfig",
+                                  "no-ipamd", "no-subnets", "no-services"])
 def test_reading_ahead_makes_the_calls_and_results_of_reading_in_order(tmp_path, case):
     """A whole run reads ahead; the same run with every category named reads as each check comes.
     Both make the same calls (none that a failed check makes pointless) and give the same results."""
