@@ -296,10 +296,19 @@ class DoctorContext:
                          if p.eni_id and p.eni_groups is not None}
             except Exception:  # noqa: BLE001 - the ENIs are then read here; pods-verified reports the failure
                 pass
-            return gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(), eniipamd=self.eniipamd(),
-                          known=known)
+            return gather(self.view(), self.cloud(), self.cluster_id, cluster=self.cluster(), known=known,
+                          plan=self.traffic_plan())
 
         return self.memo("traffic", read)
+
+    def traffic_plan(self):
+        """The half of the traffic facts that needs no ENI (``workflows.traffic.plan_gather``)."""
+        def plan():
+            from sgpctl.workflows.traffic import plan_gather
+
+            return plan_gather(self.view(), self.cloud(), self.cluster_id, eniipamd=self.eniipamd())
+
+        return self.memo("traffic-plan", plan)
 
     def read_ahead(self, *reads: Callable[[], Any]) -> Future | None:
         """Run ``reads`` (this context's memoised reads, e.g. ``self.cluster``) one after another on a
@@ -998,12 +1007,12 @@ def check_acks(ids: Sequence[str]) -> list[str]:
 #: the checks the leaks category requires: once they pass, its cloud reads start in the background
 LEAKS_REQUIRE = (TKE, VPC, KUBE)
 #: threads for the reads ahead: one per chain below at most
-AHEAD_THREADS = 10
+AHEAD_THREADS = 11
 
 
 def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[[], Any], ...]]]:
-    """What a whole doctor run reads ahead: (the settings checks that must pass, a chain of reads).
-    Each chain starts once its settings checks have passed, and goes on only while its reads
+    """What a whole doctor run reads ahead: (the checks that must pass, a chain of reads).
+    Each chain starts once its checks have passed, and goes on only while its reads
     succeed: a read follows the one whose check the reading check requires (cam-policy needs
     access-cam, the trunking reads access-tke's DescribeClusters...). So the calls are those the
     checks in order make, in any outcome: only their latencies overlap."""
@@ -1020,6 +1029,8 @@ def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[
         # routing's checks require access-tke and access-kubernetes; its reads (kube-system's
         # DaemonSets and ConfigMaps, the Services, NetworkPolicies, eniipamd's subnets) need no ENI
         (tke + (KUBECONFIG,), (c.cluster, c.kube_version, c.view, c.routing)),
+        # traffic-needs' requires; the plan reads nothing routing has not (the Services, the view)
+        (("addon-crd-served", TKE, VPC), (c.cluster, c.eniipamd, c.view, c.routing, c.traffic_plan)),
     ]
 
 

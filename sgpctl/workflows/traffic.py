@@ -381,6 +381,49 @@ def _dns_pods(view: ClusterView, dns_service: dict | None) -> list[dict]:
             and (p.get("status") or {}).get("podIP") and (p.get("status") or {}).get("phase") == "Running"]
 
 
+@dataclass
+class FactsPlan:
+    """What the facts stand on before the Pods' ENIs are read (``plan_facts``): the Pods that take
+    part and what depends on them alone. On a large cluster this is most of the per-Pod work, and
+    doctor makes it while its listing of the nodes' ENIs runs."""
+
+    routing: Routing
+    checked: list[dict]
+    checked_keys: list[Key]
+    services: list[dict]
+    dns_service: dict | None
+    dns_pods: list[dict]
+    client_pods: dict[Key, list[dict]]
+    #: every Pod that takes part, by key
+    everyone: dict[Key, dict]
+    #: the keys of those on a sub-ENI (their ENIs give their groups)
+    on_sub_eni: list[Key]
+    nodes: dict[str, Endpoint]
+    needs_keys: dict[Key, tuple]
+    notes: list[str]
+
+
+def plan_facts(view: ClusterView, routing: Routing, checked: Sequence[dict], services: list[dict],
+               candidates: Iterable[dict], *, notes: Sequence[str] = ()) -> FactsPlan:
+    """The first half of ``build_facts``: the cluster DNS, ``services``, the Services' clients among
+    ``candidates``, the nodes, and each ``checked`` Pod's ``spec_key``; nothing is read of the cloud."""
+    checked_keys = [object_key(p) for p in checked]
+    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates, checked_keys)
+    needs_keys = {}
+    for key, pod in zip(checked_keys, checked):
+        address = (pod.get("status") or {}).get("podIP")
+        if address:
+            needs_keys[key] = spec_key(pod, address)
+    return FactsPlan(routing, list(checked), checked_keys, services, dns_service, dns_pods, client_pods, everyone,
+                     [k for k, p in everyone.items() if uses_sub_eni(p)], node_endpoints(view.nodes), needs_keys,
+                     list(notes))
+
+
+def spec_key(pod: Mapping[str, Any], address: str) -> tuple:
+    """What of a Pod's own object decides its needs (``needs_key``), and its IP version."""
+    return (needs_key(pod), ":" in address)
+
+
 def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Sequence[dict],
                 services: list[dict], candidates: Iterable[dict], *, cluster=None,
                 known: Mapping[Key, tuple[str, Sequence[str]]] | None = None, subnets: list[str] | None = None,
@@ -388,20 +431,27 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     """The facts for the ``checked`` Pods: the cluster DNS, ``services``, the Services' clients
     among ``candidates``, the groups of all of them (``known``: (ENI id, groups) read already, as
     ``eni_groups`` takes them) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
-    notes = list(notes)
-    checked_keys = [object_key(p) for p in checked]
-    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates, checked_keys)
-    groups, eni_ids, enis = eni_groups(view, cloud.vpc, [k for k, p in everyone.items() if uses_sub_eni(p)], known)
-    builder = SideBuilder(view, routing, groups, eni_ids)
+    return finish_facts(plan_facts(view, routing, checked, services, candidates, notes=notes), view, cloud, cluster_id,
+                        cluster=cluster, known=known, subnets=subnets)
+
+
+def finish_facts(plan: FactsPlan, view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None,
+                 known: Mapping[Key, tuple[str, Sequence[str]]] | None = None, subnets: list[str] | None = None,
+                 notes: Sequence[str] = ()) -> TrafficFacts:
+    """The second half of ``build_facts``: the Pods' groups (their ENIs), their sides and the rules;
+    ``notes`` follow the plan's."""
+    notes = [*plan.notes, *notes]
+    groups, eni_ids, enis = eni_groups(view, cloud.vpc, plan.on_sub_eni, known)
+    builder = SideBuilder(view, plan.routing, groups, eni_ids)
     sides: dict[Key, Side] = {}
-    for key, pod in sorted(everyone.items()):
+    for key, pod in sorted(plan.everyone.items()):
         if not (pod.get("status") or {}).get("podIP"):
             continue
         try:
             sides[key] = builder.side(pod, key)
         except ValueError as e:  # an address the core cannot read
             notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
-    nodes = node_endpoints(view.nodes)
+    nodes = plan.nodes
     book = rule_book(cloud.vpc, sides.values(), enis, nodes.values())
     missing = [g for g in sorted({g for s in sides.values() for g in (s.endpoint.groups or ())}) if g not in book.groups]
     if missing:
@@ -410,11 +460,12 @@ def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing
     if subnets is None:
         subnets = vpc_subnet_cidrs(cloud, cluster_id, cluster) if cluster_id else []
     node_cidrs, _ = holding(sorted(ep.address for ep in nodes.values()), subnets)
-    dns_sides = [sides[k] for k in map(object_key, dns_pods) if k in sides]
+    dns_sides = [sides[k] for k in map(object_key, plan.dns_pods) if k in sides]
     dns_cidrs, _ = holding([s.endpoint.address for s in dns_sides], subnets)
-    clients = {k: [sides[c] for c in map(object_key, ps) if c in sides] for k, ps in client_pods.items()}
-    return TrafficFacts(routing, book, [sides[k] for k in checked_keys if k in sides], nodes,
-                        node_cidrs, dns_service, dns_sides, dns_cidrs, services, clients, notes)
+    clients = {k: [sides[c] for c in map(object_key, ps) if c in sides] for k, ps in plan.client_pods.items()}
+    return TrafficFacts(plan.routing, book, [sides[k] for k in plan.checked_keys if k in sides], nodes,
+                        node_cidrs, plan.dns_service, dns_sides, dns_cidrs, plan.services, clients, notes,
+                        needs_keys=dict(plan.needs_keys))
 
 
 def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict],
@@ -432,15 +483,22 @@ def _participants(view: ClusterView, checked: Sequence[dict], services: list[dic
 
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
            routing: Routing | None = None, known: Mapping[Key, tuple[str, Sequence[str]]] | None = None,
-           subnets: list[str] | None = None) -> TrafficFacts:
+           subnets: list[str] | None = None, plan: FactsPlan | None = None) -> TrafficFacts:
     """The facts for every Pod of the view a policy selects (or on a sub-ENI). A caller that has read
-    eniipamd, the cluster, some of the Pods' ENIs (``known``: (ENI id, groups) by Pod) or the VPC's
-    subnets passes them."""
+    eniipamd, the cluster, some of the Pods' ENIs (``known``: (ENI id, groups) by Pod), the VPC's
+    subnets or made the plan (``plan_gather``) passes them."""
+    plan = plan if plan is not None else plan_gather(view, cloud, cluster_id, eniipamd=eniipamd, routing=routing)
+    # the view's notes as they are now: what was read since the plan (verify's VpcENIs) counts too
+    return finish_facts(plan, view, cloud, cluster_id, cluster=cluster, known=known, subnets=subnets, notes=view.notes)
+
+
+def plan_gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, eniipamd=None,
+                routing: Routing | None = None) -> FactsPlan:
+    """``gather``'s first half (``plan_facts``), which needs no ENI."""
     routing = routing or read_routing(cloud.tke, cluster_id, eniipamd)
     view.prefetch("pods", "serviceaccounts", "replicasets", "nodes")
     checked, notes = _checked_pods(view)
-    return build_facts(view, cloud, cluster_id, routing, checked, view.list(r.SERVICES), view.pods, cluster=cluster,
-                       known=known, subnets=subnets, notes=[*notes, *view.notes])
+    return plan_facts(view, routing, checked, view.list(r.SERVICES), view.pods, notes=notes)
 
 
 def gather_for(view: ClusterView, cloud: Cloud, cluster_id: str | None, pods: Sequence[dict], routing: Routing) -> TrafficFacts:
@@ -796,12 +854,12 @@ class Judging:
         """Equal for Pods whose needs are decided alike (``side`` as read, or in the mode judged)."""
         facts = self.facts
         ep = side.endpoint
-        spec_key = facts.needs_keys.get(side.key)
-        if spec_key is None:
-            spec_key = facts.needs_keys[side.key] = (needs_key(side.pod), ":" in ep.address)
-        peers = self._peers.get(spec_key)
+        key = facts.needs_keys.get(side.key)
+        if key is None:
+            key = facts.needs_keys[side.key] = spec_key(side.pod, ep.address)
+        peers = self._peers.get(key)
         if peers is None:
-            peers = self._peers[spec_key] = self._peers_of(side)
+            peers = self._peers[key] = self._peers_of(side)
         routing = self.what_if if self.what_if is not None and ep.kind == SUB_ENI else ep.routing
         node = ep.node
         probe = None
@@ -809,7 +867,7 @@ class Judging:
             own = facts.nodes.get(node or "")
             probe = (own is not None, own.address if own is not None and ep.kind == SUB_ENI and routing != STANDARD
                      else None)
-        return (spec_key, ep.kind, routing, ep.groups, ep.predicted, self.what_if is None and ep.ref in self.assumed,
+        return (key, ep.kind, routing, ep.groups, ep.predicted, self.what_if is None and ep.ref in self.assumed,
                 node if node is not None and node in peers.nodes else None, probe,
                 ep.address if peers.filtered else None, side.key if peers.judged else None)
 

@@ -63,11 +63,17 @@ def _world(case: str):
             return real(resource, *args, **kwargs)
 
         kube.list = list_
+    elif case == "no-sgp-crd":  # traffic-needs' plan is not made ahead
+        kube.served["SecurityGroupPolicy"] = False
+    elif case == "no-rules":  # the traffic facts' second half fails after the plan made ahead
+        cloud.failing["DescribeSecurityGroupPolicies"] = CloudError("InternalError", "boom")
+    elif case == "no-enis":  # the listing verify and traffic wait for fails
+        cloud.failing["DescribeNetworkInterfaces"] = CloudError("InternalError", "boom")
     return kube, cloud
 
 
 @pytest.mark.parametrize("case", ["working", "no-cluster", "cam-auth", "vpc-down", "no-addons", "no-kubeconfig",
-                                  "no-ipamd", "no-subnets", "no-services"])
+                                  "no-ipamd", "no-subnets", "no-services", "no-sgp-crd", "no-rules", "no-enis"])
 def test_reading_ahead_makes_the_calls_and_results_of_reading_in_order(tmp_path, case):
     """A whole run reads ahead; the same run with every category named reads as each check comes.
     Both make the same calls (none that a failed check makes pointless) and give the same results."""
