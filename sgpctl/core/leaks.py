@@ -252,19 +252,55 @@ def _owner(vpceni: Mapping[str, Any], key: tuple[str, str] | None,
     return True, f"VpcENI {name} names Pod {key[0]}/{key[1]}"
 
 
+@dataclass
+class Owners:
+    """What ``classify`` reads of the cluster, indexed (``index_owners``): it needs no ENI listing, so a
+    caller can make it while the listing runs."""
+
+    pods_by_key: dict[tuple[str, str], Mapping[str, Any]]
+    #: ENI id -> the VpcENIs that name it
+    naming: dict[str, list[Mapping[str, Any]]]
+    #: id(VpcENI) -> its Pod's key, read once
+    key_of: dict[int, tuple[str, str] | None]
+    #: running Pods on a sub-ENI that no VpcENI names, in the Pods' order: (key, node)
+    unnamed: list[tuple[tuple[str, str], str | None]]
+
+
+def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]]) -> Owners:
+    """The VpcENIs by the ENI they name and the Pods by key (``classify``'s first half)."""
+    pods_by_key = {(str(_meta(p).get("namespace") or "default"), str(_meta(p).get("name") or "")): p for p in pods}
+    naming: dict[str, list[Mapping[str, Any]]] = {}
+    key_of: dict[int, tuple[str, str] | None] = {}
+    for v in vpcenis:
+        key_of[id(v)] = _pod_key(v)
+        eni_id = named_eni(v)
+        if eni_id:
+            naming.setdefault(eni_id, []).append(v)
+    named_by_pod = {key for key in key_of.values() if key is not None}
+    unnamed = []
+    for p in pods:
+        meta = _meta(p)
+        key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
+        status = p.get("status") if _is_map(p.get("status")) else _EMPTY
+        if uses_sub_eni(p) and status.get("phase") == "Running" and key not in named_by_pod:
+            unnamed.append((key, (p.get("spec") or _EMPTY).get("nodeName")))
+    return Owners(pods_by_key, naming, key_of, unnamed)
+
+
 def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequence[Mapping[str, Any]],
              pods: Sequence[Mapping[str, Any]], read_at: float, found_by_id: Sequence[Any] = (),
-             vpcenis_served: bool = True, unreadable: Sequence[str] = ()) -> LeakReport:
+             vpcenis_served: bool = True, unreadable: Sequence[str] = (), index: Owners | None = None) -> LeakReport:
     """One read of the cluster's sub-ENIs.
 
     ``instances``: node name -> CVM instance id, for the nodes in scope; ``enis``: what
     DescribeNetworkInterfaces lists for those instances (objects with ``eni_id``, ``instance_id``,
     ``eni_type``, ``primary``, ``security_group_ids``, ``created_time``); ``found_by_id``: ENIs
     that VpcENIs name, looked up by id because the listing lacked them; ``unreadable``: VpcENIs
-    the view could not interpret."""
+    the view could not interpret; ``index``: ``index_owners(vpcenis, pods)`` when made already."""
+    index = index if index is not None else index_owners(vpcenis, pods)
     report = LeakReport(read_at=read_at, nodes=len(instances))
     node_of = {instance: node for node, instance in instances.items()}
-    pods_by_key = {(str(_meta(p).get("namespace") or "default"), str(_meta(p).get("name") or "")): p for p in pods}
+    pods_by_key = index.pods_by_key
     listed = {e.eni_id: e for e in enis if e.instance_id in node_of}
     subs = {i: e for i, e in listed.items() if e.eni_type == SUB_ENI_TYPE and not e.primary}
     report.sub_enis = len(subs)
@@ -273,14 +309,7 @@ def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequ
     if unreadable:
         report.blockers.append(f"{len(unreadable)} VpcENI(s) cannot be read: the ENIs they name are unknown")
 
-    naming: dict[str, list[Mapping[str, Any]]] = {}
-    key_of: dict[int, tuple[str, str] | None] = {}  # id(VpcENI) -> its Pod's key, read once
-    for v in vpcenis:
-        key_of[id(v)] = _pod_key(v)
-        eni_id = named_eni(v)
-        if eni_id:
-            naming.setdefault(eni_id, []).append(v)
-    named_by_pod = {key for key in key_of.values() if key is not None}
+    naming, key_of = index.naming, index.key_of
     report.zone_offset = youngest_zone_offset(
         (listed[i].created_time, _meta(v).get("creationTimestamp")) for i, vs in naming.items() if i in listed for v in vs)
 
@@ -296,13 +325,8 @@ def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequ
             security_groups=tuple(eni.security_group_ids or ()), reason=POD_GONE if owners else NO_VPCENI,
             evidence=tuple(text for _, text in seen) or ("no VpcENI names it",),
             created_time=eni.created_time, age=None if created is None else max(0.0, read_at - created)))
-    for p in pods:
-        meta = _meta(p)
-        key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
-        status = p.get("status") if _is_map(p.get("status")) else _EMPTY
-        node = (p.get("spec") or _EMPTY).get("nodeName")
-        if uses_sub_eni(p) and status.get("phase") == "Running" and key not in named_by_pod and vpcenis_served \
-                and (node is None or node in instances):
+    for key, node in index.unnamed:
+        if vpcenis_served and (node is None or node in instances):
             report.inconsistencies.append(Inconsistency(
                 POD_WITHOUT_VPCENI, f"Pod {key[0]}/{key[1]} runs on a sub-ENI (tke-sub-eni) but no VpcENI names it",
                 pod=f"{key[0]}/{key[1]}", node=node))

@@ -385,9 +385,18 @@ class DoctorContext:
             from sgpctl.workflows.leaks import find_leaks
 
             return find_leaks(self.view(), self.cloud(), self.cluster_id, clock=self._wall_clock,
-                              node_enis=self.node_enis())
+                              node_enis=self.node_enis(), owners=self.leaks_owners())
 
         return self.memo("leaks", read)
+
+    def leaks_owners(self):
+        """The VpcENIs and Pods indexed for the leaks' classification (``workflows.leaks.owners_of``)."""
+        def index():
+            from sgpctl.workflows.leaks import owners_of
+
+            return owners_of(self.view())
+
+        return self.memo("leaks-owners", index)
 
     def _ipamd_or_none(self):
         try:
@@ -1007,7 +1016,7 @@ def check_acks(ids: Sequence[str]) -> list[str]:
 #: the checks the leaks category requires: once they pass, its cloud reads start in the background
 LEAKS_REQUIRE = (TKE, VPC, KUBE)
 #: threads for the reads ahead: one per chain below at most
-AHEAD_THREADS = 11
+AHEAD_THREADS = 12
 
 
 def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[[], Any], ...]]]:
@@ -1031,6 +1040,8 @@ def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[
         (tke + (KUBECONFIG,), (c.cluster, c.kube_version, c.view, c.routing)),
         # traffic-needs' requires; the plan reads nothing routing has not (the Services, the view)
         (("addon-crd-served", TKE, VPC), (c.cluster, c.eniipamd, c.view, c.routing, c.traffic_plan)),
+        # the leaks category's requires; policies-readable read the VpcENIs, the index reads nothing more
+        (("policies-readable", *LEAKS_REQUIRE), (c.view, c.leaks_owners)),
     ]
 
 

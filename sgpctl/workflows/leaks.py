@@ -77,9 +77,10 @@ def read_node_enis(nodes: Sequence[dict], cloud: Cloud, cluster_id: str, *,
 
 
 def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Callable[[], float] = time.time,
-               node_enis: NodeEnis | None = None) -> core.LeakReport:
+               node_enis: NodeEnis | None = None, owners: core.Owners | None = None) -> core.LeakReport:
     """One read of the cluster's sub-ENIs (see the module's docstring); ``node_enis``: the nodes'
-    ENIs when the caller read them already (``read_node_enis`` on ``view.nodes``)."""
+    ENIs when the caller read them already (``read_node_enis`` on ``view.nodes``); ``owners``: the
+    view's ``owners_of``, when made already."""
     if node_enis is None:
         node_enis = read_node_enis(view.nodes, cloud, cluster_id, clock=clock)
     instances, enis = node_enis.instances, node_enis.enis
@@ -92,13 +93,20 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
     unlisted = sorted({i for v in vpcenis if (i := core.named_eni(v)) and i not in listed})
     found_by_id = cloud.vpc.describe_network_interfaces(unlisted, concurrency=4) if unlisted else []
     report = core.classify(instances=instances, enis=enis, vpcenis=vpcenis, pods=pods, read_at=node_enis.read_at,
-                           found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)
+                           found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable,
+                           index=owners if owners is not None else owners_of(view))
     report.finished_at = clock()
     report.notes[:0] = node_enis.notes
     if view.nodes and not instances:
         report.blockers.append(f"none of the {len(view.nodes)} node(s) is a CVM instance TKE lists for {cluster_id}: "
                                "is the kubeconfig context that cluster?")
     return report
+
+
+def owners_of(view: ClusterView) -> core.Owners:
+    """The view's VpcENIs and Pods indexed for ``classify`` (no ENI needed: doctor makes it while its
+    listing runs)."""
+    return core.index_owners(view.vpcenis, view.pods)
 
 
 def report_exit_code(report: core.LeakReport) -> ExitCode:

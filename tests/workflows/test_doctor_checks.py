@@ -51,15 +51,15 @@ def _world(case: str):
         cloud.failing["DescribeIPAMD"] = CloudError("InternalError", "boom")
     elif case == "no-subnets":  # routing's read of eniipamd's subnets, read ahead
         cloud.failing["DescribeSubnets"] = CloudError("InternalError", "boom")
-    elif case == "no-services":  # a collection routing lists, read ahead
+    elif case in ("no-services", "no-vpcenis"):  # a collection routing lists; the one leaks' index needs
         from sgpctl.errors import KubeError
 
-        real = kube.list
+        real, failing = kube.list, case.removeprefix("no-")
 
         def list_(resource, *args, **kwargs):
-            if resource.plural == "services":
+            if resource.plural == failing:
                 kube.calls += 1
-                raise KubeError(500, "InternalError", "services: boom")
+                raise KubeError(500, "InternalError", f"{failing}: boom")
             return real(resource, *args, **kwargs)
 
         kube.list = list_
@@ -73,7 +73,8 @@ def _world(case: str):
 
 
 @pytest.mark.parametrize("case", ["working", "no-cluster", "cam-auth", "vpc-down", "no-addons", "no-kubeconfig",
-                                  "no-ipamd", "no-subnets", "no-services", "no-sgp-crd", "no-rules", "no-enis"])
+                                  "no-ipamd", "no-subnets", "no-services", "no-sgp-crd", "no-rules", "no-enis",
+                                  "no-vpcenis"])
 def test_reading_ahead_makes_the_calls_and_results_of_reading_in_order(tmp_path, case):
     """A whole run reads ahead; the same run with every category named reads as each check comes.
     Both make the same calls (none that a failed check makes pointless) and give the same results."""
