@@ -264,6 +264,8 @@ class Owners:
     key_of: dict[int, tuple[str, str] | None]
     #: running Pods on a sub-ENI that no VpcENI names, in the Pods' order: (key, node)
     unnamed: list[tuple[tuple[str, str], str | None]]
+    #: id(VpcENI) -> (whether its Pod exists, what was seen): ``_owner``
+    owner_of: dict[int, tuple[bool, str]]
 
 
 def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]]) -> Owners:
@@ -284,7 +286,8 @@ def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[st
         status = p.get("status") if _is_map(p.get("status")) else _EMPTY
         if uses_sub_eni(p) and status.get("phase") == "Running" and key not in named_by_pod:
             unnamed.append((key, (p.get("spec") or _EMPTY).get("nodeName")))
-    return Owners(pods_by_key, naming, key_of, unnamed)
+    owner_of = {id(v): _owner(v, key_of[id(v)], pods_by_key) for vs in naming.values() for v in vs}
+    return Owners(pods_by_key, naming, key_of, unnamed, owner_of)
 
 
 def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequence[Mapping[str, Any]],
@@ -300,7 +303,6 @@ def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequ
     index = index if index is not None else index_owners(vpcenis, pods)
     report = LeakReport(read_at=read_at, nodes=len(instances))
     node_of = {instance: node for node, instance in instances.items()}
-    pods_by_key = index.pods_by_key
     listed = {e.eni_id: e for e in enis if e.instance_id in node_of}
     subs = {i: e for i, e in listed.items() if e.eni_type == SUB_ENI_TYPE and not e.primary}
     report.sub_enis = len(subs)
@@ -316,7 +318,7 @@ def classify(*, instances: Mapping[str, str], enis: Sequence[Any], vpcenis: Sequ
     _reverse(report, naming, key_of, listed, subs, {e.eni_id: e for e in found_by_id}, node_of)
     for eni_id, eni in sorted(subs.items()):
         owners = naming.get(eni_id, [])
-        seen = [_owner(v, key_of[id(v)], pods_by_key) for v in owners]
+        seen = [index.owner_of[id(v)] for v in owners]
         if any(alive for alive, _ in seen):
             continue
         created = created_at(eni.created_time, report.zone_offset)
