@@ -414,6 +414,10 @@ def plan_facts(view: ClusterView, routing: Routing, checked: Sequence[dict], ser
         address = (pod.get("status") or {}).get("podIP")
         if address:
             needs_keys[key] = spec_key(pod, address)
+    # Each side's endpoint reads its address; ``parse_network`` keeps what it read, so reading the
+    # addresses here leaves the sides half their cost once the ENIs are in.
+    for pod in everyone.values():
+        parse_network((pod.get("status") or {}).get("podIP"))
     return FactsPlan(routing, list(checked), checked_keys, services, dns_service, dns_pods, client_pods, everyone,
                      [k for k, p in everyone.items() if uses_sub_eni(p)], node_endpoints(view.nodes), needs_keys,
                      list(notes))
