@@ -138,3 +138,17 @@ def test_the_cloud_adapters_load_without_the_traffic_evaluator():
     code = "import sys, sgpctl.cloud.factory, sgpctl.cloud.vpc; print('sgpctl.core.traffic' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_the_commands_that_end_quickly_print_all_of_their_report_and_its_exit_code(sandbox_cli):
+    """`verify pods` and `doctor` end their process without the interpreter's teardown: as a process
+    (the console script's main) they print the same whole report, with the same exit code, as the
+    command run in-process, where the ordinary return happens."""
+    cli = sandbox_cli("strict-hazards")
+    env = clean_env(**cli.env)
+    for args in (["verify", "pods", "-A", "-o", "json"], ["doctor", "-o", "json"]):
+        inside = cli(*args)
+        r = subprocess.run([sys.executable, "-m", "sgpctl", *args], env=env, capture_output=True, text=True)
+        assert r.returncode == inside.exit_code, r.stderr
+        # the whole document, its last byte included: the same as the in-process command's
+        assert json.loads(r.stdout) == inside.json()
