@@ -19,9 +19,9 @@ class Entry:
     summary: str
     #: for function commands: the attribute holding the full help text
     help_attribute: str | None = "HELP"
-    #: run with the cyclic garbage collector paused (see ``cli.app.SgpctlGroup.invoke``); not for
-    #: commands that serve for hours
-    pause_gc: bool = True
+    #: a command that reads and ends: run with the cyclic garbage collector paused and a short thread
+    #: switch interval (see ``cli.app.SgpctlGroup.resolve_command``); not for commands that serve for hours
+    runs_briefly: bool = True
     #: reads and reports only (stdout, stderr): the process may end without the interpreter's
     #: teardown, which frees a whole cluster's objects one by one (``cli.app.main``)
     quick_exit: bool = False
@@ -29,7 +29,7 @@ class Entry:
 
 # In the order of the TKE procedure, then the tools around it.
 COMMANDS: tuple[Entry, ...] = (
-    Entry("demo", "sgpctl.cli.demo_cmd", "demo", "The whole TKE procedure on an embedded sandbox.", pause_gc=False),
+    Entry("demo", "sgpctl.cli.demo_cmd", "demo", "The whole TKE procedure on an embedded sandbox.", runs_briefly=False),
     Entry("setup", "sgpctl.cli.setup_cmd", "setup", "CAM, Trunking ENI and the add-on, in order."),
     Entry("cam", "sgpctl.cli.cam_cmd", "app", "The SubENIForIPAMD policy and its two roles."),
     Entry("enable-trunking", "sgpctl.cli.trunking_cmd", "enable_trunking", "Check the preconditions, switch Trunking ENI on.", "ENABLE_HELP"),
@@ -46,7 +46,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("capacity", "sgpctl.cli.capacity_cmd", "capacity", "Sub-ENI quota and usage; --plan predicts."),
     Entry("eni", "sgpctl.cli.eni_cmd", "app", "Sub-ENIs of the cluster's nodes: leaks."),
     Entry("capture", "sgpctl.cli.capture_cmd", "capture", "Record the cluster and cloud answers, secrets removed, to replay offline."),
-    Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", pause_gc=False),
+    Entry("sandbox", "sgpctl.cli.sandbox_cmd", "app", "An emulated TKE region on 127.0.0.1.", runs_briefly=False),
     Entry("config", "sgpctl.cli.config_cmd", "app", "Resolved settings and their sources."),
     Entry("completion", "sgpctl.cli.completion_cmd", "completion", "Print the shell completion script (bash, zsh, fish)."),
     Entry("version", "sgpctl.cli.version_cmd", "version", "Show the sgpctl version."),

@@ -98,25 +98,30 @@ def test_a_returned_exit_code_is_the_exit_status(tmp_path):
     assert "1 problem(s); nothing was applied" in env.err()
 
 
-def test_the_garbage_collector_is_paused_for_a_command_and_restored(monkeypatch):
+def test_the_garbage_collector_is_paused_and_the_switch_interval_short_for_a_command_and_restored(monkeypatch):
     import gc
+    import sys
 
     seen = {}
+    before = sys.getswitchinterval()
 
     def config_view(settings):
         seen["config"] = gc.isenabled()
+        seen["config switch"] = sys.getswitchinterval()
         return []
 
     def render_scenarios(term, data):
         seen["sandbox"] = gc.isenabled()
+        seen["sandbox switch"] = sys.getswitchinterval()
 
     monkeypatch.setattr("sgpctl.workflows.config.config_view", config_view)
     monkeypatch.setattr("sgpctl.render.sandbox.render_scenarios", render_scenarios)
     assert gc.isenabled()
     assert run(["config", "view"], Environment.captured({}, home="/nonexistent")) == 0
     assert run(["sandbox", "scenarios"], Environment.captured({}, home="/nonexistent")) == 0
-    # paused for a command that reads a cluster; not for the sandbox, which may serve for hours
-    assert seen == {"config": False, "sandbox": True}
-    assert gc.isenabled()
+    # paused, and its reader threads handed the GIL within 1 ms, for a command that reads a cluster;
+    # not for the sandbox, which may serve for hours
+    assert seen == {"config": False, "config switch": 0.001, "sandbox": True, "sandbox switch": before}
+    assert gc.isenabled() and sys.getswitchinterval() == before
     run_raising(monkeypatch, ValueError("x"))
-    assert gc.isenabled()  # restored after a failure too
+    assert gc.isenabled() and sys.getswitchinterval() == before  # restored after a failure too
