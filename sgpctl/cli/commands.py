@@ -19,8 +19,8 @@ class Entry:
     summary: str
     #: for function commands: the attribute holding the full help text
     help_attribute: str | None = "HELP"
-    #: a command that reads and ends: run with the cyclic garbage collector paused and a short thread
-    #: switch interval (see ``cli.app.SgpctlGroup.resolve_command``); not for commands that serve for hours
+    #: a command that ends once its work is done: run with the cyclic garbage collector paused and a short
+    #: thread switch interval (see ``cli.app.SgpctlGroup.resolve_command``); not for commands that serve for hours
     runs_briefly: bool = True
     #: reads and reports only (stdout, stderr): the process may end without the interpreter's
     #: teardown, which frees a whole cluster's objects one by one (``cli.app.main``)

@@ -226,8 +226,6 @@ def report_unknown(unknown: list[str], field_validation: str | None, warnings: l
 # Custom resources: structural schemas
 # ------------------------------------------------------------------------------------------------
 
-_TYPE_NAMES = {"string": str, "boolean": bool, "array": list, "object": dict}
-
 
 #: ``type_name``'s names as OpenAPI calls them; anything else (a mapping, or what a YAML body may
 #: decode to beyond JSON, such as a date) is an "object"
