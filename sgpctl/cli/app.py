@@ -321,6 +321,7 @@ def main() -> None:
         respond(Environment.from_process())
         sys.exit(0)
     install_log_redaction()
+    _ending.clear()  # the process's command is the one this main() runs
     interrupts.running()
     try:
         app(prog_name=_prog_name())

@@ -154,9 +154,13 @@ class ClusterView:
         if key in self._pending or (self.kube is not None and not (ns is not None and wider in self._lists)):
             self.progress(f"reading {resource.plural}" + (f" in {ns}" if ns else ""))
         if key in self._pending:
-            # kept, not popped: a second thread that asks meanwhile (doctor lists the nodes' ENIs on
-            # one) waits for the same answer instead of listing again
-            items = self._pending[key].result()
+            # A prefetch that failed is dropped, so the next read lists again (a brief error must not
+            # fail every later check); threads asking meanwhile wait in _once for this one's answer.
+            try:
+                items = self._pending[key].result()
+            except BaseException:
+                self._pending.pop(key, None)
+                raise
         elif ns is not None and wider in self._lists:
             items = [o for o in self._lists[wider] if object_key(o)[0] == ns]
         elif self.kube is None:

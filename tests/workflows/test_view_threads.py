@@ -81,3 +81,28 @@ def _no_stray_threads():
     before = threading.active_count()
     yield
     assert threading.active_count() <= before + 1  # the prefetch pool's workers end with their lists
+
+
+class OnceFailingKube(FakeKube):
+    """The first list fails (a brief 500), the next ones answer."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed = False
+
+    def list(self, resource, namespace=None, **kwargs):
+        if not self.failed:
+            self.failed = True
+            self.calls += 1
+            raise KubeError(500, "InternalError", "transient")
+        return super().list(resource, namespace, **kwargs)
+
+
+def test_a_prefetched_list_that_failed_is_listed_again_on_the_next_read():
+    kube = OnceFailingKube()
+    kube.add(r.NODES, {"metadata": {"name": "node-1"}})
+    view = ClusterView(kube)
+    view.prefetch("nodes")
+    with pytest.raises(KubeError):
+        view.nodes
+    assert [n["metadata"]["name"] for n in view.nodes] == ["node-1"]
