@@ -388,7 +388,6 @@ class FactsPlan:
     doctor makes it while its listing of the nodes' ENIs runs."""
 
     routing: Routing
-    checked: list[dict]
     checked_keys: list[Key]
     services: list[dict]
     dns_service: dict | None
@@ -418,7 +417,7 @@ def plan_facts(view: ClusterView, routing: Routing, checked: Sequence[dict], ser
     # addresses here leaves the sides half their cost once the ENIs are in.
     for pod in everyone.values():
         parse_network((pod.get("status") or {}).get("podIP"))
-    return FactsPlan(routing, list(checked), checked_keys, services, dns_service, dns_pods, client_pods, everyone,
+    return FactsPlan(routing, checked_keys, services, dns_service, dns_pods, client_pods, everyone,
                      [k for k, p in everyone.items() if uses_sub_eni(p)], node_endpoints(view.nodes), needs_keys,
                      list(notes))
 
@@ -939,7 +938,7 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
     results = [c for p in report.pods if not p.passes() for c in p.checks()]
     bad = [c for c in results if c.status is Status.FAIL]
     unknown = [c for c in results if c.undetermined]
-    count = sum(p.check_count() for p in report.pods) + (1 if report.empty_check else 0)
+    count = sum(p.check_count() for p in report.pods)
     mode = report.routing.describe()
     if bad:
         pods = {c.category for c in bad}

@@ -417,7 +417,7 @@ def needs_key(pod: Mapping[str, Any]) -> str:
     splits a class.)"""
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
-    containers = _containers(pod) if spec.get("initContainers") else spec.get("containers") or ()
+    containers = _containers(pod)
     # Of the containers, only what probes and target ports read.
     return repr((meta.get("namespace") or "default", meta.get("labels"),
                  [(c.get("name"), c.get("ports"), c.get("livenessProbe"), c.get("readinessProbe"), c.get("startupProbe"))
