@@ -700,18 +700,21 @@ class PodTraffic:
             self._checks = need_checks(self.results, self.ref)
         return self._checks
 
+    def own_verdict(self) -> tuple[bool, int]:
+        """(every flow passes, the number of checks) from judging this Pod."""
+        results = self.results
+        return all(res.decision.allowed is True for res in results), len({check_key(res.need) for res in results})
+
     def passes(self) -> bool:
         """Every flow the Pod needs is allowed, so every check passes."""
-        if self.verdict is not None:
-            return self.verdict[0]
-        return all(res.decision.allowed is True for res in self.results)
+        if self.verdict is None:
+            self.verdict = self.own_verdict()
+        return self.verdict[0]
 
     def check_count(self) -> int:
         """``len(self.checks())``, without making the checks of a Pod that passes (a summary counts them)."""
         if self._checks is None and self.passes():
-            if self.verdict is not None:
-                return self.verdict[1]
-            return len({check_key(res.need) for res in self.results})
+            return self.verdict[1]
         return len(self.checks())
 
     def fixes(self) -> list[Fix]:
@@ -902,9 +905,7 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
         key = judging.class_key(side)
         pod = PodTraffic(side, functools.partial(judging.judge, side), verdicts.get(key))
         if pod.verdict is None:
-            results = pod.results
-            pod.verdict = verdicts[key] = (all(res.decision.allowed is True for res in results),
-                                           len({check_key(res.need) for res in results}))
+            pod.verdict = verdicts[key] = pod.own_verdict()
         out.append(pod)
     return TrafficReport(routing, out, list(facts.notes))
 
