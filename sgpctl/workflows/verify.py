@@ -152,6 +152,12 @@ def _eni_ids(eni_of: dict[tuple[str, str], str | None], wanted) -> list[str]:
     return sorted({e for key, e in eni_of.items() if e and wanted(key)})
 
 
+def _pods_enis(view: ClusterView) -> tuple[dict[tuple[str, str], list[dict]], dict[tuple[str, str], str | None]]:
+    """Each Pod's VpcENIs, and the ENI it uses (its newest VpcENI's)."""
+    vindex = view.vpcenis_by_pod()
+    return vindex, {key: newest_eni_id(lst) for key, lst in vindex.items()}
+
+
 def _lookup_in_background(vpc: VpcApi, eni_ids: list[str], listing: Callable[[], Iterable] | None) -> Future:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgpctl-eni")
     future = pool.submit(_eni_facts, vpc, eni_ids, listing)
@@ -177,13 +183,11 @@ def verify_pods(view: ClusterView, vpc: VpcApi, *, policy: str | None = None, ex
     if view.pod_selector or policy:
         view.prefetch(*everything)
         in_scope = {object_key(p) for p in view.pods}
-        vindex = view.vpcenis_by_pod()
-        eni_of = {key: newest_eni_id(lst) for key, lst in vindex.items()}
+        vindex, eni_of = _pods_enis(view)
         lookup = _lookup_in_background(vpc, _eni_ids(eni_of, lambda key: key in in_scope), listing)
     else:
         # The lookups are the longest wait: they start first, the other lists right after.
-        vindex = view.vpcenis_by_pod()
-        eni_of = {key: newest_eni_id(lst) for key, lst in vindex.items()}
+        vindex, eni_of = _pods_enis(view)
         lookup = _lookup_in_background(vpc, _eni_ids(eni_of, lambda key: view.namespace is None or key[0] == view.namespace),
                                         listing)
         view.prefetch(*everything)
