@@ -18,6 +18,11 @@ INTERVAL = 2.0
 
 
 def watch(app, poll: Callable[[], tuple[str, dict[str, str]]], *, interval: float = INTERVAL) -> ExitCode:
+    import gc
+
+    # A watch serves until Ctrl-C: the cyclic collector, paused for a command that ends
+    # (``Entry.runs_briefly``), runs again, or each read's cycles would pile up for hours.
+    gc.enable()
     previous: dict[str, str] | None = None
     width = 0
     while True:

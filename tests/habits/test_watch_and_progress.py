@@ -113,3 +113,14 @@ def test_setup_writes_each_step_as_it_finishes(sandbox_cli):
     assert "SecurityGroupPolicy is served" not in seen[0] and "SecurityGroupPolicy is served" in env.out()
     # each step once
     assert env.out().count("attached SubENIForIPAMD to TKE_QCSRole") == 1
+
+
+def test_a_watch_collects_its_garbage_while_it_serves(world, fresh_interrupts):
+    """A command that ends runs with the cyclic collector paused; a watch, which serves until Ctrl-C,
+    runs with it on (the reads of hours would otherwise pile up), and it is on again after."""
+    import gc
+
+    seen = []
+    env = Environment.captured(world.cli.env, home=world.cli.home, sleep=Ticks(lambda: seen.append(gc.isenabled())))
+    assert run(["verify", "pods", "-n", NS, "-w"], env) == 130
+    assert seen == [True] and gc.isenabled()
