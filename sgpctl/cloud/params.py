@@ -44,6 +44,5 @@ class Adapter:
             return [fn(x) for x in items]
         from concurrent.futures import ThreadPoolExecutor
 
-        self.session.client(self.service)  # build the SDK client once, before the threads share it
         with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
             return list(pool.map(fn, items))

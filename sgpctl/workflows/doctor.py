@@ -411,7 +411,8 @@ class DoctorContext:
 _READS_IMPORT = ("requests", "urllib3", "kubernetes.client", "kubernetes.config", "tencentcloud.common.abstract_client",
                  "sgpctl.cloud.session", "sgpctl.cloud.cam", "sgpctl.cloud.tke", "sgpctl.cloud.vpc", "sgpctl.cloud.cvm",
                  "sgpctl.kube.client", "sgpctl.kube.factory", "sgpctl.workflows.addons", "sgpctl.workflows.trunking",
-                 "sgpctl.workflows.cam", "sgpctl.workflows.capacity", "sgpctl.workflows.leaks")
+                 "sgpctl.workflows.cam", "sgpctl.workflows.capacity", "sgpctl.workflows.leaks",
+                 "sgpctl.workflows.routing", "sgpctl.workflows.traffic", "sgpctl.workflows.verify")
 
 
 def _import_before_threads() -> None:

@@ -145,7 +145,7 @@ def test_the_suggested_fix_lets_the_flow_through_and_nothing_else_changes(book, 
             assert decide(fixed, other, flow).allowed is True
 
 
-# --- addresses: the plain-IPv4 fast path reads exactly what ipaddress reads ---------------------------
+# --- addresses: read exactly as ipaddress reads them ----------------------------------------------
 
 OCTETS = ["0", "00", "01", "1", "9", "10", "99", "100", "199", "249", "255", "256", "300", "999", "1000", "",
           "a", "0x1", "+1", "-1", " 1", "١", "²", "1_0"]
@@ -154,9 +154,8 @@ OCTETS = ["0", "00", "01", "1", "9", "10", "99", "100", "199", "249", "255", "25
 @given(st.lists(st.sampled_from(OCTETS), min_size=1, max_size=5), st.sampled_from(["", " ", "/32", "/24", "/33"]))
 @settings(max_examples=500, deadline=None)
 def test_an_address_is_read_as_ipaddress_reads_it(octets, tail):
-    """A Pod's or node's address goes through a faster path than ``ipaddress`` when it is a plain
-    dotted quad; for any text (leading zeros, more than 255, non-ASCII digits, a prefix, spaces) the
-    network read, or the refusal, is the standard library's."""
+    """For any text (leading zeros, more than 255, non-ASCII digits, a prefix, spaces) the network
+    read from a Pod's or node's address, or the refusal, is the standard library's."""
     from sgpctl.core.traffic.space import parse_network
 
     text = ".".join(octets) + tail

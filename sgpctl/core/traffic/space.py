@@ -37,32 +37,10 @@ def parse_network(text: str | None) -> Network | None:
     if not text:
         return None
     text = text.strip()
-    host = _ipv4_host(text)
-    if host is not None:
-        return host
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
-
-
-def _ipv4_host(text: str) -> ipaddress.IPv4Network | None:
-    """A plain dotted-quad IPv4 address (a Pod's, a node's) as its /32, by the same rules as
-    ``ipaddress`` (ASCII digits, at most three, no leading zero, at most 255) at a third of its cost:
-    every Pod's address is parsed once when the facts are gathered. None for anything else, which
-    ``ipaddress`` then reads (or rejects)."""
-    parts = text.split(".")
-    if len(parts) != 4:
-        return None
-    value = 0
-    for part in parts:
-        if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()) or (part[0] == "0" and len(part) > 1):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return ipaddress.IPv4Network((value, 32))
 
 
 def cidr_block_networks(text: str | None, *, v6: bool) -> list[Network] | None:
