@@ -85,16 +85,14 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
         node_enis = read_node_enis(view.nodes, cloud, cluster_id, clock=clock)
     instances, enis = node_enis.instances, node_enis.enis
     served = view.serves(r.VPCENI_GROUP, r.VPCENI_KIND)
-    vpcenis = view.vpcenis
+    index = owners if owners is not None else owners_of(view)
     view.vpcenis_by_pod()  # what cannot be read lands in view.problems
     unreadable = [p for p in view.problems if p.startswith("VpcENI ")]
-    pods = view.pods
     listed = {e.eni_id for e in enis}
-    unlisted = sorted({i for v in vpcenis if (i := core.named_eni(v)) and i not in listed})
+    unlisted = sorted(i for i in index.naming if i not in listed)
     found_by_id = cloud.vpc.describe_network_interfaces(unlisted, concurrency=4) if unlisted else []
-    report = core.classify(instances=instances, enis=enis, vpcenis=vpcenis, pods=pods, read_at=node_enis.read_at,
-                           found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable,
-                           index=owners if owners is not None else owners_of(view))
+    report = core.classify(instances=instances, enis=enis, index=index, read_at=node_enis.read_at,
+                           found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)
     report.finished_at = clock()
     report.notes[:0] = node_enis.notes
     if view.nodes and not instances:
