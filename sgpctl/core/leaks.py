@@ -364,10 +364,6 @@ class Classifier:
             listed[e.eni_id] = (e, sub, None if naive is None else naive - first)
         return self
 
-    def unlisted(self) -> list[str]:
-        """The ENIs VpcENIs name that no ENI added so far is, sorted: to look up by id."""
-        return sorted(i for i in self.index.naming if i not in self._listed)
-
     def report(self, *, found_by_id: Sequence[Any] = (), vpcenis_served: bool = True,
                unreadable: Sequence[str] = ()) -> LeakReport:
         """The read of what was added (see ``classify`` for the arguments)."""

@@ -161,3 +161,72 @@ def test_a_vpceni_that_cannot_be_read_names_nothing_and_blocks_deleting():
     assert [L.named_eni(v) for v in broken] == [None, None]
     r = report([eni("eni-leaked01", "ins-node0001")], broken, unreadable=["VpcENI vpceni-odd cannot be read"])
     assert [x.eni_id for x in r.leaks] == ["eni-leaked01"] and r.blockers
+
+
+def test_the_times_are_read_in_both_forms():
+    # T0 is 2026-02-01T00:00:00Z; CVM's CreatedTime names no zone and is read as UTC here.
+    assert L.naive_as_utc("2026-02-01 00:00:00") == T0
+    assert L.naive_as_utc("2026-02-01T08:00:03") == T0 + 8 * 3600 + 3
+    assert L.naive_as_utc(" 1969-12-31 23:59:59 ") == -1.0
+    # digits that fromisoformat does not read but the pattern accepts: the general path reads them
+    assert L.naive_as_utc("٢٠٢٦-٠٢-٠١ ٠٠:٠٠:٠٠") == T0
+    for bad in ("2026-02-30 00:00:00", "2026-02-01 24:00:00", "2026-02-01T00:00:05Z", "", None):
+        assert L.naive_as_utc(bad) is None, bad
+    assert L.aware("2026-02-01T00:00:05Z") == T0 + 5
+    assert L.aware(" 2026-02-01T00:00:05Z ") == T0 + 5
+    assert L.aware("2026-02-01T08:00:05+08:00") == T0 + 5
+    for bad in ("2026-02-01T24:00:00Z", "2026-02-01 00:00:05", "2026-02-01T00:00:05", "2026-02-0ZT00:00:05Z", None):
+        assert L.aware(bad) is None, bad
+
+
+def test_the_earliest_vpceni_naming_an_eni_bounds_the_zone():
+    # As the Beijing-time case above: the ENI at 08:00:00 and a VpcENI at 00:00:05Z say the offset is
+    # at least 07:59:55, less 60 s = 28735 s, so the leak's 09:00:00 reads as 01:01:05Z, 1735 s before
+    # 01:30:00Z. A second VpcENI of the same ENI, written at 01:00:00Z, says only 7 h: the tighter
+    # pair wins whichever comes first.
+    owned = eni("eni-owned001", "ins-node0001", created="2026-02-01 08:00:00")
+    leaked = eni("eni-leaked01", "ins-node0001", created="2026-02-01 09:00:00")
+    late = vpceni("vpceni-2", "eni-owned001", "web-1", created="2026-02-01T01:00:00Z")
+    early = vpceni("vpceni-1", "eni-owned001", "web-1", created="2026-02-01T00:00:05Z")
+    for vpcenis in ([late, early], [early, late]):
+        r = report([owned, leaked], vpcenis, [pod("web-1", sub_eni=True)], at=T0 + 5400)
+        assert r.zone_offset == 28735 and [round(x.age) for x in r.leaks] == [1735]
+
+
+def test_an_eni_is_owned_if_any_vpceni_naming_it_names_a_live_pod():
+    enis = [eni("eni-shared01", "ins-node0001"), eni("eni-orphan01", "ins-node0001")]
+    vpcenis = [vpceni("vpceni-a", "eni-shared01", "gone-1"), vpceni("vpceni-b", "eni-shared01", "web-1"),
+               vpceni("vpceni-c", "eni-orphan01", "gone-2"), vpceni("vpceni-d", "eni-orphan01", "gone-3")]
+    r = report(enis, vpcenis, [pod("web-1", sub_eni=True)])
+    assert [(x.eni_id, x.reason, x.evidence) for x in r.leaks] == [
+        ("eni-orphan01", L.POD_GONE, ("VpcENI vpceni-c names Pod shop/gone-2, which does not exist",
+                                      "VpcENI vpceni-d names Pod shop/gone-3, which does not exist"))]
+
+
+def test_classify_takes_the_index_or_the_vpcenis_and_pods_not_both():
+    vpcenis, pods = [vpceni("vpceni-1", "eni-owned001", "web-1")], [pod("web-1", sub_eni=True)]
+    enis = [eni("eni-owned001", "ins-node0001"), eni("eni-leaked01", "ins-node0002")]
+    index = L.index_owners(vpcenis, pods)
+    r = L.classify(instances=NODES, enis=enis, index=index, read_at=T0)
+    assert [(x.eni_id, x.reason) for x in r.leaks] == [("eni-leaked01", L.NO_VPCENI)] and r.sub_enis == 2
+    with pytest.raises(TypeError):
+        L.classify(instances=NODES, enis=enis, index=index, vpcenis=vpcenis, pods=pods, read_at=T0)
+    with pytest.raises(TypeError):
+        L.classify(instances=NODES, enis=enis, vpcenis=vpcenis, read_at=T0)  # the Pods forgotten: not "none"
+
+
+def test_the_listing_can_be_classified_page_by_page():
+    vpcenis, pods = [vpceni("vpceni-1", "eni-owned001", "web-1")], [pod("web-1", sub_eni=True)]
+    index = L.index_owners(vpcenis, pods)
+    pages = [[eni("eni-leaked01", "ins-node0001"), eni("eni-owned001", "ins-node0001")],
+             [eni("eni-moved001", "ins-node0001")],
+             # listed again on the next page (it moved while the listing ran): the last listing counts
+             [eni("eni-moved001", "ins-node0002", groups=("sg-b",)), eni("eni-othernd1", "ins-othernod")]]
+    c = L.Classifier(index, NODES, read_at=T0 + 3600)
+    for page in pages:
+        c.add(page)
+    r = c.report()
+    assert [(x.eni_id, x.node, x.security_groups) for x in r.leaks] == \
+        [("eni-leaked01", "node-1", ("sg-web00001",)), ("eni-moved001", "node-2", ("sg-b",))]
+    assert r.sub_enis == 3 and not r.inconsistencies and not r.blockers
+    assert r.to_dict() == report([e for page in pages for e in page], vpcenis, pods).to_dict()
