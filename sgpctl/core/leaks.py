@@ -257,6 +257,11 @@ def _evidence(name: Any, pod: tuple[str, str] | None, exists: bool, want: str | 
     return f"VpcENI {shown} names Pod {pod[0]}/{pod[1]} with uid {want}; the Pod of that name now is {have}"
 
 
+def _running(pod: Mapping[str, Any]) -> bool:
+    status = pod.get("status")
+    return _is_map(status) and status.get("phase") == "Running"
+
+
 #: one VpcENI's word on the ENI it names, as ``index_owners`` read it: (the VpcENI, the Pod its
 #: pod-namespace/pod-name labels name or None, why it does not own the ENI or "" when it does)
 Claim = tuple[Mapping[str, Any], "tuple[str, str] | None", str]
@@ -284,19 +289,18 @@ def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[st
     # _is_map, _pod_key, _owner) led cProfile's list. Each Pod key is looked up once, by the VpcENI
     # naming it, which marks its entry: a second lookup per running Pod (of an equal, not the same,
     # key) cost ~7 ms of thread CPU.
-    #: Pod key -> [its metadata.uid, whether a VpcENI names it]; Pods of one key share the entry
+    #: Pod key -> [its metadata.uid, whether a VpcENI names it, the key]; Pods of one key share it
     by_key: dict[tuple[str, str], list] = {}
-    running: list[tuple[tuple[str, str], list, Mapping[str, Any]]] = []
+    #: each Pod's entry, in the Pods' order
+    entries: list[list] = []
     for p in pods:
         meta = p.get("metadata")
         if type(meta) is not dict and not _is_map(meta):
             meta = _EMPTY
         key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
-        entry = by_key.setdefault(key, [None, False])
+        entry = by_key.setdefault(key, [None, False, key])
         entry[0] = meta.get("uid")
-        status = p.get("status")
-        if (type(status) is dict or _is_map(status)) and status.get("phase") == "Running":
-            running.append((key, entry, p))
+        entries.append(entry)
     naming: dict[str, list[Claim]] = {}
     owned: set[str] = set()
     earliest: dict[str, float] = {}
@@ -333,9 +337,9 @@ def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[st
         created = aware(meta.get("creationTimestamp"))
         if created is not None and not (eni_id in earliest and earliest[eni_id] <= created):
             earliest[eni_id] = created
-    # uses_sub_eni last: it reads the annotations
-    unnamed = [(key, (p.get("spec") or _EMPTY).get("nodeName")) for key, entry, p in running
-               if not entry[1] and uses_sub_eni(p)]
+    # the phase and the annotations are read only of the few Pods no VpcENI names
+    unnamed = [(entry[2], (p.get("spec") or _EMPTY).get("nodeName")) for p, entry in zip(pods, entries)
+               if not entry[1] and _running(p) and uses_sub_eni(p)]
     return Owners(naming, owned, earliest, unnamed)
 
 
