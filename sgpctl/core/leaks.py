@@ -331,8 +331,8 @@ def index_owners(vpcenis: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[st
 
 
 class Classifier:
-    """``classify`` one listed ENI at a time: ``add`` the listing (in pages as they arrive, if need
-    be), then ``report``. Needs only the ``index`` and the nodes in scope, not the whole listing."""
+    """``classify`` in two steps: ``add`` the listing (page by page as it arrives, if need be; an ENI
+    listed twice counts as listed last), then ``report``."""
 
     def __init__(self, index: Owners, instances: Mapping[str, str], read_at: float):
         self.index, self.instances, self.read_at = index, instances, read_at

@@ -191,6 +191,8 @@ def test_the_earliest_vpceni_naming_an_eni_bounds_the_zone():
     for vpcenis in ([late, early], [early, late]):
         r = report([owned, leaked], vpcenis, [pod("web-1", sub_eni=True)], at=T0 + 5400)
         assert r.zone_offset == 28735 and [round(x.age) for x in r.leaks] == [1735]
+    # only the leaks' ages use the reading: without a leak it is not made
+    assert report([owned], [early], [pod("web-1", sub_eni=True)], at=T0 + 5400).zone_offset is None
 
 
 def test_an_eni_is_owned_if_any_vpceni_naming_it_names_a_live_pod():
