@@ -357,13 +357,15 @@ class Classifier:
             report.blockers.append("the cluster does not serve VpcENI (eniipamd's CRD): which sub-ENIs Pods own cannot be read")
         if unreadable:
             report.blockers.append(f"{len(unreadable)} VpcENI(s) cannot be read: the ENIs they name are unknown")
-        subs, unowned = 0, []
-        owned = index.owned
+        subs, unowned, other = 0, [], []
+        owned, naming = index.owned, index.naming
         for eni_id, (eni, sub) in self._listed.items():
             if sub:
                 subs += 1
                 if eni_id not in owned:
                     unowned.append((eni_id, eni))
+            elif eni_id in naming:
+                other.append(eni_id)
         report.sub_enis = subs
         if unowned:
             # Only the leaks' ages read it: without a leak, the 10,000 pairs of `large` are not
@@ -371,7 +373,7 @@ class Classifier:
             report.zone_offset = youngest_zone_offset(
                 (eni.created_time, _meta(vpceni).get("creationTimestamp"))
                 for eni_id, (eni, _) in self._listed.items() for vpceni, _, _ in index.naming.get(eni_id, ()))
-        self._reverse(report, {e.eni_id: e for e in found_by_id})
+        self._reverse(report, other, {e.eni_id: e for e in found_by_id})
         for eni_id, eni in sorted(unowned, key=lambda pair: pair[0]):
             claims = index.naming.get(eni_id, ())
             created = created_at(eni.created_time, report.zone_offset)
@@ -390,14 +392,13 @@ class Classifier:
                                 "names was listed to read it against; deleting waits for two reads --older-than apart")
         return report
 
-    def _reverse(self, report: LeakReport, by_id: Mapping[str, Any]) -> None:
+    def _reverse(self, report: LeakReport, other: Sequence[str], by_id: Mapping[str, Any]) -> None:
         """The VpcENIs' side: ENIs they name that the listing lacks, and whether the listing is what
-        this module assumes."""
+        this module assumes. ``other``: those it lists with another ``EniType``."""
         naming, listed = self.index.naming, self._listed
         missing, elsewhere, wrong_type = [], [], []
         # only the ENIs named but not listed as sub-ENIs have anything to say: sorted, just those
-        odd = sorted(i for i in naming if i not in listed or not listed[i][1])
-        for eni_id in odd:
+        for eni_id in sorted((naming.keys() - listed.keys()).union(other)):
             if eni_id in listed:
                 wrong_type.append(f"{eni_id} (EniType {listed[eni_id][0].eni_type})")
                 continue

@@ -89,7 +89,7 @@ def find_leaks(view: ClusterView, cloud: Cloud, cluster_id: str, *, clock: Calla
     view.vpcenis_by_pod()  # what cannot be read lands in view.problems
     unreadable = [p for p in view.problems if p.startswith("VpcENI ")]
     listed = {e.eni_id for e in enis}
-    unlisted = sorted(i for i in index.naming if i not in listed)
+    unlisted = sorted(index.naming.keys() - listed)
     found_by_id = cloud.vpc.describe_network_interfaces(unlisted, concurrency=4) if unlisted else []
     report = core.classify(instances=instances, enis=enis, index=index, read_at=node_enis.read_at,
                            found_by_id=found_by_id, vpcenis_served=served, unreadable=unreadable)
