@@ -40,13 +40,10 @@ def paginate_offset(fetch: Callable[[int, int], tuple[list[T], int | None]], lim
     out = list(items)
     offsets = list(range(limit, total, limit))
     pages = map_pages(lambda offset: fetch(offset, limit), offsets)
-    for page, _ in pages:
+    for page, _ in pages[:-1]:
         out.extend(page)
-    last_items, last_total = pages[-1]
-    if len(out) >= (last_total if last_total is not None else total) or len(last_items) < limit:
-        return out
-    # the listing grew meanwhile: go on one page after another from where the last one ended
-    return out + _paginate(fetch, limit, offsets[-1] + len(last_items), advance, seen=len(out))
+    # the last page decides, as any page one after another does (the listing may have grown meanwhile)
+    return out + _paginate(fetch, limit, offsets[-1], advance, first_page=pages[-1], seen=len(out))
 
 
 def paginate_page(fetch: Callable[[int, int], tuple[list[T], int | None]], rp: int = 200) -> list[T]:

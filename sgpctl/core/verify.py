@@ -185,10 +185,8 @@ def settle_eni(v: PodVerification, eni: EniFacts | None | object) -> PodVerifica
     slot = v._eni_slot
     if slot is None:
         return v
-    checks = v.checks
-    v.checks = checks[:slot]
-    _eni_groups(v, eni)
-    v.checks.extend(checks[slot + 1:])
+    _eni_groups(v, eni)  # appends the check: it takes the placeholder's place
+    v.checks[slot] = v.checks.pop()
     v._eni_slot = None
     return v
 

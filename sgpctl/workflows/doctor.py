@@ -60,6 +60,7 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -1051,6 +1052,17 @@ def reads_ahead(c: DoctorContext) -> list[tuple[tuple[str, ...], tuple[Callable[
 LEAKS_AHEAD = (CRED, REGION, CLUSTER, KUBECONFIG)
 
 
+def _starts(c: DoctorContext, *, whole: bool, leaks: bool) -> list[tuple[tuple[str, ...], Callable[[], Any]]]:
+    """What starts in the background once checks have passed: (those checks, what to start). A whole
+    run reads ahead (``reads_ahead``) and starts the leaks listing after the settings
+    (``LEAKS_AHEAD``); a run of chosen categories starts only the listing, once the checks the leaks
+    category requires have passed, if it is chosen."""
+    if not whole:
+        return [(LEAKS_REQUIRE, c.start_leaks_read)] if leaks else []
+    return [*((requires, functools.partial(c.read_ahead, *reads)) for requires, reads in reads_ahead(c)),
+            (LEAKS_AHEAD, functools.partial(c.start_leaks_read, c.cluster, c.sg_limit, c.kube_version))]
+
+
 def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, acknowledged: Sequence[str] = ()):
     """Results one by one, as each check finishes (render them as they come). On a whole run the
     cloud reads start ahead of their checks (``reads_ahead``) as soon as the settings they need
@@ -1058,10 +1070,7 @@ def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, ackno
     requires have passed, and the other reads are made in order."""
     chosen = select(categories(), names)
     results = run_checks(chosen, context, acknowledged=acknowledged)
-    chains = reads_ahead(context) if not names else []
-    if not names:
-        chains.append((LEAKS_AHEAD, (lambda: context.start_leaks_read(context.cluster, context.sg_limit, context.kube_version),)))
-    waiting = set(LEAKS_REQUIRE) if names and any(c.name == "leaks" for c in chosen) else set()
+    starts = _starts(context, whole=not names, leaks=any(c.name == "leaks" for c in chosen))
     passed_ids: set[str] = set()
 
     def streamed():
@@ -1070,16 +1079,9 @@ def run_doctor(context: DoctorContext, names: Sequence[str] | None = None, ackno
                 yield result
                 if result.ok:
                     passed_ids.add(result.id)
-                for chain in [ch for ch in chains if set(ch[0]) <= passed_ids]:
-                    chains.remove(chain)
-                    if chain[0] is LEAKS_AHEAD:
-                        chain[1][0]()
-                    else:
-                        context.read_ahead(*chain[1])
-                if result.id in waiting and result.ok:
-                    waiting.discard(result.id)
-                    if not waiting:
-                        context.start_leaks_read()
+                for start in [s for s in starts if set(s[0]) <= passed_ids]:
+                    starts.remove(start)
+                    start[1]()
         finally:
             context.close()
 

@@ -138,3 +138,28 @@ def test_a_garbage_configmap_is_reported_not_raised():
     assert results["snat-config"].status is Status.FAIL
     assert "mapping" in results["snat-config"].hint
     assert audit.to_dict()["verdict"]["status"] == "fail"
+
+
+def test_pod_ips_outside_the_subnets_collapse_into_the_fewest_exact_cidrs():
+    # worked by hand: .1 alone; .4-.7 is one /30; .8-.10 is a /31 and a /32; 10.0.1.0 alone
+    ips = ["10.0.0.1", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10", "10.0.1.0"]
+    pods = [pod(f"p{i}", ip=ip) for i, ip in enumerate(reversed(ips))]
+    assert snat.pod_networks(pods) == [("10.0.0.1/32", snat.SOURCE_POD_IPS), ("10.0.0.4/30", snat.SOURCE_POD_IPS),
+                                       ("10.0.0.8/31", snat.SOURCE_POD_IPS), ("10.0.0.10/32", snat.SOURCE_POD_IPS),
+                                       ("10.0.1.0/32", snat.SOURCE_POD_IPS)]
+
+
+def test_collapse_ipv4_gives_what_ipaddress_collapse_addresses_gives():
+    import ipaddress
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sets(st.integers(min_value=0, max_value=600), max_size=200), st.sampled_from([0, 2**24 - 64, 2**32 - 601]))
+    def same(offsets, base):
+        addresses = {base + o for o in offsets}
+        expected = [str(n) for n in ipaddress.collapse_addresses(ipaddress.IPv4Address(a) for a in sorted(addresses))]
+        assert snat.collapse_ipv4(addresses) == expected
+
+    same()
