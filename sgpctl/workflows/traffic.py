@@ -858,10 +858,16 @@ class Judging:
                                               if s.routing_assumed}
         self._peers: dict[tuple, _Peers] = {}
         self._judged_refs: set[str] | None = None
+        #: the needs ``_peers_of`` derived for the first Pod of a ``needs_key``, by (Pod key, endpoint
+        #: in the mode judged): that Pod is the first of its class too, and judged next
+        self._derived: dict[tuple, PodNeeds] = {}
 
     def needs(self, side: Side) -> PodNeeds:
         """``side`` (in the mode judged): the flows it needs, of ``kinds`` at least (the Services'
         flows, from every node, are derived only when judged)."""
+        derived = self._derived.pop((side.key, side.endpoint), None)
+        if derived is not None:
+            return derived
         spec = side.pod.get("spec") or {}
         services = SERVICE in self.kinds
         return pod_needs(side.pod, side.endpoint, node=self.facts.nodes.get(spec.get("nodeName") or ""),
@@ -901,7 +907,8 @@ class Judging:
     def _peers_of(self, side: Side) -> _Peers:
         side = side.in_mode(self.what_if)
         me = side.endpoint
-        needs = self.needs(side).needs
+        derived = self._derived[(side.key, me)] = self.needs(side)
+        needs = derived.needs
         if self._judged_refs is None:
             self._judged_refs = {s.endpoint.ref for s in self.facts.pods}
         # By ref, not identity: a flow from the Pod to itself (its own Service's client) has it at both ends.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import marshal
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 from sgpctl.core.strict import _service_selects as service_selects
@@ -103,6 +104,21 @@ class ClusterDns:
     pods: tuple[tuple[Endpoint, str, int], ...] = ()
     #: the subnets the DNS Pods draw their addresses from: a rule naming them survives the Pods moving
     pod_cidrs: tuple[str, ...] = ()
+
+    @cached_property
+    def flows(self) -> tuple[tuple[str, str, Endpoint, Flow, tuple[str, ...]], ...]:
+        """What every ClusterFirst Pod's DNS needs are but their source, as (id, description, peer,
+        flow, peer CIDRs): made once per cluster DNS (an evaluation makes its own), not once per Pod.
+        Kept on the object rather than in a cache keyed on it: such a key is hashed whole, every
+        Endpoint in it, on each of the 10,000 Pods' asks."""
+        service = self.service
+        assert service is not None  # dns_needs asks only with the Service known
+        out = [(f"dns:{proto}:{service.ref}", f"DNS ({proto.upper()} {port}) to {service.ref}", service,
+                Flow(proto, port, port), ()) for proto, port in self.ports]
+        out += [(f"dns:{proto}:{ep.ref}", f"DNS ({proto.upper()} {target}) to {ep.ref}, behind {service.ref}", ep,
+                 Flow(proto, target, target), _cidrs_holding(ep.address, self.pod_cidrs))
+                for ep, proto, target in self.pods]
+        return tuple(out)
 
 
 # --- ports ---------------------------------------------------------------------------------------
@@ -243,19 +259,6 @@ def cluster_dns(service: Mapping[str, Any] | None, pods: Sequence[tuple[Mapping[
     return ClusterDns(endpoint, tuple(ports), tuple(targets), tuple(pod_cidrs))
 
 
-@functools.lru_cache(maxsize=16)
-def _cluster_dns_flows(dns: ClusterDns) -> tuple[tuple[str, str, Endpoint, Flow, tuple[str, ...]], ...]:
-    """What every ClusterFirst Pod's DNS needs are but their source, as (id, description, peer,
-    flow, peer CIDRs): made once per cluster DNS, not once per Pod."""
-    service = dns.service
-    assert service is not None  # dns_needs asks only with the Service known
-    out = [(f"dns:{proto}:{service.ref}", f"DNS ({proto.upper()} {port}) to {service.ref}", service,
-            Flow(proto, port, port), ()) for proto, port in dns.ports]
-    out += [(f"dns:{proto}:{ep.ref}", f"DNS ({proto.upper()} {target}) to {ep.ref}, behind {service.ref}", ep,
-             Flow(proto, target, target), _cidrs_holding(ep.address, dns.pod_cidrs)) for ep, proto, target in dns.pods]
-    return tuple(out)
-
-
 def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> PodNeeds:
     out = PodNeeds()
     spec = pod.get("spec") or {}
@@ -277,7 +280,7 @@ def dns_needs(pod: Mapping[str, Any], me: Endpoint, dns: ClusterDns | None) -> P
         out.notes.append("the cluster DNS Service is not known: DNS not checked")
         return out
     out.needs.extend(Need(need_id, DNS, description, me, peer, flow, cidrs)
-                     for need_id, description, peer, flow, cidrs in _cluster_dns_flows(dns))
+                     for need_id, description, peer, flow, cidrs in dns.flows)
     if not dns.pods:
         out.notes.append(f"the Pods behind {dns.service.ref} are not known: only its Service IP is checked")
     return out
