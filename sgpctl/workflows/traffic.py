@@ -33,7 +33,6 @@ Decisions:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -433,13 +432,15 @@ def plan_facts(view: ClusterView, routing: Routing, checked: Mapping[Key, dict],
         address = (pod.get("status") or {}).get("podIP")
         if address:
             needs_keys[key] = spec_key(pod, address)
-    # Each side's endpoint reads its address; ``parse_network`` keeps what it read, so reading the
-    # addresses here leaves the sides half their cost once the ENIs are in.
-    for pod in everyone.values():
+    on_sub_eni = []
+    for key, pod in everyone.items():
+        # Each side's endpoint reads its address; ``parse_network`` keeps what it read, so reading the
+        # addresses here leaves the sides half their cost once the ENIs are in.
         parse_network((pod.get("status") or {}).get("podIP"))
-    return FactsPlan(routing, list(checked), services, dns_service, dns_pods, client_pods, everyone,
-                     [k for k, p in everyone.items() if uses_sub_eni(p)], node_endpoints(view.nodes), needs_keys,
-                     list(notes))
+        if uses_sub_eni(pod):
+            on_sub_eni.append(key)
+    return FactsPlan(routing, list(checked), services, dns_service, dns_pods, client_pods, everyone, on_sub_eni,
+                     node_endpoints(view.nodes), needs_keys, list(notes))
 
 
 def spec_key(pod: Mapping[str, Any], address: str) -> tuple:
@@ -693,7 +694,8 @@ class PodTraffic:
     unless it is shown (`traffic check`, a check's evidence, ``-o json``)."""
 
     side: Side
-    judge: Callable[[], Judged]
+    #: judges ``side`` (``Judging.judge``)
+    judge: Callable[[Side], Judged]
     #: (every flow passes, the number of checks), shared by the Pods of its class; None: judge it
     verdict: tuple[bool, int] | None = None
     _judged: Judged | None = field(default=None, repr=False)
@@ -701,7 +703,7 @@ class PodTraffic:
 
     def judged(self) -> Judged:
         if self._judged is None:
-            self._judged = self.judge()
+            self._judged = self.judge(self.side)
         return self._judged
 
     @property
@@ -926,12 +928,13 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
     judged; the others take its verdict and are judged only when shown."""
     routing = facts.routing.with_what_if(what_if) if what_if else facts.routing
     judging = Judging(facts, what_if, kinds)
+    judge = judging.judge
     verdicts: dict[tuple, tuple[bool, int]] = {}
     out = []
     for side in (facts.pods if pods is None else pods):
         side = side.in_mode(what_if)
         key = judging.class_key(side)
-        pod = PodTraffic(side, functools.partial(judging.judge, side), verdicts.get(key))
+        pod = PodTraffic(side, judge, verdicts.get(key))
         if pod.verdict is None:
             pod.verdict = verdicts[key] = pod.own_verdict()
         out.append(pod)
