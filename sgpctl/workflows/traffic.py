@@ -887,22 +887,24 @@ class Judging:
 
     def class_key(self, side: Side) -> tuple:
         """Equal for Pods whose needs are decided alike (``side`` as read, or in the mode judged)."""
-        facts = self.facts
         ep = side.endpoint
-        key = facts.needs_keys.get(side.key)
+        needs_keys = self.facts.needs_keys
+        key = needs_keys.get(side.key)
         if key is None:
-            key = facts.needs_keys[side.key] = spec_key(side.pod, ep.address)
+            key = needs_keys[side.key] = spec_key(side.pod, ep.address)
         peers = self._peers.get(key)
         if peers is None:
             peers = self._peers[key] = self._peers_of(side)
-        routing = self.what_if if self.what_if is not None and ep.kind == SUB_ENI else ep.routing
+        what_if = self.what_if
+        kind = ep.kind
+        routing = what_if if what_if is not None and kind == SUB_ENI else ep.routing
         node = ep.node
         probe = None
         if peers.probed:
-            own = facts.nodes.get(node or "")
-            probe = (own is not None, own.address if own is not None and ep.kind == SUB_ENI and routing != STANDARD
+            own = self.facts.nodes.get(node or "")
+            probe = (own is not None, own.address if own is not None and kind == SUB_ENI and routing != STANDARD
                      else None)
-        return (key, ep.kind, routing, ep.groups, ep.predicted, self.what_if is None and ep.ref in self.assumed,
+        return (key, kind, routing, ep.groups, ep.predicted, what_if is None and ep.ref in self.assumed,
                 node if node is not None and node in peers.nodes else None, probe,
                 ep.address if peers.filtered else None, side.key if peers.judged else None)
 
@@ -967,10 +969,14 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
 
     # Only the Pods with a flow that does not pass have checks that are not passes: the others' are
     # counted, not made (one summary line for 10,000 Pods).
-    results = [c for p in report.pods if not p.passes() for c in p.checks()]
+    results: list[CheckResult] = []
+    count = 0
+    for p in report.pods:
+        if not p.passes():
+            results.extend(p.checks())
+        count += p.check_count()
     bad = [c for c in results if c.status is Status.FAIL]
     unknown = [c for c in results if c.undetermined]
-    count = sum(p.check_count() for p in report.pods)
     mode = report.routing.describe()
     if bad:
         pods = {c.category for c in bad}
@@ -1019,8 +1025,9 @@ def strict_hazards(facts: TrafficFacts):
     fixes: dict[Any, Any] = {}
     for side in facts.pods:
         key = judging.class_key(side)
-        if key in clean:
-            judged += clean[key]
+        known = clean.get(key)
+        if known is not None:
+            judged += known
             continue
         side = side.in_mode(STRICT)
         ref = f"{side.key[0]}/{side.key[1]}"
