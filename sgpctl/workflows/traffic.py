@@ -225,6 +225,8 @@ class SideBuilder:
         self.groups = groups
         self.eni_ids = eni_ids
         self._serviceaccounts: dict[str, dict[Key, dict]] = {}
+        #: ``routing.for_pod`` has two answers (a Pod on its sub-ENI, or yet to get one): asked once each
+        self._modes = {exists: routing.for_pod(exists=exists) for exists in (True, False)}
 
     def _policies(self, namespace: str):
         return self.view.policies_in(namespace) if self.view.serves_policies else []
@@ -239,7 +241,7 @@ class SideBuilder:
         ``uses_sub_eni(pod)``, when known)."""
         key = key or object_key(pod)
         exists = uses_sub_eni(pod) if on_sub_eni is None else on_sub_eni
-        mode, assumed = self.routing.for_pod(exists=exists)
+        mode, assumed = self._modes[exists]
         if exists:
             ep = pod_endpoint(pod, routing=mode, eni_groups=self.groups.get(key), on_sub_eni=True)
         else:
