@@ -37,6 +37,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any
 
 from sgpctl.core import matching
@@ -341,12 +342,8 @@ def _checked_pods(view: ClusterView) -> tuple[dict[Key, dict], list[str]]:
             notes.append(f"pod/{m.namespace}/{m.name} has no IP address yet: not checked")
             continue
         out.append(((m.namespace, m.name), pod))
-    out.sort(key=_first)
+    out.sort(key=itemgetter(0))
     return dict(out), notes
-
-
-def _first(pair: tuple) -> Any:
-    return pair[0]
 
 
 def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key, list[dict]]:
@@ -505,7 +502,7 @@ def _participants(view: ClusterView, checked: Mapping[Key, dict], services: list
     everyone = dict(checked)
     for p in [*dns_pods, *(c for cs in client_pods.values() for c in cs)]:
         everyone[object_key(p)] = p
-    return dns_service, dns_pods, client_pods, dict(sorted(everyone.items(), key=_first))
+    return dns_service, dns_pods, client_pods, dict(sorted(everyone.items(), key=itemgetter(0)))
 
 
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
