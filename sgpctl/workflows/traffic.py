@@ -33,11 +33,11 @@ Decisions:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any
 
 from sgpctl.core import matching
@@ -148,6 +148,8 @@ class Side:
     pod: dict
     endpoint: Endpoint
     routing_assumed: bool
+    #: TKE put the Pod on a sub-ENI (``uses_sub_eni``), read once for the endpoint and the rule book
+    on_sub_eni: bool
     eni_id: str | None = None
 
     def in_mode(self, mode: str | None) -> Side:
@@ -192,12 +194,15 @@ def eni_groups(view: ClusterView, vpc: VpcApi, keys: Iterable[Key],
     ids: dict[Key, str] = {}
     groups: dict[Key, tuple[str, ...]] = {}
     found: list = []
+    known = known or {}
     for key in keys:
-        if known and key in known:
-            eni_id, eni_groups_ = known[key]
-            ids[key], groups[key] = eni_id, tuple(eni_groups_)
+        hit = known.get(key)
+        if hit is not None:
+            eni_id, group_ids = hit
+            group_ids = groups[key] = tuple(group_ids)
+            ids[key] = eni_id
             ip = ((pods.get(key) or {}).get("status") or {}).get("podIP")
-            found.append(NetworkInterface(eni_id, None, None, None, tuple(eni_groups_), (ip,) if ip else ()))
+            found.append(NetworkInterface(eni_id, None, None, None, group_ids, (ip,) if ip else ()))
             continue
         eni_id = newest_eni_id(index.get(key, []))
         if eni_id:
@@ -221,6 +226,8 @@ class SideBuilder:
         self.groups = groups
         self.eni_ids = eni_ids
         self._serviceaccounts: dict[str, dict[Key, dict]] = {}
+        #: ``routing.for_pod`` has two answers (a Pod on its sub-ENI, or yet to get one): asked once each
+        self._modes = {exists: routing.for_pod(exists=exists) for exists in (True, False)}
 
     def _policies(self, namespace: str):
         return self.view.policies_in(namespace) if self.view.serves_policies else []
@@ -230,17 +237,20 @@ class SideBuilder:
             self._serviceaccounts[namespace] = {object_key(sa): sa for sa in self.view.list(r.SERVICEACCOUNTS, namespace)}
         return self._serviceaccounts[namespace]
 
-    def side(self, pod: dict, key: Key | None = None) -> Side:
-        """Raises ValueError for a Pod without a readable address (``key``: its key, when known)."""
+    def side(self, pod: dict, key: Key | None = None, *, on_sub_eni: bool | None = None) -> Side:
+        """Raises ValueError for a Pod without a readable address (``key``: its key, ``on_sub_eni``:
+        ``uses_sub_eni(pod)``, when known)."""
         key = key or object_key(pod)
-        exists = uses_sub_eni(pod)
-        mode, assumed = self.routing.for_pod(exists=exists)
-        policies = () if exists else self._policies(key[0])
-        sas = {} if exists else self._sas(key[0])
-        ep = pod_endpoint(pod, routing=mode, eni_groups=self.groups.get(key), policies=policies, serviceaccounts=sas)
+        exists = uses_sub_eni(pod) if on_sub_eni is None else on_sub_eni
+        mode, assumed = self._modes[exists]
+        if exists:
+            ep = pod_endpoint(pod, routing=mode, eni_groups=self.groups.get(key), on_sub_eni=True)
+        else:
+            ep = pod_endpoint(pod, routing=mode, eni_groups=self.groups.get(key), policies=self._policies(key[0]),
+                              serviceaccounts=self._sas(key[0]), on_sub_eni=False)
         if ep.kind != SUB_ENI:
             assumed = False
-        return Side(key, pod, ep, assumed, self.eni_ids.get(key))
+        return Side(key, pod, ep, assumed, exists, self.eni_ids.get(key))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -315,8 +325,9 @@ class TrafficFacts:
     needs_keys: dict[Key, tuple] = field(default_factory=dict, repr=False, compare=False)
 
 
-def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
-    """The Pods a policy selects or that are on a sub-ENI, running or to run, with an address."""
+def _checked_pods(view: ClusterView) -> tuple[dict[Key, dict], list[str]]:
+    """The Pods a policy selects or that are on a sub-ENI, running or to run, with an address, by
+    key in key order."""
     pods = view.pods_by_key()
     out, notes = [], []
     for m in view.match().pods:
@@ -331,8 +342,8 @@ def _checked_pods(view: ClusterView) -> tuple[list[dict], list[str]]:
             notes.append(f"pod/{m.namespace}/{m.name} has no IP address yet: not checked")
             continue
         out.append(((m.namespace, m.name), pod))
-    out.sort(key=lambda kp: kp[0])
-    return [pod for _, pod in out], notes
+    out.sort(key=itemgetter(0))
+    return dict(out), notes
 
 
 def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key, list[dict]]:
@@ -362,15 +373,22 @@ def _service_clients(pods: Iterable[dict], services: Iterable[dict]) -> dict[Key
     return out
 
 
-def rule_book(vpc: VpcApi, sides: Iterable[Side], enis: Sequence, nodes: Iterable[Endpoint]) -> RuleBook:
-    """One batched read of the rules of every group the sides carry. The nodes' addresses and those
-    of Pods on a node's ENIs are on ENIs the listing of a group's members shows, so whether they
-    are members is certain; so is it for the sub-ENIs described (``enis``)."""
+def side_groups(sides: Iterable[Side]) -> list[str]:
+    """Every group the sides carry, sorted."""
+    return sorted({g for s in sides if s.endpoint.groups for g in s.endpoint.groups})
+
+
+def rule_book(vpc: VpcApi, sides: Iterable[Side], enis: Sequence, nodes: Iterable[Endpoint], *,
+              groups: Sequence[str] | None = None) -> RuleBook:
+    """One batched read of the rules of every group the sides carry (``groups``: ``side_groups``
+    when made already). The nodes' addresses and those of Pods on a node's ENIs are on ENIs the
+    listing of a group's members shows, so whether they are members is certain; so is it for the
+    sub-ENIs described (``enis``)."""
     sides = list(sides)
-    wanted = sorted({g for s in sides for g in (s.endpoint.groups or ())})
+    wanted = side_groups(sides) if groups is None else groups
     if not wanted:
         return RuleBook()
-    addresses = [ep.address for ep in nodes] + [s.endpoint.address for s in sides if not uses_sub_eni(s.pod)]
+    addresses = [ep.address for ep in nodes] + [s.endpoint.address for s in sides if not s.on_sub_eni]
     return vpc.describe_rule_book(wanted, enis, eni_addresses=sorted(set(addresses)))
 
 
@@ -393,33 +411,35 @@ class FactsPlan:
     dns_service: dict | None
     dns_pods: list[dict]
     client_pods: dict[Key, list[dict]]
-    #: every Pod that takes part, by key
+    #: every Pod that takes part, by key in key order
     everyone: dict[Key, dict]
-    #: the keys of those on a sub-ENI (their ENIs give their groups)
+    #: the keys of those on a sub-ENI (their ENIs give their groups), in key order
     on_sub_eni: list[Key]
     nodes: dict[str, Endpoint]
     needs_keys: dict[Key, tuple]
     notes: list[str]
 
 
-def plan_facts(view: ClusterView, routing: Routing, checked: Sequence[dict], services: list[dict],
+def plan_facts(view: ClusterView, routing: Routing, checked: Mapping[Key, dict], services: list[dict],
                candidates: Iterable[dict], *, notes: Sequence[str] = ()) -> FactsPlan:
     """The first half of ``build_facts``: the cluster DNS, ``services``, the Services' clients among
-    ``candidates``, the nodes, and each ``checked`` Pod's ``spec_key``; nothing is read of the cloud."""
-    checked_keys = [object_key(p) for p in checked]
-    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates, checked_keys)
+    ``candidates``, the nodes, and each ``checked`` Pod's ``spec_key`` (``checked``: the Pods by
+    key, in the order they are checked); nothing is read of the cloud."""
+    dns_service, dns_pods, client_pods, everyone = _participants(view, checked, services, candidates)
     needs_keys = {}
-    for key, pod in zip(checked_keys, checked):
+    for key, pod in checked.items():
         address = (pod.get("status") or {}).get("podIP")
         if address:
             needs_keys[key] = spec_key(pod, address)
-    # Each side's endpoint reads its address; ``parse_network`` keeps what it read, so reading the
-    # addresses here leaves the sides half their cost once the ENIs are in.
-    for pod in everyone.values():
+    on_sub_eni = []
+    for key, pod in everyone.items():
+        # Each side's endpoint reads its address; ``parse_network`` keeps what it read, so reading the
+        # addresses here leaves the sides half their cost once the ENIs are in.
         parse_network((pod.get("status") or {}).get("podIP"))
-    return FactsPlan(routing, checked_keys, services, dns_service, dns_pods, client_pods, everyone,
-                     [k for k, p in everyone.items() if uses_sub_eni(p)], node_endpoints(view.nodes), needs_keys,
-                     list(notes))
+        if uses_sub_eni(pod):
+            on_sub_eni.append(key)
+    return FactsPlan(routing, list(checked), services, dns_service, dns_pods, client_pods, everyone, on_sub_eni,
+                     node_endpoints(view.nodes), needs_keys, list(notes))
 
 
 def spec_key(pod: Mapping[str, Any], address: str) -> tuple:
@@ -427,11 +447,11 @@ def spec_key(pod: Mapping[str, Any], address: str) -> tuple:
     return (needs_key(pod), ":" in address)
 
 
-def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Sequence[dict],
+def build_facts(view: ClusterView, cloud: Cloud, cluster_id: str | None, routing: Routing, checked: Mapping[Key, dict],
                 services: list[dict], candidates: Iterable[dict], *, cluster=None,
                 known: Mapping[Key, tuple[str, Sequence[str]]] | None = None, subnets: list[str] | None = None,
                 notes: Sequence[str] = ()) -> TrafficFacts:
-    """The facts for the ``checked`` Pods: the cluster DNS, ``services``, the Services' clients
+    """The facts for the ``checked`` Pods (by key): the cluster DNS, ``services``, the Services' clients
     among ``candidates``, the groups of all of them (``known``: (ENI id, groups) read already, as
     ``eni_groups`` takes them) and one rule book; ``subnets``: the VPC's subnet CIDRs when read already."""
     return finish_facts(plan_facts(view, routing, checked, services, candidates, notes=notes), view, cloud, cluster_id,
@@ -446,17 +466,19 @@ def finish_facts(plan: FactsPlan, view: ClusterView, cloud: Cloud, cluster_id: s
     notes = [*plan.notes, *notes]
     groups, eni_ids, enis = eni_groups(view, cloud.vpc, plan.on_sub_eni, known)
     builder = SideBuilder(view, plan.routing, groups, eni_ids)
+    on_sub_eni = set(plan.on_sub_eni)
     sides: dict[Key, Side] = {}
-    for key, pod in sorted(plan.everyone.items()):
+    for key, pod in plan.everyone.items():
         if not (pod.get("status") or {}).get("podIP"):
             continue
         try:
-            sides[key] = builder.side(pod, key)
+            sides[key] = builder.side(pod, key, on_sub_eni=key in on_sub_eni)
         except ValueError as e:  # an address the core cannot read
             notes.append(f"pod/{key[0]}/{key[1]}: {e}: not checked")
     nodes = plan.nodes
-    book = rule_book(cloud.vpc, sides.values(), enis, nodes.values())
-    missing = [g for g in sorted({g for s in sides.values() for g in (s.endpoint.groups or ())}) if g not in book.groups]
+    wanted = side_groups(sides.values())
+    book = rule_book(cloud.vpc, sides.values(), enis, nodes.values(), groups=wanted)
+    missing = [g for g in wanted if g not in book.groups]
     if missing:
         notes.append(f"security group(s) {', '.join(missing)} do not exist or cannot be read: the flows they "
                      "filter cannot be decided")
@@ -471,17 +493,16 @@ def finish_facts(plan: FactsPlan, view: ClusterView, cloud: Cloud, cluster_id: s
                         needs_keys=dict(plan.needs_keys))
 
 
-def _participants(view: ClusterView, checked: Sequence[dict], services: list[dict], candidates: Iterable[dict],
-                  checked_keys: Sequence[Key]):
+def _participants(view: ClusterView, checked: Mapping[Key, dict], services: list[dict], candidates: Iterable[dict]):
     """(the cluster DNS Service, its Pods, the Services' declared clients, every Pod that takes part
-    by key): the Pods whose groups the flows of ``checked`` (keyed ``checked_keys``) may pass."""
+    by key in key order): the Pods whose groups the flows of ``checked`` (by key) may pass."""
     dns_service = view.get(r.SERVICES, CLUSTER_DNS, KUBE_SYSTEM)
     dns_pods = _dns_pods(view, dns_service)
     client_pods = _service_clients(candidates, services)
-    everyone = dict(zip(checked_keys, checked))
+    everyone = dict(checked)
     for p in [*dns_pods, *(c for cs in client_pods.values() for c in cs)]:
         everyone[object_key(p)] = p
-    return dns_service, dns_pods, client_pods, everyone
+    return dns_service, dns_pods, client_pods, dict(sorted(everyone.items(), key=itemgetter(0)))
 
 
 def gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, cluster=None, eniipamd=None,
@@ -507,7 +528,7 @@ def plan_gather(view: ClusterView, cloud: Cloud, cluster_id: str | None, *, enii
 def gather_for(view: ClusterView, cloud: Cloud, cluster_id: str | None, pods: Sequence[dict], routing: Routing) -> TrafficFacts:
     """The facts for a few named Pods (explain, verify pod): only their namespaces are read."""
     namespaces = sorted({object_key(p)[0] for p in pods})
-    return build_facts(view, cloud, cluster_id, routing, pods, [s for ns in namespaces for s in view.list(r.SERVICES, ns)],
+    return build_facts(view, cloud, cluster_id, routing, {object_key(p): p for p in pods}, [s for ns in namespaces for s in view.list(r.SERVICES, ns)],
                        [p for ns in namespaces for p in view.list(r.PODS, ns)])
 
 
@@ -672,7 +693,8 @@ class PodTraffic:
     unless it is shown (`traffic check`, a check's evidence, ``-o json``)."""
 
     side: Side
-    judge: Callable[[], Judged]
+    #: judges ``side`` (``Judging.judge``)
+    judge: Callable[[Side], Judged]
     #: (every flow passes, the number of checks), shared by the Pods of its class; None: judge it
     verdict: tuple[bool, int] | None = None
     _judged: Judged | None = field(default=None, repr=False)
@@ -680,7 +702,7 @@ class PodTraffic:
 
     def judged(self) -> Judged:
         if self._judged is None:
-            self._judged = self.judge()
+            self._judged = self.judge(self.side)
         return self._judged
 
     @property
@@ -837,10 +859,16 @@ class Judging:
                                               if s.routing_assumed}
         self._peers: dict[tuple, _Peers] = {}
         self._judged_refs: set[str] | None = None
+        #: the needs ``_peers_of`` derived for the first Pod of a ``needs_key``, by (Pod key, endpoint
+        #: in the mode judged): that Pod is the first of its class too, and judged next
+        self._derived: dict[tuple, PodNeeds] = {}
 
     def needs(self, side: Side) -> PodNeeds:
         """``side`` (in the mode judged): the flows it needs, of ``kinds`` at least (the Services'
         flows, from every node, are derived only when judged)."""
+        derived = self._derived.pop((side.key, side.endpoint), None)
+        if derived is not None:
+            return derived
         spec = side.pod.get("spec") or {}
         services = SERVICE in self.kinds
         return pod_needs(side.pod, side.endpoint, node=self.facts.nodes.get(spec.get("nodeName") or ""),
@@ -858,29 +886,32 @@ class Judging:
 
     def class_key(self, side: Side) -> tuple:
         """Equal for Pods whose needs are decided alike (``side`` as read, or in the mode judged)."""
-        facts = self.facts
         ep = side.endpoint
-        key = facts.needs_keys.get(side.key)
+        needs_keys = self.facts.needs_keys
+        key = needs_keys.get(side.key)
         if key is None:
-            key = facts.needs_keys[side.key] = spec_key(side.pod, ep.address)
+            key = needs_keys[side.key] = spec_key(side.pod, ep.address)
         peers = self._peers.get(key)
         if peers is None:
             peers = self._peers[key] = self._peers_of(side)
-        routing = self.what_if if self.what_if is not None and ep.kind == SUB_ENI else ep.routing
+        what_if = self.what_if
+        kind = ep.kind
+        routing = what_if if what_if is not None and kind == SUB_ENI else ep.routing
         node = ep.node
         probe = None
         if peers.probed:
-            own = facts.nodes.get(node or "")
-            probe = (own is not None, own.address if own is not None and ep.kind == SUB_ENI and routing != STANDARD
+            own = self.facts.nodes.get(node or "")
+            probe = (own is not None, own.address if own is not None and kind == SUB_ENI and routing != STANDARD
                      else None)
-        return (key, ep.kind, routing, ep.groups, ep.predicted, self.what_if is None and ep.ref in self.assumed,
+        return (key, kind, routing, ep.groups, ep.predicted, what_if is None and ep.ref in self.assumed,
                 node if node is not None and node in peers.nodes else None, probe,
                 ep.address if peers.filtered else None, side.key if peers.judged else None)
 
     def _peers_of(self, side: Side) -> _Peers:
         side = side.in_mode(self.what_if)
         me = side.endpoint
-        needs = self.needs(side).needs
+        derived = self._derived[(side.key, me)] = self.needs(side)
+        needs = derived.needs
         if self._judged_refs is None:
             self._judged_refs = {s.endpoint.ref for s in self.facts.pods}
         # By ref, not identity: a flow from the Pod to itself (its own Service's client) has it at both ends.
@@ -898,12 +929,13 @@ def evaluate(facts: TrafficFacts, *, what_if: str | None = None, kinds: Sequence
     judged; the others take its verdict and are judged only when shown."""
     routing = facts.routing.with_what_if(what_if) if what_if else facts.routing
     judging = Judging(facts, what_if, kinds)
+    judge = judging.judge
     verdicts: dict[tuple, tuple[bool, int]] = {}
     out = []
     for side in (facts.pods if pods is None else pods):
         side = side.in_mode(what_if)
         key = judging.class_key(side)
-        pod = PodTraffic(side, functools.partial(judging.judge, side), verdicts.get(key))
+        pod = PodTraffic(side, judge, verdicts.get(key))
         if pod.verdict is None:
             pod.verdict = verdicts[key] = pod.own_verdict()
         out.append(pod)
@@ -936,10 +968,14 @@ def summary_outcome(report: TrafficReport, *, subject: str = "policy Pods"):
 
     # Only the Pods with a flow that does not pass have checks that are not passes: the others' are
     # counted, not made (one summary line for 10,000 Pods).
-    results = [c for p in report.pods if not p.passes() for c in p.checks()]
+    results: list[CheckResult] = []
+    count = 0
+    for p in report.pods:
+        if not p.passes():
+            results.extend(p.checks())
+        count += p.check_count()
     bad = [c for c in results if c.status is Status.FAIL]
     unknown = [c for c in results if c.undetermined]
-    count = sum(p.check_count() for p in report.pods)
     mode = report.routing.describe()
     if bad:
         pods = {c.category for c in bad}
@@ -988,8 +1024,9 @@ def strict_hazards(facts: TrafficFacts):
     fixes: dict[Any, Any] = {}
     for side in facts.pods:
         key = judging.class_key(side)
-        if key in clean:
-            judged += clean[key]
+        known = clean.get(key)
+        if known is not None:
+            judged += known
             continue
         side = side.in_mode(STRICT)
         ref = f"{side.key[0]}/{side.key[1]}"

@@ -350,3 +350,70 @@ def test_pod_endpoint_groups_from_the_eni_or_predicted_from_the_policies():
     assert (ep.kind, ep.groups) == ("eni", ("sg-node",))
     with pytest.raises(ValueError):
         pod_endpoint(make_pod(), routing="strict")
+
+
+# --- the key of a Pod's needs, and what is made once per cluster DNS ---------------------------
+
+
+def _decoded(pod: dict) -> dict:
+    """The Pod as the API client hands it over: decoded from its own JSON text (no shared objects)."""
+    import json
+
+    return json.loads(json.dumps(pod))
+
+
+def _probed(port=8080, **kwargs):
+    return make_pod([{"name": "app", "ports": [{"name": "http", "containerPort": port}],
+                      "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}}], **kwargs)
+
+
+def test_needs_key_is_equal_for_replicas_and_differs_where_the_needs_can():
+    from sgpctl.core.traffic import needs_key
+
+    a, b = _decoded(_probed()), _decoded(_probed())
+    b["metadata"]["name"], b["status"] = "web-1", {"podIP": "10.0.1.24"}  # another replica: name and address
+    b["spec"]["nodeName"] = "n2"
+    assert needs_key(a) == needs_key(b)
+    # each of these changes what pod_needs derives (a probe's port; which Services select it; the
+    # egress it declares; its DNS), so none may share the key
+    other_port = _decoded(_probed(port=9090))
+    other_labels = _decoded(_probed(labels={"app": "api"}))
+    egress = _decoded(_probed(annotations={"sgpctl.io/egress": "tcp:443@10.0.0.0/8"}))
+    dns = _decoded(_probed(dnsPolicy="Default"))
+    keys = [needs_key(p) for p in (a, other_port, other_labels, egress, dns)]
+    assert len(set(keys)) == 5
+    # a port written as true is no port 1: equal in Python (True == 1), apart in the key
+    one, true = _decoded(_probed(port=1)), _decoded(_probed(port=1))
+    true["spec"]["containers"][0]["ports"][0]["containerPort"] = True
+    assert needs_key(one) != needs_key(true)
+
+
+def test_a_pod_with_a_value_marshal_cannot_write_is_a_class_of_its_own():
+    """A label YAML read as a date (``release: 2024-01-01`` unquoted in a snapshot file): the key
+    cannot be its bytes, so it is one no other Pod, not even an equal one, shares."""
+    import datetime
+
+    from sgpctl.core.traffic import needs_key
+
+    dated = _probed(labels={"app": "web", "release": datetime.date(2024, 1, 1)})
+    twin = _probed(labels={"app": "web", "release": datetime.date(2024, 1, 1)})
+    assert needs_key(dated) != needs_key(twin)
+    assert needs_key(dated) != needs_key(_probed(labels={"app": "web", "release": "2024-01-01"}))
+    # its needs are still derived in full
+    needs = pod_needs(dated, me(), node=N1)
+    assert [(n.kind, n.flow.lo) for n in needs.needs] == [("probe", 8080)]
+
+
+def test_the_cluster_dns_flows_are_made_once_per_cluster_dns_and_each_has_its_own():
+    """Each evaluation makes its own ClusterDns (its DNS Pods in its routing mode): the flows every
+    Pod's DNS needs share are made once for it, and a ClusterDns with other Pods has other flows."""
+    dns = cluster_dns(KUBE_DNS, [(COREDNS, COREDNS_EP)])
+    first = pod_needs(make_pod(), me(), node=N1, dns=dns)
+    second = pod_needs(make_pod(), me(("sg-b",)), node=N1, dns=dns)
+    assert [n.destination for n in first.needs] == [n.destination for n in second.needs]
+    assert dns.flows is dns.flows
+    moved = Endpoint.eni_pod("kube-system", "coredns-0", "10.0.3.50", "n3")
+    other = cluster_dns(KUBE_DNS, [(COREDNS, moved)])
+    got = sorted((n.destination.ref, n.destination.address) for n in pod_needs(make_pod(), me(), dns=other).needs)
+    assert got == [("pod/kube-system/coredns-0", "10.0.3.50"), ("pod/kube-system/coredns-0", "10.0.3.50"),
+                   ("service/kube-system/kube-dns", "172.17.0.10"), ("service/kube-system/kube-dns", "172.17.0.10")]

@@ -390,3 +390,21 @@ def test_a_cidr_source_is_split_where_rules_cut_it():
     assert [p.traffic() for p in dropped] == [["10.0.0.0/24 port 80"]]
     accepted = [p for p in parts if p.outcome == "ACCEPT"]
     assert sum(b.network.num_addresses for p in accepted for b in p.boxes) == 2 ** 24 - 256
+
+
+def test_a_decision_bound_to_another_endpoint_of_its_class_keeps_every_field_of_the_hop_but_the_endpoint():
+    """``explain`` decides a class of flows once and binds the hops to each Pod's endpoint: the bound
+    hop must equal the hop with only its endpoint replaced, whatever fields a Hop has (each set to a
+    value of its own here, so a field left out or passed in the wrong place shows)."""
+    import dataclasses
+    import importlib
+
+    explain_module = importlib.import_module("sgpctl.core.traffic.explain")
+    hop_type = explain_module.Hop
+    values = {f.name: f"value-of-{f.name}" for f in dataclasses.fields(hop_type)}
+    first = Endpoint.sub_eni_pod("web", "web-0", "10.0.1.23", "n1", ["sg-a"], "strict")
+    other = Endpoint.sub_eni_pod("web", "web-1", "10.0.1.24", "n1", ["sg-a"], "strict")
+    hop = hop_type(**{**values, "endpoint": first})
+    bound = explain_module._with_endpoint(hop, other)
+    assert bound == dataclasses.replace(hop, endpoint=other)
+    assert {f.name: getattr(bound, f.name) for f in dataclasses.fields(hop_type)} == {**values, "endpoint": other}

@@ -534,3 +534,35 @@ def test_a_decision_made_once_per_class_names_each_pod_and_its_own_node():
             f"pod/shop/{name}", True, f"pod/shop/{name}", {"web-1": "10.0.1.10", "web-3": "10.0.1.13"}[name])
         assert d["assumptions"] == ["pod/kube-system/coredns-1 is not a sub-ENI Pod and its own groups are not "
                                     "known: assumed to let this traffic through"]
+
+
+def test_the_needs_derived_for_a_class_are_reused_only_for_the_pod_and_mode_they_were_derived_for():
+    """A Judging derives the first Pod's needs of a spec to find its class's peers, and hands them to
+    that Pod's judging. web-1, web-2 and web-3 share one spec: whatever order the Pods are asked in,
+    each one's needs name that Pod and its address, as a Judging that derived nothing first finds
+    them; a Pod asked in another mode gets needs in that mode."""
+    kube, cloud = world()
+    add_web_pod(kube, cloud, "web-2", "10.0.1.12", "n2")
+    add_web_pod(kube, cloud, "web-3", "10.0.1.13", "n1")
+    facts = traffic.gather(ClusterView(kube), cloud, CLUSTER_ID)
+    sides = {s.key[1]: s for s in facts.pods}
+    assert sorted(sides) == ["web-1", "web-2", "web-3"]
+
+    def named(needs):
+        return sorted((n.id, n.source.ref, n.destination.ref, n.destination.address) for n in needs.needs)
+
+    judging = traffic.Judging(facts, None)
+    for side in sides.values():
+        judging.class_key(side)  # derives web-1's needs once, for the class's peers
+    for name in ("web-3", "web-2", "web-1"):  # web-1 last: the others must not be handed its needs
+        fresh = traffic.Judging(facts, None).needs(sides[name])
+        assert named(judging.needs(sides[name])) == named(fresh)
+        probe = next(n for n in fresh.needs if n.kind == "probe")
+        assert (probe.destination.ref, probe.destination.address) == (
+            f"pod/shop/{name}", {"web-1": "10.0.1.10", "web-2": "10.0.1.12", "web-3": "10.0.1.13"}[name])
+
+    judging = traffic.Judging(facts, None)
+    judging.class_key(sides["web-1"])
+    strict = sides["web-1"].in_mode("strict")
+    probe = next(n for n in judging.needs(strict).needs if n.kind == "probe")
+    assert probe.destination.routing == "strict"

@@ -25,8 +25,9 @@ from sgpctl.core.traffic.explain import Endpoint
 
 def pod_endpoint(pod: Mapping[str, Any], *, routing: str | None, eni_groups: Sequence[str] | None = None,
                  policies: Iterable[Any] = (), serviceaccounts: Any = (), node_groups: Sequence[str] | None = None,
-                 ip: str | None = None) -> Endpoint:
-    """``pod`` (API-shaped) as an endpoint; ``ip`` overrides ``status.podIP`` (a Pod to be created)."""
+                 ip: str | None = None, on_sub_eni: bool | None = None) -> Endpoint:
+    """``pod`` (API-shaped) as an endpoint; ``ip`` overrides ``status.podIP`` (a Pod to be created);
+    ``on_sub_eni``: ``uses_sub_eni(pod)`` when the caller has read it (once per Pod, not per use)."""
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
     namespace, name = meta.get("namespace") or "default", meta.get("name") or ""
@@ -36,7 +37,7 @@ def pod_endpoint(pod: Mapping[str, Any], *, routing: str | None, eni_groups: Seq
     node = spec.get("nodeName") or None
     if spec.get("hostNetwork"):
         return Endpoint.eni_pod(namespace, name, address, node, node_groups)
-    if uses_sub_eni(pod):
+    if uses_sub_eni(pod) if on_sub_eni is None else on_sub_eni:
         if eni_groups is not None:
             return Endpoint.sub_eni_pod(namespace, name, address, node, eni_groups, routing)
         annotated = annotated_groups(pod)
