@@ -3,7 +3,9 @@
 - ``paginate_offset(fetch, limit=100, map_pages=None)``: ``fetch(offset, limit) -> (items, total)`` until
   ``total`` items were seen (or a short/empty page when the API gives no total). With ``map_pages(fn,
   cursors)`` (a concurrent ``map``, results in order), the pages after the first, whose offsets its
-  ``total`` tells, are fetched through it at once instead of one after another.
+  ``total`` tells, are fetched through it at once instead of one after another; the last of them
+  then decides as any page does one after another (more pages while fewer items than its total were
+  seen; without a total, a short page ends the listing).
 - ``paginate_page(fetch, rp=200)``: the same for CAM's ``Page`` (from 1) / ``Rp`` paging.
 - ``batched(ids, size=100)``: consecutive chunks, for APIs that take at most 100 ids per call.
 - ``unique(ids)``: de-duplicates, keeping the first occurrence's order.

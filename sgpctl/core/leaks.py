@@ -268,9 +268,9 @@ class Owners:
     """What ``classify`` reads of the VpcENIs and Pods, indexed (``index_owners``): it needs no ENI
     listing, so a caller can make it while the listing runs."""
 
-    #: ENI id -> the VpcENIs that name it, in the VpcENIs' order
+    #: ENI id -> a claim (``Claim``) of each VpcENI that names it, in the VpcENIs' order
     naming: dict[str, list[Claim]]
-    #: the ENI ids that a VpcENI of an existing Pod names
+    #: the ENI ids a VpcENI names whose Pod exists (with the uid it names, when both are set)
     owned: set[str]
     #: running Pods on a sub-ENI that no VpcENI names, in the Pods' order: (key, node)
     unnamed: list[tuple[tuple[str, str], str | None]]

@@ -119,7 +119,7 @@ def collapse_ipv4(addresses: Iterable[int]) -> list[str]:
     ``pod_networks`` on the sandbox's 10,000-Pod cluster took 0.09 s of CPU with
     ``collapse_addresses``, 0.03 s this way."""
     out: list[str] = []
-    ordered = sorted(addresses)
+    ordered = sorted(set(addresses))
     i, n = 0, len(ordered)
     while i < n:
         first = last = ordered[i]

@@ -62,6 +62,27 @@ def test_paginate_offset_with_map_pages_goes_on_when_the_listing_grew():
     assert paginate_offset(fetch, limit=100, map_pages=lambda fn, offsets: [fn(o) for o in offsets]) == list(range(320))
 
 
+def test_paginate_offset_with_map_pages_ends_like_paging_one_after_another():
+    # The last mapped page decides as any page does one after another: a short page whose total
+    # says more (the listing changed between the pages) is followed by the next offset, until a
+    # page comes back empty or the total is reached; without a total, a short page ends it.
+    asked = []
+
+    def fetch(offset, limit):
+        asked.append(offset)
+        pages = {0: (list(range(100)), 300), 100: (list(range(100, 150)), 150), 200: (list(range(200, 260)), 260)}
+        return pages.get(offset, ([], 260))
+
+    got = paginate_offset(fetch, limit=100, map_pages=lambda fn, offsets: [fn(o) for o in offsets])
+    assert got == [*range(150), *range(200, 260)] and asked == [0, 100, 200, 260]
+
+    def no_total(offset, limit):
+        return ((list(range(100)), 300) if offset == 0 else (list(range(offset, offset + 30)), None))
+
+    assert paginate_offset(no_total, limit=100, map_pages=lambda fn, offsets: [fn(o) for o in offsets]) == \
+        [*range(100), *range(100, 130), *range(200, 230)]
+
+
 @pytest.mark.parametrize("total", [None, 80, 100])
 def test_paginate_offset_with_map_pages_maps_nothing_for_one_page_or_no_total(total):
     data = list(range(total or 150))

@@ -147,6 +147,7 @@ def test_pod_ips_outside_the_subnets_collapse_into_the_fewest_exact_cidrs():
     assert snat.pod_networks(pods) == [("10.0.0.1/32", snat.SOURCE_POD_IPS), ("10.0.0.4/30", snat.SOURCE_POD_IPS),
                                        ("10.0.0.8/31", snat.SOURCE_POD_IPS), ("10.0.0.10/32", snat.SOURCE_POD_IPS),
                                        ("10.0.1.0/32", snat.SOURCE_POD_IPS)]
+    assert snat.collapse_ipv4([1, 1, 2]) == ["0.0.0.1/32", "0.0.0.2/32"]  # an address given twice is one
 
 
 def test_collapse_ipv4_gives_what_ipaddress_collapse_addresses_gives():
