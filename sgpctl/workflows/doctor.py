@@ -50,9 +50,10 @@ Decisions:
   lacks (all of them when the listing holds no sub-ENI); ``assume-subeni-listed`` says which read
   found them.
 - A whole run reads ahead (``reads_ahead``): the cloud reads of the early checks, the cluster's
-  view and routing's reads (which need no ENI, so they overlap the leaks listing) start, on a small pool, as soon as the settings they need pass, each chain going on only while
-  its reads succeed, as the checks' ``requires`` do; so it makes the calls the checks in order would,
-  and only their latencies overlap. A read's failure is memoised and lands on the check that owns it.
+  view and routing's reads (which need no ENI, so they overlap the leaks listing) start, on a small
+  pool, as soon as the settings they need pass, each chain going on only while its reads succeed,
+  as the checks' ``requires`` do; so it makes the calls the checks in order would, and only their
+  latencies overlap. A read's failure is memoised and lands on the check that owns it.
   A run of chosen categories reads as each check comes (but for the leaks listing).
 - The VPC client-token allowlist cannot be read through any API: it is always a warning to confirm by
   hand, so a fully set-up cluster ends with warnings, never with a silent pass.
