@@ -93,6 +93,7 @@ from sgpctl.core.quotas import SUPPORTED_FAMILIES
 from sgpctl.errors import InputError, SgpctlError
 from sgpctl.kube import resources as r
 from sgpctl.settings import Settings, infer_cluster_id
+from sgpctl.workflows.once import ABSENT, FAILED, Once
 from sgpctl.workflows.view import ClusterView
 
 SETUP_HINT = "run `sgpctl setup` (CAM, Trunking ENI and the add-on, each skipped when done)"
@@ -116,34 +117,21 @@ class DoctorContext:
         #: the kube context as a ``kube.kubeconfig.ContextInfo`` when it does not come from the
         #: kubeconfig file (a fleet cluster's, from DescribeClusterKubeconfig)
         self._context_info = context_info
-        #: each read's answer (or failure) as a future: the first caller reads, any other - a check,
-        #: or a read ahead on another thread - waits for that answer
-        self._memo: dict[str, Future] = {}
+        #: each read's answer (or failure, kept: raised to every check that needs it): the first caller
+        #: reads, any other - a check, or a read ahead on another thread - waits for that answer
+        self._memo = Once(keep_failures=True)
         self._lock = threading.Lock()
         self._ahead: ThreadPoolExecutor | None = None
         #: set once the leaks listing started ahead has begun, or will not be made
         self._leaks_decided: threading.Event | None = None
 
     def memo(self, key: str, fn: Callable[[], Any]) -> Any:
-        with self._lock:
-            entry = self._memo.get(key)
-            reading = entry is None
-            if reading:
-                entry = self._memo[key] = Future()
-        if reading:
-            try:
-                entry.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - re-raised to every check that needs it
-                entry.set_exception(exc)
-        return entry.result()
+        return self._memo.get(key, fn)
 
     def cached(self, key: str) -> Any:
         """What ``memo`` holds for ``key`` when it was read successfully, else None (nothing is read,
         nothing is waited for)."""
-        entry = self._memo.get(key)
-        if entry is None or not entry.done() or entry.exception() is not None:
-            return None
-        return entry.result()
+        return self._memo.values.get(key)
 
     # -- clients ---------------------------------------------------------------------------------
     @property
@@ -342,7 +330,7 @@ class DoctorContext:
         large cluster that need nothing but the nodes) in the background, once the reads ``after``
         succeeded, so they overlap the checks before ``leaks``, which takes the answer over (and
         verify, the Pods' sub-ENIs it holds); a failure surfaces there. Once per run."""
-        if self._leaks_decided is not None or "node-enis" in self._memo:
+        if self._leaks_decided is not None or self._memo.state("node-enis") != ABSENT:
             return
         decided = self._leaks_decided = threading.Event()
 
@@ -372,13 +360,12 @@ class DoctorContext:
     def _node_enis_listing(self) -> Callable[[], list] | None:
         """What verify takes the Pods' ENIs from: the nodes' ENIs when the leaks category lists them
         (started, or done without failing), else None (nothing is read for it)."""
-        if self._leaks_decided is not None and "node-enis" not in self._memo:
+        if self._leaks_decided is not None and self._memo.state("node-enis") == ABSENT:
             # the reads before the listing decide whether it is made: verify waits for them (they are
             # its own reads, or done long ago), not for the listing, so that it never looks up by id
             # what the listing will hold
             self._leaks_decided.wait()
-        entry = self._memo.get("node-enis")
-        if entry is None or (entry.done() and entry.exception() is not None):
+        if self._memo.state("node-enis") in (ABSENT, FAILED):
             return None
         return lambda: self.node_enis().enis
 

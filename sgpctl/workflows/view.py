@@ -19,9 +19,7 @@ The same class holds an offline snapshot (``ClusterView.of_snapshot``): ``policy
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from sgpctl.core import matching
@@ -30,6 +28,7 @@ from sgpctl.core.snapshot import Snapshot
 from sgpctl.core.verify import vpceni_eni_id
 from sgpctl.kube import resources as r
 from sgpctl.kube.resources import Resource
+from sgpctl.workflows.once import Once
 
 #: the field selector of the only events sgpctl reads: why a Pod is stuck
 POD_WARNINGS = "type=Warning,involvedObject.kind=Pod"
@@ -73,11 +72,9 @@ class ClusterView:
         #: objects that could not be interpreted (each also a note)
         self.problems: list[str] = []
         self._lists: dict[tuple, list[dict]] = {}
-        self._memo: dict[Any, Any] = {}
-        #: what is being read or derived now, by ``_once`` key: doctor reads ahead on several threads,
-        #: and a second thread that asks waits for the first one's answer instead of reading again
-        self._reading: dict[Any, Future] = {}
-        self._lock = threading.Lock()
+        #: what was read or derived, by ``_once`` key: doctor reads ahead on several threads, and a
+        #: second thread that asks waits for the first one's answer instead of reading again
+        self._memo = Once(keep_failures=False)
         #: lists started in the background (``prefetch``), taken over by the first ``list`` of the same key
         self._pending: dict[tuple, Any] = {}
         #: a snapshot's recorded cloud answers (a capture's), which an offline command may replay
@@ -90,8 +87,8 @@ class ClusterView:
         for resource, items in ((r.PODS, snap.pods), (r.SERVICEACCOUNTS, snap.serviceaccounts), (r.NODES, snap.nodes),
                                 (r.REPLICASETS, snap.replicasets), (r.DEPLOYMENTS, snap.deployments)):
             view._lists[(resource.plural, resource.group, None, None, None)] = list(items)
-        view._memo[("policies", None)] = list(snap.policies)
-        view._memo["vpcenis"] = list(snap.vpcenis)
+        view._memo.values[("policies", None)] = list(snap.policies)
+        view._memo.values["vpcenis"] = list(snap.vpcenis)
         view.recorded_calls = list(snap.cloud_calls)
         return view
 
@@ -99,29 +96,7 @@ class ClusterView:
     def _once(self, key: Any, fn: Callable[[], Any]) -> Any:
         """``fn()``'s answer, remembered; made once even when several threads ask at once (a failure
         reaches those waiting, and the next call tries again)."""
-        if key in self._memo:
-            return self._memo[key]
-        with self._lock:
-            if key in self._memo:
-                return self._memo[key]
-            entry = self._reading.get(key)
-            reading = entry is None
-            if reading:
-                entry = self._reading[key] = Future()
-        if not reading:
-            return entry.result()
-        try:
-            value = fn()
-        except BaseException as exc:
-            with self._lock:
-                self._reading.pop(key, None)
-            entry.set_exception(exc)
-            raise
-        with self._lock:
-            self._memo[key] = value
-            self._reading.pop(key, None)
-        entry.set_result(value)
-        return value
+        return self._memo.get(key, fn)
 
     def _ns(self, namespace: Any) -> str | None:
         return self.namespace if namespace is _SCOPE else namespace
@@ -262,8 +237,8 @@ class ClusterView:
 
         def read() -> list[SecurityGroupPolicy]:
             wider = ("policies", None)
-            if ns is not None and wider in self._memo:
-                return [p for p in self._memo[wider] if p.namespace == ns]
+            if ns is not None and wider in self._memo.values:
+                return [p for p in self._memo.values[wider] if p.namespace == ns]
             if not self.serves(r.SGP_GROUP, r.SGP_KIND):
                 self._note_once("the cluster does not serve SecurityGroupPolicy (the add-on is not installed): no policies")
                 return []
